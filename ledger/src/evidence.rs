@@ -1,0 +1,125 @@
+//! Signed statements the ledger checks for itself: consensus votes (for double-vote evidence),
+//! arbiter-panel approvals and validator approvals of a mode change.
+//!
+//! Each is signed over `DOMAIN || encode(statement)`, where the statement binds the federation
+//! and the cell, so no signature made for one purpose or place verifies for another.
+
+use crate::crypto::ed25519::{Ed25519PublicKey, Ed25519Signature};
+use crate::ids::{Amount, CaseId, CellId, FederationId, Height, PassportId};
+use crate::state::{CellMode, SanctionKind};
+use borsh::{BorshDeserialize, BorshSerialize};
+
+pub const VOTE_DOMAIN: &[u8] = b"CHARTER_VOTE_V1";
+pub const RULING_DOMAIN: &[u8] = b"CHARTER_RULING_V1";
+pub const MODE_CHANGE_DOMAIN: &[u8] = b"CHARTER_MODE_V1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+pub enum VoteType {
+    Prevote,
+    Precommit,
+}
+
+/// A consensus vote as a validator signs it with its consensus key. `value` is the block hash
+/// voted for, or `None` for nil.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Vote {
+    pub federation: FederationId,
+    pub cell: CellId,
+    pub height: Height,
+    pub round: u32,
+    pub vote_type: VoteType,
+    pub value: Option<[u8; 32]>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct SignedVote {
+    pub vote: Vote,
+    pub validator_key: Ed25519PublicKey,
+    pub signature: Ed25519Signature,
+}
+
+/// Two votes by one key for the same height, round and type but different values: the
+/// equivocation Tendermint's safety argument assumes a correct validator never commits.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct DoubleVote {
+    pub first: SignedVote,
+    pub second: SignedVote,
+}
+
+/// What an arbiter panel rules; arbiters sign `RULING_DOMAIN || encode(RulingTerms)`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum Ruling {
+    Slash {
+        offender: PassportId,
+        amount: Amount,
+    },
+    Sanction {
+        subject: PassportId,
+        kind: SanctionKind,
+        liability: Amount,
+    },
+    RotateKeys {
+        subject: PassportId,
+        new_keys: Vec<Ed25519PublicKey>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RulingTerms {
+    pub federation: FederationId,
+    pub cell: CellId,
+    pub case: CaseId,
+    pub ruling: Ruling,
+}
+
+/// One panel member's signature, made with one of its passport's controller keys.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ArbiterApproval {
+    pub arbiter: PassportId,
+    pub key: Ed25519PublicKey,
+    pub signature: Ed25519Signature,
+}
+
+/// What validators approve when they change the cell's mode. `sequence` is the cell's count of
+/// mode changes so far, which makes every approval single-use.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ModeChangeTerms {
+    pub federation: FederationId,
+    pub cell: CellId,
+    pub sequence: u64,
+    pub mode: CellMode,
+    pub expires_at: Option<Height>,
+}
+
+/// One validator's signature with its consensus key.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ValidatorApproval {
+    pub validator: PassportId,
+    pub signature: Ed25519Signature,
+}
+
+fn domain_bytes<T: BorshSerialize>(domain: &[u8], statement: &T) -> Vec<u8> {
+    let mut bytes = domain.to_vec();
+    statement
+        .serialize(&mut bytes)
+        .expect("writing to a Vec cannot fail");
+    bytes
+}
+
+impl Vote {
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        domain_bytes(VOTE_DOMAIN, self)
+    }
+}
+
+impl RulingTerms {
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        domain_bytes(RULING_DOMAIN, self)
+    }
+}
+
+impl ModeChangeTerms {
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        domain_bytes(MODE_CHANGE_DOMAIN, self)
+    }
+}

@@ -1,0 +1,140 @@
+//! Block execution: a pure function of (state view, height, transactions) to (state changes,
+//! receipts). It reads state only through [`StateReader`] and writes nothing; the caller
+//! commits the changes. No clocks, no randomness, no unordered iteration: every validator that
+//! executes the same block on the same state gets the same changes.
+//!
+//! A transaction either applies completely or not at all: each one runs against its own
+//! overlay, which is merged into the block's changes only when every rule passed.
+
+mod actions;
+mod mode;
+mod overlay;
+
+pub(crate) use crate::crypto::ed25519::{self, Ed25519Error};
+use crate::error::TxError;
+use crate::ids::{Height, TxId};
+use crate::state::{CellInfo, CellMode, CellModeState, StateKey};
+use crate::storage::StorageError;
+use crate::transaction::SignedTransaction;
+pub(crate) use actions::{add_validator, voting_validators};
+pub use mode::mode_permits;
+pub(crate) use overlay::Overlay;
+pub use overlay::{StateChanges, StateReader};
+
+/// A transaction paired with the verdict on its signature.
+#[derive(Clone, Debug)]
+pub struct CheckedTransaction<'a> {
+    pub transaction: &'a SignedTransaction,
+    pub id: TxId,
+    signature: Result<(), Ed25519Error>,
+}
+
+impl<'a> CheckedTransaction<'a> {
+    /// Verifies every signature of a block in one batch (falling back to one-by-one only when
+    /// the batch fails, to name which ones are bad).
+    pub fn verify_all(transactions: &'a [SignedTransaction]) -> Vec<CheckedTransaction<'a>> {
+        let messages: Vec<Vec<u8>> = transactions
+            .iter()
+            .map(|tx| tx.body.signing_bytes())
+            .collect();
+        let items: Vec<_> = transactions
+            .iter()
+            .zip(&messages)
+            .map(|(tx, message)| (tx.signer, message.as_slice(), tx.signature))
+            .collect();
+        let verdicts = match ed25519::verify_batch(&items) {
+            Ok(()) => vec![Ok(()); transactions.len()],
+            Err(each) => each,
+        };
+        transactions
+            .iter()
+            .zip(verdicts)
+            .map(|(transaction, signature)| CheckedTransaction {
+                id: transaction.id(),
+                transaction,
+                signature,
+            })
+            .collect()
+    }
+
+    /// Verifies one signature on its own.
+    pub fn verify(transaction: &'a SignedTransaction) -> Self {
+        Self {
+            id: transaction.id(),
+            signature: transaction.verify_signature(),
+            transaction,
+        }
+    }
+
+    /// For a transaction whose signature the caller has already verified (the mempool admits
+    /// only verified transactions); skips the check.
+    pub fn pre_verified(transaction: &'a SignedTransaction) -> Self {
+        Self {
+            id: transaction.id(),
+            signature: Ok(()),
+            transaction,
+        }
+    }
+}
+
+/// What happened to one transaction of a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub tx_id: TxId,
+    pub outcome: Result<(), TxError>,
+}
+
+#[derive(Debug, Default)]
+pub struct BlockOutcome {
+    pub changes: StateChanges,
+    pub receipts: Vec<Receipt>,
+}
+
+/// Executes the block at `height` on top of `state`.
+///
+/// Errors only when the state itself cannot be read or is corrupt; a bad transaction is a
+/// rejected receipt, never an error.
+pub fn execute_block(
+    state: &dyn StateReader,
+    height: Height,
+    transactions: &[CheckedTransaction<'_>],
+) -> Result<BlockOutcome, StorageError> {
+    let mut block = Overlay::new(state, None);
+    let cell: CellInfo = block.require(&StateKey::Cell)?;
+    lapse_expired_mode(&mut block, height)?;
+    let mut outcome = BlockOutcome::default();
+    for checked in transactions {
+        let result = match &checked.signature {
+            Err(error) => Err(TxError::BadSignature(error.clone())),
+            Ok(()) => {
+                let mut tx_state = Overlay::new(state, Some(block.changes()));
+                match actions::apply(&mut tx_state, &cell, height, checked.transaction) {
+                    Ok(()) => {
+                        let changes = tx_state.into_changes();
+                        block.merge(changes);
+                        Ok(())
+                    }
+                    Err(actions::Failure::Rejected(error)) => Err(error),
+                    Err(actions::Failure::Storage(error)) => return Err(error),
+                }
+            }
+        };
+        outcome.receipts.push(Receipt {
+            tx_id: checked.id,
+            outcome: result,
+        });
+    }
+    outcome.changes = block.into_changes();
+    Ok(outcome)
+}
+
+/// Emergency modes end on their own at their expiry height, before that block's transactions.
+fn lapse_expired_mode(block: &mut Overlay<'_>, height: Height) -> Result<(), StorageError> {
+    let mut mode: CellModeState = block.require(&StateKey::CellMode)?;
+    if mode.expires_at.is_some_and(|expiry| height >= expiry) {
+        mode.mode = CellMode::Normal;
+        mode.expires_at = None;
+        block.put(StateKey::CellMode, &mode);
+    }
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! A cell's genesis: its identity, rules, first passports, validators and arbiter panel.
+//! Genesis files are JSON or TOML with keys in hex; passport ids are derived, never listed:
+//! the `i`-th passport is `PassportId::genesis(cell, i)`.
+
+use crate::crypto::bls::{BlsPublicKey, BlsSignature};
+use crate::crypto::ed25519::Ed25519PublicKey;
+use crate::execution::{add_validator, Overlay};
+use crate::execution::{StateChanges, StateReader};
+use crate::ids::{Amount, CellId, FederationId, PassportId};
+use crate::state::*;
+use crate::storage::StorageError;
+use crate::transaction::MAX_CONTROLLER_KEYS;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    pub federation: FederationId,
+    pub cell: CellId,
+    #[serde(default)]
+    pub params: CellParams,
+    pub passports: Vec<GenesisPassport>,
+    #[serde(default)]
+    pub validators: Vec<GenesisValidator>,
+    #[serde(default)]
+    pub arbiters: ArbiterPanel,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisPassport {
+    pub controller_keys: Vec<Ed25519PublicKey>,
+    pub tier: u8,
+    #[serde(default)]
+    pub balance: Amount,
+    #[serde(default)]
+    pub bonded: Amount,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    pub passport: PassportId,
+    pub consensus_key: Ed25519PublicKey,
+    pub bls_key: BlsPublicKey,
+    pub bls_proof_of_possession: BlsSignature,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisError {
+    #[error("passport #{index}: {reason}")]
+    InvalidPassport { index: usize, reason: &'static str },
+    #[error("validator {passport}: {reason}")]
+    InvalidValidator {
+        passport: PassportId,
+        reason: String,
+    },
+    #[error("arbiter panel: {0}")]
+    InvalidArbiters(&'static str),
+    #[error("total supply overflows")]
+    SupplyOverflow,
+}
+
+impl Genesis {
+    pub fn passport_id(&self, index: usize) -> PassportId {
+        PassportId::genesis(self.cell, index as u64)
+    }
+
+    /// The initial state, after checking every rule a transaction would have to pass.
+    pub(crate) fn initial_state(&self) -> Result<StateChanges, GenesisError> {
+        let empty = EmptyState;
+        let mut state = Overlay::new(&empty, None);
+        let mut supply: Amount = 0;
+        let mut ids = BTreeSet::new();
+        for (index, entry) in self.passports.iter().enumerate() {
+            let invalid = |reason| GenesisError::InvalidPassport { index, reason };
+            let keys: BTreeSet<_> = entry.controller_keys.iter().collect();
+            if keys.is_empty()
+                || keys.len() != entry.controller_keys.len()
+                || keys.len() > MAX_CONTROLLER_KEYS
+            {
+                return Err(invalid("needs 1 to 8 distinct controller keys"));
+            }
+            if entry
+                .controller_keys
+                .iter()
+                .any(|key| key.verifying_key().is_err())
+            {
+                return Err(invalid("a controller key is not a valid ed25519 key"));
+            }
+            if entry.tier > MAX_TIER {
+                return Err(invalid("tier is above 4"));
+            }
+            supply = supply
+                .checked_add(entry.balance)
+                .and_then(|sum| sum.checked_add(entry.bonded))
+                .ok_or(GenesisError::SupplyOverflow)?;
+            let id = self.passport_id(index);
+            ids.insert(id);
+            state.put(
+                StateKey::Passport(id),
+                &Passport {
+                    id,
+                    controller_keys: entry.controller_keys.clone(),
+                    home_cell: self.cell,
+                    tier: entry.tier,
+                    sponsor: None,
+                    lineage: Vec::new(),
+                    forks: Vec::new(),
+                    status: PassportStatus::Active,
+                    sanctions: Vec::new(),
+                    liabilities: 0,
+                    balance: entry.balance,
+                    nonce: 0,
+                    created_at: 0,
+                },
+            );
+            if entry.bonded > 0 {
+                state.put(
+                    StateKey::Bond(id),
+                    &Bond {
+                        bonded: entry.bonded,
+                        unbonding: Vec::new(),
+                    },
+                );
+            }
+        }
+        let mut consensus_keys = BTreeSet::new();
+        for validator in &self.validators {
+            let invalid = |reason: String| GenesisError::InvalidValidator {
+                passport: validator.passport,
+                reason,
+            };
+            let Some(index) = (0..self.passports.len())
+                .find(|index| self.passport_id(*index) == validator.passport)
+            else {
+                return Err(invalid("not a genesis passport".into()));
+            };
+            if self.passports[index].bonded < self.params.min_validator_bond {
+                return Err(invalid("bond is below the validator minimum".into()));
+            }
+            validator
+                .consensus_key
+                .verifying_key()
+                .map_err(|error| invalid(error.to_string()))?;
+            if !consensus_keys.insert(validator.consensus_key) {
+                return Err(invalid("consensus key is used twice".into()));
+            }
+            validator
+                .bls_key
+                .verify_possession(&validator.bls_proof_of_possession)
+                .map_err(|error| invalid(error.to_string()))?;
+            let record = Validator {
+                passport: validator.passport,
+                consensus_key: validator.consensus_key,
+                bls_key: validator.bls_key,
+                registered_at: 0,
+            };
+            add_validator(&mut state, &record).map_err(|error| invalid(error.to_string()))?;
+        }
+        let members: BTreeSet<_> = self.arbiters.members.iter().collect();
+        if members.len() != self.arbiters.members.len() {
+            return Err(GenesisError::InvalidArbiters("a member is listed twice"));
+        }
+        if members.iter().any(|member| !ids.contains(*member)) {
+            return Err(GenesisError::InvalidArbiters(
+                "a member is not a genesis passport",
+            ));
+        }
+        if self.arbiters.threshold as usize > members.len()
+            || (self.arbiters.threshold == 0 && !members.is_empty())
+        {
+            return Err(GenesisError::InvalidArbiters(
+                "threshold must be between 1 and the number of members",
+            ));
+        }
+        state.put(StateKey::ArbiterPanel, &self.arbiters);
+        state.put(StateKey::Treasury, &Treasury::default());
+        state.put(
+            StateKey::CellMode,
+            &CellModeState {
+                mode: CellMode::Normal,
+                expires_at: None,
+                sequence: 0,
+            },
+        );
+        state.put(
+            StateKey::Cell,
+            &CellInfo {
+                federation: self.federation,
+                cell: self.cell,
+                total_supply: supply,
+                params: self.params.clone(),
+            },
+        );
+        Ok(state.into_changes())
+    }
+}
+
+struct EmptyState;
+
+impl StateReader for EmptyState {
+    fn read(&self, _key: &StateKey) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,295 @@
+//! [`Ledger`]: a cell's state on a [`Storage`], advanced one block at a time.
+//!
+//! `prepare_block` executes a block and computes its state root without writing anything (a
+//! validator uses it to check a proposal); `commit` then writes that block atomically. Versions
+//! of the state tree are block heights; genesis is version 0.
+
+use crate::commitment::{key_hash, StateProof, StateRoot, Tree, TreeView};
+use crate::execution::{
+    execute_block, voting_validators, CheckedTransaction, Overlay, Receipt, StateChanges,
+    StateReader,
+};
+use crate::genesis::{Genesis, GenesisError};
+use crate::ids::{Amount, Height};
+use crate::state::*;
+use crate::storage::{Commit, Storage, StorageError};
+use crate::transaction::SignedTransaction;
+use jmt::KeyHash;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("invalid genesis: {0}")]
+    Genesis(#[from] GenesisError),
+    #[error("the ledger already has a genesis")]
+    AlreadyInitialized,
+    #[error("the ledger has no genesis yet")]
+    NotInitialized,
+    #[error("no state at height {requested}; the latest is {latest}")]
+    UnknownHeight { requested: Height, latest: Height },
+    #[error("block {prepared} was prepared on another height; the next block is {expected}")]
+    StalePreparedBlock { prepared: Height, expected: Height },
+    #[error("state tree error: {0}")]
+    Tree(String),
+    #[error("conservation violated: {0:?}")]
+    ConservationViolated(SupplyAudit),
+}
+
+fn tree_error(error: anyhow::Error) -> LedgerError {
+    match error.downcast::<StorageError>() {
+        Ok(storage) => LedgerError::Storage(storage),
+        Err(other) => LedgerError::Tree(format!("{other:#}")),
+    }
+}
+
+/// A block executed and committed to, not yet written.
+pub struct PreparedBlock {
+    pub height: Height,
+    pub state_root: StateRoot,
+    pub receipts: Vec<Receipt>,
+    commit: Commit,
+}
+
+/// Where every unit of the supply is, summed over all of state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SupplyAudit {
+    pub total_supply: Amount,
+    pub balances: u128,
+    pub bonded: u128,
+    pub unbonding: u128,
+    pub escrowed: u128,
+    pub treasury: u128,
+}
+
+impl SupplyAudit {
+    /// Conservation: balances + bonds + unbonding + escrows + treasury = total supply.
+    pub fn is_conserved(&self) -> bool {
+        self.balances + self.bonded + self.unbonding + self.escrowed + self.treasury
+            == u128::from(self.total_supply)
+    }
+}
+
+pub struct Ledger<S: Storage> {
+    storage: S,
+    height: Option<Height>,
+}
+
+/// Committed state as of one version.
+struct StateAt<'a, S: ?Sized> {
+    storage: &'a S,
+    version: Height,
+}
+
+impl<S: Storage + ?Sized> StateReader for StateAt<'_, S> {
+    fn read(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StorageError> {
+        self.storage.value(self.version, key_hash(key))
+    }
+}
+
+impl<S: Storage> Ledger<S> {
+    pub fn open(storage: S) -> Result<Self, LedgerError> {
+        let height = storage.latest_version()?;
+        Ok(Self { storage, height })
+    }
+
+    /// The height of the last committed block (0 after genesis), `None` before genesis.
+    pub fn height(&self) -> Option<Height> {
+        self.height
+    }
+
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    pub fn init_genesis(&mut self, genesis: &Genesis) -> Result<StateRoot, LedgerError> {
+        if self.height.is_some() {
+            return Err(LedgerError::AlreadyInitialized);
+        }
+        let changes = genesis.initial_state()?;
+        let (state_root, commit) = self.commitment(changes, 0)?;
+        self.storage.commit(commit)?;
+        self.height = Some(0);
+        Ok(state_root)
+    }
+
+    fn latest(&self) -> Result<Height, LedgerError> {
+        self.height.ok_or(LedgerError::NotInitialized)
+    }
+
+    fn state_at(&self, height: Height) -> Result<StateAt<'_, S>, LedgerError> {
+        let latest = self.latest()?;
+        if height > latest {
+            return Err(LedgerError::UnknownHeight {
+                requested: height,
+                latest,
+            });
+        }
+        Ok(StateAt {
+            storage: &self.storage,
+            version: height,
+        })
+    }
+
+    /// Executes the next block on the latest state and computes its root; writes nothing.
+    pub fn prepare_block(
+        &self,
+        transactions: &[CheckedTransaction<'_>],
+    ) -> Result<PreparedBlock, LedgerError> {
+        let latest = self.latest()?;
+        let height = latest + 1;
+        let outcome = execute_block(&self.state_at(latest)?, height, transactions)?;
+        let (state_root, commit) = self.commitment(outcome.changes, height)?;
+        Ok(PreparedBlock {
+            height,
+            state_root,
+            receipts: outcome.receipts,
+            commit,
+        })
+    }
+
+    /// Writes a prepared block. In debug builds, first audits conservation over all of state.
+    pub fn commit(&mut self, prepared: PreparedBlock) -> Result<(), LedgerError> {
+        let expected = self.latest()? + 1;
+        if prepared.height != expected {
+            return Err(LedgerError::StalePreparedBlock {
+                prepared: prepared.height,
+                expected,
+            });
+        }
+        self.storage.commit(prepared.commit)?;
+        self.height = Some(prepared.height);
+        if cfg!(debug_assertions) {
+            let audit = self.audit_supply()?;
+            if !audit.is_conserved() {
+                return Err(LedgerError::ConservationViolated(audit));
+            }
+        }
+        Ok(())
+    }
+
+    /// Verifies signatures in a batch, executes and commits the next block.
+    pub fn apply_block(
+        &mut self,
+        transactions: &[SignedTransaction],
+    ) -> Result<PreparedBlock, LedgerError> {
+        let checked = CheckedTransaction::verify_all(transactions);
+        let prepared = self.prepare_block(&checked)?;
+        let summary = PreparedBlock {
+            height: prepared.height,
+            state_root: prepared.state_root,
+            receipts: prepared.receipts.clone(),
+            commit: Commit {
+                version: prepared.height,
+                node_batch: Default::default(),
+                preimages: Vec::new(),
+            },
+        };
+        self.commit(prepared)?;
+        Ok(summary)
+    }
+
+    fn commitment(
+        &self,
+        changes: StateChanges,
+        version: Height,
+    ) -> Result<(StateRoot, Commit), LedgerError> {
+        let mut preimages = Vec::with_capacity(changes.len());
+        let mut value_set: Vec<(KeyHash, Option<Vec<u8>>)> = Vec::with_capacity(changes.len());
+        for (key, value) in changes {
+            let encoded = key.encode();
+            let hash = key_hash(&key);
+            preimages.push((hash, encoded));
+            value_set.push((hash, value));
+        }
+        let view = TreeView(&self.storage);
+        let tree = Tree::new(&view);
+        let (root, batch) = tree.put_value_set(value_set, version).map_err(tree_error)?;
+        Ok((
+            StateRoot(root.0),
+            Commit {
+                version,
+                node_batch: batch.node_batch,
+                preimages,
+            },
+        ))
+    }
+
+    pub fn state_root(&self, height: Height) -> Result<StateRoot, LedgerError> {
+        self.state_at(height)?;
+        let view = TreeView(&self.storage);
+        let root = Tree::new(&view).get_root_hash(height).map_err(tree_error)?;
+        Ok(StateRoot(root.0))
+    }
+
+    /// Reads a typed object from the latest state.
+    pub fn get<T: StateObject>(&self, key: &StateKey) -> Result<Option<T>, LedgerError> {
+        let state = self.state_at(self.latest()?)?;
+        Ok(Overlay::new(&state, None).get(key)?)
+    }
+
+    /// The encoded value under `key` at `height` (or none) with a proof against that height's root.
+    pub fn get_with_proof(
+        &self,
+        key: &StateKey,
+        height: Height,
+    ) -> Result<(Option<Vec<u8>>, StateProof), LedgerError> {
+        self.state_at(height)?;
+        let view = TreeView(&self.storage);
+        let (value, proof) = Tree::new(&view)
+            .get_with_proof(key_hash(key), height)
+            .map_err(tree_error)?;
+        Ok((value, StateProof::new(proof)))
+    }
+
+    /// Validators with voting power (their bond) in the latest state, in passport-id order.
+    pub fn voting_validators(&self) -> Result<Vec<(Validator, Amount)>, LedgerError> {
+        let state = self.state_at(self.latest()?)?;
+        let overlay = Overlay::new(&state, None);
+        let cell: CellInfo = overlay.require(&StateKey::Cell)?;
+        Ok(voting_validators(&overlay, &cell.params)?)
+    }
+
+    /// Sums every holding in the latest state. Reads all of state: for tests, audits and debug
+    /// builds, not for hot paths.
+    pub fn audit_supply(&self) -> Result<SupplyAudit, LedgerError> {
+        let state = self.state_at(self.latest()?)?;
+        let overlay = Overlay::new(&state, None);
+        let cell: CellInfo = overlay.require(&StateKey::Cell)?;
+        let mut audit = SupplyAudit {
+            total_supply: cell.total_supply,
+            ..Default::default()
+        };
+        for encoded in self.storage.state_keys()? {
+            let key: StateKey = borsh::from_slice(&encoded)
+                .map_err(|error| StorageError::Corrupt(format!("state key preimage: {error}")))?;
+            match &key {
+                StateKey::Passport(_) => {
+                    if let Some(passport) = overlay.get::<Passport>(&key)? {
+                        audit.balances += u128::from(passport.balance);
+                    }
+                }
+                StateKey::Bond(_) => {
+                    if let Some(bond) = overlay.get::<Bond>(&key)? {
+                        audit.bonded += u128::from(bond.bonded);
+                        audit.unbonding += bond
+                            .unbonding
+                            .iter()
+                            .map(|entry| u128::from(entry.amount))
+                            .sum::<u128>();
+                    }
+                }
+                StateKey::Escrow(_) => {
+                    if let Some(escrow) = overlay.get::<Escrow>(&key)? {
+                        audit.escrowed += u128::from(escrow.held());
+                    }
+                }
+                StateKey::Treasury => {
+                    audit.treasury += u128::from(overlay.require::<Treasury>(&key)?.balance);
+                }
+                _ => {}
+            }
+        }
+        Ok(audit)
+    }
+}
