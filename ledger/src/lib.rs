@@ -17,6 +17,7 @@
 
 pub mod commitment;
 pub mod crypto;
+pub mod devnet;
 pub mod error;
 pub mod evidence;
 pub mod execution;

@@ -1,0 +1,169 @@
+//! Deterministic cells for local networks, tests and benchmarks: every key is derived from a
+//! seed, so a failing run can be replayed exactly from the seed it prints.
+
+use crate::crypto::bls::BlsSecretKey;
+use crate::crypto::ed25519::Ed25519Keypair;
+use crate::genesis::{Genesis, GenesisPassport, GenesisValidator};
+use crate::ids::{Amount, CellId, FederationId, Nonce, PassportId};
+use crate::state::{ArbiterPanel, CellParams, MAX_TIER};
+use crate::transaction::{Action, SignedTransaction, TransactionBody};
+
+/// How many passports of each role a dev cell has, and what they hold.
+#[derive(Clone, Debug)]
+pub struct DevCellConfig {
+    pub cell: CellId,
+    pub validators: usize,
+    pub arbiters: usize,
+    /// Arbiter approvals a ruling needs.
+    pub arbiter_threshold: u32,
+    pub members: usize,
+    pub balance: Amount,
+    pub validator_bond: Amount,
+    pub params: CellParams,
+}
+
+impl Default for DevCellConfig {
+    fn default() -> Self {
+        Self {
+            cell: CellId(0),
+            validators: 4,
+            arbiters: 3,
+            arbiter_threshold: 2,
+            members: 8,
+            balance: 1_000_000,
+            validator_bond: 10_000,
+            params: CellParams::default(),
+        }
+    }
+}
+
+/// One passport of a dev cell with the keys that control it.
+#[derive(Clone, Debug)]
+pub struct DevPassport {
+    pub id: PassportId,
+    pub key: Ed25519Keypair,
+    /// Validators only.
+    pub consensus_key: Option<Ed25519Keypair>,
+    pub bls_key: Option<BlsSecretKey>,
+}
+
+/// A genesis and the keys of every passport in it. Passports are ordered validators first,
+/// then arbiters, then members.
+#[derive(Clone, Debug)]
+pub struct DevCell {
+    pub genesis: Genesis,
+    pub passports: Vec<DevPassport>,
+    pub config: DevCellConfig,
+}
+
+/// 32 bytes of key material for `(seed, purpose, index)`.
+pub fn derive_seed(seed: u64, purpose: &str, index: u64) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"charter/devnet/v1");
+    hasher.update(&seed.to_le_bytes());
+    hasher.update(purpose.as_bytes());
+    hasher.update(&index.to_le_bytes());
+    *hasher.finalize().as_bytes()
+}
+
+impl DevCell {
+    pub fn new(seed: u64, config: DevCellConfig) -> Self {
+        let federation = FederationId(derive_seed(seed, "federation", 0));
+        let count = config.validators + config.arbiters + config.members;
+        let mut passports = Vec::with_capacity(count);
+        let mut genesis_passports = Vec::with_capacity(count);
+        let mut validators = Vec::new();
+        for index in 0..count {
+            let id = PassportId::genesis(config.cell, index as u64);
+            let key = Ed25519Keypair::from_seed(derive_seed(seed, "controller", index as u64));
+            let is_validator = index < config.validators;
+            let (tier, bonded) = if is_validator {
+                (MAX_TIER, config.validator_bond)
+            } else if index < config.validators + config.arbiters {
+                (3, config.params.min_sponsor_bond)
+            } else {
+                (
+                    config.params.min_sponsor_tier,
+                    config.params.min_sponsor_bond,
+                )
+            };
+            genesis_passports.push(GenesisPassport {
+                controller_keys: vec![key.public_key()],
+                tier,
+                balance: config.balance,
+                bonded,
+            });
+            let (consensus_key, bls_key) = if is_validator {
+                let consensus =
+                    Ed25519Keypair::from_seed(derive_seed(seed, "consensus", index as u64));
+                let bls = BlsSecretKey::key_gen(&derive_seed(seed, "bls", index as u64), b"")
+                    .expect("32 bytes of key material is enough");
+                validators.push(GenesisValidator {
+                    passport: id,
+                    consensus_key: consensus.public_key(),
+                    bls_key: bls.public_key(),
+                    bls_proof_of_possession: bls.prove_possession(),
+                });
+                (Some(consensus), Some(bls))
+            } else {
+                (None, None)
+            };
+            passports.push(DevPassport {
+                id,
+                key,
+                consensus_key,
+                bls_key,
+            });
+        }
+        let arbiters = ArbiterPanel {
+            members: passports[config.validators..config.validators + config.arbiters]
+                .iter()
+                .map(|p| p.id)
+                .collect(),
+            threshold: config.arbiter_threshold,
+        };
+        let genesis = Genesis {
+            federation,
+            cell: config.cell,
+            params: config.params.clone(),
+            passports: genesis_passports,
+            validators,
+            arbiters,
+        };
+        Self {
+            genesis,
+            passports,
+            config,
+        }
+    }
+
+    pub fn validator(&self, index: usize) -> &DevPassport {
+        &self.passports[index]
+    }
+
+    pub fn arbiter(&self, index: usize) -> &DevPassport {
+        &self.passports[self.config.validators + index]
+    }
+
+    pub fn member(&self, index: usize) -> &DevPassport {
+        &self.passports[self.config.validators + self.config.arbiters + index]
+    }
+
+    /// A transaction from `sender`, signed with its controller key, paying the minimum fee.
+    pub fn transaction(
+        &self,
+        sender: &DevPassport,
+        nonce: Nonce,
+        action: Action,
+    ) -> SignedTransaction {
+        TransactionBody {
+            federation: self.genesis.federation,
+            cell: self.genesis.cell,
+            sender: sender.id,
+            nonce,
+            fee: self.config.params.min_fee,
+            action,
+        }
+        .sign(&sender.key)
+    }
+}

@@ -1,0 +1,204 @@
+//! A ledger on a dev cell, driven one single-transaction block at a time.
+#![allow(dead_code)]
+
+use charter_ledger::crypto::ed25519::Ed25519Keypair;
+use charter_ledger::devnet::{DevCell, DevCellConfig, DevPassport};
+use charter_ledger::evidence::*;
+use charter_ledger::state::*;
+use charter_ledger::storage::MemoryStorage;
+use charter_ledger::*;
+use std::collections::BTreeMap;
+
+pub struct Harness {
+    pub cell: DevCell,
+    pub ledger: Ledger<MemoryStorage>,
+    nonces: BTreeMap<PassportId, u64>,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        Self::with(DevCellConfig::default())
+    }
+
+    pub fn with(config: DevCellConfig) -> Self {
+        let cell = DevCell::new(7, config);
+        let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
+        ledger.init_genesis(&cell.genesis).unwrap();
+        Self {
+            cell,
+            ledger,
+            nonces: BTreeMap::new(),
+        }
+    }
+
+    pub fn nonce(&self, id: &PassportId) -> u64 {
+        self.nonces.get(id).copied().unwrap_or(0)
+    }
+
+    pub fn tx(&self, sender: &DevPassport, action: Action) -> SignedTransaction {
+        self.cell
+            .transaction(sender, self.nonce(&sender.id), action)
+    }
+
+    /// Submits `action` from `sender` with its next nonce.
+    pub fn submit(&mut self, sender: &DevPassport, action: Action) -> Result<(), TxError> {
+        let tx = self.tx(sender, action);
+        self.submit_tx(tx)
+    }
+
+    /// Commits a block holding only `tx`. A rejected transaction must leave the state root
+    /// exactly as it was: nothing is half-applied.
+    pub fn submit_tx(&mut self, tx: SignedTransaction) -> Result<(), TxError> {
+        let height = self.ledger.height().unwrap();
+        let root_before = self.ledger.state_root(height).unwrap();
+        let sender = tx.body.sender;
+        let block = self.ledger.apply_block(&[tx]).unwrap();
+        let outcome = block.receipts[0].outcome.clone();
+        match &outcome {
+            Ok(()) => *self.nonces.entry(sender).or_default() += 1,
+            Err(_) => assert_eq!(
+                block.state_root, root_before,
+                "a rejected transaction changed state"
+            ),
+        }
+        assert!(self.ledger.audit_supply().unwrap().is_conserved());
+        outcome
+    }
+
+    /// Commits empty blocks.
+    pub fn advance(&mut self, blocks: u64) {
+        for _ in 0..blocks {
+            self.ledger.apply_block(&[]).unwrap();
+        }
+    }
+
+    pub fn height(&self) -> u64 {
+        self.ledger.height().unwrap()
+    }
+
+    pub fn passport(&self, id: &PassportId) -> Passport {
+        self.ledger.get(&StateKey::Passport(*id)).unwrap().unwrap()
+    }
+
+    pub fn bond(&self, id: &PassportId) -> Bond {
+        self.ledger
+            .get(&StateKey::Bond(*id))
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    pub fn escrow(&self, id: &EscrowId) -> Escrow {
+        self.ledger.get(&StateKey::Escrow(*id)).unwrap().unwrap()
+    }
+
+    pub fn treasury(&self) -> Amount {
+        self.ledger
+            .get::<Treasury>(&StateKey::Treasury)
+            .unwrap()
+            .unwrap()
+            .balance
+    }
+
+    pub fn mode(&self) -> CellModeState {
+        self.ledger.get(&StateKey::CellMode).unwrap().unwrap()
+    }
+
+    pub fn ruling_terms(&self, case: CaseId, ruling: Ruling) -> RulingTerms {
+        RulingTerms {
+            federation: self.cell.genesis.federation,
+            cell: self.cell.genesis.cell,
+            case,
+            ruling,
+        }
+    }
+
+    /// Approvals of a ruling by the given arbiters (indices into the panel).
+    pub fn approve_ruling(
+        &self,
+        case: CaseId,
+        ruling: Ruling,
+        arbiters: &[usize],
+    ) -> Vec<ArbiterApproval> {
+        let message = self.ruling_terms(case, ruling).signing_bytes();
+        arbiters
+            .iter()
+            .map(|index| {
+                let arbiter = self.cell.arbiter(*index);
+                ArbiterApproval {
+                    arbiter: arbiter.id,
+                    key: arbiter.key.public_key(),
+                    signature: arbiter.key.sign(&message),
+                }
+            })
+            .collect()
+    }
+
+    /// Approvals of the next mode change by the given validators' consensus keys.
+    pub fn approve_mode(
+        &self,
+        mode: CellMode,
+        expires_at: Option<u64>,
+        validators: &[usize],
+    ) -> Vec<ValidatorApproval> {
+        let terms = ModeChangeTerms {
+            federation: self.cell.genesis.federation,
+            cell: self.cell.genesis.cell,
+            sequence: self.mode().sequence,
+            mode,
+            expires_at,
+        };
+        let message = terms.signing_bytes();
+        validators
+            .iter()
+            .map(|index| {
+                let validator = self.cell.validator(*index);
+                ValidatorApproval {
+                    validator: validator.id,
+                    signature: validator.consensus_key.as_ref().unwrap().sign(&message),
+                }
+            })
+            .collect()
+    }
+
+    pub fn set_mode(&mut self, mode: CellMode, expires_at: Option<u64>) {
+        let approvals = self.approve_mode(mode, expires_at, &[0, 1, 2]);
+        let sender = self.cell.validator(0).clone();
+        self.submit(
+            &sender,
+            Action::SetCellMode {
+                mode,
+                expires_at,
+                approvals,
+            },
+        )
+        .unwrap();
+    }
+
+    /// A vote for `value` at (height, round) signed by validator `index`'s consensus key.
+    pub fn vote(
+        &self,
+        index: usize,
+        height: u64,
+        round: u32,
+        value: Option<[u8; 32]>,
+    ) -> SignedVote {
+        let key = self.cell.validator(index).consensus_key.as_ref().unwrap();
+        let vote = Vote {
+            federation: self.cell.genesis.federation,
+            cell: self.cell.genesis.cell,
+            height,
+            round,
+            vote_type: VoteType::Precommit,
+            value,
+        };
+        SignedVote {
+            signature: key.sign(&vote.signing_bytes()),
+            validator_key: key.public_key(),
+            vote,
+        }
+    }
+}
+
+pub fn keypair(seed: u8) -> Ed25519Keypair {
+    Ed25519Keypair::from_seed([seed; 32])
+}
