@@ -1,1 +1,141 @@
-fn main() {}
+//! Ledger throughput, measured side by side in one run:
+//!
+//! - executing a block of 1,000 transfers with signatures pre-verified, verified one at a
+//!   time, and verified in one batch;
+//! - preparing a block (execution plus state root) of 1,000 transfers on a small state and on
+//!   a state of 1,000,000 passports; the difference from execution alone is the root's cost.
+//!
+//! `cargo bench -p charter-ledger` prints the figures; criterion reports elements per second.
+
+use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_ledger::execution::{execute_block, CheckedTransaction, StateReader};
+use charter_ledger::state::StateKey;
+use charter_ledger::storage::{MemoryStorage, Storage, StorageError};
+use charter_ledger::*;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+const BLOCK: usize = 1_000;
+
+/// A cell whose members send one transfer each to the next member.
+fn transfers(members: usize) -> (DevCell, Vec<SignedTransaction>) {
+    let cell = DevCell::new(
+        1,
+        DevCellConfig {
+            members,
+            ..DevCellConfig::default()
+        },
+    );
+    let transactions = (0..BLOCK)
+        .map(|index| {
+            let to = cell.member((index + 1) % members).id;
+            cell.transaction(
+                cell.member(index % members),
+                0,
+                Action::Transfer { to, amount: 1 },
+            )
+        })
+        .collect();
+    (cell, transactions)
+}
+
+fn ledger_for(genesis: &Genesis) -> Ledger<MemoryStorage> {
+    let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
+    ledger.init_genesis(genesis).unwrap();
+    ledger
+}
+
+struct Latest<'a>(&'a MemoryStorage);
+
+impl StateReader for Latest<'_> {
+    fn read(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StorageError> {
+        let version = self.0.latest_version()?.unwrap_or(0);
+        self.0.value(version, commitment::key_hash(key))
+    }
+}
+
+fn execution(c: &mut Criterion) {
+    let (cell, transactions) = transfers(BLOCK);
+    let ledger = ledger_for(&cell.genesis);
+    let state = Latest(ledger.storage());
+    let mut group = c.benchmark_group("execute 1,000 transfers");
+    group.throughput(Throughput::Elements(BLOCK as u64));
+    group.sample_size(20);
+    group.bench_function("signatures pre-verified", |b| {
+        b.iter(|| {
+            let checked: Vec<_> = transactions
+                .iter()
+                .map(CheckedTransaction::pre_verified)
+                .collect();
+            execute_block(&state, 1, &checked).unwrap()
+        })
+    });
+    group.bench_function("verified one at a time", |b| {
+        b.iter(|| {
+            let checked: Vec<_> = transactions
+                .iter()
+                .map(CheckedTransaction::verify)
+                .collect();
+            execute_block(&state, 1, &checked).unwrap()
+        })
+    });
+    group.bench_function("verified in one batch", |b| {
+        b.iter(|| {
+            let checked = CheckedTransaction::verify_all(&transactions);
+            execute_block(&state, 1, &checked).unwrap()
+        })
+    });
+    group.finish();
+}
+
+/// A genesis of `passports` passports sharing one controller key (generating a million keys
+/// would only slow the set-up), with a block of transfers among the first 1,000.
+fn large_state(passports: usize) -> (Genesis, Vec<SignedTransaction>) {
+    let (cell, transactions) = transfers(BLOCK);
+    let mut genesis = cell.genesis.clone();
+    let template = genesis.passports.last().unwrap().clone();
+    genesis.passports.resize(passports, template);
+    (genesis, transactions)
+}
+
+fn state_root(c: &mut Criterion) {
+    let mut group = c.benchmark_group("1,000-transfer block: execution and state root");
+    group.throughput(Throughput::Elements(BLOCK as u64));
+    group.sample_size(10);
+    for passports in [1_000 + 7, 1_000_000] {
+        eprintln!("building a state of {passports} passports…");
+        let (genesis, transactions) = large_state(passports);
+        let ledger = ledger_for(&genesis);
+        let state = Latest(ledger.storage());
+        group.bench_function(format!("execute only, {passports} passports"), |b| {
+            b.iter_batched(
+                || {
+                    transactions
+                        .iter()
+                        .map(CheckedTransaction::pre_verified)
+                        .collect::<Vec<_>>()
+                },
+                |checked| execute_block(&state, 1, &checked).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(
+            format!("execute + state root, {passports} passports"),
+            |b| {
+                b.iter_batched(
+                    || {
+                        transactions
+                            .iter()
+                            .map(CheckedTransaction::pre_verified)
+                            .collect::<Vec<_>>()
+                    },
+                    |checked| ledger.prepare_block(&checked).unwrap().state_root,
+                    BatchSize::SmallInput,
+                )
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, execution, state_root);
+criterion_main!(benches);

@@ -97,3 +97,47 @@ pub enum TxError {
     #[error("ruling carries {approved} arbiter approvals; the panel threshold is {threshold}")]
     InsufficientArbiterApprovals { approved: usize, threshold: u32 },
 }
+
+impl TxError {
+    /// A stable, machine-readable name for the rule broken, used by the API and in metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TxError::BadSignature(..) => "bad_signature",
+            TxError::WrongFederation { .. } => "wrong_federation",
+            TxError::WrongCell { .. } => "wrong_cell",
+            TxError::UnknownPassport(..) => "unknown_passport",
+            TxError::SignerNotController(..) => "signer_not_controller",
+            TxError::StaleNonce { .. } => "stale_nonce",
+            TxError::FutureNonce { .. } => "future_nonce",
+            TxError::FeeTooLow { .. } => "fee_too_low",
+            TxError::InsufficientBalance { .. } => "insufficient_balance",
+            TxError::InsufficientBond { .. } => "insufficient_bond",
+            TxError::ZeroAmount => "zero_amount",
+            TxError::AmountOverflow => "amount_overflow",
+            TxError::PassportNotActive { .. } => "passport_not_active",
+            TxError::ModeForbids { .. } => "mode_forbids",
+            TxError::NotAuthorized(..) => "not_authorized",
+            TxError::InvalidControllerKeys { .. } => "invalid_controller_keys",
+            TxError::TierNotAllowed { .. } => "tier_not_allowed",
+            TxError::PassportExists(..) => "passport_exists",
+            TxError::StakeOutstanding(..) => "stake_outstanding",
+            TxError::NothingToWithdraw => "nothing_to_withdraw",
+            TxError::AlreadyValidator(..) => "already_validator",
+            TxError::ConsensusKeyInUse => "consensus_key_in_use",
+            TxError::InvalidConsensusKey(..) => "invalid_consensus_key",
+            TxError::InvalidBlsKey(..) => "invalid_bls_key",
+            TxError::InvalidEvidence(..) => "invalid_evidence",
+            TxError::EvidenceAlreadyUsed => "evidence_already_used",
+            TxError::UnknownEscrow(..) => "unknown_escrow",
+            TxError::EscrowWrongState { .. } => "escrow_wrong_state",
+            TxError::EscrowNotReleasable { .. } => "escrow_not_releasable",
+            TxError::EscrowNotExpired { .. } => "escrow_not_expired",
+            TxError::InvalidEscrowHeights { .. } => "invalid_escrow_heights",
+            TxError::EscrowHasNoArbiter => "escrow_has_no_arbiter",
+            TxError::ResolutionMismatch { .. } => "resolution_mismatch",
+            TxError::InvalidModeChange(..) => "invalid_mode_change",
+            TxError::InsufficientValidatorPower { .. } => "insufficient_validator_power",
+            TxError::InsufficientArbiterApprovals { .. } => "insufficient_arbiter_approvals",
+        }
+    }
+}

@@ -11,7 +11,7 @@ use crate::state::*;
 use crate::storage::StorageError;
 use crate::transaction::MAX_CONTROLLER_KEYS;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,7 +72,7 @@ impl Genesis {
         let empty = EmptyState;
         let mut state = Overlay::new(&empty, None);
         let mut supply: Amount = 0;
-        let mut ids = BTreeSet::new();
+        let mut ids = BTreeMap::new();
         for (index, entry) in self.passports.iter().enumerate() {
             let invalid = |reason| GenesisError::InvalidPassport { index, reason };
             let keys: BTreeSet<_> = entry.controller_keys.iter().collect();
@@ -97,7 +97,7 @@ impl Genesis {
                 .and_then(|sum| sum.checked_add(entry.bonded))
                 .ok_or(GenesisError::SupplyOverflow)?;
             let id = self.passport_id(index);
-            ids.insert(id);
+            ids.insert(id, index);
             state.put(
                 StateKey::Passport(id),
                 &Passport {
@@ -163,7 +163,7 @@ impl Genesis {
         if members.len() != self.arbiters.members.len() {
             return Err(GenesisError::InvalidArbiters("a member is listed twice"));
         }
-        if members.iter().any(|member| !ids.contains(*member)) {
+        if members.iter().any(|member| !ids.contains_key(*member)) {
             return Err(GenesisError::InvalidArbiters(
                 "a member is not a genesis passport",
             ));

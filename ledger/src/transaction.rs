@@ -133,7 +133,7 @@ pub enum Consent {
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum SlashEvidence {
     /// Two conflicting consensus votes signed by one validator key.
-    DoubleVote(DoubleVote),
+    DoubleVote(Box<DoubleVote>),
     /// A panel ruling that `offender` forfeits `amount`.
     ArbiterRuling {
         offender: PassportId,

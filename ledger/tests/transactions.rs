@@ -557,7 +557,7 @@ fn double_vote_slashes_bond_and_unbonding_stake_once() {
         second: h.vote(1, 7, 0, Some([2; 32])),
     };
     let slash = Action::Slash {
-        evidence: SlashEvidence::DoubleVote(evidence),
+        evidence: SlashEvidence::DoubleVote(Box::new(evidence)),
     };
     h.submit(&reporter, slash.clone()).unwrap();
     // Half of 10,000 stake: 5,000 — all 8,000 bonded gives 5,000, unbonding untouched.
@@ -580,7 +580,7 @@ fn double_vote_evidence_must_really_conflict() {
         h.submit(
             &reporter,
             Action::Slash {
-                evidence: SlashEvidence::DoubleVote(DoubleVote { first, second }),
+                evidence: SlashEvidence::DoubleVote(Box::new(DoubleVote { first, second })),
             },
         )
     };

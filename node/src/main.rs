@@ -1,1 +1,68 @@
-fn main() {}
+//! `charter`: the command-line entry point. Errors are reported here, at the edge, with
+//! `anyhow`; everything below returns typed errors.
+
+mod keys;
+mod simulate;
+mod workload;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "charter",
+    version,
+    about = "Charter: a BFT ledger for federations of autonomous agents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a key file: a passport controller key, and with --validator also a consensus
+    /// key and a BLS key with its proof of possession.
+    Keygen {
+        #[arg(long)]
+        validator: bool,
+        /// Where to write the key file (mode 0600); printed to stdout when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a development genesis and the key file of every passport in it, all derived
+    /// from a seed.
+    DevGenesis {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        #[arg(long, default_value_t = 16)]
+        members: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run a cell's ledger on RocksDB, without a network, under a workload of simulated agents
+    /// issuing passports, bonding, paying through escrow and settling disputes.
+    Simulate(simulate::SimulateArgs),
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Keygen { validator, out } => keys::keygen(validator, out.as_deref()),
+        Command::DevGenesis {
+            seed,
+            validators,
+            members,
+            out,
+        } => keys::dev_genesis(seed, validators, members, &out),
+        Command::Simulate(args) => simulate::run(args),
+    }
+}

@@ -1,0 +1,152 @@
+//! `charter simulate`: one cell's ledger on RocksDB under simulated agents, block after block,
+//! with no network — the ledger's real execution, commitment and storage path.
+
+use crate::workload::{ChainView, Workload};
+use anyhow::{ensure, Context, Result};
+use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_ledger::state::{Bond, Passport, StateKey};
+use charter_ledger::storage::{RocksStorage, Storage};
+use charter_ledger::{Ledger, PassportId};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// Data directory; a fresh one under the system temp directory when absent. An existing
+    /// directory continues its chain (with the same --seed).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    #[arg(long, default_value_t = 200)]
+    blocks: u64,
+    #[arg(long, default_value_t = 500)]
+    block_size: usize,
+    /// Members acting as agents (besides 4 validators and 3 arbiters).
+    #[arg(long, default_value_t = 64)]
+    agents: usize,
+    /// Seeds keys, genesis and the workload: the same seed replays the same chain.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print a progress line every this many blocks.
+    #[arg(long, default_value_t = 20)]
+    report_every: u64,
+}
+
+pub fn run(args: SimulateArgs) -> Result<()> {
+    let data_dir = args.data_dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("charter-simulate-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let cell = DevCell::new(
+        args.seed,
+        DevCellConfig {
+            members: args.agents.max(2),
+            ..DevCellConfig::default()
+        },
+    );
+    let mut ledger = Ledger::open(RocksStorage::open(&data_dir.join("ledger"))?)?;
+    match ledger.height() {
+        None => {
+            let root = ledger.init_genesis(&cell.genesis)?;
+            println!(
+                "genesis of {} passports, state root {root}",
+                cell.passports.len()
+            );
+        }
+        Some(height) => println!(
+            "continuing the chain at height {height} in {}",
+            data_dir.display()
+        ),
+    }
+    let mut workload = Workload::new(cell, args.seed, &LatestState(&ledger));
+
+    let mut window = Progress::default();
+    let mut total = Progress::default();
+    for _ in 0..args.blocks {
+        let height = ledger.height().context("ledger has no genesis")? + 1;
+        let transactions = workload.next_block(height, args.block_size, &LatestState(&ledger));
+        let started = Instant::now();
+        let block = ledger.apply_block(&transactions)?;
+        let elapsed = started.elapsed();
+        workload.observe(&transactions, &block.receipts, &LatestState(&ledger));
+        for progress in [&mut window, &mut total] {
+            progress.record(&block.receipts, elapsed);
+        }
+        if height % args.report_every == 0 {
+            println!(
+                "height {height:>6}  root {}…  {}",
+                &block.state_root.to_string()[..16],
+                window.summary()
+            );
+            window = Progress::default();
+        }
+    }
+    let audit = ledger.audit_supply()?;
+    ensure!(audit.is_conserved(), "conservation violated: {audit:?}");
+    println!("total: {}", total.summary());
+    println!(
+        "supply {} conserved: balances {} + bonded {} + unbonding {} + escrowed {} + treasury {}",
+        audit.total_supply,
+        audit.balances,
+        audit.bonded,
+        audit.unbonding,
+        audit.escrowed,
+        audit.treasury
+    );
+    println!("chain data: {}", data_dir.display());
+    Ok(())
+}
+
+/// The latest committed state, read straight from the ledger (a network client reads the same
+/// through a node's API).
+struct LatestState<'a, S: Storage>(&'a Ledger<S>);
+
+impl<S: Storage> ChainView for LatestState<'_, S> {
+    fn passport(&self, id: &PassportId) -> Option<Passport> {
+        self.0.get(&StateKey::Passport(*id)).ok().flatten()
+    }
+
+    fn bond(&self, id: &PassportId) -> Bond {
+        self.0
+            .get(&StateKey::Bond(*id))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+struct Progress {
+    committed: u64,
+    rejected: BTreeMap<&'static str, u64>,
+    busy: Duration,
+}
+
+impl Progress {
+    fn record(&mut self, receipts: &[charter_ledger::execution::Receipt], elapsed: Duration) {
+        for receipt in receipts {
+            match &receipt.outcome {
+                Ok(()) => self.committed += 1,
+                Err(error) => *self.rejected.entry(error.code()).or_default() += 1,
+            }
+        }
+        self.busy += elapsed;
+    }
+
+    fn summary(&self) -> String {
+        let rate = self.committed as f64 / self.busy.as_secs_f64().max(1e-9);
+        let rejected: u64 = self.rejected.values().sum();
+        let reasons: Vec<String> = self
+            .rejected
+            .iter()
+            .map(|(code, count)| format!("{code} {count}"))
+            .collect();
+        format!(
+            "committed {:>6} ({rate:>8.0} tx/s of ledger time)  rejected {rejected}{}{}",
+            self.committed,
+            if reasons.is_empty() { "" } else { ": " },
+            reasons.join(", ")
+        )
+    }
+}
