@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo build --locked --bin charter
 cargo nextest run --workspace --locked --no-fail-fast
 python3 scripts/check_wire_format.py

@@ -9,4 +9,4 @@
 
 pub mod validator_set;
 
-pub use validator_set::{ValidatorSet, ValidatorSetError, VotingMember};
+pub use validator_set::{ValidatorSet, ValidatorSetError};

@@ -1,26 +1,17 @@
 //! A cell's validators with their voting power, and the Tendermint quorum rule over them.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use charter_ledger::crypto::bls::BlsPublicKey;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
 use charter_ledger::ledger::{Ledger, LedgerError};
+use charter_ledger::state::ActiveValidator;
 use charter_ledger::storage::Storage;
-use charter_ledger::{Amount, PassportId};
 
 const VALIDATOR_SET_DOMAIN: &[u8] = b"charter/validator-set/v1";
-
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct VotingMember {
-    pub passport: PassportId,
-    pub consensus_key: Ed25519PublicKey,
-    pub bls_key: BlsPublicKey,
-    pub power: Amount,
-}
 
 /// Validators in passport-id order. Never empty, total power never zero.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ValidatorSet {
-    members: Vec<VotingMember>,
+    members: Vec<ActiveValidator>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +23,7 @@ pub enum ValidatorSetError {
 }
 
 impl ValidatorSet {
-    pub fn new(mut members: Vec<VotingMember>) -> Result<Self, ValidatorSetError> {
+    pub fn new(mut members: Vec<ActiveValidator>) -> Result<Self, ValidatorSetError> {
         members.retain(|member| member.power > 0);
         if members.is_empty() {
             return Err(ValidatorSetError::Empty);
@@ -41,22 +32,12 @@ impl ValidatorSet {
         Ok(Self { members })
     }
 
-    /// The validators that the latest ledger state gives voting power.
+    /// The validators of the ledger's current epoch.
     pub fn from_ledger<S: Storage>(ledger: &Ledger<S>) -> Result<Self, ValidatorSetError> {
-        let members = ledger
-            .voting_validators()?
-            .into_iter()
-            .map(|(validator, power)| VotingMember {
-                passport: validator.passport,
-                consensus_key: validator.consensus_key,
-                bls_key: validator.bls_key,
-                power,
-            })
-            .collect();
-        Self::new(members)
+        Self::new(ledger.active_validators()?.members)
     }
 
-    pub fn members(&self) -> &[VotingMember] {
+    pub fn members(&self) -> &[ActiveValidator] {
         &self.members
     }
 
@@ -79,7 +60,7 @@ impl ValidatorSet {
         self.total_power() * 2 / 3 + 1
     }
 
-    pub fn member_by_key(&self, key: &Ed25519PublicKey) -> Option<&VotingMember> {
+    pub fn member_by_key(&self, key: &Ed25519PublicKey) -> Option<&ActiveValidator> {
         self.members
             .iter()
             .find(|member| member.consensus_key == *key)
@@ -97,11 +78,13 @@ impl ValidatorSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use charter_ledger::crypto::bls::BlsPublicKey;
     use charter_ledger::devnet::{DevCell, DevCellConfig};
     use charter_ledger::storage::MemoryStorage;
+    use charter_ledger::{Amount, PassportId};
 
-    fn member(byte: u8, power: Amount) -> VotingMember {
-        VotingMember {
+    fn member(byte: u8, power: Amount) -> ActiveValidator {
+        ActiveValidator {
             passport: PassportId([byte; 32]),
             consensus_key: Ed25519PublicKey([byte; 32]),
             bls_key: BlsPublicKey([byte; 48]),

@@ -59,6 +59,10 @@ pub enum TxError {
     AlreadyValidator(PassportId),
     #[error("consensus key is already registered")]
     ConsensusKeyInUse,
+    #[error("BLS key is already registered")]
+    BlsKeyInUse,
+    #[error("fork limit: {0}")]
+    ForkLimit(&'static str),
     #[error("invalid consensus key: {0}")]
     InvalidConsensusKey(Ed25519Error),
     #[error("invalid BLS key or proof of possession: {0}")]
@@ -124,6 +128,8 @@ impl TxError {
             TxError::NothingToWithdraw => "nothing_to_withdraw",
             TxError::AlreadyValidator(..) => "already_validator",
             TxError::ConsensusKeyInUse => "consensus_key_in_use",
+            TxError::BlsKeyInUse => "bls_key_in_use",
+            TxError::ForkLimit(..) => "fork_limit",
             TxError::InvalidConsensusKey(..) => "invalid_consensus_key",
             TxError::InvalidBlsKey(..) => "invalid_bls_key",
             TxError::InvalidEvidence(..) => "invalid_evidence",

@@ -12,6 +12,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 pub const VOTE_DOMAIN: &[u8] = b"CHARTER_VOTE_V1";
 pub const RULING_DOMAIN: &[u8] = b"CHARTER_RULING_V1";
 pub const MODE_CHANGE_DOMAIN: &[u8] = b"CHARTER_MODE_V1";
+pub const REGISTRATION_DOMAIN: &[u8] = b"CHARTER_VALIDATOR_V1";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub enum VoteType {
@@ -44,6 +45,21 @@ pub struct SignedVote {
 pub struct DoubleVote {
     pub first: SignedVote,
     pub second: SignedVote,
+}
+
+impl DoubleVote {
+    /// Names the offence: one key equivocating at one height, round and step. Any two
+    /// conflicting votes for it prove the same offence, which is punished once.
+    pub fn offence_id(&self) -> [u8; 32] {
+        let vote = &self.first.vote;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"charter/double-vote/v1");
+        hasher.update(&self.first.validator_key.0);
+        hasher.update(&vote.height.to_le_bytes());
+        hasher.update(&vote.round.to_le_bytes());
+        hasher.update(&[vote.vote_type as u8]);
+        *hasher.finalize().as_bytes()
+    }
 }
 
 /// What an arbiter panel rules; arbiters sign `RULING_DOMAIN || encode(RulingTerms)`.
@@ -98,6 +114,17 @@ pub struct ValidatorApproval {
     pub signature: Ed25519Signature,
 }
 
+/// What a new validator's consensus key and BLS key both sign, binding them to the passport
+/// that registers them: nobody can register keys they do not hold, or copy another validator's.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RegistrationTerms {
+    pub federation: FederationId,
+    pub cell: CellId,
+    pub passport: PassportId,
+    pub consensus_key: Ed25519PublicKey,
+    pub bls_key: crate::crypto::bls::BlsPublicKey,
+}
+
 fn domain_bytes<T: BorshSerialize>(domain: &[u8], statement: &T) -> Vec<u8> {
     let mut bytes = domain.to_vec();
     statement
@@ -115,6 +142,12 @@ impl Vote {
 impl RulingTerms {
     pub fn signing_bytes(&self) -> Vec<u8> {
         domain_bytes(RULING_DOMAIN, self)
+    }
+}
+
+impl RegistrationTerms {
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        domain_bytes(REGISTRATION_DOMAIN, self)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::crypto::bls::{BlsPublicKey, BlsSignature};
 use crate::crypto::ed25519::Ed25519PublicKey;
-use crate::execution::{add_validator, Overlay};
+use crate::execution::{add_validator, elect_validators, Overlay};
 use crate::execution::{StateChanges, StateReader};
 use crate::ids::{Amount, CellId, FederationId, PassportId};
 use crate::state::*;
@@ -60,6 +60,8 @@ pub enum GenesisError {
     InvalidArbiters(&'static str),
     #[error("total supply overflows")]
     SupplyOverflow,
+    #[error("cell parameters: {0}")]
+    InvalidParams(&'static str),
 }
 
 impl Genesis {
@@ -69,6 +71,7 @@ impl Genesis {
 
     /// The initial state, after checking every rule a transaction would have to pass.
     pub(crate) fn initial_state(&self) -> Result<StateChanges, GenesisError> {
+        self.validate_params()?;
         let empty = EmptyState;
         let mut state = Overlay::new(&empty, None);
         let mut supply: Amount = 0;
@@ -108,6 +111,7 @@ impl Genesis {
                     sponsor: None,
                     lineage: Vec::new(),
                     forks: Vec::new(),
+                    generation: 0,
                     status: PassportStatus::Active,
                     sanctions: Vec::new(),
                     liabilities: 0,
@@ -127,6 +131,8 @@ impl Genesis {
             }
         }
         let mut consensus_keys = BTreeSet::new();
+        let mut bls_keys = BTreeSet::new();
+        let mut validator_passports = BTreeSet::new();
         for validator in &self.validators {
             let invalid = |reason: String| GenesisError::InvalidValidator {
                 passport: validator.passport,
@@ -146,6 +152,12 @@ impl Genesis {
                 .map_err(|error| invalid(error.to_string()))?;
             if !consensus_keys.insert(validator.consensus_key) {
                 return Err(invalid("consensus key is used twice".into()));
+            }
+            if !bls_keys.insert(validator.bls_key) {
+                return Err(invalid("BLS key is used twice".into()));
+            }
+            if !validator_passports.insert(validator.passport) {
+                return Err(invalid("listed twice".into()));
             }
             validator
                 .bls_key
@@ -175,6 +187,13 @@ impl Genesis {
                 "threshold must be between 1 and the number of members",
             ));
         }
+        let active = elect_validators(&state, &self.params, 0).map_err(|error| {
+            GenesisError::InvalidValidator {
+                passport: PassportId([0; 32]),
+                reason: error.to_string(),
+            }
+        })?;
+        state.put(StateKey::ActiveValidators, &active);
         state.put(StateKey::ArbiterPanel, &self.arbiters);
         state.put(StateKey::Treasury, &Treasury::default());
         state.put(
@@ -195,6 +214,31 @@ impl Genesis {
             },
         );
         Ok(state.into_changes())
+    }
+}
+
+impl Genesis {
+    fn validate_params(&self) -> Result<(), GenesisError> {
+        let params = &self.params;
+        let rules: [(bool, &'static str); 4] = [
+            (
+                params.double_vote_slash_bps <= 10_000,
+                "double_vote_slash_bps is above 10,000 (100%)",
+            ),
+            (
+                params.unbonding_delay > 0,
+                "unbonding_delay must be positive, or stake could leave before evidence lands",
+            ),
+            (params.epoch_length > 0, "epoch_length must be positive"),
+            (
+                params.max_emergency_blocks > 0,
+                "max_emergency_blocks must be positive",
+            ),
+        ];
+        match rules.into_iter().find(|(holds, _)| !holds) {
+            Some((_, reason)) => Err(GenesisError::InvalidParams(reason)),
+            None => Ok(()),
+        }
     }
 }
 

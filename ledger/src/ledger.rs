@@ -6,8 +6,7 @@
 
 use crate::commitment::{key_hash, StateProof, StateRoot, Tree, TreeView};
 use crate::execution::{
-    execute_block, voting_validators, CheckedTransaction, Overlay, Receipt, StateChanges,
-    StateReader,
+    execute_block, CheckedTransaction, Overlay, Receipt, StateChanges, StateReader,
 };
 use crate::genesis::{Genesis, GenesisError};
 use crate::ids::{Amount, Height};
@@ -49,6 +48,14 @@ pub struct PreparedBlock {
     pub state_root: StateRoot,
     pub receipts: Vec<Receipt>,
     commit: Commit,
+}
+
+/// What committing a block produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppliedBlock {
+    pub height: Height,
+    pub state_root: StateRoot,
+    pub receipts: Vec<Receipt>,
 }
 
 /// Where every unit of the supply is, summed over all of state.
@@ -148,7 +155,8 @@ impl<S: Storage> Ledger<S> {
         })
     }
 
-    /// Writes a prepared block. In debug builds, first audits conservation over all of state.
+    /// Writes a prepared block. In debug builds it then audits conservation over all of state,
+    /// and a violation (a bug, never an input error) is returned so the node stops there.
     pub fn commit(&mut self, prepared: PreparedBlock) -> Result<(), LedgerError> {
         let expected = self.latest()? + 1;
         if prepared.height != expected {
@@ -172,21 +180,16 @@ impl<S: Storage> Ledger<S> {
     pub fn apply_block(
         &mut self,
         transactions: &[SignedTransaction],
-    ) -> Result<PreparedBlock, LedgerError> {
+    ) -> Result<AppliedBlock, LedgerError> {
         let checked = CheckedTransaction::verify_all(transactions);
-        let prepared = self.prepare_block(&checked)?;
-        let summary = PreparedBlock {
+        let mut prepared = self.prepare_block(&checked)?;
+        let applied = AppliedBlock {
             height: prepared.height,
             state_root: prepared.state_root,
-            receipts: prepared.receipts.clone(),
-            commit: Commit {
-                version: prepared.height,
-                node_batch: Default::default(),
-                preimages: Vec::new(),
-            },
+            receipts: std::mem::take(&mut prepared.receipts),
         };
         self.commit(prepared)?;
-        Ok(summary)
+        Ok(applied)
     }
 
     fn commitment(
@@ -242,12 +245,11 @@ impl<S: Storage> Ledger<S> {
         Ok((value, StateProof::new(proof)))
     }
 
-    /// Validators with voting power (their bond) in the latest state, in passport-id order.
-    pub fn voting_validators(&self) -> Result<Vec<(Validator, Amount)>, LedgerError> {
-        let state = self.state_at(self.latest()?)?;
-        let overlay = Overlay::new(&state, None);
-        let cell: CellInfo = overlay.require(&StateKey::Cell)?;
-        Ok(voting_validators(&overlay, &cell.params)?)
+    /// The validator set of the current epoch, as fixed at its first block.
+    pub fn active_validators(&self) -> Result<ActiveValidators, LedgerError> {
+        Ok(self.get(&StateKey::ActiveValidators)?.ok_or_else(|| {
+            StorageError::Corrupt("the active validator set is missing from state".into())
+        })?)
     }
 
     /// Sums every holding in the latest state. Reads all of state: for tests, audits and debug

@@ -24,8 +24,15 @@ pub enum StateKey {
     ArbiterPanel,
     Treasury,
     CellMode,
-    /// Marks evidence or a ruling case as spent, so it cannot be applied twice.
+    /// Marks an arbiter ruling's case number as used, so a ruling cannot be applied twice.
     SpentCase([u8; 32]),
+    /// Marks an offence proven by evidence (a double vote) as punished. Kept apart from
+    /// ruling cases so that no ruling can pre-empt evidence.
+    SpentEvidence([u8; 32]),
+    /// Which passport a BLS key belongs to (each key serves one validator).
+    BlsKey(BlsPublicKey),
+    /// The validators and powers fixed for the current epoch.
+    ActiveValidators,
 }
 
 impl StateKey {
@@ -59,6 +66,20 @@ pub struct CellParams {
     pub double_vote_slash_bps: u16,
     /// In SAFE mode, transfers above this amount must go through escrow.
     pub safe_mode_transfer_limit: Amount,
+    /// In SAFE mode, an escrow above the transfer limit needs an arbiter and cannot be
+    /// released for this many blocks.
+    pub safe_mode_escrow_delay: Height,
+    /// Longest window an emergency mode may be set for; it must be renewed to last longer.
+    pub max_emergency_blocks: Height,
+    /// Blocks after its expiry that a disputed escrow waits for its arbiter before the payer
+    /// can be refunded.
+    pub dispute_timeout: Height,
+    /// Blocks per epoch; the validator set and its powers change only at epoch boundaries.
+    pub epoch_length: Height,
+    /// Most forks one passport may create, and most generations of forks below a root passport:
+    /// together they bound how many passports one sanction reaches.
+    pub max_forks: u32,
+    pub max_lineage_depth: u32,
 }
 
 impl Default for CellParams {
@@ -71,6 +92,12 @@ impl Default for CellParams {
             min_sponsor_bond: 100,
             double_vote_slash_bps: 5_000,
             safe_mode_transfer_limit: 1_000,
+            safe_mode_escrow_delay: 10,
+            max_emergency_blocks: 1_000,
+            dispute_timeout: 100,
+            epoch_length: 100,
+            max_forks: 8,
+            max_lineage_depth: 4,
         }
     }
 }
@@ -124,6 +151,8 @@ pub struct Passport {
     pub lineage: Vec<PassportId>,
     /// Passports forked from this one, in creation order.
     pub forks: Vec<PassportId>,
+    /// 0 for a passport that is not a fork; a fork is one more than its parent.
+    pub generation: u32,
     pub status: PassportStatus,
     pub sanctions: Vec<SanctionRecord>,
     pub liabilities: Amount,
@@ -222,6 +251,26 @@ pub struct CellModeState {
     pub sequence: u64,
 }
 
+/// A validator with the voting power it holds for an epoch.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ActiveValidator {
+    pub passport: PassportId,
+    pub consensus_key: Ed25519PublicKey,
+    pub bls_key: BlsPublicKey,
+    pub power: Amount,
+}
+
+/// The validator set of an epoch, fixed at its first block from the bonds then in state.
+/// Mode changes are weighed by it, so stake bonded mid-epoch gains no say until the next one.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+pub struct ActiveValidators {
+    pub epoch: u64,
+    /// In passport-id order.
+    pub members: Vec<ActiveValidator>,
+}
+
 /// A marker that evidence or a ruling case was used, and when.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct SpentCase {
@@ -242,6 +291,7 @@ impl StateObject for ArbiterPanel {}
 impl StateObject for Treasury {}
 impl StateObject for CellModeState {}
 impl StateObject for SpentCase {}
+impl StateObject for ActiveValidators {}
 
 impl Escrow {
     /// What the escrow still holds: its amount while open or disputed, nothing once settled.

@@ -70,12 +70,8 @@ pub enum Action {
     Unbond { amount: Amount },
     /// Move every matured unbonding entry back to the balance.
     Withdraw,
-    /// Become a validator: consensus key plus BLS key with its proof of possession.
-    RegisterValidator {
-        consensus_key: Ed25519PublicKey,
-        bls_key: BlsPublicKey,
-        bls_proof_of_possession: BlsSignature,
-    },
+    /// Become a validator.
+    RegisterValidator(Box<ValidatorRegistration>),
     /// Slash stake on evidence the ledger checks itself.
     Slash { evidence: SlashEvidence },
     /// Lock `amount` from the sender for `payee`; the id is `EscrowId::derive(cell, sender, nonce)`.
@@ -115,6 +111,17 @@ pub enum Action {
         expires_at: Option<Height>,
         approvals: Vec<ValidatorApproval>,
     },
+}
+
+/// A validator's keys: a consensus key and a BLS key with its proof of possession, both keys
+/// signing the `RegistrationTerms` that bind them to the sender.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ValidatorRegistration {
+    pub consensus_key: Ed25519PublicKey,
+    pub bls_key: BlsPublicKey,
+    pub bls_proof_of_possession: BlsSignature,
+    pub consensus_signature: Ed25519Signature,
+    pub bls_signature: BlsSignature,
 }
 
 /// How a transaction that acts on a passport other than (or as well as) the sender's shows the
@@ -176,7 +183,7 @@ impl Action {
             Action::Bond { .. } => ActionKind::Bond,
             Action::Unbond { .. } => ActionKind::Unbond,
             Action::Withdraw => ActionKind::Withdraw,
-            Action::RegisterValidator { .. } => ActionKind::RegisterValidator,
+            Action::RegisterValidator(_) => ActionKind::RegisterValidator,
             Action::Slash { .. } => ActionKind::Slash,
             Action::EscrowCreate { .. } => ActionKind::EscrowCreate,
             Action::EscrowRelease { .. } => ActionKind::EscrowRelease,

@@ -191,7 +191,7 @@ impl Client {
     fn observe(
         &mut self,
         transactions: &[SignedTransaction],
-        block: &PreparedBlock,
+        block: &AppliedBlock,
         ledger: &Ledger<MemoryStorage>,
     ) {
         for (tx, receipt) in transactions.iter().zip(&block.receipts) {

@@ -2,12 +2,12 @@
 
 mod common;
 
-use charter_ledger::crypto::bls::BlsSecretKey;
+use charter_ledger::crypto::bls::{BlsError, BlsSecretKey};
 use charter_ledger::crypto::ed25519::{Ed25519Error, Ed25519PublicKey};
 use charter_ledger::devnet::DevCellConfig;
 use charter_ledger::evidence::*;
 use charter_ledger::state::*;
-use charter_ledger::transaction::{Consent, SlashEvidence};
+use charter_ledger::transaction::{Consent, SlashEvidence, ValidatorRegistration};
 use charter_ledger::*;
 use common::{keypair, Harness};
 
@@ -471,28 +471,55 @@ fn stake_rejections() {
 
 // ---- validators -----------------------------------------------------------------------------
 
-fn registration(seed: u8) -> Action {
+/// A registration of keys derived from `seed`, signed for `passport`.
+fn registration(h: &Harness, passport: PassportId, seed: u8) -> Action {
     let bls = BlsSecretKey::key_gen(&[seed; 32], b"").unwrap();
-    Action::RegisterValidator {
-        consensus_key: keypair(seed).public_key(),
+    let consensus = keypair(seed);
+    let terms = RegistrationTerms {
+        federation: h.cell.genesis.federation,
+        cell: h.cell.genesis.cell,
+        passport,
+        consensus_key: consensus.public_key(),
+        bls_key: bls.public_key(),
+    }
+    .signing_bytes();
+    Action::RegisterValidator(Box::new(ValidatorRegistration {
+        consensus_key: consensus.public_key(),
         bls_key: bls.public_key(),
         bls_proof_of_possession: bls.prove_possession(),
-    }
+        consensus_signature: consensus.sign(&terms),
+        bls_signature: bls.sign(&terms),
+    }))
+}
+
+fn with_registration(action: Action, change: impl FnOnce(&mut ValidatorRegistration)) -> Action {
+    let Action::RegisterValidator(mut registration) = action else {
+        unreachable!("a registration")
+    };
+    change(&mut registration);
+    Action::RegisterValidator(registration)
 }
 
 #[test]
-fn bonded_passport_registers_as_validator() {
+fn bonded_passport_registers_and_gains_power_at_the_next_epoch() {
     let mut h = Harness::new();
     let alice = h.cell.member(0).clone();
     h.submit(&alice, Action::Bond { amount: 1_000 }).unwrap();
-    h.submit(&alice, registration(50)).unwrap();
-    let validators = h.ledger.voting_validators().unwrap();
-    assert_eq!(validators.len(), 5);
-    assert!(validators
-        .iter()
-        .any(|(v, power)| v.passport == alice.id && *power == 1_100));
+    h.submit(&alice, registration(&h, alice.id, 50)).unwrap();
     assert_eq!(
-        h.submit(&alice, registration(51)),
+        h.ledger.active_validators().unwrap().members.len(),
+        4,
+        "power waits for the epoch"
+    );
+    h.advance(101 - h.height());
+    let active = h.ledger.active_validators().unwrap();
+    assert_eq!(active.epoch, 2);
+    assert!(active
+        .members
+        .iter()
+        .any(|member| member.passport == alice.id && member.power == 1_100));
+    assert_eq!(
+        h.submit(&alice, registration(&h, alice.id, 51)),
         Err(TxError::AlreadyValidator(alice.id))
     );
 }
@@ -502,7 +529,7 @@ fn registration_rejections() {
     let mut h = Harness::new();
     let (alice, bob) = (h.cell.member(0).clone(), h.cell.member(1).clone());
     assert_eq!(
-        h.submit(&alice, registration(50)),
+        h.submit(&alice, registration(&h, alice.id, 50)),
         Err(TxError::InsufficientBond {
             needed: 1_000,
             available: 100
@@ -511,37 +538,54 @@ fn registration_rejections() {
     for member in [&alice, &bob] {
         h.submit(member, Action::Bond { amount: 1_000 }).unwrap();
     }
-    h.submit(&alice, registration(50)).unwrap();
+    // Bob replays Alice's registration from his own passport: the keys signed for Alice.
+    let alices = registration(&h, alice.id, 50);
     assert_eq!(
-        h.submit(&bob, registration(50)),
+        h.submit(&bob, alices.clone()),
+        Err(TxError::InvalidConsensusKey(Ed25519Error::BadSignature))
+    );
+    h.submit(&alice, alices).unwrap();
+    let reused_consensus_key = with_registration(registration(&h, bob.id, 52), |registration| {
+        registration.consensus_key = keypair(50).public_key();
+    });
+    assert_eq!(
+        h.submit(&bob, reused_consensus_key),
         Err(TxError::ConsensusKeyInUse)
     );
-    let Action::RegisterValidator { bls_key, .. } = registration(52) else {
-        unreachable!()
+    let Action::RegisterValidator(alices) = registration(&h, alice.id, 50) else {
+        unreachable!("a registration")
     };
-    let foreign_proof = BlsSecretKey::key_gen(&[53; 32], b"")
-        .unwrap()
-        .prove_possession();
-    let bad_pop = Action::RegisterValidator {
-        consensus_key: keypair(52).public_key(),
-        bls_key,
-        bls_proof_of_possession: foreign_proof,
-    };
-    assert!(matches!(
-        h.submit(&bob, bad_pop),
-        Err(TxError::InvalidBlsKey(_))
-    ));
-    let bad_consensus_key = Action::RegisterValidator {
-        consensus_key: Ed25519PublicKey([0x02; 32]),
-        bls_key,
-        bls_proof_of_possession: BlsSecretKey::key_gen(&[52; 32], b"")
+    let copied_bls_key = with_registration(registration(&h, bob.id, 52), |registration| {
+        registration.bls_key = alices.bls_key;
+        registration.bls_proof_of_possession = alices.bls_proof_of_possession;
+    });
+    assert_eq!(h.submit(&bob, copied_bls_key), Err(TxError::BlsKeyInUse));
+    let foreign_pop = with_registration(registration(&h, bob.id, 52), |registration| {
+        registration.bls_proof_of_possession = BlsSecretKey::key_gen(&[53; 32], b"")
             .unwrap()
-            .prove_possession(),
-    };
+            .prove_possession();
+    });
+    assert_eq!(
+        h.submit(&bob, foreign_pop),
+        Err(TxError::InvalidBlsKey(BlsError::BadProofOfPossession))
+    );
+    let unsigned_by_bls = with_registration(registration(&h, bob.id, 52), |registration| {
+        registration.bls_signature = BlsSecretKey::key_gen(&[52; 32], b"")
+            .unwrap()
+            .sign(b"something else");
+    });
+    assert_eq!(
+        h.submit(&bob, unsigned_by_bls),
+        Err(TxError::InvalidBlsKey(BlsError::BadSignature))
+    );
+    let bad_consensus_key = with_registration(registration(&h, bob.id, 52), |registration| {
+        registration.consensus_key = Ed25519PublicKey([0x02; 32]);
+    });
     assert!(matches!(
         h.submit(&bob, bad_consensus_key),
         Err(TxError::InvalidConsensusKey(_))
     ));
+    h.submit(&bob, registration(&h, bob.id, 52)).unwrap();
 }
 
 // ---- slashing -------------------------------------------------------------------------------
@@ -550,7 +594,7 @@ fn registration_rejections() {
 fn double_vote_slashes_bond_and_unbonding_stake_once() {
     let mut h = Harness::new();
     let (offender, reporter) = (h.cell.validator(1).clone(), h.cell.member(0).clone());
-    h.submit(&offender, Action::Unbond { amount: 2_000 })
+    h.submit(&offender, Action::Unbond { amount: 9_000 })
         .unwrap();
     let evidence = DoubleVote {
         first: h.vote(1, 7, 0, Some([1; 32])),
@@ -560,9 +604,9 @@ fn double_vote_slashes_bond_and_unbonding_stake_once() {
         evidence: SlashEvidence::DoubleVote(Box::new(evidence)),
     };
     h.submit(&reporter, slash.clone()).unwrap();
-    // Half of 10,000 stake: 5,000 — all 8,000 bonded gives 5,000, unbonding untouched.
-    assert_eq!(h.bond(&offender.id).bonded, 3_000);
-    assert_eq!(h.bond(&offender.id).unbonding_total(), 2_000);
+    // Half of the 10,000 stake: all 1,000 still bonded, then 4,000 of the 9,000 unbonding.
+    assert_eq!(h.bond(&offender.id).bonded, 0);
+    assert_eq!(h.bond(&offender.id).unbonding_total(), 5_000);
     assert_eq!(h.treasury(), 5_000);
     let record = &h.passport(&offender.id).sanctions[0];
     assert_eq!((record.kind, record.liability), (SanctionKind::Slashed, 0));
@@ -844,11 +888,11 @@ fn disputed_escrow_is_split_by_its_arbiter() {
     } = escrow(true, 0, 20);
     h.submit(&payee, Action::EscrowDispute { escrow: id })
         .unwrap();
+    let refundable_from = h.escrow(&id).expiry_height + 100;
     assert_eq!(
         h.submit(&payer, Action::EscrowRefund { escrow: id }),
-        Err(TxError::EscrowWrongState {
-            status: EscrowStatus::Disputed,
-            required: "open"
+        Err(TxError::EscrowNotExpired {
+            expiry_height: refundable_from
         })
     );
     assert!(matches!(
@@ -909,14 +953,78 @@ fn escrow_without_arbiter_cannot_be_disputed_and_refunds_after_expiry() {
         Err(TxError::EscrowNotExpired { expiry_height })
     );
     h.advance(5);
+    let outsider = h.cell.member(3).clone();
     assert!(matches!(
-        h.submit(&payee, Action::EscrowRefund { escrow: id }),
+        h.submit(&outsider, Action::EscrowRefund { escrow: id }),
         Err(TxError::NotAuthorized(_))
     ));
+    // Any party may trigger the refund; the money can only go back to the payer.
+    h.submit(&payee, Action::EscrowRefund { escrow: id })
+        .unwrap();
+    assert_eq!(h.passport(&payer.id).balance, 1_000_000);
+    assert_eq!(h.passport(&payee.id).balance, 1_000_000);
+    assert_eq!(h.escrow(&id).status, EscrowStatus::Refunded);
+}
+
+#[test]
+fn expired_escrow_can_no_longer_be_disputed() {
+    let EscrowSetup {
+        mut h, payee, id, ..
+    } = escrow(true, 0, 3);
+    h.advance(3);
+    assert_eq!(
+        h.submit(&payee, Action::EscrowDispute { escrow: id }),
+        Err(TxError::EscrowWrongState {
+            status: EscrowStatus::Open,
+            required: "open and not expired"
+        })
+    );
+}
+
+#[test]
+fn disputed_escrow_returns_to_the_payer_when_its_arbiter_never_acts() {
+    let EscrowSetup {
+        mut h,
+        payer,
+        payee,
+        id,
+        ..
+    } = escrow(true, 0, 5);
+    h.submit(&payee, Action::EscrowDispute { escrow: id })
+        .unwrap();
+    let refundable_from = h.escrow(&id).expiry_height + 100;
+    h.advance(refundable_from - 2 - h.height());
+    assert_eq!(
+        h.submit(&payer, Action::EscrowRefund { escrow: id }),
+        Err(TxError::EscrowNotExpired {
+            expiry_height: refundable_from
+        })
+    );
     h.submit(&payer, Action::EscrowRefund { escrow: id })
         .unwrap();
     assert_eq!(h.passport(&payer.id).balance, 1_000_000);
-    assert_eq!(h.escrow(&id).status, EscrowStatus::Refunded);
+}
+
+#[test]
+fn escrow_cannot_be_disputed_once_its_arbiter_is_gone() {
+    let EscrowSetup {
+        mut h,
+        payee,
+        arbiter,
+        id,
+        ..
+    } = escrow(true, 0, 50);
+    h.submit(&arbiter, Action::Unbond { amount: 100 }).unwrap();
+    h.advance(10);
+    h.submit(&arbiter, Action::Withdraw).unwrap();
+    h.submit(&arbiter, Action::Exit).unwrap();
+    assert_eq!(
+        h.submit(&payee, Action::EscrowDispute { escrow: id }),
+        Err(TxError::PassportNotActive {
+            passport: arbiter.id,
+            status: PassportStatus::Exited
+        })
+    );
 }
 
 #[test]
@@ -1149,18 +1257,23 @@ fn safe_mode_sends_large_transfers_through_escrow_and_stops_high_tiers() {
         })
     );
     h.submit(&alice, transfer(bob.id, 1_000)).unwrap();
-    let height = h.height();
-    h.submit(
-        &alice,
-        Action::EscrowCreate {
-            payee: bob.id,
-            amount: 5_000,
-            arbiter: None,
-            release_height: height,
-            expiry_height: height + 9,
-        },
-    )
-    .unwrap();
+    // A large payment must be an escrow with an arbiter that cannot be released at once.
+    let height = h.height() + 1;
+    let escrow = |arbiter, release_height| Action::EscrowCreate {
+        payee: bob.id,
+        amount: 5_000,
+        arbiter,
+        release_height,
+        expiry_height: height + 50,
+    };
+    let arbiter = Some(h.cell.arbiter(0).id);
+    for (arbiter, release_height) in [(None, height + 10), (arbiter, height + 9)] {
+        assert!(matches!(
+            h.submit(&alice, escrow(arbiter, release_height)),
+            Err(TxError::ModeForbids { .. })
+        ));
+    }
+    h.submit(&alice, escrow(arbiter, h.height() + 11)).unwrap();
     let validator = h.cell.validator(0).clone();
     assert!(matches!(
         h.submit(
@@ -1235,4 +1348,211 @@ fn elevated_and_recovery_modes_gate_their_kinds() {
     h.submit(&alice, Action::Unbond { amount: 1 }).unwrap();
     h.set_mode(CellMode::Normal, None);
     h.submit(&alice, Action::Bond { amount: 1 }).unwrap();
+}
+
+// ---- limits added after review ----------------------------------------------------------------
+
+#[test]
+fn a_ruling_cannot_use_up_the_case_of_a_double_vote() {
+    let mut h = Harness::new();
+    let reporter = h.cell.member(0).clone();
+    let evidence = DoubleVote {
+        first: h.vote(1, 7, 0, Some([1; 32])),
+        second: h.vote(1, 7, 0, Some([2; 32])),
+    };
+    let case = CaseId(evidence.offence_id());
+    let subject = h.cell.validator(1).id;
+    let approvals = h.approve_ruling(
+        case,
+        Ruling::Sanction {
+            subject,
+            kind: SanctionKind::Warning,
+            liability: 0,
+        },
+        &[0, 1],
+    );
+    h.submit(
+        &reporter,
+        Action::Sanction {
+            subject,
+            kind: SanctionKind::Warning,
+            liability: 0,
+            case,
+            approvals,
+        },
+    )
+    .unwrap();
+    h.submit(
+        &reporter,
+        Action::Slash {
+            evidence: SlashEvidence::DoubleVote(Box::new(evidence)),
+        },
+    )
+    .unwrap();
+    assert_eq!(h.bond(&subject).bonded, 5_000);
+}
+
+#[test]
+fn stake_bonded_this_epoch_has_no_say_in_mode_changes() {
+    let mut h = Harness::new();
+    let whale = h.cell.member(0).clone();
+    h.submit(&whale, Action::Bond { amount: 900_000 }).unwrap();
+    h.submit(&whale, registration(&h, whale.id, 60)).unwrap();
+    let expires_at = Some(h.height() + 50);
+    let terms = ModeChangeTerms {
+        federation: h.cell.genesis.federation,
+        cell: h.cell.genesis.cell,
+        sequence: 0,
+        mode: CellMode::Lockdown,
+        expires_at,
+    };
+    let approvals = vec![ValidatorApproval {
+        validator: whale.id,
+        signature: keypair(60).sign(&terms.signing_bytes()),
+    }];
+    assert!(matches!(
+        h.submit(
+            &whale,
+            Action::SetCellMode {
+                mode: CellMode::Lockdown,
+                expires_at,
+                approvals
+            }
+        ),
+        Err(TxError::NotAuthorized(_))
+    ));
+}
+
+#[test]
+fn emergency_modes_cannot_outlast_the_longest_window() {
+    let mut h = Harness::new();
+    let validator = h.cell.validator(0).clone();
+    let too_late = Some(h.height() + 1 + 1_001);
+    let approvals = h.approve_mode(CellMode::Lockdown, too_late, &[0, 1, 2]);
+    assert!(matches!(
+        h.submit(
+            &validator,
+            Action::SetCellMode {
+                mode: CellMode::Lockdown,
+                expires_at: too_late,
+                approvals
+            }
+        ),
+        Err(TxError::InvalidModeChange(_))
+    ));
+    h.set_mode(CellMode::Lockdown, Some(h.height() + 1 + 1_000));
+}
+
+#[test]
+fn suspension_reaches_the_forks_so_a_fork_is_no_way_out() {
+    let mut h = Harness::new();
+    let parent = h.cell.member(0).clone();
+    let nonce = h.nonce(&parent.id);
+    h.submit(
+        &parent,
+        Action::ForkPassport {
+            controller_keys: vec![keypair(3).public_key()],
+        },
+    )
+    .unwrap();
+    let fork = PassportId::derive(CellId(0), &parent.id, nonce);
+    let case = CaseId([11; 32]);
+    let ruling = Ruling::Sanction {
+        subject: parent.id,
+        kind: SanctionKind::Suspension,
+        liability: 0,
+    };
+    let approvals = h.approve_ruling(case, ruling, &[0, 1]);
+    let member = h.cell.member(1).clone();
+    h.submit(
+        &member,
+        Action::Sanction {
+            subject: parent.id,
+            kind: SanctionKind::Suspension,
+            liability: 0,
+            case,
+            approvals,
+        },
+    )
+    .unwrap();
+    assert_eq!(h.passport(&fork).status, PassportStatus::Suspended);
+}
+
+#[test]
+fn forks_are_bounded_in_number_and_depth() {
+    let mut h = Harness::new();
+    let root = h.cell.member(0).clone();
+    for seed in 0..8 {
+        h.submit(
+            &root,
+            Action::ForkPassport {
+                controller_keys: vec![keypair(100 + seed).public_key()],
+            },
+        )
+        .unwrap();
+    }
+    assert!(matches!(
+        h.submit(
+            &root,
+            Action::ForkPassport {
+                controller_keys: vec![keypair(120).public_key()]
+            }
+        ),
+        Err(TxError::ForkLimit(_))
+    ));
+    let mut current = h.cell.member(1).clone();
+    for generation in 1..=4u8 {
+        let nonce = h.nonce(&current.id);
+        h.submit(
+            &current,
+            Action::ForkPassport {
+                controller_keys: vec![keypair(130 + generation).public_key()],
+            },
+        )
+        .unwrap();
+        let child = charter_ledger::devnet::DevPassport {
+            id: PassportId::derive(CellId(0), &current.id, nonce),
+            key: keypair(130 + generation),
+            consensus_key: None,
+            bls_key: None,
+        };
+        assert_eq!(h.passport(&child.id).generation, u32::from(generation));
+        current = child;
+    }
+    assert!(matches!(
+        h.submit(
+            &current,
+            Action::ForkPassport {
+                controller_keys: vec![keypair(140).public_key()]
+            }
+        ),
+        Err(TxError::ForkLimit(_))
+    ));
+}
+
+#[test]
+fn liabilities_saturate_instead_of_blocking_later_sanctions() {
+    let mut h = Harness::new();
+    let (subject, member) = (h.cell.member(0).clone(), h.cell.member(1).clone());
+    for (case, liability) in [(CaseId([12; 32]), u64::MAX), (CaseId([13; 32]), 5)] {
+        let ruling = Ruling::Sanction {
+            subject: subject.id,
+            kind: SanctionKind::Warning,
+            liability,
+        };
+        let approvals = h.approve_ruling(case, ruling, &[0, 1]);
+        h.submit(
+            &member,
+            Action::Sanction {
+                subject: subject.id,
+                kind: SanctionKind::Warning,
+                liability,
+                case,
+                approvals,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(h.passport(&subject.id).liabilities, u64::MAX);
+    assert_eq!(h.passport(&subject.id).sanctions.len(), 2);
 }

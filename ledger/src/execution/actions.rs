@@ -15,13 +15,15 @@ use super::overlay::Overlay;
 use crate::crypto::ed25519::Ed25519PublicKey;
 use crate::error::TxError;
 use crate::evidence::{
-    ArbiterApproval, DoubleVote, ModeChangeTerms, Ruling, RulingTerms, ValidatorApproval,
+    ArbiterApproval, DoubleVote, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms,
+    ValidatorApproval,
 };
 use crate::ids::{Amount, CaseId, EscrowId, Height, PassportId};
 use crate::state::*;
 use crate::storage::StorageError;
 use crate::transaction::{
-    Action, Consent, SignedTransaction, SlashEvidence, TransactionBody, MAX_CONTROLLER_KEYS,
+    Action, Consent, SignedTransaction, SlashEvidence, TransactionBody, ValidatorRegistration,
+    MAX_CONTROLLER_KEYS,
 };
 use std::collections::BTreeSet;
 
@@ -106,7 +108,7 @@ pub(crate) fn apply(
         .into());
     }
     let mode: CellModeState = ctx.state.require(&StateKey::CellMode)?;
-    if !mode_permits(mode.mode, &body.action, &cell.params) {
+    if !mode_permits(mode.mode, &body.action, &cell.params, height) {
         return Err(TxError::ModeForbids {
             mode: mode.mode,
             action: body.action.kind(),
@@ -134,11 +136,7 @@ pub(crate) fn apply(
         Action::Bond { amount } => ctx.bond(*amount),
         Action::Unbond { amount } => ctx.unbond(*amount),
         Action::Withdraw => ctx.withdraw(),
-        Action::RegisterValidator {
-            consensus_key,
-            bls_key,
-            bls_proof_of_possession,
-        } => ctx.register_validator(consensus_key, bls_key, bls_proof_of_possession),
+        Action::RegisterValidator(registration) => ctx.register_validator(registration),
         Action::Slash {
             evidence: SlashEvidence::DoubleVote(evidence),
         } => ctx.slash_double_vote(evidence),
@@ -306,6 +304,7 @@ impl Context<'_, '_> {
             sponsor: None,
             lineage: Vec::new(),
             forks: Vec::new(),
+            generation: 0,
             status: PassportStatus::Active,
             sanctions: Vec::new(),
             liabilities: 0,
@@ -395,8 +394,19 @@ impl Context<'_, '_> {
     fn fork_passport(&mut self, controller_keys: &[Ed25519PublicKey]) -> Outcome {
         validate_controller_keys(controller_keys)?;
         let mut parent = self.passport(self.sender())?;
+        let params = &self.cell.params;
+        if parent.forks.len() >= params.max_forks as usize {
+            return Err(TxError::ForkLimit(
+                "the passport has as many forks as a passport may have",
+            )
+            .into());
+        }
+        if parent.generation >= params.max_lineage_depth {
+            return Err(TxError::ForkLimit("the lineage is as deep as the cell allows").into());
+        }
         let id = self.created_passport_id()?;
         let mut child = self.new_passport(id, controller_keys, parent.tier);
+        child.generation = parent.generation + 1;
         child.sponsor = parent.sponsor;
         child.lineage = vec![parent.id];
         child.liabilities = parent.liabilities;
@@ -481,12 +491,16 @@ impl Context<'_, '_> {
         self.credit_passport(&self.body.sender, total)
     }
 
-    fn register_validator(
-        &mut self,
-        consensus_key: &Ed25519PublicKey,
-        bls_key: &crate::crypto::bls::BlsPublicKey,
-        proof: &crate::crypto::bls::BlsSignature,
-    ) -> Outcome {
+    /// Both keys must sign the terms binding them to the sender, so that nobody can register
+    /// (or block, by registering first) keys they do not hold.
+    fn register_validator(&mut self, registration: &ValidatorRegistration) -> Outcome {
+        let ValidatorRegistration {
+            consensus_key,
+            bls_key,
+            bls_proof_of_possession: proof,
+            consensus_signature,
+            bls_signature,
+        } = registration;
         let sender = *self.sender();
         if self
             .state
@@ -516,6 +530,27 @@ impl Context<'_, '_> {
         }
         bls_key
             .verify_possession(proof)
+            .map_err(TxError::InvalidBlsKey)?;
+        if self
+            .state
+            .get::<PassportId>(&StateKey::BlsKey(*bls_key))?
+            .is_some()
+        {
+            return Err(TxError::BlsKeyInUse.into());
+        }
+        let terms = RegistrationTerms {
+            federation: self.cell.federation,
+            cell: self.cell.cell,
+            passport: sender,
+            consensus_key: *consensus_key,
+            bls_key: *bls_key,
+        }
+        .signing_bytes();
+        consensus_key
+            .verify(&terms, consensus_signature)
+            .map_err(TxError::InvalidConsensusKey)?;
+        bls_key
+            .verify(&terms, bls_signature)
             .map_err(TxError::InvalidBlsKey)?;
         let validator = Validator {
             passport: sender,
@@ -557,8 +592,17 @@ impl Context<'_, '_> {
             .state
             .get(&StateKey::ConsensusKey(first.validator_key))?
             .ok_or_else(|| invalid("the key is not a registered validator's"))?;
-        let case = double_vote_case(first, a);
-        self.spend_case(&case)?;
+        let case = CaseId(evidence.offence_id());
+        let spent = StateKey::SpentEvidence(case.0);
+        if self.state.get::<SpentCase>(&spent)?.is_some() {
+            return Err(TxError::EvidenceAlreadyUsed.into());
+        }
+        self.state.put(
+            spent,
+            &SpentCase {
+                at_height: self.height,
+            },
+        );
         let bond = self.bond_of(&offender)?;
         let stake = u128::from(bond.bonded) + u128::from(bond.unbonding_total());
         let amount =
@@ -646,38 +690,41 @@ impl Context<'_, '_> {
     }
 
     /// Records a sanction on the subject, every passport forked from it (transitively) and the
-    /// subject's sponsor, adding its liability to each. Only the subject's status changes.
+    /// subject's sponsor, adding its liability to each. A suspension or revocation also
+    /// reaches the forks — a fork cannot be a way out of a sanction — but not the sponsor.
+    /// Fork limits bound how many passports this touches.
     fn impose(&mut self, subject: &PassportId, record: SanctionRecord) -> Outcome {
         let mut passport = self.passport(subject)?;
-        match record.kind {
-            SanctionKind::Suspension if passport.status == PassportStatus::Active => {
-                passport.status = PassportStatus::Suspended
-            }
-            SanctionKind::Revocation => passport.status = PassportStatus::Revoked,
-            _ => {}
-        }
-        let mut reached: Vec<PassportId> = Vec::new();
+        apply_sanction_status(&mut passport, record.kind);
+        let mut forks: Vec<PassportId> = Vec::new();
         let mut pending: Vec<PassportId> = passport.forks.iter().rev().copied().collect();
         while let Some(id) = pending.pop() {
-            reached.push(id);
+            forks.push(id);
             pending.extend(self.passport(&id)?.forks.iter().rev());
         }
-        reached.extend(passport.sponsor);
-        add_sanction(&mut passport, record.clone())?;
+        let sponsor = passport.sponsor;
+        add_sanction(&mut passport, record.clone());
         self.put_passport(&passport);
         let mut seen = BTreeSet::from([*subject]);
-        for id in reached {
+        let reached = forks
+            .iter()
+            .map(|id| (*id, true))
+            .chain(sponsor.map(|id| (id, false)));
+        for (id, is_fork) in reached {
             if !seen.insert(id) {
                 continue;
             }
             let mut related = self.passport(&id)?;
+            if is_fork {
+                apply_sanction_status(&mut related, record.kind);
+            }
             add_sanction(
                 &mut related,
                 SanctionRecord {
                     inherited_from: Some(*subject),
                     ..record.clone()
                 },
-            )?;
+            );
             self.put_passport(&related);
         }
         Ok(())
@@ -848,9 +895,10 @@ impl Context<'_, '_> {
             )
             .into());
         }
-        if escrow.arbiter.is_none() {
+        let Some(arbiter) = escrow.arbiter else {
             return Err(TxError::EscrowHasNoArbiter.into());
-        }
+        };
+        ensure_active(&self.passport(&arbiter)?)?;
         if self.height >= escrow.expiry_height {
             return Err(TxError::EscrowWrongState {
                 status: escrow.status,
@@ -881,14 +929,36 @@ impl Context<'_, '_> {
         self.settle(escrow, EscrowStatus::Resolved, to_payee, to_payer)
     }
 
+    /// Returns an expired escrow to its payer. Any party may send it (the money can only go
+    /// back to the payer), so an escrow cannot be stranded by a payer who has left. A disputed
+    /// escrow is refundable only once its arbiter has let `dispute_timeout` blocks pass after
+    /// expiry without resolving it.
     fn escrow_refund(&mut self, id: &EscrowId) -> Outcome {
-        let escrow = self.open_escrow(id, EscrowStatus::Open, "open")?;
-        if *self.sender() != escrow.payer {
-            return Err(TxError::NotAuthorized("only the payer can take a refund").into());
+        let escrow: Escrow = self
+            .state
+            .get(&StateKey::Escrow(*id))?
+            .ok_or(TxError::UnknownEscrow(*id))?;
+        let refundable_from = match escrow.status {
+            EscrowStatus::Open => escrow.expiry_height,
+            EscrowStatus::Disputed => escrow
+                .expiry_height
+                .saturating_add(self.cell.params.dispute_timeout),
+            status => {
+                return Err(TxError::EscrowWrongState {
+                    status,
+                    required: "open or disputed",
+                }
+                .into())
+            }
+        };
+        let sender = Some(*self.sender());
+        if sender != Some(escrow.payer) && sender != Some(escrow.payee) && sender != escrow.arbiter
+        {
+            return Err(TxError::NotAuthorized("only a party to the escrow can refund it").into());
         }
-        if self.height < escrow.expiry_height {
+        if self.height < refundable_from {
             return Err(TxError::EscrowNotExpired {
-                expiry_height: escrow.expiry_height,
+                expiry_height: refundable_from,
             }
             .into());
         }
@@ -908,10 +978,12 @@ impl Context<'_, '_> {
             (CellMode::Normal, Some(_)) => {
                 return Err(TxError::InvalidModeChange("normal mode has no expiry").into())
             }
-            (_, Some(expiry)) if expiry > self.height => {}
+            (_, Some(expiry))
+                if expiry > self.height
+                    && expiry - self.height <= self.cell.params.max_emergency_blocks => {}
             _ => {
                 return Err(TxError::InvalidModeChange(
-                    "an emergency mode needs an expiry height above the current one",
+                    "an emergency mode needs an expiry within the cell's longest emergency window",
                 )
                 .into())
             }
@@ -924,14 +996,19 @@ impl Context<'_, '_> {
             expires_at,
         };
         let message = terms.signing_bytes();
-        let validators = voting_validators(self.state, &self.cell.params)?;
-        let total: u128 = validators.iter().map(|(_, power)| u128::from(*power)).sum();
+        let active: ActiveValidators = self.state.require(&StateKey::ActiveValidators)?;
+        let total: u128 = active
+            .members
+            .iter()
+            .map(|member| u128::from(member.power))
+            .sum();
         let mut approved = 0u128;
         let mut approvers = BTreeSet::new();
         for approval in approvals {
-            let Some((validator, power)) = validators
+            let Some(validator) = active
+                .members
                 .iter()
-                .find(|(v, _)| v.passport == approval.validator)
+                .find(|member| member.passport == approval.validator)
             else {
                 return Err(TxError::NotAuthorized(
                     "an approval is from a passport that is not a voting validator",
@@ -945,7 +1022,7 @@ impl Context<'_, '_> {
                 .consensus_key
                 .verify(&message, &approval.signature)
                 .map_err(|_| TxError::InvalidModeChange("a validator signature does not verify"))?;
-            approved += u128::from(*power);
+            approved += u128::from(validator.power);
         }
         if total == 0 || approved * 3 <= total * 2 {
             return Err(TxError::InsufficientValidatorPower { approved, total }.into());
@@ -960,24 +1037,21 @@ impl Context<'_, '_> {
     }
 }
 
-fn add_sanction(passport: &mut Passport, record: SanctionRecord) -> Result<(), TxError> {
-    passport.liabilities = passport
-        .liabilities
-        .checked_add(record.liability)
-        .ok_or(TxError::AmountOverflow)?;
+/// Liabilities are a record of what is owed, not value held, so the counter saturates rather
+/// than letting a huge earlier liability block later sanctions.
+fn add_sanction(passport: &mut Passport, record: SanctionRecord) {
+    passport.liabilities = passport.liabilities.saturating_add(record.liability);
     passport.sanctions.push(record);
-    Ok(())
 }
 
-/// One double vote is one offence, whichever two conflicting votes prove it.
-fn double_vote_case(signed: &crate::evidence::SignedVote, vote: &crate::evidence::Vote) -> CaseId {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"charter/double-vote/v1");
-    hasher.update(&signed.validator_key.0);
-    hasher.update(&vote.height.to_le_bytes());
-    hasher.update(&vote.round.to_le_bytes());
-    hasher.update(&[vote.vote_type as u8]);
-    CaseId(*hasher.finalize().as_bytes())
+fn apply_sanction_status(passport: &mut Passport, kind: SanctionKind) {
+    match kind {
+        SanctionKind::Suspension if passport.status == PassportStatus::Active => {
+            passport.status = PassportStatus::Suspended
+        }
+        SanctionKind::Revocation => passport.status = PassportStatus::Revoked,
+        _ => {}
+    }
 }
 
 /// Registers a validator: its record, its consensus-key index entry and its place in the
@@ -995,28 +1069,35 @@ pub(crate) fn add_validator(
         StateKey::ConsensusKey(validator.consensus_key),
         &validator.passport,
     );
+    state.put(StateKey::BlsKey(validator.bls_key), &validator.passport);
     state.put(StateKey::Validator(validator.passport), validator);
     Ok(())
 }
 
-/// Validators whose passport is active and whose bond reaches the cell minimum, with their
-/// voting power (the bond), in passport-id order.
-pub(crate) fn voting_validators(
+/// The validator set for the epoch starting now: validators whose passport is active and whose
+/// bond reaches the cell minimum, with their bond as power, in passport-id order.
+pub(crate) fn elect_validators(
     state: &Overlay<'_>,
     params: &CellParams,
-) -> Result<Vec<(Validator, Amount)>, StorageError> {
+    epoch: u64,
+) -> Result<ActiveValidators, StorageError> {
     let index: Vec<PassportId> = state.get(&StateKey::ValidatorIndex)?.unwrap_or_default();
-    let mut validators = Vec::with_capacity(index.len());
+    let mut members = Vec::with_capacity(index.len());
     for id in index {
         let validator: Validator = state.require(&StateKey::Validator(id))?;
         let passport: Passport = state.require(&StateKey::Passport(id))?;
-        let bonded = state
+        let power = state
             .get::<Bond>(&StateKey::Bond(id))?
             .unwrap_or_default()
             .bonded;
-        if passport.status == PassportStatus::Active && bonded >= params.min_validator_bond {
-            validators.push((validator, bonded));
+        if passport.status == PassportStatus::Active && power >= params.min_validator_bond {
+            members.push(ActiveValidator {
+                passport: id,
+                consensus_key: validator.consensus_key,
+                bls_key: validator.bls_key,
+                power,
+            });
         }
     }
-    Ok(validators)
+    Ok(ActiveValidators { epoch, members })
 }

@@ -16,7 +16,7 @@ use crate::ids::{Height, TxId};
 use crate::state::{CellInfo, CellMode, CellModeState, StateKey};
 use crate::storage::StorageError;
 use crate::transaction::SignedTransaction;
-pub(crate) use actions::{add_validator, voting_validators};
+pub(crate) use actions::{add_validator, elect_validators};
 pub use mode::mode_permits;
 pub(crate) use overlay::Overlay;
 pub use overlay::{StateChanges, StateReader};
@@ -102,6 +102,7 @@ pub fn execute_block(
     let mut block = Overlay::new(state, None);
     let cell: CellInfo = block.require(&StateKey::Cell)?;
     lapse_expired_mode(&mut block, height)?;
+    start_epoch(&mut block, &cell, height)?;
     let mut outcome = BlockOutcome::default();
     for checked in transactions {
         let result = match &checked.signature {
@@ -126,6 +127,21 @@ pub fn execute_block(
     }
     outcome.changes = block.into_changes();
     Ok(outcome)
+}
+
+/// The first block of every epoch (heights 1, E + 1, 2E + 1, …) fixes the epoch's validator
+/// set from the bonds in state, before its transactions run.
+fn start_epoch(
+    block: &mut Overlay<'_>,
+    cell: &CellInfo,
+    height: Height,
+) -> Result<(), StorageError> {
+    let epoch_length = cell.params.epoch_length.max(1);
+    if (height - 1).is_multiple_of(epoch_length) {
+        let active = elect_validators(block, &cell.params, (height - 1) / epoch_length + 1)?;
+        block.put(StateKey::ActiveValidators, &active);
+    }
+    Ok(())
 }
 
 /// Emergency modes end on their own at their expiry height, before that block's transactions.

@@ -4,16 +4,17 @@
 //! |---|---|
 //! | NORMAL | nothing |
 //! | ELEVATED | forks; new passports of tier 3 or more |
-//! | SAFE | as ELEVATED, plus validator registration and transfers above `safe_mode_transfer_limit` (send those through escrow) |
+//! | SAFE | as ELEVATED, plus validator registration and transfers above `safe_mode_transfer_limit`; escrows above it need an arbiter and a release at least `safe_mode_escrow_delay` blocks away |
 //! | LOCKDOWN | everything but re-attestation (`RotateKeys`), proofs (`Slash`) and `SetCellMode` |
 //! | RECOVERY | new passports, forks, new validators, new bonds and new escrows; unwinding is allowed |
 
+use crate::ids::Height;
 use crate::state::{CellMode, CellParams};
 use crate::transaction::Action;
 
 const HIGH_TIER: u8 = 3;
 
-pub fn mode_permits(mode: CellMode, action: &Action, params: &CellParams) -> bool {
+pub fn mode_permits(mode: CellMode, action: &Action, params: &CellParams, height: Height) -> bool {
     match mode {
         CellMode::Normal => true,
         CellMode::Elevated => !matches!(
@@ -26,7 +27,17 @@ pub fn mode_permits(mode: CellMode, action: &Action, params: &CellParams) -> boo
         ),
         CellMode::Safe => match action {
             Action::Transfer { amount, .. } => *amount <= params.safe_mode_transfer_limit,
-            Action::ForkPassport { .. } | Action::RegisterValidator { .. } => false,
+            Action::EscrowCreate {
+                amount,
+                arbiter,
+                release_height,
+                ..
+            } => {
+                *amount <= params.safe_mode_transfer_limit
+                    || (arbiter.is_some()
+                        && *release_height >= height.saturating_add(params.safe_mode_escrow_delay))
+            }
+            Action::ForkPassport { .. } | Action::RegisterValidator(_) => false,
             Action::IssuePassport { tier, .. } => *tier < HIGH_TIER,
             _ => true,
         },
@@ -38,7 +49,7 @@ pub fn mode_permits(mode: CellMode, action: &Action, params: &CellParams) -> boo
             action,
             Action::IssuePassport { .. }
                 | Action::ForkPassport { .. }
-                | Action::RegisterValidator { .. }
+                | Action::RegisterValidator(_)
                 | Action::Bond { .. }
                 | Action::EscrowCreate { .. }
         ),

@@ -1,0 +1,108 @@
+//! The `charter` binary, run as a process on real disk.
+
+use charter_e2e::charter;
+use charter_ledger::storage::MemoryStorage;
+use charter_ledger::{Genesis, Ledger};
+use std::os::unix::fs::PermissionsExt;
+
+fn stdout(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "charter failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn simulate_commits_conserves_and_continues_its_chain_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let args = [
+        "simulate",
+        "--data-dir",
+        data,
+        "--blocks",
+        "30",
+        "--block-size",
+        "40",
+        "--report-every",
+        "10",
+    ];
+    let first = stdout(&charter(&args));
+    assert!(first.contains("height     30"), "{first}");
+    assert!(first.contains("conserved"), "{first}");
+    let committed = first
+        .lines()
+        .find(|line| line.starts_with("total:"))
+        .unwrap();
+    assert!(!committed.contains("committed      0 "), "{committed}");
+
+    let second = stdout(&charter(&args));
+    assert!(
+        second.contains("continuing the chain at height 30"),
+        "{second}"
+    );
+    assert!(second.contains("height     60"), "{second}");
+    assert!(
+        !second.contains("stale_nonce"),
+        "agents must resume from the chain's nonces: {second}"
+    );
+}
+
+#[test]
+fn dev_genesis_writes_a_loadable_genesis_and_private_key_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    stdout(&charter(&[
+        "dev-genesis",
+        "--seed",
+        "3",
+        "--validators",
+        "4",
+        "--members",
+        "2",
+        "--out",
+        out,
+    ]));
+    let genesis: Genesis =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("genesis.json")).unwrap())
+            .unwrap();
+    let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
+    ledger.init_genesis(&genesis).unwrap();
+    assert_eq!(ledger.active_validators().unwrap().members.len(), 4);
+
+    let key_path = dir.path().join("keys/passport-0.json");
+    assert_eq!(
+        std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let key: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(key_path).unwrap()).unwrap();
+    assert_eq!(
+        key["controller_public_key"],
+        genesis.passports[0].controller_keys[0].to_hex()
+    );
+    assert_eq!(
+        key["validator"]["bls_public_key"],
+        genesis.validators[0].bls_key.to_hex()
+    );
+}
+
+#[test]
+fn keygen_never_overwrites_a_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("validator.json");
+    let path = path.to_str().unwrap();
+    stdout(&charter(&["keygen", "--validator", "--out", path]));
+    let original = std::fs::read_to_string(path).unwrap();
+    let again = charter(&["keygen", "--out", path]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("creating"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(path).unwrap(), original);
+}
