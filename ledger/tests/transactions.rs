@@ -216,21 +216,7 @@ fn issuing_a_passport_needs_tier_bond_and_valid_keys() {
         );
     }
     // A tier-1 passport cannot sponsor.
-    let nonce = h.nonce(&sponsor.id);
-    h.submit(
-        &sponsor,
-        Action::IssuePassport {
-            controller_keys: vec![keypair(2).public_key()],
-            tier: 1,
-        },
-    )
-    .unwrap();
-    let child = charter_ledger::devnet::DevPassport {
-        id: PassportId::derive(CellId(0), &sponsor.id, nonce),
-        key: keypair(2),
-        consensus_key: None,
-        bls_key: None,
-    };
+    let child = h.issue(&sponsor, 2, 1);
     h.submit(&sponsor, transfer(child.id, 100)).unwrap();
     assert!(matches!(
         h.submit(
@@ -338,15 +324,7 @@ fn fork_records_lineage_and_inherits_sanctions_and_liabilities() {
         },
     )
     .unwrap();
-    let nonce = h.nonce(&parent.id);
-    h.submit(
-        &parent,
-        Action::ForkPassport {
-            controller_keys: vec![keypair(3).public_key()],
-        },
-    )
-    .unwrap();
-    let child_id = PassportId::derive(CellId(0), &parent.id, nonce);
+    let child_id = h.fork(&parent, 3).id;
     let child = h.passport(&child_id);
     assert_eq!(child.lineage, vec![parent.id]);
     assert_eq!(child.liabilities, 40);
@@ -684,32 +662,10 @@ fn double_vote_evidence_must_really_conflict() {
 fn ruling_slash_leaves_the_shortfall_as_liability_on_forks_and_sponsor() {
     let mut h = Harness::new();
     let sponsor = h.cell.member(0).clone();
-    let nonce = h.nonce(&sponsor.id);
-    h.submit(
-        &sponsor,
-        Action::IssuePassport {
-            controller_keys: vec![keypair(4).public_key()],
-            tier: 1,
-        },
-    )
-    .unwrap();
-    let offender = charter_ledger::devnet::DevPassport {
-        id: PassportId::derive(CellId(0), &sponsor.id, nonce),
-        key: keypair(4),
-        consensus_key: None,
-        bls_key: None,
-    };
+    let offender = h.issue(&sponsor, 4, 1);
     h.submit(&sponsor, transfer(offender.id, 1_000)).unwrap();
     h.submit(&offender, Action::Bond { amount: 300 }).unwrap();
-    let fork_nonce = h.nonce(&offender.id);
-    h.submit(
-        &offender,
-        Action::ForkPassport {
-            controller_keys: vec![keypair(5).public_key()],
-        },
-    )
-    .unwrap();
-    let fork = PassportId::derive(CellId(0), &offender.id, fork_nonce);
+    let fork = h.fork(&offender, 5).id;
     let case = CaseId([5; 32]);
     let approvals = h.approve_ruling(
         case,
@@ -1064,16 +1020,8 @@ fn escrow_creation_rejections() {
 fn suspension_by_ruling_stops_the_subject_and_reaches_its_sponsor() {
     let mut h = Harness::new();
     let sponsor = h.cell.member(0).clone();
-    let nonce = h.nonce(&sponsor.id);
-    h.submit(
-        &sponsor,
-        Action::IssuePassport {
-            controller_keys: vec![keypair(6).public_key()],
-            tier: 1,
-        },
-    )
-    .unwrap();
-    let subject = PassportId::derive(CellId(0), &sponsor.id, nonce);
+    let suspended = h.issue(&sponsor, 6, 1);
+    let subject = suspended.id;
     let case = CaseId([7; 32]);
     let ruling = Ruling::Sanction {
         subject,
@@ -1096,12 +1044,6 @@ fn suspension_by_ruling_stops_the_subject_and_reaches_its_sponsor() {
         h.submit(&sponsor, action),
         Err(TxError::EvidenceAlreadyUsed)
     );
-    let suspended = charter_ledger::devnet::DevPassport {
-        id: subject,
-        key: keypair(6),
-        consensus_key: None,
-        bls_key: None,
-    };
     assert_eq!(
         h.submit(&suspended, Action::Exit),
         Err(TxError::PassportNotActive {
@@ -1447,15 +1389,7 @@ fn emergency_modes_cannot_outlast_the_longest_window() {
 fn suspension_reaches_the_forks_so_a_fork_is_no_way_out() {
     let mut h = Harness::new();
     let parent = h.cell.member(0).clone();
-    let nonce = h.nonce(&parent.id);
-    h.submit(
-        &parent,
-        Action::ForkPassport {
-            controller_keys: vec![keypair(3).public_key()],
-        },
-    )
-    .unwrap();
-    let fork = PassportId::derive(CellId(0), &parent.id, nonce);
+    let fork = h.fork(&parent, 3).id;
     let case = CaseId([11; 32]);
     let ruling = Ruling::Sanction {
         subject: parent.id,
@@ -1502,20 +1436,7 @@ fn forks_are_bounded_in_number_and_depth() {
     ));
     let mut current = h.cell.member(1).clone();
     for generation in 1..=4u8 {
-        let nonce = h.nonce(&current.id);
-        h.submit(
-            &current,
-            Action::ForkPassport {
-                controller_keys: vec![keypair(130 + generation).public_key()],
-            },
-        )
-        .unwrap();
-        let child = charter_ledger::devnet::DevPassport {
-            id: PassportId::derive(CellId(0), &current.id, nonce),
-            key: keypair(130 + generation),
-            consensus_key: None,
-            bls_key: None,
-        };
+        let child = h.fork(&current, 130 + generation);
         assert_eq!(h.passport(&child.id).generation, u32::from(generation));
         current = child;
     }

@@ -64,6 +64,34 @@ impl Harness {
         outcome
     }
 
+    /// `sponsor` issues a passport of `tier` controlled by `keypair(key_seed)`.
+    pub fn issue(&mut self, sponsor: &DevPassport, key_seed: u8, tier: u8) -> DevPassport {
+        let action = Action::IssuePassport {
+            controller_keys: vec![keypair(key_seed).public_key()],
+            tier,
+        };
+        self.create(sponsor, key_seed, action)
+    }
+
+    /// `parent` forks a passport controlled by `keypair(key_seed)`.
+    pub fn fork(&mut self, parent: &DevPassport, key_seed: u8) -> DevPassport {
+        let action = Action::ForkPassport {
+            controller_keys: vec![keypair(key_seed).public_key()],
+        };
+        self.create(parent, key_seed, action)
+    }
+
+    fn create(&mut self, creator: &DevPassport, key_seed: u8, action: Action) -> DevPassport {
+        let nonce = self.nonce(&creator.id);
+        self.submit(creator, action).unwrap();
+        DevPassport {
+            id: PassportId::derive(self.cell.genesis.cell, &creator.id, nonce),
+            key: keypair(key_seed),
+            consensus_key: None,
+            bls_key: None,
+        }
+    }
+
     /// Commits empty blocks.
     pub fn advance(&mut self, blocks: u64) {
         for _ in 0..blocks {
