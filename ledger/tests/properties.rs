@@ -4,9 +4,11 @@
 //! shrinks it; `PROPTEST_CASES` raises the case count.
 
 use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_ledger::evidence::*;
 use charter_ledger::state::*;
 use charter_ledger::storage::{MemoryStorage, RocksStorage};
 use charter_ledger::transaction::DecodeError;
+use charter_ledger::transaction::SlashEvidence;
 use charter_ledger::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -44,6 +46,18 @@ enum Step {
     },
     Fork,
     Exit,
+    /// Evidence that validator `validator` signed two precommits at `height`.
+    DoubleVote {
+        validator: usize,
+        height: u64,
+    },
+    /// A panel ruling under case number `case` (small, so cases repeat and are refused).
+    Sanction {
+        subject: usize,
+        kind: u8,
+        liability: u64,
+        case: u8,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -72,6 +86,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0u8..5).prop_map(|tier| Step::Issue { tier }),
         1 => Just(Step::Fork),
         1 => Just(Step::Exit),
+        1 => (0..VALIDATORS, 0u64..3).prop_map(|(validator, height)| Step::DoubleVote { validator, height }),
+        1 => (0..PASSPORTS, 0u8..3, 0u64..5_000, 0u8..6)
+            .prop_map(|(subject, kind, liability, case)| Step::Sanction { subject, kind, liability, case }),
     ]
 }
 
@@ -174,6 +191,76 @@ impl Client {
                 .public_key()],
             },
             Step::Exit => Action::Exit,
+            Step::DoubleVote { validator, height } => {
+                let key = self
+                    .cell
+                    .validator(*validator)
+                    .consensus_key
+                    .clone()
+                    .unwrap();
+                let vote = |value: u8| {
+                    let vote = Vote {
+                        federation: self.cell.genesis.federation,
+                        cell: self.cell.genesis.cell,
+                        height: *height,
+                        round: 0,
+                        vote_type: VoteType::Precommit,
+                        value: Some([value; 32]),
+                    };
+                    SignedVote {
+                        signature: key.sign(&vote.signing_bytes()),
+                        validator_key: key.public_key(),
+                        vote,
+                    }
+                };
+                let evidence = DoubleVote {
+                    first: vote(1),
+                    second: vote(2),
+                };
+                Action::Slash {
+                    evidence: SlashEvidence::DoubleVote(Box::new(evidence)),
+                }
+            }
+            Step::Sanction {
+                subject,
+                kind,
+                liability,
+                case,
+            } => {
+                let kind = [
+                    SanctionKind::Warning,
+                    SanctionKind::Suspension,
+                    SanctionKind::Revocation,
+                ][usize::from(*kind)];
+                let (subject, case) = (id(*subject), CaseId([*case; 32]));
+                let terms = RulingTerms {
+                    federation: self.cell.genesis.federation,
+                    cell: self.cell.genesis.cell,
+                    case,
+                    ruling: Ruling::Sanction {
+                        subject,
+                        kind,
+                        liability: *liability,
+                    },
+                };
+                let approvals = (0..2)
+                    .map(|index| {
+                        let arbiter = self.cell.arbiter(index);
+                        ArbiterApproval {
+                            arbiter: arbiter.id,
+                            key: arbiter.key.public_key(),
+                            signature: arbiter.key.sign(&terms.signing_bytes()),
+                        }
+                    })
+                    .collect();
+                Action::Sanction {
+                    subject,
+                    kind,
+                    liability: *liability,
+                    case,
+                    approvals,
+                }
+            }
         };
         TransactionBody {
             federation: self.cell.genesis.federation,
