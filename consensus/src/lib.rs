@@ -1,12 +1,16 @@
 //! # charter-consensus
 //!
 //! The app side of a cell's BFT engine. Today it holds the validator set the engine runs
-//! with — derived from bonds in the ledger — and its quorum rule; the Malachite integration,
-//! the guarded signer and checkpoints build on it.
+//! with — the ledger's epoch set — with its quorum rule, and the guarded signer through which
+//! every consensus signature passes; the Malachite integration and checkpoints build on them.
 //!
-//! Guarantees: a validator set is a deterministic function of ledger state (passport-id
-//! order, power = bond), and its hash is what checkpoints commit to.
+//! Guarantees:
+//! - a validator set is a deterministic function of ledger state (passport-id order,
+//!   power = bond at the epoch's start), and its hash is what checkpoints commit to;
+//! - the guarded signer never signs two different values for one (height, round, step), across
+//!   crashes and restarts.
 
+pub mod signer;
 pub mod validator_set;
 
 pub use validator_set::{ValidatorSet, ValidatorSetError};
