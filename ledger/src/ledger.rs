@@ -138,6 +138,12 @@ impl<S: Storage> Ledger<S> {
         })
     }
 
+    /// The latest committed state, for running transactions against it without committing
+    /// (a mempool checks admissions this way).
+    pub fn latest_state(&self) -> Result<impl StateReader + '_, LedgerError> {
+        self.state_at(self.latest()?)
+    }
+
     /// Executes the next block on the latest state and computes its root; writes nothing.
     pub fn prepare_block(
         &self,

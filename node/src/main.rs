@@ -1,5 +1,5 @@
 //! `charter`: the command-line entry point. Errors are reported here, at the edge, with
-//! `anyhow`; everything below returns typed errors.
+//! `anyhow`; the libraries below return typed errors.
 
 mod keys;
 mod simulate;

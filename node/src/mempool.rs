@@ -1,0 +1,419 @@
+//! The mempool: transactions this node has admitted and will offer for its proposals.
+//!
+//! A transaction is admitted only if it would commit right now: its signature verifies, and
+//! running it after the sender's already-queued transactions on the latest committed state
+//! passes every ledger rule (nonce, funds, authorization, mode). The pool is bounded in count,
+//! bytes and per sender, and says so with a typed error when full. After each committed block
+//! it drops what committed and re-checks what remains, evicting transactions that went stale.
+
+use charter_ledger::execution::{execute_block, CheckedTransaction};
+use charter_ledger::state::{Passport, StateKey};
+use charter_ledger::storage::Storage;
+use charter_ledger::transaction::DecodeError;
+use charter_ledger::{Ledger, LedgerError, Nonce, PassportId, SignedTransaction, TxError, TxId};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+pub struct MempoolLimits {
+    pub max_transactions: usize,
+    pub max_bytes: usize,
+    /// Queued transactions one sender may have, so no sender can crowd out the rest.
+    pub max_per_sender: usize,
+}
+
+impl Default for MempoolLimits {
+    fn default() -> Self {
+        Self {
+            max_transactions: 20_000,
+            max_bytes: 32 * 1024 * 1024,
+            max_per_sender: 128,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdmissionError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("transaction {0} is already in the mempool")]
+    Duplicate(TxId),
+    #[error("the mempool is full ({transactions} transactions, {bytes} bytes); retry later")]
+    Full { transactions: usize, bytes: usize },
+    #[error("sender {sender} already has {queued} transactions waiting")]
+    SenderBacklog { sender: PassportId, queued: usize },
+    #[error("transaction would be rejected: {0}")]
+    Rejected(TxError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl AdmissionError {
+    /// A stable name for metrics and the API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdmissionError::Decode(DecodeError::Oversized { .. }) => "oversized",
+            AdmissionError::Decode(DecodeError::Malformed(_)) => "malformed",
+            AdmissionError::Duplicate(_) => "duplicate",
+            AdmissionError::Full { .. } => "mempool_full",
+            AdmissionError::SenderBacklog { .. } => "sender_backlog",
+            AdmissionError::Rejected(error) => error.code(),
+            AdmissionError::Ledger(_) => "internal",
+        }
+    }
+}
+
+struct Queued {
+    transaction: SignedTransaction,
+    size: usize,
+    arrival: u64,
+}
+
+#[derive(Default)]
+pub struct Mempool {
+    limits: MempoolLimits,
+    entries: BTreeMap<TxId, Queued>,
+    /// Each sender's queued transactions by nonce (always consecutive from the chain's nonce).
+    queues: BTreeMap<PassportId, BTreeMap<Nonce, TxId>>,
+    /// Admission order, which is also each sender's nonce order.
+    arrivals: BTreeMap<u64, TxId>,
+    next_arrival: u64,
+    bytes: usize,
+}
+
+impl Mempool {
+    pub fn new(limits: MempoolLimits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn contains(&self, id: &TxId) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    /// Decodes and admits a transaction as received from a client or a peer.
+    pub fn admit_encoded<S: Storage>(
+        &mut self,
+        bytes: &[u8],
+        ledger: &Ledger<S>,
+    ) -> Result<TxId, AdmissionError> {
+        self.admit(SignedTransaction::decode(bytes)?, ledger)
+    }
+
+    pub fn admit<S: Storage>(
+        &mut self,
+        transaction: SignedTransaction,
+        ledger: &Ledger<S>,
+    ) -> Result<TxId, AdmissionError> {
+        let checked = CheckedTransaction::verify(&transaction);
+        let id = checked.id;
+        if self.entries.contains_key(&id) {
+            return Err(AdmissionError::Duplicate(id));
+        }
+        let size = transaction.encode().len();
+        if self.entries.len() >= self.limits.max_transactions
+            || self.bytes + size > self.limits.max_bytes
+        {
+            return Err(AdmissionError::Full {
+                transactions: self.entries.len(),
+                bytes: self.bytes,
+            });
+        }
+        let sender = transaction.body.sender;
+        let queued = self.queues.get(&sender).map_or(0, BTreeMap::len);
+        if queued >= self.limits.max_per_sender {
+            return Err(AdmissionError::SenderBacklog { sender, queued });
+        }
+        let mut run: Vec<CheckedTransaction<'_>> = self
+            .queued_for(&sender)
+            .map(CheckedTransaction::pre_verified)
+            .collect();
+        run.push(checked);
+        if let Err(error) = self
+            .simulate(&run, ledger)?
+            .pop()
+            .expect("one outcome per transaction")
+        {
+            return Err(AdmissionError::Rejected(error));
+        }
+        let arrival = self.next_arrival;
+        self.next_arrival += 1;
+        self.queues
+            .entry(sender)
+            .or_default()
+            .insert(transaction.body.nonce, id);
+        self.arrivals.insert(arrival, id);
+        self.bytes += size;
+        self.entries.insert(
+            id,
+            Queued {
+                transaction,
+                size,
+                arrival,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Up to `max_transactions` and `max_bytes` of transactions in admission order, which keeps
+    /// each sender's nonces in order.
+    pub fn reap(&self, max_transactions: usize, max_bytes: usize) -> Vec<SignedTransaction> {
+        let mut bytes = 0;
+        let mut block = Vec::new();
+        for id in self.arrivals.values() {
+            let queued = &self.entries[id];
+            if block.len() == max_transactions || bytes + queued.size > max_bytes {
+                break;
+            }
+            bytes += queued.size;
+            block.push(queued.transaction.clone());
+        }
+        block
+    }
+
+    /// After a block commits: drops every transaction whose nonce the chain has passed
+    /// (committed, or replaced by another with the same nonce), then re-runs what each sender
+    /// still has queued and evicts from the first one that would now fail. Returns how many
+    /// transactions left the pool.
+    pub fn on_block_committed<S: Storage>(
+        &mut self,
+        ledger: &Ledger<S>,
+    ) -> Result<usize, LedgerError> {
+        let before = self.entries.len();
+        let senders: Vec<PassportId> = self.queues.keys().copied().collect();
+        for sender in senders {
+            let chain_nonce = ledger
+                .get::<Passport>(&StateKey::Passport(sender))?
+                .map_or(0, |passport| passport.nonce);
+            let passed: Vec<Nonce> = self.queues[&sender]
+                .range(..chain_nonce)
+                .map(|(nonce, _)| *nonce)
+                .collect();
+            for nonce in passed {
+                self.evict(&sender, nonce);
+            }
+            let run: Vec<CheckedTransaction<'_>> = self
+                .queued_for(&sender)
+                .map(CheckedTransaction::pre_verified)
+                .collect();
+            let first_failure = match self.simulate(&run, ledger) {
+                Ok(outcomes) => outcomes.iter().position(Result::is_err),
+                Err(AdmissionError::Ledger(error)) => return Err(error),
+                Err(_) => unreachable!("simulation fails only on ledger errors"),
+            };
+            if let Some(position) = first_failure {
+                let stale: Vec<Nonce> = self.queues[&sender]
+                    .keys()
+                    .skip(position)
+                    .copied()
+                    .collect();
+                for nonce in stale {
+                    self.evict(&sender, nonce);
+                }
+            }
+        }
+        Ok(before - self.entries.len())
+    }
+
+    fn queued_for(&self, sender: &PassportId) -> impl Iterator<Item = &SignedTransaction> {
+        self.queues
+            .get(sender)
+            .into_iter()
+            .flat_map(|queue| queue.values())
+            .map(|id| &self.entries[id].transaction)
+    }
+
+    /// Runs transactions on the latest committed state as the next block would.
+    fn simulate<S: Storage>(
+        &self,
+        run: &[CheckedTransaction<'_>],
+        ledger: &Ledger<S>,
+    ) -> Result<Vec<Result<(), TxError>>, AdmissionError> {
+        let height = ledger.height().ok_or(LedgerError::NotInitialized)? + 1;
+        let state = ledger.latest_state()?;
+        let outcome = execute_block(&state, height, run).map_err(LedgerError::from)?;
+        Ok(outcome
+            .receipts
+            .into_iter()
+            .map(|receipt| receipt.outcome)
+            .collect())
+    }
+
+    fn evict(&mut self, sender: &PassportId, nonce: Nonce) {
+        let Some(queue) = self.queues.get_mut(sender) else {
+            return;
+        };
+        if let Some(id) = queue.remove(&nonce) {
+            if let Some(queued) = self.entries.remove(&id) {
+                self.arrivals.remove(&queued.arrival);
+                self.bytes -= queued.size;
+            }
+        }
+        if queue.is_empty() {
+            self.queues.remove(sender);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use charter_ledger::devnet::{DevCell, DevCellConfig};
+    use charter_ledger::storage::MemoryStorage;
+    use charter_ledger::{Action, Amount};
+
+    struct Setup {
+        cell: DevCell,
+        ledger: Ledger<MemoryStorage>,
+    }
+
+    fn setup() -> Setup {
+        let cell = DevCell::new(5, DevCellConfig::default());
+        let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
+        ledger.init_genesis(&cell.genesis).unwrap();
+        Setup { cell, ledger }
+    }
+
+    impl Setup {
+        fn transfer(&self, from: usize, nonce: Nonce, amount: Amount) -> SignedTransaction {
+            let to = self.cell.member((from + 1) % 8).id;
+            self.cell.transaction(
+                self.cell.member(from),
+                nonce,
+                Action::Transfer { to, amount },
+            )
+        }
+    }
+
+    #[test]
+    fn admits_consecutive_transactions_that_would_commit() {
+        let s = setup();
+        let mut pool = Mempool::default();
+        for nonce in 0..3 {
+            pool.admit(s.transfer(0, nonce, 10), &s.ledger).unwrap();
+        }
+        assert_eq!(pool.len(), 3);
+        let duplicate = pool.admit(s.transfer(0, 2, 10), &s.ledger);
+        assert!(matches!(duplicate, Err(AdmissionError::Duplicate(_))));
+    }
+
+    #[test]
+    fn refuses_what_the_ledger_would_reject() {
+        let s = setup();
+        let mut pool = Mempool::default();
+        pool.admit(s.transfer(0, 0, 600_000), &s.ledger).unwrap();
+        let overdraw = pool.admit(s.transfer(0, 1, 600_000), &s.ledger);
+        assert!(matches!(
+            overdraw,
+            Err(AdmissionError::Rejected(
+                TxError::InsufficientBalance { .. }
+            ))
+        ));
+        let gap = pool.admit(s.transfer(0, 3, 1), &s.ledger);
+        assert!(matches!(
+            gap,
+            Err(AdmissionError::Rejected(TxError::FutureNonce {
+                expected: 1,
+                got: 3
+            }))
+        ));
+        let mut forged = s.transfer(1, 0, 1);
+        forged.body.fee = 1;
+        assert!(matches!(
+            pool.admit(forged, &s.ledger),
+            Err(AdmissionError::Rejected(TxError::BadSignature(_)))
+        ));
+        let oversized = vec![0u8; charter_ledger::transaction::MAX_TRANSACTION_BYTES + 1];
+        let error = pool.admit_encoded(&oversized, &s.ledger).unwrap_err();
+        assert_eq!(error.code(), "oversized");
+        assert_eq!(
+            pool.admit_encoded(&[1, 2, 3], &s.ledger)
+                .unwrap_err()
+                .code(),
+            "malformed"
+        );
+        assert_eq!(pool.len(), 1);
+    }
+
+    #[test]
+    fn sheds_load_when_full_or_when_one_sender_floods() {
+        let s = setup();
+        let mut pool = Mempool::new(MempoolLimits {
+            max_transactions: 3,
+            max_bytes: 1 << 20,
+            max_per_sender: 2,
+        });
+        pool.admit(s.transfer(0, 0, 1), &s.ledger).unwrap();
+        pool.admit(s.transfer(0, 1, 1), &s.ledger).unwrap();
+        assert!(matches!(
+            pool.admit(s.transfer(0, 2, 1), &s.ledger),
+            Err(AdmissionError::SenderBacklog { queued: 2, .. })
+        ));
+        pool.admit(s.transfer(1, 0, 1), &s.ledger).unwrap();
+        let full = pool.admit(s.transfer(2, 0, 1), &s.ledger).unwrap_err();
+        assert!(matches!(
+            full,
+            AdmissionError::Full {
+                transactions: 3,
+                ..
+            }
+        ));
+        assert_eq!(full.code(), "mempool_full");
+    }
+
+    #[test]
+    fn reaps_in_admission_order_within_limits() {
+        let s = setup();
+        let mut pool = Mempool::default();
+        let admitted: Vec<TxId> = [(0, 0), (1, 0), (0, 1), (2, 0)]
+            .into_iter()
+            .map(|(from, nonce)| pool.admit(s.transfer(from, nonce, 5), &s.ledger).unwrap())
+            .collect();
+        let reaped: Vec<TxId> = pool
+            .reap(3, usize::MAX)
+            .iter()
+            .map(SignedTransaction::id)
+            .collect();
+        assert_eq!(reaped, admitted[..3]);
+        let one_size = s.transfer(0, 0, 5).encode().len();
+        assert_eq!(pool.reap(10, 2 * one_size + 1).len(), 2);
+    }
+
+    #[test]
+    fn evicts_committed_and_stale_transactions_after_a_block() {
+        let mut s = setup();
+        let mut pool = Mempool::default();
+        pool.admit(s.transfer(0, 0, 10), &s.ledger).unwrap();
+        pool.admit(s.transfer(0, 1, 10), &s.ledger).unwrap();
+        let spends_later = pool.admit(s.transfer(1, 0, 900_000), &s.ledger).unwrap();
+        // Member 1 spends most of its balance through another node before its queued transfer
+        // commits; the queued one can no longer pay and must leave the pool.
+        let elsewhere = s
+            .cell
+            .transaction(s.cell.member(1), 0, Action::Bond { amount: 999_000 });
+        let mut block = pool.reap(1, usize::MAX);
+        block.push(elsewhere);
+        s.ledger.apply_block(&block).unwrap();
+        let evicted = pool.on_block_committed(&s.ledger).unwrap();
+        assert_eq!(
+            evicted, 2,
+            "the committed transfer and member 1's now-stale one"
+        );
+        assert!(!pool.contains(&spends_later));
+        assert_eq!(pool.len(), 1);
+        assert_eq!(pool.reap(10, usize::MAX)[0].body.nonce, 1);
+    }
+}
