@@ -1,9 +1,15 @@
 //! # charter-p2p
 //!
-//! The cell and federation mesh on libp2p: TCP/QUIC with Noise and Yamux, gossipsub for
-//! transactions and checkpoint signatures, request-response for direct messages, identify,
-//! bootstrap peers from configuration, reconnection with backoff, a size limit on every message
-//! and peers authenticated by key.
+//! The cell and federation mesh on libp2p: TCP with Noise (every connection authenticates the
+//! peer's key) and Yamux, gossipsub with strictly validated signed messages, identify,
+//! bootstrap peers from configuration with reconnection and exponential backoff, and a size
+//! limit on every message, enforced both when publishing and when receiving.
 //!
-//! Status: not yet built. The ledger issue ships the state machine only; this crate is filled
-//! in by the live-cell issue, and `consensus` will reach it only through a channel boundary.
+//! The swarm runs on its own task; the rest of the node talks to it only through [`Mesh`]
+//! (commands in, [`MeshEvent`]s out), so consensus and the mempool never touch libp2p.
+
+mod mesh;
+
+pub use libp2p::identity::Keypair;
+pub use libp2p::{Multiaddr, PeerId};
+pub use mesh::{Mesh, MeshConfig, MeshError, MeshEvent};

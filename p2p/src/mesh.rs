@@ -1,0 +1,371 @@
+use futures::StreamExt;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{
+    gossipsub, identify, identity, multiaddr::Protocol, noise, tcp, yamux, Multiaddr, PeerId, Swarm,
+};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// How a node joins the mesh.
+#[derive(Clone, Debug)]
+pub struct MeshConfig {
+    /// Where to listen; port 0 picks a free port (reported by [`MeshEvent::Listening`]).
+    pub listen: Multiaddr,
+    /// Peers to dial and keep dialing, each ending in `/p2p/<peer id>`.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Gossip topics to subscribe to.
+    pub topics: Vec<String>,
+    /// Largest message published or accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// First and longest wait before redialing a lost bootstrap peer.
+    pub redial_initial: Duration,
+    pub redial_max: Duration,
+}
+
+impl Default for MeshConfig {
+    fn default() -> Self {
+        Self {
+            listen: "/ip4/127.0.0.1/tcp/0".parse().expect("a valid multiaddr"),
+            bootstrap: Vec::new(),
+            topics: Vec::new(),
+            max_message_bytes: 128 * 1024,
+            redial_initial: Duration::from_millis(200),
+            redial_max: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MeshEvent {
+    Listening(Multiaddr),
+    PeerConnected(PeerId),
+    PeerDisconnected(PeerId),
+    /// A peer subscribed to a topic: from now on it receives what is published there.
+    PeerSubscribed {
+        peer: PeerId,
+        topic: String,
+    },
+    /// A validly signed message within the size limit, from its author.
+    Message {
+        topic: String,
+        author: PeerId,
+        data: Vec<u8>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MeshError {
+    #[error("message is {size} bytes, more than the limit of {limit}")]
+    Oversized { size: usize, limit: usize },
+    #[error("no peer is subscribed to topic {0} yet")]
+    NoPeers(String),
+    #[error("publishing failed: {0}")]
+    Publish(String),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("the mesh task has stopped")]
+    Stopped,
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    gossipsub: gossipsub::Behaviour,
+    identify: identify::Behaviour,
+}
+
+enum Command {
+    Publish {
+        topic: String,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), MeshError>>,
+    },
+}
+
+/// A running mesh node. Dropping it stops the swarm and closes its connections.
+pub struct Mesh {
+    peer_id: PeerId,
+    max_message_bytes: usize,
+    commands: mpsc::Sender<Command>,
+    events: mpsc::Receiver<MeshEvent>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Mesh {
+    pub fn start(keypair: identity::Keypair, config: MeshConfig) -> Result<Self, MeshError> {
+        let config_error = |error: String| MeshError::Config(error);
+        let gossip_config = gossipsub::ConfigBuilder::default()
+            .max_transmit_size(config.max_message_bytes)
+            .validation_mode(gossipsub::ValidationMode::Strict)
+            .heartbeat_interval(Duration::from_millis(500))
+            .build()
+            .map_err(|error| config_error(error.to_string()))?;
+        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default().nodelay(true),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .map_err(|error| config_error(error.to_string()))?
+            .with_behaviour(|key| {
+                let gossipsub = gossipsub::Behaviour::new(
+                    gossipsub::MessageAuthenticity::Signed(key.clone()),
+                    gossip_config,
+                )?;
+                let identify = identify::Behaviour::new(identify::Config::new(
+                    "/charter/1.0.0".into(),
+                    key.public(),
+                ));
+                Ok(Behaviour {
+                    gossipsub,
+                    identify,
+                })
+            })
+            .map_err(|error| config_error(error.to_string()))?
+            .with_swarm_config(|swarm| swarm.with_idle_connection_timeout(Duration::from_secs(60)))
+            .build();
+        for topic in &config.topics {
+            swarm
+                .behaviour_mut()
+                .gossipsub
+                .subscribe(&gossipsub::IdentTopic::new(topic))
+                .map_err(|error| config_error(error.to_string()))?;
+        }
+        swarm
+            .listen_on(config.listen.clone())
+            .map_err(|error| config_error(error.to_string()))?;
+        let mut bootstrap = BTreeMap::new();
+        for address in &config.bootstrap {
+            let Some(Protocol::P2p(peer)) = address.iter().last() else {
+                return Err(config_error(format!(
+                    "bootstrap address {address} does not end in /p2p/<peer id>"
+                )));
+            };
+            bootstrap.insert(
+                peer,
+                Redial {
+                    address: address.clone(),
+                    attempts: 0,
+                    due: Some(Instant::now()),
+                },
+            );
+        }
+        let (commands, command_rx) = mpsc::channel(256);
+        let (event_tx, events) = mpsc::channel(1024);
+        let peer_id = *swarm.local_peer_id();
+        let max_message_bytes = config.max_message_bytes;
+        let driver = Driver {
+            swarm,
+            bootstrap,
+            config,
+            events: event_tx,
+        };
+        let task = tokio::spawn(driver.run(command_rx));
+        Ok(Self {
+            peer_id,
+            max_message_bytes,
+            commands,
+            events,
+            task,
+        })
+    }
+
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Publishes `data` on `topic`, signed by this node's key.
+    pub async fn publish(&self, topic: &str, data: Vec<u8>) -> Result<(), MeshError> {
+        if data.len() > self.max_message_bytes {
+            return Err(MeshError::Oversized {
+                size: data.len(),
+                limit: self.max_message_bytes,
+            });
+        }
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Publish {
+                topic: topic.to_owned(),
+                data,
+                reply,
+            })
+            .await
+            .map_err(|_| MeshError::Stopped)?;
+        answer.await.map_err(|_| MeshError::Stopped)?
+    }
+
+    /// Stops the swarm and waits until its listeners and connections are closed.
+    pub async fn shutdown(mut self) {
+        self.task.abort();
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async {}));
+        // A cancelled task reports `JoinError::Cancelled` once it has been dropped.
+        let _ = task.await;
+    }
+
+    /// The next event, or `None` once the mesh has stopped.
+    pub async fn next_event(&mut self) -> Option<MeshEvent> {
+        self.events.recv().await
+    }
+}
+
+impl Drop for Mesh {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A bootstrap peer to keep connected: when the connection is lost it is redialed after a
+/// delay that doubles with each failed attempt, up to `redial_max`.
+struct Redial {
+    address: Multiaddr,
+    attempts: u32,
+    /// When to dial next; `None` while connected or dialing.
+    due: Option<Instant>,
+}
+
+struct Driver {
+    swarm: Swarm<Behaviour>,
+    bootstrap: BTreeMap<PeerId, Redial>,
+    config: MeshConfig,
+    events: mpsc::Sender<MeshEvent>,
+}
+
+impl Driver {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        loop {
+            let next_redial = self
+                .bootstrap
+                .values()
+                .filter_map(|redial| redial.due)
+                .min();
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
+                command = commands.recv() => match command {
+                    Some(Command::Publish { topic, data, reply }) => {
+                        let _ = reply.send(self.publish(&topic, data));
+                    }
+                    None => return,
+                },
+                _ = tokio::time::sleep_until(next_redial.unwrap_or_else(far_future)), if next_redial.is_some() => {
+                    self.dial_due();
+                }
+            }
+        }
+    }
+
+    fn publish(&mut self, topic: &str, data: Vec<u8>) -> Result<(), MeshError> {
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(gossipsub::IdentTopic::new(topic), data)
+        {
+            Ok(_) => Ok(()),
+            Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
+                Err(MeshError::NoPeers(topic.to_owned()))
+            }
+            Err(error) => Err(MeshError::Publish(error.to_string())),
+        }
+    }
+
+    fn dial_due(&mut self) {
+        let now = Instant::now();
+        for (peer, redial) in self.bootstrap.iter_mut() {
+            if redial.due.is_some_and(|due| due <= now) {
+                redial.due = None;
+                if let Err(error) = self.swarm.dial(redial.address.clone()) {
+                    tracing::debug!(%peer, %error, "dial failed to start");
+                }
+            }
+        }
+    }
+
+    /// Schedules the next dial of a lost or unreachable bootstrap peer.
+    fn schedule_redial(&mut self, peer: &PeerId) {
+        let (initial, max) = (self.config.redial_initial, self.config.redial_max);
+        if let Some(redial) = self.bootstrap.get_mut(peer) {
+            let delay = initial
+                .saturating_mul(1 << redial.attempts.min(16))
+                .min(max);
+            redial.attempts = redial.attempts.saturating_add(1);
+            redial.due = Some(Instant::now() + delay);
+            tracing::debug!(%peer, ?delay, "redialing bootstrap peer");
+        }
+    }
+
+    async fn emit(&mut self, event: MeshEvent) {
+        // The receiver is gone only when the Mesh handle was dropped, which also ends this task.
+        let _ = self.events.send(event).await;
+    }
+
+    async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                self.emit(MeshEvent::Listening(address)).await
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } => {
+                if let Some(redial) = self.bootstrap.get_mut(&peer_id) {
+                    redial.attempts = 0;
+                    redial.due = None;
+                }
+                if num_established.get() == 1 {
+                    self.emit(MeshEvent::PeerConnected(peer_id)).await;
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.schedule_redial(&peer_id);
+                self.emit(MeshEvent::PeerDisconnected(peer_id)).await;
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer_id),
+                error,
+                ..
+            } => {
+                tracing::debug!(%peer_id, %error, "outgoing connection failed");
+                if !self.swarm.is_connected(&peer_id) {
+                    self.schedule_redial(&peer_id);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed {
+                peer_id,
+                topic,
+            })) => {
+                self.emit(MeshEvent::PeerSubscribed {
+                    peer: peer_id,
+                    topic: topic.into_string(),
+                })
+                .await;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                message,
+                ..
+            })) => {
+                // Strict validation guarantees a verified author.
+                if let Some(author) = message.source {
+                    let topic = message.topic.into_string();
+                    self.emit(MeshEvent::Message {
+                        topic,
+                        author,
+                        data: message.data,
+                    })
+                    .await;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(24 * 3600)
+}
