@@ -10,7 +10,9 @@
 //! - the guarded signer never signs two different values for one (height, round, step), across
 //!   crashes and restarts.
 
+pub mod context;
 pub mod signer;
+pub mod signing;
 pub mod validator_set;
 
 pub use validator_set::{ValidatorSet, ValidatorSetError};

@@ -15,8 +15,8 @@ use std::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct Ed25519PublicKey(pub [u8; 32]);
 
-/// A 64-byte ed25519 signature (`R || s`).
-#[derive(Clone, Copy, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+/// A 64-byte ed25519 signature (`R || s`). Ordered bytewise, so signatures can key maps.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct Ed25519Signature(pub [u8; 64]);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

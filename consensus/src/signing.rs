@@ -1,0 +1,169 @@
+//! The engine's signing provider: every signature the engine asks for goes through the
+//! guarded signer, and every signature it checks is verified strictly against the statement
+//! Charter defines for it.
+//!
+//! Malachite's signing interface cannot fail. When the guarded signer refuses — the engine
+//! asked for a second, different signature at a position already signed — the only safe
+//! answer is to stop: the node aborts (fail-stop) rather than equivocate.
+
+use crate::context::{
+    CellContext, ConsensusProposal, ConsensusVote, ProposalPart, ValidatorAddress,
+};
+use crate::signer::{GuardedSigner, SignerError};
+use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
+use malachitebft_core_types as mal;
+use std::sync::Mutex;
+
+const PROPOSAL_PART_DOMAIN: &[u8] = b"CHARTER_PROPOSAL_PART_V1";
+const VOTE_EXTENSION_DOMAIN: &[u8] = b"CHARTER_VOTE_EXTENSION_V1";
+
+pub struct CellSigner {
+    context: CellContext,
+    address: ValidatorAddress,
+    /// Signs what is not guarded: the engine's local copies of other validators' proposals
+    /// and statements that are never consensus messages of ours.
+    key: Ed25519Keypair,
+    guarded: Mutex<GuardedSigner>,
+}
+
+impl CellSigner {
+    pub fn new(
+        context: CellContext,
+        address: ValidatorAddress,
+        key: Ed25519Keypair,
+        guarded: GuardedSigner,
+    ) -> Self {
+        Self {
+            context,
+            address,
+            key,
+            guarded: Mutex::new(guarded),
+        }
+    }
+
+    fn guarded(&self) -> std::sync::MutexGuard<'_, GuardedSigner> {
+        // The signer's state is the persisted mark; a panic elsewhere cannot corrupt it.
+        self.guarded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The guarded signature for one of our votes, or the signer's refusal.
+    pub fn try_sign_vote(&self, vote: &ConsensusVote) -> Result<Ed25519Signature, SignerError> {
+        Ok(self
+            .guarded()
+            .sign_vote(&vote.statement(&self.context))?
+            .signature)
+    }
+
+    /// Our own proposals are guarded. The engine also signs, locally and never to publish, an
+    /// "implicit" proposal for every value another validator proposed; that statement can
+    /// never pass for ours, so it is signed without moving our mark.
+    pub fn try_sign_proposal(
+        &self,
+        proposal: &ConsensusProposal,
+    ) -> Result<Ed25519Signature, SignerError> {
+        let statement = proposal.statement(&self.context);
+        if proposal.proposer == self.address {
+            self.guarded().sign_proposal(&statement)
+        } else {
+            Ok(self.key.sign(&statement.signing_bytes()))
+        }
+    }
+
+    fn verify(public_key: &Ed25519PublicKey, message: &[u8], signature: &Ed25519Signature) -> bool {
+        public_key.verify(message, signature).is_ok()
+    }
+}
+
+fn refuse(error: SignerError) -> ! {
+    tracing::error!(%error, "the guarded signer refused to sign; stopping this node rather than equivocate");
+    std::process::abort()
+}
+
+fn tagged(domain: &[u8], part: &impl borsh::BorshSerialize) -> Vec<u8> {
+    let mut bytes = domain.to_vec();
+    part.serialize(&mut bytes)
+        .expect("writing to a Vec cannot fail");
+    bytes
+}
+
+impl mal::SigningProvider<CellContext> for CellSigner {
+    fn sign_vote(&self, vote: ConsensusVote) -> mal::SignedMessage<CellContext, ConsensusVote> {
+        let signature = self
+            .try_sign_vote(&vote)
+            .unwrap_or_else(|error| refuse(error));
+        mal::SignedMessage::new(vote, signature)
+    }
+
+    fn verify_signed_vote(
+        &self,
+        vote: &ConsensusVote,
+        signature: &Ed25519Signature,
+        public_key: &Ed25519PublicKey,
+    ) -> bool {
+        Self::verify(
+            public_key,
+            &vote.statement(&self.context).signing_bytes(),
+            signature,
+        )
+    }
+
+    fn sign_proposal(
+        &self,
+        proposal: ConsensusProposal,
+    ) -> mal::SignedMessage<CellContext, ConsensusProposal> {
+        let signature = self
+            .try_sign_proposal(&proposal)
+            .unwrap_or_else(|error| refuse(error));
+        mal::SignedMessage::new(proposal, signature)
+    }
+
+    fn verify_signed_proposal(
+        &self,
+        proposal: &ConsensusProposal,
+        signature: &Ed25519Signature,
+        public_key: &Ed25519PublicKey,
+    ) -> bool {
+        Self::verify(
+            public_key,
+            &proposal.statement(&self.context).signing_bytes(),
+            signature,
+        )
+    }
+
+    fn sign_proposal_part(
+        &self,
+        part: ProposalPart,
+    ) -> mal::SignedMessage<CellContext, ProposalPart> {
+        let signature = self.key.sign(&tagged(PROPOSAL_PART_DOMAIN, &part));
+        mal::SignedMessage::new(part, signature)
+    }
+
+    fn verify_signed_proposal_part(
+        &self,
+        part: &ProposalPart,
+        signature: &Ed25519Signature,
+        public_key: &Ed25519PublicKey,
+    ) -> bool {
+        Self::verify(public_key, &tagged(PROPOSAL_PART_DOMAIN, part), signature)
+    }
+
+    fn sign_vote_extension(&self, extension: ()) -> mal::SignedMessage<CellContext, ()> {
+        let signature = self.key.sign(&tagged(VOTE_EXTENSION_DOMAIN, &extension));
+        mal::SignedMessage::new(extension, signature)
+    }
+
+    fn verify_signed_vote_extension(
+        &self,
+        extension: &(),
+        signature: &Ed25519Signature,
+        public_key: &Ed25519PublicKey,
+    ) -> bool {
+        Self::verify(
+            public_key,
+            &tagged(VOTE_EXTENSION_DOMAIN, extension),
+            signature,
+        )
+    }
+}
