@@ -10,6 +10,9 @@
 //! - the guarded signer never signs two different values for one (height, round, step), across
 //!   crashes and restarts.
 
+pub mod app;
+pub mod block_store;
+pub mod certificate;
 pub mod context;
 pub mod signer;
 pub mod signing;

@@ -1,0 +1,246 @@
+//! The app side of consensus for one cell, independent of the engine's message plumbing: build
+//! a proposal, judge a proposal by re-executing it, commit a decided block, recover after a
+//! crash. The engine adapter answers Malachite's requests by calling these.
+
+use crate::block_store::{BlockStore, BlockStoreError, DecidedBlock};
+use crate::certificate::{BlockCertificate, CertificateError};
+use crate::context::{Block, BlockHash, BlockHeader, BlockHeight, CellContext};
+use crate::validator_set::{ValidatorSet, ValidatorSetError};
+use charter_ledger::execution::CheckedTransaction;
+use charter_ledger::storage::Storage;
+use charter_ledger::{
+    Ledger, LedgerError, PassportId, PreparedBlock, SignedTransaction, StateRoot,
+};
+
+/// Why a proposed block is not valid. Validators prevote nil on it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidBlock {
+    #[error("the block is for another federation or cell")]
+    WrongCell,
+    #[error("the block is for height {got}; the next height is {expected}")]
+    WrongHeight {
+        expected: BlockHeight,
+        got: BlockHeight,
+    },
+    #[error("the block does not extend the last decided block")]
+    WrongParent,
+    #[error("the block names {got} as proposer; {expected} proposes this round")]
+    WrongProposer {
+        expected: PassportId,
+        got: PassportId,
+    },
+    #[error("the header does not commit to the block's transactions")]
+    InconsistentTransactions,
+    #[error("executing the block gives state root {computed}, the header claims {claimed}")]
+    StateRootMismatch {
+        claimed: StateRoot,
+        computed: StateRoot,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Store(#[from] BlockStoreError),
+    #[error(transparent)]
+    ValidatorSet(#[from] ValidatorSetError),
+    #[error("decided block is invalid here: {0}")]
+    InvalidDecidedBlock(InvalidBlock),
+    #[error("decided block's certificate does not verify: {0}")]
+    Certificate(#[from] CertificateError),
+    #[error("the certificate is for block {certified}, not {block}")]
+    CertificateForAnotherBlock {
+        certified: BlockHash,
+        block: BlockHash,
+    },
+}
+
+pub struct CellApp<S: Storage> {
+    context: CellContext,
+    ledger: Ledger<S>,
+    blocks: BlockStore,
+    /// The last block validated, executed and ready to commit: committing the block that was
+    /// just voted for does not execute it a second time.
+    validated: Option<(BlockHash, PreparedBlock)>,
+}
+
+impl<S: Storage> CellApp<S> {
+    /// Opens the app, first replaying any decided block the ledger has not applied (the node
+    /// stopped between storing a block and applying it).
+    pub fn open(
+        context: CellContext,
+        ledger: Ledger<S>,
+        blocks: BlockStore,
+    ) -> Result<Self, AppError> {
+        let mut app = Self {
+            context,
+            ledger,
+            blocks,
+            validated: None,
+        };
+        let ledger_height = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
+        let stored = app.blocks.latest_height()?.map_or(0, |height| height.0);
+        for height in ledger_height + 1..=stored {
+            let decided = app.blocks.decided(BlockHeight(height))?.ok_or_else(|| {
+                BlockStoreError::Corrupt(format!("decided block {height} is missing"))
+            })?;
+            tracing::info!(
+                height,
+                "replaying a decided block the ledger had not applied"
+            );
+            app.apply(&decided.block)?;
+        }
+        Ok(app)
+    }
+
+    pub fn ledger(&self) -> &Ledger<S> {
+        &self.ledger
+    }
+
+    pub fn blocks(&self) -> &BlockStore {
+        &self.blocks
+    }
+
+    pub fn next_height(&self) -> BlockHeight {
+        BlockHeight(self.ledger.height().unwrap_or(0) + 1)
+    }
+
+    /// The validator set deciding the next block.
+    pub fn validator_set(&self) -> Result<ValidatorSet, AppError> {
+        Ok(ValidatorSet::from_ledger(&self.ledger)?)
+    }
+
+    fn parent(&self) -> Result<BlockHash, AppError> {
+        let Some(height) = self.ledger.height().filter(|height| *height > 0) else {
+            return Ok(BlockHash([0; 32]));
+        };
+        let decided = self.blocks.decided(BlockHeight(height))?.ok_or_else(|| {
+            BlockStoreError::Corrupt(format!("decided block {height} is missing"))
+        })?;
+        Ok(decided.block.hash())
+    }
+
+    /// Builds the next block from `candidates` (the mempool's reap), keeping only transactions
+    /// that commit, with the header's state root computed by executing them.
+    pub fn propose(
+        &mut self,
+        proposer: PassportId,
+        candidates: &[SignedTransaction],
+    ) -> Result<Block, AppError> {
+        let checked = CheckedTransaction::verify_all(candidates);
+        let trial = self.ledger.prepare_block(&checked)?;
+        let transactions: Vec<SignedTransaction> = candidates
+            .iter()
+            .zip(&trial.receipts)
+            .filter(|(_, receipt)| receipt.outcome.is_ok())
+            .map(|(transaction, _)| transaction.clone())
+            .collect();
+        let included: Vec<_> = transactions
+            .iter()
+            .map(CheckedTransaction::pre_verified)
+            .collect();
+        let prepared = self.ledger.prepare_block(&included)?;
+        let header = BlockHeader {
+            federation: self.context.federation,
+            cell: self.context.cell,
+            height: BlockHeight(prepared.height),
+            parent: self.parent()?,
+            proposer,
+            transactions_root: Block::transactions_root(&transactions),
+            state_root: prepared.state_root,
+        };
+        let block = Block {
+            header,
+            transactions,
+        };
+        self.validated = Some((block.hash(), prepared));
+        Ok(block)
+    }
+
+    /// Judges a proposal: it must extend the chain at the next height, come from the expected
+    /// proposer, commit to its own transactions, and — executed here — give the state root its
+    /// header claims.
+    pub fn validate(
+        &mut self,
+        block: &Block,
+        expected_proposer: PassportId,
+    ) -> Result<Result<(), InvalidBlock>, AppError> {
+        let header = &block.header;
+        if header.federation != self.context.federation || header.cell != self.context.cell {
+            return Ok(Err(InvalidBlock::WrongCell));
+        }
+        let expected = self.next_height();
+        if header.height != expected {
+            return Ok(Err(InvalidBlock::WrongHeight {
+                expected,
+                got: header.height,
+            }));
+        }
+        if header.parent != self.parent()? {
+            return Ok(Err(InvalidBlock::WrongParent));
+        }
+        if header.proposer != expected_proposer {
+            return Ok(Err(InvalidBlock::WrongProposer {
+                expected: expected_proposer,
+                got: header.proposer,
+            }));
+        }
+        if !block.is_consistent() {
+            return Ok(Err(InvalidBlock::InconsistentTransactions));
+        }
+        let prepared = self
+            .ledger
+            .prepare_block(&CheckedTransaction::verify_all(&block.transactions))?;
+        if prepared.state_root != header.state_root {
+            return Ok(Err(InvalidBlock::StateRootMismatch {
+                claimed: header.state_root,
+                computed: prepared.state_root,
+            }));
+        }
+        self.validated = Some((block.hash(), prepared));
+        Ok(Ok(()))
+    }
+
+    /// Commits a decided block: checks its certificate against the current epoch's set, stores
+    /// it durably, then applies it to the ledger.
+    pub fn commit(&mut self, block: Block, certificate: BlockCertificate) -> Result<(), AppError> {
+        if certificate.block != block.hash() {
+            return Err(AppError::CertificateForAnotherBlock {
+                certified: certificate.block,
+                block: block.hash(),
+            });
+        }
+        certificate.verify(&self.context, &self.validator_set()?)?;
+        let decided = DecidedBlock { block, certificate };
+        self.blocks.commit(&decided)?;
+        self.apply(&decided.block)
+    }
+
+    /// Applies a stored decided block to the ledger, reusing the execution from validation when
+    /// it was this very block.
+    fn apply(&mut self, block: &Block) -> Result<(), AppError> {
+        let hash = block.hash();
+        let prepared = match self.validated.take() {
+            Some((validated, prepared))
+                if validated == hash && prepared.height == block.header.height.0 =>
+            {
+                prepared
+            }
+            _ => self
+                .ledger
+                .prepare_block(&CheckedTransaction::verify_all(&block.transactions))?,
+        };
+        if prepared.state_root != block.header.state_root {
+            return Err(AppError::InvalidDecidedBlock(
+                InvalidBlock::StateRootMismatch {
+                    claimed: block.header.state_root,
+                    computed: prepared.state_root,
+                },
+            ));
+        }
+        self.ledger.commit(prepared)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,222 @@
+//! Two validators' apps on real disk: one proposes, the other judges by re-executing, both
+//! commit with a certificate, and a node that stopped between storing and applying a block
+//! recovers it.
+
+use charter_consensus::app::{AppError, CellApp, InvalidBlock};
+use charter_consensus::block_store::{BlockStore, DecidedBlock};
+use charter_consensus::certificate::{BlockCertificate, CommitSignature};
+use charter_consensus::context::{Block, BlockHash, BlockHeight, CellContext};
+use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_ledger::evidence::{Vote, VoteType};
+use charter_ledger::storage::RocksStorage;
+use charter_ledger::{Action, Ledger, SignedTransaction, StateRoot};
+use std::path::Path;
+
+fn dev_cell() -> DevCell {
+    DevCell::new(51, DevCellConfig::default())
+}
+
+fn context(cell: &DevCell) -> CellContext {
+    CellContext {
+        federation: cell.genesis.federation,
+        cell: cell.genesis.cell,
+    }
+}
+
+fn open(cell: &DevCell, dir: &Path) -> CellApp<RocksStorage> {
+    let mut ledger = Ledger::open(RocksStorage::open(&dir.join("state")).unwrap()).unwrap();
+    if ledger.height().is_none() {
+        ledger.init_genesis(&cell.genesis).unwrap();
+    }
+    CellApp::open(
+        context(cell),
+        ledger,
+        BlockStore::open(&dir.join("blocks")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Precommits of validators `signers` for `block`.
+fn certify(cell: &DevCell, block: &Block, signers: &[usize]) -> BlockCertificate {
+    let statement = Vote {
+        federation: cell.genesis.federation,
+        cell: cell.genesis.cell,
+        height: block.header.height.0,
+        round: 0,
+        vote_type: VoteType::Precommit,
+        value: Some(block.hash().0),
+    }
+    .signing_bytes();
+    let signatures = signers
+        .iter()
+        .map(|index| {
+            let validator = cell.validator(*index);
+            CommitSignature {
+                validator: validator.id,
+                signature: validator.consensus_key.as_ref().unwrap().sign(&statement),
+            }
+        })
+        .collect();
+    BlockCertificate {
+        height: block.header.height,
+        round: 0,
+        block: block.hash(),
+        signatures,
+    }
+}
+
+fn transfers(cell: &DevCell, nonce: u64) -> Vec<SignedTransaction> {
+    let good = cell.transaction(
+        cell.member(0),
+        nonce,
+        Action::Transfer {
+            to: cell.member(1).id,
+            amount: 10,
+        },
+    );
+    let overdraw = cell.transaction(
+        cell.member(2),
+        0,
+        Action::Transfer {
+            to: cell.member(1).id,
+            amount: u64::MAX,
+        },
+    );
+    vec![good, overdraw]
+}
+
+#[test]
+fn a_block_proposed_by_one_validator_is_judged_and_committed_by_another() {
+    let cell = dev_cell();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut a, mut b) = (open(&cell, a_dir.path()), open(&cell, b_dir.path()));
+    let proposer = cell.validator(0).id;
+    for height in 1..=3u64 {
+        let block = a.propose(proposer, &transfers(&cell, height - 1)).unwrap();
+        assert_eq!(block.header.height, BlockHeight(height));
+        assert_eq!(
+            block.transactions.len(),
+            1,
+            "the proposer leaves out what would be rejected"
+        );
+        assert_eq!(b.validate(&block, proposer).unwrap(), Ok(()));
+        let certificate = certify(&cell, &block, &[0, 1, 2]);
+        a.commit(block.clone(), certificate.clone()).unwrap();
+        b.commit(block, certificate).unwrap();
+    }
+    assert_eq!(
+        a.ledger().state_root(3).unwrap(),
+        b.ledger().state_root(3).unwrap()
+    );
+    let decided = b.blocks().decided(BlockHeight(3)).unwrap().unwrap();
+    assert_eq!(
+        decided.block.header.state_root,
+        b.ledger().state_root(3).unwrap()
+    );
+    assert_eq!(
+        decided.block.header.parent,
+        b.blocks()
+            .decided(BlockHeight(2))
+            .unwrap()
+            .unwrap()
+            .block
+            .hash()
+    );
+
+    drop(b);
+    let reopened = open(&cell, b_dir.path());
+    assert_eq!(reopened.next_height(), BlockHeight(4));
+}
+
+#[test]
+fn invalid_proposals_are_named_for_what_is_wrong() {
+    let cell = dev_cell();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut a, mut b) = (open(&cell, a_dir.path()), open(&cell, b_dir.path()));
+    let proposer = cell.validator(0).id;
+    let block = a.propose(proposer, &transfers(&cell, 0)).unwrap();
+
+    let mut wrong_root = block.clone();
+    wrong_root.header.state_root = StateRoot([7; 32]);
+    assert!(matches!(
+        b.validate(&wrong_root, proposer).unwrap(),
+        Err(InvalidBlock::StateRootMismatch { .. })
+    ));
+    let mut smuggled = block.clone();
+    smuggled.transactions.push(transfers(&cell, 0)[1].clone());
+    assert_eq!(
+        b.validate(&smuggled, proposer).unwrap(),
+        Err(InvalidBlock::InconsistentTransactions)
+    );
+    let mut wrong_parent = block.clone();
+    wrong_parent.header.parent = BlockHash([1; 32]);
+    assert_eq!(
+        b.validate(&wrong_parent, proposer).unwrap(),
+        Err(InvalidBlock::WrongParent)
+    );
+    let mut wrong_height = block.clone();
+    wrong_height.header.height = BlockHeight(5);
+    assert!(matches!(
+        b.validate(&wrong_height, proposer).unwrap(),
+        Err(InvalidBlock::WrongHeight { .. })
+    ));
+    assert!(matches!(
+        b.validate(&block, cell.validator(1).id).unwrap(),
+        Err(InvalidBlock::WrongProposer { .. })
+    ));
+    let mut other_cell = block.clone();
+    other_cell.header.cell = charter_ledger::CellId(9);
+    assert_eq!(
+        b.validate(&other_cell, proposer).unwrap(),
+        Err(InvalidBlock::WrongCell)
+    );
+}
+
+#[test]
+fn a_block_without_a_quorum_certificate_is_not_committed() {
+    let cell = dev_cell();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = open(&cell, dir.path());
+    let block = app
+        .propose(cell.validator(0).id, &transfers(&cell, 0))
+        .unwrap();
+    let weak = certify(&cell, &block, &[0, 1]);
+    assert!(matches!(
+        app.commit(block.clone(), weak),
+        Err(AppError::Certificate(_))
+    ));
+    let mut other = certify(&cell, &block, &[0, 1, 2]);
+    other.block = BlockHash([3; 32]);
+    assert!(matches!(
+        app.commit(block, other),
+        Err(AppError::CertificateForAnotherBlock { .. })
+    ));
+    assert_eq!(app.next_height(), BlockHeight(1));
+    assert_eq!(app.blocks().latest_height().unwrap(), None);
+}
+
+#[test]
+fn a_block_stored_but_not_applied_before_a_crash_is_replayed_on_start() {
+    let cell = dev_cell();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = open(&cell, a_dir.path());
+    let block = a
+        .propose(cell.validator(0).id, &transfers(&cell, 0))
+        .unwrap();
+    let certificate = certify(&cell, &block, &[0, 1, 3]);
+    a.commit(block.clone(), certificate.clone()).unwrap();
+    {
+        // Node B stored the decided block, then stopped before applying it.
+        let b = open(&cell, b_dir.path());
+        b.blocks()
+            .commit(&DecidedBlock { block, certificate })
+            .unwrap();
+        assert_eq!(b.ledger().height(), Some(0));
+    }
+    let recovered = open(&cell, b_dir.path());
+    assert_eq!(recovered.ledger().height(), Some(1));
+    assert_eq!(
+        recovered.ledger().state_root(1).unwrap(),
+        a.ledger().state_root(1).unwrap()
+    );
+}
