@@ -5,7 +5,7 @@
 use crate::context::{BlockHash, BlockHeight, CellContext, ValidatorAddress};
 use crate::validator_set::ValidatorSet;
 use borsh::{BorshDeserialize, BorshSerialize};
-use charter_ledger::crypto::ed25519::Ed25519Signature;
+use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519Signature};
 use charter_ledger::evidence::{Vote, VoteType};
 use charter_ledger::PassportId;
 use malachitebft_core_types as mal;
@@ -38,6 +38,48 @@ pub enum CertificateError {
 }
 
 impl BlockCertificate {
+    /// What each signer of a certificate signed: a precommit for the block.
+    pub fn precommit_statement(
+        context: &CellContext,
+        height: BlockHeight,
+        round: u32,
+        block: BlockHash,
+    ) -> Vote {
+        Vote {
+            federation: context.federation,
+            cell: context.cell,
+            height: height.0,
+            round,
+            vote_type: VoteType::Precommit,
+            value: Some(block.0),
+        }
+    }
+
+    /// A certificate signed by the given validators' consensus keys (for tools and tests; the
+    /// engine assembles certificates from the precommits it receives).
+    pub fn sign<'a>(
+        context: &CellContext,
+        height: BlockHeight,
+        round: u32,
+        block: BlockHash,
+        signers: impl IntoIterator<Item = (PassportId, &'a Ed25519Keypair)>,
+    ) -> Self {
+        let statement = Self::precommit_statement(context, height, round, block).signing_bytes();
+        let signatures = signers
+            .into_iter()
+            .map(|(validator, key)| CommitSignature {
+                validator,
+                signature: key.sign(&statement),
+            })
+            .collect();
+        Self {
+            height,
+            round,
+            block,
+            signatures,
+        }
+    }
+
     /// Checks every signature as a precommit for this block and that the signers hold more than
     /// two thirds of `validators`' power.
     pub fn verify(
@@ -45,15 +87,8 @@ impl BlockCertificate {
         context: &CellContext,
         validators: &ValidatorSet,
     ) -> Result<(), CertificateError> {
-        let statement = Vote {
-            federation: context.federation,
-            cell: context.cell,
-            height: self.height.0,
-            round: self.round,
-            vote_type: VoteType::Precommit,
-            value: Some(self.block.0),
-        }
-        .signing_bytes();
+        let statement =
+            Self::precommit_statement(context, self.height, self.round, self.block).signing_bytes();
         let mut signers = BTreeSet::new();
         let mut signed = 0u128;
         for commit in &self.signatures {
@@ -127,31 +162,11 @@ mod tests {
         signers: &[usize],
         block: u8,
     ) -> BlockCertificate {
-        let statement = Vote {
-            federation: context.federation,
-            cell: context.cell,
-            height: 7,
-            round: 1,
-            vote_type: VoteType::Precommit,
-            value: Some([block; 32]),
-        }
-        .signing_bytes();
-        let signatures = signers
-            .iter()
-            .map(|index| {
-                let validator = cell.validator(*index);
-                CommitSignature {
-                    validator: validator.id,
-                    signature: validator.consensus_key.as_ref().unwrap().sign(&statement),
-                }
-            })
-            .collect();
-        BlockCertificate {
-            height: BlockHeight(7),
-            round: 1,
-            block: BlockHash([block; 32]),
-            signatures,
-        }
+        let keys = signers.iter().map(|index| {
+            let validator = cell.validator(*index);
+            (validator.id, validator.consensus_key.as_ref().unwrap())
+        });
+        BlockCertificate::sign(context, BlockHeight(7), 1, BlockHash([block; 32]), keys)
     }
 
     #[test]

@@ -173,6 +173,24 @@ pub struct ConsensusVote {
 }
 
 impl ConsensusVote {
+    fn new(
+        vote_type: mal::VoteType,
+        height: BlockHeight,
+        round: mal::Round,
+        value: mal::NilOrVal<BlockHash>,
+        validator: ValidatorAddress,
+    ) -> Self {
+        let round = round.as_u32().unwrap_or(0);
+        Self {
+            height,
+            round,
+            vote_type,
+            value,
+            validator,
+            extension: None,
+        }
+    }
+
     /// The statement the validator signs: the ledger's vote, without extension, bound to the
     /// federation and the cell.
     pub fn statement(&self, context: &CellContext) -> evidence::Vote {
@@ -450,14 +468,7 @@ impl mal::Context for CellContext {
         value: mal::NilOrVal<BlockHash>,
         validator: ValidatorAddress,
     ) -> ConsensusVote {
-        ConsensusVote {
-            height,
-            round: round.as_u32().unwrap_or(0),
-            vote_type: mal::VoteType::Prevote,
-            value,
-            validator,
-            extension: None,
-        }
+        ConsensusVote::new(mal::VoteType::Prevote, height, round, value, validator)
     }
 
     fn new_precommit(
@@ -467,13 +478,6 @@ impl mal::Context for CellContext {
         value: mal::NilOrVal<BlockHash>,
         validator: ValidatorAddress,
     ) -> ConsensusVote {
-        ConsensusVote {
-            height,
-            round: round.as_u32().unwrap_or(0),
-            vote_type: mal::VoteType::Precommit,
-            value,
-            validator,
-            extension: None,
-        }
+        ConsensusVote::new(mal::VoteType::Precommit, height, round, value, validator)
     }
 }

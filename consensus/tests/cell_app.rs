@@ -4,10 +4,9 @@
 
 use charter_consensus::app::{AppError, CellApp, InvalidBlock};
 use charter_consensus::block_store::{BlockStore, DecidedBlock};
-use charter_consensus::certificate::{BlockCertificate, CommitSignature};
+use charter_consensus::certificate::BlockCertificate;
 use charter_consensus::context::{Block, BlockHash, BlockHeight, CellContext};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
-use charter_ledger::evidence::{Vote, VoteType};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{Action, Ledger, SignedTransaction, StateRoot};
 use std::path::Path;
@@ -38,31 +37,11 @@ fn open(cell: &DevCell, dir: &Path) -> CellApp<RocksStorage> {
 
 /// Precommits of validators `signers` for `block`.
 fn certify(cell: &DevCell, block: &Block, signers: &[usize]) -> BlockCertificate {
-    let statement = Vote {
-        federation: cell.genesis.federation,
-        cell: cell.genesis.cell,
-        height: block.header.height.0,
-        round: 0,
-        vote_type: VoteType::Precommit,
-        value: Some(block.hash().0),
-    }
-    .signing_bytes();
-    let signatures = signers
-        .iter()
-        .map(|index| {
-            let validator = cell.validator(*index);
-            CommitSignature {
-                validator: validator.id,
-                signature: validator.consensus_key.as_ref().unwrap().sign(&statement),
-            }
-        })
-        .collect();
-    BlockCertificate {
-        height: block.header.height,
-        round: 0,
-        block: block.hash(),
-        signatures,
-    }
+    let keys = signers.iter().map(|index| {
+        let validator = cell.validator(*index);
+        (validator.id, validator.consensus_key.as_ref().unwrap())
+    });
+    BlockCertificate::sign(&context(cell), block.header.height, 0, block.hash(), keys)
 }
 
 fn transfers(cell: &DevCell, nonce: u64) -> Vec<SignedTransaction> {
