@@ -162,7 +162,7 @@ impl mal::Value for Block {
 }
 
 /// A prevote or precommit, as the engine handles it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
 pub struct ConsensusVote {
     pub height: BlockHeight,
     pub round: u32,
@@ -252,7 +252,7 @@ impl mal::Vote<CellContext> for ConsensusVote {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ConsensusProposal {
     pub height: BlockHeight,
     pub round: u32,

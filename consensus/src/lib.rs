@@ -13,6 +13,7 @@
 pub mod app;
 pub mod block_store;
 pub mod certificate;
+pub mod codec;
 pub mod context;
 pub mod signer;
 pub mod signing;
