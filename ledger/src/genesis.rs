@@ -187,7 +187,7 @@ impl Genesis {
                 "threshold must be between 1 and the number of members",
             ));
         }
-        let active = elect_validators(&state, &self.params, 0).map_err(|error| {
+        let active = elect_validators(&state, &self.params, 1).map_err(|error| {
             GenesisError::InvalidValidator {
                 passport: PassportId([0; 32]),
                 reason: error.to_string(),

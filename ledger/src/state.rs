@@ -260,8 +260,9 @@ pub struct ActiveValidator {
     pub power: Amount,
 }
 
-/// The validator set of an epoch, fixed at its first block from the bonds then in state.
-/// Mode changes are weighed by it, so stake bonded mid-epoch gains no say until the next one.
+/// The validator set of an epoch (heights (e-1)E + 1 … eE), elected at the end of the previous
+/// epoch's last block (at genesis for epoch 1) from the bonds then in state. Consensus and mode
+/// changes are weighed by it, so stake bonded mid-epoch gains no say until the next one.
 #[derive(
     Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
 )]

@@ -489,7 +489,7 @@ fn bonded_passport_registers_and_gains_power_at_the_next_epoch() {
         4,
         "power waits for the epoch"
     );
-    h.advance(101 - h.height());
+    h.advance(100 - h.height());
     let active = h.ledger.active_validators().unwrap();
     assert_eq!(active.epoch, 2);
     assert!(active

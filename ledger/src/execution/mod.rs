@@ -102,7 +102,6 @@ pub fn execute_block(
     let mut block = Overlay::new(state, None);
     let cell: CellInfo = block.require(&StateKey::Cell)?;
     lapse_expired_mode(&mut block, height)?;
-    start_epoch(&mut block, &cell, height)?;
     let mut outcome = BlockOutcome::default();
     for checked in transactions {
         let result = match &checked.signature {
@@ -125,20 +124,18 @@ pub fn execute_block(
             outcome: result,
         });
     }
+    end_epoch(&mut block, &cell, height)?;
     outcome.changes = block.into_changes();
     Ok(outcome)
 }
 
-/// The first block of every epoch (heights 1, E + 1, 2E + 1, …) fixes the epoch's validator
-/// set from the bonds in state, before its transactions run.
-fn start_epoch(
-    block: &mut Overlay<'_>,
-    cell: &CellInfo,
-    height: Height,
-) -> Result<(), StorageError> {
+/// The last block of every epoch (heights E, 2E, …) elects the next epoch's validator set from
+/// the bonds in state after its transactions. Consensus needs the set for a height before it
+/// decides that height, so the set for heights kE + 1 … (k + 1)E is fixed once block kE is.
+fn end_epoch(block: &mut Overlay<'_>, cell: &CellInfo, height: Height) -> Result<(), StorageError> {
     let epoch_length = cell.params.epoch_length.max(1);
-    if (height - 1).is_multiple_of(epoch_length) {
-        let active = elect_validators(block, &cell.params, (height - 1) / epoch_length + 1)?;
+    if height.is_multiple_of(epoch_length) {
+        let active = elect_validators(block, &cell.params, height / epoch_length + 1)?;
         block.put(StateKey::ActiveValidators, &active);
     }
     Ok(())
