@@ -15,6 +15,8 @@ pub mod block_store;
 pub mod certificate;
 pub mod codec;
 pub mod context;
+pub mod engine;
+pub mod host;
 pub mod signer;
 pub mod signing;
 pub mod validator_set;

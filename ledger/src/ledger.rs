@@ -32,7 +32,7 @@ pub enum LedgerError {
     #[error("state tree error: {0}")]
     Tree(String),
     #[error("conservation violated: {0:?}")]
-    ConservationViolated(SupplyAudit),
+    ConservationViolated(Box<SupplyAudit>),
 }
 
 fn tree_error(error: anyhow::Error) -> LedgerError {
@@ -176,7 +176,7 @@ impl<S: Storage> Ledger<S> {
         if cfg!(debug_assertions) {
             let audit = self.audit_supply()?;
             if !audit.is_conserved() {
-                return Err(LedgerError::ConservationViolated(audit));
+                return Err(LedgerError::ConservationViolated(Box::new(audit)));
             }
         }
         Ok(())

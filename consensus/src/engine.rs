@@ -1,0 +1,399 @@
+//! Starting a validator's engine: Malachite with Charter's context, codec, guarded signer and
+//! host. This is the one place that knows how the engine is started; the rest of the node sees
+//! a [`RunningValidator`].
+
+use crate::app::CellApp;
+use crate::codec::BorshCodec;
+use crate::context::*;
+use crate::host::{CommittedBlock, Host, TransactionPool};
+use crate::signer::GuardedSigner;
+use crate::signing::CellSigner;
+use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
+use charter_ledger::storage::Storage;
+use charter_ledger::PassportId;
+use malachitebft_app_channel::app::config::{
+    ConsensusConfig, P2pConfig, TimeoutConfig, ValuePayload, ValueSyncConfig,
+};
+use malachitebft_app_channel::app::events::RxEvent;
+use malachitebft_app_channel::app::node::{EngineHandle, Node, NodeConfig, NodeHandle};
+use malachitebft_app_channel::app::types::core::SigningProvider;
+use malachitebft_app_channel::app::types::Keypair;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Consensus timeouts. The defaults suit validators on one machine or a LAN: a round that
+/// fails moves on within about two seconds, and each further round waits a little longer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    pub propose_ms: u64,
+    pub prevote_ms: u64,
+    pub precommit_ms: u64,
+    /// Added to each timeout per round already failed at this height.
+    pub delta_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            propose_ms: 1_000,
+            prevote_ms: 500,
+            precommit_ms: 500,
+            delta_ms: 250,
+        }
+    }
+}
+
+/// How a validator joins its cell's consensus network.
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    /// Names this node in logs and metrics.
+    pub moniker: String,
+    /// Where the engine keeps its write-ahead log (`home/wal`) and the signer its mark.
+    pub home: PathBuf,
+    pub listen: libp2p::Multiaddr,
+    pub peers: Vec<libp2p::Multiaddr>,
+    pub timeouts: Timeouts,
+}
+
+/// The engine's configuration, derived from [`EngineSettings`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EngineConfig {
+    moniker: String,
+    consensus: ConsensusConfig,
+    value_sync: ValueSyncConfig,
+}
+
+impl NodeConfig for EngineConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.value_sync
+    }
+}
+
+impl EngineConfig {
+    fn new(settings: &EngineSettings) -> Self {
+        let ms = Duration::from_millis;
+        let timeouts = &settings.timeouts;
+        let timeouts = TimeoutConfig {
+            timeout_propose: ms(timeouts.propose_ms),
+            timeout_propose_delta: ms(timeouts.delta_ms),
+            timeout_prevote: ms(timeouts.prevote_ms),
+            timeout_prevote_delta: ms(timeouts.delta_ms),
+            timeout_precommit: ms(timeouts.precommit_ms),
+            timeout_precommit_delta: ms(timeouts.delta_ms),
+            timeout_rebroadcast: ms(timeouts.propose_ms
+                + timeouts.prevote_ms
+                + timeouts.precommit_ms),
+        };
+        let p2p = P2pConfig {
+            listen_addr: settings.listen.clone(),
+            persistent_peers: settings.peers.clone(),
+            ..P2pConfig::default()
+        };
+        // Parts-only: the engine learns of a proposal only through the host, which judges it
+        // (a proposal-only engine would mark every received value valid unasked).
+        let consensus = ConsensusConfig {
+            timeouts,
+            p2p,
+            value_payload: ValuePayload::PartsOnly,
+            queue_capacity: 0,
+        };
+        Self {
+            moniker: settings.moniker.clone(),
+            consensus,
+            value_sync: ValueSyncConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("opening the guarded signer: {0}")]
+    Signer(#[from] crate::signer::SignerError),
+    #[error(transparent)]
+    App(#[from] crate::app::AppError),
+    #[error("starting the engine: {0}")]
+    Start(String),
+    #[error("this validator was already started")]
+    AlreadyStarted,
+}
+
+/// The engine's handle to our signer, shared with the host (which signs proposal streams).
+#[derive(Clone)]
+pub struct SharedSigner(Arc<CellSigner>);
+
+impl SigningProvider<CellContext> for SharedSigner {
+    fn sign_vote(&self, vote: ConsensusVote) -> malachitebft_core_types::SignedVote<CellContext> {
+        self.0.sign_vote(vote)
+    }
+    fn verify_signed_vote(
+        &self,
+        vote: &ConsensusVote,
+        signature: &charter_ledger::crypto::ed25519::Ed25519Signature,
+        public_key: &Ed25519PublicKey,
+    ) -> bool {
+        self.0.verify_signed_vote(vote, signature, public_key)
+    }
+    fn sign_proposal(
+        &self,
+        proposal: ConsensusProposal,
+    ) -> malachitebft_core_types::SignedProposal<CellContext> {
+        self.0.sign_proposal(proposal)
+    }
+    fn verify_signed_proposal(
+        &self,
+        proposal: &ConsensusProposal,
+        signature: &charter_ledger::crypto::ed25519::Ed25519Signature,
+        public_key: &Ed25519PublicKey,
+    ) -> bool {
+        self.0
+            .verify_signed_proposal(proposal, signature, public_key)
+    }
+    fn sign_proposal_part(
+        &self,
+        part: ProposalPart,
+    ) -> malachitebft_core_types::SignedProposalPart<CellContext> {
+        self.0.sign_proposal_part(part)
+    }
+    fn verify_signed_proposal_part(
+        &self,
+        part: &ProposalPart,
+        signature: &charter_ledger::crypto::ed25519::Ed25519Signature,
+        public_key: &Ed25519PublicKey,
+    ) -> bool {
+        self.0
+            .verify_signed_proposal_part(part, signature, public_key)
+    }
+    fn sign_vote_extension(
+        &self,
+        extension: (),
+    ) -> malachitebft_core_types::SignedExtension<CellContext> {
+        self.0.sign_vote_extension(extension)
+    }
+    fn verify_signed_vote_extension(
+        &self,
+        extension: &(),
+        signature: &charter_ledger::crypto::ed25519::Ed25519Signature,
+        public_key: &Ed25519PublicKey,
+    ) -> bool {
+        self.0
+            .verify_signed_vote_extension(extension, signature, public_key)
+    }
+}
+
+/// The consensus key in the form the engine loads it.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ConsensusKeyFile {
+    seed: String,
+}
+
+/// What the engine's `Node` needs: this validator's identity, keys, settings, and the app and
+/// pool it hands to the host when started.
+pub struct CellNode<S: Storage, P: TransactionPool<S>> {
+    inner: Arc<CellNodeInner<S, P>>,
+}
+
+struct CellNodeInner<S: Storage, P: TransactionPool<S>> {
+    context: CellContext,
+    settings: EngineSettings,
+    passport: PassportId,
+    key: Ed25519Keypair,
+    signer: SharedSigner,
+    parts: Mutex<Option<(CellApp<S>, P)>>,
+}
+
+impl<S: Storage, P: TransactionPool<S>> Clone for CellNode<S, P> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+/// A started validator: the engine, its host, and the stream of blocks it commits.
+pub struct RunningValidator {
+    engine: EngineHandle,
+    events: malachitebft_app_channel::app::events::TxEvent<CellContext>,
+    committed: broadcast::Sender<CommittedBlock>,
+    host: tokio::task::JoinHandle<()>,
+}
+
+impl RunningValidator {
+    pub fn committed(&self) -> broadcast::Receiver<CommittedBlock> {
+        self.committed.subscribe()
+    }
+
+    /// Stops the engine and the host, waiting for the engine's actors to finish.
+    pub async fn stop(self) {
+        let _ = self.engine.actor.kill_and_wait(None).await;
+        self.host.abort();
+        self.engine.handle.abort();
+    }
+}
+
+#[async_trait::async_trait]
+impl NodeHandle<CellContext> for RunningValidator {
+    fn subscribe(&self) -> RxEvent<CellContext> {
+        self.events.subscribe()
+    }
+
+    async fn kill(&self, _reason: Option<String>) -> eyre::Result<()> {
+        self.engine.actor.kill_and_wait(None).await?;
+        self.host.abort();
+        self.engine.handle.abort();
+        Ok(())
+    }
+}
+
+impl<S: Storage + 'static, P: TransactionPool<S> + 'static> CellNode<S, P> {
+    /// Prepares a validator; opening the guarded signer reads its persisted mark.
+    pub fn new(
+        context: CellContext,
+        settings: EngineSettings,
+        passport: PassportId,
+        key: Ed25519Keypair,
+        app: CellApp<S>,
+        pool: P,
+    ) -> Result<Self, EngineError> {
+        std::fs::create_dir_all(&settings.home)
+            .map_err(|error| EngineError::Start(error.to_string()))?;
+        let guarded = GuardedSigner::open(key.clone(), &settings.home.join("signer_state.json"))?;
+        let signer = SharedSigner(Arc::new(CellSigner::new(
+            context.clone(),
+            ValidatorAddress(passport),
+            key.clone(),
+            guarded,
+        )));
+        let inner = CellNodeInner {
+            context,
+            settings,
+            passport,
+            key,
+            signer,
+            parts: Mutex::new(Some((app, pool))),
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Starts the engine and the host.
+    pub async fn launch(&self) -> Result<RunningValidator, EngineError> {
+        let (app, pool) = self
+            .inner
+            .parts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+            .ok_or(EngineError::AlreadyStarted)?;
+        let validators = ConsensusValidatorSet::from(&app.validator_set()?);
+        let start_height = Some(app.next_height());
+        let host = Host::new(
+            app,
+            pool,
+            self.inner.context.clone(),
+            Arc::clone(&self.inner.signer.0),
+            ValidatorAddress(self.inner.passport),
+        );
+        let committed = host.committed_sender();
+        let config = EngineConfig::new(&self.inner.settings);
+        let (channels, engine) = malachitebft_app_channel::start_engine(
+            self.inner.context.clone(),
+            self.clone(),
+            config,
+            BorshCodec,
+            BorshCodec,
+            start_height,
+            validators,
+        )
+        .await
+        .map_err(|error| EngineError::Start(format!("{error:#}")))?;
+        let events = channels.events.clone();
+        let host = tokio::spawn(async move {
+            if let Err(error) = host.run(channels).await {
+                tracing::error!(%error, "the consensus host stopped");
+            }
+        });
+        Ok(RunningValidator {
+            engine,
+            events,
+            committed,
+            host,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: Storage + 'static, P: TransactionPool<S> + 'static> Node for CellNode<S, P> {
+    type Context = CellContext;
+    type Config = EngineConfig;
+    type Genesis = ();
+    type PrivateKeyFile = ConsensusKeyFile;
+    type SigningProvider = SharedSigner;
+    type NodeHandle = RunningValidator;
+
+    async fn start(&self) -> eyre::Result<RunningValidator> {
+        Ok(self.launch().await?)
+    }
+
+    async fn run(self) -> eyre::Result<()> {
+        let running = self.launch().await?;
+        running.engine.handle.await?;
+        Ok(())
+    }
+
+    fn get_home_dir(&self) -> PathBuf {
+        self.inner.settings.home.clone()
+    }
+
+    fn load_config(&self) -> eyre::Result<EngineConfig> {
+        Ok(EngineConfig::new(&self.inner.settings))
+    }
+
+    fn get_address(&self, _public_key: &Ed25519PublicKey) -> ValidatorAddress {
+        ValidatorAddress(self.inner.passport)
+    }
+
+    fn get_public_key(&self, private_key: &Ed25519Keypair) -> Ed25519PublicKey {
+        private_key.public_key()
+    }
+
+    fn get_keypair(&self, private_key: Ed25519Keypair) -> Keypair {
+        Keypair::ed25519_from_bytes(private_key.seed())
+            .expect("a 32-byte seed is a valid ed25519 secret key")
+    }
+
+    fn load_private_key(&self, file: ConsensusKeyFile) -> Ed25519Keypair {
+        let mut seed = [0u8; 32];
+        match hex::decode_to_slice(&file.seed, &mut seed) {
+            Ok(()) => Ed25519Keypair::from_seed(seed),
+            // The file is the one `load_private_key_file` just made from our own key.
+            Err(_) => self.inner.key.clone(),
+        }
+    }
+
+    fn load_private_key_file(&self) -> eyre::Result<ConsensusKeyFile> {
+        Ok(ConsensusKeyFile {
+            seed: hex::encode(self.inner.key.seed()),
+        })
+    }
+
+    fn load_genesis(&self) -> eyre::Result<()> {
+        Ok(())
+    }
+
+    fn get_signing_provider(&self, _private_key: Ed25519Keypair) -> SharedSigner {
+        self.inner.signer.clone()
+    }
+}

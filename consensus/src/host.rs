@@ -1,0 +1,497 @@
+//! The engine's host: answers every request Malachite makes of the application, using
+//! [`CellApp`] for the ledger and the block store.
+//!
+//! Proposals travel as a stream of parts — `Init`, the block, then `Fin` with the proposer's
+//! guarded signature over the proposal — followed by the stream's end. A received stream is
+//! judged only when complete: it must come from the proposer the validator set names for its
+//! height and round, carry that proposer's valid signature, and re-execute to the state root
+//! its header claims. Streams are buffered per peer with bounds, so a peer cannot exhaust memory.
+
+use crate::app::{AppError, CellApp};
+use crate::block_store::{BlockStoreError, UndecidedBlock};
+use crate::certificate::BlockCertificate;
+use crate::context::*;
+use crate::signer::SignerError;
+use crate::signing::CellSigner;
+use bytes::Bytes;
+use charter_ledger::storage::Storage;
+use charter_ledger::{Ledger, SignedTransaction, StateRoot};
+use malachitebft_app_channel::app::engine::host::Next;
+use malachitebft_app_channel::app::streaming::StreamContent;
+use malachitebft_app_channel::app::types::core::{
+    CommitCertificate, CommitSignature, Context, Height, Round, Validity,
+};
+use malachitebft_app_channel::app::types::streaming::{StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc};
+
+/// Where proposals get their transactions, and who learns that a block committed.
+pub trait TransactionPool<S: Storage>: Send {
+    fn candidates(&mut self) -> Vec<SignedTransaction>;
+    fn block_committed(&mut self, ledger: &Ledger<S>);
+}
+
+/// A committed block, as the rest of the node hears of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommittedBlock {
+    pub height: BlockHeight,
+    pub hash: BlockHash,
+    pub state_root: StateRoot,
+    pub transactions: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Store(#[from] BlockStoreError),
+    #[error("the guarded signer refused: {0}")]
+    Signer(#[from] SignerError),
+    #[error("the engine's network channel is closed")]
+    NetworkClosed,
+}
+
+/// Most proposal streams buffered at once, and most parts one stream may have.
+const MAX_OPEN_STREAMS: usize = 64;
+const MAX_STREAM_PARTS: u64 = 8;
+
+pub struct Host<S: Storage, P: TransactionPool<S>> {
+    app: CellApp<S>,
+    pool: P,
+    context: CellContext,
+    signer: Arc<CellSigner>,
+    address: ValidatorAddress,
+    streams: BTreeMap<(String, Vec<u8>), BTreeMap<u64, StreamContent<ProposalPart>>>,
+    committed: broadcast::Sender<CommittedBlock>,
+}
+
+impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
+    pub fn new(
+        app: CellApp<S>,
+        pool: P,
+        context: CellContext,
+        signer: Arc<CellSigner>,
+        address: ValidatorAddress,
+    ) -> Self {
+        let (committed, _) = broadcast::channel(1024);
+        Self {
+            app,
+            pool,
+            context,
+            signer,
+            address,
+            streams: BTreeMap::new(),
+            committed,
+        }
+    }
+
+    /// Announces every block this host commits.
+    pub fn committed_sender(&self) -> broadcast::Sender<CommittedBlock> {
+        self.committed.clone()
+    }
+
+    pub async fn run(mut self, mut channels: Channels<CellContext>) -> Result<(), HostError> {
+        while let Some(message) = channels.consensus.recv().await {
+            self.handle(message, &channels.network).await?;
+        }
+        Ok(())
+    }
+
+    fn validator_set(&self) -> Result<ConsensusValidatorSet, HostError> {
+        Ok(ConsensusValidatorSet::from(&self.app.validator_set()?))
+    }
+
+    async fn handle(
+        &mut self,
+        message: AppMsg<CellContext>,
+        network: &mpsc::Sender<NetworkMsg<CellContext>>,
+    ) -> Result<(), HostError> {
+        // A dropped reply means the engine no longer waits for it; nothing to do.
+        match message {
+            AppMsg::ConsensusReady { reply } => {
+                let _ = reply.send((self.app.next_height(), self.validator_set()?));
+            }
+            AppMsg::StartedRound {
+                height,
+                round,
+                reply_value,
+                ..
+            } => {
+                let _ = reply_value.send(self.stored_proposals(height, round)?);
+            }
+            AppMsg::GetValue {
+                height,
+                round,
+                reply,
+                ..
+            } => {
+                let block = self.own_proposal(height, round)?;
+                let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
+                stream_proposal(
+                    &self.signer,
+                    self.address,
+                    network,
+                    height,
+                    round,
+                    Round::Nil,
+                    block,
+                )
+                .await?;
+            }
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            AppMsg::VerifyVoteExtension { reply, .. } => {
+                let _ = reply.send(Ok(()));
+            }
+            AppMsg::RestreamProposal {
+                height,
+                round,
+                valid_round,
+                address,
+                value_id,
+            } => {
+                if address == self.address {
+                    if let Some(stored) = self.app.blocks().undecided(height, &value_id)? {
+                        stream_proposal(
+                            &self.signer,
+                            self.address,
+                            network,
+                            height,
+                            round,
+                            valid_round,
+                            stored.block,
+                        )
+                        .await?;
+                    }
+                }
+            }
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let earliest = self
+                    .app
+                    .blocks()
+                    .earliest_height()?
+                    .unwrap_or(BlockHeight::INITIAL);
+                let _ = reply.send(earliest);
+            }
+            AppMsg::ReceivedProposalPart { from, part, reply } => {
+                let judged = match self.receive_part(from, part) {
+                    Some(parts) => self.judge(parts)?,
+                    None => None,
+                };
+                let _ = reply.send(judged);
+            }
+            AppMsg::GetValidatorSet { height, reply } => {
+                let known = height >= self.app.next_height().decrement().unwrap_or_default();
+                let _ = reply.send(if known {
+                    Some(self.validator_set()?)
+                } else {
+                    None
+                });
+            }
+            AppMsg::Decided {
+                certificate, reply, ..
+            } => {
+                let next = self.decide(&certificate)?;
+                let _ = reply.send(next);
+            }
+            AppMsg::GetDecidedValue { height, reply } => {
+                let _ = reply.send(self.decided_value(height)?);
+            }
+            AppMsg::ProcessSyncedValue {
+                height,
+                round,
+                proposer,
+                value_bytes,
+                reply,
+            } => {
+                let judged = match borsh::from_slice::<Block>(&value_bytes) {
+                    Ok(block) => {
+                        Some(self.judge_block(height, round, Round::Nil, proposer, block)?)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, height = height.0, "undecodable block from sync");
+                        None
+                    }
+                };
+                let _ = reply.send(judged);
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_proposals(
+        &self,
+        height: BlockHeight,
+        round: Round,
+    ) -> Result<Vec<ProposedValue<CellContext>>, HostError> {
+        Ok(self
+            .app
+            .blocks()
+            .undecided_at(height)?
+            .into_iter()
+            .filter(|stored| Round::new(stored.round) == round)
+            .map(|stored| ProposedValue {
+                height,
+                round,
+                valid_round: stored.pol_round.map_or(Round::Nil, Round::new),
+                proposer: ValidatorAddress(stored.proposer),
+                value: stored.block,
+                validity: Validity::Valid,
+            })
+            .collect())
+    }
+
+    /// The block this validator proposes at (height, round): the one it already built there if
+    /// it did (a restarted proposer must not propose something else), or a new one.
+    fn own_proposal(&mut self, height: BlockHeight, round: Round) -> Result<Block, HostError> {
+        let round = round.as_u32().unwrap_or(0);
+        let existing = self
+            .app
+            .blocks()
+            .undecided_at(height)?
+            .into_iter()
+            .find(|stored| stored.round == round && stored.proposer == self.address.0);
+        if let Some(stored) = existing {
+            return Ok(stored.block);
+        }
+        let candidates = self.pool.candidates();
+        let block = self.app.propose(self.address.0, &candidates)?;
+        let stored = UndecidedBlock {
+            round,
+            pol_round: None,
+            proposer: self.address.0,
+            block: block.clone(),
+        };
+        self.app.blocks().store_undecided(height, &stored)?;
+        Ok(block)
+    }
+
+    /// Buffers a part; returns the stream's data parts in order once it is complete.
+    fn receive_part(
+        &mut self,
+        from: PeerId,
+        part: StreamMessage<ProposalPart>,
+    ) -> Option<Vec<ProposalPart>> {
+        let key = (from.to_string(), part.stream_id.to_bytes().to_vec());
+        if part.sequence >= MAX_STREAM_PARTS {
+            tracing::debug!(peer = %from, "dropping a proposal stream with too many parts");
+            self.streams.remove(&key);
+            return None;
+        }
+        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_OPEN_STREAMS {
+            // Make room by dropping the oldest stream (the smallest key is arbitrary but bounded).
+            let oldest = self.streams.keys().next().cloned()?;
+            self.streams.remove(&oldest);
+        }
+        let stream = self.streams.entry(key.clone()).or_default();
+        stream.insert(part.sequence, part.content);
+        let end = stream
+            .iter()
+            .find(|(_, content)| matches!(content, StreamContent::Fin))
+            .map(|(sequence, _)| *sequence)?;
+        if (0..end).any(|sequence| !stream.contains_key(&sequence)) {
+            return None;
+        }
+        let stream = self.streams.remove(&key)?;
+        Some(
+            stream
+                .into_values()
+                .filter_map(|content| match content {
+                    StreamContent::Data(part) => Some(part),
+                    StreamContent::Fin => None,
+                })
+                .collect(),
+        )
+    }
+
+    /// Judges a complete proposal stream; `None` when it is not a well-formed proposal from the
+    /// right proposer with a valid signature (the engine then simply does not see it).
+    fn judge(
+        &mut self,
+        parts: Vec<ProposalPart>,
+    ) -> Result<Option<ProposedValue<CellContext>>, HostError> {
+        let Ok(
+            [ProposalPart::Init {
+                height,
+                round,
+                pol_round,
+                proposer,
+            }, ProposalPart::Block(block), ProposalPart::Fin { signature }],
+        ) = <[ProposalPart; 3]>::try_from(parts)
+        else {
+            return Ok(None);
+        };
+        if height != self.app.next_height() {
+            return Ok(None);
+        }
+        let set = self.validator_set()?;
+        let expected = self
+            .context
+            .select_proposer(&set, height, Round::new(round));
+        if expected.address != proposer {
+            tracing::warn!(%proposer, expected = %expected.address, height = height.0, round, "proposal from the wrong proposer");
+            return Ok(None);
+        }
+        let pol_round = pol_round.map_or(Round::Nil, Round::new);
+        let proposal = ConsensusProposal {
+            height,
+            round,
+            block: *block,
+            pol_round,
+            proposer,
+        };
+        let statement = proposal.statement(&self.context).signing_bytes();
+        if expected.public_key.verify(&statement, &signature).is_err() {
+            tracing::warn!(%proposer, height = height.0, round, "proposal signature does not verify");
+            return Ok(None);
+        }
+        Ok(Some(self.judge_block(
+            height,
+            Round::new(round),
+            pol_round,
+            proposer,
+            proposal.block,
+        )?))
+    }
+
+    /// Re-executes a block and records it for the decision, valid or not.
+    fn judge_block(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        pol_round: Round,
+        proposer: ValidatorAddress,
+        block: Block,
+    ) -> Result<ProposedValue<CellContext>, HostError> {
+        let validity = match self.app.validate(&block, proposer.0)? {
+            Ok(()) => {
+                let stored = UndecidedBlock {
+                    round: round.as_u32().unwrap_or(0),
+                    pol_round: pol_round.as_u32(),
+                    proposer: proposer.0,
+                    block: block.clone(),
+                };
+                self.app.blocks().store_undecided(height, &stored)?;
+                Validity::Valid
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, height = height.0, %proposer, "invalid proposal");
+                Validity::Invalid
+            }
+        };
+        Ok(ProposedValue {
+            height,
+            round,
+            valid_round: pol_round,
+            proposer,
+            value: block,
+            validity,
+        })
+    }
+
+    fn decide(
+        &mut self,
+        certificate: &CommitCertificate<CellContext>,
+    ) -> Result<Next<CellContext>, HostError> {
+        let height = certificate.height;
+        let Some(stored) = self.app.blocks().undecided(height, &certificate.value_id)? else {
+            tracing::error!(height = height.0, block = %certificate.value_id, "decided a block this node does not have");
+            return Ok(Next::Restart(height, self.validator_set()?));
+        };
+        let transactions = stored.block.transactions.len();
+        let state_root = stored.block.header.state_root;
+        self.app
+            .commit(stored.block, BlockCertificate::from(certificate))?;
+        self.pool.block_committed(self.app.ledger());
+        let _ = self.committed.send(CommittedBlock {
+            height,
+            hash: certificate.value_id,
+            state_root,
+            transactions,
+        });
+        tracing::info!(height = height.0, block = %certificate.value_id, transactions, "committed");
+        Ok(Next::Start(self.app.next_height(), self.validator_set()?))
+    }
+
+    fn decided_value(
+        &self,
+        height: BlockHeight,
+    ) -> Result<Option<RawDecidedValue<CellContext>>, HostError> {
+        let Some(decided) = self.app.blocks().decided(height)? else {
+            return Ok(None);
+        };
+        let certificate = CommitCertificate {
+            height,
+            round: Round::new(decided.certificate.round),
+            value_id: decided.certificate.block,
+            commit_signatures: decided
+                .certificate
+                .signatures
+                .iter()
+                .map(|commit| CommitSignature {
+                    address: ValidatorAddress(commit.validator),
+                    signature: commit.signature,
+                })
+                .collect(),
+        };
+        let value_bytes =
+            Bytes::from(borsh::to_vec(&decided.block).expect("writing to a Vec cannot fail"));
+        Ok(Some(RawDecidedValue {
+            value_bytes,
+            certificate,
+        }))
+    }
+}
+
+/// Publishes a proposal stream: `Init`, the block, `Fin` with our guarded signature, then the
+/// stream's end.
+async fn stream_proposal(
+    signer: &CellSigner,
+    address: ValidatorAddress,
+    network: &mpsc::Sender<NetworkMsg<CellContext>>,
+    height: BlockHeight,
+    round: Round,
+    pol_round: Round,
+    block: Block,
+) -> Result<(), HostError> {
+    let round_number = round.as_u32().unwrap_or(0);
+    let proposal = ConsensusProposal {
+        height,
+        round: round_number,
+        block,
+        pol_round,
+        proposer: address,
+    };
+    let signature = signer.try_sign_proposal(&proposal)?;
+    let parts = [
+        ProposalPart::Init {
+            height,
+            round: round_number,
+            pol_round: pol_round.as_u32(),
+            proposer: address,
+        },
+        ProposalPart::Block(Box::new(proposal.block)),
+        ProposalPart::Fin { signature },
+    ];
+    let stream_id = StreamId::new(Bytes::from(
+        borsh::to_vec(&(height, round_number)).expect("writing to a Vec cannot fail"),
+    ));
+    let contents = parts
+        .into_iter()
+        .map(StreamContent::Data)
+        .chain([StreamContent::Fin]);
+    for (sequence, content) in contents.enumerate() {
+        let message = StreamMessage::new(stream_id.clone(), sequence as u64, content);
+        network
+            .send(NetworkMsg::PublishProposalPart(message))
+            .await
+            .map_err(|_| HostError::NetworkClosed)?;
+    }
+    Ok(())
+}
