@@ -1,15 +1,14 @@
 //! The guarded signer: the only place a validator's consensus key signs.
 //!
-//! Before signing a proposal or a vote it compares the request with the high-water mark — the
-//! highest (height, round, step) this key has signed and the value it signed there — and
-//! refuses anything lower, or anything at the same position for a different value. It then
-//! writes the new mark durably (write a temporary file, fsync, rename over the old one, fsync
-//! the directory) and only then signs. A crash at any instant therefore leaves a mark at least
-//! as high as every signature that ever left the process, and after a restart no conflicting
-//! signature can be produced — the discipline tmkms applies to Tendermint validators.
-//!
-//! Signing the same request again is allowed and yields the same signature (ed25519 is
-//! deterministic), so a restarted validator can re-broadcast what it already signed.
+//! It keeps, durably, every position — (round, step) — it has signed at the current height and
+//! the value signed there. Before signing it checks the request: the same value at a position
+//! already signed is signed again (ed25519 is deterministic, so this is the same signature: the
+//! engine's write-ahead-log replay re-asks for every vote of the height after a restart); a
+//! different value there is refused as a conflict; a new position must lie beyond every
+//! position signed at this height; an earlier height is refused. A new entry is written
+//! durably (temporary file, fsync, rename over the old one, fsync of the directory) before the
+//! signature is made, so a crash at any instant leaves a record of every signature that ever
+//! left the process — the discipline tmkms applies to Tendermint validators.
 
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519Signature};
 use charter_ledger::evidence::{SignedVote, Vote, VoteType};
@@ -81,21 +80,28 @@ pub enum SignerError {
     State { path: PathBuf, reason: String },
 }
 
+/// Every position signed at one height, in position order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct SignedAtHeight {
+    height: Height,
+    signed: Vec<HighWaterMark>,
+}
+
 pub struct GuardedSigner {
     key: Ed25519Keypair,
     state_path: PathBuf,
-    mark: Option<HighWaterMark>,
+    state: Option<SignedAtHeight>,
 }
 
 impl GuardedSigner {
-    /// Opens the signer with its persisted mark. A missing state file means this key has never
-    /// signed; an unreadable one is an error, never a reset.
+    /// Opens the signer with its persisted record. A missing state file means this key has
+    /// never signed; an unreadable one is an error, never a reset.
     pub fn open(key: Ed25519Keypair, state_path: &Path) -> Result<Self, SignerError> {
         let state_error = |reason: String| SignerError::State {
             path: state_path.to_path_buf(),
             reason,
         };
-        let mark = match std::fs::read(state_path) {
+        let state = match std::fs::read(state_path) {
             Ok(bytes) => Some(
                 serde_json::from_slice(&bytes).map_err(|error| state_error(error.to_string()))?,
             ),
@@ -105,12 +111,13 @@ impl GuardedSigner {
         Ok(Self {
             key,
             state_path: state_path.to_path_buf(),
-            mark,
+            state,
         })
     }
 
+    /// The highest position signed.
     pub fn high_water_mark(&self) -> Option<&HighWaterMark> {
-        self.mark.as_ref()
+        self.state.as_ref().and_then(|state| state.signed.last())
     }
 
     pub fn sign_vote(&mut self, vote: &Vote) -> Result<SignedVote, SignerError> {
@@ -141,40 +148,64 @@ impl GuardedSigner {
         Ok(self.key.sign(&proposal.signing_bytes()))
     }
 
-    /// Checks `requested` against the mark and persists it as the new mark. Everything that
-    /// signs goes through here first.
+    /// Checks `requested` against what was signed and records it durably if it is new.
+    /// Everything that signs goes through here first.
     fn guard(&mut self, requested: HighWaterMark) -> Result<(), SignerError> {
-        if let Some(signed) = &self.mark {
-            match requested.position().cmp(&signed.position()) {
-                std::cmp::Ordering::Less => {
-                    return Err(SignerError::Regression {
-                        signed: signed.clone(),
-                        requested,
-                    })
-                }
-                std::cmp::Ordering::Equal if requested.value == signed.value => return Ok(()),
-                std::cmp::Ordering::Equal => {
+        let mut next = match &self.state {
+            Some(state) if requested.height < state.height => {
+                let signed = state
+                    .signed
+                    .last()
+                    .cloned()
+                    .expect("a recorded height has a signature");
+                return Err(SignerError::Regression { signed, requested });
+            }
+            Some(state) if requested.height == state.height => {
+                let position = requested.position();
+                if let Some(signed) = state
+                    .signed
+                    .iter()
+                    .find(|signed| signed.position() == position)
+                {
+                    if signed.value == requested.value {
+                        return Ok(());
+                    }
                     return Err(SignerError::Conflicting {
                         signed: signed.clone(),
                         requested,
-                    })
+                    });
                 }
-                std::cmp::Ordering::Greater => {}
+                let latest = state
+                    .signed
+                    .last()
+                    .expect("a recorded height has a signature");
+                if position < latest.position() {
+                    return Err(SignerError::Regression {
+                        signed: latest.clone(),
+                        requested,
+                    });
+                }
+                state.clone()
             }
-        }
-        self.persist(&requested)?;
-        self.mark = Some(requested);
+            _ => SignedAtHeight {
+                height: requested.height,
+                signed: Vec::new(),
+            },
+        };
+        next.signed.push(requested);
+        self.persist(&next)?;
+        self.state = Some(next);
         Ok(())
     }
 
-    fn persist(&self, mark: &HighWaterMark) -> Result<(), SignerError> {
+    fn persist(&self, state: &SignedAtHeight) -> Result<(), SignerError> {
         let state_error = |reason: String| SignerError::State {
             path: self.state_path.clone(),
             reason,
         };
         let directory = self.state_path.parent().unwrap_or(Path::new("."));
         let temporary = self.state_path.with_extension("tmp");
-        let bytes = serde_json::to_vec_pretty(mark).expect("a mark always serializes");
+        let bytes = serde_json::to_vec_pretty(state).expect("signer state always serializes");
         let write = || -> std::io::Result<()> {
             let mut file = File::create(&temporary)?;
             file.write_all(&bytes)?;
@@ -227,9 +258,15 @@ mod tests {
         signer
             .sign_vote(&vote(5, 0, VoteType::Precommit, None))
             .unwrap();
+        // The write-ahead-log replay after a restart asks again for earlier votes of the height:
+        // the same vote is signed again, a different one is a conflict.
+        let replayed = signer
+            .sign_vote(&vote(5, 0, VoteType::Prevote, Some(1)))
+            .unwrap();
+        assert_eq!(replayed.signature, first.signature);
         assert!(matches!(
-            signer.sign_vote(&vote(5, 0, VoteType::Prevote, Some(1))),
-            Err(SignerError::Regression { .. })
+            signer.sign_vote(&vote(5, 0, VoteType::Prevote, Some(3))),
+            Err(SignerError::Conflicting { .. })
         ));
         assert!(matches!(
             signer.sign_vote(&vote(4, 9, VoteType::Precommit, Some(1))),
@@ -238,6 +275,14 @@ mod tests {
         signer
             .sign_vote(&vote(5, 1, VoteType::Prevote, Some(3)))
             .unwrap();
+        // A position never signed, below one already signed at this height, is refused.
+        signer
+            .sign_vote(&vote(5, 3, VoteType::Prevote, Some(1)))
+            .unwrap();
+        assert!(matches!(
+            signer.sign_vote(&vote(5, 2, VoteType::Precommit, Some(1))),
+            Err(SignerError::Regression { .. })
+        ));
         let proposal = Proposal {
             federation: FederationId([1; 32]),
             cell: CellId(0),

@@ -1,7 +1,9 @@
 //! `charter`: the command-line entry point. Errors are reported here, at the edge, with
 //! `anyhow`; the libraries below return typed errors.
 
+mod config;
 mod keys;
+mod run;
 mod simulate;
 mod workload;
 
@@ -43,13 +45,20 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run a validator: ledger, block store, mempool and the BFT engine, from a TOML config.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Run a cell's ledger on RocksDB, without a network, under a workload of simulated agents
     /// issuing passports, bonding, paying through escrow and settling disputes.
     Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> Result<()> {
+    // Logs go to stderr: stdout carries the commands' own output.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -63,6 +72,7 @@ fn main() -> Result<()> {
             members,
             out,
         } => keys::dev_genesis(seed, validators, members, &out),
+        Command::Run { config } => run::run(&config),
         Command::Simulate(args) => simulate::run(args),
     }
 }

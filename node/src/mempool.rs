@@ -6,6 +6,7 @@
 //! bytes and per sender, and says so with a typed error when full. After each committed block
 //! it drops what committed and re-checks what remains, evicting transactions that went stale.
 
+use charter_consensus::host::TransactionPool;
 use charter_ledger::execution::{execute_block, CheckedTransaction};
 use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::Storage;
@@ -264,6 +265,41 @@ impl Mempool {
         }
         if queue.is_empty() {
             self.queues.remove(sender);
+        }
+    }
+}
+
+/// Most transactions and bytes one proposed block carries.
+pub const MAX_BLOCK_TRANSACTIONS: usize = 2_000;
+pub const MAX_BLOCK_BYTES: usize = 4 * 1024 * 1024;
+
+/// A mempool shared by the consensus host (which reaps it) and the node's API and gossip (which
+/// fill it).
+#[derive(Clone, Default)]
+pub struct SharedMempool(pub std::sync::Arc<std::sync::Mutex<Mempool>>);
+
+impl SharedMempool {
+    pub fn new(limits: MempoolLimits) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(Mempool::new(
+            limits,
+        ))))
+    }
+
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Mempool> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl<S: Storage> TransactionPool<S> for SharedMempool {
+    fn candidates(&mut self) -> Vec<SignedTransaction> {
+        self.lock().reap(MAX_BLOCK_TRANSACTIONS, MAX_BLOCK_BYTES)
+    }
+
+    fn block_committed(&mut self, ledger: &Ledger<S>) {
+        if let Err(error) = self.lock().on_block_committed(ledger) {
+            tracing::error!(%error, "re-checking the mempool after a block failed");
         }
     }
 }

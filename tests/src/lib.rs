@@ -1,9 +1,12 @@
-//! Runs the `charter` binary as a real process. The binary is the one built next to the test
+//! Runs the `charter` binary as real processes. The binary is the one built next to the test
 //! executable (`scripts/test.sh` builds it before the tests), so tests exercise exactly what a
-//! user runs.
+//! user runs. Every process a test starts is killed when the test's handle to it drops.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
 
 /// The `charter` binary of this build profile.
 pub fn charter_binary() -> PathBuf {
@@ -27,4 +30,175 @@ pub fn charter(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("charter starts")
+}
+
+/// A free TCP port on 127.0.0.1 at the time of asking.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A block one validator process reported committing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    pub height: u64,
+    pub block: String,
+    pub root: String,
+}
+
+/// What a validator process printed that a test waits on.
+#[derive(Clone, Debug)]
+pub enum Report {
+    Started { node: usize, height: u64 },
+    Committed { node: usize, block: Committed },
+}
+
+/// A cell of `charter run` processes on loopback, from a dev genesis in a directory.
+pub struct Cell {
+    dir: PathBuf,
+    processes: BTreeMap<usize, Child>,
+    reports: mpsc::Receiver<Report>,
+    sender: mpsc::Sender<Report>,
+    /// Everything each node has reported committing.
+    pub history: BTreeMap<usize, BTreeMap<u64, Committed>>,
+}
+
+impl Cell {
+    /// Writes a genesis, keys and one config per validator, with dynamically picked ports.
+    pub fn create(dir: &Path, validators: usize) -> Self {
+        let out = charter(&[
+            "dev-genesis",
+            "--seed",
+            "9",
+            "--validators",
+            &validators.to_string(),
+            "--members",
+            "4",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ports: Vec<u16> = (0..validators).map(|_| free_port()).collect();
+        for node in 0..validators {
+            let peers: Vec<String> = (0..validators)
+                .filter(|other| *other != node)
+                .map(|other| format!("\"/ip4/127.0.0.1/tcp/{}\"", ports[other]))
+                .collect();
+            let config = format!(
+                "moniker = \"validator-{node}\"\ndata_dir = \"data-{node}\"\ngenesis = \"genesis.json\"\nkey_file = \"keys/passport-{node}.json\"\n\n[consensus]\nlisten = \"/ip4/127.0.0.1/tcp/{}\"\npeers = [{}]\n",
+                ports[node],
+                peers.join(", ")
+            );
+            std::fs::write(dir.join(format!("node-{node}.toml")), config).unwrap();
+        }
+        let (sender, reports) = mpsc::channel();
+        Self {
+            dir: dir.to_path_buf(),
+            processes: BTreeMap::new(),
+            reports,
+            sender,
+            history: BTreeMap::new(),
+        }
+    }
+
+    pub fn start(&mut self, node: usize) {
+        let config = self.dir.join(format!("node-{node}.toml"));
+        let mut child = Command::new(charter_binary())
+            .args(["run", "--config", config.to_str().unwrap()])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.dir.join(format!("node-{node}.log")))
+                    .expect("the cell directory is writable"),
+            ))
+            .spawn()
+            .expect("charter run starts");
+        let stdout = child.stdout.take().unwrap();
+        let sender = self.sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if let Some(report) = parse(node, &line) {
+                    if sender.send(report).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        self.processes.insert(node, child);
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill(&mut self, node: usize) {
+        if let Some(mut child) = self.processes.remove(&node) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// Waits for reports until `done` holds for the history; returns the start heights seen.
+    pub fn wait_until(
+        &mut self,
+        mut done: impl FnMut(&BTreeMap<usize, BTreeMap<u64, Committed>>) -> bool,
+    ) -> BTreeMap<usize, u64> {
+        let mut started = BTreeMap::new();
+        while !done(&self.history) {
+            match self.reports.recv().expect("a reader is alive") {
+                Report::Started { node, height } => {
+                    started.insert(node, height);
+                }
+                Report::Committed { node, block } => {
+                    self.history
+                        .entry(node)
+                        .or_default()
+                        .insert(block.height, block);
+                }
+            }
+        }
+        started
+    }
+
+    pub fn latest(&self, node: usize) -> u64 {
+        self.history
+            .get(&node)
+            .and_then(|blocks| blocks.keys().next_back().copied())
+            .unwrap_or(0)
+    }
+}
+
+fn parse(node: usize, line: &str) -> Option<Report> {
+    if let Some(rest) = line.split(" at height ").nth(1) {
+        let height = rest.split_whitespace().next()?.parse().ok()?;
+        return Some(Report::Started { node, height });
+    }
+    let fields: BTreeMap<&str, &str> = line
+        .strip_prefix("committed ")?
+        .split(' ')
+        .filter_map(|field| field.split_once('='))
+        .collect();
+    let block = Committed {
+        height: fields.get("height")?.parse().ok()?,
+        block: fields.get("block")?.to_string(),
+        root: fields.get("root")?.to_string(),
+    };
+    Some(Report::Committed { node, block })
+}
+
+impl Drop for Cell {
+    fn drop(&mut self) {
+        for child in self.processes.values_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

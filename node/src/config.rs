@@ -1,0 +1,63 @@
+//! The node's TOML configuration. Relative paths are relative to the configuration file.
+//!
+//! ```toml
+//! moniker = "validator-0"
+//! data_dir = "data"                      # state/, blocks/ and engine/ (WAL, signer state)
+//! genesis = "genesis.json"
+//! key_file = "keys/passport-0.json"      # from `charter dev-genesis` or `charter keygen --validator`
+//!
+//! [consensus]
+//! listen = "/ip4/127.0.0.1/tcp/27000"
+//! peers = ["/ip4/127.0.0.1/tcp/27001", "/ip4/127.0.0.1/tcp/27002", "/ip4/127.0.0.1/tcp/27003"]
+//!
+//! [consensus.timeouts]                   # defaults, tuned for validators on one machine
+//! propose_ms = 1000
+//! prevote_ms = 500
+//! precommit_ms = 500
+//! delta_ms = 250                         # added per failed round at a height
+//! ```
+
+use anyhow::{Context, Result};
+use charter_consensus::engine::Timeouts;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    pub moniker: String,
+    pub data_dir: PathBuf,
+    pub genesis: PathBuf,
+    pub key_file: PathBuf,
+    pub consensus: ConsensusSection,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusSection {
+    pub listen: libp2p::Multiaddr,
+    #[serde(default)]
+    pub peers: Vec<libp2p::Multiaddr>,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+impl NodeConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut config: NodeConfig =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for file in [
+            &mut config.data_dir,
+            &mut config.genesis,
+            &mut config.key_file,
+        ] {
+            if file.is_relative() {
+                *file = base.join(&*file);
+            }
+        }
+        Ok(config)
+    }
+}
