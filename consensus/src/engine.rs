@@ -24,8 +24,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-/// Consensus timeouts. The defaults suit validators on one machine or a LAN: a round that
-/// fails moves on within about two seconds, and each further round waits a little longer.
+/// Consensus timeouts. The defaults suit validators on one machine or a LAN: a round whose
+/// proposer is down moves on within about three seconds, each further round waits a little
+/// longer, and an idle cell makes about one block a second.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Timeouts {
@@ -34,15 +35,20 @@ pub struct Timeouts {
     pub precommit_ms: u64,
     /// Added to each timeout per round already failed at this height.
     pub delta_ms: u64,
+    /// How long a proposer with nothing to propose waits for transactions before proposing an
+    /// empty block (at most half the propose timeout). An idle cell then makes about one block
+    /// per this interval instead of as many as the network allows.
+    pub idle_proposal_ms: u64,
 }
 
 impl Default for Timeouts {
     fn default() -> Self {
         Self {
-            propose_ms: 1_000,
+            propose_ms: 2_000,
             prevote_ms: 500,
             precommit_ms: 500,
             delta_ms: 250,
+            idle_proposal_ms: 800,
         }
     }
 }
@@ -299,12 +305,14 @@ impl<S: Storage + 'static, P: TransactionPool<S> + 'static> CellNode<S, P> {
             .ok_or(EngineError::AlreadyStarted)?;
         let validators = ConsensusValidatorSet::from(&app.validator_set()?);
         let start_height = Some(app.next_height());
+        let idle_proposal = Duration::from_millis(self.inner.settings.timeouts.idle_proposal_ms);
         let host = Host::new(
             app,
             pool,
             self.inner.context.clone(),
             Arc::clone(&self.inner.signer.0),
             ValidatorAddress(self.inner.passport),
+            idle_proposal,
         );
         let committed = host.committed_sender();
         let config = EngineConfig::new(&self.inner.settings);

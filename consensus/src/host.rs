@@ -27,6 +27,7 @@ use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, Propose
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
 /// Where proposals get their transactions, and who learns that a block committed.
@@ -68,6 +69,7 @@ pub struct Host<S: Storage, P: TransactionPool<S>> {
     address: ValidatorAddress,
     streams: BTreeMap<(String, Vec<u8>), BTreeMap<u64, StreamContent<ProposalPart>>>,
     committed: broadcast::Sender<CommittedBlock>,
+    idle_proposal: Duration,
 }
 
 impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
@@ -77,16 +79,19 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
         context: CellContext,
         signer: Arc<CellSigner>,
         address: ValidatorAddress,
+        idle_proposal: Duration,
     ) -> Self {
         let (committed, _) = broadcast::channel(1024);
+        let streams = BTreeMap::new();
         Self {
             app,
             pool,
             context,
             signer,
             address,
-            streams: BTreeMap::new(),
+            streams,
             committed,
+            idle_proposal,
         }
     }
 
@@ -127,10 +132,10 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
             AppMsg::GetValue {
                 height,
                 round,
+                timeout,
                 reply,
-                ..
             } => {
-                let block = self.own_proposal(height, round)?;
+                let block = self.own_proposal(height, round, timeout).await?;
                 let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
                 stream_proposal(
                     &self.signer,
@@ -249,7 +254,14 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
 
     /// The block this validator proposes at (height, round): the one it already built there if
     /// it did (a restarted proposer must not propose something else), or a new one.
-    fn own_proposal(&mut self, height: BlockHeight, round: Round) -> Result<Block, HostError> {
+    /// With nothing to propose, it first waits up to `idle_proposal` (at most half the propose
+    /// timeout) for transactions, so an idle cell does not spin out empty blocks.
+    async fn own_proposal(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        timeout: Duration,
+    ) -> Result<Block, HostError> {
         let round = round.as_u32().unwrap_or(0);
         let existing = self
             .app
@@ -260,7 +272,11 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
         if let Some(stored) = existing {
             return Ok(stored.block);
         }
-        let candidates = self.pool.candidates();
+        let mut candidates = self.pool.candidates();
+        if candidates.is_empty() {
+            tokio::time::sleep(self.idle_proposal.min(timeout / 2)).await;
+            candidates = self.pool.candidates();
+        }
         let block = self.app.propose(self.address.0, &candidates)?;
         let stored = UndecidedBlock {
             round,

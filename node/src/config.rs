@@ -11,10 +11,11 @@
 //! peers = ["/ip4/127.0.0.1/tcp/27001", "/ip4/127.0.0.1/tcp/27002", "/ip4/127.0.0.1/tcp/27003"]
 //!
 //! [consensus.timeouts]                   # defaults, tuned for validators on one machine
-//! propose_ms = 1000
+//! propose_ms = 2000
 //! prevote_ms = 500
 //! precommit_ms = 500
 //! delta_ms = 250                         # added per failed round at a height
+//! idle_proposal_ms = 800                 # a proposer with no transactions waits this long first
 //! ```
 
 use anyhow::{Context, Result};
