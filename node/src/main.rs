@@ -4,6 +4,7 @@
 mod config;
 mod keys;
 mod run;
+mod run_localnet;
 mod simulate;
 mod workload;
 
@@ -50,6 +51,8 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Start a local cell: every validator as its own process on 127.0.0.1.
+    Localnet(run_localnet::LocalnetArgs),
     /// Run a cell's ledger on RocksDB, without a network, under a workload of simulated agents
     /// issuing passports, bonding, paying through escrow and settling disputes.
     Simulate(simulate::SimulateArgs),
@@ -73,6 +76,7 @@ fn main() -> Result<()> {
             out,
         } => keys::dev_genesis(seed, validators, members, &out),
         Command::Run { config } => run::run(&config),
+        Command::Localnet(args) => run_localnet::run(args),
         Command::Simulate(args) => simulate::run(args),
     }
 }

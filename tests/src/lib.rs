@@ -2,6 +2,7 @@
 //! executable (`scripts/test.sh` builds it before the tests), so tests exercise exactly what a
 //! user runs. Every process a test starts is killed when the test's handle to it drops.
 
+pub use charter_node::localnet::CommittedLine as Committed;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -32,23 +33,6 @@ pub fn charter(args: &[&str]) -> Output {
         .expect("charter starts")
 }
 
-/// A free TCP port on 127.0.0.1 at the time of asking.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A block one validator process reported committing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Committed {
-    pub height: u64,
-    pub block: String,
-    pub root: String,
-}
-
 /// What a validator process printed that a test waits on.
 #[derive(Clone, Debug)]
 pub enum Report {
@@ -56,7 +40,7 @@ pub enum Report {
     Committed { node: usize, block: Committed },
 }
 
-/// A cell of `charter run` processes on loopback, from a dev genesis in a directory.
+/// A cell of `charter run` processes on loopback, laid out as `charter localnet` lays it out.
 pub struct Cell {
     dir: PathBuf,
     processes: BTreeMap<usize, Child>,
@@ -67,14 +51,15 @@ pub struct Cell {
 }
 
 impl Cell {
-    /// Writes a genesis, keys and one config per validator, with dynamically picked ports.
+    /// Writes a dev genesis, keys and one config per validator, with dynamically picked ports.
     pub fn create(dir: &Path, validators: usize) -> Self {
+        let validator_count = validators.to_string();
         let out = charter(&[
             "dev-genesis",
             "--seed",
             "9",
             "--validators",
-            &validators.to_string(),
+            &validator_count,
             "--members",
             "4",
             "--out",
@@ -85,19 +70,8 @@ impl Cell {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let ports: Vec<u16> = (0..validators).map(|_| free_port()).collect();
-        for node in 0..validators {
-            let peers: Vec<String> = (0..validators)
-                .filter(|other| *other != node)
-                .map(|other| format!("\"/ip4/127.0.0.1/tcp/{}\"", ports[other]))
-                .collect();
-            let config = format!(
-                "moniker = \"validator-{node}\"\ndata_dir = \"data-{node}\"\ngenesis = \"genesis.json\"\nkey_file = \"keys/passport-{node}.json\"\n\n[consensus]\nlisten = \"/ip4/127.0.0.1/tcp/{}\"\npeers = [{}]\n",
-                ports[node],
-                peers.join(", ")
-            );
-            std::fs::write(dir.join(format!("node-{node}.toml")), config).unwrap();
-        }
+        charter_node::localnet::write_configs(dir, validators)
+            .expect("the cell directory is writable");
         let (sender, reports) = mpsc::channel();
         Self {
             dir: dir.to_path_buf(),
@@ -110,24 +84,22 @@ impl Cell {
 
     pub fn start(&mut self, node: usize) {
         let config = self.dir.join(format!("node-{node}.toml"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(format!("node-{node}.log")))
+            .expect("the cell directory is writable");
         let mut child = Command::new(charter_binary())
             .args(["run", "--config", config.to_str().unwrap()])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(self.dir.join(format!("node-{node}.log")))
-                    .expect("the cell directory is writable"),
-            ))
+            .stderr(Stdio::from(log))
             .spawn()
             .expect("charter run starts");
         let stdout = child.stdout.take().unwrap();
         let sender = self.sender.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(report) = parse(node, &line) {
                     if sender.send(report).is_err() {
                         return;
@@ -181,17 +153,7 @@ fn parse(node: usize, line: &str) -> Option<Report> {
         let height = rest.split_whitespace().next()?.parse().ok()?;
         return Some(Report::Started { node, height });
     }
-    let fields: BTreeMap<&str, &str> = line
-        .strip_prefix("committed ")?
-        .split(' ')
-        .filter_map(|field| field.split_once('='))
-        .collect();
-    let block = Committed {
-        height: fields.get("height")?.parse().ok()?,
-        block: fields.get("block")?.to_string(),
-        root: fields.get("root")?.to_string(),
-    };
-    Some(Report::Committed { node, block })
+    Committed::parse(line).map(|block| Report::Committed { node, block })
 }
 
 impl Drop for Cell {
