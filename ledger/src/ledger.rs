@@ -105,6 +105,13 @@ impl<S: Storage> Ledger<S> {
         self.height
     }
 
+    /// Re-reads the latest committed height from storage: for a read-only handle that shares
+    /// its storage with the ledger that commits (an API serving reads beside consensus).
+    pub fn refresh(&mut self) -> Result<(), LedgerError> {
+        self.height = self.storage.latest_version()?;
+        Ok(())
+    }
+
     pub fn storage(&self) -> &S {
         &self.storage
     }

@@ -10,6 +10,9 @@
 //! listen = "/ip4/127.0.0.1/tcp/27000"
 //! peers = ["/ip4/127.0.0.1/tcp/27001", "/ip4/127.0.0.1/tcp/27002", "/ip4/127.0.0.1/tcp/27003"]
 //!
+//! [api]
+//! listen = "127.0.0.1:8000"              # default 127.0.0.1:0: a free port, printed at start
+//!
 //! [consensus.timeouts]                   # defaults, tuned for validators on one machine
 //! propose_ms = 2000
 //! prevote_ms = 500
@@ -31,6 +34,22 @@ pub struct NodeConfig {
     pub genesis: PathBuf,
     pub key_file: PathBuf,
     pub consensus: ConsensusSection,
+    #[serde(default)]
+    pub api: ApiSection,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    pub listen: std::net::SocketAddr,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        Self {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -12,6 +12,8 @@ pub struct LocalValidator {
     pub config: PathBuf,
     pub log: PathBuf,
     pub consensus: String,
+    /// The validator's HTTP API, `http://127.0.0.1:PORT`.
+    pub api: String,
 }
 
 /// A free TCP port on 127.0.0.1 at the time of asking.
@@ -30,6 +32,7 @@ pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValid
         .collect::<io::Result<_>>()?;
     let mut nodes = Vec::with_capacity(validators);
     for index in 0..validators {
+        let api_port = free_port()?;
         let peers: Vec<String> = addresses
             .iter()
             .enumerate()
@@ -44,7 +47,10 @@ pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValid
              \n\
              [consensus]\n\
              listen = \"{}\"\n\
-             peers = [{}]\n",
+             peers = [{}]\n\
+             \n\
+             [api]\n\
+             listen = \"127.0.0.1:{api_port}\"\n",
             addresses[index],
             peers.join(", ")
         );
@@ -55,6 +61,7 @@ pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValid
             config: path,
             log: dir.join(format!("node-{index}.log")),
             consensus: addresses[index].clone(),
+            api: format!("http://127.0.0.1:{api_port}"),
         });
     }
     Ok(nodes)

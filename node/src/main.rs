@@ -1,6 +1,7 @@
 //! `charter`: the command-line entry point. Errors are reported here, at the edge, with
 //! `anyhow`; the libraries below return typed errors.
 
+mod api;
 mod config;
 mod keys;
 mod run;

@@ -1,6 +1,7 @@
 //! `charter run`: one validator — ledger and block store on RocksDB, mempool, and the Malachite
 //! engine — printing a line for every block it commits.
 
+use crate::api::ApiState;
 use crate::config::NodeConfig;
 use crate::keys::KeyFile;
 use anyhow::{Context, Result};
@@ -14,6 +15,7 @@ use charter_ledger::{Genesis, Ledger, PassportId};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
 pub fn run(config_path: &Path) -> Result<()> {
@@ -48,7 +50,8 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
     )
     .context("parsing the genesis")?;
     let (passport, consensus_key) = validator_identity(&config.key_file)?;
-    let mut ledger = Ledger::open(RocksStorage::open(&config.data_dir.join("state"))?)?;
+    let storage = Arc::new(RocksStorage::open(&config.data_dir.join("state"))?);
+    let mut ledger = Ledger::open(Arc::clone(&storage))?;
     if ledger.height().is_none() {
         let root = ledger.init_genesis(&genesis)?;
         tracing::info!(%root, "initialized the ledger from genesis");
@@ -68,11 +71,21 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         timeouts: config.consensus.timeouts.clone(),
     };
     let mempool = SharedMempool::new(MempoolLimits::default());
+    let api = ApiState::new(Ledger::open(storage)?, mempool.clone());
+    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        .await
+        .with_context(|| format!("binding the API to {}", config.api.listen))?;
+    let api_address = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, crate::api::router(api)).await {
+            tracing::error!(%error, "the API server stopped");
+        }
+    });
     let node = CellNode::new(context, settings, passport, consensus_key, app, mempool)?;
     let running = node.launch().await?;
     let mut committed = running.committed();
     println!(
-        "{}: validator {passport} at height {} listening on {}",
+        "{}: validator {passport} at height {} listening on {}, api http://{api_address}",
         config.moniker, resumed_at.0, config.consensus.listen
     );
     loop {

@@ -68,6 +68,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         layout.push(json!({
             "cell": genesis.cell,
             "validator": genesis.passport_id(node.index).to_hex(),
+            "api": node.api,
             "consensus": node.consensus,
             "pid": child.id(),
             "config": node.config,

@@ -48,6 +48,8 @@ pub struct Cell {
     sender: mpsc::Sender<Report>,
     /// Everything each node has reported committing.
     pub history: BTreeMap<usize, BTreeMap<u64, Committed>>,
+    /// Each validator's config, log, consensus and API addresses.
+    pub nodes: Vec<charter_node::localnet::LocalValidator>,
 }
 
 impl Cell {
@@ -70,7 +72,7 @@ impl Cell {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        charter_node::localnet::write_configs(dir, validators)
+        let nodes = charter_node::localnet::write_configs(dir, validators)
             .expect("the cell directory is writable");
         let (sender, reports) = mpsc::channel();
         Self {
@@ -79,6 +81,7 @@ impl Cell {
             reports,
             sender,
             history: BTreeMap::new(),
+            nodes,
         }
     }
 
@@ -146,6 +149,32 @@ impl Cell {
             .and_then(|blocks| blocks.keys().next_back().copied())
             .unwrap_or(0)
     }
+}
+
+/// One HTTP/1.1 request to `base` (`http://host:port`); returns the status code and body.
+pub fn http(base: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let address = base.strip_prefix("http://").expect("an http:// address");
+    let mut stream = std::net::TcpStream::connect(address).expect("the API accepts connections");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("a complete response");
+    let status_line = String::from_utf8_lossy(&response[..split]).to_string();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("a status code");
+    (status, response[split + 4..].to_vec())
 }
 
 fn parse(node: usize, line: &str) -> Option<Report> {
