@@ -129,6 +129,8 @@ pub enum EngineError {
     Signer(#[from] crate::signer::SignerError),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
+    #[error("creating the engine's home directory: {0}")]
+    Home(#[from] std::io::Error),
     #[error("starting the engine: {0}")]
     Start(String),
     #[error("this validator was already started")]
@@ -196,12 +198,6 @@ impl SigningProvider<CellContext> for SharedSigner {
         self.0
             .verify_signed_vote_extension(extension, signature, public_key)
     }
-}
-
-/// The consensus key in the form the engine loads it.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct ConsensusKeyFile {
-    seed: String,
 }
 
 /// What the engine's `Node` needs: this validator's identity, keys, settings, and the app and
@@ -272,8 +268,7 @@ impl<S: Storage + 'static, P: TransactionPool<S> + 'static> CellNode<S, P> {
         app: CellApp<S>,
         pool: P,
     ) -> Result<Self, EngineError> {
-        std::fs::create_dir_all(&settings.home)
-            .map_err(|error| EngineError::Start(error.to_string()))?;
+        std::fs::create_dir_all(&settings.home)?;
         let guarded = GuardedSigner::open(key.clone(), &settings.home.join("signer_state.json"))?;
         let signer = SharedSigner(Arc::new(CellSigner::new(
             context.clone(),
@@ -347,7 +342,8 @@ impl<S: Storage + 'static, P: TransactionPool<S> + 'static> Node for CellNode<S,
     type Context = CellContext;
     type Config = EngineConfig;
     type Genesis = ();
-    type PrivateKeyFile = ConsensusKeyFile;
+    // The key is handed over in memory when the node is built; there is no file to load.
+    type PrivateKeyFile = ();
     type SigningProvider = SharedSigner;
     type NodeHandle = RunningValidator;
 
@@ -382,19 +378,12 @@ impl<S: Storage + 'static, P: TransactionPool<S> + 'static> Node for CellNode<S,
             .expect("a 32-byte seed is a valid ed25519 secret key")
     }
 
-    fn load_private_key(&self, file: ConsensusKeyFile) -> Ed25519Keypair {
-        let mut seed = [0u8; 32];
-        match hex::decode_to_slice(&file.seed, &mut seed) {
-            Ok(()) => Ed25519Keypair::from_seed(seed),
-            // The file is the one `load_private_key_file` just made from our own key.
-            Err(_) => self.inner.key.clone(),
-        }
+    fn load_private_key(&self, _file: ()) -> Ed25519Keypair {
+        self.inner.key.clone()
     }
 
-    fn load_private_key_file(&self) -> eyre::Result<ConsensusKeyFile> {
-        Ok(ConsensusKeyFile {
-            seed: hex::encode(self.inner.key.seed()),
-        })
+    fn load_private_key_file(&self) -> eyre::Result<()> {
+        Ok(())
     }
 
     fn load_genesis(&self) -> eyre::Result<()> {
