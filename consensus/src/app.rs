@@ -2,7 +2,7 @@
 //! a proposal, judge a proposal by re-executing it, commit a decided block, recover after a
 //! crash. The engine adapter answers Malachite's requests by calling these.
 
-use crate::block_store::{BlockStore, BlockStoreError, DecidedBlock};
+use crate::block_store::{BlockStore, BlockStoreError, DecidedBlock, TransactionOutcome};
 use crate::certificate::{BlockCertificate, CertificateError};
 use crate::context::{Block, BlockHash, BlockHeader, BlockHeight, CellContext};
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
@@ -90,7 +90,8 @@ impl<S: Storage> CellApp<S> {
                 height,
                 "replaying a decided block the ledger had not applied"
             );
-            app.apply(&decided.block)?;
+            let prepared = app.execute(&decided.block)?;
+            app.ledger.commit(prepared)?;
         }
         Ok(app)
     }
@@ -203,9 +204,14 @@ impl<S: Storage> CellApp<S> {
         Ok(Ok(()))
     }
 
-    /// Commits a decided block: checks its certificate against the current epoch's set, stores
-    /// it durably, then applies it to the ledger.
-    pub fn commit(&mut self, block: Block, certificate: BlockCertificate) -> Result<(), AppError> {
+    /// Commits a decided block: checks its certificate against the current epoch's set,
+    /// executes it (or reuses its validation), stores it durably with its transactions'
+    /// outcomes, then applies it to the ledger. Returns the outcomes.
+    pub fn commit(
+        &mut self,
+        block: Block,
+        certificate: BlockCertificate,
+    ) -> Result<Vec<TransactionOutcome>, AppError> {
         if certificate.block != block.hash() {
             return Err(AppError::CertificateForAnotherBlock {
                 certified: certificate.block,
@@ -213,14 +219,21 @@ impl<S: Storage> CellApp<S> {
             });
         }
         certificate.verify(&self.context, &self.validator_set()?)?;
-        let decided = DecidedBlock { block, certificate };
-        self.blocks.commit(&decided)?;
-        self.apply(&decided.block)
+        let prepared = self.execute(&block)?;
+        let outcomes: Vec<TransactionOutcome> = prepared
+            .receipts
+            .iter()
+            .map(TransactionOutcome::from)
+            .collect();
+        self.blocks
+            .commit(&DecidedBlock { block, certificate }, &outcomes)?;
+        self.ledger.commit(prepared)?;
+        Ok(outcomes)
     }
 
-    /// Applies a stored decided block to the ledger, reusing the execution from validation when
-    /// it was this very block.
-    fn apply(&mut self, block: &Block) -> Result<(), AppError> {
+    /// Executes a decided block, reusing the execution from validation when it was this very
+    /// block, and checks the state root its header claims.
+    fn execute(&mut self, block: &Block) -> Result<PreparedBlock, AppError> {
         let hash = block.hash();
         let prepared = match self.validated.take() {
             Some((validated, prepared))
@@ -240,7 +253,6 @@ impl<S: Storage> CellApp<S> {
                 },
             ));
         }
-        self.ledger.commit(prepared)?;
-        Ok(())
+        Ok(prepared)
     }
 }

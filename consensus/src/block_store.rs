@@ -8,12 +8,17 @@
 use crate::certificate::BlockCertificate;
 use crate::context::{Block, BlockHash, BlockHeight};
 use borsh::{BorshDeserialize, BorshSerialize};
-use charter_ledger::PassportId;
+use charter_ledger::execution::Receipt;
+use charter_ledger::{PassportId, TxId};
 use rocksdb::{ColumnFamily, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
 
 const DECIDED: &str = "decided";
 const UNDECIDED: &str = "undecided";
+/// height → the outcome of each of the block's transactions, in block order.
+const OUTCOMES: &str = "outcomes";
+/// transaction id → where it was first included.
+const TRANSACTIONS: &str = "transactions";
 
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct DecidedBlock {
@@ -28,6 +33,40 @@ pub struct UndecidedBlock {
     pub pol_round: Option<u32>,
     pub proposer: PassportId,
     pub block: Block,
+}
+
+/// What became of one transaction of a decided block: committed, or rejected by the ledger (a
+/// block may carry a transaction that fails; it then changes nothing but its sender's fate).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TransactionOutcome {
+    pub id: TxId,
+    pub rejection: Option<Rejection>,
+}
+
+/// The ledger's typed reason, as its stable code and its message.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Rejection {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&Receipt> for TransactionOutcome {
+    fn from(receipt: &Receipt) -> Self {
+        Self {
+            id: receipt.tx_id,
+            rejection: receipt.outcome.as_ref().err().map(|error| Rejection {
+                code: error.code().to_string(),
+                message: error.to_string(),
+            }),
+        }
+    }
+}
+
+/// Where a transaction was included: the first block that carried it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TransactionLocation {
+    pub height: BlockHeight,
+    pub index: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,8 +97,10 @@ fn undecided_key(height: BlockHeight, round: u32, hash: &BlockHash) -> Vec<u8> {
     key
 }
 
+/// Cheap to clone: clones share one database, so the API can read what consensus writes.
+#[derive(Clone)]
 pub struct BlockStore {
-    db: DB,
+    db: std::sync::Arc<DB>,
 }
 
 impl BlockStore {
@@ -67,8 +108,9 @@ impl BlockStore {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
-        let db = DB::open_cf(&options, path, [DECIDED, UNDECIDED]).map_err(database_error)?;
-        Ok(Self { db })
+        let db = DB::open_cf(&options, path, [DECIDED, UNDECIDED, OUTCOMES, TRANSACTIONS])
+            .map_err(database_error)?;
+        Ok(Self { db: db.into() })
     }
 
     fn cf(&self, name: &str) -> Result<&ColumnFamily, BlockStoreError> {
@@ -125,12 +167,32 @@ impl BlockStore {
             .find(|undecided| undecided.block.hash() == *hash))
     }
 
-    /// Stores a decided block and drops the proposals of its height and below, in one synced
-    /// write.
-    pub fn commit(&self, decided: &DecidedBlock) -> Result<(), BlockStoreError> {
+    /// Stores a decided block with the outcome of each of its transactions, indexes the
+    /// transactions by id, and drops the proposals of its height and below, in one synced write.
+    pub fn commit(
+        &self,
+        decided: &DecidedBlock,
+        outcomes: &[TransactionOutcome],
+    ) -> Result<(), BlockStoreError> {
         let height = decided.block.header.height;
         let mut batch = WriteBatch::default();
         batch.put_cf(self.cf(DECIDED)?, height.0.to_be_bytes(), encode(decided));
+        batch.put_cf(
+            self.cf(OUTCOMES)?,
+            height.0.to_be_bytes(),
+            encode(&outcomes),
+        );
+        for (index, outcome) in outcomes.iter().enumerate() {
+            // A transaction carried again later (a replay, which the ledger rejects) keeps the
+            // location where it first appeared.
+            if self.location(&outcome.id)?.is_none() {
+                let location = TransactionLocation {
+                    height,
+                    index: index as u32,
+                };
+                batch.put_cf(self.cf(TRANSACTIONS)?, outcome.id.0, encode(&location));
+            }
+        }
         let end = (height.0 + 1).to_be_bytes();
         batch.delete_range_cf(self.cf(UNDECIDED)?, [0u8; 8], end);
         self.db
@@ -138,15 +200,37 @@ impl BlockStore {
             .map_err(database_error)
     }
 
-    pub fn decided(&self, height: BlockHeight) -> Result<Option<DecidedBlock>, BlockStoreError> {
+    fn read<T: BorshDeserialize>(
+        &self,
+        family: &str,
+        key: &[u8],
+        what: &str,
+    ) -> Result<Option<T>, BlockStoreError> {
         match self
             .db
-            .get_pinned_cf(self.cf(DECIDED)?, height.0.to_be_bytes())
+            .get_pinned_cf(self.cf(family)?, key)
             .map_err(database_error)?
         {
             None => Ok(None),
-            Some(bytes) => decode(&bytes, "decided block").map(Some),
+            Some(bytes) => decode(&bytes, what).map(Some),
         }
+    }
+
+    /// Where a transaction was included, if it was.
+    pub fn location(&self, id: &TxId) -> Result<Option<TransactionLocation>, BlockStoreError> {
+        self.read(TRANSACTIONS, &id.0, "transaction location")
+    }
+
+    /// The outcomes of a decided block's transactions, in block order.
+    pub fn outcomes(
+        &self,
+        height: BlockHeight,
+    ) -> Result<Option<Vec<TransactionOutcome>>, BlockStoreError> {
+        self.read(OUTCOMES, &height.0.to_be_bytes(), "transaction outcomes")
+    }
+
+    pub fn decided(&self, height: BlockHeight) -> Result<Option<DecidedBlock>, BlockStoreError> {
+        self.read(DECIDED, &height.0.to_be_bytes(), "decided block")
     }
 
     fn edge_height(&self, mode: IteratorMode<'_>) -> Result<Option<BlockHeight>, BlockStoreError> {

@@ -5,7 +5,7 @@
 use crate::app::CellApp;
 use crate::codec::BorshCodec;
 use crate::context::*;
-use crate::host::{CommittedBlock, Host, TransactionPool};
+use crate::host::{CommittedBlock, ConsensusPosition, Host, TransactionPool};
 use crate::signer::GuardedSigner;
 use crate::signing::CellSigner;
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// Consensus timeouts. The defaults suit validators on one machine or a LAN: a round whose
 /// proposer is down moves on within about three seconds, each further round waits a little
@@ -228,12 +228,22 @@ pub struct RunningValidator {
     engine: EngineHandle,
     events: malachitebft_app_channel::app::events::TxEvent<CellContext>,
     committed: broadcast::Sender<CommittedBlock>,
+    position: watch::Sender<ConsensusPosition>,
     host: tokio::task::JoinHandle<()>,
 }
 
 impl RunningValidator {
     pub fn committed(&self) -> broadcast::Receiver<CommittedBlock> {
         self.committed.subscribe()
+    }
+
+    /// The sender side, for parts of the node that subscribe later (API clients).
+    pub fn committed_sender(&self) -> broadcast::Sender<CommittedBlock> {
+        self.committed.clone()
+    }
+
+    pub fn position(&self) -> watch::Receiver<ConsensusPosition> {
+        self.position.subscribe()
     }
 
     /// Stops the engine and the host, waiting for the engine's actors to finish.
@@ -310,6 +320,7 @@ impl<S: Storage + 'static, P: TransactionPool<S> + 'static> CellNode<S, P> {
             idle_proposal,
         );
         let committed = host.committed_sender();
+        let position = host.position_sender();
         let config = EngineConfig::new(&self.inner.settings);
         let (channels, engine) = malachitebft_app_channel::start_engine(
             self.inner.context.clone(),
@@ -332,6 +343,7 @@ impl<S: Storage + 'static, P: TransactionPool<S> + 'static> CellNode<S, P> {
             engine,
             events,
             committed,
+            position,
             host,
         })
     }

@@ -8,7 +8,7 @@
 //! its header claims. Streams are buffered per peer with bounds, so a peer cannot exhaust memory.
 
 use crate::app::{AppError, CellApp};
-use crate::block_store::{BlockStoreError, UndecidedBlock};
+use crate::block_store::{BlockStoreError, TransactionOutcome, UndecidedBlock};
 use crate::certificate::BlockCertificate;
 use crate::context::*;
 use crate::signer::SignerError;
@@ -28,7 +28,7 @@ use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// Where proposals get their transactions, and who learns that a block committed.
 pub trait TransactionPool<S: Storage>: Send {
@@ -41,8 +41,17 @@ pub trait TransactionPool<S: Storage>: Send {
 pub struct CommittedBlock {
     pub height: BlockHeight,
     pub hash: BlockHash,
+    /// The round its certificate is from (0 when the first proposal was decided).
+    pub round: u32,
     pub state_root: StateRoot,
-    pub transactions: usize,
+    pub outcomes: Arc<[TransactionOutcome]>,
+}
+
+/// The height and round consensus is working on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConsensusPosition {
+    pub height: BlockHeight,
+    pub round: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +78,7 @@ pub struct Host<S: Storage, P: TransactionPool<S>> {
     address: ValidatorAddress,
     streams: BTreeMap<(String, Vec<u8>), BTreeMap<u64, StreamContent<ProposalPart>>>,
     committed: broadcast::Sender<CommittedBlock>,
+    position: watch::Sender<ConsensusPosition>,
     idle_proposal: Duration,
 }
 
@@ -82,6 +92,7 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
         idle_proposal: Duration,
     ) -> Self {
         let (committed, _) = broadcast::channel(1024);
+        let position = watch::Sender::new(ConsensusPosition::default());
         let streams = BTreeMap::new();
         Self {
             app,
@@ -91,6 +102,7 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
             address,
             streams,
             committed,
+            position,
             idle_proposal,
         }
     }
@@ -98,6 +110,11 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
     /// Announces every block this host commits.
     pub fn committed_sender(&self) -> broadcast::Sender<CommittedBlock> {
         self.committed.clone()
+    }
+
+    /// Follows the height and round consensus is in.
+    pub fn position_sender(&self) -> watch::Sender<ConsensusPosition> {
+        self.position.clone()
     }
 
     pub async fn run(mut self, mut channels: Channels<CellContext>) -> Result<(), HostError> {
@@ -127,6 +144,10 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
                 reply_value,
                 ..
             } => {
+                self.position.send_replace(ConsensusPosition {
+                    height,
+                    round: round.as_u32().unwrap_or(0),
+                });
                 let _ = reply_value.send(self.stored_proposals(height, round)?);
             }
             AppMsg::GetValue {
@@ -422,14 +443,16 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
         };
         let transactions = stored.block.transactions.len();
         let state_root = stored.block.header.state_root;
-        self.app
+        let outcomes = self
+            .app
             .commit(stored.block, BlockCertificate::from(certificate))?;
         self.pool.block_committed(self.app.ledger());
         let _ = self.committed.send(CommittedBlock {
             height,
             hash: certificate.value_id,
+            round: certificate.round.as_u32().unwrap_or(0),
             state_root,
-            transactions,
+            outcomes: outcomes.into(),
         });
         tracing::info!(height = height.0, block = %certificate.value_id, transactions, "committed");
         Ok(Next::Start(self.app.next_height(), self.validator_set()?))

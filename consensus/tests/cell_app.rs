@@ -108,6 +108,45 @@ fn a_block_proposed_by_one_validator_is_judged_and_committed_by_another() {
 }
 
 #[test]
+fn every_transaction_of_a_decided_block_is_indexed_with_its_outcome() {
+    let cell = dev_cell();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut a, mut b) = (open(&cell, a_dir.path()), open(&cell, b_dir.path()));
+    let proposer = cell.validator(0).id;
+    let candidates = transfers(&cell, 0);
+    // A proposer may include a transaction that fails; it changes nothing, so the root stays.
+    let mut block = a.propose(proposer, &candidates).unwrap();
+    block.transactions = candidates.clone();
+    block.header.transactions_root = Block::transactions_root(&block.transactions);
+    assert_eq!(b.validate(&block, proposer).unwrap(), Ok(()));
+    let outcomes = b
+        .commit(block.clone(), certify(&cell, &block, &[0, 1, 2]))
+        .unwrap();
+
+    let (good, overdraw) = (candidates[0].id(), candidates[1].id());
+    assert_eq!(
+        outcomes,
+        b.blocks().outcomes(BlockHeight(1)).unwrap().unwrap()
+    );
+    assert_eq!(outcomes[0].id, good);
+    assert_eq!(outcomes[0].rejection, None);
+    assert_eq!(outcomes[1].id, overdraw);
+    let rejection = outcomes[1].rejection.as_ref().expect("the overdraw fails");
+    assert_eq!(rejection.code, "insufficient_balance");
+    for (index, id) in [good, overdraw].iter().enumerate() {
+        let location = b.blocks().location(id).unwrap().unwrap();
+        assert_eq!(
+            (location.height, location.index),
+            (BlockHeight(1), index as u32)
+        );
+    }
+    assert_eq!(
+        b.blocks().location(&charter_ledger::TxId([9; 32])).unwrap(),
+        None
+    );
+}
+
+#[test]
 fn invalid_proposals_are_named_for_what_is_wrong() {
     let cell = dev_cell();
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -183,12 +222,12 @@ fn a_block_stored_but_not_applied_before_a_crash_is_replayed_on_start() {
         .propose(cell.validator(0).id, &transfers(&cell, 0))
         .unwrap();
     let certificate = certify(&cell, &block, &[0, 1, 3]);
-    a.commit(block.clone(), certificate.clone()).unwrap();
+    let outcomes = a.commit(block.clone(), certificate.clone()).unwrap();
     {
         // Node B stored the decided block, then stopped before applying it.
         let b = open(&cell, b_dir.path());
         b.blocks()
-            .commit(&DecidedBlock { block, certificate })
+            .commit(&DecidedBlock { block, certificate }, &outcomes)
             .unwrap();
         assert_eq!(b.ledger().height(), Some(0));
     }

@@ -8,13 +8,26 @@ use crate::crypto::ed25519::{Ed25519PublicKey, Ed25519Signature};
 use crate::ids::{Amount, CaseId, CellId, FederationId, Height, PassportId};
 use crate::state::{CellMode, SanctionKind};
 use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
 
 pub const VOTE_DOMAIN: &[u8] = b"CHARTER_VOTE_V1";
 pub const RULING_DOMAIN: &[u8] = b"CHARTER_RULING_V1";
 pub const MODE_CHANGE_DOMAIN: &[u8] = b"CHARTER_MODE_V1";
 pub const REGISTRATION_DOMAIN: &[u8] = b"CHARTER_VALIDATOR_V1";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, BorshSerialize, BorshDeserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
 pub enum VoteType {
     Prevote,
     Precommit,
@@ -22,7 +35,7 @@ pub enum VoteType {
 
 /// A consensus vote as a validator signs it with its consensus key. `value` is the block hash
 /// voted for, or `None` for nil.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Vote {
     pub federation: FederationId,
     pub cell: CellId,
@@ -32,7 +45,7 @@ pub struct Vote {
     pub value: Option<[u8; 32]>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct SignedVote {
     pub vote: Vote,
     pub validator_key: Ed25519PublicKey,
@@ -41,7 +54,7 @@ pub struct SignedVote {
 
 /// Two votes by one key for the same height, round and type but different values: the
 /// equivocation Tendermint's safety argument assumes a correct validator never commits.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct DoubleVote {
     pub first: SignedVote,
     pub second: SignedVote,
@@ -63,7 +76,7 @@ impl DoubleVote {
 }
 
 /// What an arbiter panel rules; arbiters sign `RULING_DOMAIN || encode(RulingTerms)`.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub enum Ruling {
     Slash {
         offender: PassportId,
@@ -80,7 +93,7 @@ pub enum Ruling {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct RulingTerms {
     pub federation: FederationId,
     pub cell: CellId,
@@ -89,7 +102,7 @@ pub struct RulingTerms {
 }
 
 /// One panel member's signature, made with one of its passport's controller keys.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ArbiterApproval {
     pub arbiter: PassportId,
     pub key: Ed25519PublicKey,
@@ -98,7 +111,7 @@ pub struct ArbiterApproval {
 
 /// What validators approve when they change the cell's mode. `sequence` is the cell's count of
 /// mode changes so far, which makes every approval single-use.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ModeChangeTerms {
     pub federation: FederationId,
     pub cell: CellId,
@@ -108,7 +121,7 @@ pub struct ModeChangeTerms {
 }
 
 /// One validator's signature with its consensus key.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ValidatorApproval {
     pub validator: PassportId,
     pub signature: Ed25519Signature,
@@ -116,7 +129,7 @@ pub struct ValidatorApproval {
 
 /// What a new validator's consensus key and BLS key both sign, binding them to the passport
 /// that registers them: nobody can register keys they do not hold, or copy another validator's.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct RegistrationTerms {
     pub federation: FederationId,
     pub cell: CellId,

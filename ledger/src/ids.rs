@@ -31,6 +31,14 @@ macro_rules! hash_id {
             }
         }
 
+        impl std::str::FromStr for $name {
+            type Err = hex::FromHexError;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::from_hex(text)
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.to_hex())

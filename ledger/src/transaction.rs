@@ -15,6 +15,7 @@ use crate::evidence::{ArbiterApproval, DoubleVote, ValidatorApproval};
 use crate::ids::{Amount, CaseId, CellId, EscrowId, FederationId, Height, Nonce, PassportId, TxId};
 use crate::state::{CellMode, SanctionKind};
 use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
 
 /// Prefix of the bytes a sender signs.
 pub const TRANSACTION_DOMAIN: &[u8] = b"CHARTER_TX_V1";
@@ -24,7 +25,7 @@ pub const MAX_TRANSACTION_BYTES: usize = 64 * 1024;
 pub const MAX_CONTROLLER_KEYS: usize = 8;
 
 /// What a sender asks the cell to do, and the context its signature binds.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct TransactionBody {
     pub federation: FederationId,
     pub cell: CellId,
@@ -36,14 +37,14 @@ pub struct TransactionBody {
 }
 
 /// A transaction as clients submit it: body, the controller key that signed, and the signature.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct SignedTransaction {
     pub body: TransactionBody,
     pub signer: Ed25519PublicKey,
     pub signature: Ed25519Signature,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub enum Action {
     /// Move balance to another passport.
     Transfer { to: PassportId, amount: Amount },
@@ -115,7 +116,7 @@ pub enum Action {
 
 /// A validator's keys: a consensus key and a BLS key with its proof of possession, both keys
 /// signing the `RegistrationTerms` that bind them to the sender.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ValidatorRegistration {
     pub consensus_key: Ed25519PublicKey,
     pub bls_key: BlsPublicKey,
@@ -126,7 +127,7 @@ pub struct ValidatorRegistration {
 
 /// How a transaction that acts on a passport other than (or as well as) the sender's shows the
 /// subject's consent.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub enum Consent {
     /// The sender is the subject; its signature is the consent.
     Subject,
@@ -137,7 +138,7 @@ pub enum Consent {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub enum SlashEvidence {
     /// Two conflicting consensus votes signed by one validator key.
     DoubleVote(Box<DoubleVote>),
@@ -208,8 +209,7 @@ impl TransactionBody {
     /// The exact bytes a sender signs.
     pub fn signing_bytes(&self) -> Vec<u8> {
         let mut bytes = TRANSACTION_DOMAIN.to_vec();
-        self.serialize(&mut bytes)
-            .expect("writing to a Vec cannot fail");
+        BorshSerialize::serialize(self, &mut bytes).expect("writing to a Vec cannot fail");
         bytes
     }
 

@@ -1,23 +1,60 @@
-//! The node's HTTP JSON API (so far: status, submitting transactions, and passports with state
-//! proofs). Reads go through a read-only ledger handle over the same storage consensus commits
+//! The node's HTTP JSON API: status; submitting transactions and following them to their
+//! outcome; blocks with their certificates and a live stream of them; passports, bonds,
+//! escrows and validators, each with a state proof on request; the OpenAPI document; and
+//! Prometheus metrics.
+//!
+//! State reads go through a read-only ledger handle over the same storage consensus commits
 //! to, refreshed to the latest committed height on every request, so each answer is one
-//! consistent height.
+//! consistent height. Block reads share the block store consensus writes.
 
+use crate::metrics::NodeMetrics;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use charter_ledger::state::{CellInfo, CellModeState, Passport, StateKey};
-use charter_ledger::storage::RocksStorage;
-use charter_ledger::{Ledger, LedgerError, PassportId};
+use charter_consensus::block_store::{BlockStore, BlockStoreError, DecidedBlock};
+use charter_consensus::context::BlockHeight;
+use charter_consensus::host::{CommittedBlock, ConsensusPosition};
+use charter_ledger::state::{
+    ActiveValidators, Bond, CellInfo, CellModeState, Escrow, Passport, StateKey, StateObject,
+    Validator,
+};
+use charter_ledger::storage::{RocksStorage, StorageError};
+use charter_ledger::{EscrowId, Ledger, LedgerError, PassportId, TxId};
 use charter_node::mempool::{AdmissionError, SharedMempool};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// The longest a client may wait on `GET /v1/transactions/{id}?wait=SECONDS`.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// The OpenAPI document, kept beside the code it describes.
+const OPENAPI: &str = include_str!("../openapi.json");
 
 pub struct ApiState {
     ledger: Mutex<Ledger<Arc<RocksStorage>>>,
+    blocks: BlockStore,
     mempool: SharedMempool,
+    metrics: Arc<NodeMetrics>,
+    committed: broadcast::Sender<CommittedBlock>,
+    position: watch::Receiver<ConsensusPosition>,
+    /// Transactions clients submitted here, on their way to the gossip mesh.
+    gossip: mpsc::Sender<Vec<u8>>,
+}
+
+/// Where an admitted transaction came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Client,
+    Gossip,
 }
 
 type Reply = (StatusCode, Json<Value>);
@@ -29,16 +66,44 @@ fn error(status: StatusCode, code: &str, message: impl ToString) -> Reply {
     )
 }
 
-fn internal(error: LedgerError) -> Reply {
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Blocks(#[from] BlockStoreError),
+}
+
+fn internal(error: impl Into<ReadError>) -> Reply {
+    let error = error.into();
     tracing::error!(%error, "API read failed");
     self::error(StatusCode::INTERNAL_SERVER_ERROR, "internal", error)
 }
 
+fn ok(value: Value) -> Reply {
+    (StatusCode::OK, Json(value))
+}
+
+pub struct ApiParts {
+    pub ledger: Ledger<Arc<RocksStorage>>,
+    pub blocks: BlockStore,
+    pub mempool: SharedMempool,
+    pub metrics: Arc<NodeMetrics>,
+    pub committed: broadcast::Sender<CommittedBlock>,
+    pub position: watch::Receiver<ConsensusPosition>,
+    pub gossip: mpsc::Sender<Vec<u8>>,
+}
+
 impl ApiState {
-    pub fn new(ledger: Ledger<Arc<RocksStorage>>, mempool: SharedMempool) -> Arc<Self> {
+    pub fn new(parts: ApiParts) -> Arc<Self> {
         Arc::new(Self {
-            ledger: Mutex::new(ledger),
-            mempool,
+            ledger: Mutex::new(parts.ledger),
+            blocks: parts.blocks,
+            mempool: parts.mempool,
+            metrics: parts.metrics,
+            committed: parts.committed,
+            position: parts.position,
+            gossip: parts.gossip,
         })
     }
 
@@ -51,13 +116,54 @@ impl ApiState {
         ledger.refresh()?;
         Ok(ledger)
     }
+
+    /// Admits a transaction into the mempool — from a client or a gossip peer — and counts the
+    /// verdict. What a client submitted here is passed on to the cell's gossip mesh.
+    pub fn admit(&self, bytes: &[u8], source: Source) -> Result<TxId, AdmissionError> {
+        let admitted = {
+            let ledger = self.ledger()?;
+            self.mempool.lock().admit_encoded(bytes, &ledger)
+        };
+        match &admitted {
+            Ok(id) => {
+                let label = match source {
+                    Source::Client => "client",
+                    Source::Gossip => "gossip",
+                };
+                self.metrics.record_admitted(*id, label);
+                if source == Source::Client && self.gossip.try_send(bytes.to_vec()).is_err() {
+                    tracing::warn!(%id, "the gossip queue is full; the transaction stays local");
+                }
+            }
+            // A transaction heard again from another peer is not a refusal worth counting.
+            Err(AdmissionError::Duplicate(_)) if source == Source::Gossip => {}
+            Err(refused) => self.metrics.record_refused(refused.code()),
+        }
+        admitted
+    }
+}
+
+impl ApiState {
+    pub fn set_gossip_peers(&self, peers: i64) {
+        self.metrics.gossip_peers.set(peers);
+    }
 }
 
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/transactions", post(submit))
+        .route("/v1/transactions/{id}", get(transaction))
+        .route("/v1/blocks/latest", get(latest_block))
+        .route("/v1/blocks/stream", get(block_stream))
+        .route("/v1/blocks/{height}", get(block))
         .route("/v1/passports/{id}", get(passport))
+        .route("/v1/bonds/{id}", get(bond))
+        .route("/v1/escrows/{id}", get(escrow))
+        .route("/v1/validators", get(validators))
+        .route("/v1/validators/{id}", get(validator))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -72,20 +178,24 @@ fn read_status(state: &ApiState) -> Result<Value, LedgerError> {
         .iter()
         .map(|member| json!({ "passport": member.passport, "power": member.power }))
         .collect();
+    let position = *state.position.borrow();
     Ok(json!({
         "cell": cell.as_ref().map(|cell| cell.cell),
         "federation": cell.as_ref().map(|cell| cell.federation),
+        "params": cell.as_ref().map(|cell| &cell.params),
         "height": height,
         "state_root": ledger.state_root(height)?,
+        "round": position.round,
         "mode": mode,
         "validators": validators,
         "mempool": state.mempool.lock().len(),
+        "gossip_peers": state.metrics.gossip_peers.get(),
     }))
 }
 
 async fn status(State(state): State<Arc<ApiState>>) -> Reply {
     match read_status(&state) {
-        Ok(status) => (StatusCode::OK, Json(status)),
+        Ok(status) => ok(status),
         Err(error) => internal(error),
     }
 }
@@ -93,12 +203,7 @@ async fn status(State(state): State<Arc<ApiState>>) -> Reply {
 /// Admits a transaction given as its raw encoded bytes. 202 with its id once in the mempool; a
 /// typed error (the rule it broke, or why the pool refused it) otherwise.
 async fn submit(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply {
-    let ledger = match state.ledger() {
-        Ok(ledger) => ledger,
-        Err(error) => return internal(error),
-    };
-    let admitted = state.mempool.lock().admit_encoded(&body, &ledger);
-    match admitted {
+    match state.admit(&body, Source::Client) {
         Ok(id) => (StatusCode::ACCEPTED, Json(json!({ "id": id }))),
         Err(refused) => {
             let status = match &refused {
@@ -114,34 +219,357 @@ async fn submit(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply {
     }
 }
 
-fn read_passport(state: &ApiState, id: PassportId) -> Result<Value, LedgerError> {
-    let ledger = state.ledger()?;
-    let height = ledger.height().ok_or(LedgerError::NotInitialized)?;
-    let (value, proof) = ledger.get_with_proof(&StateKey::Passport(id), height)?;
-    let passport: Option<Passport> = value
-        .as_deref()
-        .and_then(|bytes| borsh::from_slice(bytes).ok());
-    Ok(json!({
-        "height": height,
-        "state_root": ledger.state_root(height)?,
-        "passport": passport,
-        "value": value.map(hex::encode),
-        "proof": hex::encode(proof.encode()),
+fn invalid_id(what: &str) -> Reply {
+    error(
+        StatusCode::BAD_REQUEST,
+        &format!("invalid_{what}_id"),
+        format!("a {what} id is 32 bytes in hex"),
+    )
+}
+
+#[derive(Deserialize)]
+struct FollowOptions {
+    /// Seconds to wait for the transaction to be decided before answering.
+    wait: Option<u64>,
+}
+
+/// Where a transaction stands: `committed` or `rejected` (in a block, with the typed reason),
+/// `pending` in this node's mempool, `dropped` from it (with the reason), or `unknown`.
+fn transaction_status(state: &ApiState, id: &TxId) -> Result<Option<Value>, ReadError> {
+    // A block is stored before the ledger applies it; until then its transactions are not yet
+    // reported as decided, so a client that sees "committed" also sees the new state.
+    let applied = state.ledger()?.height().unwrap_or(0);
+    let location = state
+        .blocks
+        .location(id)?
+        .filter(|location| location.height.0 <= applied);
+    if let Some(location) = location {
+        let decided = state.blocks.decided(location.height)?;
+        let outcomes = state.blocks.outcomes(location.height)?;
+        let (Some(decided), Some(outcomes)) = (decided, outcomes) else {
+            return Err(ReadError::Blocks(BlockStoreError::Corrupt(format!(
+                "block {} of transaction {id} is missing",
+                location.height
+            ))));
+        };
+        let index = location.index as usize;
+        let outcome = outcomes.get(index);
+        let transaction = decided.block.transactions.get(index);
+        let (Some(outcome), Some(transaction)) = (outcome, transaction) else {
+            return Err(ReadError::Blocks(BlockStoreError::Corrupt(format!(
+                "transaction {id} is not at index {index} of block {}",
+                location.height
+            ))));
+        };
+        let (status, reason) = match &outcome.rejection {
+            None => ("committed", Value::Null),
+            Some(rejection) => (
+                "rejected",
+                json!({ "code": rejection.code, "message": rejection.message }),
+            ),
+        };
+        return Ok(Some(json!({
+            "id": id,
+            "status": status,
+            "reason": reason,
+            "height": location.height.0,
+            "index": location.index,
+            "block": decided.block.hash().to_string(),
+            "state_root": decided.block.header.state_root,
+            "transaction": transaction,
+        })));
+    }
+    let mempool = state.mempool.lock();
+    if mempool.contains(id) {
+        return Ok(Some(json!({ "id": id, "status": "pending" })));
+    }
+    Ok(mempool.dropped(id).map(|dropped| {
+        json!({
+            "id": id,
+            "status": "dropped",
+            "reason": { "code": dropped.code, "message": dropped.message },
+        })
     }))
 }
 
-/// A passport (or `null`) with a proof of its value (or absence) against the state root of the
-/// height it was read at.
-async fn passport(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Reply {
-    let Ok(id) = PassportId::from_hex(&id) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_passport_id",
-            "a passport id is 32 bytes in hex",
-        );
+fn is_decided(status: &Value) -> bool {
+    matches!(status["status"].as_str(), Some("committed" | "rejected"))
+}
+
+async fn transaction(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    Query(options): Query<FollowOptions>,
+) -> Reply {
+    let Ok(id) = TxId::from_hex(&id) else {
+        return invalid_id("transaction");
     };
-    match read_passport(&state, id) {
-        Ok(passport) => (StatusCode::OK, Json(passport)),
+    let wait = Duration::from_secs(options.wait.unwrap_or(0)).min(MAX_WAIT);
+    // Subscribe before the first look, so a commit between the look and the wait is not missed.
+    let mut committed = state.committed.subscribe();
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let found = match transaction_status(&state, &id) {
+            Ok(found) => found,
+            Err(error) => return internal(error),
+        };
+        if found.as_ref().is_some_and(is_decided) {
+            return ok(found.unwrap_or_default());
+        }
+        let dropped = found
+            .as_ref()
+            .is_some_and(|status| status["status"] == "dropped");
+        if dropped {
+            return ok(found.unwrap_or_default());
+        }
+        match tokio::time::timeout_at(deadline, committed.recv()).await {
+            Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => continue,
+            Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => {
+                return match found {
+                    Some(status) => ok(status),
+                    None => error(
+                        StatusCode::NOT_FOUND,
+                        "unknown_transaction",
+                        format!("transaction {id} is neither committed nor pending here"),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+fn block_json(decided: &DecidedBlock, state: &ApiState) -> Result<Value, BlockStoreError> {
+    let header = &decided.block.header;
+    let outcomes = state.blocks.outcomes(header.height)?.unwrap_or_default();
+    let transactions: Vec<Value> = decided
+        .block
+        .transactions
+        .iter()
+        .zip(outcomes.iter())
+        .map(|(transaction, outcome)| {
+            json!({
+                "id": outcome.id,
+                "status": if outcome.rejection.is_none() { "committed" } else { "rejected" },
+                "reason": outcome.rejection.as_ref().map(|rejection| {
+                    json!({ "code": rejection.code, "message": rejection.message })
+                }),
+                "transaction": transaction,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "height": header.height.0,
+        "hash": decided.block.hash().to_string(),
+        "header": {
+            "federation": header.federation,
+            "cell": header.cell,
+            "parent": header.parent.to_string(),
+            "proposer": header.proposer,
+            "transactions_root": hex::encode(header.transactions_root),
+            "state_root": header.state_root,
+        },
+        "certificate": {
+            "round": decided.certificate.round,
+            "signatures": decided.certificate.signatures.iter().map(|commit| json!({
+                "validator": commit.validator,
+                "signature": commit.signature,
+            })).collect::<Vec<_>>(),
+        },
+        "transactions": transactions,
+    }))
+}
+
+fn read_block(state: &ApiState, height: Option<u64>) -> Result<Option<Value>, ReadError> {
+    // The latest block is the latest the ledger has applied, so its state can be read too.
+    let height = match height {
+        Some(height) => BlockHeight(height),
+        None => BlockHeight(state.ledger()?.height().unwrap_or(0)),
+    };
+    state
+        .blocks
+        .decided(height)?
+        .map(|decided| block_json(&decided, state))
+        .transpose()
+        .map_err(ReadError::from)
+}
+
+fn block_reply(state: &ApiState, height: Option<u64>) -> Reply {
+    match read_block(state, height) {
+        Ok(Some(block)) => ok(block),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            "unknown_block",
+            "no decided block at that height here",
+        ),
         Err(error) => internal(error),
     }
+}
+
+async fn block(State(state): State<Arc<ApiState>>, Path(height): Path<String>) -> Reply {
+    match height.parse::<u64>() {
+        Ok(height) => block_reply(&state, Some(height)),
+        Err(_) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_height",
+            "a height is a decimal number",
+        ),
+    }
+}
+
+async fn latest_block(State(state): State<Arc<ApiState>>) -> Reply {
+    block_reply(&state, None)
+}
+
+/// Server-sent events: one `block` event per committed block, from now on.
+async fn block_stream(
+    State(state): State<Arc<ApiState>>,
+) -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
+    let receiver = state.committed.subscribe();
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(block) => {
+                    let rejected = block
+                        .outcomes
+                        .iter()
+                        .filter(|outcome| outcome.rejection.is_some())
+                        .count();
+                    let data = json!({
+                        "height": block.height.0,
+                        "hash": block.hash.to_string(),
+                        "round": block.round,
+                        "state_root": block.state_root,
+                        "transactions": block.outcomes.len(),
+                        "rejected": rejected,
+                    });
+                    let event = Event::default().event("block").data(data.to_string());
+                    return Some((Ok(event), receiver));
+                }
+                // A slow reader skips what it missed; it can fetch those blocks by height.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[derive(Deserialize)]
+struct ReadOptions {
+    /// Include the encoded value and a proof of it (or of its absence) against the state root.
+    #[serde(default)]
+    proof: bool,
+}
+
+/// Reads one state key at the latest height: the decoded value (or `null`), and on request the
+/// encoded value with its proof against that height's state root.
+fn read_key<T: StateObject + Serialize>(
+    state: &ApiState,
+    key: &StateKey,
+    proof: bool,
+) -> Result<Value, LedgerError> {
+    let ledger = state.ledger()?;
+    let height = ledger.height().ok_or(LedgerError::NotInitialized)?;
+    let mut answer = json!({ "height": height, "state_root": ledger.state_root(height)? });
+    if proof {
+        let (value, proof) = ledger.get_with_proof(key, height)?;
+        let decoded: Option<T> = value
+            .as_deref()
+            .map(borsh::from_slice)
+            .transpose()
+            .map_err(|error| StorageError::Corrupt(format!("state value: {error}")))?;
+        answer["value"] = json!(decoded);
+        answer["encoded"] = json!(value.map(hex::encode));
+        answer["proof"] = json!(hex::encode(proof.encode()));
+    } else {
+        answer["value"] = json!(ledger.get::<T>(key)?);
+    }
+    Ok(answer)
+}
+
+fn key_reply<T: StateObject + Serialize>(
+    state: &ApiState,
+    key: StateKey,
+    options: &ReadOptions,
+) -> Reply {
+    match read_key::<T>(state, &key, options.proof) {
+        Ok(answer) => ok(answer),
+        Err(error) => internal(error),
+    }
+}
+
+fn parse_id<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_value(Value::String(text.to_string())).ok()
+}
+
+async fn passport(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    Query(options): Query<ReadOptions>,
+) -> Reply {
+    match parse_id::<PassportId>(&id) {
+        Some(id) => key_reply::<Passport>(&state, StateKey::Passport(id), &options),
+        None => invalid_id("passport"),
+    }
+}
+
+async fn bond(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    Query(options): Query<ReadOptions>,
+) -> Reply {
+    match parse_id::<PassportId>(&id) {
+        Some(id) => key_reply::<Bond>(&state, StateKey::Bond(id), &options),
+        None => invalid_id("passport"),
+    }
+}
+
+async fn escrow(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    Query(options): Query<ReadOptions>,
+) -> Reply {
+    match parse_id::<EscrowId>(&id) {
+        Some(id) => key_reply::<Escrow>(&state, StateKey::Escrow(id), &options),
+        None => invalid_id("escrow"),
+    }
+}
+
+async fn validator(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    Query(options): Query<ReadOptions>,
+) -> Reply {
+    match parse_id::<PassportId>(&id) {
+        Some(id) => key_reply::<Validator>(&state, StateKey::Validator(id), &options),
+        None => invalid_id("passport"),
+    }
+}
+
+/// The validators fixed for the current epoch, with their powers.
+async fn validators(
+    State(state): State<Arc<ApiState>>,
+    Query(options): Query<ReadOptions>,
+) -> Reply {
+    key_reply::<ActiveValidators>(&state, StateKey::ActiveValidators, &options)
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn metrics(State(state): State<Arc<ApiState>>) -> Response {
+    state
+        .metrics
+        .round
+        .set(i64::from(state.position.borrow().round));
+    state
+        .metrics
+        .mempool_transactions
+        .set(state.mempool.lock().len() as i64);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }

@@ -13,6 +13,10 @@
 //! [api]
 //! listen = "127.0.0.1:8000"              # default 127.0.0.1:0: a free port, printed at start
 //!
+//! [gossip]                               # the transaction gossip mesh
+//! listen = "/ip4/127.0.0.1/tcp/28000"    # default /ip4/127.0.0.1/tcp/0
+//! peers = ["/ip4/127.0.0.1/tcp/28001/p2p/12D3KooW…"]   # each with its peer id
+//!
 //! [consensus.timeouts]                   # defaults, tuned for validators on one machine
 //! propose_ms = 2000
 //! prevote_ms = 500
@@ -36,6 +40,27 @@ pub struct NodeConfig {
     pub consensus: ConsensusSection,
     #[serde(default)]
     pub api: ApiSection,
+    #[serde(default)]
+    pub gossip: GossipSection,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GossipSection {
+    pub listen: libp2p::Multiaddr,
+    /// Peers to keep connected to, each ending in `/p2p/<peer id>` (the peer's consensus key
+    /// is its mesh identity, so a peer is authenticated by the key the cell knows).
+    #[serde(default)]
+    pub peers: Vec<libp2p::Multiaddr>,
+}
+
+impl Default for GossipSection {
+    fn default() -> Self {
+        Self {
+            listen: "/ip4/127.0.0.1/tcp/0".parse().expect("a valid multiaddr"),
+            peers: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

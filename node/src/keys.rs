@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::devnet::{DevCell, DevCellConfig, DevPassport};
+use charter_ledger::PassportId;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -26,6 +27,54 @@ pub struct ValidatorKeys {
     pub bls_secret_key: String,
     pub bls_public_key: String,
     pub bls_proof_of_possession: String,
+}
+
+fn hex_seed(text: &str, what: &str) -> Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text, &mut seed)
+        .with_context(|| format!("the {what} is not 32 hex bytes"))?;
+    Ok(seed)
+}
+
+impl KeyFile {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn passport(&self) -> Result<PassportId> {
+        let passport = self
+            .passport
+            .as_deref()
+            .context("the key file names no passport")?;
+        PassportId::from_hex(passport).context("the key file's passport id is not 32 hex bytes")
+    }
+
+    pub fn controller(&self) -> Result<Ed25519Keypair> {
+        Ok(Ed25519Keypair::from_seed(hex_seed(
+            &self.controller_seed,
+            "controller seed",
+        )?))
+    }
+
+    fn validator(&self) -> Result<&ValidatorKeys> {
+        self.validator
+            .as_ref()
+            .context("the key file has no validator keys")
+    }
+
+    pub fn consensus(&self) -> Result<Ed25519Keypair> {
+        Ok(Ed25519Keypair::from_seed(hex_seed(
+            &self.validator()?.consensus_seed,
+            "consensus seed",
+        )?))
+    }
+
+    pub fn bls(&self) -> Result<BlsSecretKey> {
+        let bytes = hex_seed(&self.validator()?.bls_secret_key, "BLS secret key")?;
+        BlsSecretKey::from_bytes(&bytes).context("the BLS secret key is not a valid scalar")
+    }
 }
 
 fn validator_keys(consensus: &Ed25519Keypair, bls: &BlsSecretKey) -> ValidatorKeys {
@@ -94,15 +143,8 @@ pub fn keygen(validator: bool, out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-pub fn dev_genesis(seed: u64, validators: usize, members: usize, out: &Path) -> Result<()> {
-    let cell = DevCell::new(
-        seed,
-        DevCellConfig {
-            validators,
-            members,
-            ..DevCellConfig::default()
-        },
-    );
+pub fn dev_genesis(seed: u64, config: &DevCellConfig, out: &Path) -> Result<()> {
+    let cell = DevCell::new(seed, config.clone());
     let keys = out.join("keys");
     std::fs::create_dir_all(&keys).with_context(|| format!("creating {}", keys.display()))?;
     let genesis_path = out.join("genesis.json");
@@ -117,7 +159,7 @@ pub fn dev_genesis(seed: u64, validators: usize, members: usize, out: &Path) -> 
         "wrote {} ({} passports, {} validators) and their keys under {}",
         genesis_path.display(),
         cell.passports.len(),
-        validators,
+        config.validators,
         keys.display()
     );
     Ok(())

@@ -23,6 +23,22 @@ pub fn free_port() -> io::Result<u16> {
         .port())
 }
 
+/// A validator's identity on the gossip mesh: the libp2p peer id of its consensus key, read from
+/// its key file.
+fn gossip_peer_id(dir: &Path, index: usize) -> io::Result<String> {
+    let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let path = dir.join(format!("keys/passport-{index}.json"));
+    let keys: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)
+        .map_err(|_| invalid("a key file is not JSON"))?;
+    let seed = keys["validator"]["consensus_seed"]
+        .as_str()
+        .ok_or_else(|| invalid("a validator key file has no consensus seed"))?;
+    let mut seed = hex::decode(seed).map_err(|_| invalid("a consensus seed is not hex"))?;
+    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(&mut seed)
+        .map_err(|_| invalid("a consensus seed is not an ed25519 key"))?;
+    Ok(keypair.public().to_peer_id().to_string())
+}
+
 /// Writes `node-<i>.toml` for each of `validators` validators of the dev genesis in `dir`
 /// (`genesis.json` and `keys/passport-<i>.json`), each listening on its own free port with the
 /// others as peers.
@@ -30,15 +46,30 @@ pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValid
     let addresses: Vec<String> = (0..validators)
         .map(|_| free_port().map(|port| format!("/ip4/127.0.0.1/tcp/{port}")))
         .collect::<io::Result<_>>()?;
-    let mut nodes = Vec::with_capacity(validators);
-    for index in 0..validators {
-        let api_port = free_port()?;
-        let peers: Vec<String> = addresses
+    let gossip: Vec<String> = (0..validators)
+        .map(|index| {
+            Ok(format!(
+                "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+                free_port()?,
+                gossip_peer_id(dir, index)?
+            ))
+        })
+        .collect::<io::Result<_>>()?;
+    let others = |index: usize, addresses: &[String]| -> String {
+        addresses
             .iter()
             .enumerate()
             .filter(|(other, _)| *other != index)
             .map(|(_, address)| format!("\"{address}\""))
-            .collect();
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut nodes = Vec::with_capacity(validators);
+    for index in 0..validators {
+        let api_port = free_port()?;
+        let gossip_listen = gossip[index]
+            .rsplit_once("/p2p/")
+            .map_or(gossip[index].as_str(), |(address, _)| address);
         let config = format!(
             "moniker = \"validator-{index}\"\n\
              data_dir = \"data-{index}\"\n\
@@ -50,9 +81,14 @@ pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValid
              peers = [{}]\n\
              \n\
              [api]\n\
-             listen = \"127.0.0.1:{api_port}\"\n",
+             listen = \"127.0.0.1:{api_port}\"\n\
+             \n\
+             [gossip]\n\
+             listen = \"{gossip_listen}\"\n\
+             peers = [{}]\n",
             addresses[index],
-            peers.join(", ")
+            others(index, &addresses),
+            others(index, &gossip),
         );
         let path = dir.join(format!("node-{index}.toml"));
         std::fs::write(&path, config)?;

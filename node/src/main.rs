@@ -3,10 +3,15 @@
 
 mod api;
 mod config;
+mod demo;
+mod gossip;
 mod keys;
+mod metrics;
+mod query;
 mod run;
 mod run_localnet;
 mod simulate;
+mod tx;
 mod workload;
 
 use anyhow::Result;
@@ -54,6 +59,10 @@ enum Command {
     },
     /// Start a local cell: every validator as its own process on 127.0.0.1.
     Localnet(run_localnet::LocalnetArgs),
+    /// Build, sign, submit and follow transactions through a node's API.
+    Tx(tx::TxArgs),
+    /// Read state, blocks and transactions from a node's API, with verified state proofs.
+    Query(query::QueryArgs),
     /// Run a cell's ledger on RocksDB, without a network, under a workload of simulated agents
     /// issuing passports, bonding, paying through escrow and settling disputes.
     Simulate(simulate::SimulateArgs),
@@ -75,9 +84,19 @@ fn main() -> Result<()> {
             validators,
             members,
             out,
-        } => keys::dev_genesis(seed, validators, members, &out),
+        } => keys::dev_genesis(
+            seed,
+            &charter_ledger::devnet::DevCellConfig {
+                validators,
+                members,
+                ..Default::default()
+            },
+            &out,
+        ),
         Command::Run { config } => run::run(&config),
         Command::Localnet(args) => run_localnet::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Tx(args) => tx::run(args),
+        Command::Query(args) => query::run(args),
     }
 }

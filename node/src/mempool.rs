@@ -12,7 +12,17 @@ use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::Storage;
 use charter_ledger::transaction::DecodeError;
 use charter_ledger::{Ledger, LedgerError, Nonce, PassportId, SignedTransaction, TxError, TxId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// Most dropped transactions whose reasons the pool remembers for clients following them.
+const REMEMBERED_DROPS: usize = 10_000;
+
+/// Why an admitted transaction left the pool without committing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    pub code: String,
+    pub message: String,
+}
 
 #[derive(Clone, Debug)]
 pub struct MempoolLimits {
@@ -79,6 +89,8 @@ pub struct Mempool {
     arrivals: BTreeMap<u64, TxId>,
     next_arrival: u64,
     bytes: usize,
+    dropped: HashMap<TxId, Dropped>,
+    drop_order: VecDeque<TxId>,
 }
 
 impl Mempool {
@@ -103,6 +115,22 @@ impl Mempool {
 
     pub fn contains(&self, id: &TxId) -> bool {
         self.entries.contains_key(id)
+    }
+
+    /// Why a transaction this pool admitted was later dropped, while it still remembers.
+    pub fn dropped(&self, id: &TxId) -> Option<&Dropped> {
+        self.dropped.get(id)
+    }
+
+    fn remember_drop(&mut self, id: TxId, code: &str, message: String) {
+        if self.drop_order.len() == REMEMBERED_DROPS {
+            if let Some(oldest) = self.drop_order.pop_front() {
+                self.dropped.remove(&oldest);
+            }
+        }
+        self.drop_order.push_back(id);
+        let code = code.to_string();
+        self.dropped.insert(id, Dropped { code, message });
     }
 
     /// Decodes and admits a transaction as received from a client or a peer.
@@ -204,25 +232,47 @@ impl Mempool {
                 .map(|(nonce, _)| *nonce)
                 .collect();
             for nonce in passed {
-                self.evict(&sender, nonce);
+                // Committed (then the block store knows it), or beaten by another transaction
+                // with the same nonce.
+                if let Some(id) = self.evict(&sender, nonce) {
+                    self.remember_drop(
+                        id,
+                        "nonce_used",
+                        format!("another transaction of the sender used nonce {nonce}"),
+                    );
+                }
             }
             let run: Vec<CheckedTransaction<'_>> = self
                 .queued_for(&sender)
                 .map(CheckedTransaction::pre_verified)
                 .collect();
             let first_failure = match self.simulate(&run, ledger) {
-                Ok(outcomes) => outcomes.iter().position(Result::is_err),
+                Ok(outcomes) => outcomes
+                    .into_iter()
+                    .enumerate()
+                    .find_map(|(position, outcome)| Some((position, outcome.err()?))),
                 Err(AdmissionError::Ledger(error)) => return Err(error),
                 Err(_) => unreachable!("simulation fails only on ledger errors"),
             };
-            if let Some(position) = first_failure {
+            if let Some((position, error)) = first_failure {
                 let stale: Vec<Nonce> = self.queues[&sender]
                     .keys()
                     .skip(position)
                     .copied()
                     .collect();
-                for nonce in stale {
-                    self.evict(&sender, nonce);
+                for (offset, nonce) in stale.into_iter().enumerate() {
+                    let Some(id) = self.evict(&sender, nonce) else {
+                        continue;
+                    };
+                    if offset == 0 {
+                        self.remember_drop(id, error.code(), error.to_string());
+                    } else {
+                        self.remember_drop(
+                            id,
+                            "preceding_transaction_dropped",
+                            "an earlier transaction of the sender was dropped".to_string(),
+                        );
+                    }
                 }
             }
         }
@@ -253,11 +303,11 @@ impl Mempool {
             .collect())
     }
 
-    fn evict(&mut self, sender: &PassportId, nonce: Nonce) {
-        let Some(queue) = self.queues.get_mut(sender) else {
-            return;
-        };
-        if let Some(id) = queue.remove(&nonce) {
+    /// Removes the sender's transaction with `nonce`; returns its id if there was one.
+    fn evict(&mut self, sender: &PassportId, nonce: Nonce) -> Option<TxId> {
+        let queue = self.queues.get_mut(sender)?;
+        let id = queue.remove(&nonce);
+        if let Some(id) = id {
             if let Some(queued) = self.entries.remove(&id) {
                 self.arrivals.remove(&queued.arrival);
                 self.bytes -= queued.size;
@@ -266,6 +316,7 @@ impl Mempool {
         if queue.is_empty() {
             self.queues.remove(sender);
         }
+        id
     }
 }
 
@@ -449,6 +500,12 @@ mod tests {
             "the committed transfer and member 1's now-stale one"
         );
         assert!(!pool.contains(&spends_later));
+        assert_eq!(
+            pool.dropped(&spends_later)
+                .map(|dropped| dropped.code.as_str()),
+            Some("nonce_used"),
+            "a client following it learns why it left"
+        );
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.reap(10, usize::MAX)[0].body.nonce, 1);
     }

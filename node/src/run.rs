@@ -1,17 +1,18 @@
 //! `charter run`: one validator — ledger and block store on RocksDB, mempool, and the Malachite
 //! engine — printing a line for every block it commits.
 
-use crate::api::ApiState;
+use crate::api::{ApiParts, ApiState};
 use crate::config::NodeConfig;
+use crate::gossip;
 use crate::keys::KeyFile;
+use crate::metrics::NodeMetrics;
 use anyhow::{Context, Result};
 use charter_consensus::app::CellApp;
 use charter_consensus::block_store::BlockStore;
 use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellNode, EngineSettings};
-use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::storage::RocksStorage;
-use charter_ledger::{Genesis, Ledger, PassportId};
+use charter_ledger::{Genesis, Ledger};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
 use std::io::Write;
 use std::path::Path;
@@ -26,30 +27,14 @@ pub fn run(config_path: &Path) -> Result<()> {
     runtime.block_on(run_validator(config))
 }
 
-fn validator_identity(key_file: &Path) -> Result<(PassportId, Ed25519Keypair)> {
-    let text = std::fs::read_to_string(key_file)
-        .with_context(|| format!("reading {}", key_file.display()))?;
-    let keys: KeyFile =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", key_file.display()))?;
-    let passport = keys.passport.context("the key file names no passport")?;
-    let passport = PassportId::from_hex(&passport)
-        .context("the key file's passport id is not 32 hex bytes")?;
-    let validator = keys
-        .validator
-        .context("the key file has no validator keys")?;
-    let mut seed = [0u8; 32];
-    hex::decode_to_slice(&validator.consensus_seed, &mut seed)
-        .context("the consensus seed is not 32 hex bytes")?;
-    Ok((passport, Ed25519Keypair::from_seed(seed)))
-}
-
 async fn run_validator(config: NodeConfig) -> Result<()> {
     let genesis: Genesis = serde_json::from_str(
         &std::fs::read_to_string(&config.genesis)
             .with_context(|| format!("reading {}", config.genesis.display()))?,
     )
     .context("parsing the genesis")?;
-    let (passport, consensus_key) = validator_identity(&config.key_file)?;
+    let keys = KeyFile::load(&config.key_file)?;
+    let (passport, consensus_key) = (keys.passport()?, keys.consensus()?);
     let storage = Arc::new(RocksStorage::open(&config.data_dir.join("state"))?);
     let mut ledger = Ledger::open(Arc::clone(&storage))?;
     if ledger.height().is_none() {
@@ -61,7 +46,7 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         federation: genesis.federation,
         cell: genesis.cell,
     };
-    let app = CellApp::open(context.clone(), ledger, blocks)?;
+    let app = CellApp::open(context.clone(), ledger, blocks.clone())?;
     let resumed_at = app.next_height();
     let settings = EngineSettings {
         moniker: config.moniker.clone(),
@@ -71,7 +56,36 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         timeouts: config.consensus.timeouts.clone(),
     };
     let mempool = SharedMempool::new(MempoolLimits::default());
-    let api = ApiState::new(Ledger::open(storage)?, mempool.clone());
+    let mesh_keypair = libp2p::identity::Keypair::ed25519_from_bytes(consensus_key.seed())
+        .context("the consensus seed is not an ed25519 secret key")?;
+    let topic = gossip::transactions_topic(&genesis.federation, genesis.cell);
+    let node = CellNode::new(
+        context,
+        settings,
+        passport,
+        consensus_key,
+        app,
+        mempool.clone(),
+    )?;
+    let running = node.launch().await?;
+    let metrics = Arc::new(NodeMetrics::new());
+    let (to_gossip, outbound) = tokio::sync::mpsc::channel(gossip::OUTBOUND_QUEUE);
+    let api = ApiState::new(ApiParts {
+        ledger: Ledger::open(storage)?,
+        blocks,
+        mempool,
+        metrics: Arc::clone(&metrics),
+        committed: running.committed_sender(),
+        position: running.position(),
+        gossip: to_gossip,
+    });
+    let gossip = gossip::start(
+        mesh_keypair,
+        &config.gossip,
+        topic,
+        Arc::clone(&api),
+        outbound,
+    )?;
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
         .with_context(|| format!("binding the API to {}", config.api.listen))?;
@@ -81,8 +95,6 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
             tracing::error!(%error, "the API server stopped");
         }
     });
-    let node = CellNode::new(context, settings, passport, consensus_key, app, mempool)?;
-    let running = node.launch().await?;
     let mut committed = running.committed();
     println!(
         "{}: validator {passport} at height {} listening on {}, api http://{api_address}",
@@ -92,9 +104,10 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         tokio::select! {
             block = committed.recv() => match block {
                 Ok(block) => {
+                    metrics.record_block(&block);
                     println!(
                         "committed height={} block={} root={} transactions={}",
-                        block.height.0, block.hash, block.state_root, block.transactions
+                        block.height.0, block.hash, block.state_root, block.outcomes.len()
                     );
                     std::io::stdout().flush()?;
                 }
@@ -107,6 +120,7 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
             }
         }
     }
+    gossip.abort();
     running.stop().await;
     Ok(())
 }

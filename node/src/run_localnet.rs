@@ -1,14 +1,28 @@
 //! `charter localnet`: a whole cell as separate `charter run` processes on 127.0.0.1, with its
 //! layout in `DIR/localnet.json`, progress as blocks commit, and a clean stop on Ctrl-C.
 
+use crate::demo::DemoStats;
 use anyhow::{Context, Result};
+use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::Genesis;
+use charter_node::client::ApiClient;
 use charter_node::localnet::{write_configs, CommittedLine};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The local cell's genesis: its validators, and 16 members for the agents.
+fn dev_cell_config(validators: usize) -> DevCellConfig {
+    DevCellConfig {
+        validators,
+        members: 16,
+        ..DevCellConfig::default()
+    }
+}
 
 #[derive(clap::Args)]
 pub struct LocalnetArgs {
@@ -24,6 +38,10 @@ pub struct LocalnetArgs {
     /// Print a progress line every this many heights.
     #[arg(long, default_value_t = 10)]
     report_every: u64,
+    /// Transactions the demo agents send per round (issuing passports, bonding, paying through
+    /// escrow, disputing and settling); 0 runs the validators alone.
+    #[arg(long, default_value_t = 32)]
+    agents_batch: usize,
 }
 
 pub fn run(args: LocalnetArgs) -> Result<()> {
@@ -31,7 +49,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         std::env::temp_dir().join(format!("charter-localnet-{}", std::process::id()))
     });
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    crate::keys::dev_genesis(args.seed, args.validators, 16, &dir)?;
+    crate::keys::dev_genesis(args.seed, &dev_cell_config(args.validators), &dir)?;
     let genesis: Genesis =
         serde_json::from_str(&std::fs::read_to_string(dir.join("genesis.json"))?)?;
     let nodes = write_configs(&dir, args.validators)?;
@@ -86,21 +104,42 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         "cell layout in {}; Ctrl-C stops every validator",
         layout_path.display()
     );
+    println!(
+        "explore the cell: curl {}/v1/status (also /v1/blocks/latest, /v1/openapi.json, /metrics)",
+        nodes[0].api
+    );
 
-    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stopping = std::sync::Arc::clone(&interrupted);
+    let stop_demo = Arc::new(AtomicBool::new(false));
+    let demo_stats = Arc::new(Mutex::new(DemoStats::default()));
+    let demo = (args.agents_batch > 0)
+        .then(|| -> Result<_> {
+            let cell = DevCell::new(args.seed, dev_cell_config(args.validators));
+            let apis = nodes
+                .iter()
+                .map(|node| ApiClient::new(&node.api))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (stats, stop) = (Arc::clone(&demo_stats), Arc::clone(&stop_demo));
+            let (batch, seed) = (args.agents_batch, args.seed);
+            Ok(std::thread::spawn(move || {
+                crate::demo::drive(cell, apis, batch, seed, stats, stop)
+            }))
+        })
+        .transpose()?;
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::clone(&interrupted);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     std::thread::spawn(move || {
         if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
-            stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+            stopping.store(true, Ordering::SeqCst);
         }
     });
 
     let mut latest: BTreeMap<usize, CommittedLine> = BTreeMap::new();
     let mut reported = 0;
-    while !interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+    while !interrupted.load(Ordering::SeqCst) {
         let Ok((index, block)) = reports.recv_timeout(std::time::Duration::from_millis(200)) else {
             if children
                 .iter_mut()
@@ -127,13 +166,21 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
                 .map(|block| block.height.to_string())
                 .collect();
             let root = &latest[&0].root;
+            let agents = match demo {
+                Some(_) => demo_stats
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .take_summary(),
+                None => String::new(),
+            };
             println!(
-                "height {height:>6}  validators at {}  root {}…",
+                "height {height:>6}  validators at {}  root {}…  {agents}",
                 heights.join("/"),
                 &root[..16]
             );
         }
     }
+    stop_demo.store(true, Ordering::SeqCst);
     println!("stopping {} validators", children.len());
     for child in &mut children {
         // Each validator handles SIGINT by stopping its engine and closing its stores.

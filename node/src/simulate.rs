@@ -69,7 +69,12 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         let started = Instant::now();
         let block = ledger.apply_block(&transactions)?;
         let elapsed = started.elapsed();
-        workload.observe(&transactions, &block.receipts, &LatestState(&ledger));
+        let committed: Vec<bool> = block
+            .receipts
+            .iter()
+            .map(|receipt| receipt.outcome.is_ok())
+            .collect();
+        workload.observe(&transactions, &committed, &LatestState(&ledger));
         for progress in [&mut window, &mut total] {
             progress.record(&block.receipts, elapsed);
         }

@@ -5,7 +5,6 @@
 
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::devnet::{derive_seed, DevCell, DevPassport};
-use charter_ledger::execution::Receipt;
 use charter_ledger::state::{Bond, Passport};
 use charter_ledger::{Action, EscrowId, Height, PassportId, SignedTransaction};
 use rand::{Rng, SeedableRng};
@@ -264,17 +263,16 @@ impl Workload {
         }
     }
 
-    /// Learns what committed, and takes nonces from the chain so that rejected transactions do
-    /// not leave agents' nonces ahead of it.
+    /// Learns which of the last batch's transactions committed (in order), and takes nonces
+    /// from the chain so that rejected transactions do not leave agents' nonces ahead of it.
     pub fn observe(
         &mut self,
         transactions: &[SignedTransaction],
-        receipts: &[Receipt],
+        committed: &[bool],
         chain: &dyn ChainView,
     ) {
         let intents = std::mem::take(&mut self.pending);
-        for (intent, receipt) in intents.into_iter().zip(receipts) {
-            let committed = receipt.outcome.is_ok();
+        for (intent, &committed) in intents.into_iter().zip(committed) {
             match intent {
                 Intent::Plain => {}
                 Intent::CreateEscrow(mut escrow) if committed => {

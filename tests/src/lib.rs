@@ -63,7 +63,7 @@ impl Cell {
             "--validators",
             &validator_count,
             "--members",
-            "4",
+            "16",
             "--out",
             dir.to_str().unwrap(),
         ]);
@@ -83,6 +83,34 @@ impl Cell {
             history: BTreeMap::new(),
             nodes,
         }
+    }
+
+    /// A cell with every validator started and past its first committed block (so every API
+    /// is serving).
+    pub fn running(dir: &Path, validators: usize) -> Self {
+        let mut cell = Self::create(dir, validators);
+        for node in 0..validators {
+            cell.start(node);
+        }
+        cell.wait_until(|history| {
+            (0..validators).all(|node| history.get(&node).is_some_and(|blocks| !blocks.is_empty()))
+        });
+        cell
+    }
+
+    pub fn genesis(&self) -> charter_ledger::Genesis {
+        let text =
+            std::fs::read_to_string(self.dir.join("genesis.json")).expect("the cell has a genesis");
+        serde_json::from_str(&text).expect("the genesis parses")
+    }
+
+    /// Waits until `node` has reported committing `height`.
+    pub fn wait_for_height(&mut self, node: usize, height: u64) {
+        self.wait_until(|history| {
+            history
+                .get(&node)
+                .is_some_and(|blocks| blocks.contains_key(&height))
+        });
     }
 
     pub fn start(&mut self, node: usize) {
@@ -153,28 +181,10 @@ impl Cell {
 
 /// One HTTP/1.1 request to `base` (`http://host:port`); returns the status code and body.
 pub fn http(base: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    use std::io::{Read, Write};
-    let address = base.strip_prefix("http://").expect("an http:// address");
-    let mut stream = std::net::TcpStream::connect(address).expect("the API accepts connections");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let split = response
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .expect("a complete response");
-    let status_line = String::from_utf8_lossy(&response[..split]).to_string();
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("a status code");
-    (status, response[split + 4..].to_vec())
+    charter_node::client::ApiClient::new(base)
+        .expect("an http:// address")
+        .request(method, path, body)
+        .expect("the API answers")
 }
 
 fn parse(node: usize, line: &str) -> Option<Report> {

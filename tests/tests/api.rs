@@ -5,9 +5,7 @@
 use charter_e2e::{http, Cell};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::state::StateKey;
-use charter_ledger::{
-    verify_proof, Action, Genesis, PassportId, StateProof, StateRoot, TransactionBody,
-};
+use charter_ledger::{verify_proof, Action, PassportId, StateProof, StateRoot, TransactionBody};
 use serde_json::Value;
 
 fn json(body: &[u8]) -> Value {
@@ -17,18 +15,10 @@ fn json(body: &[u8]) -> Value {
 #[test]
 fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cell = Cell::create(dir.path(), 4);
-    for node in 0..4 {
-        cell.start(node);
-    }
-    cell.wait_until(|history| {
-        (0..4).all(|node| history.get(&node).is_some_and(|blocks| !blocks.is_empty()))
-    });
+    let mut cell = Cell::running(dir.path(), 4);
 
     // Member 0 of the dev genesis (after 4 validators and 3 arbiters) pays member 1.
-    let genesis: Genesis =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("genesis.json")).unwrap())
-            .unwrap();
+    let genesis = cell.genesis();
     let keys: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("keys/passport-7.json")).unwrap(),
     )
@@ -76,33 +66,56 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
         (400, "bad_signature")
     );
 
-    // The transfer commits on every validator (validator 0 includes it when it proposes).
-    cell.wait_until(|history| {
-        (0..4).all(|node| {
-            history
-                .get(&node)
-                .is_some_and(|blocks| blocks.values().any(|block| block.transactions == 1))
-        })
-    });
+    // Following it on validator 3 (which heard of it by gossip, or from the block) waits until
+    // the cell decides it.
+    let (status, body) = http(
+        &cell.nodes[3].api.clone(),
+        "GET",
+        &format!("/v1/transactions/{}?wait=30", transfer.id().to_hex()),
+        b"",
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let followed = json(&body);
+    assert_eq!(followed["status"], "committed", "{followed}");
+    assert_eq!(followed["transaction"]["body"]["sender"], payer.to_hex());
+    let included_at = followed["height"].as_u64().unwrap();
+    cell.wait_for_height(1, included_at);
+    let (status, body) = http(
+        &cell.nodes[1].api.clone(),
+        "GET",
+        &format!("/v1/blocks/{included_at}"),
+        b"",
+    );
+    assert_eq!(status, 200);
+    let block = json(&body);
+    assert_eq!(block["hash"], followed["block"]);
+    assert_eq!(block["transactions"][0]["id"], transfer.id().to_hex());
+    assert!(block["certificate"]["signatures"].as_array().unwrap().len() >= 3);
+    let (status, body) = http(
+        &api,
+        "GET",
+        &format!("/v1/transactions/{}", hex::encode([7u8; 32])),
+        b"",
+    );
+    assert_eq!(
+        (status, json(&body)["error"].as_str().unwrap()),
+        (404, "unknown_transaction")
+    );
 
     // Read the payee from validator 2 with a proof, and check it against validator 1's root.
     let (status, body) = http(
         &cell.nodes[2].api.clone(),
         "GET",
-        &format!("/v1/passports/{}", payee.to_hex()),
+        &format!("/v1/passports/{}?proof=true", payee.to_hex()),
         b"",
     );
     assert_eq!(status, 200);
     let read = json(&body);
-    assert_eq!(read["passport"]["balance"], 1_000_777);
+    assert_eq!(read["value"]["balance"], 1_000_777);
     let height = read["height"].as_u64().unwrap();
-    cell.wait_until(|history| {
-        history
-            .get(&1)
-            .is_some_and(|blocks| blocks.contains_key(&height))
-    });
+    cell.wait_for_height(1, height);
     let root_from_validator_1 = StateRoot(hex_array(&cell.history[&1][&height].root));
-    let value = hex::decode(read["value"].as_str().unwrap()).unwrap();
+    let value = hex::decode(read["encoded"].as_str().unwrap()).unwrap();
     let proof = StateProof::decode(&hex::decode(read["proof"].as_str().unwrap()).unwrap()).unwrap();
     let key = StateKey::Passport(payee);
     verify_proof(&root_from_validator_1, &key, Some(&value), &proof).unwrap();
@@ -121,6 +134,83 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
         b"",
     );
     assert_eq!(status, 400);
+
+    // Operators and tools: the OpenAPI document names every route, and metrics count what
+    // this node admitted and committed.
+    let (status, body) = http(&api, "GET", "/v1/openapi.json", b"");
+    assert_eq!(status, 200);
+    let openapi = json(&body);
+    for path in [
+        "/v1/status",
+        "/v1/transactions",
+        "/v1/transactions/{id}",
+        "/v1/blocks/{height}",
+        "/v1/blocks/stream",
+        "/v1/passports/{id}",
+        "/v1/bonds/{id}",
+        "/v1/escrows/{id}",
+        "/v1/validators",
+        "/metrics",
+    ] {
+        assert!(openapi["paths"].get(path).is_some(), "{path} is documented");
+    }
+    let (status, body) = http(&api, "GET", "/metrics", b"");
+    assert_eq!(status, 200);
+    let metrics = String::from_utf8(body).unwrap();
+    let sample = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    assert_eq!(
+        sample("charter_transactions_admitted_total{source=\"client\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample("charter_transactions_refused_total{reason=\"duplicate\"}"),
+        1.0
+    );
+    assert_eq!(
+        sample("charter_transactions_refused_total{reason=\"bad_signature\"}"),
+        1.0
+    );
+    assert!(sample("charter_transactions_committed_total") >= 1.0);
+    assert!(sample("charter_height") >= included_at as f64);
+    assert_eq!(sample("charter_commit_latency_seconds_count"), 1.0);
+}
+
+#[test]
+fn committed_blocks_stream_to_a_subscriber() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let cell = Cell::running(dir.path(), 4);
+    let address = cell.nodes[0]
+        .api
+        .strip_prefix("http://")
+        .unwrap()
+        .to_string();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "GET /v1/blocks/stream HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut heights = Vec::new();
+    for line in BufReader::new(stream).lines() {
+        let line = line.unwrap();
+        if let Some(data) = line.strip_prefix("data: ") {
+            let event: Value = serde_json::from_str(data).unwrap();
+            heights.push(event["height"].as_u64().unwrap());
+            if heights.len() == 3 {
+                break;
+            }
+        }
+    }
+    assert!(
+        heights.windows(2).all(|pair| pair[1] == pair[0] + 1),
+        "consecutive blocks, in order: {heights:?}"
+    );
 }
 
 fn hex_array(text: &str) -> [u8; 32] {

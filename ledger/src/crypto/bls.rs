@@ -10,7 +10,6 @@
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
 use bls12_381::{pairing, G1Affine, G1Projective, G2Affine, G2Projective, Scalar};
 use borsh::{BorshDeserialize, BorshSerialize};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// Domain separation tag for signatures on messages.
@@ -207,30 +206,8 @@ impl fmt::Debug for BlsSecretKey {
     }
 }
 
-macro_rules! serde_hex {
-    ($name:ident, $len:expr) => {
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&hex::encode(self.0))
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let mut bytes = [0u8; $len];
-                hex::decode_to_slice(
-                    <String as Deserialize>::deserialize(deserializer)?,
-                    &mut bytes,
-                )
-                .map_err(serde::de::Error::custom)?;
-                Ok(Self(bytes))
-            }
-        }
-    };
-}
-
-serde_hex!(BlsPublicKey, 48);
-serde_hex!(BlsSignature, 96);
+super::serde_hex!(BlsPublicKey, 48);
+super::serde_hex!(BlsSignature, 96);
 
 #[cfg(test)]
 mod tests {

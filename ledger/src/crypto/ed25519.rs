@@ -7,7 +7,6 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::Signer;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// A 32-byte compressed Edwards point as sent on the wire. Not necessarily a valid key:
@@ -129,20 +128,5 @@ impl fmt::Debug for Ed25519Signature {
     }
 }
 
-impl Serialize for Ed25519PublicKey {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> Deserialize<'de> for Ed25519PublicKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(
-            <String as Deserialize>::deserialize(deserializer)?,
-            &mut bytes,
-        )
-        .map_err(serde::de::Error::custom)?;
-        Ok(Self(bytes))
-    }
-}
+super::serde_hex!(Ed25519PublicKey, 32);
+super::serde_hex!(Ed25519Signature, 64);

@@ -1,0 +1,176 @@
+//! The demo workload of `charter localnet`: the simulated agents of [`crate::workload`] acting
+//! on a live cell through the validators' HTTP APIs — each transaction signed, submitted to the
+//! validator its sender talks to, and followed until the cell decides it.
+
+use crate::workload::{ChainView, Workload};
+use charter_ledger::devnet::DevCell;
+use charter_ledger::state::{Bond, Passport};
+use charter_ledger::PassportId;
+use charter_node::client::ApiClient;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a submitted transaction is followed before the agent gives up on it.
+const FOLLOW_SECONDS: u64 = 30;
+
+/// What the agents achieved since the last report.
+pub struct DemoStats {
+    committed: u64,
+    rejected: BTreeMap<String, u64>,
+    since: Instant,
+}
+
+impl Default for DemoStats {
+    fn default() -> Self {
+        Self {
+            committed: 0,
+            rejected: BTreeMap::new(),
+            since: Instant::now(),
+        }
+    }
+}
+
+impl DemoStats {
+    /// A one-line summary since the last one, which starts a new window.
+    pub fn take_summary(&mut self) -> String {
+        let elapsed = std::mem::replace(&mut self.since, Instant::now()).elapsed();
+        let rate = self.committed as f64 / elapsed.as_secs_f64().max(1e-9);
+        let reasons: Vec<String> = self
+            .rejected
+            .iter()
+            .map(|(code, count)| format!("{code} {count}"))
+            .collect();
+        let summary = format!(
+            "agents committed {:>5} ({rate:>6.1} tx/s)  rejected {}{}",
+            self.committed,
+            self.rejected.values().sum::<u64>(),
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            }
+        );
+        self.committed = 0;
+        self.rejected.clear();
+        summary
+    }
+
+    fn reject(&mut self, code: &str) {
+        *self.rejected.entry(code.to_string()).or_default() += 1;
+    }
+}
+
+/// The committed state as a validator's API serves it.
+struct ApiChain<'a>(&'a ApiClient);
+
+impl ApiChain<'_> {
+    fn value<T: serde::de::DeserializeOwned>(&self, path: &str) -> Option<T> {
+        match self.0.get(path) {
+            Ok(read) => serde_json::from_value::<Option<T>>(read["value"].clone())
+                .ok()
+                .flatten(),
+            Err(error) => {
+                tracing::warn!(%error, path, "reading the chain failed");
+                None
+            }
+        }
+    }
+}
+
+impl ChainView for ApiChain<'_> {
+    fn passport(&self, id: &PassportId) -> Option<Passport> {
+        self.value(&format!("/v1/passports/{id}"))
+    }
+
+    fn bond(&self, id: &PassportId) -> Bond {
+        self.value(&format!("/v1/bonds/{id}")).unwrap_or_default()
+    }
+}
+
+/// Runs agents in rounds of `batch` transactions until `stop` is set.
+pub fn drive(
+    cell: DevCell,
+    apis: Vec<ApiClient>,
+    batch: usize,
+    seed: u64,
+    stats: Arc<Mutex<DemoStats>>,
+    stop: Arc<AtomicBool>,
+) {
+    // The validators' APIs come up once their engines have started.
+    while !apis.iter().all(|api| api.get("/v1/status").is_ok()) {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let reader = ApiChain(&apis[0]);
+    let mut workload = Workload::new(cell, seed, &reader);
+    while !stop.load(Ordering::SeqCst) {
+        let height = match apis[0].get("/v1/status") {
+            Ok(status) => status["height"].as_u64().unwrap_or(0) + 1,
+            Err(error) => {
+                tracing::warn!(%error, "the demo cannot reach validator 0");
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let transactions = workload.next_block(height, batch, &reader);
+        // Each sender talks to one validator, so its transactions reach that mempool in order;
+        // gossip carries them to the others.
+        let submitted: Vec<Result<String, String>> = transactions
+            .iter()
+            .map(|transaction| {
+                let api = &apis[transaction.body.sender.0[0] as usize % apis.len()];
+                submit(api, &transaction.encode())
+            })
+            .collect();
+        let mut committed = Vec::with_capacity(transactions.len());
+        for (transaction, submitted) in transactions.iter().zip(&submitted) {
+            let api = &apis[transaction.body.sender.0[0] as usize % apis.len()];
+            let outcome = match submitted {
+                Ok(id) => follow(api, id),
+                Err(code) => Err(code.clone()),
+            };
+            let mut stats = stats
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match &outcome {
+                Ok(()) => stats.committed += 1,
+                Err(code) => stats.reject(code),
+            }
+            committed.push(outcome.is_ok());
+        }
+        workload.observe(&transactions, &committed, &reader);
+    }
+}
+
+/// Submits a transaction; its id, or the code of the error that refused it.
+fn submit(api: &ApiClient, encoded: &[u8]) -> Result<String, String> {
+    match api.json("POST", "/v1/transactions", encoded) {
+        Ok((202, answer)) => Ok(answer["id"].as_str().unwrap_or_default().to_string()),
+        Ok((_, answer)) => Err(code_of(&answer)),
+        Err(_) => Err("unreachable".to_string()),
+    }
+}
+
+/// Follows a transaction until it is decided: `Ok` if it committed, else the reason's code.
+fn follow(api: &ApiClient, id: &str) -> Result<(), String> {
+    let path = format!("/v1/transactions/{id}?wait={FOLLOW_SECONDS}");
+    match api.json("GET", &path, b"") {
+        Ok((200, answer)) if answer["status"] == "committed" => Ok(()),
+        Ok((200, answer)) if answer["status"] == "pending" => Err("timed_out".to_string()),
+        Ok((200, answer)) => Err(answer["reason"]["code"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string()),
+        Ok((_, answer)) => Err(code_of(&answer)),
+        Err(_) => Err("unreachable".to_string()),
+    }
+}
+
+fn code_of(answer: &Value) -> String {
+    answer["error"].as_str().unwrap_or("unknown").to_string()
+}

@@ -1,0 +1,266 @@
+//! `charter tx`: build, sign, submit and follow transactions of any kind, and make the
+//! signatures other parties contribute to one (arbiter rulings, validator mode approvals, a
+//! validator's registration).
+//!
+//! Actions are given as JSON in the shape the API shows them, e.g.
+//! `{"Transfer":{"to":"<passport>","amount":100}}` or `"Withdraw"`; the federation, cell, fee
+//! and nonce come from the node unless given.
+
+use crate::keys::KeyFile;
+use anyhow::{bail, Context, Result};
+use charter_ledger::evidence::{
+    ArbiterApproval, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms, ValidatorApproval,
+};
+use charter_ledger::state::CellMode;
+use charter_ledger::transaction::ValidatorRegistration;
+use charter_ledger::{
+    Action, Amount, CaseId, CellId, FederationId, Height, Nonce, SignedTransaction, TransactionBody,
+};
+use charter_node::client::ApiClient;
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct TxArgs {
+    /// The node's API, e.g. http://127.0.0.1:8000 (printed by `charter run` and in localnet.json).
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8000")]
+    api: String,
+    #[command(subcommand)]
+    command: TxCommand,
+}
+
+#[derive(Args)]
+struct Signing {
+    /// The sender's key file (its passport and controller key).
+    #[arg(long)]
+    key: PathBuf,
+    /// The action as JSON, or @FILE to read it from a file.
+    #[arg(long)]
+    action: String,
+    /// Defaults to the cell's minimum fee.
+    #[arg(long)]
+    fee: Option<Amount>,
+    /// Defaults to the sender's next nonce on the chain.
+    #[arg(long)]
+    nonce: Option<Nonce>,
+}
+
+#[derive(Subcommand)]
+enum TxCommand {
+    /// Sign an action, submit it, and follow it until it commits or is rejected.
+    Send {
+        #[command(flatten)]
+        signing: Signing,
+        /// Return once the node admitted it, without following it.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Sign an action and print the transaction's encoding (hex), without submitting it.
+    Sign {
+        #[command(flatten)]
+        signing: Signing,
+    },
+    /// Submit a transaction's encoding (hex) and print its id.
+    Submit { hex: String },
+    /// Follow a transaction until it is decided (or `--wait` seconds pass).
+    Follow {
+        id: String,
+        #[arg(long, default_value_t = 30)]
+        wait: u64,
+    },
+    /// As an arbiter, approve a ruling; prints the approval to put in the transaction.
+    ApproveRuling {
+        #[arg(long)]
+        key: PathBuf,
+        /// The case number (32 bytes, hex), fresh for every ruling.
+        #[arg(long)]
+        case: String,
+        /// The ruling as JSON, e.g. {"Slash":{"offender":"<passport>","amount":100}}.
+        #[arg(long)]
+        ruling: String,
+    },
+    /// As a validator, approve a change of the cell's mode; prints the approval.
+    ApproveMode {
+        #[arg(long)]
+        key: PathBuf,
+        /// Normal, Safe, Lockdown or Recovery, as the API shows modes.
+        #[arg(long)]
+        mode: String,
+        #[arg(long)]
+        expires_at: Option<Height>,
+    },
+    /// Print the `RegisterValidator` action for a validator key file (from `charter keygen
+    /// --validator`), with both keys' signatures binding them to its passport.
+    Registration {
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+/// What a client needs to know about the cell to sign for it.
+struct CellFacts {
+    federation: FederationId,
+    cell: CellId,
+    min_fee: Amount,
+    mode_sequence: u64,
+}
+
+fn cell_facts(api: &ApiClient) -> Result<CellFacts> {
+    let status = api.get("/v1/status")?;
+    let field = |value: &Value, what: &str| -> Result<Value> {
+        value
+            .get(what)
+            .cloned()
+            .with_context(|| format!("the node's status has no {what}"))
+    };
+    Ok(CellFacts {
+        federation: serde_json::from_value(field(&status, "federation")?)?,
+        cell: serde_json::from_value(field(&status, "cell")?)?,
+        min_fee: serde_json::from_value(field(&field(&status, "params")?, "min_fee")?)?,
+        mode_sequence: serde_json::from_value(field(&field(&status, "mode")?, "sequence")?)?,
+    })
+}
+
+fn json_argument<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    let text = match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        None => text.to_string(),
+    };
+    serde_json::from_str(&text).with_context(|| format!("parsing the {what}"))
+}
+
+fn sign(api: &ApiClient, signing: &Signing) -> Result<SignedTransaction> {
+    let keys = KeyFile::load(&signing.key)?;
+    let sender = keys.passport()?;
+    let action: Action = json_argument(&signing.action, "action")?;
+    let facts = cell_facts(api)?;
+    let nonce = match signing.nonce {
+        Some(nonce) => nonce,
+        None => {
+            let read = api.get(&format!("/v1/passports/{}", sender.to_hex()))?;
+            read["value"]["nonce"]
+                .as_u64()
+                .with_context(|| format!("passport {sender} does not exist on this cell"))?
+        }
+    };
+    Ok(TransactionBody {
+        federation: facts.federation,
+        cell: facts.cell,
+        sender,
+        nonce,
+        fee: signing.fee.unwrap_or(facts.min_fee),
+        action,
+    }
+    .sign(&keys.controller()?))
+}
+
+fn submit(api: &ApiClient, encoded: &[u8]) -> Result<String> {
+    let (status, answer) = api.json("POST", "/v1/transactions", encoded)?;
+    if status != 202 {
+        bail!(
+            "refused ({status}): {} — {}",
+            answer["error"].as_str().unwrap_or("?"),
+            answer["message"].as_str().unwrap_or("")
+        );
+    }
+    Ok(answer["id"].as_str().unwrap_or_default().to_string())
+}
+
+/// Follows a transaction; fails unless it committed.
+fn follow(api: &ApiClient, id: &str, wait: u64) -> Result<()> {
+    let (status, answer) = api.json("GET", &format!("/v1/transactions/{id}?wait={wait}"), b"")?;
+    println!("{}", serde_json::to_string_pretty(&answer)?);
+    match (status, answer["status"].as_str()) {
+        (200, Some("committed")) => Ok(()),
+        (200, Some("pending")) => bail!("still pending after {wait} s"),
+        _ => bail!("transaction {id} did not commit"),
+    }
+}
+
+pub fn run(args: TxArgs) -> Result<()> {
+    let api = ApiClient::new(&args.api)?;
+    match args.command {
+        TxCommand::Send { signing, no_wait } => {
+            let transaction = sign(&api, &signing)?;
+            let id = submit(&api, &transaction.encode())?;
+            if no_wait {
+                println!("{}", json!({ "id": id, "status": "pending" }));
+                return Ok(());
+            }
+            follow(&api, &id, 60)
+        }
+        TxCommand::Sign { signing } => {
+            println!("{}", hex::encode(sign(&api, &signing)?.encode()));
+            Ok(())
+        }
+        TxCommand::Submit { hex } => {
+            let encoded = hex::decode(hex.trim()).context("the transaction is not hex")?;
+            println!("{}", json!({ "id": submit(&api, &encoded)? }));
+            Ok(())
+        }
+        TxCommand::Follow { id, wait } => follow(&api, &id, wait),
+        TxCommand::ApproveRuling { key, case, ruling } => {
+            let keys = KeyFile::load(&key)?;
+            let facts = cell_facts(&api)?;
+            let terms = RulingTerms {
+                federation: facts.federation,
+                cell: facts.cell,
+                case: CaseId::from_hex(&case).context("the case is not 32 hex bytes")?,
+                ruling: json_argument::<Ruling>(&ruling, "ruling")?,
+            };
+            let controller = keys.controller()?;
+            let approval = ArbiterApproval {
+                arbiter: keys.passport()?,
+                key: controller.public_key(),
+                signature: controller.sign(&terms.signing_bytes()),
+            };
+            println!("{}", serde_json::to_string(&approval)?);
+            Ok(())
+        }
+        TxCommand::ApproveMode {
+            key,
+            mode,
+            expires_at,
+        } => {
+            let keys = KeyFile::load(&key)?;
+            let facts = cell_facts(&api)?;
+            let terms = ModeChangeTerms {
+                federation: facts.federation,
+                cell: facts.cell,
+                sequence: facts.mode_sequence,
+                mode: serde_json::from_value::<CellMode>(Value::String(mode))
+                    .context("unknown mode")?,
+                expires_at,
+            };
+            let approval = ValidatorApproval {
+                validator: keys.passport()?,
+                signature: keys.consensus()?.sign(&terms.signing_bytes()),
+            };
+            println!("{}", serde_json::to_string(&approval)?);
+            Ok(())
+        }
+        TxCommand::Registration { key } => {
+            let keys = KeyFile::load(&key)?;
+            let facts = cell_facts(&api)?;
+            let (consensus, bls) = (keys.consensus()?, keys.bls()?);
+            let terms = RegistrationTerms {
+                federation: facts.federation,
+                cell: facts.cell,
+                passport: keys.passport()?,
+                consensus_key: consensus.public_key(),
+                bls_key: bls.public_key(),
+            };
+            let registration = ValidatorRegistration {
+                consensus_key: consensus.public_key(),
+                bls_key: bls.public_key(),
+                bls_proof_of_possession: bls.prove_possession(),
+                consensus_signature: consensus.sign(&terms.signing_bytes()),
+                bls_signature: bls.sign(&terms.signing_bytes()),
+            };
+            let action = Action::RegisterValidator(Box::new(registration));
+            println!("{}", serde_json::to_string(&action)?);
+            Ok(())
+        }
+    }
+}
