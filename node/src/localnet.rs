@@ -14,6 +14,10 @@ pub struct LocalValidator {
     pub consensus: String,
     /// The validator's HTTP API, `http://127.0.0.1:PORT`.
     pub api: String,
+    /// Its transaction gossip address, ending in `/p2p/<peer id>`.
+    pub gossip: String,
+    /// Its libp2p identity on both networks (from its consensus key).
+    pub peer_id: String,
 }
 
 /// A free TCP port on 127.0.0.1 at the time of asking.
@@ -23,9 +27,9 @@ pub fn free_port() -> io::Result<u16> {
         .port())
 }
 
-/// A validator's identity on the gossip mesh: the libp2p peer id of its consensus key, read from
-/// its key file.
-fn gossip_peer_id(dir: &Path, index: usize) -> io::Result<String> {
+/// A validator's libp2p identity (on the consensus network and the gossip mesh alike): the peer
+/// id of its consensus key, read from its key file.
+fn peer_id(dir: &Path, index: usize) -> io::Result<String> {
     let invalid = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
     let path = dir.join(format!("keys/passport-{index}.json"));
     let keys: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)
@@ -46,14 +50,12 @@ pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValid
     let addresses: Vec<String> = (0..validators)
         .map(|_| free_port().map(|port| format!("/ip4/127.0.0.1/tcp/{port}")))
         .collect::<io::Result<_>>()?;
-    let gossip: Vec<String> = (0..validators)
-        .map(|index| {
-            Ok(format!(
-                "/ip4/127.0.0.1/tcp/{}/p2p/{}",
-                free_port()?,
-                gossip_peer_id(dir, index)?
-            ))
-        })
+    let peer_ids: Vec<String> = (0..validators)
+        .map(|index| peer_id(dir, index))
+        .collect::<io::Result<_>>()?;
+    let gossip: Vec<String> = peer_ids
+        .iter()
+        .map(|peer_id| Ok(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", free_port()?)))
         .collect::<io::Result<_>>()?;
     let others = |index: usize, addresses: &[String]| -> String {
         addresses
@@ -98,6 +100,8 @@ pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValid
             log: dir.join(format!("node-{index}.log")),
             consensus: addresses[index].clone(),
             api: format!("http://127.0.0.1:{api_port}"),
+            gossip: gossip[index].clone(),
+            peer_id: peer_ids[index].clone(),
         });
     }
     Ok(nodes)

@@ -322,7 +322,9 @@ impl Mempool {
 
 /// Most transactions and bytes one proposed block carries.
 pub const MAX_BLOCK_TRANSACTIONS: usize = 2_000;
-pub const MAX_BLOCK_BYTES: usize = 4 * 1024 * 1024;
+/// Below the engine's 4 MiB gossip limit, so a full block's proposal (header and framing
+/// included) still travels.
+pub const MAX_BLOCK_BYTES: usize = 3 * 1024 * 1024;
 
 /// A mempool shared by the consensus host (which reaps it) and the node's API and gossip (which
 /// fill it).

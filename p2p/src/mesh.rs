@@ -22,6 +22,8 @@ pub struct MeshConfig {
     /// First and longest wait before redialing a lost bootstrap peer.
     pub redial_initial: Duration,
     pub redial_max: Duration,
+    /// The protocol version this node announces through identify.
+    pub identify_protocol: String,
 }
 
 impl Default for MeshConfig {
@@ -33,6 +35,7 @@ impl Default for MeshConfig {
             max_message_bytes: 128 * 1024,
             redial_initial: Duration::from_millis(200),
             redial_max: Duration::from_secs(10),
+            identify_protocol: "/charter/1.0.0".into(),
         }
     }
 }
@@ -101,6 +104,7 @@ impl Mesh {
             .heartbeat_interval(Duration::from_millis(500))
             .build()
             .map_err(|error| config_error(error.to_string()))?;
+        let identify_protocol = config.identify_protocol.clone();
         let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
             .with_tokio()
             .with_tcp(
@@ -115,7 +119,7 @@ impl Mesh {
                     gossip_config,
                 )?;
                 let identify = identify::Behaviour::new(identify::Config::new(
-                    "/charter/1.0.0".into(),
+                    identify_protocol.clone(),
                     key.public(),
                 ));
                 Ok(Behaviour {

@@ -2,7 +2,10 @@
 //! executable (`scripts/test.sh` builds it before the tests), so tests exercise exactly what a
 //! user runs. Every process a test starts is killed when the test's handle to it drops.
 
+mod load;
+
 pub use charter_node::localnet::CommittedLine as Committed;
+pub use load::TransferLoad;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
