@@ -200,6 +200,11 @@ impl SigningProvider<CellContext> for SharedSigner {
     }
 }
 
+/// Where the guarded signer keeps its record, in the engine's home.
+pub fn signer_state_path(home: &std::path::Path) -> PathBuf {
+    home.join("signer_state.json")
+}
+
 /// What the engine's `Node` needs: this validator's identity, keys, settings, and the app and
 /// pool it hands to the host when started.
 pub struct CellNode<S: Storage, P: TransactionPool<S>> {
@@ -279,7 +284,7 @@ impl<S: Storage + 'static, P: TransactionPool<S> + 'static> CellNode<S, P> {
         pool: P,
     ) -> Result<Self, EngineError> {
         std::fs::create_dir_all(&settings.home)?;
-        let guarded = GuardedSigner::open(key.clone(), &settings.home.join("signer_state.json"))?;
+        let guarded = GuardedSigner::open(key.clone(), &signer_state_path(&settings.home))?;
         let signer = SharedSigner(Arc::new(CellSigner::new(
             context.clone(),
             ValidatorAddress(passport),

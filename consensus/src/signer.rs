@@ -87,10 +87,16 @@ struct SignedAtHeight {
     signed: Vec<HighWaterMark>,
 }
 
+/// Fault injection for crash tests: with this variable set to N, the process aborts right after
+/// the N-th new position is persisted and before it is signed — the instant the guard exists for.
+pub const CRASH_AFTER_PERSISTS: &str = "CHARTER_SIGNER_CRASH_AFTER_PERSISTS";
+
 pub struct GuardedSigner {
     key: Ed25519Keypair,
     state_path: PathBuf,
     state: Option<SignedAtHeight>,
+    /// Persists left before the injected crash, when one is asked for.
+    crash_countdown: Option<u64>,
 }
 
 impl GuardedSigner {
@@ -108,10 +114,14 @@ impl GuardedSigner {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => return Err(state_error(error.to_string())),
         };
+        let crash_countdown = std::env::var(CRASH_AFTER_PERSISTS)
+            .ok()
+            .and_then(|count| count.parse().ok());
         Ok(Self {
             key,
             state_path: state_path.to_path_buf(),
             state,
+            crash_countdown,
         })
     }
 
@@ -195,6 +205,13 @@ impl GuardedSigner {
         next.signed.push(requested);
         self.persist(&next)?;
         self.state = Some(next);
+        if let Some(countdown) = &mut self.crash_countdown {
+            *countdown = countdown.saturating_sub(1);
+            if *countdown == 0 {
+                tracing::error!("{CRASH_AFTER_PERSISTS}: crashing between persisting and signing");
+                std::process::abort();
+            }
+        }
         Ok(())
     }
 

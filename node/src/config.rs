@@ -88,6 +88,11 @@ pub struct ConsensusSection {
 }
 
 impl NodeConfig {
+    /// The engine's home: its write-ahead log and the guarded signer's record.
+    pub fn engine_home(&self) -> PathBuf {
+        self.data_dir.join("engine")
+    }
+
     pub fn load(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

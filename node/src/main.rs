@@ -10,6 +10,7 @@ mod metrics;
 mod query;
 mod run;
 mod run_localnet;
+mod signer_command;
 mod simulate;
 mod tx;
 mod workload;
@@ -63,6 +64,8 @@ enum Command {
     Tx(tx::TxArgs),
     /// Read state, blocks and transactions from a node's API, with verified state proofs.
     Query(query::QueryArgs),
+    /// Inspect a stopped validator's guarded signer, or ask it for a signature.
+    Signer(signer_command::SignerArgs),
     /// Run a cell's ledger on RocksDB, without a network, under a workload of simulated agents
     /// issuing passports, bonding, paying through escrow and settling disputes.
     Simulate(simulate::SimulateArgs),
@@ -98,5 +101,6 @@ fn main() -> Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::Tx(args) => tx::run(args),
         Command::Query(args) => query::run(args),
+        Command::Signer(args) => signer_command::run(args),
     }
 }

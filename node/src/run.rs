@@ -50,7 +50,7 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
     let resumed_at = app.next_height();
     let settings = EngineSettings {
         moniker: config.moniker.clone(),
-        home: config.data_dir.join("engine"),
+        home: config.engine_home(),
         listen: config.consensus.listen.clone(),
         peers: config.consensus.peers.clone(),
         timeouts: config.consensus.timeouts.clone(),

@@ -117,6 +117,11 @@ impl Cell {
     }
 
     pub fn start(&mut self, node: usize) {
+        self.start_with_env(node, &[]);
+    }
+
+    /// Starts validator `node` with extra environment variables (fault injection).
+    pub fn start_with_env(&mut self, node: usize, env: &[(&str, &str)]) {
         let config = self.dir.join(format!("node-{node}.toml"));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -126,6 +131,7 @@ impl Cell {
         let mut child = Command::new(charter_binary())
             .args(["run", "--config", config.to_str().unwrap()])
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -142,6 +148,15 @@ impl Cell {
             }
         });
         self.processes.insert(node, child);
+    }
+
+    /// Waits for validator `node`'s process to end by itself.
+    pub fn wait_for_exit(&mut self, node: usize) -> std::process::ExitStatus {
+        let mut child = self
+            .processes
+            .remove(&node)
+            .expect("the validator was started");
+        child.wait().expect("the process can be waited on")
     }
 
     /// SIGKILL: no chance to flush or clean up.
