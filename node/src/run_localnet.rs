@@ -15,11 +15,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The local cell's genesis: its validators, and 16 members for the agents.
-fn dev_cell_config(validators: usize) -> DevCellConfig {
+/// The local cell's genesis: its validators, 3 arbiters and the members agents act for.
+fn dev_cell_config(validators: usize, members: usize) -> DevCellConfig {
     DevCellConfig {
         validators,
-        members: 16,
+        members,
         ..DevCellConfig::default()
     }
 }
@@ -32,6 +32,10 @@ pub struct LocalnetArgs {
     dir: Option<PathBuf>,
     #[arg(long, default_value_t = 4)]
     validators: usize,
+    /// Member passports in the genesis (after the validators and 3 arbiters), each with a
+    /// balance, for agents and load generators.
+    #[arg(long, default_value_t = 16)]
+    members: usize,
     /// Seeds the genesis keys.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -49,7 +53,11 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         std::env::temp_dir().join(format!("charter-localnet-{}", std::process::id()))
     });
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    crate::keys::dev_genesis(args.seed, &dev_cell_config(args.validators), &dir)?;
+    crate::keys::dev_genesis(
+        args.seed,
+        &dev_cell_config(args.validators, args.members),
+        &dir,
+    )?;
     let genesis: Genesis =
         serde_json::from_str(&std::fs::read_to_string(dir.join("genesis.json"))?)?;
     let nodes = write_configs(&dir, args.validators)?;
@@ -113,7 +121,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
     let demo_stats = Arc::new(Mutex::new(DemoStats::default()));
     let demo = (args.agents_batch > 0)
         .then(|| -> Result<_> {
-            let cell = DevCell::new(args.seed, dev_cell_config(args.validators));
+            let cell = DevCell::new(args.seed, dev_cell_config(args.validators, args.members));
             let apis = nodes
                 .iter()
                 .map(|node| ApiClient::new(&node.api))

@@ -1,0 +1,52 @@
+//! This machine's ed25519 verification rate, one signature at a time and in batches, measured
+//! on the ledger's own verification functions.
+
+use charter_ledger::crypto::ed25519::{
+    verify_batch, Ed25519Keypair, Ed25519PublicKey, Ed25519Signature,
+};
+use std::time::{Duration, Instant};
+
+pub struct SignatureRates {
+    pub single_per_second: f64,
+    pub batched_per_second: f64,
+}
+
+/// Verifies the same `count` signed 150-byte messages both ways, repeating for at least
+/// `duration` each.
+pub fn measure(count: usize, duration: Duration) -> SignatureRates {
+    let signed: Vec<(Ed25519PublicKey, Vec<u8>, Ed25519Signature)> = (0..count)
+        .map(|index| {
+            let key = Ed25519Keypair::from_seed([(index % 251) as u8; 32]);
+            let message = vec![index as u8; 150];
+            let signature = key.sign(&message);
+            (key.public_key(), message, signature)
+        })
+        .collect();
+    let single = rate(duration, count, || {
+        for (key, message, signature) in &signed {
+            key.verify(message, signature).expect("a valid signature");
+        }
+    });
+    let items: Vec<(Ed25519PublicKey, &[u8], Ed25519Signature)> = signed
+        .iter()
+        .map(|(key, message, signature)| (*key, message.as_slice(), *signature))
+        .collect();
+    let batched = rate(duration, count, || {
+        verify_batch(&items).expect("valid signatures");
+    });
+    SignatureRates {
+        single_per_second: single,
+        batched_per_second: batched,
+    }
+}
+
+/// Runs `round` (which verifies `per_round` signatures) until `duration` has passed.
+fn rate(duration: Duration, per_round: usize, mut round: impl FnMut()) -> f64 {
+    let started = Instant::now();
+    let mut rounds = 0u64;
+    while started.elapsed() < duration {
+        round();
+        rounds += 1;
+    }
+    (rounds * per_round as u64) as f64 / started.elapsed().as_secs_f64()
+}

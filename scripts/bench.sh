@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up, builds in release mode, and runs the whole-system benchmarks: this machine's ed25519
+# rates and a live 4-validator cell under increasing load. Arguments go to `charter-bench`
+# (see `--help`). Figures are printed, never asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+cargo build --release --locked --bin charter --bin charter-bench
+exec target/release/charter-bench --charter target/release/charter "$@"
