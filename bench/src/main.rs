@@ -2,10 +2,15 @@
 //! one run so that their ratios mean something on a shared, noisy machine.
 //!
 //! - this machine's ed25519 verification rate, one at a time and batched;
+//! - the consensus engines alone — Malachite with Charter's host, and hotstuff_rs 0.4 — four
+//!   validators each, ordering blocks of the same size for an application that does nothing;
 //! - a live 4-validator cell (`charter localnet`) under signed transfers offered at increasing
 //!   rates: committed tx/s, submit→commit p50/p99, CPU and RSS per validator, and idle CPU.
 
 mod cell_load;
+mod noop;
+mod noop_hotstuff;
+mod noop_malachite;
 mod signatures;
 
 use anyhow::Result;
@@ -32,6 +37,11 @@ struct Args {
     /// Member passports sending transfers.
     #[arg(long, default_value_t = 64)]
     members: usize,
+    /// Transactions per block in the engines' no-op runs.
+    #[arg(long, default_value_t = 500)]
+    noop_block_size: usize,
+    #[arg(long, default_value_t = 15)]
+    noop_seconds: u64,
 }
 
 fn main() -> Result<()> {
@@ -44,11 +54,19 @@ fn main() -> Result<()> {
     let dir = args.dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("charter-bench-{}", std::process::id()))
     });
-    progress(&format!("cell under load in {}", dir.display()));
+
+    let noop_window = Duration::from_secs(args.noop_seconds);
+    progress("Malachite with a no-op application");
+    let malachite = noop_malachite::run(args.noop_block_size, noop_window, &dir.join("noop"))?;
+    progress("hotstuff_rs with a no-op application");
+    let hotstuff = noop_hotstuff::run(args.noop_block_size, noop_window)?;
+
+    let cell_dir = dir.join("cell");
+    progress(&format!("cell under load in {}", cell_dir.display()));
     let cell = cell_load::run(
         &cell_load::CellLoadConfig {
             charter: args.charter,
-            dir,
+            dir: cell_dir,
             members: args.members,
             rates: args.rates,
             stage: Duration::from_secs(args.stage_seconds),
@@ -64,6 +82,23 @@ fn main() -> Result<()> {
         signatures.batched_per_second,
         signatures.batched_per_second / signatures.single_per_second
     );
+    println!();
+    println!(
+        "== consensus engines alone: 4 validators, no-op application, {} transactions per block",
+        args.noop_block_size
+    );
+    for (name, run) in [
+        ("Malachite 0.5", &malachite),
+        ("hotstuff_rs 0.4", &hotstuff),
+    ] {
+        println!(
+            "{name:<16} {:>7.1} blocks/s {:>9.0} tx/s   ({} blocks in {:.1} s)",
+            run.blocks_per_second(),
+            run.transactions_per_second(),
+            run.blocks,
+            run.elapsed.as_secs_f64()
+        );
+    }
     println!();
     println!("== 4-validator cell, signed transfers through the validators' APIs");
     println!(
@@ -113,7 +148,15 @@ fn main() -> Result<()> {
     println!();
     println!("== ratios");
     println!(
-        "best committed tx/s is {:.4} of one core's single ed25519 verifications per second, {:.4} of batched",
+        "Malachite / hotstuff_rs blocks per second (no-op): {:.2}",
+        malachite.blocks_per_second() / hotstuff.blocks_per_second().max(f64::MIN_POSITIVE)
+    );
+    println!(
+        "cell's best committed tx/s / Malachite no-op tx/s: {:.3}",
+        best / malachite.transactions_per_second().max(f64::MIN_POSITIVE)
+    );
+    println!(
+        "cell's best committed tx/s / single ed25519 verifications per second: {:.4} (batched: {:.4})",
         best / signatures.single_per_second,
         best / signatures.batched_per_second
     );

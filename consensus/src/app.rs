@@ -57,6 +57,74 @@ pub enum AppError {
     },
 }
 
+/// What the engine's host asks of the application it orders blocks for. [`CellApp`] — the
+/// ledger — is the application; the trait is the boundary that lets the same engine and host
+/// run another application beside it (a no-op one, to measure the engine alone).
+pub trait Application: Send + 'static {
+    /// The height the next decided block will have.
+    fn next_height(&self) -> BlockHeight;
+    /// The validator set deciding the next block.
+    fn validator_set(&self) -> Result<ValidatorSet, AppError>;
+    /// Decided blocks and undecided proposals.
+    fn blocks(&self) -> &BlockStore;
+    /// Builds the next block from the pool's candidates.
+    fn propose(
+        &mut self,
+        proposer: PassportId,
+        candidates: &[SignedTransaction],
+    ) -> Result<Block, AppError>;
+    /// Judges a proposal; `Ok(Err(_))` is a well-formed verdict that it is invalid.
+    fn validate(
+        &mut self,
+        block: &Block,
+        expected_proposer: PassportId,
+    ) -> Result<Result<(), InvalidBlock>, AppError>;
+    /// Commits a decided block with its certificate; the outcome of each transaction.
+    fn commit(
+        &mut self,
+        block: Block,
+        certificate: BlockCertificate,
+    ) -> Result<Vec<TransactionOutcome>, AppError>;
+}
+
+impl<S: Storage + Send + 'static> Application for CellApp<S> {
+    fn next_height(&self) -> BlockHeight {
+        CellApp::next_height(self)
+    }
+
+    fn validator_set(&self) -> Result<ValidatorSet, AppError> {
+        CellApp::validator_set(self)
+    }
+
+    fn blocks(&self) -> &BlockStore {
+        CellApp::blocks(self)
+    }
+
+    fn propose(
+        &mut self,
+        proposer: PassportId,
+        candidates: &[SignedTransaction],
+    ) -> Result<Block, AppError> {
+        CellApp::propose(self, proposer, candidates)
+    }
+
+    fn validate(
+        &mut self,
+        block: &Block,
+        expected_proposer: PassportId,
+    ) -> Result<Result<(), InvalidBlock>, AppError> {
+        CellApp::validate(self, block, expected_proposer)
+    }
+
+    fn commit(
+        &mut self,
+        block: Block,
+        certificate: BlockCertificate,
+    ) -> Result<Vec<TransactionOutcome>, AppError> {
+        CellApp::commit(self, block, certificate)
+    }
+}
+
 pub struct CellApp<S: Storage> {
     context: CellContext,
     ledger: Ledger<S>,

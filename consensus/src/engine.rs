@@ -2,14 +2,13 @@
 //! host. This is the one place that knows how the engine is started; the rest of the node sees
 //! a [`RunningValidator`].
 
-use crate::app::CellApp;
+use crate::app::Application;
 use crate::codec::BorshCodec;
 use crate::context::*;
 use crate::host::{CommittedBlock, ConsensusPosition, Host, TransactionPool};
 use crate::signer::GuardedSigner;
 use crate::signing::CellSigner;
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
-use charter_ledger::storage::Storage;
 use charter_ledger::PassportId;
 use malachitebft_app_channel::app::config::{
     ConsensusConfig, P2pConfig, TimeoutConfig, ValuePayload, ValueSyncConfig,
@@ -207,20 +206,20 @@ pub fn signer_state_path(home: &std::path::Path) -> PathBuf {
 
 /// What the engine's `Node` needs: this validator's identity, keys, settings, and the app and
 /// pool it hands to the host when started.
-pub struct CellNode<S: Storage, P: TransactionPool<S>> {
-    inner: Arc<CellNodeInner<S, P>>,
+pub struct CellNode<A: Application, P: TransactionPool<A>> {
+    inner: Arc<CellNodeInner<A, P>>,
 }
 
-struct CellNodeInner<S: Storage, P: TransactionPool<S>> {
+struct CellNodeInner<A: Application, P: TransactionPool<A>> {
     context: CellContext,
     settings: EngineSettings,
     passport: PassportId,
     key: Ed25519Keypair,
     signer: SharedSigner,
-    parts: Mutex<Option<(CellApp<S>, P)>>,
+    parts: Mutex<Option<(A, P)>>,
 }
 
-impl<S: Storage, P: TransactionPool<S>> Clone for CellNode<S, P> {
+impl<A: Application, P: TransactionPool<A>> Clone for CellNode<A, P> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -273,14 +272,14 @@ impl NodeHandle<CellContext> for RunningValidator {
     }
 }
 
-impl<S: Storage + 'static, P: TransactionPool<S> + 'static> CellNode<S, P> {
+impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
     /// Prepares a validator; opening the guarded signer reads its persisted mark.
     pub fn new(
         context: CellContext,
         settings: EngineSettings,
         passport: PassportId,
         key: Ed25519Keypair,
-        app: CellApp<S>,
+        app: A,
         pool: P,
     ) -> Result<Self, EngineError> {
         std::fs::create_dir_all(&settings.home)?;
@@ -355,7 +354,7 @@ impl<S: Storage + 'static, P: TransactionPool<S> + 'static> CellNode<S, P> {
 }
 
 #[async_trait::async_trait]
-impl<S: Storage + 'static, P: TransactionPool<S> + 'static> Node for CellNode<S, P> {
+impl<A: Application, P: TransactionPool<A> + 'static> Node for CellNode<A, P> {
     type Context = CellContext;
     type Config = EngineConfig;
     type Genesis = ();

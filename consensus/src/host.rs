@@ -7,15 +7,14 @@
 //! height and round, carry that proposer's valid signature, and re-execute to the state root
 //! its header claims. Streams are buffered per peer with bounds, so a peer cannot exhaust memory.
 
-use crate::app::{AppError, CellApp};
+use crate::app::{AppError, Application};
 use crate::block_store::{BlockStoreError, TransactionOutcome, UndecidedBlock};
 use crate::certificate::BlockCertificate;
 use crate::context::*;
 use crate::signer::SignerError;
 use crate::signing::CellSigner;
 use bytes::Bytes;
-use charter_ledger::storage::Storage;
-use charter_ledger::{Ledger, SignedTransaction, StateRoot};
+use charter_ledger::{SignedTransaction, StateRoot};
 use malachitebft_app_channel::app::engine::host::Next;
 use malachitebft_app_channel::app::streaming::StreamContent;
 use malachitebft_app_channel::app::types::core::{
@@ -30,10 +29,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 
-/// Where proposals get their transactions, and who learns that a block committed.
-pub trait TransactionPool<S: Storage>: Send {
+/// Where proposals get their transactions, and who learns that a block committed (and may
+/// look at the application that committed it).
+pub trait TransactionPool<A>: Send {
     fn candidates(&mut self) -> Vec<SignedTransaction>;
-    fn block_committed(&mut self, ledger: &Ledger<S>);
+    fn block_committed(&mut self, app: &A);
 }
 
 /// A committed block, as the rest of the node hears of it.
@@ -70,8 +70,8 @@ pub enum HostError {
 const MAX_OPEN_STREAMS: usize = 64;
 const MAX_STREAM_PARTS: u64 = 8;
 
-pub struct Host<S: Storage, P: TransactionPool<S>> {
-    app: CellApp<S>,
+pub struct Host<A: Application, P: TransactionPool<A>> {
+    app: A,
     pool: P,
     context: CellContext,
     signer: Arc<CellSigner>,
@@ -82,9 +82,9 @@ pub struct Host<S: Storage, P: TransactionPool<S>> {
     idle_proposal: Duration,
 }
 
-impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
+impl<A: Application, P: TransactionPool<A>> Host<A, P> {
     pub fn new(
-        app: CellApp<S>,
+        app: A,
         pool: P,
         context: CellContext,
         signer: Arc<CellSigner>,
@@ -446,7 +446,7 @@ impl<S: Storage, P: TransactionPool<S>> Host<S, P> {
         let outcomes = self
             .app
             .commit(stored.block, BlockCertificate::from(certificate))?;
-        self.pool.block_committed(self.app.ledger());
+        self.pool.block_committed(&self.app);
         let _ = self.committed.send(CommittedBlock {
             height,
             hash: certificate.value_id,

@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 /// Offers its transactions once, to the first proposal it is asked for.
 struct OneShotPool(Vec<SignedTransaction>);
 
-impl TransactionPool<MemoryStorage> for OneShotPool {
+impl TransactionPool<CellApp<MemoryStorage>> for OneShotPool {
     fn candidates(&mut self) -> Vec<SignedTransaction> {
         std::mem::take(&mut self.0)
     }
 
-    fn block_committed(&mut self, _ledger: &Ledger<MemoryStorage>) {}
+    fn block_committed(&mut self, _app: &CellApp<MemoryStorage>) {}
 }
 
 fn free_port() -> u16 {

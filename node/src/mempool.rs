@@ -6,6 +6,7 @@
 //! bytes and per sender, and says so with a typed error when full. After each committed block
 //! it drops what committed and re-checks what remains, evicting transactions that went stale.
 
+use charter_consensus::app::CellApp;
 use charter_consensus::host::TransactionPool;
 use charter_ledger::execution::{execute_block, CheckedTransaction};
 use charter_ledger::state::{Passport, StateKey};
@@ -345,13 +346,13 @@ impl SharedMempool {
     }
 }
 
-impl<S: Storage> TransactionPool<S> for SharedMempool {
+impl<S: Storage> TransactionPool<CellApp<S>> for SharedMempool {
     fn candidates(&mut self) -> Vec<SignedTransaction> {
         self.lock().reap(MAX_BLOCK_TRANSACTIONS, MAX_BLOCK_BYTES)
     }
 
-    fn block_committed(&mut self, ledger: &Ledger<S>) {
-        if let Err(error) = self.lock().on_block_committed(ledger) {
+    fn block_committed(&mut self, app: &CellApp<S>) {
+        if let Err(error) = self.lock().on_block_committed(app.ledger()) {
             tracing::error!(%error, "re-checking the mempool after a block failed");
         }
     }
