@@ -4,6 +4,7 @@
 mod api;
 mod config;
 mod demo;
+mod genesis_command;
 mod gossip;
 mod keys;
 mod metrics;
@@ -41,6 +42,13 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the public half of a key file, to hand to whoever assembles the genesis.
+    PublicKeys {
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Build a cell's genesis from operators' public keys, roles, balances and stake.
+    Genesis(genesis_command::GenesisArgs),
     /// Write a development genesis and the key file of every passport in it, all derived
     /// from a seed.
     DevGenesis {
@@ -96,6 +104,8 @@ fn main() -> Result<()> {
             },
             &out,
         ),
+        Command::PublicKeys { key } => genesis_command::public_keys(&key),
+        Command::Genesis(args) => genesis_command::run(args),
         Command::Run { config } => run::run(&config),
         Command::Localnet(args) => run_localnet::run(args),
         Command::Simulate(args) => simulate::run(args),

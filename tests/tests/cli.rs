@@ -106,3 +106,80 @@ fn keygen_never_overwrites_a_key_file() {
     );
     assert_eq!(std::fs::read_to_string(path).unwrap(), original);
 }
+
+#[test]
+fn a_genesis_assembled_from_operators_public_keys_is_what_a_node_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let mut spec = String::from(
+        "federation = \"0c85ba740f5d1c695d88b882d00687a1d1a5361a8e8b01b75f4c2cb446c75de6\"\n\
+         cell = 3\narbiter_threshold = 1\n",
+    );
+    // Four validator operators, one arbiter and one member each make keys and share only the
+    // public half.
+    let roles = [
+        ("validator", 10_000),
+        ("validator", 10_000),
+        ("validator", 10_000),
+        ("validator", 10_000),
+        ("arbiter", 100),
+        ("member", 0),
+    ];
+    for (index, (role, bonded)) in roles.iter().enumerate() {
+        let key = path(&format!("operator-{index}.json"));
+        let mut keygen = vec!["keygen", "--out", &key];
+        if *role == "validator" {
+            keygen.push("--validator");
+        }
+        stdout(&charter(&keygen));
+        let public = stdout(&charter(&["public-keys", "--key", &key]));
+        assert!(
+            !public.contains("seed") && !public.contains("secret"),
+            "{public}"
+        );
+        std::fs::write(path(&format!("operator-{index}.public.json")), public).unwrap();
+        spec.push_str(&format!(
+            "\n[[passport]]\nkeys = \"operator-{index}.public.json\"\nrole = \"{role}\"\n\
+             balance = 5000\nbonded = {bonded}\n"
+        ));
+    }
+    std::fs::write(path("spec.toml"), &spec).unwrap();
+    let out = path("genesis.json");
+    let report = stdout(&charter(&[
+        "genesis",
+        "--spec",
+        &path("spec.toml"),
+        "--out",
+        &out,
+    ]));
+
+    let genesis: Genesis = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    for index in 0..roles.len() {
+        assert!(
+            report.contains(&genesis.passport_id(index).to_hex()),
+            "{report}"
+        );
+    }
+    let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
+    ledger.init_genesis(&genesis).unwrap();
+    let active = ledger.active_validators().unwrap();
+    assert_eq!(active.members.len(), 4);
+    assert!(active.members.iter().all(|member| member.power == 10_000));
+    assert_eq!(genesis.arbiters.members, vec![genesis.passport_id(4)]);
+
+    // A validator entry without validator keys is refused with the reason.
+    std::fs::write(
+        path("bad.toml"),
+        spec.replace("role = \"member\"", "role = \"validator\""),
+    )
+    .unwrap();
+    let refused = charter(&[
+        "genesis",
+        "--spec",
+        &path("bad.toml"),
+        "--out",
+        &path("bad.json"),
+    ]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("has no validator keys"));
+}
