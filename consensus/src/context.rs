@@ -14,7 +14,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
 use charter_ledger::evidence::{self, VoteType as LedgerVoteType};
 use charter_ledger::ids::{CellId, FederationId, PassportId};
-use charter_ledger::{SignedTransaction, StateRoot};
+use charter_ledger::{SignedTransaction, StateRoot, TxId};
 use malachitebft_core_types as mal;
 use std::fmt;
 
@@ -122,10 +122,16 @@ pub struct Block {
 
 impl Block {
     pub fn transactions_root(transactions: &[SignedTransaction]) -> [u8; 32] {
+        let ids: Vec<TxId> = transactions.iter().map(SignedTransaction::id).collect();
+        Self::transactions_root_of_ids(&ids)
+    }
+
+    /// The transactions root from the transactions' ids alone (what a light client has).
+    pub fn transactions_root_of_ids(ids: &[TxId]) -> [u8; 32] {
         let mut hasher = blake3::Hasher::new();
         hasher.update(TRANSACTIONS_DOMAIN);
-        for transaction in transactions {
-            hasher.update(&transaction.id().0);
+        for id in ids {
+            hasher.update(&id.0);
         }
         *hasher.finalize().as_bytes()
     }

@@ -17,6 +17,7 @@ pub mod codec;
 pub mod context;
 pub mod engine;
 pub mod host;
+pub mod inclusion;
 pub mod signer;
 pub mod signing;
 pub mod validator_set;

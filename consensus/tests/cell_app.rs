@@ -6,6 +6,7 @@ use charter_consensus::app::{AppError, CellApp, InvalidBlock};
 use charter_consensus::block_store::{BlockStore, DecidedBlock};
 use charter_consensus::certificate::BlockCertificate;
 use charter_consensus::context::{Block, BlockHash, BlockHeight, CellContext};
+use charter_consensus::inclusion::{InclusionError, InclusionProof};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{Action, Ledger, SignedTransaction, StateRoot};
@@ -144,6 +145,39 @@ fn every_transaction_of_a_decided_block_is_indexed_with_its_outcome() {
         b.blocks().location(&charter_ledger::TxId([9; 32])).unwrap(),
         None
     );
+
+    // The block's inclusion proof verifies for its transactions, and for nothing altered.
+    let decided = b.blocks().decided(BlockHeight(1)).unwrap().unwrap();
+    let proof = InclusionProof {
+        header: decided.block.header.clone(),
+        transactions: outcomes.iter().map(|outcome| outcome.id).collect(),
+        certificate: decided.certificate.clone(),
+    };
+    let validators = b.validator_set().unwrap();
+    let context = context(&cell);
+    proof.verify(&good, &context, &validators).unwrap();
+    assert_eq!(
+        proof.verify(&charter_ledger::TxId([9; 32]), &context, &validators),
+        Err(InclusionError::NotIncluded(charter_ledger::TxId([9; 32])))
+    );
+    let mut reordered = proof.clone();
+    reordered.transactions.reverse();
+    assert_eq!(
+        reordered.verify(&good, &context, &validators),
+        Err(InclusionError::TransactionsRoot)
+    );
+    let mut other_header = proof.clone();
+    other_header.header.state_root = StateRoot([1; 32]);
+    assert_eq!(
+        other_header.verify(&good, &context, &validators),
+        Err(InclusionError::OtherBlock)
+    );
+    let mut weak = proof.clone();
+    weak.certificate.signatures.truncate(2);
+    assert!(matches!(
+        weak.verify(&good, &context, &validators),
+        Err(InclusionError::Certificate(_))
+    ));
 }
 
 #[test]

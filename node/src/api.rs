@@ -18,6 +18,7 @@ use axum::{Json, Router};
 use charter_consensus::block_store::{BlockStore, BlockStoreError, DecidedBlock};
 use charter_consensus::context::BlockHeight;
 use charter_consensus::host::{CommittedBlock, ConsensusPosition};
+use charter_consensus::inclusion::InclusionProof;
 use charter_ledger::state::{
     ActiveValidators, Bond, CellInfo, CellModeState, Escrow, Passport, StateKey, StateObject,
     Validator,
@@ -231,11 +232,18 @@ fn invalid_id(what: &str) -> Reply {
 struct FollowOptions {
     /// Seconds to wait for the transaction to be decided before answering.
     wait: Option<u64>,
+    /// Include a proof of inclusion in its certified block, once decided.
+    #[serde(default)]
+    proof: bool,
 }
 
 /// Where a transaction stands: `committed` or `rejected` (in a block, with the typed reason),
 /// `pending` in this node's mempool, `dropped` from it (with the reason), or `unknown`.
-fn transaction_status(state: &ApiState, id: &TxId) -> Result<Option<Value>, ReadError> {
+fn transaction_status(
+    state: &ApiState,
+    id: &TxId,
+    proof: bool,
+) -> Result<Option<Value>, ReadError> {
     // A block is stored before the ledger applies it; until then its transactions are not yet
     // reported as decided, so a client that sees "committed" also sees the new state.
     let applied = state.ledger()?.height().unwrap_or(0);
@@ -268,7 +276,7 @@ fn transaction_status(state: &ApiState, id: &TxId) -> Result<Option<Value>, Read
                 json!({ "code": rejection.code, "message": rejection.message }),
             ),
         };
-        return Ok(Some(json!({
+        let mut answer = json!({
             "id": id,
             "status": status,
             "reason": reason,
@@ -277,7 +285,17 @@ fn transaction_status(state: &ApiState, id: &TxId) -> Result<Option<Value>, Read
             "block": decided.block.hash().to_string(),
             "state_root": decided.block.header.state_root,
             "transaction": transaction,
-        })));
+        });
+        if proof {
+            let inclusion = InclusionProof {
+                header: decided.block.header.clone(),
+                transactions: outcomes.iter().map(|outcome| outcome.id).collect(),
+                certificate: decided.certificate.clone(),
+            };
+            let encoded = borsh::to_vec(&inclusion).expect("writing to a Vec cannot fail");
+            answer["proof"] = json!(hex::encode(encoded));
+        }
+        return Ok(Some(answer));
     }
     let mempool = state.mempool.lock();
     if mempool.contains(id) {
@@ -309,7 +327,7 @@ async fn transaction(
     let mut committed = state.committed.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let found = match transaction_status(&state, &id) {
+        let found = match transaction_status(&state, &id, options.proof) {
             Ok(found) => found,
             Err(error) => return internal(error),
         };

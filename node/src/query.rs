@@ -1,11 +1,19 @@
 //! `charter query`: read a node's state as JSON. With `--proof` a read carries a state proof,
 //! which is checked here against the state root the node reported and, with `--against`,
 //! against the root a second node certified for the same height — so a light client need not
-//! trust either node alone.
+//! trust either node alone. A transaction read with `--proof` carries its inclusion in a
+//! certified block, checked against the validator set of `--genesis` (the trust anchor, good for
+//! the first epoch) or else the one the node reports.
 
 use anyhow::{bail, Context, Result};
-use charter_ledger::state::StateKey;
-use charter_ledger::{verify_proof, EscrowId, PassportId, StateProof, StateRoot};
+use charter_consensus::context::CellContext;
+use charter_consensus::inclusion::InclusionProof;
+use charter_consensus::ValidatorSet;
+use charter_ledger::state::{ActiveValidators, StateKey};
+use charter_ledger::storage::MemoryStorage;
+use charter_ledger::{
+    verify_proof, EscrowId, Genesis, Ledger, PassportId, StateProof, StateRoot, TxId,
+};
 use charter_node::client::ApiClient;
 use clap::{Args, Subcommand};
 use serde_json::Value;
@@ -21,6 +29,9 @@ pub struct QueryArgs {
     /// Another node's API whose certified block at the same height must carry the same root.
     #[arg(long, global = true)]
     against: Option<String>,
+    /// The cell's genesis, whose validators a transaction's certificate must satisfy.
+    #[arg(long, global = true)]
+    genesis: Option<std::path::PathBuf>,
     #[command(subcommand)]
     what: Query,
 }
@@ -74,6 +85,9 @@ pub fn run(args: QueryArgs) -> Result<()> {
             Some(StateKey::Validator(*id)),
         ),
     };
+    if let (Query::Tx { id }, true) = (&args.what, args.proof) {
+        return prove_inclusion(&api, id, args.genesis.as_deref());
+    }
     let proving = args.proof && key.is_some();
     let read = api.get(&if proving {
         format!("{path}?proof=true")
@@ -87,7 +101,7 @@ pub fn run(args: QueryArgs) -> Result<()> {
         println!("proof verified against state root {root}");
         if let Some(other) = &args.against {
             let height = read["height"].as_u64().context("the read has no height")?;
-            let block = ApiClient::new(other)?.get(&format!("/v1/blocks/{height}"))?;
+            let block = certified_block(&ApiClient::new(other)?, height)?;
             let certified: StateRoot =
                 serde_json::from_value(block["header"]["state_root"].clone())
                     .context("the other node's block has no state root")?;
@@ -109,4 +123,72 @@ fn check_proof(read: &Value, key: &StateKey, root: &StateRoot) -> Result<()> {
         bail!("the proof does not verify: {error}");
     }
     Ok(())
+}
+
+/// Fetches a transaction with its inclusion proof and checks it.
+fn prove_inclusion(api: &ApiClient, id: &str, genesis: Option<&std::path::Path>) -> Result<()> {
+    let read = api.get(&format!("/v1/transactions/{id}?proof=true"))?;
+    println!("{}", serde_json::to_string_pretty(&read)?);
+    let id = TxId::from_hex(id).context("a transaction id is 32 bytes in hex")?;
+    let proof = read["proof"]
+        .as_str()
+        .context("the transaction is not in a block yet")?;
+    let proof: InclusionProof =
+        borsh::from_slice(&hex::decode(proof)?).context("the inclusion proof does not decode")?;
+    let (context, validators, anchor) = match genesis {
+        Some(path) => {
+            let genesis: Genesis = serde_json::from_str(
+                &std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            )?;
+            let mut ledger = Ledger::open(MemoryStorage::new())?;
+            ledger.init_genesis(&genesis)?;
+            let context = CellContext {
+                federation: genesis.federation,
+                cell: genesis.cell,
+            };
+            (
+                context,
+                ValidatorSet::from_ledger(&ledger)?,
+                "the genesis validators",
+            )
+        }
+        None => {
+            let status = api.get("/v1/status")?;
+            let context = CellContext {
+                federation: serde_json::from_value(status["federation"].clone())?,
+                cell: serde_json::from_value(status["cell"].clone())?,
+            };
+            let active: ActiveValidators =
+                serde_json::from_value(api.get("/v1/validators")?["value"].clone())?;
+            (
+                context,
+                ValidatorSet::new(active.members)?,
+                "the validators the node reports",
+            )
+        }
+    };
+    if let Err(error) = proof.verify(&id, &context, &validators) {
+        bail!("the inclusion proof does not verify: {error}");
+    }
+    println!(
+        "included in block {} at height {}, certified by {anchor}",
+        proof.header.hash(),
+        proof.header.height
+    );
+    Ok(())
+}
+
+/// A node's block at `height`, waiting a little for a node that is a block or two behind.
+fn certified_block(api: &ApiClient, height: u64) -> Result<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match api.json("GET", &format!("/v1/blocks/{height}"), b"")? {
+            (200, block) => return Ok(block),
+            (404, _) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            (status, answer) => bail!("the other node answered {status}: {answer}"),
+        }
+    }
 }

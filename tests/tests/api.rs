@@ -2,7 +2,7 @@
 //! validator's API commits on every validator, bad submissions get typed errors, and a state
 //! proof fetched from one validator verifies against the root another validator reported.
 
-use charter_e2e::{http, Cell};
+use charter_e2e::{charter, http, Cell};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::state::StateKey;
 use charter_ledger::{verify_proof, Action, PassportId, StateProof, StateRoot, TransactionBody};
@@ -91,6 +91,42 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
     assert_eq!(block["hash"], followed["block"]);
     assert_eq!(block["transactions"][0]["id"], transfer.id().to_hex());
     assert!(block["certificate"]["signatures"].as_array().unwrap().len() >= 3);
+    // A light client checks the transfer's inclusion against the genesis validators, and the
+    // payee's state proof against the root a second validator certified.
+    let genesis_path = dir.path().join("genesis.json");
+    let out = charter(&[
+        "query",
+        "--api",
+        &cell.nodes[2].api,
+        "--proof",
+        "--genesis",
+        genesis_path.to_str().unwrap(),
+        "tx",
+        &transfer.id().to_hex(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("included in block"));
+    let out = charter(&[
+        "query",
+        "--api",
+        &cell.nodes[2].api,
+        "--proof",
+        "--against",
+        &cell.nodes[1].api,
+        "passport",
+        &payee.to_hex(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("certified at height"));
+
     let (status, body) = http(
         &api,
         "GET",
