@@ -78,9 +78,20 @@ impl fmt::Display for ValidatorAddress {
 impl mal::Address for ValidatorAddress {}
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+    serde::Serialize,
+    serde::Deserialize,
 )]
-pub struct BlockHash(pub [u8; 32]);
+pub struct BlockHash(#[serde(with = "hex::serde")] pub [u8; 32]);
 
 impl fmt::Display for BlockHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod block_store;
 pub mod certificate;
+pub mod checkpoint;
 pub mod codec;
 pub mod context;
 pub mod engine;

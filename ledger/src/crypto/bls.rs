@@ -4,8 +4,13 @@
 //!
 //! The ledger needs KeyValidate and PopVerify so that no BLS key enters state without a proof
 //! of possession (which is what makes aggregating signatures over one message safe against
-//! rogue-key attacks). Signing lives here too so that ledger, consensus and tests share one
-//! implementation of the standard.
+//! rogue-key attacks). Signing, Aggregate and FastAggregateVerify live here too, so that
+//! ledger, checkpoints and tests share one implementation of the standard.
+//!
+//! Decoding follows the zcash/IETF serialization: a compressed point has the compression flag
+//! set, the infinity flag only with all other bits zero, a canonical x below the field modulus,
+//! a point on the curve, and — checked separately, so the error says which — membership in the
+//! prime-order subgroup.
 
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
 use bls12_381::{pairing, G1Affine, G1Projective, G2Affine, G2Projective, Scalar};
@@ -31,6 +36,18 @@ pub enum BlsError {
     BadProofOfPossession,
     #[error("key material must be at least 32 bytes")]
     ShortKeyMaterial,
+    #[error("a compressed {what} is {expected} bytes, not {got}")]
+    WrongLength {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    #[error("public key is on the curve but outside the prime-order subgroup")]
+    PublicKeyNotInSubgroup,
+    #[error("signature is on the curve but outside the prime-order subgroup")]
+    SignatureNotInSubgroup,
+    #[error("nothing to aggregate")]
+    EmptyAggregate,
 }
 
 /// A compressed G1 public key as sent on the wire.
@@ -109,11 +126,28 @@ impl BlsSecretKey {
     }
 }
 
+fn fixed<const N: usize>(bytes: &[u8], what: &'static str) -> Result<[u8; N], BlsError> {
+    bytes.try_into().map_err(|_| BlsError::WrongLength {
+        what,
+        expected: N,
+        got: bytes.len(),
+    })
+}
+
 impl BlsPublicKey {
+    /// The bytes of a compressed public key, checked for length only ([`Self::validate`] checks
+    /// the point).
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, BlsError> {
+        Ok(Self(fixed(bytes, "public key")?))
+    }
+
     /// KeyValidate: a canonical compressed point in the prime-order subgroup, not the identity.
     pub fn validate(&self) -> Result<G1Affine, BlsError> {
-        let point: G1Affine =
-            Option::from(G1Affine::from_compressed(&self.0)).ok_or(BlsError::MalformedPublicKey)?;
+        let point: G1Affine = Option::from(G1Affine::from_compressed_unchecked(&self.0))
+            .ok_or(BlsError::MalformedPublicKey)?;
+        if !bool::from(point.is_torsion_free()) {
+            return Err(BlsError::PublicKeyNotInSubgroup);
+        }
         if bool::from(point.is_identity()) {
             return Err(BlsError::IdentityPublicKey);
         }
@@ -148,13 +182,60 @@ impl BlsPublicKey {
 }
 
 impl BlsSignature {
+    /// The bytes of a compressed signature, checked for length only.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, BlsError> {
+        Ok(Self(fixed(bytes, "signature")?))
+    }
+
+    /// signature_to_point with the subgroup check.
     pub fn point(&self) -> Result<G2Affine, BlsError> {
-        Option::from(G2Affine::from_compressed(&self.0)).ok_or(BlsError::MalformedSignature)
+        let point: G2Affine = Option::from(G2Affine::from_compressed_unchecked(&self.0))
+            .ok_or(BlsError::MalformedSignature)?;
+        if !bool::from(point.is_torsion_free()) {
+            return Err(BlsError::SignatureNotInSubgroup);
+        }
+        Ok(point)
     }
 
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
+}
+
+/// Aggregate: the sum of the signatures, each decoded and subgroup-checked first.
+pub fn aggregate(signatures: &[BlsSignature]) -> Result<BlsSignature, BlsError> {
+    if signatures.is_empty() {
+        return Err(BlsError::EmptyAggregate);
+    }
+    let mut sum = G2Projective::identity();
+    for signature in signatures {
+        sum += signature.point()?;
+    }
+    Ok(BlsSignature(G2Affine::from(sum).to_compressed()))
+}
+
+/// FastAggregateVerify: `signature` is the aggregate of signatures by every one of
+/// `public_keys` on the same `message`. Sound only for keys with verified proofs of
+/// possession, which is the only way a BLS key enters Charter's state.
+pub fn fast_aggregate_verify(
+    public_keys: &[BlsPublicKey],
+    message: &[u8],
+    signature: &BlsSignature,
+) -> Result<(), BlsError> {
+    if public_keys.is_empty() {
+        return Err(BlsError::EmptyAggregate);
+    }
+    let mut sum = G1Projective::identity();
+    for key in public_keys {
+        sum += key.validate()?;
+    }
+    core_verify(
+        &G1Affine::from(sum),
+        message,
+        SIGNATURE_DST,
+        signature,
+        BlsError::BadSignature,
+    )
 }
 
 fn core_verify(
@@ -283,5 +364,161 @@ mod tests {
         );
         let round_trip = BlsSecretKey::from_bytes(&key(7).to_bytes()).unwrap();
         assert_eq!(round_trip.public_key(), key(7).public_key());
+    }
+
+    /// RFC 9380, appendix J.10.1: BLS12381G2_XMD:SHA-256_SSWU_RO_ with the QUUX test tag; the
+    /// expected points are P.x = x0 + I·x1, P.y = y0 + I·y1, compared in the serialization
+    /// order x1 ‖ x0 ‖ y1 ‖ y0.
+    #[test]
+    fn hash_to_curve_matches_the_rfc_9380_vectors() {
+        const DST: &[u8] = b"QUUX-V01-CS02-with-BLS12381G2_XMD:SHA-256_SSWU_RO_";
+        let vectors: [(&[u8], [&str; 4]); 2] = [
+            (
+                b"",
+                [
+                    "05cb8437535e20ecffaef7752baddf98034139c38452458baeefab379ba13dff5bf5dd71b72418717047f5b0f37da03d",
+                    "0141ebfbdca40eb85b87142e130ab689c673cf60f1a3e98d69335266f30d9b8d4ac44c1038e9dcdd5393faf5c41fb78a",
+                    "12424ac32561493f3fe3c260708a12b7c620e7be00099a974e259ddc7d1f6395c3c811cdd19f1e8dbf3e9ecfdcbab8d6",
+                    "0503921d7f6a12805e72940b963c0cf3471c7b2a524950ca195d11062ee75ec076daf2d4bc358c4b190c0c98064fdd92",
+                ],
+            ),
+            (
+                b"abc",
+                [
+                    "139cddbccdc5e91b9623efd38c49f81a6f83f175e80b06fc374de9eb4b41dfe4ca3a230ed250fbe3a2acf73a41177fd8",
+                    "02c2d18e033b960562aae3cab37a27ce00d80ccd5ba4b7fe0e7a210245129dbec7780ccc7954725f4168aff2787776e6",
+                    "00aa65dae3c8d732d10ecd2c50f8a1baf3001578f71c694e03866e9f3d49ac1e1ce70dd94a733534f106d4cec0eddd16",
+                    "1787327b68159716a37440985269cf584bcb1e621d3a7202be6ea05c4cfe244aeb197642555a0645fb87bf7466b2ba48",
+                ],
+            ),
+        ];
+        for (message, [x1, x0, y1, y0]) in vectors {
+            let point = G2Affine::from(hash_to_g2(message, DST));
+            assert_eq!(
+                hex::encode(point.to_uncompressed()),
+                format!("{x1}{x0}{y1}{y0}"),
+                "message {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn aggregate_signatures_verify_for_exactly_the_keys_that_signed() {
+        let keys: Vec<BlsSecretKey> = (1..=4).map(key).collect();
+        let public: Vec<BlsPublicKey> = keys.iter().map(BlsSecretKey::public_key).collect();
+        let message = b"checkpoint";
+        let signatures: Vec<BlsSignature> = keys.iter().map(|key| key.sign(message)).collect();
+        let all = aggregate(&signatures).unwrap();
+        fast_aggregate_verify(&public, message, &all).unwrap();
+        // Aggregation is order-independent.
+        let mut reversed = signatures.clone();
+        reversed.reverse();
+        assert_eq!(aggregate(&reversed).unwrap(), all);
+        assert_eq!(
+            fast_aggregate_verify(&public[..3], message, &all),
+            Err(BlsError::BadSignature),
+            "a key that did not sign is missing from the aggregate"
+        );
+        let three = aggregate(&signatures[..3]).unwrap();
+        assert_eq!(
+            fast_aggregate_verify(&public, message, &three),
+            Err(BlsError::BadSignature),
+            "a key claimed that did not sign"
+        );
+        assert_eq!(
+            fast_aggregate_verify(&public, b"another checkpoint", &all),
+            Err(BlsError::BadSignature)
+        );
+        assert_eq!(aggregate(&[]), Err(BlsError::EmptyAggregate));
+        assert_eq!(
+            fast_aggregate_verify(&[], message, &all),
+            Err(BlsError::EmptyAggregate)
+        );
+        let mut malformed = signatures.clone();
+        malformed[1] = BlsSignature([0x22; 96]);
+        assert_eq!(aggregate(&malformed), Err(BlsError::MalformedSignature));
+    }
+
+    /// The first encoding, with canonical flags and x = 0, 1, 2, … in its last bytes, that
+    /// `accept` (given the unchecked decoding) picks.
+    fn find_encoding<const N: usize, P>(
+        decode: impl Fn(&[u8; N]) -> Option<P>,
+        accept: impl Fn(Option<P>) -> bool,
+    ) -> [u8; N] {
+        (1u16..)
+            .map(|x| {
+                let mut bytes = [0u8; N];
+                bytes[0] = 0x80;
+                bytes[N - 2..].copy_from_slice(&x.to_be_bytes());
+                bytes
+            })
+            .find(|bytes| accept(decode(bytes)))
+            .expect("such an x exists")
+    }
+
+    #[test]
+    fn every_malformed_encoding_is_rejected_with_a_typed_error() {
+        let valid = key(1).public_key();
+        assert_eq!(
+            BlsPublicKey::from_slice(&valid.0[..47]),
+            Err(BlsError::WrongLength {
+                what: "public key",
+                expected: 48,
+                got: 47
+            })
+        );
+        assert_eq!(
+            BlsSignature::from_slice(&[0; 97]).err(),
+            Some(BlsError::WrongLength {
+                what: "signature",
+                expected: 96,
+                got: 97
+            })
+        );
+        let mut uncompressed_flag = valid.0;
+        uncompressed_flag[0] &= 0x7f;
+        let mut infinity_with_bits = [0u8; 48];
+        infinity_with_bits[0] = 0xc0;
+        infinity_with_bits[47] = 1;
+        let mut beyond_modulus = [0xffu8; 48];
+        beyond_modulus[0] = 0x9f;
+        let off_curve = find_encoding::<48, G1Affine>(
+            |bytes| Option::from(G1Affine::from_compressed_unchecked(bytes)),
+            |point| point.is_none(),
+        );
+        for (name, bytes) in [
+            ("no compression flag", uncompressed_flag),
+            ("infinity with other bits", infinity_with_bits),
+            ("x beyond the modulus", beyond_modulus),
+            ("x not on the curve", off_curve),
+        ] {
+            assert_eq!(
+                BlsPublicKey(bytes).validate(),
+                Err(BlsError::MalformedPublicKey),
+                "{name}"
+            );
+        }
+        let outside_subgroup = find_encoding::<48, G1Affine>(
+            |bytes| Option::from(G1Affine::from_compressed_unchecked(bytes)),
+            |point| point.is_some_and(|point| !bool::from(point.is_torsion_free())),
+        );
+        assert_eq!(
+            BlsPublicKey(outside_subgroup).validate(),
+            Err(BlsError::PublicKeyNotInSubgroup)
+        );
+        let signature_outside_subgroup = find_encoding::<96, G2Affine>(
+            |bytes| Option::from(G2Affine::from_compressed_unchecked(bytes)),
+            |point| point.is_some_and(|point| !bool::from(point.is_torsion_free())),
+        );
+        assert_eq!(
+            valid.verify(b"m", &BlsSignature(signature_outside_subgroup)),
+            Err(BlsError::SignatureNotInSubgroup)
+        );
+        let mut identity_signature = [0u8; 96];
+        identity_signature[0] = 0xc0;
+        assert_eq!(
+            valid.verify(b"m", &BlsSignature(identity_signature)),
+            Err(BlsError::BadSignature)
+        );
     }
 }

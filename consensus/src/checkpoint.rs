@@ -1,0 +1,240 @@
+//! Federation finality: a cell's checkpoint, the message its federation's validators BLS-sign
+//! for it, and the certificate that makes it final — a quorum of quorums.
+//!
+//! Every `E` blocks a cell takes a checkpoint of its chain (the epoch's last block, its state
+//! root, the validator set that certified it, and the set that will certify the next epoch).
+//! A validator of any cell that has verified the checkpoint signs `CHECKPOINT_DOMAIN ‖
+//! borsh(checkpoint)` with its BLS key. A certificate is the checkpoint, one signer bitmap per
+//! cell over that cell's validator set (in the set's order), and the aggregate of the
+//! signatures. It is final when every listed cell's signers hold more than 2/3 of that cell's
+//! power and at least `k` cells — the checkpoint's own among them — are listed.
+//!
+//! A verifier needs only the federation's validator sets: from the federation genesis, then
+//! from each cell's final checkpoints (each carries the next set). `docs/checkpoints.md` gives
+//! the byte layout for verifiers in other languages.
+
+use crate::context::BlockHash;
+use borsh::{BorshDeserialize, BorshSerialize};
+use charter_ledger::crypto::bls::{fast_aggregate_verify, BlsError, BlsPublicKey, BlsSignature};
+use charter_ledger::{Amount, CellId, FederationId, PassportId, StateRoot};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Prefix of the bytes a validator BLS-signs for a checkpoint.
+pub const CHECKPOINT_DOMAIN: &[u8] = b"CHARTER_CHECKPOINT_V1";
+
+/// One validator of a cell as the federation knows it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct FederationValidator {
+    pub passport: PassportId,
+    pub bls_key: BlsPublicKey,
+    pub power: Amount,
+}
+
+/// A cell's validator set as the federation knows it, in passport-id order.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+pub struct CellValidators(pub Vec<FederationValidator>);
+
+impl CellValidators {
+    pub fn total_power(&self) -> u128 {
+        self.0.iter().map(|member| u128::from(member.power)).sum()
+    }
+
+    /// More than two thirds of the total power.
+    pub fn is_quorum(&self, power: u128) -> bool {
+        power * 3 > self.total_power() * 2
+    }
+
+    pub fn hash(&self) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"charter/federation-validators/v1");
+        hasher.update(&borsh::to_vec(self).expect("writing to a Vec cannot fail"));
+        *hasher.finalize().as_bytes()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub federation: FederationId,
+    pub cell: CellId,
+    pub epoch: u64,
+    /// The epoch's last block.
+    pub height: u64,
+    pub block: BlockHash,
+    pub state_root: StateRoot,
+    /// The set that certified this epoch's blocks ([`CellValidators::hash`]).
+    pub validators: [u8; 32],
+    /// The set that certifies the next epoch.
+    pub next_validators: CellValidators,
+}
+
+impl Checkpoint {
+    /// The exact bytes every signer BLS-signs.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut bytes = CHECKPOINT_DOMAIN.to_vec();
+        BorshSerialize::serialize(self, &mut bytes).expect("writing to a Vec cannot fail");
+        bytes
+    }
+}
+
+/// Which validators of one cell signed: bit `i` (least significant first within each byte) is
+/// the `i`-th validator of the cell's set.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CellSigners {
+    pub cell: CellId,
+    #[serde(with = "hex::serde")]
+    pub bitmap: Vec<u8>,
+}
+
+impl CellSigners {
+    pub fn signed(&self, index: usize) -> bool {
+        self.bitmap
+            .get(index / 8)
+            .is_some_and(|byte| byte & (1 << (index % 8)) != 0)
+    }
+
+    pub fn from_indices(
+        cell: CellId,
+        size: usize,
+        signers: impl IntoIterator<Item = usize>,
+    ) -> Self {
+        let mut bitmap = vec![0u8; size.div_ceil(8)];
+        for index in signers {
+            bitmap[index / 8] |= 1 << (index % 8);
+        }
+        Self { cell, bitmap }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CheckpointCertificate {
+    pub checkpoint: Checkpoint,
+    /// One entry per cell, in cell order.
+    pub signers: Vec<CellSigners>,
+    pub signature: BlsSignature,
+}
+
+/// What a verifier knows of the federation: who its cells' validators are now, and `k`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederationView {
+    pub federation: FederationId,
+    /// Cells whose quorums a checkpoint needs.
+    pub k: usize,
+    pub cells: BTreeMap<CellId, CellValidators>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("the checkpoint is for federation {0}, not this one")]
+    WrongFederation(FederationId),
+    #[error("cell {0} is not a cell of this federation")]
+    UnknownCell(CellId),
+    #[error("cell {0} is listed twice, or out of order")]
+    CellsOutOfOrder(CellId),
+    #[error("cell {cell}'s bitmap is {got} bytes for {validators} validators")]
+    BitmapSize {
+        cell: CellId,
+        validators: usize,
+        got: usize,
+    },
+    #[error("cell {cell}'s signers hold {signed} of {total} power, not more than 2/3")]
+    BelowQuorum {
+        cell: CellId,
+        signed: u128,
+        total: u128,
+    },
+    #[error("{got} cells reached a quorum; finality needs {needed}")]
+    TooFewCells { needed: usize, got: usize },
+    #[error("the checkpoint's own cell {0} is not among the signing cells")]
+    OriginMissing(CellId),
+    #[error(
+        "the checkpoint names a validator set other than the one the federation knows for cell {0}"
+    )]
+    OtherValidatorSet(CellId),
+    #[error("the aggregate signature does not verify: {0}")]
+    Signature(#[from] BlsError),
+}
+
+impl CheckpointCertificate {
+    /// Checks finality against what the verifier knows of the federation: every listed cell's
+    /// signers hold more than 2/3 of its power, at least `k` cells are listed (the origin among
+    /// them), the checkpoint names its cell's current set, and the aggregate signature is
+    /// exactly the listed signers' signatures on the checkpoint.
+    pub fn verify(&self, view: &FederationView) -> Result<(), CheckpointError> {
+        let checkpoint = &self.checkpoint;
+        if checkpoint.federation != view.federation {
+            return Err(CheckpointError::WrongFederation(checkpoint.federation));
+        }
+        let origin = view
+            .cells
+            .get(&checkpoint.cell)
+            .ok_or(CheckpointError::UnknownCell(checkpoint.cell))?;
+        if origin.hash() != checkpoint.validators {
+            return Err(CheckpointError::OtherValidatorSet(checkpoint.cell));
+        }
+        let mut keys = Vec::new();
+        let mut previous: Option<CellId> = None;
+        for signers in &self.signers {
+            if previous.is_some_and(|previous| previous >= signers.cell) {
+                return Err(CheckpointError::CellsOutOfOrder(signers.cell));
+            }
+            previous = Some(signers.cell);
+            let set = view
+                .cells
+                .get(&signers.cell)
+                .ok_or(CheckpointError::UnknownCell(signers.cell))?;
+            if signers.bitmap.len() != set.0.len().div_ceil(8)
+                || (set.0.len()..signers.bitmap.len() * 8).any(|index| signers.signed(index))
+            {
+                return Err(CheckpointError::BitmapSize {
+                    cell: signers.cell,
+                    validators: set.0.len(),
+                    got: signers.bitmap.len(),
+                });
+            }
+            let mut signed = 0u128;
+            for (index, member) in set.0.iter().enumerate() {
+                if signers.signed(index) {
+                    signed += u128::from(member.power);
+                    keys.push(member.bls_key);
+                }
+            }
+            if !set.is_quorum(signed) {
+                return Err(CheckpointError::BelowQuorum {
+                    cell: signers.cell,
+                    signed,
+                    total: set.total_power(),
+                });
+            }
+        }
+        if self.signers.len() < view.k {
+            return Err(CheckpointError::TooFewCells {
+                needed: view.k,
+                got: self.signers.len(),
+            });
+        }
+        if !self
+            .signers
+            .iter()
+            .any(|signers| signers.cell == checkpoint.cell)
+        {
+            return Err(CheckpointError::OriginMissing(checkpoint.cell));
+        }
+        fast_aggregate_verify(&keys, &checkpoint.signing_bytes(), &self.signature)?;
+        Ok(())
+    }
+}
+
+impl FederationView {
+    /// Verifies a cell's final checkpoint and moves to the validator set it names for the
+    /// next epoch — how a node learns other cells' sets.
+    pub fn advance(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
+        certificate.verify(self)?;
+        let checkpoint = &certificate.checkpoint;
+        self.cells
+            .insert(checkpoint.cell, checkpoint.next_validators.clone());
+        Ok(())
+    }
+}

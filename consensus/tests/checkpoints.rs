@@ -1,0 +1,255 @@
+//! Quorum-of-quorums certificates: three cells of four validators with real BLS keys, k = 2.
+//! A certificate is final only with more than 2/3 of the power of each listed cell, at least k
+//! cells, the checkpoint's own among them, and an aggregate signature of exactly the listed
+//! signers; the next epoch's set comes only from a final checkpoint.
+
+use charter_consensus::checkpoint::{
+    CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
+    FederationValidator, FederationView,
+};
+use charter_consensus::context::BlockHash;
+use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSecretKey};
+use charter_ledger::{CellId, FederationId, PassportId, StateRoot};
+use std::collections::BTreeMap;
+
+const FEDERATION: FederationId = FederationId([3; 32]);
+
+struct Federation {
+    view: FederationView,
+    /// Each cell's validators' BLS keys, in set order.
+    keys: BTreeMap<CellId, Vec<BlsSecretKey>>,
+}
+
+fn bls_key(cell: u32, index: usize, generation: u8) -> BlsSecretKey {
+    BlsSecretKey::key_gen(&[cell as u8 * 16 + index as u8 + 1; 32], &[generation]).unwrap()
+}
+
+fn cell_set(cell: u32, generation: u8) -> (CellValidators, Vec<BlsSecretKey>) {
+    let keys: Vec<BlsSecretKey> = (0..4)
+        .map(|index| bls_key(cell, index, generation))
+        .collect();
+    let members = keys
+        .iter()
+        .enumerate()
+        .map(|(index, key)| FederationValidator {
+            passport: PassportId([cell as u8 * 16 + index as u8; 32]),
+            bls_key: key.public_key(),
+            power: 10,
+        })
+        .collect();
+    (CellValidators(members), keys)
+}
+
+fn federation() -> Federation {
+    let mut cells = BTreeMap::new();
+    let mut keys = BTreeMap::new();
+    for cell in 0..3 {
+        let (set, secret) = cell_set(cell, 0);
+        cells.insert(CellId(cell), set);
+        keys.insert(CellId(cell), secret);
+    }
+    Federation {
+        view: FederationView {
+            federation: FEDERATION,
+            k: 2,
+            cells,
+        },
+        keys,
+    }
+}
+
+impl Federation {
+    fn checkpoint(&self, cell: u32, epoch: u64, next: CellValidators) -> Checkpoint {
+        Checkpoint {
+            federation: FEDERATION,
+            cell: CellId(cell),
+            epoch,
+            height: epoch * 100,
+            block: BlockHash([epoch as u8; 32]),
+            state_root: StateRoot([7; 32]),
+            validators: self.view.cells[&CellId(cell)].hash(),
+            next_validators: next,
+        }
+    }
+
+    /// A certificate signed by the given validators of the given cells.
+    fn certify(
+        &self,
+        checkpoint: Checkpoint,
+        signers: &[(u32, &[usize])],
+    ) -> CheckpointCertificate {
+        let message = checkpoint.signing_bytes();
+        let mut signatures = Vec::new();
+        let mut bitmaps = Vec::new();
+        for (cell, indices) in signers {
+            let keys = &self.keys[&CellId(*cell)];
+            for index in *indices {
+                signatures.push(keys[*index].sign(&message));
+            }
+            bitmaps.push(CellSigners::from_indices(
+                CellId(*cell),
+                keys.len(),
+                indices.iter().copied(),
+            ));
+        }
+        CheckpointCertificate {
+            checkpoint,
+            signers: bitmaps,
+            signature: aggregate(&signatures).unwrap(),
+        }
+    }
+
+    fn unchanged(&self, cell: u32) -> CellValidators {
+        self.view.cells[&CellId(cell)].clone()
+    }
+}
+
+const ALL: &[usize] = &[0, 1, 2, 3];
+const THREE: &[usize] = &[0, 1, 3];
+
+#[test]
+fn a_checkpoint_signed_by_quorums_of_k_cells_including_its_own_is_final() {
+    let federation = federation();
+    let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
+    federation
+        .certify(checkpoint.clone(), &[(0, ALL), (1, THREE)])
+        .verify(&federation.view)
+        .unwrap();
+    federation
+        .certify(checkpoint, &[(0, THREE), (1, THREE), (2, ALL)])
+        .verify(&federation.view)
+        .unwrap();
+}
+
+#[test]
+fn too_few_cells_a_missing_origin_or_a_cell_below_two_thirds_is_not_final() {
+    let federation = federation();
+    let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
+    let verify = |signers: &[(u32, &[usize])]| {
+        federation
+            .certify(checkpoint.clone(), signers)
+            .verify(&federation.view)
+    };
+    assert_eq!(
+        verify(&[(0, ALL)]),
+        Err(CheckpointError::TooFewCells { needed: 2, got: 1 })
+    );
+    assert_eq!(
+        verify(&[(1, ALL), (2, ALL)]),
+        Err(CheckpointError::OriginMissing(CellId(0)))
+    );
+    assert_eq!(
+        verify(&[(0, ALL), (1, &[0, 1])]),
+        Err(CheckpointError::BelowQuorum {
+            cell: CellId(1),
+            signed: 20,
+            total: 40
+        })
+    );
+}
+
+#[test]
+fn a_flipped_bitmap_bit_or_a_foreign_signature_is_rejected() {
+    let federation = federation();
+    let checkpoint = federation.checkpoint(1, 4, federation.unchanged(1));
+    let certificate = federation.certify(checkpoint.clone(), &[(0, THREE), (1, THREE)]);
+
+    // Claiming validator 2 of cell 0 signed, when it did not.
+    let mut flipped = certificate.clone();
+    flipped.signers[0].bitmap[0] ^= 1 << 2;
+    assert_eq!(
+        flipped.verify(&federation.view),
+        Err(CheckpointError::Signature(BlsError::BadSignature))
+    );
+    // A bit beyond the cell's validators.
+    let mut beyond = certificate.clone();
+    beyond.signers[1].bitmap[0] |= 1 << 6;
+    assert!(matches!(
+        beyond.verify(&federation.view),
+        Err(CheckpointError::BitmapSize { .. })
+    ));
+
+    // A key outside the federation signs in place of validator 3 of cell 1.
+    let message = checkpoint.signing_bytes();
+    let mut signatures: Vec<_> = [0, 1, 3]
+        .iter()
+        .map(|index| federation.keys[&CellId(0)][*index].sign(&message))
+        .collect();
+    signatures.extend(
+        [0, 1]
+            .iter()
+            .map(|index| federation.keys[&CellId(1)][*index].sign(&message)),
+    );
+    signatures.push(bls_key(9, 9, 9).sign(&message));
+    let mut foreign = certificate.clone();
+    foreign.signature = aggregate(&signatures).unwrap();
+    assert_eq!(
+        foreign.verify(&federation.view),
+        Err(CheckpointError::Signature(BlsError::BadSignature))
+    );
+
+    // The same signers on another checkpoint prove nothing about this one.
+    let mut other = certificate;
+    other.checkpoint.state_root = StateRoot([8; 32]);
+    assert_eq!(
+        other.verify(&federation.view),
+        Err(CheckpointError::Signature(BlsError::BadSignature))
+    );
+}
+
+#[test]
+fn malformed_certificates_are_named_for_what_is_wrong() {
+    let federation = federation();
+    let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
+    let certificate = federation.certify(checkpoint, &[(0, ALL), (1, ALL)]);
+
+    let mut foreign_federation = certificate.clone();
+    foreign_federation.checkpoint.federation = FederationId([4; 32]);
+    assert_eq!(
+        foreign_federation.verify(&federation.view),
+        Err(CheckpointError::WrongFederation(FederationId([4; 32])))
+    );
+    let mut unknown = certificate.clone();
+    unknown.signers[1].cell = CellId(9);
+    assert_eq!(
+        unknown.verify(&federation.view),
+        Err(CheckpointError::UnknownCell(CellId(9)))
+    );
+    let mut repeated = certificate.clone();
+    repeated.signers[1].cell = CellId(0);
+    assert_eq!(
+        repeated.verify(&federation.view),
+        Err(CheckpointError::CellsOutOfOrder(CellId(0)))
+    );
+    let mut stale_set = certificate;
+    stale_set.checkpoint.validators = [0; 32];
+    assert_eq!(
+        stale_set.verify(&federation.view),
+        Err(CheckpointError::OtherValidatorSet(CellId(0)))
+    );
+}
+
+#[test]
+fn a_cells_next_validators_are_learned_only_from_its_final_checkpoint() {
+    let mut federation = federation();
+    let (next, next_keys) = cell_set(2, 1);
+    let handover = federation.checkpoint(2, 1, next.clone());
+    let certificate = federation.certify(handover, &[(1, ALL), (2, ALL)]);
+    federation.view.advance(&certificate).unwrap();
+    assert_eq!(federation.view.cells[&CellId(2)], next);
+
+    // Epoch 2 of cell 2 is certified by its new validators; the old ones no longer count.
+    let old_keys = std::mem::replace(federation.keys.get_mut(&CellId(2)).unwrap(), next_keys);
+    let epoch_two = federation.checkpoint(2, 2, next);
+    federation
+        .certify(epoch_two.clone(), &[(0, ALL), (2, ALL)])
+        .verify(&federation.view)
+        .unwrap();
+    federation.keys.insert(CellId(2), old_keys);
+    assert_eq!(
+        federation
+            .certify(epoch_two, &[(0, ALL), (2, ALL)])
+            .verify(&federation.view),
+        Err(CheckpointError::Signature(BlsError::BadSignature))
+    );
+}
