@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long a freshly started cell runs before its idle cost is measured.
+const IDLE_SETTLE: Duration = Duration::from_secs(10);
+
 pub struct CellLoadConfig {
     pub charter: PathBuf,
     pub dir: PathBuf,
@@ -314,6 +317,8 @@ pub fn run(config: &CellLoadConfig, progress: impl Fn(&str)) -> Result<CellLoadR
         localnet.pids
     ));
 
+    // Let start-up work (connections, first compactions) pass before measuring the idle cell.
+    std::thread::sleep(IDLE_SETTLE);
     let before = sample_cpu(&localnet.pids)?;
     let idle_started = Instant::now();
     std::thread::sleep(config.idle);

@@ -47,7 +47,7 @@ impl Default for Timeouts {
             prevote_ms: 500,
             precommit_ms: 500,
             delta_ms: 250,
-            idle_proposal_ms: 800,
+            idle_proposal_ms: 1000,
         }
     }
 }

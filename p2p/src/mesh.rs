@@ -101,7 +101,7 @@ impl Mesh {
         let gossip_config = gossipsub::ConfigBuilder::default()
             .max_transmit_size(config.max_message_bytes)
             .validation_mode(gossipsub::ValidationMode::Strict)
-            .heartbeat_interval(Duration::from_millis(500))
+            .heartbeat_interval(Duration::from_secs(1))
             .build()
             .map_err(|error| config_error(error.to_string()))?;
         let identify_protocol = config.identify_protocol.clone();
