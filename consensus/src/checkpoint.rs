@@ -65,6 +65,7 @@ pub struct Checkpoint {
     pub block: BlockHash,
     pub state_root: StateRoot,
     /// The set that certified this epoch's blocks ([`CellValidators::hash`]).
+    #[serde(with = "hex::serde")]
     pub validators: [u8; 32],
     /// The set that certifies the next epoch.
     pub next_validators: CellValidators,
@@ -116,7 +117,8 @@ pub struct CheckpointCertificate {
     pub signature: BlsSignature,
 }
 
-/// What a verifier knows of the federation: who its cells' validators are now, and `k`.
+/// What a verifier knows of the federation: who its cells' validators are now, and `k`. The
+/// federation genesis is the first view (`charter federation-genesis` writes it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FederationView {
     pub federation: FederationId,

@@ -67,15 +67,22 @@ pub fn derive_seed(seed: u64, purpose: &str, index: u64) -> [u8; 32] {
 }
 
 impl DevCell {
+    /// Cells made from one seed share the federation; their keys differ by cell (cell 0's are
+    /// those of a lone dev cell, so existing dev chains and documents keep their keys).
     pub fn new(seed: u64, config: DevCellConfig) -> Self {
         let federation = FederationId(derive_seed(seed, "federation", 0));
+        let purpose = |name: &str| match config.cell.0 {
+            0 => name.to_string(),
+            cell => format!("{name}/cell-{cell}"),
+        };
         let count = config.validators + config.arbiters + config.members;
         let mut passports = Vec::with_capacity(count);
         let mut genesis_passports = Vec::with_capacity(count);
         let mut validators = Vec::new();
         for index in 0..count {
             let id = PassportId::genesis(config.cell, index as u64);
-            let key = Ed25519Keypair::from_seed(derive_seed(seed, "controller", index as u64));
+            let key =
+                Ed25519Keypair::from_seed(derive_seed(seed, &purpose("controller"), index as u64));
             let is_validator = index < config.validators;
             let (tier, bonded) = if is_validator {
                 (MAX_TIER, config.validator_bond)
@@ -94,10 +101,14 @@ impl DevCell {
                 bonded,
             });
             let (consensus_key, bls_key) = if is_validator {
-                let consensus =
-                    Ed25519Keypair::from_seed(derive_seed(seed, "consensus", index as u64));
-                let bls = BlsSecretKey::key_gen(&derive_seed(seed, "bls", index as u64), b"")
-                    .expect("32 bytes of key material is enough");
+                let consensus = Ed25519Keypair::from_seed(derive_seed(
+                    seed,
+                    &purpose("consensus"),
+                    index as u64,
+                ));
+                let bls =
+                    BlsSecretKey::key_gen(&derive_seed(seed, &purpose("bls"), index as u64), b"")
+                        .expect("32 bytes of key material is enough");
                 validators.push(GenesisValidator {
                     passport: id,
                     consensus_key: consensus.public_key(),

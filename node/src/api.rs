@@ -477,30 +477,34 @@ struct ReadOptions {
     /// Include the encoded value and a proof of it (or of its absence) against the state root.
     #[serde(default)]
     proof: bool,
+    /// Read at this committed height (a checkpoint's, say) instead of the latest.
+    height: Option<u64>,
 }
 
-/// Reads one state key at the latest height: the decoded value (or `null`), and on request the
-/// encoded value with its proof against that height's state root.
+/// Reads one state key at the latest height or the one asked for: the decoded value (or
+/// `null`), and on request the encoded value with its proof against that height's state root.
 fn read_key<T: StateObject + Serialize>(
     state: &ApiState,
     key: &StateKey,
-    proof: bool,
+    options: &ReadOptions,
 ) -> Result<Value, LedgerError> {
     let ledger = state.ledger()?;
-    let height = ledger.height().ok_or(LedgerError::NotInitialized)?;
-    let mut answer = json!({ "height": height, "state_root": ledger.state_root(height)? });
-    if proof {
-        let (value, proof) = ledger.get_with_proof(key, height)?;
-        let decoded: Option<T> = value
-            .as_deref()
-            .map(borsh::from_slice)
-            .transpose()
-            .map_err(|error| StorageError::Corrupt(format!("state value: {error}")))?;
-        answer["value"] = json!(decoded);
+    let latest = ledger.height().ok_or(LedgerError::NotInitialized)?;
+    let height = options.height.unwrap_or(latest);
+    let (value, proof) = ledger.get_with_proof(key, height)?;
+    let decoded: Option<T> = value
+        .as_deref()
+        .map(borsh::from_slice)
+        .transpose()
+        .map_err(|error| StorageError::Corrupt(format!("state value: {error}")))?;
+    let mut answer = json!({
+        "height": height,
+        "state_root": ledger.state_root(height)?,
+        "value": decoded,
+    });
+    if options.proof {
         answer["encoded"] = json!(value.map(hex::encode));
         answer["proof"] = json!(hex::encode(proof.encode()));
-    } else {
-        answer["value"] = json!(ledger.get::<T>(key)?);
     }
     Ok(answer)
 }
@@ -510,8 +514,11 @@ fn key_reply<T: StateObject + Serialize>(
     key: StateKey,
     options: &ReadOptions,
 ) -> Reply {
-    match read_key::<T>(state, &key, options.proof) {
+    match read_key::<T>(state, &key, options) {
         Ok(answer) => ok(answer),
+        Err(unknown @ LedgerError::UnknownHeight { .. }) => {
+            error(StatusCode::NOT_FOUND, "unknown_height", unknown)
+        }
         Err(error) => internal(error),
     }
 }

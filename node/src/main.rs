@@ -4,6 +4,7 @@
 mod api;
 mod config;
 mod demo;
+mod federation_command;
 mod genesis_command;
 mod gossip;
 mod keys;
@@ -49,11 +50,19 @@ enum Command {
     },
     /// Build a cell's genesis from operators' public keys, roles, balances and stake.
     Genesis(genesis_command::GenesisArgs),
+    /// Build a federation genesis (its id, k, and every cell's validators) from cell geneses.
+    FederationGenesis(federation_command::FederationGenesisArgs),
+    /// Verify checkpoint certificates, and a state read against the last one, offline from
+    /// files with nothing but the federation genesis.
+    Verify(federation_command::VerifyArgs),
     /// Write a development genesis and the key file of every passport in it, all derived
     /// from a seed.
     DevGenesis {
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The cell's id; cells from one seed form one federation.
+        #[arg(long, default_value_t = 0)]
+        cell: u32,
         #[arg(long, default_value_t = 4)]
         validators: usize,
         #[arg(long, default_value_t = 16)]
@@ -92,12 +101,14 @@ fn main() -> Result<()> {
         Command::Keygen { validator, out } => keys::keygen(validator, out.as_deref()),
         Command::DevGenesis {
             seed,
+            cell,
             validators,
             members,
             out,
         } => keys::dev_genesis(
             seed,
             &charter_ledger::devnet::DevCellConfig {
+                cell: charter_ledger::CellId(cell),
                 validators,
                 members,
                 ..Default::default()
@@ -106,6 +117,8 @@ fn main() -> Result<()> {
         ),
         Command::PublicKeys { key } => genesis_command::public_keys(&key),
         Command::Genesis(args) => genesis_command::run(args),
+        Command::FederationGenesis(args) => federation_command::federation_genesis(args),
+        Command::Verify(args) => federation_command::verify(args),
         Command::Run { config } => run::run(&config),
         Command::Localnet(args) => run_localnet::run(args),
         Command::Simulate(args) => simulate::run(args),

@@ -148,6 +148,27 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
     assert_eq!(status, 200);
     let read = json(&body);
     assert_eq!(read["value"]["balance"], 1_000_777);
+    // Reads at an earlier height (a checkpoint's, say) see the state then, with its own proof.
+    let (status, body) = http(
+        &cell.nodes[2].api.clone(),
+        "GET",
+        &format!("/v1/passports/{}?proof=true&height=1", payee.to_hex()),
+        b"",
+    );
+    assert_eq!(status, 200);
+    let early = json(&body);
+    assert_eq!(early["height"], 1);
+    assert!(early["proof"].is_string());
+    let (status, body) = http(
+        &cell.nodes[2].api.clone(),
+        "GET",
+        &format!("/v1/passports/{}?height=999999999", payee.to_hex()),
+        b"",
+    );
+    assert_eq!(
+        (status, json(&body)["error"].as_str()),
+        (404, Some("unknown_height"))
+    );
     let height = read["height"].as_u64().unwrap();
     cell.wait_for_height(1, height);
     let root_from_validator_1 = StateRoot(hex_array(&cell.history[&1][&height].root));
