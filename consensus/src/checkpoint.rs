@@ -78,6 +78,27 @@ impl Checkpoint {
         BorshSerialize::serialize(self, &mut bytes).expect("writing to a Vec cannot fail");
         bytes
     }
+
+    /// Names the checkpoint: blake3 of what is signed.
+    pub fn id(&self) -> [u8; 32] {
+        *blake3::hash(&self.signing_bytes()).as_bytes()
+    }
+}
+
+impl From<&charter_ledger::state::ActiveValidators> for CellValidators {
+    fn from(active: &charter_ledger::state::ActiveValidators) -> Self {
+        Self(
+            active
+                .members
+                .iter()
+                .map(|member| FederationValidator {
+                    passport: member.passport,
+                    bls_key: member.bls_key,
+                    power: member.power,
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Which validators of one cell signed: bit `i` (least significant first within each byte) is

@@ -216,22 +216,25 @@ impl GuardedSigner {
     }
 
     fn persist(&self, state: &SignedAtHeight) -> Result<(), SignerError> {
-        let state_error = |reason: String| SignerError::State {
-            path: self.state_path.clone(),
-            reason,
-        };
-        let directory = self.state_path.parent().unwrap_or(Path::new("."));
-        let temporary = self.state_path.with_extension("tmp");
         let bytes = serde_json::to_vec_pretty(state).expect("signer state always serializes");
-        let write = || -> std::io::Result<()> {
-            let mut file = File::create(&temporary)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&temporary, &self.state_path)?;
-            File::open(directory)?.sync_all()
-        };
-        write().map_err(|error| state_error(error.to_string()))
+        write_durably(&self.state_path, &bytes).map_err(|error| SignerError::State {
+            path: self.state_path.clone(),
+            reason: error.to_string(),
+        })
     }
+}
+
+/// Replaces `path` with `bytes` so that a crash at any instant leaves the old or the new
+/// contents, never a mix: a temporary file, fsync, rename over the old one, fsync of the
+/// directory.
+pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let directory = path.parent().unwrap_or(Path::new("."));
+    let temporary = path.with_extension("tmp");
+    let mut file = File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    File::open(directory)?.sync_all()
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use charter_consensus::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
     FederationValidator, FederationView,
 };
+use charter_consensus::checkpoint_signer::{CheckpointSigner, CheckpointSignerError};
 use charter_consensus::context::BlockHash;
+use charter_consensus::finality::{Added, CollectError, Collector};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSecretKey};
 use charter_ledger::{CellId, FederationId, PassportId, StateRoot};
 use std::collections::BTreeMap;
@@ -252,4 +254,108 @@ fn a_cells_next_validators_are_learned_only_from_its_final_checkpoint() {
             .verify(&federation.view),
         Err(CheckpointError::Signature(BlsError::BadSignature))
     );
+}
+
+#[test]
+fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
+    let federation = federation();
+    let mut collector = Collector::new(federation.view.clone());
+    let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
+    let message = checkpoint.signing_bytes();
+    let signer = |cell: u32, index: usize| {
+        (
+            CellId(cell),
+            federation.view.cells[&CellId(cell)].0[index].passport,
+            federation.keys[&CellId(cell)][index].sign(&message),
+        )
+    };
+    let add = |collector: &mut Collector, (cell, passport, signature)| {
+        collector.add_signature(&checkpoint, cell, passport, signature)
+    };
+    for index in 0..2 {
+        assert_eq!(add(&mut collector, signer(0, index)), Ok(None));
+    }
+    assert!(
+        !collector.origin_vouches(&checkpoint),
+        "2 of 4 is no quorum"
+    );
+    assert_eq!(add(&mut collector, signer(0, 2)), Ok(None));
+    assert!(collector.origin_vouches(&checkpoint));
+    for index in 0..2 {
+        assert_eq!(add(&mut collector, signer(1, index)), Ok(None));
+    }
+    let certificate = add(&mut collector, signer(1, 3)).unwrap().expect("final");
+    certificate.verify(&federation.view).unwrap();
+    assert_eq!(
+        collector.final_certificate(CellId(0), 1),
+        Some(&certificate)
+    );
+    assert_eq!(add(&mut collector, signer(2, 0)), Ok(None), "already final");
+
+    // What is not a validator's valid signature is refused.
+    let next = federation.checkpoint(0, 2, federation.unchanged(0));
+    let (cell, passport, _) = signer(1, 2);
+    let foreign = federation.keys[&CellId(2)][0].sign(&next.signing_bytes());
+    assert!(matches!(
+        collector.add_signature(&next, cell, passport, foreign),
+        Err(CollectError::BadSignature(_))
+    ));
+    let genuine = federation.keys[&CellId(1)][0].sign(&next.signing_bytes());
+    assert!(matches!(
+        collector.add_signature(&next, CellId(1), PassportId([99; 32]), genuine),
+        Err(CollectError::NotAValidator { .. })
+    ));
+}
+
+#[test]
+fn two_final_certificates_for_one_epoch_quarantine_the_cell() {
+    let federation = federation();
+    let mut collector = Collector::new(federation.view.clone());
+    // Twins: cell 2's validators certify two different checkpoints for epoch 1.
+    let first = federation.checkpoint(2, 1, federation.unchanged(2));
+    let mut second = first.clone();
+    second.state_root = StateRoot([66; 32]);
+    let first = federation.certify(first, &[(1, ALL), (2, ALL)]);
+    let second = federation.certify(second, &[(0, THREE), (2, ALL)]);
+    assert_eq!(collector.add_certificate(&first), Ok(Added::Final));
+    assert_eq!(collector.add_certificate(&first), Ok(Added::Known));
+    assert_eq!(collector.add_certificate(&second), Ok(Added::Equivocation));
+    assert!(collector.quarantined().contains(&CellId(2)));
+    let proof = collector.equivocations().next().unwrap();
+    assert_ne!(proof.first.checkpoint, proof.second.checkpoint);
+
+    // The quarantined cell's further checkpoints are refused.
+    let next = federation.checkpoint(2, 2, federation.unchanged(2));
+    let signature = federation.keys[&CellId(2)][0].sign(&next.signing_bytes());
+    let passport = federation.view.cells[&CellId(2)].0[0].passport;
+    assert_eq!(
+        collector.add_signature(&next, CellId(2), passport, signature),
+        Err(CollectError::Quarantined(CellId(2)))
+    );
+}
+
+#[test]
+fn a_validator_never_signs_two_checkpoints_for_one_cell_and_epoch_across_restarts() {
+    let federation = federation();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpoint_signer.json");
+    let first = federation.checkpoint(1, 3, federation.unchanged(1));
+    let mut other = first.clone();
+    other.state_root = StateRoot([9; 32]);
+    let signature = {
+        let mut signer = CheckpointSigner::open(bls_key(0, 0, 0), &path).unwrap();
+        signer.sign(&first).unwrap()
+    };
+    let mut signer = CheckpointSigner::open(bls_key(0, 0, 0), &path).unwrap();
+    assert_eq!(
+        signer.sign(&first).unwrap(),
+        signature,
+        "the same one again"
+    );
+    assert!(matches!(
+        signer.sign(&other),
+        Err(CheckpointSignerError::Conflicting { epoch: 3, .. })
+    ));
+    let next_epoch = federation.checkpoint(1, 4, federation.unchanged(1));
+    signer.sign(&next_epoch).unwrap();
 }

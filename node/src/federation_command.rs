@@ -3,9 +3,7 @@
 //! against the last one — with nothing but that file.
 
 use anyhow::{bail, ensure, Context, Result};
-use charter_consensus::checkpoint::{
-    CellValidators, CheckpointCertificate, FederationValidator, FederationView,
-};
+use charter_consensus::checkpoint::{CellValidators, CheckpointCertificate, FederationView};
 use charter_ledger::state::StateKey;
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{verify_proof, EscrowId, Genesis, Ledger, PassportId, StateProof, StateRoot};
@@ -64,20 +62,9 @@ pub fn federation_genesis(args: FederationGenesisArgs) -> Result<()> {
         ledger
             .init_genesis(&genesis)
             .with_context(|| format!("{} is not a valid genesis", path.display()))?;
-        let members = ledger
-            .active_validators()?
-            .members
-            .into_iter()
-            .map(|member| FederationValidator {
-                passport: member.passport,
-                bls_key: member.bls_key,
-                power: member.power,
-            })
-            .collect();
+        let members = CellValidators::from(&ledger.active_validators()?);
         ensure!(
-            cells
-                .insert(genesis.cell, CellValidators(members))
-                .is_none(),
+            cells.insert(genesis.cell, members).is_none(),
             "cell {} is listed twice",
             genesis.cell
         );

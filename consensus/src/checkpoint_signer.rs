@@ -1,0 +1,82 @@
+//! The guard on checkpoint signatures: a validator never BLS-signs two different checkpoints
+//! for one cell and epoch, across crashes and restarts. What it signed is recorded durably
+//! before the signature is made, as the consensus signer does for votes.
+
+use crate::checkpoint::Checkpoint;
+use crate::signer::write_durably;
+use charter_ledger::crypto::bls::{BlsSecretKey, BlsSignature};
+use charter_ledger::CellId;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointSignerError {
+    #[error("already signed another checkpoint for {cell}, epoch {epoch}")]
+    Conflicting { cell: CellId, epoch: u64 },
+    #[error("checkpoint signer state {path}: {reason}")]
+    State { path: PathBuf, reason: String },
+}
+
+pub struct CheckpointSigner {
+    key: BlsSecretKey,
+    path: PathBuf,
+    /// "cell/epoch" → blake3 of the signed message, in hex.
+    signed: BTreeMap<String, String>,
+}
+
+fn position(cell: CellId, epoch: u64) -> String {
+    format!("{}/{epoch}", cell.0)
+}
+
+impl CheckpointSigner {
+    /// Opens the signer with its record; a missing file means nothing was signed yet, an
+    /// unreadable one is an error, never a reset.
+    pub fn open(key: BlsSecretKey, path: &Path) -> Result<Self, CheckpointSignerError> {
+        let state_error = |reason: String| CheckpointSignerError::State {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let signed = match std::fs::read(path) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|error| state_error(error.to_string()))?
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(error) => return Err(state_error(error.to_string())),
+        };
+        Ok(Self {
+            key,
+            path: path.to_path_buf(),
+            signed,
+        })
+    }
+
+    /// Signs `checkpoint` unless another one was signed for its cell and epoch; the same one
+    /// again gets the same signature.
+    pub fn sign(&mut self, checkpoint: &Checkpoint) -> Result<BlsSignature, CheckpointSignerError> {
+        let message = checkpoint.signing_bytes();
+        let digest = blake3::hash(&message).to_hex().to_string();
+        let position = position(checkpoint.cell, checkpoint.epoch);
+        match self.signed.get(&position) {
+            Some(signed) if *signed != digest => {
+                return Err(CheckpointSignerError::Conflicting {
+                    cell: checkpoint.cell,
+                    epoch: checkpoint.epoch,
+                })
+            }
+            Some(_) => {}
+            None => {
+                let mut next = self.signed.clone();
+                next.insert(position, digest);
+                let bytes = serde_json::to_vec_pretty(&next).expect("a map of strings serializes");
+                write_durably(&self.path, &bytes).map_err(|error| {
+                    CheckpointSignerError::State {
+                        path: self.path.clone(),
+                        reason: error.to_string(),
+                    }
+                })?;
+                self.signed = next;
+            }
+        }
+        Ok(self.key.sign(&message))
+    }
+}

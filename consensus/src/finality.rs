@@ -1,0 +1,325 @@
+//! Assembling finality from the federation's gossip: every validator's checkpoint signature is
+//! checked and collected; once validators holding more than 2/3 of the power of `k` cells (the
+//! checkpoint's own among them) have signed, any node assembles the certificate. Certificates
+//! heard from others are checked the same way. Two different final certificates for one cell
+//! and epoch are kept as proof that the cell equivocated, and that cell is quarantined.
+//!
+//! Pure: the node feeds it messages and publishes what it returns.
+
+use crate::checkpoint::{
+    CellSigners, Checkpoint, CheckpointCertificate, CheckpointError, FederationView,
+};
+use borsh::{BorshDeserialize, BorshSerialize};
+use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSignature};
+use charter_ledger::{CellId, PassportId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What travels on the federation's checkpoint topic.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum FederationMessage {
+    /// One validator's signature on a checkpoint (the checkpoint travels with it, so any node
+    /// can check it on its own).
+    Signature {
+        checkpoint: Checkpoint,
+        cell: CellId,
+        signer: PassportId,
+        signature: BlsSignature,
+    },
+    Certificate(CheckpointCertificate),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CollectError {
+    #[error("the checkpoint is of another federation")]
+    WrongFederation,
+    #[error("{0} is not a cell of this federation")]
+    UnknownCell(CellId),
+    #[error("{signer} is not a validator of {cell}")]
+    NotAValidator { cell: CellId, signer: PassportId },
+    #[error("the checkpoint names a validator set other than the one known for {0}")]
+    OtherValidatorSet(CellId),
+    #[error("the signature does not verify: {0}")]
+    BadSignature(BlsError),
+    #[error("{0} is quarantined: it certified two checkpoints for one epoch")]
+    Quarantined(CellId),
+    #[error(transparent)]
+    Certificate(#[from] CheckpointError),
+}
+
+/// Two final certificates for one cell and epoch that differ.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Equivocation {
+    pub first: CheckpointCertificate,
+    pub second: CheckpointCertificate,
+}
+
+/// What adding a certificate did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Added {
+    /// Final, and new here.
+    Final,
+    /// Already known.
+    Known,
+    /// Final, and conflicting with a final one already known: the cell is quarantined.
+    Equivocation,
+}
+
+struct Pending {
+    checkpoint: Checkpoint,
+    /// Per cell: signer position in the cell's set → signature.
+    signatures: BTreeMap<CellId, BTreeMap<usize, BlsSignature>>,
+}
+
+/// Most checkpoints collected at once, so a peer cannot exhaust memory with made-up ones (a
+/// checkpoint is collected only with a valid signature of a known validator).
+const MAX_PENDING: usize = 256;
+
+pub struct Collector {
+    /// The federation genesis: the sets that certified each cell's first epoch.
+    genesis: FederationView,
+    view: FederationView,
+    pending: BTreeMap<[u8; 32], Pending>,
+    finals: BTreeMap<(CellId, u64), CheckpointCertificate>,
+    equivocations: BTreeMap<(CellId, u64), Equivocation>,
+    quarantined: BTreeSet<CellId>,
+}
+
+impl Collector {
+    pub fn new(genesis: FederationView) -> Self {
+        Self {
+            view: genesis.clone(),
+            genesis,
+            pending: BTreeMap::new(),
+            finals: BTreeMap::new(),
+            equivocations: BTreeMap::new(),
+            quarantined: BTreeSet::new(),
+        }
+    }
+
+    pub fn view(&self) -> &FederationView {
+        &self.view
+    }
+
+    pub fn quarantined(&self) -> &BTreeSet<CellId> {
+        &self.quarantined
+    }
+
+    pub fn equivocations(&self) -> impl Iterator<Item = &Equivocation> {
+        self.equivocations.values()
+    }
+
+    pub fn final_certificate(&self, cell: CellId, epoch: u64) -> Option<&CheckpointCertificate> {
+        self.finals.get(&(cell, epoch))
+    }
+
+    pub fn latest_final(&self, cell: CellId) -> Option<&CheckpointCertificate> {
+        self.finals
+            .range((cell, 0)..=(cell, u64::MAX))
+            .next_back()
+            .map(|(_, certificate)| certificate)
+    }
+
+    /// Power (signed, total) per cell collected so far for a checkpoint of `cell` at `epoch`
+    /// that is not final yet.
+    pub fn progress(&self, cell: CellId, epoch: u64) -> Vec<(CellId, u128, u128)> {
+        self.pending
+            .values()
+            .filter(|pending| pending.checkpoint.cell == cell && pending.checkpoint.epoch == epoch)
+            .flat_map(|pending| {
+                pending
+                    .signatures
+                    .iter()
+                    .filter_map(|(signing_cell, signed)| {
+                        let set = self.view.cells.get(signing_cell)?;
+                        let power = signed
+                            .keys()
+                            .map(|position| u128::from(set.0[*position].power))
+                            .sum();
+                        Some((*signing_cell, power, set.total_power()))
+                    })
+            })
+            .collect()
+    }
+
+    /// Whether the checkpoint's own cell has vouched for it: its signers collected here hold
+    /// more than 2/3 of its power. Validators of other cells co-sign only then.
+    pub fn origin_vouches(&self, checkpoint: &Checkpoint) -> bool {
+        let Some(pending) = self.pending.get(&checkpoint.id()) else {
+            return false;
+        };
+        let Some(set) = self.view.cells.get(&checkpoint.cell) else {
+            return false;
+        };
+        let signed: u128 = pending
+            .signatures
+            .get(&checkpoint.cell)
+            .into_iter()
+            .flat_map(|signed| signed.keys())
+            .map(|position| u128::from(set.0[*position].power))
+            .sum();
+        set.is_quorum(signed)
+    }
+
+    /// Checks and collects one validator's signature; returns the certificate it completed, if
+    /// any (the caller publishes it).
+    pub fn add_signature(
+        &mut self,
+        checkpoint: &Checkpoint,
+        cell: CellId,
+        signer: PassportId,
+        signature: BlsSignature,
+    ) -> Result<Option<CheckpointCertificate>, CollectError> {
+        if checkpoint.federation != self.view.federation {
+            return Err(CollectError::WrongFederation);
+        }
+        for involved in [checkpoint.cell, cell] {
+            if self.quarantined.contains(&involved) {
+                return Err(CollectError::Quarantined(involved));
+            }
+        }
+        if self
+            .finals
+            .contains_key(&(checkpoint.cell, checkpoint.epoch))
+        {
+            return Ok(None);
+        }
+        let origin = self
+            .view
+            .cells
+            .get(&checkpoint.cell)
+            .ok_or(CollectError::UnknownCell(checkpoint.cell))?;
+        if origin.hash() != checkpoint.validators {
+            return Err(CollectError::OtherValidatorSet(checkpoint.cell));
+        }
+        let set = self
+            .view
+            .cells
+            .get(&cell)
+            .ok_or(CollectError::UnknownCell(cell))?;
+        let position = set
+            .0
+            .iter()
+            .position(|member| member.passport == signer)
+            .ok_or(CollectError::NotAValidator { cell, signer })?;
+        set.0[position]
+            .bls_key
+            .verify(&checkpoint.signing_bytes(), &signature)
+            .map_err(CollectError::BadSignature)?;
+        let id = checkpoint.id();
+        if !self.pending.contains_key(&id) && self.pending.len() >= MAX_PENDING {
+            // Drop the checkpoint of the oldest epoch to make room.
+            if let Some(oldest) = self
+                .pending
+                .iter()
+                .min_by_key(|(_, pending)| pending.checkpoint.epoch)
+                .map(|(id, _)| *id)
+            {
+                self.pending.remove(&oldest);
+            }
+        }
+        let pending = self.pending.entry(id).or_insert_with(|| Pending {
+            checkpoint: checkpoint.clone(),
+            signatures: BTreeMap::new(),
+        });
+        pending
+            .signatures
+            .entry(cell)
+            .or_default()
+            .insert(position, signature);
+        let Some(certificate) = self.assemble(&id) else {
+            return Ok(None);
+        };
+        self.add_certificate(&certificate)?;
+        Ok(Some(certificate))
+    }
+
+    /// A certificate from the cells whose signers already hold a quorum, when there are `k`
+    /// of them including the origin.
+    fn assemble(&self, id: &[u8; 32]) -> Option<CheckpointCertificate> {
+        let pending = self.pending.get(id)?;
+        let mut signers = Vec::new();
+        let mut signatures = Vec::new();
+        for (cell, signed) in &pending.signatures {
+            let set = self.view.cells.get(cell)?;
+            let power: u128 = signed
+                .keys()
+                .map(|position| u128::from(set.0[*position].power))
+                .sum();
+            if set.is_quorum(power) {
+                signers.push(CellSigners::from_indices(
+                    *cell,
+                    set.0.len(),
+                    signed.keys().copied(),
+                ));
+                signatures.extend(signed.values().copied());
+            }
+        }
+        let origin_signed = signers
+            .iter()
+            .any(|signers| signers.cell == pending.checkpoint.cell);
+        if signers.len() < self.view.k || !origin_signed {
+            return None;
+        }
+        Some(CheckpointCertificate {
+            checkpoint: pending.checkpoint.clone(),
+            signers,
+            signature: aggregate(&signatures).ok()?,
+        })
+    }
+
+    /// Checks a certificate and, if final, records it and moves to the validator set it hands
+    /// over. A second, different final certificate for the same cell and epoch quarantines
+    /// the cell and is kept with the first as proof.
+    pub fn add_certificate(
+        &mut self,
+        certificate: &CheckpointCertificate,
+    ) -> Result<Added, CollectError> {
+        let checkpoint = &certificate.checkpoint;
+        let position = (checkpoint.cell, checkpoint.epoch);
+        if let Some(known) = self.finals.get(&position) {
+            if known.checkpoint == *checkpoint {
+                return Ok(Added::Known);
+            }
+            // Judged against the set that was current for that epoch: the one the known
+            // certificate was checked against, which its checkpoint names.
+            let mut then = self.view.clone();
+            if let Some(set) = self.set_named(checkpoint.cell, &checkpoint.validators) {
+                then.cells.insert(checkpoint.cell, set);
+            }
+            certificate.verify(&then)?;
+            self.equivocations.insert(
+                position,
+                Equivocation {
+                    first: known.clone(),
+                    second: certificate.clone(),
+                },
+            );
+            self.quarantined.insert(checkpoint.cell);
+            return Ok(Added::Equivocation);
+        }
+        if self.quarantined.contains(&checkpoint.cell) {
+            return Err(CollectError::Quarantined(checkpoint.cell));
+        }
+        self.view.advance(certificate)?;
+        self.finals.insert(position, certificate.clone());
+        self.pending
+            .retain(|_, pending| (pending.checkpoint.cell, pending.checkpoint.epoch) != position);
+        Ok(Added::Final)
+    }
+
+    /// The validator set of `cell` with hash `hash`: its genesis set or one its final
+    /// checkpoints named.
+    fn set_named(
+        &self,
+        cell: CellId,
+        hash: &[u8; 32],
+    ) -> Option<crate::checkpoint::CellValidators> {
+        self.finals
+            .range((cell, 0)..=(cell, u64::MAX))
+            .map(|(_, certificate)| &certificate.checkpoint.next_validators)
+            .chain(self.genesis.cells.get(&cell))
+            .find(|set| set.hash() == *hash)
+            .cloned()
+    }
+}
