@@ -7,6 +7,7 @@
 //! to, refreshed to the latest committed height on every request, so each answer is one
 //! consistent height. Block reads share the block store consensus writes.
 
+use crate::gossip::Publisher;
 use crate::metrics::NodeMetrics;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -17,6 +18,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use charter_consensus::block_store::{BlockStore, BlockStoreError, DecidedBlock};
 use charter_consensus::context::BlockHeight;
+use charter_consensus::finality::Collector;
 use charter_consensus::host::{CommittedBlock, ConsensusPosition};
 use charter_consensus::inclusion::InclusionProof;
 use charter_ledger::state::{
@@ -32,7 +34,7 @@ use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 
 /// The longest a client may wait on `GET /v1/transactions/{id}?wait=SECONDS`.
 const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -48,7 +50,9 @@ pub struct ApiState {
     committed: broadcast::Sender<CommittedBlock>,
     position: watch::Receiver<ConsensusPosition>,
     /// Transactions clients submitted here, on their way to the gossip mesh.
-    gossip: mpsc::Sender<Vec<u8>>,
+    gossip: Publisher,
+    /// The federation's finality, when this node is in one.
+    finality: Option<Arc<Mutex<Collector>>>,
 }
 
 /// Where an admitted transaction came from.
@@ -92,7 +96,8 @@ pub struct ApiParts {
     pub metrics: Arc<NodeMetrics>,
     pub committed: broadcast::Sender<CommittedBlock>,
     pub position: watch::Receiver<ConsensusPosition>,
-    pub gossip: mpsc::Sender<Vec<u8>>,
+    pub gossip: Publisher,
+    pub finality: Option<Arc<Mutex<Collector>>>,
 }
 
 impl ApiState {
@@ -105,6 +110,7 @@ impl ApiState {
             committed: parts.committed,
             position: parts.position,
             gossip: parts.gossip,
+            finality: parts.finality,
         })
     }
 
@@ -132,7 +138,7 @@ impl ApiState {
                     Source::Gossip => "gossip",
                 };
                 self.metrics.record_admitted(*id, label);
-                if source == Source::Client && self.gossip.try_send(bytes.to_vec()).is_err() {
+                if source == Source::Client && !self.gossip.publish(bytes.to_vec()) {
                     tracing::warn!(%id, "the gossip queue is full; the transaction stays local");
                 }
             }
@@ -163,6 +169,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/escrows/{id}", get(escrow))
         .route("/v1/validators", get(validators))
         .route("/v1/validators/{id}", get(validator))
+        .route("/v1/federation", get(federation))
+        .route("/v1/checkpoints/{cell}/{epoch}", get(checkpoint))
         .route("/v1/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -577,6 +585,113 @@ async fn validators(
     Query(options): Query<ReadOptions>,
 ) -> Reply {
     key_reply::<ActiveValidators>(&state, StateKey::ActiveValidators, &options)
+}
+
+fn not_in_a_federation() -> Reply {
+    error(
+        StatusCode::NOT_FOUND,
+        "no_federation",
+        "this node is not configured with a federation",
+    )
+}
+
+fn collector(state: &ApiState) -> Option<std::sync::MutexGuard<'_, Collector>> {
+    state.finality.as_ref().map(|finality| {
+        finality
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    })
+}
+
+/// The federation as this node knows it: k, each cell's current validators and latest final
+/// checkpoint, quarantined cells and the equivocation proofs behind them.
+async fn federation(State(state): State<Arc<ApiState>>) -> Reply {
+    let Some(collector) = collector(&state) else {
+        return not_in_a_federation();
+    };
+    let view = collector.view();
+    let cells: Vec<Value> = view
+        .cells
+        .iter()
+        .map(|(cell, validators)| {
+            let latest = collector.latest_final(*cell);
+            json!({
+                "cell": cell,
+                "validators": validators,
+                "latest_final_epoch": latest.map(|certificate| certificate.checkpoint.epoch),
+                "latest_final_height": latest.map(|certificate| certificate.checkpoint.height),
+                "quarantined": collector.quarantined().contains(cell),
+            })
+        })
+        .collect();
+    let equivocations: Vec<_> = collector.equivocations().collect();
+    ok(json!({
+        "federation": view.federation,
+        "k": view.k,
+        "cells": cells,
+        "equivocations": equivocations,
+    }))
+}
+
+/// A cell's checkpoint for an epoch (`latest` for the latest final one): its certificate when
+/// final (also as hex of its canonical encoding, `docs/checkpoints.md`), else the power
+/// collected so far per signing cell.
+async fn checkpoint(
+    State(state): State<Arc<ApiState>>,
+    Path((cell, epoch)): Path<(String, String)>,
+) -> Reply {
+    let Some(collector) = collector(&state) else {
+        return not_in_a_federation();
+    };
+    let Ok(cell) = cell.parse::<u32>().map(charter_ledger::CellId) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_cell",
+            "a cell id is a number",
+        );
+    };
+    let certificate = match epoch.as_str() {
+        "latest" => collector.latest_final(cell),
+        number => match number.parse::<u64>() {
+            Ok(epoch) => collector.final_certificate(cell, epoch),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_epoch",
+                    "an epoch is a number or latest",
+                )
+            }
+        },
+    };
+    match (certificate, epoch.parse::<u64>()) {
+        (Some(certificate), _) => ok(json!({
+            "final": true,
+            "certificate": certificate,
+            "encoded": hex::encode(borsh::to_vec(certificate).expect("writing to a Vec cannot fail")),
+        })),
+        (None, Ok(epoch)) => {
+            let progress: Vec<Value> = collector
+                .progress(cell, epoch)
+                .into_iter()
+                .map(|(signing, signed, total)| {
+                    json!({ "cell": signing, "signed_power": signed.to_string(), "total_power": total.to_string() })
+                })
+                .collect();
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({
+                    "error": "not_final",
+                    "message": format!("no final checkpoint of cell {} for epoch {epoch} here", cell.0),
+                    "progress": progress,
+                })),
+            )
+        }
+        (None, Err(_)) => error(
+            StatusCode::NOT_FOUND,
+            "not_final",
+            "no final checkpoint of that cell here yet",
+        ),
+    }
 }
 
 async fn openapi() -> Response {

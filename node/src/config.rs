@@ -17,6 +17,9 @@
 //! listen = "/ip4/127.0.0.1/tcp/28000"    # default /ip4/127.0.0.1/tcp/0
 //! peers = ["/ip4/127.0.0.1/tcp/28001/p2p/12D3KooW…"]   # each with its peer id
 //!
+//! [federation]                           # optional: this cell is one of a federation's
+//! genesis = "../federation.json"         # from `charter federation-genesis`
+//!
 //! [consensus.timeouts]                   # defaults, tuned for validators on one machine
 //! propose_ms = 2000
 //! prevote_ms = 500
@@ -42,6 +45,13 @@ pub struct NodeConfig {
     pub api: ApiSection,
     #[serde(default)]
     pub gossip: GossipSection,
+    pub federation: Option<FederationSection>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationSection {
+    pub genesis: PathBuf,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -99,11 +109,19 @@ impl NodeConfig {
         let mut config: NodeConfig =
             toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
+        let federation_genesis = config
+            .federation
+            .as_mut()
+            .map(|federation| &mut federation.genesis);
         for file in [
-            &mut config.data_dir,
-            &mut config.genesis,
-            &mut config.key_file,
-        ] {
+            Some(&mut config.data_dir),
+            Some(&mut config.genesis),
+            Some(&mut config.key_file),
+            federation_genesis,
+        ]
+        .into_iter()
+        .flatten()
+        {
             if file.is_relative() {
                 *file = base.join(&*file);
             }

@@ -49,9 +49,14 @@ fn load<T: DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 pub fn federation_genesis(args: FederationGenesisArgs) -> Result<()> {
+    write_federation_genesis(args.k, &args.cells, &args.out)
+}
+
+/// Writes the federation genesis of the cells whose geneses are at `cells`.
+pub fn write_federation_genesis(k: usize, cells_genesis: &[PathBuf], out: &Path) -> Result<()> {
     let mut federation = None;
     let mut cells = BTreeMap::new();
-    for path in &args.cells {
+    for path in cells_genesis {
         let genesis: Genesis = load(path)?;
         ensure!(
             *federation.get_or_insert(genesis.federation) == genesis.federation,
@@ -70,20 +75,20 @@ pub fn federation_genesis(args: FederationGenesisArgs) -> Result<()> {
         );
     }
     ensure!(
-        (1..=cells.len()).contains(&args.k),
+        (1..=cells.len()).contains(&k),
         "k must be between 1 and the number of cells ({})",
         cells.len()
     );
     let view = FederationView {
         federation: federation.context("no cell genesis given")?,
-        k: args.k,
+        k,
         cells,
     };
-    std::fs::write(&args.out, serde_json::to_string_pretty(&view)?)
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    std::fs::write(out, serde_json::to_string_pretty(&view)?)
+        .with_context(|| format!("writing {}", out.display()))?;
     println!(
         "wrote {}: {} cells, final with quorums of {}",
-        args.out.display(),
+        out.display(),
         view.cells.len(),
         view.k
     );

@@ -43,66 +43,89 @@ fn peer_id(dir: &Path, index: usize) -> io::Result<String> {
     Ok(keypair.public().to_peer_id().to_string())
 }
 
-/// Writes `node-<i>.toml` for each of `validators` validators of the dev genesis in `dir`
-/// (`genesis.json` and `keys/passport-<i>.json`), each listening on its own free port with the
-/// others as peers.
-pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValidator>> {
-    let addresses: Vec<String> = (0..validators)
-        .map(|_| free_port().map(|port| format!("/ip4/127.0.0.1/tcp/{port}")))
-        .collect::<io::Result<_>>()?;
-    let peer_ids: Vec<String> = (0..validators)
-        .map(|index| peer_id(dir, index))
-        .collect::<io::Result<_>>()?;
-    let gossip: Vec<String> = peer_ids
-        .iter()
-        .map(|peer_id| Ok(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", free_port()?)))
-        .collect::<io::Result<_>>()?;
-    let others = |index: usize, addresses: &[String]| -> String {
+/// Picks ports for `validators` validators of the dev genesis in `dir` (`genesis.json` and
+/// `keys/passport-<i>.json`); [`write_config`] then writes each one's `node-<i>.toml`.
+pub fn allocate(dir: &Path, validators: usize) -> io::Result<Vec<LocalValidator>> {
+    (0..validators)
+        .map(|index| {
+            let peer_id = peer_id(dir, index)?;
+            Ok(LocalValidator {
+                index,
+                config: dir.join(format!("node-{index}.toml")),
+                log: dir.join(format!("node-{index}.log")),
+                consensus: format!("/ip4/127.0.0.1/tcp/{}", free_port()?),
+                api: format!("http://127.0.0.1:{}", free_port()?),
+                gossip: format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", free_port()?),
+                peer_id,
+            })
+        })
+        .collect()
+}
+
+/// Writes `node`'s configuration: consensus with the rest of its `cell`, gossip with its cell
+/// and the `federation`'s other nodes, and the federation genesis when there is one.
+pub fn write_config(
+    node: &LocalValidator,
+    cell: &[LocalValidator],
+    federation: &[LocalValidator],
+    federation_genesis: Option<&str>,
+) -> io::Result<()> {
+    let quoted = |addresses: Vec<&str>| -> String {
         addresses
             .iter()
-            .enumerate()
-            .filter(|(other, _)| *other != index)
-            .map(|(_, address)| format!("\"{address}\""))
+            .map(|address| format!("\"{address}\""))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut nodes = Vec::with_capacity(validators);
-    for index in 0..validators {
-        let api_port = free_port()?;
-        let gossip_listen = gossip[index]
-            .rsplit_once("/p2p/")
-            .map_or(gossip[index].as_str(), |(address, _)| address);
-        let config = format!(
-            "moniker = \"validator-{index}\"\n\
-             data_dir = \"data-{index}\"\n\
-             genesis = \"genesis.json\"\n\
-             key_file = \"keys/passport-{index}.json\"\n\
-             \n\
-             [consensus]\n\
-             listen = \"{}\"\n\
-             peers = [{}]\n\
-             \n\
-             [api]\n\
-             listen = \"127.0.0.1:{api_port}\"\n\
-             \n\
-             [gossip]\n\
-             listen = \"{gossip_listen}\"\n\
-             peers = [{}]\n",
-            addresses[index],
-            others(index, &addresses),
-            others(index, &gossip),
-        );
-        let path = dir.join(format!("node-{index}.toml"));
-        std::fs::write(&path, config)?;
-        nodes.push(LocalValidator {
-            index,
-            config: path,
-            log: dir.join(format!("node-{index}.log")),
-            consensus: addresses[index].clone(),
-            api: format!("http://127.0.0.1:{api_port}"),
-            gossip: gossip[index].clone(),
-            peer_id: peer_ids[index].clone(),
-        });
+    let others = cell.iter().filter(|other| other.index != node.index);
+    let consensus_peers = quoted(
+        others
+            .clone()
+            .map(|other| other.consensus.as_str())
+            .collect(),
+    );
+    let gossip_peers = quoted(
+        others
+            .chain(federation)
+            .map(|other| other.gossip.as_str())
+            .collect(),
+    );
+    let gossip_listen = node
+        .gossip
+        .rsplit_once("/p2p/")
+        .map_or(node.gossip.as_str(), |(address, _)| address);
+    let api_listen = node.api.trim_start_matches("http://");
+    let index = node.index;
+    let mut config = format!(
+        "moniker = \"validator-{index}\"\n\
+         data_dir = \"data-{index}\"\n\
+         genesis = \"genesis.json\"\n\
+         key_file = \"keys/passport-{index}.json\"\n\
+         \n\
+         [consensus]\n\
+         listen = \"{}\"\n\
+         peers = [{consensus_peers}]\n\
+         \n\
+         [api]\n\
+         listen = \"{api_listen}\"\n\
+         \n\
+         [gossip]\n\
+         listen = \"{gossip_listen}\"\n\
+         peers = [{gossip_peers}]\n",
+        node.consensus,
+    );
+    if let Some(genesis) = federation_genesis {
+        config.push_str(&format!("\n[federation]\ngenesis = \"{genesis}\"\n"));
+    }
+    std::fs::write(&node.config, config)
+}
+
+/// Writes `node-<i>.toml` for each of `validators` validators of a lone cell in `dir`, each
+/// listening on its own free ports with the others as peers.
+pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValidator>> {
+    let nodes = allocate(dir, validators)?;
+    for node in &nodes {
+        write_config(node, &nodes, &[], None)?;
     }
     Ok(nodes)
 }

@@ -5,6 +5,7 @@ mod api;
 mod config;
 mod demo;
 mod federation_command;
+mod finality;
 mod genesis_command;
 mod gossip;
 mod keys;

@@ -3,12 +3,14 @@
 
 use crate::api::{ApiParts, ApiState};
 use crate::config::NodeConfig;
-use crate::gossip;
+use crate::finality::{self, Finality};
+use crate::gossip::{self, Gossip};
 use crate::keys::KeyFile;
 use crate::metrics::NodeMetrics;
 use anyhow::{Context, Result};
 use charter_consensus::app::CellApp;
 use charter_consensus::block_store::BlockStore;
+use charter_consensus::checkpoint_signer::CheckpointSigner;
 use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellNode, EngineSettings};
 use charter_ledger::storage::RocksStorage;
@@ -16,7 +18,7 @@ use charter_ledger::{Genesis, Ledger};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast::error::RecvError;
 
 pub fn run(config_path: &Path) -> Result<()> {
@@ -69,7 +71,30 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
     )?;
     let running = node.launch().await?;
     let metrics = Arc::new(NodeMetrics::new());
-    let (to_gossip, outbound) = tokio::sync::mpsc::channel(gossip::OUTBOUND_QUEUE);
+    let gossip = Gossip::new();
+    let federation = match &config.federation {
+        Some(section) => {
+            let store = config.data_dir.join("federation");
+            let collector = Arc::new(Mutex::new(finality::restore(&section.genesis, &store)?));
+            let topic = gossip::checkpoints_topic(&genesis.federation);
+            let (to_finality, inbound) = tokio::sync::mpsc::channel(finality::INBOUND_QUEUE);
+            let part = Finality {
+                collector: Arc::clone(&collector),
+                cell: genesis.cell,
+                passport,
+                signer: CheckpointSigner::open(
+                    keys.bls()?,
+                    &config.data_dir.join("checkpoint_signer.json"),
+                )?,
+                ledger: Ledger::open(Arc::clone(&storage))?,
+                publisher: gossip.publisher(&topic),
+                store,
+            };
+            tokio::spawn(part.run(running.committed(), inbound));
+            Some((collector, topic, to_finality))
+        }
+        None => None,
+    };
     let api = ApiState::new(ApiParts {
         ledger: Ledger::open(storage)?,
         blocks,
@@ -77,14 +102,17 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         metrics: Arc::clone(&metrics),
         committed: running.committed_sender(),
         position: running.position(),
-        gossip: to_gossip,
+        gossip: gossip.publisher(&topic),
+        finality: federation
+            .as_ref()
+            .map(|(collector, _, _)| Arc::clone(collector)),
     });
-    let gossip = gossip::start(
+    let gossip = gossip.start(
         mesh_keypair,
         &config.gossip,
         topic,
+        federation.map(|(_, topic, to_finality)| (topic, to_finality)),
         Arc::clone(&api),
-        outbound,
     )?;
     let listener = tokio::net::TcpListener::bind(config.api.listen)
         .await
