@@ -1,0 +1,192 @@
+//! A federation of three cells of four `charter run` processes each (`charter localnet --cells
+//! 3`, k = 2): checkpoints become final every epoch; a light client verifies, offline with
+//! `charter verify`, a passport read from one cell's node against a certificate fetched from
+//! another cell's node; with two cells stopped no new checkpoint of the third becomes final,
+//! and finality resumes when one of them returns.
+
+use charter_e2e::{charter, charter_binary};
+use charter_node::client::ApiClient;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const EPOCH: u64 = 5;
+
+/// A GET; status 0 while the node does not answer yet.
+fn get(api: &str, path: &str) -> (u16, Value) {
+    match ApiClient::new(api).unwrap().request("GET", path, b"") {
+        Ok((status, body)) => (status, serde_json::from_slice(&body).unwrap_or(Value::Null)),
+        Err(_) => (0, Value::Null),
+    }
+}
+
+/// Polls a node until `done` holds for what it answers (finality is only observable through
+/// the nodes).
+fn wait_for(api: &str, path: &str, mut done: impl FnMut(u16, &Value) -> bool) -> Value {
+    loop {
+        let (status, answer) = get(api, path);
+        if done(status, &answer) {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Processes this test started; killed when it ends, however it ends.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            // SIGINT first: localnet then stops the validators it started.
+            let _ = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+        }
+        for child in &mut self.0 {
+            let _ = child.wait();
+        }
+    }
+}
+
+fn kill(pid: u64) {
+    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+}
+
+fn start_validator(config: &Path) -> Child {
+    Command::new(charter_binary())
+        .args(["run", "--config", config.to_str().unwrap()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn checkpoints_become_final_across_cells_stall_without_k_cells_and_verify_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let localnet = Command::new(charter_binary())
+        .args(["localnet", "--cells", "3", "--agents-batch", "0"])
+        .args(["--epoch-length", &EPOCH.to_string(), "--dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut processes = Processes(vec![localnet]);
+    let layout_path = dir.path().join("localnet.json");
+    let layout: Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&layout_path) {
+            break serde_json::from_str(&text).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let nodes = layout["nodes"].as_array().unwrap().clone();
+    let api_of = |cell: u64, index: usize| -> String {
+        nodes
+            .iter()
+            .filter(|node| node["cell"] == cell)
+            .nth(index)
+            .unwrap()["api"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let cell_0 = api_of(0, 0);
+    wait_for(&cell_0, "/v1/status", |status, _| status == 200);
+
+    // Every cell's first epoch becomes final, as validator 0 of cell 0 sees it.
+    for cell in 0..3 {
+        wait_for(
+            &cell_0,
+            &format!("/v1/checkpoints/{cell}/1"),
+            |status, _| status == 200,
+        );
+    }
+
+    // A light client: the certificate of cell 0's epoch 1 from a node of cell 1, and a passport
+    // of cell 0 read with its proof at the checkpoint's height from a node of cell 0.
+    let (_, answer) = get(&api_of(1, 2), "/v1/checkpoints/0/1");
+    let certificate = &answer["certificate"];
+    let height = certificate["checkpoint"]["height"].as_u64().unwrap();
+    assert_eq!(height, EPOCH);
+    let genesis: charter_ledger::Genesis = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("cell-0/genesis.json")).unwrap(),
+    )
+    .unwrap();
+    let passport = genesis.passport_id(7);
+    let (status, read) = get(
+        &api_of(0, 3),
+        &format!("/v1/passports/{passport}?proof=true&height={height}"),
+    );
+    assert_eq!(status, 200);
+    let files = dir.path().join("light-client");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("certificate.json"), certificate.to_string()).unwrap();
+    std::fs::write(files.join("read.json"), read.to_string()).unwrap();
+    let out = charter(&[
+        "verify",
+        "--federation",
+        dir.path().join("federation.json").to_str().unwrap(),
+        "--certificate",
+        files.join("certificate.json").to_str().unwrap(),
+        "--read",
+        files.join("read.json").to_str().unwrap(),
+        "--key",
+        &format!("passport:{passport}"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("state proof verified"));
+
+    // Cells 1 and 2 stop. Cell 0 goes on committing, and its own validators sign its next
+    // checkpoints, but with one cell of the k = 2 needed none of them becomes final.
+    for node in &nodes {
+        if node["cell"] != 0 {
+            kill(node["pid"].as_u64().unwrap());
+        }
+    }
+    let (_, federation) = get(&cell_0, "/v1/federation");
+    let last_final = federation["cells"][0]["latest_final_epoch"]
+        .as_u64()
+        .unwrap();
+    let stalled = last_final + 2;
+    let progress = wait_for(
+        &cell_0,
+        &format!("/v1/checkpoints/0/{stalled}"),
+        |status, answer| {
+            status == 200
+                || answer["progress"]
+                    .as_array()
+                    .is_some_and(|cells| cells.iter().any(|cell| cell["cell"] == 0))
+        },
+    );
+    assert_eq!(progress["error"], "not_final", "{progress}");
+    // By the time cell 0's own validators have signed epoch `stalled`, nothing after
+    // `last_final + 1` (which may have been final before the stop took effect) is final.
+    let (_, federation) = get(&cell_0, "/v1/federation");
+    assert!(
+        federation["cells"][0]["latest_final_epoch"]
+            .as_u64()
+            .unwrap()
+            <= last_final + 1,
+        "{federation}"
+    );
+
+    // Cell 1 returns: with two cells again, cell 0's checkpoints become final once more.
+    for index in 0..4 {
+        let config = dir.path().join(format!("cell-1/node-{index}.toml"));
+        processes.0.push(start_validator(&config));
+    }
+    wait_for(&cell_0, "/v1/federation", |_, federation| {
+        federation["cells"][0]["latest_final_epoch"]
+            .as_u64()
+            .is_some_and(|epoch| epoch > stalled)
+    });
+}
