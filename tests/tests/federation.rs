@@ -190,3 +190,179 @@ fn checkpoints_become_final_across_cells_stall_without_k_cells_and_verify_offlin
             .is_some_and(|epoch| epoch > stalled)
     });
 }
+
+/// Twins: the real BLS keys of cells 2 and 1 certify a second checkpoint for cell 2's epoch 1,
+/// one that differs from the one the federation already finalized, and the result is gossiped
+/// to the federation. Every other cell's nodes detect the two final certificates, keep them as
+/// proof and quarantine cell 2: none of its later checkpoints becomes final there.
+#[test]
+fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_by_every_other_cell() {
+    use charter_consensus::checkpoint::{CellSigners, CheckpointCertificate};
+    use charter_consensus::finality::FederationMessage;
+    use charter_ledger::crypto::bls::{aggregate, BlsSecretKey};
+    use charter_ledger::{CellId, StateRoot};
+    use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent};
+
+    let dir = tempfile::tempdir().unwrap();
+    let localnet = Command::new(charter_binary())
+        .args(["localnet", "--cells", "3", "--agents-batch", "0"])
+        .args(["--epoch-length", &EPOCH.to_string(), "--dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _processes = Processes(vec![localnet]);
+    let layout_path = dir.path().join("localnet.json");
+    let layout: Value = loop {
+        if let Ok(text) = std::fs::read_to_string(&layout_path) {
+            break serde_json::from_str(&text).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let nodes = layout["nodes"].as_array().unwrap().clone();
+    let honest: Vec<String> = nodes
+        .iter()
+        .filter(|node| node["cell"] != 2)
+        .map(|node| node["api"].as_str().unwrap().to_string())
+        .collect();
+    let (_, honest_final) = {
+        wait_for(&honest[0], "/v1/checkpoints/2/1", |status, _| status == 200);
+        get(&honest[0], "/v1/checkpoints/2/1")
+    };
+    let honest_certificate: CheckpointCertificate =
+        serde_json::from_value(honest_final["certificate"].clone()).unwrap();
+
+    // The twins' checkpoint: the same epoch of cell 2 with another state root, signed by every
+    // validator of cells 2 and 1 with their real keys.
+    let mut twin = honest_certificate.checkpoint.clone();
+    twin.state_root = StateRoot([0xee; 32]);
+    let view: charter_consensus::checkpoint::FederationView =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("federation.json")).unwrap())
+            .unwrap();
+    let message = twin.signing_bytes();
+    let mut signatures = Vec::new();
+    let mut signers = Vec::new();
+    for cell in [1u32, 2] {
+        let genesis: charter_ledger::Genesis = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(format!("cell-{cell}/genesis.json"))).unwrap(),
+        )
+        .unwrap();
+        let set = &view.cells[&CellId(cell)];
+        for member in &set.0 {
+            let index = (0..4)
+                .find(|index| genesis.passport_id(*index) == member.passport)
+                .unwrap();
+            let keys: Value = serde_json::from_str(
+                &std::fs::read_to_string(
+                    dir.path()
+                        .join(format!("cell-{cell}/keys/passport-{index}.json")),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+            let mut secret = [0u8; 32];
+            hex::decode_to_slice(
+                keys["validator"]["bls_secret_key"].as_str().unwrap(),
+                &mut secret,
+            )
+            .unwrap();
+            signatures.push(BlsSecretKey::from_bytes(&secret).unwrap().sign(&message));
+        }
+        signers.push(CellSigners::from_indices(
+            CellId(cell),
+            set.0.len(),
+            0..set.0.len(),
+        ));
+    }
+    let conflicting = CheckpointCertificate {
+        checkpoint: twin,
+        signers,
+        signature: aggregate(&signatures).unwrap(),
+    };
+    conflicting
+        .verify(&view)
+        .expect("the twins' certificate is final on its own");
+
+    // Gossip it to the federation from a peer of our own.
+    let topic = format!(
+        "charter/{}/checkpoints/v1",
+        honest_certificate.checkpoint.federation.to_hex()
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bootstrap = nodes
+        .iter()
+        .filter(|node| node["cell"] == 0)
+        .map(|node| node["gossip"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let mesh = runtime.block_on(async {
+        let mut mesh = Mesh::start(
+            Keypair::generate_ed25519(),
+            MeshConfig {
+                bootstrap,
+                topics: vec![topic.clone()],
+                max_message_bytes: 1024 * 1024,
+                ..MeshConfig::default()
+            },
+        )
+        .unwrap();
+        loop {
+            if let Some(MeshEvent::PeerSubscribed {
+                topic: subscribed, ..
+            }) = mesh.next_event().await
+            {
+                if subscribed == topic {
+                    break;
+                }
+            }
+        }
+        let message = FederationMessage::Certificate(conflicting);
+        mesh.publish(&topic, borsh::to_vec(&message).unwrap())
+            .await
+            .unwrap();
+        mesh
+    });
+
+    // Every node of cells 0 and 1 quarantines cell 2 and keeps the two certificates as proof.
+    for api in &honest {
+        let federation = wait_for(api, "/v1/federation", |_, federation| {
+            federation["cells"][2]["quarantined"] == true
+        });
+        let proof = &federation["equivocations"][0];
+        assert_eq!(proof["first"]["checkpoint"]["epoch"], 1);
+        assert_ne!(
+            proof["first"]["checkpoint"]["state_root"],
+            proof["second"]["checkpoint"]["state_root"]
+        );
+    }
+    // Cell 2 goes on committing, but no later checkpoint of it becomes final elsewhere.
+    let (_, federation) = get(&honest[0], "/v1/federation");
+    let frozen = federation["cells"][2]["latest_final_epoch"]
+        .as_u64()
+        .unwrap();
+    let cell_2 = nodes.iter().find(|node| node["cell"] == 2).unwrap()["api"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for(&cell_2, "/v1/status", |_, status| {
+        status["height"]
+            .as_u64()
+            .is_some_and(|height| height >= (frozen + 2) * EPOCH)
+    });
+    // Cell 0's own checkpoints still become final (with cell 1) after cell 2's epoch frozen+2.
+    wait_for(&honest[0], "/v1/federation", |_, federation| {
+        federation["cells"][0]["latest_final_epoch"]
+            .as_u64()
+            .is_some_and(|epoch| epoch >= frozen + 2)
+    });
+    for api in &honest {
+        let (_, federation) = get(api, "/v1/federation");
+        assert_eq!(
+            federation["cells"][2]["latest_final_epoch"].as_u64(),
+            Some(frozen),
+            "{api}: {federation}"
+        );
+    }
+    runtime.block_on(mesh.shutdown());
+}
