@@ -5,9 +5,13 @@
 //! - the consensus engines alone — Malachite with Charter's host, and hotstuff_rs 0.4 — four
 //!   validators each, ordering blocks of the same size for an application that does nothing;
 //! - a live 4-validator cell (`charter localnet`) under signed transfers offered at increasing
-//!   rates: committed tx/s, submit→commit p50/p99, CPU and RSS per validator, and idle CPU.
+//!   rates: committed tx/s, submit→commit p50/p99, CPU and RSS per validator, and idle CPU;
+//! - checkpoint certificates: BLS sign and aggregate costs, verifying one certificate of 10, 100
+//!   and 1,000 cells of 100 validators, and a live 3-cell federation's time from a
+//!   checkpoint's block to its final certificate.
 
 mod cell_load;
+mod certificates;
 mod noop;
 mod noop_hotstuff;
 mod noop_malachite;
@@ -42,6 +46,12 @@ struct Args {
     noop_block_size: usize,
     #[arg(long, default_value_t = 15)]
     noop_seconds: u64,
+    /// Cell counts (of 100 validators each) for certificate verification.
+    #[arg(long, value_delimiter = ',', default_values_t = [10usize, 100, 1000])]
+    certificate_cells: Vec<usize>,
+    /// Epochs of the live federation to time from block to final certificate.
+    #[arg(long, default_value_t = 5)]
+    finality_epochs: u64,
 }
 
 fn main() -> Result<()> {
@@ -60,6 +70,16 @@ fn main() -> Result<()> {
     let malachite = noop_malachite::run(args.noop_block_size, noop_window, &dir.join("noop"))?;
     progress("hotstuff_rs with a no-op application");
     let hotstuff = noop_hotstuff::run(args.noop_block_size, noop_window)?;
+
+    progress("checkpoint certificate costs");
+    let certificates = certificates::measure(&args.certificate_cells)?;
+    progress("a 3-cell federation, from checkpoint block to final certificate");
+    let mut finality = certificates::time_to_finality(
+        &args.charter,
+        &dir.join("federation"),
+        args.finality_epochs,
+    )?;
+    finality.sort();
 
     let cell_dir = dir.join("cell");
     progress(&format!("cell under load in {}", cell_dir.display()));
@@ -145,6 +165,24 @@ fn main() -> Result<()> {
             stage.refused
         );
     }
+    println!();
+    println!("== checkpoint certificates (BLS12-381, 100 validators per cell)");
+    println!(
+        "sign {:?} per signature; aggregate one cell's 100 signatures {:?}",
+        certificates.sign, certificates.aggregate_cell
+    );
+    for (cells, time) in &certificates.verify {
+        println!(
+            "verify a certificate of {cells:>5} cells ({:>7} keys): {time:?}",
+            cells * 100
+        );
+    }
+    println!(
+        "3-cell federation, checkpoint block → final certificate at the same node, {} epochs: median {:?}, max {:?}",
+        finality.len(),
+        finality[finality.len() / 2],
+        finality[finality.len() - 1]
+    );
     println!();
     println!("== ratios");
     println!(
