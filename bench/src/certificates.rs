@@ -149,7 +149,7 @@ pub fn time_to_finality(charter: &Path, dir: &Path, epochs: u64) -> Result<Vec<D
             };
             let event: Value = serde_json::from_str(data)?;
             let height = event["height"].as_u64().unwrap_or(0);
-            if height == 0 || height % EPOCH != 0 {
+            if height == 0 || !height.is_multiple_of(EPOCH) {
                 continue;
             }
             let committed = Instant::now();

@@ -130,7 +130,8 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             "trusted: {} epoch {} hands over its next validators",
             checkpoint.cell, checkpoint.epoch
         );
-        view.cells.insert(checkpoint.cell, checkpoint.next_validators);
+        view.cells
+            .insert(checkpoint.cell, checkpoint.next_validators);
     }
     let mut last = None;
     for (position, path) in args.certificates.iter().enumerate() {
