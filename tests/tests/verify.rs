@@ -53,7 +53,10 @@ impl Setup {
     /// Signatures on the checkpoint by the validators at `positions` of `cell`'s set (which is
     /// in passport-id order; key files are in genesis order).
     fn signatures(&self, cell: u32, positions: &[usize]) -> Vec<BlsSignature> {
-        let message = self.checkpoint.signing_bytes();
+        self.signatures_on(&self.checkpoint.signing_bytes(), cell, positions)
+    }
+
+    fn signatures_on(&self, message: &[u8], cell: u32, positions: &[usize]) -> Vec<BlsSignature> {
         let set = &self.view.cells[&CellId(cell)];
         positions
             .iter()
@@ -62,7 +65,7 @@ impl Setup {
                 let index = (0..4)
                     .find(|index| PassportId::genesis(CellId(cell), *index as u64) == passport)
                     .expect("a validator of the cell");
-                bls_key(self.dir.path(), cell, index).sign(&message)
+                bls_key(self.dir.path(), cell, index).sign(message)
             })
             .collect()
     }
@@ -265,4 +268,67 @@ fn flipped_bits_foreign_signatures_and_cells_below_two_thirds_are_refused() {
     let alone = setup.certificate(&[(0, &[0, 1, 2, 3])]);
     let refused = setup.verify(&alone, &setup.read).unwrap_err();
     assert!(refused.contains("finality needs 2"), "{refused}");
+}
+
+#[test]
+fn a_chain_of_certificates_verifies_from_genesis_or_from_a_trusted_checkpoint() {
+    let setup = setup();
+    // Epoch 1 of cell 0 hands over to a new set: the keys of cell 1's validators.
+    let handover = {
+        let mut checkpoint = setup.checkpoint.clone();
+        checkpoint.next_validators = setup.view.cells[&CellId(1)].clone();
+        Setup {
+            checkpoint,
+            ..setup
+        }
+    };
+    let first = handover.certificate(&[(0, &[0, 1, 2, 3]), (1, &[0, 1, 2, 3])]);
+    // Epoch 2 is signed by the new set (as cell 0) and by cell 1.
+    let mut second_checkpoint = first.checkpoint.clone();
+    second_checkpoint.epoch = 2;
+    second_checkpoint.height = 2;
+    second_checkpoint.validators = first.checkpoint.next_validators.hash();
+    let message = second_checkpoint.signing_bytes();
+    let cell_1_signatures = handover.signatures_on(&message, 1, &[0, 1, 2, 3]);
+    let mut signatures = cell_1_signatures.clone();
+    signatures.extend(cell_1_signatures);
+    let second = CheckpointCertificate {
+        checkpoint: second_checkpoint,
+        signers: vec![
+            CellSigners::from_indices(CellId(0), 4, 0..4),
+            CellSigners::from_indices(CellId(1), 4, 0..4),
+        ],
+        signature: aggregate(&signatures).unwrap(),
+    };
+    let write = |name: &str, certificate: &CheckpointCertificate| {
+        let path = handover.path(name);
+        std::fs::write(&path, serde_json::to_string(certificate).unwrap()).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (first_path, second_path) = (write("first.json", &first), write("second.json", &second));
+    let federation = handover.federation.to_str().unwrap().to_string();
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", "--federation", federation.as_str()];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let alone = verify(&["--certificate", &second_path]);
+    assert!(
+        !alone.status.success(),
+        "epoch 2 alone names a set genesis does not know"
+    );
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("validator set other than"));
+    let chain = verify(&["--certificate", &first_path, "--certificate", &second_path]);
+    assert!(
+        chain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&chain.stderr)
+    );
+    let trusted = verify(&["--trusted", &first_path, "--certificate", &second_path]);
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&trusted.stdout).contains("final: cell-0 epoch 2"));
 }
