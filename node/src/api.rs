@@ -650,6 +650,23 @@ async fn checkpoint(
             "a cell id is a number",
         );
     };
+    if collector.quarantined().contains(&cell) {
+        let proofs: Vec<_> = collector
+            .equivocations()
+            .filter(|proof| proof.first.checkpoint.cell == cell)
+            .collect();
+        return (
+            StatusCode::CONFLICT,
+            Json(json!({
+                "error": "quarantined",
+                "message": format!(
+                    "cell {} certified two checkpoints for one epoch; its proofs are refused",
+                    cell.0
+                ),
+                "equivocations": proofs,
+            })),
+        );
+    }
     let certificate = match epoch.as_str() {
         "latest" => collector.latest_final(cell),
         number => match number.parse::<u64>() {

@@ -134,9 +134,30 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             .insert(checkpoint.cell, checkpoint.next_validators);
     }
     let mut last = None;
+    // Each accepted certificate, with the view it was judged under.
+    let mut seen: BTreeMap<(charter_ledger::CellId, u64), (CheckpointCertificate, FederationView)> =
+        BTreeMap::new();
     for (position, path) in args.certificates.iter().enumerate() {
         let certificate: CheckpointCertificate = load(path)?;
         let checkpoint = &certificate.checkpoint;
+        if let Some((earlier, then)) = seen.get(&(checkpoint.cell, checkpoint.epoch)) {
+            if earlier.checkpoint == *checkpoint {
+                continue;
+            }
+            // Two final certificates for one epoch prove the cell equivocated; a second one
+            // that is not final proves nothing.
+            if let Err(error) = certificate.verify(then) {
+                bail!("{} is not final: {error}", path.display());
+            }
+            bail!(
+                "equivocation: {} and an earlier final certificate are two different \
+                 checkpoints of {} for epoch {}; that cell's proofs are refused",
+                path.display(),
+                checkpoint.cell,
+                checkpoint.epoch
+            );
+        }
+        let view_before = view.clone();
         if let Err(error) = view.advance(&certificate) {
             bail!(
                 "certificate {} ({}: {}, epoch {}) is not final: {error}",
@@ -158,6 +179,10 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             checkpoint.height,
             checkpoint.state_root,
             cells.join(", ")
+        );
+        seen.insert(
+            (checkpoint.cell, checkpoint.epoch),
+            (certificate.clone(), view_before),
         );
         last = Some(certificate);
     }

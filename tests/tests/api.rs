@@ -207,6 +207,8 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
         "/v1/bonds/{id}",
         "/v1/escrows/{id}",
         "/v1/validators",
+        "/v1/federation",
+        "/v1/checkpoints/{cell}/{epoch}",
         "/metrics",
     ] {
         assert!(openapi["paths"].get(path).is_some(), "{path} is documented");

@@ -336,6 +336,12 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_by_every_o
             proof["second"]["checkpoint"]["state_root"]
         );
     }
+    // Its certificates are no longer served as proofs.
+    let (status, refused) = get(&honest[0], "/v1/checkpoints/2/latest");
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (409, Some("quarantined"))
+    );
     // Cell 2 goes on committing, but no later checkpoint of it becomes final elsewhere.
     let (_, federation) = get(&honest[0], "/v1/federation");
     let frozen = federation["cells"][2]["latest_final_epoch"]

@@ -332,3 +332,56 @@ fn a_chain_of_certificates_verifies_from_genesis_or_from_a_trusted_checkpoint() 
     );
     assert!(String::from_utf8_lossy(&trusted.stdout).contains("final: cell-0 epoch 2"));
 }
+
+#[test]
+fn two_different_final_certificates_for_one_epoch_are_refused_as_equivocation() {
+    let setup = setup();
+    let honest = setup.certificate(&[(0, &[0, 1, 2, 3]), (1, &[0, 1, 2, 3])]);
+    let twin_setup = {
+        let mut checkpoint = setup.checkpoint.clone();
+        checkpoint.state_root = charter_ledger::StateRoot([0xee; 32]);
+        Setup {
+            checkpoint,
+            ..setup
+        }
+    };
+    let twin = twin_setup.certificate(&[(0, &[0, 1, 2, 3]), (2, &[0, 1, 2, 3])]);
+    let not_final = twin_setup.certificate(&[(0, &[0, 1]), (2, &[0, 1, 2, 3])]);
+    let write = |name: &str, certificate: &CheckpointCertificate| {
+        let path = twin_setup.path(name);
+        std::fs::write(&path, serde_json::to_string(certificate).unwrap()).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (honest, twin, not_final) = (
+        write("honest.json", &honest),
+        write("twin.json", &twin),
+        write("not-final.json", &not_final),
+    );
+    let federation = twin_setup.federation.to_str().unwrap().to_string();
+    let verify = |first: &str, second: &str| {
+        run(&[
+            "verify",
+            "--federation",
+            &federation,
+            "--certificate",
+            first,
+            "--certificate",
+            second,
+        ])
+    };
+    let refused = verify(&honest, &twin);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("equivocation"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // A differing certificate that is not final proves nothing about the cell.
+    let refused = verify(&honest, &not_final);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("is not final") && !stderr.contains("equivocation"),
+        "{stderr}"
+    );
+}
