@@ -499,17 +499,19 @@ fn read_key<T: StateObject + Serialize>(
     let ledger = state.ledger()?;
     let latest = ledger.height().ok_or(LedgerError::NotInitialized)?;
     let height = options.height.unwrap_or(latest);
+    let state_root = ledger.state_root(height)?;
+    // A plain read of the latest state needs no proof; building one is a tree walk per read.
+    if !options.proof && height == latest {
+        let value: Option<T> = ledger.get(key)?;
+        return Ok(json!({ "height": height, "state_root": state_root, "value": value }));
+    }
     let (value, proof) = ledger.get_with_proof(key, height)?;
     let decoded: Option<T> = value
         .as_deref()
         .map(borsh::from_slice)
         .transpose()
         .map_err(|error| StorageError::Corrupt(format!("state value: {error}")))?;
-    let mut answer = json!({
-        "height": height,
-        "state_root": ledger.state_root(height)?,
-        "value": decoded,
-    });
+    let mut answer = json!({ "height": height, "state_root": state_root, "value": decoded });
     if options.proof {
         answer["encoded"] = json!(value.map(hex::encode));
         answer["proof"] = json!(hex::encode(proof.encode()));
