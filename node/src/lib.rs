@@ -6,3 +6,4 @@
 pub mod client;
 pub mod localnet;
 pub mod mempool;
+pub mod stop_signals;

@@ -16,6 +16,7 @@ use charter_consensus::engine::{CellNode, EngineSettings};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{Genesis, Ledger};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
+use charter_node::stop_signals::StopSignals;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,7 @@ pub fn run(config_path: &Path) -> Result<()> {
 }
 
 async fn run_validator(config: NodeConfig) -> Result<()> {
+    let mut stop = StopSignals::listen().context("listening for stop signals")?;
     let genesis: Genesis = serde_json::from_str(
         &std::fs::read_to_string(&config.genesis)
             .with_context(|| format!("reading {}", config.genesis.display()))?,
@@ -142,7 +144,7 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
                 Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "progress output fell behind"),
                 Err(RecvError::Closed) => break,
             },
-            _ = tokio::signal::ctrl_c() => {
+            () = stop.recv() => {
                 tracing::info!("stopping");
                 break;
             }

@@ -9,6 +9,7 @@ use charter_ledger::state::CellParams;
 use charter_ledger::{CellId, Genesis};
 use charter_node::client::ApiClient;
 use charter_node::localnet::{allocate, write_config, CommittedLine, LocalValidator};
+use charter_node::stop_signals::StopSignals;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -135,6 +136,14 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
 
     let charter = std::env::current_exe().context("locating the charter binary")?;
     let (sender, reports) = std::sync::mpsc::channel::<(usize, CommittedLine)>();
+    // Listening before any validator starts, so that an interrupt at any point stops them all.
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut stop = {
+        let _inside = signals.enter();
+        StopSignals::listen()?
+    };
     let mut children: Vec<Child> = Vec::new();
     let mut layout = Vec::new();
     for (process, Started { cell, node }) in started.iter().enumerate() {
@@ -215,13 +224,9 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let stopping = Arc::clone(&interrupted);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     std::thread::spawn(move || {
-        if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
-            stopping.store(true, Ordering::SeqCst);
-        }
+        signals.block_on(stop.recv());
+        stopping.store(true, Ordering::SeqCst);
     });
 
     let federation_api = federated
