@@ -16,7 +16,7 @@
 use crate::context::BlockHash;
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::bls::{fast_aggregate_verify, BlsError, BlsPublicKey, BlsSignature};
-use charter_ledger::{Amount, CellId, FederationId, PassportId, StateRoot};
+use charter_ledger::{Amount, CellId, CheckpointId, FederationId, PassportId, StateRoot};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -80,8 +80,8 @@ impl Checkpoint {
     }
 
     /// Names the checkpoint: blake3 of what is signed.
-    pub fn id(&self) -> [u8; 32] {
-        *blake3::hash(&self.signing_bytes()).as_bytes()
+    pub fn id(&self) -> CheckpointId {
+        CheckpointId(*blake3::hash(&self.signing_bytes()).as_bytes())
     }
 }
 

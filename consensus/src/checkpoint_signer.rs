@@ -5,7 +5,7 @@
 use crate::checkpoint::Checkpoint;
 use crate::signer::write_durably;
 use charter_ledger::crypto::bls::{BlsSecretKey, BlsSignature};
-use charter_ledger::CellId;
+use charter_ledger::{CellId, CheckpointId};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -48,6 +48,11 @@ impl CheckpointSigner {
             path: path.to_path_buf(),
             signed,
         })
+    }
+
+    /// The checkpoint this validator signed for `cell` and `epoch`, if any.
+    pub fn signed(&self, cell: CellId, epoch: u64) -> Option<CheckpointId> {
+        CheckpointId::from_hex(self.signed.get(&position(cell, epoch))?).ok()
     }
 
     /// Signs `checkpoint` unless another one was signed for its cell and epoch; the same one

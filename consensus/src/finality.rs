@@ -2,7 +2,8 @@
 //! checked and collected; once validators holding more than 2/3 of the power of `k` cells (the
 //! checkpoint's own among them) have signed, any node assembles the certificate. Certificates
 //! heard from others are checked the same way. Two different final certificates for one cell
-//! and epoch are kept as proof that the cell equivocated, and that cell is quarantined.
+//! and epoch are kept as proof that the cell equivocated, and that cell is quarantined (the
+//! bridge to it is in lockdown) until a ruling names which of the two to keep.
 //!
 //! Pure: the node feeds it messages and publishes what it returns.
 
@@ -11,7 +12,7 @@ use crate::checkpoint::{
 };
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSignature};
-use charter_ledger::{CellId, PassportId};
+use charter_ledger::{CellId, CheckpointId, PassportId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,6 +55,16 @@ pub struct Equivocation {
     pub second: CheckpointCertificate,
 }
 
+/// What a ruling changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ruled {
+    /// The certificate now final for the epoch, when it replaced the one held.
+    pub kept: Option<CheckpointCertificate>,
+    /// Later epochs of the cell whose certificates no longer chain from the kept one and
+    /// were dropped.
+    pub dropped: Vec<u64>,
+}
+
 /// What adding a certificate did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Added {
@@ -63,6 +74,8 @@ pub enum Added {
     Known,
     /// Final, and conflicting with a final one already known: the cell is quarantined.
     Equivocation,
+    /// Final, but another checkpoint was ruled the one to keep and is held.
+    Overruled,
 }
 
 struct Pending {
@@ -79,9 +92,12 @@ pub struct Collector {
     /// The federation genesis: the sets that certified each cell's first epoch.
     genesis: FederationView,
     view: FederationView,
-    pending: BTreeMap<[u8; 32], Pending>,
+    pending: BTreeMap<CheckpointId, Pending>,
     finals: BTreeMap<(CellId, u64), CheckpointCertificate>,
     equivocations: BTreeMap<(CellId, u64), Equivocation>,
+    /// Which checkpoint to keep where a cell equivocated.
+    rulings: BTreeMap<(CellId, u64), CheckpointId>,
+    /// Cells with an equivocation whose final certificate is not the one a ruling kept.
     quarantined: BTreeSet<CellId>,
 }
 
@@ -93,6 +109,7 @@ impl Collector {
             pending: BTreeMap::new(),
             finals: BTreeMap::new(),
             equivocations: BTreeMap::new(),
+            rulings: BTreeMap::new(),
             quarantined: BTreeSet::new(),
         }
     }
@@ -107,6 +124,82 @@ impl Collector {
 
     pub fn equivocations(&self) -> impl Iterator<Item = &Equivocation> {
         self.equivocations.values()
+    }
+
+    /// The checkpoint a ruling kept for `cell` at `epoch`.
+    pub fn ruling(&self, cell: CellId, epoch: u64) -> Option<CheckpointId> {
+        self.rulings.get(&(cell, epoch)).copied()
+    }
+
+    /// Where a cell equivocated and no ruling has settled it yet.
+    pub fn unsettled(&self) -> Vec<(CellId, u64)> {
+        self.equivocations
+            .keys()
+            .filter(|position| !self.settled(position))
+            .copied()
+            .collect()
+    }
+
+    fn settled(&self, position: &(CellId, u64)) -> bool {
+        let kept = self
+            .finals
+            .get(position)
+            .map(|final_| final_.checkpoint.id());
+        kept.is_some() && kept == self.rulings.get(position).copied()
+    }
+
+    fn requarantine(&mut self) {
+        self.quarantined = self.unsettled().into_iter().map(|(cell, _)| cell).collect();
+    }
+
+    /// Records which checkpoint to keep for `cell` at `epoch` (the validators' ruling, or a
+    /// node's own signed checkpoint for its own cell). Where the cell equivocated and the kept
+    /// checkpoint is the other of the two, it becomes the final one and the cell's later
+    /// certificates are checked again against the validator set it hands over. The quarantine
+    /// lifts once every equivocation of the cell is settled.
+    pub fn rule(&mut self, cell: CellId, epoch: u64, keep: CheckpointId) -> Ruled {
+        let position = (cell, epoch);
+        self.rulings.insert(position, keep);
+        let mut ruled = Ruled::default();
+        let replacement = self.equivocations.get(&position).and_then(|proof| {
+            [&proof.first, &proof.second]
+                .into_iter()
+                .find(|certificate| certificate.checkpoint.id() == keep)
+                .cloned()
+        });
+        if let Some(kept) = replacement.filter(|_| !self.settled(&position)) {
+            ruled.dropped = self.replace_final(&kept);
+            ruled.kept = Some(kept);
+        }
+        self.requarantine();
+        ruled
+    }
+
+    /// Makes `kept` the final certificate of its epoch and re-chains the cell's later ones;
+    /// returns the epochs that no longer chain.
+    fn replace_final(&mut self, kept: &CheckpointCertificate) -> Vec<u64> {
+        let (cell, epoch) = (kept.checkpoint.cell, kept.checkpoint.epoch);
+        let later: Vec<CheckpointCertificate> = self
+            .finals
+            .range((cell, epoch + 1)..=(cell, u64::MAX))
+            .map(|(_, certificate)| certificate.clone())
+            .collect();
+        self.finals
+            .retain(|(held, at), _| *held != cell || *at <= epoch);
+        self.finals.insert((cell, epoch), kept.clone());
+        self.view
+            .cells
+            .insert(cell, kept.checkpoint.next_validators.clone());
+        let mut dropped = Vec::new();
+        for certificate in later {
+            if dropped.is_empty() && self.view.advance(&certificate).is_ok() {
+                self.finals
+                    .insert((cell, certificate.checkpoint.epoch), certificate);
+            } else {
+                dropped.push(certificate.checkpoint.epoch);
+            }
+        }
+        dropped
     }
 
     pub fn final_certificate(&self, cell: CellId, epoch: u64) -> Option<&CheckpointCertificate> {
@@ -236,7 +329,7 @@ impl Collector {
 
     /// A certificate from the cells whose signers already hold a quorum, when there are `k`
     /// of them including the origin.
-    fn assemble(&self, id: &[u8; 32]) -> Option<CheckpointCertificate> {
+    fn assemble(&self, id: &CheckpointId) -> Option<CheckpointCertificate> {
         let pending = self.pending.get(id)?;
         let mut signers = Vec::new();
         let mut signatures = Vec::new();
@@ -269,8 +362,9 @@ impl Collector {
     }
 
     /// Checks a certificate and, if final, records it and moves to the validator set it hands
-    /// over. A second, different final certificate for the same cell and epoch quarantines
-    /// the cell and is kept with the first as proof.
+    /// over. A second, different final certificate for the same cell and epoch is kept with
+    /// the first as proof and quarantines the cell, unless a ruling already settled that
+    /// epoch.
     pub fn add_certificate(
         &mut self,
         certificate: &CheckpointCertificate,
@@ -281,6 +375,7 @@ impl Collector {
             if known.checkpoint == *checkpoint {
                 return Ok(Added::Known);
             }
+            let overruled = self.settled(&position);
             // Judged against the set that was current for that epoch: the one the known
             // certificate was checked against, which its checkpoint names.
             let mut then = self.view.clone();
@@ -288,6 +383,9 @@ impl Collector {
                 then.cells.insert(checkpoint.cell, set);
             }
             certificate.verify(&then)?;
+            if overruled {
+                return Ok(Added::Overruled);
+            }
             self.equivocations.insert(
                 position,
                 Equivocation {
@@ -295,7 +393,7 @@ impl Collector {
                     second: certificate.clone(),
                 },
             );
-            self.quarantined.insert(checkpoint.cell);
+            self.requarantine();
             return Ok(Added::Equivocation);
         }
         if self.quarantined.contains(&checkpoint.cell) {

@@ -9,9 +9,9 @@ use charter_consensus::checkpoint::{
 };
 use charter_consensus::checkpoint_signer::{CheckpointSigner, CheckpointSignerError};
 use charter_consensus::context::BlockHash;
-use charter_consensus::finality::{Added, CollectError, Collector};
+use charter_consensus::finality::{Added, CollectError, Collector, Ruled};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSecretKey};
-use charter_ledger::{CellId, FederationId, PassportId, StateRoot};
+use charter_ledger::{CellId, CheckpointId, FederationId, PassportId, StateRoot};
 use std::collections::BTreeMap;
 
 const FEDERATION: FederationId = FederationId([3; 32]);
@@ -308,7 +308,7 @@ fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
 }
 
 #[test]
-fn two_final_certificates_for_one_epoch_quarantine_the_cell() {
+fn two_final_certificates_for_one_epoch_quarantine_the_cell_until_a_ruling_keeps_one() {
     let federation = federation();
     let mut collector = Collector::new(federation.view.clone());
     // Twins: cell 2's validators certify two different checkpoints for epoch 1.
@@ -332,6 +332,24 @@ fn two_final_certificates_for_one_epoch_quarantine_the_cell() {
         collector.add_signature(&next, CellId(2), passport, signature),
         Err(CollectError::Quarantined(CellId(2)))
     );
+
+    // A ruling that names neither checkpoint settles nothing.
+    let ruled = collector.rule(CellId(2), 1, CheckpointId([7; 32]));
+    assert_eq!(ruled, Ruled::default());
+    assert!(collector.quarantined().contains(&CellId(2)));
+    // A ruling that keeps the second makes it final and lifts the quarantine.
+    let ruled = collector.rule(CellId(2), 1, second.checkpoint.id());
+    assert_eq!(ruled.kept.as_ref(), Some(&second));
+    assert!(ruled.dropped.is_empty());
+    assert_eq!(collector.final_certificate(CellId(2), 1), Some(&second));
+    assert!(collector.quarantined().is_empty());
+    assert!(collector.unsettled().is_empty());
+    // The first heard again is overruled.
+    assert_eq!(collector.add_certificate(&first), Ok(Added::Overruled));
+    assert!(collector.quarantined().is_empty());
+    // And the cell's next checkpoints become final again.
+    let next = federation.certify(next, &[(0, ALL), (2, ALL)]);
+    assert_eq!(collector.add_certificate(&next), Ok(Added::Final));
 }
 
 #[test]

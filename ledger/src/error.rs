@@ -96,6 +96,10 @@ pub enum TxError {
     ResolutionMismatch { split: Amount, held: Amount },
     #[error("invalid mode change: {0}")]
     InvalidModeChange(&'static str),
+    #[error("invalid validator approvals: {0}")]
+    InvalidApprovals(&'static str),
+    #[error("invalid bridge ruling: {0}")]
+    InvalidBridgeRuling(&'static str),
     #[error("approvals carry {approved} of {total} voting power; more than 2/3 is needed")]
     InsufficientValidatorPower { approved: u128, total: u128 },
     #[error("ruling carries {approved} arbiter approvals; the panel threshold is {threshold}")]
@@ -142,6 +146,8 @@ impl TxError {
             TxError::EscrowHasNoArbiter => "escrow_has_no_arbiter",
             TxError::ResolutionMismatch { .. } => "resolution_mismatch",
             TxError::InvalidModeChange(..) => "invalid_mode_change",
+            TxError::InvalidApprovals(..) => "invalid_approvals",
+            TxError::InvalidBridgeRuling(..) => "invalid_bridge_ruling",
             TxError::InsufficientValidatorPower { .. } => "insufficient_validator_power",
             TxError::InsufficientArbiterApprovals { .. } => "insufficient_arbiter_approvals",
         }

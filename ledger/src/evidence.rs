@@ -5,7 +5,7 @@
 //! and the cell, so no signature made for one purpose or place verifies for another.
 
 use crate::crypto::ed25519::{Ed25519PublicKey, Ed25519Signature};
-use crate::ids::{Amount, CaseId, CellId, FederationId, Height, PassportId};
+use crate::ids::{Amount, CaseId, CellId, CheckpointId, FederationId, Height, PassportId};
 use crate::state::{CellMode, SanctionKind};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ pub const VOTE_DOMAIN: &[u8] = b"CHARTER_VOTE_V1";
 pub const RULING_DOMAIN: &[u8] = b"CHARTER_RULING_V1";
 pub const MODE_CHANGE_DOMAIN: &[u8] = b"CHARTER_MODE_V1";
 pub const REGISTRATION_DOMAIN: &[u8] = b"CHARTER_VALIDATOR_V1";
+pub const BRIDGE_RULING_DOMAIN: &[u8] = b"CHARTER_BRIDGE_V1";
 
 #[derive(
     Clone,
@@ -120,6 +121,18 @@ pub struct ModeChangeTerms {
     pub expires_at: Option<Height>,
 }
 
+/// What validators approve when they lift the lockdown of the bridge to `remote`, which two
+/// final certificates for its `epoch` put in place: the checkpoint (by `Checkpoint::id`) this
+/// cell keeps as that epoch's final one. One ruling per remote cell and epoch.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct BridgeRulingTerms {
+    pub federation: FederationId,
+    pub cell: CellId,
+    pub remote: CellId,
+    pub epoch: u64,
+    pub keep: CheckpointId,
+}
+
 /// One validator's signature with its consensus key.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ValidatorApproval {
@@ -167,5 +180,11 @@ impl RegistrationTerms {
 impl ModeChangeTerms {
     pub fn signing_bytes(&self) -> Vec<u8> {
         domain_bytes(MODE_CHANGE_DOMAIN, self)
+    }
+}
+
+impl BridgeRulingTerms {
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        domain_bytes(BRIDGE_RULING_DOMAIN, self)
     }
 }

@@ -87,6 +87,10 @@ hash_id!(
     /// A case number that an arbiter ruling carries, so that the same ruling cannot be applied twice.
     CaseId
 );
+hash_id!(
+    /// Names a cell's checkpoint: blake3 of the bytes its validators sign for it.
+    CheckpointId
+);
 
 /// Names a cell within its federation.
 #[derive(

@@ -5,7 +5,9 @@
 
 use crate::crypto::bls::BlsPublicKey;
 use crate::crypto::ed25519::Ed25519PublicKey;
-use crate::ids::{Amount, CaseId, CellId, EscrowId, FederationId, Height, Nonce, PassportId};
+use crate::ids::{
+    Amount, CaseId, CellId, CheckpointId, EscrowId, FederationId, Height, Nonce, PassportId,
+};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,11 @@ pub enum StateKey {
     BlsKey(BlsPublicKey),
     /// The validators and powers fixed for the current epoch.
     ActiveValidators,
+    /// The validators' ruling on a remote cell's equivocation at one epoch.
+    BridgeRuling {
+        remote: CellId,
+        epoch: u64,
+    },
 }
 
 impl StateKey {
@@ -251,6 +258,17 @@ pub struct CellModeState {
     pub sequence: u64,
 }
 
+/// Which of a remote cell's two final checkpoints for one epoch this cell's validators chose to
+/// keep, lifting the lockdown of the bridge to it that the equivocation put in place.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct BridgeRuling {
+    pub remote: CellId,
+    pub epoch: u64,
+    pub keep: CheckpointId,
+    /// The height of the block that committed it.
+    pub decided_at: Height,
+}
+
 /// A validator with the voting power it holds for an epoch.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ActiveValidator {
@@ -293,6 +311,7 @@ impl StateObject for Treasury {}
 impl StateObject for CellModeState {}
 impl StateObject for SpentCase {}
 impl StateObject for ActiveValidators {}
+impl StateObject for BridgeRuling {}
 
 impl Escrow {
     /// What the escrow still holds: its amount while open or disputed, nothing once settled.

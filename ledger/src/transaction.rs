@@ -12,7 +12,9 @@
 use crate::crypto::bls::{BlsPublicKey, BlsSignature};
 use crate::crypto::ed25519::{Ed25519Error, Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
 use crate::evidence::{ArbiterApproval, DoubleVote, ValidatorApproval};
-use crate::ids::{Amount, CaseId, CellId, EscrowId, FederationId, Height, Nonce, PassportId, TxId};
+use crate::ids::{
+    Amount, CaseId, CellId, CheckpointId, EscrowId, FederationId, Height, Nonce, PassportId, TxId,
+};
 use crate::state::{CellMode, SanctionKind};
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -112,6 +114,15 @@ pub enum Action {
         expires_at: Option<Height>,
         approvals: Vec<ValidatorApproval>,
     },
+    /// Lift the lockdown of the bridge to `remote`, which two final certificates for its
+    /// `epoch` put in place, keeping the checkpoint `keep` as final; approved by validators
+    /// holding more than 2/3 of the power.
+    LiftBridgeLockdown {
+        remote: CellId,
+        epoch: u64,
+        keep: CheckpointId,
+        approvals: Vec<ValidatorApproval>,
+    },
 }
 
 /// A validator's keys: a consensus key and a BLS key with its proof of possession, both keys
@@ -171,6 +182,7 @@ pub enum ActionKind {
     EscrowRefund,
     Sanction,
     SetCellMode,
+    LiftBridgeLockdown,
 }
 
 impl Action {
@@ -193,6 +205,7 @@ impl Action {
             Action::EscrowRefund { .. } => ActionKind::EscrowRefund,
             Action::Sanction { .. } => ActionKind::Sanction,
             Action::SetCellMode { .. } => ActionKind::SetCellMode,
+            Action::LiftBridgeLockdown { .. } => ActionKind::LiftBridgeLockdown,
         }
     }
 }

@@ -1122,7 +1122,7 @@ fn mode_change_needs_more_than_two_thirds_of_validator_power() {
     // The same approvals sign sequence 0 and are spent.
     assert_eq!(
         h.submit(&validator, action),
-        Err(TxError::InvalidModeChange(
+        Err(TxError::InvalidApprovals(
             "a validator signature does not verify"
         ))
     );
@@ -1179,8 +1179,74 @@ fn mode_change_rejections() {
                 approvals
             }
         ),
-        Err(TxError::InvalidModeChange(
+        Err(TxError::InvalidApprovals(
             "two approvals from one validator"
+        ))
+    );
+}
+
+#[test]
+fn validators_rule_once_on_a_remote_cells_equivocation_to_lift_the_bridge_lockdown() {
+    let mut h = Harness::new();
+    let validator = h.cell.validator(0).clone();
+    let (remote, epoch, keep) = (CellId(7), 3, CheckpointId([0xab; 32]));
+    let lift = |approvals| Action::LiftBridgeLockdown {
+        remote,
+        epoch,
+        keep,
+        approvals,
+    };
+    let key = StateKey::BridgeRuling { remote, epoch };
+
+    // Two of four validators are not more than 2/3 of the power.
+    let approvals = h.approve_bridge_ruling(remote, epoch, keep, &[0, 1]);
+    assert!(matches!(
+        h.submit(&validator, lift(approvals)),
+        Err(TxError::InsufficientValidatorPower { .. })
+    ));
+    // Approvals of another checkpoint do not verify for this one.
+    let approvals = h.approve_bridge_ruling(remote, epoch, CheckpointId([0xcd; 32]), &[0, 1, 2]);
+    assert_eq!(
+        h.submit(&validator, lift(approvals)),
+        Err(TxError::InvalidApprovals(
+            "a validator signature does not verify"
+        ))
+    );
+    // A cell has no bridge to itself.
+    let own = h.cell.genesis.cell;
+    let approvals = h.approve_bridge_ruling(own, epoch, keep, &[0, 1, 2]);
+    assert_eq!(
+        h.submit(
+            &validator,
+            Action::LiftBridgeLockdown {
+                remote: own,
+                epoch,
+                keep,
+                approvals
+            }
+        ),
+        Err(TxError::InvalidBridgeRuling(
+            "a cell has no bridge to itself"
+        ))
+    );
+    assert_eq!(h.ledger.get::<BridgeRuling>(&key).unwrap(), None);
+
+    let approvals = h.approve_bridge_ruling(remote, epoch, keep, &[0, 1, 2]);
+    h.submit(&validator, lift(approvals.clone())).unwrap();
+    assert_eq!(
+        h.ledger.get::<BridgeRuling>(&key).unwrap(),
+        Some(BridgeRuling {
+            remote,
+            epoch,
+            keep,
+            decided_at: h.height()
+        })
+    );
+    // One ruling per cell and epoch: neither a replay nor a change of mind.
+    assert_eq!(
+        h.submit(&validator, lift(approvals)),
+        Err(TxError::InvalidBridgeRuling(
+            "that epoch of that cell is already ruled on"
         ))
     );
 }

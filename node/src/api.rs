@@ -22,8 +22,8 @@ use charter_consensus::finality::Collector;
 use charter_consensus::host::{CommittedBlock, ConsensusPosition};
 use charter_consensus::inclusion::InclusionProof;
 use charter_ledger::state::{
-    ActiveValidators, Bond, CellInfo, CellModeState, Escrow, Passport, StateKey, StateObject,
-    Validator,
+    ActiveValidators, Bond, BridgeRuling, CellInfo, CellModeState, Escrow, Passport, StateKey,
+    StateObject, Validator,
 };
 use charter_ledger::storage::{RocksStorage, StorageError};
 use charter_ledger::{EscrowId, Ledger, LedgerError, PassportId, TxId};
@@ -169,6 +169,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/escrows/{id}", get(escrow))
         .route("/v1/validators", get(validators))
         .route("/v1/validators/{id}", get(validator))
+        .route("/v1/bridges/{cell}/rulings/{epoch}", get(bridge_ruling))
         .route("/v1/federation", get(federation))
         .route("/v1/checkpoints/{cell}/{epoch}", get(checkpoint))
         .route("/v1/openapi.json", get(openapi))
@@ -589,6 +590,29 @@ async fn validators(
     key_reply::<ActiveValidators>(&state, StateKey::ActiveValidators, &options)
 }
 
+/// The cell's validators' ruling on `cell`'s equivocation at `epoch`: the checkpoint kept.
+async fn bridge_ruling(
+    State(state): State<Arc<ApiState>>,
+    Path((cell, epoch)): Path<(String, String)>,
+    Query(options): Query<ReadOptions>,
+) -> Reply {
+    let Ok(remote) = cell.parse::<u32>().map(charter_ledger::CellId) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_cell",
+            "a cell id is a number",
+        );
+    };
+    let Ok(epoch) = epoch.parse::<u64>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_epoch",
+            "an epoch is a number",
+        );
+    };
+    key_reply::<BridgeRuling>(&state, StateKey::BridgeRuling { remote, epoch }, &options)
+}
+
 fn not_in_a_federation() -> Reply {
     error(
         StatusCode::NOT_FOUND,
@@ -606,7 +630,8 @@ fn collector(state: &ApiState) -> Option<std::sync::MutexGuard<'_, Collector>> {
 }
 
 /// The federation as this node knows it: k, each cell's current validators and latest final
-/// checkpoint, quarantined cells and the equivocation proofs behind them.
+/// checkpoint, the bridge to each (in lockdown while the cell is quarantined), and the
+/// equivocation proofs with the checkpoint a ruling kept, if any.
 async fn federation(State(state): State<Arc<ApiState>>) -> Reply {
     let Some(collector) = collector(&state) else {
         return not_in_a_federation();
@@ -622,11 +647,23 @@ async fn federation(State(state): State<Arc<ApiState>>) -> Reply {
                 "validators": validators,
                 "latest_final_epoch": latest.map(|certificate| certificate.checkpoint.epoch),
                 "latest_final_height": latest.map(|certificate| certificate.checkpoint.height),
-                "quarantined": collector.quarantined().contains(cell),
+                "bridge": if collector.quarantined().contains(cell) { "lockdown" } else { "open" },
             })
         })
         .collect();
-    let equivocations: Vec<_> = collector.equivocations().collect();
+    let equivocations: Vec<Value> = collector
+        .equivocations()
+        .map(|proof| {
+            let checkpoint = &proof.first.checkpoint;
+            json!({
+                "first": proof.first,
+                "first_id": proof.first.checkpoint.id(),
+                "second": proof.second,
+                "second_id": proof.second.checkpoint.id(),
+                "kept": collector.ruling(checkpoint.cell, checkpoint.epoch),
+            })
+        })
+        .collect();
     ok(json!({
         "federation": view.federation,
         "k": view.k,

@@ -151,10 +151,12 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             }
             bail!(
                 "equivocation: {} and an earlier final certificate are two different \
-                 checkpoints of {} for epoch {}; that cell's proofs are refused",
+                 checkpoints of {} for epoch {} ({} and {}); that cell's proofs are refused",
                 path.display(),
                 checkpoint.cell,
-                checkpoint.epoch
+                checkpoint.epoch,
+                checkpoint.id(),
+                earlier.checkpoint.id()
             );
         }
         let view_before = view.clone();

@@ -4,6 +4,11 @@
 //! cell has vouched for them; it collects every signature heard on the federation topic,
 //! publishes the certificate when one becomes final, and keeps final certificates (and any
 //! equivocation proof) on disk so that its view of the federation survives restarts.
+//!
+//! A cell that certified two checkpoints for one epoch is quarantined: the bridge to it is in
+//! lockdown until this cell's validators rule which checkpoint to keep (`LiftBridgeLockdown`,
+//! read from the ledger once committed). For its own cell a node keeps the checkpoint it
+//! signed itself.
 
 use crate::gossip::Publisher;
 use anyhow::{Context, Result};
@@ -12,12 +17,23 @@ use charter_consensus::checkpoint::{CellValidators, Checkpoint, CheckpointCertif
 use charter_consensus::checkpoint_signer::CheckpointSigner;
 use charter_consensus::finality::{Added, Collector, FederationMessage};
 use charter_consensus::host::CommittedBlock;
-use charter_ledger::state::{ActiveValidators, CellInfo, StateKey};
+use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::RocksStorage;
-use charter_ledger::{CellId, Ledger, LedgerError, PassportId};
+use charter_ledger::{CellId, CheckpointId, Ledger, LedgerError, PassportId};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
+
+/// Names the file that keeps the second certificate of an equivocation.
+const EQUIVOCATION_PREFIX: &str = "equivocation-";
+
+fn final_file(cell: CellId, epoch: u64) -> String {
+    format!("{}-{epoch}.json", cell.0)
+}
+
+fn equivocation_file(cell: CellId, epoch: u64) -> String {
+    format!("{EQUIVOCATION_PREFIX}{}-{epoch}.json", cell.0)
+}
 
 /// Messages from the federation topic waiting to be handled.
 pub const INBOUND_QUEUE: usize = 4_096;
@@ -44,18 +60,27 @@ pub fn restore(genesis: &std::path::Path, store: &std::path::Path) -> Result<Col
     .with_context(|| format!("parsing {}", genesis.display()))?;
     let mut collector = Collector::new(view);
     std::fs::create_dir_all(store)?;
-    let mut kept: Vec<CheckpointCertificate> = Vec::new();
+    // Final certificates first, in epoch order so that each cell's chain of validator sets
+    // is followed; then the second certificates of equivocations.
+    let mut kept: Vec<(bool, CheckpointCertificate)> = Vec::new();
     for entry in std::fs::read_dir(store)? {
         let path = entry?.path();
         if path
             .extension()
             .is_some_and(|extension| extension == "json")
         {
-            kept.push(serde_json::from_str(&std::fs::read_to_string(&path)?)?);
+            let second = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with(EQUIVOCATION_PREFIX));
+            kept.push((
+                second,
+                serde_json::from_str(&std::fs::read_to_string(&path)?)?,
+            ));
         }
     }
-    kept.sort_by_key(|certificate| certificate.checkpoint.epoch);
-    for certificate in &kept {
+    kept.sort_by_key(|(second, certificate)| (*second, certificate.checkpoint.epoch));
+    for (_, certificate) in &kept {
         if let Err(error) = collector.add_certificate(certificate) {
             tracing::warn!(%error, "a kept certificate no longer verifies");
         }
@@ -163,10 +188,7 @@ impl Finality {
             height = checkpoint.height,
             "checkpoint final"
         );
-        self.keep(
-            &format!("{}-{}.json", checkpoint.cell.0, checkpoint.epoch),
-            certificate,
-        );
+        self.keep(&final_file(checkpoint.cell, checkpoint.epoch), certificate);
         self.publish(&FederationMessage::Certificate(certificate.clone()));
     }
 
@@ -205,28 +227,100 @@ impl Finality {
                 let added = self.collector().add_certificate(&certificate);
                 let checkpoint = &certificate.checkpoint;
                 match added {
-                    Ok(Added::Final) => self.keep(
-                        &format!("{}-{}.json", checkpoint.cell.0, checkpoint.epoch),
-                        &certificate,
-                    ),
+                    Ok(Added::Final) => {
+                        self.keep(&final_file(checkpoint.cell, checkpoint.epoch), &certificate)
+                    }
                     Ok(Added::Known) => {}
+                    Ok(Added::Overruled) => tracing::debug!(
+                        cell = checkpoint.cell.0,
+                        epoch = checkpoint.epoch,
+                        "a certificate for a checkpoint ruled against"
+                    ),
                     Ok(Added::Equivocation) => {
+                        self.keep(
+                            &equivocation_file(checkpoint.cell, checkpoint.epoch),
+                            &certificate,
+                        );
+                        self.settle_equivocations();
+                        let lockdown = self.collector().quarantined().contains(&checkpoint.cell);
                         tracing::error!(
                             cell = checkpoint.cell.0,
                             epoch = checkpoint.epoch,
-                            "two final checkpoints for one epoch: the cell is quarantined"
-                        );
-                        self.keep(
-                            &format!(
-                                "equivocation-{}-{}.json",
-                                checkpoint.cell.0, checkpoint.epoch
-                            ),
-                            &certificate,
+                            lockdown,
+                            "two final checkpoints for one epoch: the cell equivocated (the \
+                             bridge to it stays in lockdown until our validators rule which to \
+                             keep)"
                         );
                     }
                     Err(error) => tracing::debug!(%error, "certificate not taken"),
                 }
             }
+        }
+    }
+
+    /// Which checkpoint to keep where `cell` equivocated at `epoch`: for our own cell the one we
+    /// signed, for another the one our cell's validators ruled for, once committed.
+    fn ruling(&mut self, cell: CellId, epoch: u64) -> Option<CheckpointId> {
+        if cell == self.cell {
+            return self.signer.signed(cell, epoch);
+        }
+        let ruling = self.ledger.refresh().and_then(|()| {
+            self.ledger.get::<BridgeRuling>(&StateKey::BridgeRuling {
+                remote: cell,
+                epoch,
+            })
+        });
+        match ruling {
+            Ok(ruling) => ruling.map(|ruling| ruling.keep),
+            Err(error) => {
+                tracing::error!(%error, "reading the bridge rulings failed");
+                None
+            }
+        }
+    }
+
+    /// Applies the rulings on equivocations not settled yet, lifting the lockdown of each
+    /// bridge whose equivocations are all settled, and keeps the outcome on disk.
+    fn settle_equivocations(&mut self) {
+        let unsettled = self.collector().unsettled();
+        for (cell, epoch) in unsettled {
+            let Some(keep) = self.ruling(cell, epoch) else {
+                continue;
+            };
+            let ruled = self.collector().rule(cell, epoch, keep);
+            if let Some(kept) = &ruled.kept {
+                let proof = self
+                    .collector()
+                    .equivocations()
+                    .find(|proof| {
+                        (proof.first.checkpoint.cell, proof.first.checkpoint.epoch) == (cell, epoch)
+                    })
+                    .cloned();
+                self.keep(&final_file(cell, epoch), kept);
+                if let Some(proof) = proof {
+                    let other = if proof.first == *kept {
+                        proof.second
+                    } else {
+                        proof.first
+                    };
+                    self.keep(&equivocation_file(cell, epoch), &other);
+                }
+            }
+            for dropped in &ruled.dropped {
+                let path = self.store.join(final_file(cell, *dropped));
+                if let Err(error) = std::fs::remove_file(&path) {
+                    tracing::error!(%error, path = %path.display(), "could not drop a certificate");
+                }
+            }
+            let lifted = !self.collector().quarantined().contains(&cell);
+            tracing::warn!(
+                cell = cell.0,
+                epoch,
+                keep = %keep,
+                dropped = ruled.dropped.len(),
+                lifted,
+                "a ruling settled an equivocation"
+            );
         }
     }
 
@@ -237,14 +331,18 @@ impl Finality {
         mut committed: broadcast::Receiver<CommittedBlock>,
         mut inbound: mpsc::Receiver<Vec<u8>>,
     ) {
+        self.settle_equivocations();
         loop {
             tokio::select! {
                 block = committed.recv() => match block {
-                    Ok(block) => match self.checkpoint_of(&block) {
-                        Ok(Some(checkpoint)) => self.sign(&checkpoint),
-                        Ok(None) => {}
-                        Err(error) => tracing::error!(%error, "building the checkpoint failed"),
-                    },
+                    Ok(block) => {
+                        match self.checkpoint_of(&block) {
+                            Ok(Some(checkpoint)) => self.sign(&checkpoint),
+                            Ok(None) => {}
+                            Err(error) => tracing::error!(%error, "building the checkpoint failed"),
+                        }
+                        self.settle_equivocations();
+                    }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "finality fell behind the committed blocks");
                     }

@@ -12,7 +12,7 @@ use charter_consensus::ValidatorSet;
 use charter_ledger::state::{ActiveValidators, StateKey};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{
-    verify_proof, EscrowId, Genesis, Ledger, PassportId, StateProof, StateRoot, TxId,
+    verify_proof, CellId, EscrowId, Genesis, Ledger, PassportId, StateProof, StateRoot, TxId,
 };
 use charter_node::client::ApiClient;
 use clap::{Args, Subcommand};
@@ -62,6 +62,11 @@ enum Query {
     Validator {
         id: PassportId,
     },
+    /// This cell's validators' ruling on another cell's equivocation at an epoch.
+    BridgeRuling {
+        cell: u32,
+        epoch: u64,
+    },
 }
 
 pub fn run(args: QueryArgs) -> Result<()> {
@@ -83,6 +88,13 @@ pub fn run(args: QueryArgs) -> Result<()> {
         Query::Validator { id } => (
             format!("/v1/validators/{id}"),
             Some(StateKey::Validator(*id)),
+        ),
+        Query::BridgeRuling { cell, epoch } => (
+            format!("/v1/bridges/{cell}/rulings/{epoch}"),
+            Some(StateKey::BridgeRuling {
+                remote: CellId(*cell),
+                epoch: *epoch,
+            }),
         ),
     };
     if let (Query::Tx { id }, true) = (&args.what, args.proof) {

@@ -9,12 +9,14 @@
 use crate::keys::KeyFile;
 use anyhow::{bail, Context, Result};
 use charter_ledger::evidence::{
-    ArbiterApproval, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms, ValidatorApproval,
+    ArbiterApproval, BridgeRulingTerms, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms,
+    ValidatorApproval,
 };
 use charter_ledger::state::CellMode;
 use charter_ledger::transaction::ValidatorRegistration;
 use charter_ledger::{
-    Action, Amount, CaseId, CellId, FederationId, Height, Nonce, SignedTransaction, TransactionBody,
+    Action, Amount, CaseId, CellId, CheckpointId, FederationId, Height, Nonce, SignedTransaction,
+    TransactionBody,
 };
 use charter_node::client::ApiClient;
 use clap::{Args, Subcommand};
@@ -90,12 +92,37 @@ enum TxCommand {
         #[arg(long)]
         expires_at: Option<Height>,
     },
+    /// As a validator, approve lifting the lockdown of the bridge to a cell that certified two
+    /// checkpoints for one epoch, keeping one of them; prints the approval.
+    ApproveBridge {
+        #[arg(long)]
+        key: PathBuf,
+        /// The cell that equivocated.
+        #[arg(long)]
+        remote: u32,
+        #[arg(long)]
+        epoch: u64,
+        /// The id of the checkpoint to keep (hex; `charter verify` and the equivocation
+        /// proof in `/v1/federation` name both).
+        #[arg(long)]
+        keep: String,
+    },
     /// Print the `RegisterValidator` action for a validator key file (from `charter keygen
     /// --validator`), with both keys' signatures binding them to its passport.
     Registration {
         #[arg(long)]
         key: PathBuf,
     },
+}
+
+/// Prints a validator's approval of `message`, signed with its consensus key.
+fn print_validator_approval(keys: &KeyFile, message: &[u8]) -> Result<()> {
+    let approval = ValidatorApproval {
+        validator: keys.passport()?,
+        signature: keys.consensus()?.sign(message),
+    };
+    println!("{}", serde_json::to_string(&approval)?);
+    Ok(())
 }
 
 /// What a client needs to know about the cell to sign for it.
@@ -233,12 +260,25 @@ pub fn run(args: TxArgs) -> Result<()> {
                     .context("unknown mode")?,
                 expires_at,
             };
-            let approval = ValidatorApproval {
-                validator: keys.passport()?,
-                signature: keys.consensus()?.sign(&terms.signing_bytes()),
+            print_validator_approval(&keys, &terms.signing_bytes())
+        }
+        TxCommand::ApproveBridge {
+            key,
+            remote,
+            epoch,
+            keep,
+        } => {
+            let keys = KeyFile::load(&key)?;
+            let facts = cell_facts(&api)?;
+            let terms = BridgeRulingTerms {
+                federation: facts.federation,
+                cell: facts.cell,
+                remote: CellId(remote),
+                epoch,
+                keep: CheckpointId::from_hex(&keep)
+                    .context("the checkpoint id is not 32 hex bytes")?,
             };
-            println!("{}", serde_json::to_string(&approval)?);
-            Ok(())
+            print_validator_approval(&keys, &terms.signing_bytes())
         }
         TxCommand::Registration { key } => {
             let keys = KeyFile::load(&key)?;

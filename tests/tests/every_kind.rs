@@ -313,7 +313,48 @@ fn every_transaction_kind_commits_through_the_client_commands() {
         "approvals": approvals,
     }}))
     .unwrap();
-    let last = client.send(0, &safe);
+    client.send(0, &safe);
+
+    // And a ruling on another cell's equivocation with `approve-bridge` (a lone cell records
+    // it; in a federation it lifts the lockdown of the bridge to that cell).
+    let keep = "ab".repeat(32);
+    let approvals: Vec<Value> = (0..3)
+        .map(|validator| {
+            serde_json::from_str(&run(&[
+                "tx",
+                "approve-bridge",
+                "--api",
+                &client.apis[2],
+                "--key",
+                client.key(validator).to_str().unwrap(),
+                "--remote",
+                "5",
+                "--epoch",
+                "2",
+                "--keep",
+                &keep,
+            ]))
+            .unwrap()
+        })
+        .collect();
+    let lift: Action = serde_json::from_value(json!({ "LiftBridgeLockdown": {
+        "remote": 5,
+        "epoch": 2,
+        "keep": keep,
+        "approvals": approvals,
+    }}))
+    .unwrap();
+    let last = client.send(1, &lift);
+    let ruling: Value = serde_json::from_str(&run(&[
+        "query",
+        "--api",
+        &client.apis[0],
+        "bridge-ruling",
+        "5",
+        "2",
+    ]))
+    .unwrap();
+    assert_eq!(ruling["value"]["keep"], keep.as_str(), "{ruling}");
 
     let all_kinds = [
         "Transfer",
@@ -333,6 +374,7 @@ fn every_transaction_kind_commits_through_the_client_commands() {
         "EscrowRefund",
         "Sanction",
         "SetCellMode",
+        "LiftBridgeLockdown",
     ];
     assert_eq!(
         client.kinds,

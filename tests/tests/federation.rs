@@ -203,10 +203,13 @@ fn checkpoints_become_final_across_cells_stall_without_k_cells_and_verify_offlin
 /// Twins: the real BLS keys of cells 2 and 1 certify a second checkpoint for cell 2's epoch 1,
 /// one that differs from the one the federation already finalized, and the result is gossiped
 /// to the federation. Every other cell's nodes detect the two final certificates, keep them as
-/// proof and quarantine cell 2: none of its later checkpoints becomes final there.
+/// proof and quarantine cell 2 (the bridge to it is in lockdown): none of its later
+/// checkpoints becomes final there. Then cell 0's validators rule to keep the honest
+/// checkpoint (`LiftBridgeLockdown`): cell 0's nodes open the bridge and cell 2's checkpoints
+/// become final there again (with cells 2 and 0), while cell 1, which made no ruling, keeps
+/// it locked down.
 #[test]
-#[ignore = "times out under load in about one run in four: a wait that never ends is under investigation (issue 4 is open)"]
-fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_by_every_other_cell() {
+fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_governance_rules() {
     use charter_consensus::checkpoint::{CellSigners, CheckpointCertificate};
     use charter_consensus::finality::FederationMessage;
     use charter_ledger::crypto::bls::{aggregate, BlsSecretKey};
@@ -220,10 +223,13 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_by_every_o
         .filter(|node| node["cell"] != 2)
         .map(|node| node["api"].as_str().unwrap().to_string())
         .collect();
-    let (_, honest_final) = {
-        wait_for(&honest[0], "/v1/checkpoints/2/1", |status, _| status == 200);
-        get(&honest[0], "/v1/checkpoints/2/1")
-    };
+    // The federation finalized cell 2's epoch 1: every node of the other cells holds it (a
+    // node that never heard of it would take the twins' certificate as the first it sees).
+    let honest_final = honest
+        .iter()
+        .map(|api| wait_for(api, "/v1/checkpoints/2/1", |status, _| status == 200))
+        .next_back()
+        .unwrap();
     let honest_certificate: CheckpointCertificate =
         serde_json::from_value(honest_final["certificate"].clone()).unwrap();
 
@@ -317,10 +323,12 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_by_every_o
         mesh
     });
 
-    // Every node of cells 0 and 1 quarantines cell 2 and keeps the two certificates as proof.
+    // Every node of cells 0 and 1 quarantines cell 2 and keeps the two certificates as proof;
+    // from then on the latest final epoch of cell 2 it holds is frozen.
+    let mut frozen = std::collections::BTreeMap::new();
     for api in &honest {
         let federation = wait_for(api, "/v1/federation", |_, federation| {
-            federation["cells"][2]["quarantined"] == true
+            federation["cells"][2]["bridge"] == "lockdown"
         });
         let proof = &federation["equivocations"][0];
         assert_eq!(proof["first"]["checkpoint"]["epoch"], 1);
@@ -328,7 +336,10 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_by_every_o
             proof["first"]["checkpoint"]["state_root"],
             proof["second"]["checkpoint"]["state_root"]
         );
+        let epoch = federation["cells"][2]["latest_final_epoch"].as_u64();
+        frozen.insert(api.clone(), epoch.unwrap());
     }
+    let last_frozen = *frozen.values().max().unwrap();
     // Its certificates are no longer served as proofs.
     let (status, refused) = get(&honest[0], "/v1/checkpoints/2/latest");
     assert_eq!(
@@ -336,32 +347,115 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_by_every_o
         (409, Some("quarantined"))
     );
     // Cell 2 goes on committing, but no later checkpoint of it becomes final elsewhere.
-    let (_, federation) = get(&honest[0], "/v1/federation");
-    let frozen = federation["cells"][2]["latest_final_epoch"]
-        .as_u64()
-        .unwrap();
-    let cell_2 = nodes.iter().find(|node| node["cell"] == 2).unwrap()["api"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_for(&cell_2, "/v1/status", |_, status| {
+    let api_of_cell = |cell: u64| -> Vec<String> {
+        nodes
+            .iter()
+            .filter(|node| node["cell"] == cell)
+            .map(|node| node["api"].as_str().unwrap().to_string())
+            .collect()
+    };
+    wait_for(&api_of_cell(2)[0], "/v1/status", |_, status| {
         status["height"]
             .as_u64()
-            .is_some_and(|height| height >= (frozen + 2) * EPOCH)
+            .is_some_and(|height| height >= (last_frozen + 2) * EPOCH)
     });
     // Cell 0's own checkpoints still become final (with cell 1) after cell 2's epoch frozen+2.
     wait_for(&honest[0], "/v1/federation", |_, federation| {
         federation["cells"][0]["latest_final_epoch"]
             .as_u64()
-            .is_some_and(|epoch| epoch >= frozen + 2)
+            .is_some_and(|epoch| epoch >= last_frozen + 2)
     });
     for api in &honest {
         let (_, federation) = get(api, "/v1/federation");
         assert_eq!(
             federation["cells"][2]["latest_final_epoch"].as_u64(),
-            Some(frozen),
+            Some(frozen[api]),
             "{api}: {federation}"
         );
     }
     runtime.block_on(mesh.shutdown());
+
+    // Cell 0's validators rule to keep the honest checkpoint, through its node 1's API.
+    let honest_id = honest_certificate.checkpoint.id().to_hex();
+    let (_, federation) = get(&honest[0], "/v1/federation");
+    let ids = [
+        &federation["equivocations"][0]["first_id"],
+        &federation["equivocations"][0]["second_id"],
+    ];
+    assert!(ids.contains(&&Value::from(honest_id.as_str())), "{ids:?}");
+    let cell_0_key = |index: usize| {
+        dir.path()
+            .join(format!("cell-0/keys/passport-{index}.json"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let api = &api_of_cell(0)[1];
+    let approvals: Vec<Value> = (0..3)
+        .map(|index| {
+            let out = charter(&[
+                "tx",
+                "approve-bridge",
+                "--api",
+                api,
+                "--key",
+                &cell_0_key(index),
+                "--remote",
+                "2",
+                "--epoch",
+                "1",
+                "--keep",
+                &honest_id,
+            ]);
+            assert!(out.status.success(), "{out:?}");
+            serde_json::from_slice(&out.stdout).unwrap()
+        })
+        .collect();
+    let lift = serde_json::json!({ "LiftBridgeLockdown": {
+        "remote": 2, "epoch": 1, "keep": honest_id, "approvals": approvals,
+    }});
+    let out = charter(&[
+        "tx",
+        "send",
+        "--api",
+        api,
+        "--key",
+        &cell_0_key(0),
+        "--action",
+        &lift.to_string(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let cell_0_apis = api_of_cell(0);
+    assert_eq!(cell_0_apis.len(), 4);
+    for api in &cell_0_apis {
+        let federation = wait_for(api, "/v1/federation", |_, federation| {
+            federation["cells"][2]["bridge"] == "open"
+        });
+        assert_eq!(
+            federation["equivocations"][0]["kept"].as_str(),
+            Some(honest_id.as_str())
+        );
+        assert_eq!(
+            get(api, "/v1/checkpoints/2/1").1["certificate"]["checkpoint"]["state_root"],
+            honest_final["certificate"]["checkpoint"]["state_root"]
+        );
+    }
+    // Cell 2's checkpoints become final again at cell 0's nodes.
+    for api in &cell_0_apis {
+        wait_for(api, "/v1/federation", |_, federation| {
+            federation["cells"][2]["latest_final_epoch"]
+                .as_u64()
+                .is_some_and(|epoch| epoch > last_frozen + 2)
+        });
+    }
+    // Cell 1 made no ruling: the bridge to cell 2 stays in lockdown there.
+    for api in api_of_cell(1) {
+        let (_, federation) = get(&api, "/v1/federation");
+        assert_eq!(federation["cells"][2]["bridge"], "lockdown", "{api}");
+        assert_eq!(
+            federation["cells"][2]["latest_final_epoch"].as_u64(),
+            Some(frozen[&api]),
+            "{api}"
+        );
+    }
 }

@@ -15,10 +15,10 @@ use super::overlay::Overlay;
 use crate::crypto::ed25519::Ed25519PublicKey;
 use crate::error::TxError;
 use crate::evidence::{
-    ArbiterApproval, DoubleVote, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms,
-    ValidatorApproval,
+    ArbiterApproval, BridgeRulingTerms, DoubleVote, ModeChangeTerms, RegistrationTerms, Ruling,
+    RulingTerms, ValidatorApproval,
 };
-use crate::ids::{Amount, CaseId, EscrowId, Height, PassportId};
+use crate::ids::{Amount, CaseId, CellId, CheckpointId, EscrowId, Height, PassportId};
 use crate::state::*;
 use crate::storage::StorageError;
 use crate::transaction::{
@@ -176,6 +176,12 @@ pub(crate) fn apply(
             expires_at,
             approvals,
         } => ctx.set_cell_mode(&mode, *new_mode, *expires_at, approvals),
+        Action::LiftBridgeLockdown {
+            remote,
+            epoch,
+            keep,
+            approvals,
+        } => ctx.lift_bridge_lockdown(*remote, *epoch, *keep, approvals),
     }
 }
 
@@ -995,38 +1001,7 @@ impl Context<'_, '_> {
             mode,
             expires_at,
         };
-        let message = terms.signing_bytes();
-        let active: ActiveValidators = self.state.require(&StateKey::ActiveValidators)?;
-        let total: u128 = active
-            .members
-            .iter()
-            .map(|member| u128::from(member.power))
-            .sum();
-        let mut approved = 0u128;
-        let mut approvers = BTreeSet::new();
-        for approval in approvals {
-            let Some(validator) = active
-                .members
-                .iter()
-                .find(|member| member.passport == approval.validator)
-            else {
-                return Err(TxError::NotAuthorized(
-                    "an approval is from a passport that is not a voting validator",
-                )
-                .into());
-            };
-            if !approvers.insert(approval.validator) {
-                return Err(TxError::InvalidModeChange("two approvals from one validator").into());
-            }
-            validator
-                .consensus_key
-                .verify(&message, &approval.signature)
-                .map_err(|_| TxError::InvalidModeChange("a validator signature does not verify"))?;
-            approved += u128::from(validator.power);
-        }
-        if total == 0 || approved * 3 <= total * 2 {
-            return Err(TxError::InsufficientValidatorPower { approved, total }.into());
-        }
+        self.require_validator_supermajority(&terms.signing_bytes(), approvals)?;
         let next = CellModeState {
             mode,
             expires_at,
@@ -1100,4 +1075,84 @@ pub(crate) fn elect_validators(
         }
     }
     Ok(ActiveValidators { epoch, members })
+}
+
+impl Context<'_, '_> {
+    fn lift_bridge_lockdown(
+        &mut self,
+        remote: CellId,
+        epoch: u64,
+        keep: CheckpointId,
+        approvals: &[ValidatorApproval],
+    ) -> Outcome {
+        if remote == self.cell.cell {
+            return Err(TxError::InvalidBridgeRuling("a cell has no bridge to itself").into());
+        }
+        let key = StateKey::BridgeRuling { remote, epoch };
+        if self.state.get::<BridgeRuling>(&key)?.is_some() {
+            return Err(TxError::InvalidBridgeRuling(
+                "that epoch of that cell is already ruled on",
+            )
+            .into());
+        }
+        let terms = BridgeRulingTerms {
+            federation: self.cell.federation,
+            cell: self.cell.cell,
+            remote,
+            epoch,
+            keep,
+        };
+        self.require_validator_supermajority(&terms.signing_bytes(), approvals)?;
+        self.state.put(
+            key,
+            &BridgeRuling {
+                remote,
+                epoch,
+                keep,
+                decided_at: self.height,
+            },
+        );
+        Ok(())
+    }
+
+    /// Checks that `approvals` are signatures of `message` by distinct current validators
+    /// holding more than 2/3 of the power.
+    fn require_validator_supermajority(
+        &self,
+        message: &[u8],
+        approvals: &[ValidatorApproval],
+    ) -> Result<(), Failure> {
+        let active: ActiveValidators = self.state.require(&StateKey::ActiveValidators)?;
+        let total: u128 = active
+            .members
+            .iter()
+            .map(|member| u128::from(member.power))
+            .sum();
+        let mut approved = 0u128;
+        let mut approvers = BTreeSet::new();
+        for approval in approvals {
+            let Some(validator) = active
+                .members
+                .iter()
+                .find(|member| member.passport == approval.validator)
+            else {
+                return Err(TxError::NotAuthorized(
+                    "an approval is from a passport that is not a voting validator",
+                )
+                .into());
+            };
+            if !approvers.insert(approval.validator) {
+                return Err(TxError::InvalidApprovals("two approvals from one validator").into());
+            }
+            validator
+                .consensus_key
+                .verify(message, &approval.signature)
+                .map_err(|_| TxError::InvalidApprovals("a validator signature does not verify"))?;
+            approved += u128::from(validator.power);
+        }
+        if total == 0 || approved * 3 <= total * 2 {
+            return Err(TxError::InsufficientValidatorPower { approved, total }.into());
+        }
+        Ok(())
+    }
 }

@@ -5,7 +5,7 @@
 //! | NORMAL | nothing |
 //! | ELEVATED | forks; new passports of tier 3 or more |
 //! | SAFE | as ELEVATED, plus validator registration and transfers above `safe_mode_transfer_limit`; escrows above it need an arbiter and a release at least `safe_mode_escrow_delay` blocks away |
-//! | LOCKDOWN | everything but re-attestation (`RotateKeys`), proofs (`Slash`) and `SetCellMode` |
+//! | LOCKDOWN | everything but re-attestation (`RotateKeys`), proofs (`Slash`) and the validators' governance (`SetCellMode`, `LiftBridgeLockdown`) |
 //! | RECOVERY | new passports, forks, new validators, new bonds and new escrows; unwinding is allowed |
 
 use crate::ids::Height;
@@ -43,7 +43,10 @@ pub fn mode_permits(mode: CellMode, action: &Action, params: &CellParams, height
         },
         CellMode::Lockdown => matches!(
             action,
-            Action::RotateKeys { .. } | Action::Slash { .. } | Action::SetCellMode { .. }
+            Action::RotateKeys { .. }
+                | Action::Slash { .. }
+                | Action::SetCellMode { .. }
+                | Action::LiftBridgeLockdown { .. }
         ),
         CellMode::Recovery => !matches!(
             action,

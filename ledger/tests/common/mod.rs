@@ -174,14 +174,35 @@ impl Harness {
             mode,
             expires_at,
         };
-        let message = terms.signing_bytes();
+        self.approve(&terms.signing_bytes(), validators)
+    }
+
+    pub fn approve_bridge_ruling(
+        &self,
+        remote: CellId,
+        epoch: u64,
+        keep: CheckpointId,
+        validators: &[usize],
+    ) -> Vec<ValidatorApproval> {
+        let terms = BridgeRulingTerms {
+            federation: self.cell.genesis.federation,
+            cell: self.cell.genesis.cell,
+            remote,
+            epoch,
+            keep,
+        };
+        self.approve(&terms.signing_bytes(), validators)
+    }
+
+    /// `message` signed by the consensus keys of the given validators.
+    fn approve(&self, message: &[u8], validators: &[usize]) -> Vec<ValidatorApproval> {
         validators
             .iter()
             .map(|index| {
                 let validator = self.cell.validator(*index);
                 ValidatorApproval {
                     validator: validator.id,
-                    signature: validator.consensus_key.as_ref().unwrap().sign(&message),
+                    signature: validator.consensus_key.as_ref().unwrap().sign(message),
                 }
             })
             .collect()
