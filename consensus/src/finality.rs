@@ -28,6 +28,16 @@ pub enum FederationMessage {
         signature: BlsSignature,
     },
     Certificate(CheckpointCertificate),
+    /// A node lacks `cell`'s final certificates for epochs `from_epoch..=to_epoch` (it was
+    /// down, or out of the mesh when they were gossiped); the cell's own nodes answer with
+    /// `Certificates`.
+    Missing {
+        cell: CellId,
+        from_epoch: u64,
+        to_epoch: u64,
+    },
+    /// Final certificates of one cell, oldest first: an answer to `Missing`.
+    Certificates(Vec<CheckpointCertificate>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -211,6 +221,45 @@ impl Collector {
             .range((cell, 0)..=(cell, u64::MAX))
             .next_back()
             .map(|(_, certificate)| certificate)
+    }
+
+    /// The epoch of `cell`'s latest final checkpoint; 0 (its genesis) when none is.
+    pub fn latest_final_epoch(&self, cell: CellId) -> u64 {
+        self.latest_final(cell)
+            .map_or(0, |certificate| certificate.checkpoint.epoch)
+    }
+
+    /// Up to `limit` of `cell`'s final certificates for `epochs`, oldest first.
+    pub fn finals_in(
+        &self,
+        cell: CellId,
+        epochs: std::ops::RangeInclusive<u64>,
+        limit: usize,
+    ) -> Vec<CheckpointCertificate> {
+        self.finals
+            .range((cell, *epochs.start())..=(cell, *epochs.end()))
+            .take(limit)
+            .map(|(_, certificate)| certificate.clone())
+            .collect()
+    }
+
+    /// The epochs just below `epoch` for which no certificate of `cell` is final here, back
+    /// to the final one before them (or to its genesis); `None` when `epoch - 1` is final.
+    pub fn hole_below(&self, cell: CellId, epoch: u64) -> Option<std::ops::RangeInclusive<u64>> {
+        let previous = self
+            .finals
+            .range((cell, 0)..(cell, epoch))
+            .next_back()
+            .map_or(0, |((_, final_epoch), _)| *final_epoch);
+        (previous + 1 < epoch).then(|| previous + 1..=epoch - 1)
+    }
+
+    /// The first epoch after `epoch` with a final certificate of `cell` here.
+    pub fn next_final_after(&self, cell: CellId, epoch: u64) -> Option<u64> {
+        self.finals
+            .range((cell, epoch + 1)..=(cell, u64::MAX))
+            .next()
+            .map(|((_, final_epoch), _)| *final_epoch)
     }
 
     /// Power (signed, total) per cell collected so far for a checkpoint of `cell` at `epoch`

@@ -291,6 +291,16 @@ fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
         Some(&certificate)
     );
     assert_eq!(add(&mut collector, signer(2, 0)), Ok(None), "already final");
+    // What a node that missed it is sent when it asks.
+    assert_eq!(collector.latest_final_epoch(CellId(0)), 1);
+    assert_eq!(collector.latest_final_epoch(CellId(1)), 0);
+    assert_eq!(collector.finals_in(CellId(0), 1..=5, 16), vec![certificate]);
+    assert!(collector.finals_in(CellId(0), 2..=5, 16).is_empty());
+    assert_eq!(collector.hole_below(CellId(0), 2), None);
+    assert_eq!(collector.hole_below(CellId(0), 5), Some(2..=4));
+    assert_eq!(collector.hole_below(CellId(1), 3), Some(1..=2));
+    assert_eq!(collector.next_final_after(CellId(0), 0), Some(1));
+    assert_eq!(collector.next_final_after(CellId(0), 1), None);
 
     // What is not a validator's valid signature is refused.
     let next = federation.checkpoint(0, 2, federation.unchanged(0));

@@ -20,6 +20,7 @@ use charter_consensus::host::CommittedBlock;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{CellId, CheckpointId, Ledger, LedgerError, PassportId};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
@@ -49,6 +50,25 @@ pub struct Finality {
     pub publisher: Publisher,
     /// Where final certificates and equivocation proofs are kept.
     pub store: PathBuf,
+    pub catch_up: CatchUp,
+}
+
+/// Most final certificates in one answer to `Missing`.
+const CATCH_UP_BATCH: usize = 16;
+/// Most answers to `Missing` a node gives per final epoch of its own cell, so that requests,
+/// honest or not, cost a bounded amount of gossip.
+const ANSWERS_PER_EPOCH: u32 = 8;
+
+/// Catching up on final certificates gossiped while this node was down or out of the mesh:
+/// without them it could not follow another cell's validator set across a hand-over.
+#[derive(Default)]
+pub struct CatchUp {
+    /// Per cell, the newest epoch heard of when we last asked for what we lack: we ask again
+    /// only once a newer epoch shows we still lack it.
+    asked_at: BTreeMap<CellId, u64>,
+    /// Our cell's latest final epoch when we last answered, and how many answers we gave
+    /// since it became final.
+    answered: Option<(u64, u32)>,
 }
 
 /// Opens the collector on the federation genesis and the certificates kept from earlier runs.
@@ -190,6 +210,7 @@ impl Finality {
         );
         self.keep(&final_file(checkpoint.cell, checkpoint.epoch), certificate);
         self.publish(&FederationMessage::Certificate(certificate.clone()));
+        self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
     }
 
     fn handle(&mut self, bytes: &[u8]) {
@@ -222,39 +243,130 @@ impl Finality {
                     }
                     Err(error) => tracing::debug!(%error, "checkpoint signature not collected"),
                 }
+                self.notice_epoch(checkpoint.cell, checkpoint.epoch);
             }
             FederationMessage::Certificate(certificate) => {
-                let added = self.collector().add_certificate(&certificate);
-                let checkpoint = &certificate.checkpoint;
-                match added {
-                    Ok(Added::Final) => {
-                        self.keep(&final_file(checkpoint.cell, checkpoint.epoch), &certificate)
-                    }
-                    Ok(Added::Known) => {}
-                    Ok(Added::Overruled) => tracing::debug!(
-                        cell = checkpoint.cell.0,
-                        epoch = checkpoint.epoch,
-                        "a certificate for a checkpoint ruled against"
-                    ),
-                    Ok(Added::Equivocation) => {
-                        self.keep(
-                            &equivocation_file(checkpoint.cell, checkpoint.epoch),
-                            &certificate,
-                        );
-                        self.settle_equivocations();
-                        let lockdown = self.collector().quarantined().contains(&checkpoint.cell);
-                        tracing::error!(
-                            cell = checkpoint.cell.0,
-                            epoch = checkpoint.epoch,
-                            lockdown,
-                            "two final checkpoints for one epoch: the cell equivocated (the \
-                             bridge to it stays in lockdown until our validators rule which to \
-                             keep)"
-                        );
-                    }
-                    Err(error) => tracing::debug!(%error, "certificate not taken"),
-                }
+                self.take_certificate(&certificate);
+                self.notice_epoch(certificate.checkpoint.cell, certificate.checkpoint.epoch);
             }
+            FederationMessage::Missing {
+                cell,
+                from_epoch,
+                to_epoch,
+            } => self.answer_missing(cell, from_epoch..=to_epoch),
+            FederationMessage::Certificates(batch) if batch.len() <= CATCH_UP_BATCH => {
+                self.take_batch(&batch)
+            }
+            FederationMessage::Certificates(batch) => {
+                tracing::debug!(size = batch.len(), "an oversized batch of certificates");
+            }
+        }
+    }
+
+    /// Asks for `cell`'s final certificates we lack when a message about its `epoch` shows
+    /// that some before it never reached us; at most once per newer epoch heard of.
+    fn notice_epoch(&mut self, cell: CellId, epoch: u64) {
+        let latest = self.collector().latest_final_epoch(cell);
+        let asked = self.catch_up.asked_at.get(&cell).copied();
+        if epoch <= latest + 1 || asked.is_some_and(|asked| epoch <= asked) {
+            return;
+        }
+        self.catch_up.asked_at.insert(cell, epoch);
+        self.ask_for(cell, latest + 1..=epoch - 1);
+    }
+
+    /// Asks for the epochs missing just below a final certificate of `cell` taken at `epoch`.
+    fn ask_for_hole_below(&self, cell: CellId, epoch: u64) {
+        let hole = self.collector().hole_below(cell, epoch);
+        if let Some(epochs) = hole {
+            self.ask_for(cell, epochs);
+        }
+    }
+
+    fn ask_for(&self, cell: CellId, epochs: std::ops::RangeInclusive<u64>) {
+        if self.collector().quarantined().contains(&cell) {
+            return;
+        }
+        tracing::debug!(
+            cell = cell.0,
+            ?epochs,
+            "asking for missed final certificates"
+        );
+        self.publish(&FederationMessage::Missing {
+            cell,
+            from_epoch: *epochs.start(),
+            to_epoch: *epochs.end(),
+        });
+    }
+
+    /// Our cell's nodes answer for it, a bounded number of times per epoch of ours.
+    fn answer_missing(&mut self, cell: CellId, epochs: std::ops::RangeInclusive<u64>) {
+        if cell != self.cell {
+            return;
+        }
+        let (latest, batch) = {
+            let collector = self.collector();
+            (
+                collector.latest_final_epoch(cell),
+                collector.finals_in(cell, epochs, CATCH_UP_BATCH),
+            )
+        };
+        let answers = match self.catch_up.answered {
+            Some((at, answers)) if at == latest => answers,
+            _ => 0,
+        };
+        if batch.is_empty() || answers >= ANSWERS_PER_EPOCH {
+            return;
+        }
+        self.catch_up.answered = Some((latest, answers + 1));
+        self.publish(&FederationMessage::Certificates(batch));
+    }
+
+    /// Takes a batch answering `Missing`, then asks for what is still missing above it.
+    fn take_batch(&mut self, batch: &[CheckpointCertificate]) {
+        for certificate in batch {
+            self.take_certificate(certificate);
+        }
+        let Some(last) = batch.last().map(|certificate| &certificate.checkpoint) else {
+            return;
+        };
+        let next = self.collector().next_final_after(last.cell, last.epoch);
+        if let Some(next) = next {
+            self.ask_for_hole_below(last.cell, next);
+        }
+    }
+
+    /// Checks a certificate heard from the federation and keeps it if it is final.
+    fn take_certificate(&mut self, certificate: &CheckpointCertificate) {
+        let added = self.collector().add_certificate(certificate);
+        let checkpoint = &certificate.checkpoint;
+        match added {
+            Ok(Added::Final) => {
+                self.keep(&final_file(checkpoint.cell, checkpoint.epoch), certificate);
+                self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
+            }
+            Ok(Added::Known) => {}
+            Ok(Added::Overruled) => tracing::debug!(
+                cell = checkpoint.cell.0,
+                epoch = checkpoint.epoch,
+                "a certificate for a checkpoint ruled against"
+            ),
+            Ok(Added::Equivocation) => {
+                self.keep(
+                    &equivocation_file(checkpoint.cell, checkpoint.epoch),
+                    certificate,
+                );
+                self.settle_equivocations();
+                let lockdown = self.collector().quarantined().contains(&checkpoint.cell);
+                tracing::error!(
+                    cell = checkpoint.cell.0,
+                    epoch = checkpoint.epoch,
+                    lockdown,
+                    "two final checkpoints for one epoch: the cell equivocated (the bridge to \
+                     it stays in lockdown until our validators rule which to keep)"
+                );
+            }
+            Err(error) => tracing::debug!(%error, "certificate not taken"),
         }
     }
 

@@ -91,6 +91,7 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
                 ledger: Ledger::open(Arc::clone(&storage))?,
                 publisher: gossip.publisher(&topic),
                 store,
+                catch_up: Default::default(),
             };
             tokio::spawn(part.run(running.committed(), inbound));
             Some((collector, topic, to_finality))

@@ -2,7 +2,8 @@
 //! 3`, k = 2): checkpoints become final every epoch; a light client verifies, offline with
 //! `charter verify`, a passport read from one cell's node against a certificate fetched from
 //! another cell's node; with two cells stopped no new checkpoint of the third becomes final,
-//! and finality resumes when one of them returns.
+//! and finality resumes when one of them returns; a node that was down catches up on the
+//! certificates final meanwhile.
 
 use charter_e2e::{charter, charter_binary};
 use charter_node::client::ApiClient;
@@ -88,7 +89,7 @@ fn start_federation(dir: &Path) -> (Processes, Vec<Value>) {
 }
 
 #[test]
-fn checkpoints_become_final_across_cells_stall_without_k_cells_and_verify_offline() {
+fn checkpoints_are_final_across_cells_stall_without_k_verify_offline_and_reach_returning_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let (mut processes, nodes) = start_federation(dir.path());
     let api_of = |cell: u64, index: usize| -> String {
@@ -193,11 +194,41 @@ fn checkpoints_become_final_across_cells_stall_without_k_cells_and_verify_offlin
         let config = dir.path().join(format!("cell-1/node-{index}.toml"));
         processes.0.push(start_validator(&config));
     }
-    wait_for(&cell_0, "/v1/federation", |_, federation| {
+    let resumed = wait_for(&cell_0, "/v1/federation", |_, federation| {
         federation["cells"][0]["latest_final_epoch"]
             .as_u64()
             .is_some_and(|epoch| epoch > stalled)
+    })["cells"][0]["latest_final_epoch"]
+        .as_u64()
+        .unwrap();
+
+    // A node that was down catches up on what became final meanwhile: validator 3 of cell 1
+    // is killed, cell 0's checkpoints become final twice more without it (cells 0 and 1 still
+    // hold quorums), and once it is back it holds every one of them, though their gossip
+    // passed while it was down.
+    let mut down = processes.0.remove(4);
+    down.kill().unwrap();
+    down.wait().unwrap();
+    let missed = resumed + 1..=resumed + 2;
+    wait_for(&cell_0, "/v1/federation", |_, federation| {
+        federation["cells"][0]["latest_final_epoch"]
+            .as_u64()
+            .is_some_and(|epoch| epoch >= *missed.end())
     });
+    processes
+        .0
+        .push(start_validator(&dir.path().join("cell-1/node-3.toml")));
+    for epoch in missed {
+        let path = format!("/v1/checkpoints/0/{epoch}");
+        let (status, expected) = get(&cell_0, &path);
+        assert_eq!(status, 200, "{expected}");
+        let caught_up = wait_for(&api_of(1, 3), &path, |status, _| status == 200);
+        // Any aggregator's certificate of the same checkpoint (signer sets may differ).
+        assert_eq!(
+            caught_up["certificate"]["checkpoint"],
+            expected["certificate"]["checkpoint"]
+        );
+    }
 }
 
 /// Twins: the real BLS keys of cells 2 and 1 certify a second checkpoint for cell 2's epoch 1,
