@@ -123,7 +123,7 @@ impl CellSigners {
         signers: impl IntoIterator<Item = usize>,
     ) -> Self {
         let mut bitmap = vec![0u8; size.div_ceil(8)];
-        for index in signers {
+        for index in signers.into_iter().filter(|index| *index < size) {
             bitmap[index / 8] |= 1 << (index % 8);
         }
         Self { cell, bitmap }

@@ -8,13 +8,14 @@
 //! Pure: the node feeds it messages and publishes what it returns.
 
 use crate::checkpoint::{
-    CellSigners, Checkpoint, CheckpointCertificate, CheckpointError, FederationView,
+    CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError, FederationView,
 };
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSignature};
 use charter_ledger::{CellId, CheckpointId, PassportId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound::{Excluded, Included};
 
 /// What travels on the federation's checkpoint topic.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -191,18 +192,16 @@ impl Collector {
         let (cell, epoch) = (kept.checkpoint.cell, kept.checkpoint.epoch);
         let later: Vec<CheckpointCertificate> = self
             .finals
-            .range((cell, epoch + 1)..=(cell, u64::MAX))
+            .range((Excluded((cell, epoch)), Included((cell, u64::MAX))))
             .map(|(_, certificate)| certificate.clone())
             .collect();
         self.finals
             .retain(|(held, at), _| *held != cell || *at <= epoch);
         self.finals.insert((cell, epoch), kept.clone());
-        self.view
-            .cells
-            .insert(cell, kept.checkpoint.next_validators.clone());
+        self.install_set(cell, kept.checkpoint.next_validators.clone());
         let mut dropped = Vec::new();
         for certificate in later {
-            if dropped.is_empty() && self.view.advance(&certificate).is_ok() {
+            if dropped.is_empty() && self.advance(&certificate).is_ok() {
                 self.finals
                     .insert((cell, certificate.checkpoint.epoch), certificate);
             } else {
@@ -236,6 +235,9 @@ impl Collector {
         epochs: std::ops::RangeInclusive<u64>,
         limit: usize,
     ) -> Vec<CheckpointCertificate> {
+        if epochs.is_empty() {
+            return Vec::new();
+        }
         self.finals
             .range((cell, *epochs.start())..=(cell, *epochs.end()))
             .take(limit)
@@ -257,7 +259,7 @@ impl Collector {
     /// The first epoch after `epoch` with a final certificate of `cell` here.
     pub fn next_final_after(&self, cell: CellId, epoch: u64) -> Option<u64> {
         self.finals
-            .range((cell, epoch + 1)..=(cell, u64::MAX))
+            .range((Excluded((cell, epoch)), Included((cell, u64::MAX))))
             .next()
             .map(|((_, final_epoch), _)| *final_epoch)
     }
@@ -274,11 +276,7 @@ impl Collector {
                     .iter()
                     .filter_map(|(signing_cell, signed)| {
                         let set = self.view.cells.get(signing_cell)?;
-                        let power = signed
-                            .keys()
-                            .map(|position| u128::from(set.0[*position].power))
-                            .sum();
-                        Some((*signing_cell, power, set.total_power()))
+                        Some((*signing_cell, power_of(set, signed), set.total_power()))
                     })
             })
             .collect()
@@ -293,14 +291,10 @@ impl Collector {
         let Some(set) = self.view.cells.get(&checkpoint.cell) else {
             return false;
         };
-        let signed: u128 = pending
+        pending
             .signatures
             .get(&checkpoint.cell)
-            .into_iter()
-            .flat_map(|signed| signed.keys())
-            .map(|position| u128::from(set.0[*position].power))
-            .sum();
-        set.is_quorum(signed)
+            .is_some_and(|signed| set.is_quorum(power_of(set, signed)))
     }
 
     /// Checks and collects one validator's signature; returns the certificate it completed, if
@@ -384,11 +378,7 @@ impl Collector {
         let mut signatures = Vec::new();
         for (cell, signed) in &pending.signatures {
             let set = self.view.cells.get(cell)?;
-            let power: u128 = signed
-                .keys()
-                .map(|position| u128::from(set.0[*position].power))
-                .sum();
-            if set.is_quorum(power) {
+            if set.is_quorum(power_of(set, signed)) {
                 signers.push(CellSigners::from_indices(
                     *cell,
                     set.0.len(),
@@ -448,20 +438,36 @@ impl Collector {
         if self.quarantined.contains(&checkpoint.cell) {
             return Err(CollectError::Quarantined(checkpoint.cell));
         }
-        self.view.advance(certificate)?;
+        self.advance(certificate)?;
         self.finals.insert(position, certificate.clone());
         self.pending
             .retain(|_, pending| (pending.checkpoint.cell, pending.checkpoint.epoch) != position);
         Ok(Added::Final)
     }
 
+    /// Checks a final certificate and moves to the validator set it hands over.
+    fn advance(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
+        certificate.verify(&self.view)?;
+        let checkpoint = &certificate.checkpoint;
+        self.install_set(checkpoint.cell, checkpoint.next_validators.clone());
+        Ok(())
+    }
+
+    /// Makes `set` the current one of `cell`. Signatures collected from a previous, different
+    /// set are dropped: their positions name members of that set.
+    fn install_set(&mut self, cell: CellId, set: CellValidators) {
+        let changed = self.view.cells.get(&cell).map(CellValidators::hash) != Some(set.hash());
+        if changed {
+            for pending in self.pending.values_mut() {
+                pending.signatures.remove(&cell);
+            }
+        }
+        self.view.cells.insert(cell, set);
+    }
+
     /// The validator set of `cell` with hash `hash`: its genesis set or one its final
     /// checkpoints named.
-    fn set_named(
-        &self,
-        cell: CellId,
-        hash: &[u8; 32],
-    ) -> Option<crate::checkpoint::CellValidators> {
+    fn set_named(&self, cell: CellId, hash: &[u8; 32]) -> Option<CellValidators> {
         self.finals
             .range((cell, 0)..=(cell, u64::MAX))
             .map(|(_, certificate)| &certificate.checkpoint.next_validators)
@@ -469,4 +475,13 @@ impl Collector {
             .find(|set| set.hash() == *hash)
             .cloned()
     }
+}
+
+/// The power of the signers at `positions` in `set` (a position outside it counts nothing).
+fn power_of(set: &CellValidators, positions: &BTreeMap<usize, BlsSignature>) -> u128 {
+    positions
+        .keys()
+        .filter_map(|position| set.0.get(*position))
+        .map(|member| u128::from(member.power))
+        .sum()
 }

@@ -107,13 +107,26 @@ impl GuardedSigner {
             path: state_path.to_path_buf(),
             reason,
         };
-        let state = match std::fs::read(state_path) {
+        let state: Option<SignedAtHeight> = match std::fs::read(state_path) {
             Ok(bytes) => Some(
                 serde_json::from_slice(&bytes).map_err(|error| state_error(error.to_string()))?,
             ),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => return Err(state_error(error.to_string())),
         };
+        // The guard relies on a record holding at least one position, all at its height.
+        if let Some(state) = &state {
+            let consistent = !state.signed.is_empty()
+                && state
+                    .signed
+                    .iter()
+                    .all(|signed| signed.height == state.height);
+            if !consistent {
+                return Err(state_error(
+                    "the record names no signed position at its height".to_string(),
+                ));
+            }
+        }
         let crash_countdown = std::env::var(CRASH_AFTER_PERSISTS)
             .ok()
             .and_then(|count| count.parse().ok());
@@ -367,14 +380,16 @@ mod tests {
     #[test]
     fn an_unreadable_state_file_is_an_error_not_a_reset() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("signer.json"), b"{ not json").unwrap();
-        assert!(matches!(
-            GuardedSigner::open(
-                Ed25519Keypair::from_seed([7; 32]),
-                &dir.path().join("signer.json")
-            ),
-            Err(SignerError::State { .. })
-        ));
+        for unreadable in [&b"{ not json"[..], br#"{"height":5,"signed":[]}"#] {
+            std::fs::write(dir.path().join("signer.json"), unreadable).unwrap();
+            assert!(matches!(
+                GuardedSigner::open(
+                    Ed25519Keypair::from_seed([7; 32]),
+                    &dir.path().join("signer.json")
+                ),
+                Err(SignerError::State { .. })
+            ));
+        }
     }
 
     proptest::proptest! {

@@ -387,3 +387,49 @@ fn a_validator_never_signs_two_checkpoints_for_one_cell_and_epoch_across_restart
     let next_epoch = federation.checkpoint(1, 4, federation.unchanged(1));
     signer.sign(&next_epoch).unwrap();
 }
+
+#[test]
+fn signatures_collected_from_a_set_that_hands_over_to_a_smaller_one_are_dropped() {
+    let federation = federation();
+    let mut collector = Collector::new(federation.view.clone());
+    // Validator 3 of cell 1 co-signs cell 0's checkpoint, which is not final yet.
+    let pending = federation.checkpoint(0, 1, federation.unchanged(0));
+    let member = &federation.view.cells[&CellId(1)].0[3];
+    let signature = federation.keys[&CellId(1)][3].sign(&pending.signing_bytes());
+    assert_eq!(
+        collector.add_signature(&pending, CellId(1), member.passport, signature),
+        Ok(None)
+    );
+    // Cell 1 hands over to a set of three.
+    let smaller = CellValidators(federation.view.cells[&CellId(1)].0[..3].to_vec());
+    let handover = federation.certify(federation.checkpoint(1, 1, smaller), &[(0, ALL), (1, ALL)]);
+    assert_eq!(collector.add_certificate(&handover), Ok(Added::Final));
+    // Position 3 named a member of the old set: it no longer counts, and nothing reads past
+    // the new set.
+    assert!(collector
+        .progress(CellId(0), 1)
+        .iter()
+        .all(|(cell, _, _)| *cell != CellId(1)));
+    assert!(!collector.origin_vouches(&pending));
+}
+
+#[test]
+fn catch_up_ranges_from_the_network_cannot_panic() {
+    let federation = federation();
+    let mut collector = Collector::new(federation.view.clone());
+    let certificate = federation.certify(
+        federation.checkpoint(0, 1, federation.unchanged(0)),
+        &[(0, ALL), (1, ALL)],
+    );
+    collector.add_certificate(&certificate).unwrap();
+    #[allow(clippy::reversed_empty_ranges)]
+    let backwards = 5..=1;
+    assert!(collector.finals_in(CellId(0), backwards, 16).is_empty());
+    assert!(collector.finals_in(CellId(0), 0..=u64::MAX, 16).len() == 1);
+    assert_eq!(collector.next_final_after(CellId(0), u64::MAX), None);
+    assert_eq!(collector.hole_below(CellId(0), 0), None);
+    assert_eq!(
+        collector.hole_below(CellId(0), u64::MAX),
+        Some(2..=u64::MAX - 1)
+    );
+}

@@ -63,9 +63,12 @@ const ANSWERS_PER_EPOCH: u32 = 8;
 /// without them it could not follow another cell's validator set across a hand-over.
 #[derive(Default)]
 pub struct CatchUp {
-    /// Per cell, the newest epoch heard of when we last asked for what we lack: we ask again
-    /// only once a newer epoch shows we still lack it.
-    asked_at: BTreeMap<CellId, u64>,
+    /// Our own cell's latest epoch, which paces requests.
+    own_epoch: u64,
+    /// Per cell, our own cell's epoch when we last asked for what we lack from it: once per
+    /// epoch of ours at most (what shows a lack is an epoch number not yet verified, so it
+    /// cannot be what paces us).
+    asked_in: BTreeMap<CellId, u64>,
     /// Our cell's latest final epoch when we last answered, and how many answers we gave
     /// since it became final.
     answered: Option<(u64, u32)>,
@@ -264,14 +267,15 @@ impl Finality {
     }
 
     /// Asks for `cell`'s final certificates we lack when a message about its `epoch` shows
-    /// that some before it never reached us; at most once per newer epoch heard of.
+    /// that some before it never reached us; at most once per epoch of our own cell.
     fn notice_epoch(&mut self, cell: CellId, epoch: u64) {
         let latest = self.collector().latest_final_epoch(cell);
-        let asked = self.catch_up.asked_at.get(&cell).copied();
-        if epoch <= latest + 1 || asked.is_some_and(|asked| epoch <= asked) {
+        let own_epoch = self.catch_up.own_epoch;
+        let asked = self.catch_up.asked_in.get(&cell) == Some(&own_epoch);
+        if epoch <= latest.saturating_add(1) || asked {
             return;
         }
-        self.catch_up.asked_at.insert(cell, epoch);
+        self.catch_up.asked_in.insert(cell, own_epoch);
         self.ask_for(cell, latest + 1..=epoch - 1);
     }
 
@@ -449,7 +453,10 @@ impl Finality {
                 block = committed.recv() => match block {
                     Ok(block) => {
                         match self.checkpoint_of(&block) {
-                            Ok(Some(checkpoint)) => self.sign(&checkpoint),
+                            Ok(Some(checkpoint)) => {
+                                self.catch_up.own_epoch = checkpoint.epoch;
+                                self.sign(&checkpoint);
+                            }
                             Ok(None) => {}
                             Err(error) => tracing::error!(%error, "building the checkpoint failed"),
                         }
