@@ -33,7 +33,17 @@ where
                 limit: MAX_ENGINE_MESSAGE_BYTES,
             });
         }
-        Ok(borsh::from_slice(&bytes)?)
+        // Some of the engine's own types panic on malformed bytes instead of returning an error
+        // (its `PeerId` unwraps a failed parse, so a sync status of four zero bytes panicked).
+        // A peer's bytes must never take the node down.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| borsh::from_slice(&bytes)))
+            .map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the engine's own decoder panicked on these bytes",
+                )
+            })?
+            .map_err(CodecError::from)
     }
 
     fn encode(&self, message: &T) -> Result<Bytes, CodecError> {
@@ -143,6 +153,12 @@ mod tests {
             Bytes::from_static(&[9, 9, 9]),
         );
         assert!(matches!(garbage, Err(CodecError::Malformed(_))));
+        // Found by fuzzing: Malachite's `PeerId` panics on an empty id.
+        let status = Codec::<malachitebft_sync::Status<CellContext>>::decode(
+            &BorshCodec,
+            Bytes::from_static(&[0, 0, 0, 0]),
+        );
+        assert!(matches!(status, Err(CodecError::Malformed(_))));
         let huge = Bytes::from(vec![0u8; MAX_ENGINE_MESSAGE_BYTES + 1]);
         let oversized = Codec::<StreamMessage<ProposalPart>>::decode(&BorshCodec, huge);
         assert!(matches!(oversized, Err(CodecError::Oversized { .. })));
