@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The test command: sets up the machine, then checks formatting and lints and runs every test.
+# The test command: sets up the machine, then checks formatting and lints, runs every test, and
+# gives each fuzz target a short run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --locked --bin charter
 cargo nextest run --workspace --locked --no-fail-fast
 python3 scripts/check_wire_format.py
+scripts/fuzz.sh 20

@@ -1,0 +1,279 @@
+//! The federation's checkpoint topic. An input whose first byte is even is a message as a peer
+//! sends it, decoded and handed to the collector. One whose first byte is odd is a script of
+//! operations signed with the real keys of a small federation (3 cells of 4 validators), so
+//! that the collector's deeper states are reached: quorums, final certificates, validator-set
+//! hand-overs, twins' certificates, rulings and catch-up ranges. Nothing may panic, and a
+//! quarantined cell always has an equivocation no ruling settled.
+#![no_main]
+
+use borsh::BorshDeserialize;
+use charter_consensus::checkpoint::{
+    CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
+    FederationView,
+};
+use charter_consensus::context::BlockHash;
+use charter_consensus::finality::{Collector, FederationMessage};
+use charter_ledger::crypto::bls::{aggregate, BlsPublicKey, BlsSecretKey};
+use charter_ledger::{CellId, CheckpointId, FederationId, PassportId, StateRoot};
+use libfuzzer_sys::fuzz_target;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+const FEDERATION: FederationId = FederationId([5; 32]);
+const CELLS: u8 = 3;
+const VALIDATORS: u8 = 4;
+
+struct Keys {
+    genesis: FederationView,
+    /// Every key a validator of the federation may hold (two generations each).
+    secret: BTreeMap<BlsPublicKey, BlsSecretKey>,
+    /// Each cell's set with its second generation of keys.
+    rotated: BTreeMap<CellId, CellValidators>,
+}
+
+fn set(
+    cell: u8,
+    generation: u8,
+    secret: &mut BTreeMap<BlsPublicKey, BlsSecretKey>,
+) -> CellValidators {
+    CellValidators(
+        (0..VALIDATORS)
+            .map(|index| {
+                let key = BlsSecretKey::key_gen(&[cell * 16 + index + 1; 32], &[generation])
+                    .expect("32 bytes of key material");
+                let public = key.public_key();
+                secret.insert(public, key);
+                FederationValidator {
+                    passport: PassportId([cell * 16 + index; 32]),
+                    bls_key: public,
+                    power: 10,
+                }
+            })
+            .collect(),
+    )
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut secret = BTreeMap::new();
+        let cells = (0..CELLS)
+            .map(|cell| (CellId(cell.into()), set(cell, 0, &mut secret)))
+            .collect();
+        let rotated = (0..CELLS)
+            .map(|cell| (CellId(cell.into()), set(cell, 1, &mut secret)))
+            .collect();
+        Keys {
+            genesis: FederationView {
+                federation: FEDERATION,
+                k: 2,
+                cells,
+            },
+            secret,
+            rotated,
+        }
+    })
+}
+
+/// Reads the script's bytes; past the end, zeros.
+struct Script<'a>(&'a [u8]);
+
+impl Script<'_> {
+    fn byte(&mut self) -> u8 {
+        let (first, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
+        self.0 = rest;
+        first
+    }
+
+    fn cell(&mut self) -> CellId {
+        CellId((self.byte() % CELLS).into())
+    }
+}
+
+/// A checkpoint of `cell` at `epoch` against the collector's current view of its set.
+fn checkpoint(collector: &Collector, script: &mut Script, cell: CellId, epoch: u64) -> Checkpoint {
+    let keys = keys();
+    let current = collector.view().cells[&cell].clone();
+    let next = match script.byte() % 3 {
+        0 => current.clone(),
+        1 => CellValidators(current.0[..current.0.len().saturating_sub(1)].to_vec()),
+        _ => keys.rotated[&cell].clone(),
+    };
+    Checkpoint {
+        federation: FEDERATION,
+        cell,
+        epoch,
+        height: epoch * 10,
+        block: BlockHash([script.byte(); 32]),
+        state_root: StateRoot([script.byte() % 2; 32]),
+        validators: current.hash(),
+        next_validators: next,
+    }
+}
+
+/// A certificate for `checkpoint` signed by every current validator of its cell and `other`.
+fn certify(
+    collector: &Collector,
+    checkpoint: Checkpoint,
+    other: CellId,
+) -> Option<CheckpointCertificate> {
+    let message = checkpoint.signing_bytes();
+    let mut cells = vec![checkpoint.cell, other];
+    cells.sort();
+    cells.dedup();
+    let mut signers = Vec::new();
+    let mut signatures = Vec::new();
+    for cell in cells {
+        let set = &collector.view().cells[&cell];
+        for member in &set.0 {
+            signatures.push(keys().secret[&member.bls_key].sign(&message));
+        }
+        signers.push(CellSigners::from_indices(cell, set.0.len(), 0..set.0.len()));
+    }
+    Some(CheckpointCertificate {
+        checkpoint,
+        signers,
+        signature: aggregate(&signatures).ok()?,
+    })
+}
+
+fn handle(collector: &mut Collector, message: FederationMessage) {
+    match message {
+        FederationMessage::Signature {
+            checkpoint,
+            cell,
+            signer,
+            signature,
+        } => {
+            let _ = collector.add_signature(&checkpoint, cell, signer, signature);
+            let _ = collector.progress(checkpoint.cell, checkpoint.epoch);
+            let _ = collector.origin_vouches(&checkpoint);
+        }
+        FederationMessage::Certificate(certificate) => {
+            let _ = collector.add_certificate(&certificate);
+        }
+        FederationMessage::Missing {
+            cell,
+            from_epoch,
+            to_epoch,
+        } => {
+            let _ = collector.finals_in(cell, from_epoch..=to_epoch, 16);
+            let _ = collector.hole_below(cell, to_epoch);
+            let _ = collector.next_final_after(cell, from_epoch);
+        }
+        FederationMessage::Certificates(batch) => {
+            for certificate in &batch {
+                let _ = collector.add_certificate(certificate);
+            }
+        }
+    }
+}
+
+fn run_script(collector: &mut Collector, mut script: Script) {
+    for _ in 0..24 {
+        if script.0.is_empty() {
+            return;
+        }
+        match script.byte() % 5 {
+            // One validator of a cell signs a checkpoint of a cell.
+            0 => {
+                let cell = script.cell();
+                let epoch = u64::from(script.byte() % 6);
+                let checkpoint = checkpoint(collector, &mut script, cell, epoch);
+                let signing = script.cell();
+                let set = &collector.view().cells[&signing];
+                let Some(member) = set.0.get(usize::from(script.byte()) % set.0.len().max(1))
+                else {
+                    continue;
+                };
+                let signature = keys().secret[&member.bls_key].sign(&checkpoint.signing_bytes());
+                let passport = member.passport;
+                handle(
+                    collector,
+                    FederationMessage::Signature {
+                        checkpoint,
+                        cell: signing,
+                        signer: passport,
+                        signature,
+                    },
+                );
+            }
+            // Whole cells certify a checkpoint (a second one for an epoch is the twins').
+            1 => {
+                let cell = script.cell();
+                let epoch = u64::from(script.byte() % 6);
+                let checkpoint = checkpoint(collector, &mut script, cell, epoch);
+                let other = script.cell();
+                if let Some(certificate) = certify(collector, checkpoint, other) {
+                    handle(collector, FederationMessage::Certificate(certificate));
+                }
+            }
+            // Someone asks for a range.
+            2 => {
+                let cell = script.cell();
+                let (from_epoch, to_epoch) = (u64::from(script.byte()), u64::from(script.byte()));
+                handle(
+                    collector,
+                    FederationMessage::Missing {
+                        cell,
+                        from_epoch,
+                        to_epoch,
+                    },
+                );
+            }
+            // A ruling keeps one of an equivocation's checkpoints, or something else.
+            3 => {
+                let choice = script.byte();
+                let proofs: Vec<_> = collector.equivocations().cloned().collect();
+                let (cell, epoch, keep) = match proofs.get(usize::from(choice / 4)) {
+                    Some(proof) => {
+                        let kept = if choice % 2 == 0 {
+                            &proof.first
+                        } else {
+                            &proof.second
+                        };
+                        (
+                            kept.checkpoint.cell,
+                            kept.checkpoint.epoch,
+                            kept.checkpoint.id(),
+                        )
+                    }
+                    None => (
+                        script.cell(),
+                        u64::from(choice % 6),
+                        CheckpointId([choice; 32]),
+                    ),
+                };
+                let _ = collector.rule(cell, epoch, keep);
+            }
+            // What the API reads.
+            _ => {
+                let cell = script.cell();
+                let _ = collector.progress(cell, u64::from(script.byte() % 6));
+                let _ = collector.latest_final(cell);
+            }
+        }
+        for cell in collector.quarantined() {
+            assert!(
+                collector
+                    .unsettled()
+                    .iter()
+                    .any(|(unsettled, _)| unsettled == cell),
+                "{cell} is quarantined with every equivocation settled"
+            );
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut collector = Collector::new(keys().genesis.clone());
+    match data.split_first() {
+        Some((mode, message)) if mode % 2 == 0 => {
+            if let Ok(message) = FederationMessage::try_from_slice(message) {
+                handle(&mut collector, message);
+            }
+        }
+        Some((_, script)) => run_script(&mut collector, Script(script)),
+        None => {}
+    }
+});
