@@ -20,11 +20,37 @@ pub struct LocalValidator {
     pub peer_id: String,
 }
 
-/// A free TCP port on 127.0.0.1 at the time of asking.
+/// A TCP port on 127.0.0.1 that was free when asked, for a validator started a moment later.
+///
+/// Chosen below the kernel's ephemeral range: a port the kernel hands out itself (binding port
+/// 0) can be given, in between, to any process's outgoing connection, and the validator then
+/// fails to listen. Ports are picked at random, so processes allocating side by side rarely
+/// meet, and never twice by one process.
 pub fn free_port() -> io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    use rand::Rng;
+    use std::sync::Mutex;
+    static HANDED_OUT: Mutex<std::collections::BTreeSet<u16>> =
+        Mutex::new(std::collections::BTreeSet::new());
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let lowest = 10_000.min(ephemeral_from / 2);
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut random = rand::thread_rng();
+    for _ in 0..1_000 {
+        let port = random.gen_range(lowest..ephemeral_from);
+        if !handed_out.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            handed_out.insert(port);
+            return Ok(port);
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AddrNotAvailable,
+        "no free port below the ephemeral range",
+    ))
 }
 
 /// A validator's libp2p identity (on the consensus network and the gossip mesh alike): the peer

@@ -137,9 +137,12 @@ impl Mesh {
                 .subscribe(&gossipsub::IdentTopic::new(topic))
                 .map_err(|error| config_error(error.to_string()))?;
         }
-        swarm
-            .listen_on(config.listen.clone())
-            .map_err(|error| config_error(error.to_string()))?;
+        swarm.listen_on(config.listen.clone()).map_err(|error| {
+            // libp2p's transport error keeps the operating system's reason as its source.
+            let reason = std::error::Error::source(&error)
+                .map_or_else(|| error.to_string(), ToString::to_string);
+            config_error(format!("listening on {}: {reason}", config.listen))
+        })?;
         let mut bootstrap = BTreeMap::new();
         for address in &config.bootstrap {
             let Some(Protocol::P2p(peer)) = address.iter().last() else {

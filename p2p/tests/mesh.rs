@@ -147,3 +147,24 @@ async fn a_lost_bootstrap_peer_is_redialed_until_it_returns() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listen_address_in_use_is_a_config_error_that_says_why() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let listen: Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap();
+    let refused = Mesh::start(
+        Keypair::generate_ed25519(),
+        MeshConfig {
+            listen,
+            ..config(Vec::new())
+        },
+    );
+    let Err(MeshError::Config(reason)) = refused else {
+        panic!("listening on a port in use was not refused");
+    };
+    assert!(
+        reason.contains("listening on") && reason.to_lowercase().contains("in use"),
+        "{reason}"
+    );
+}
