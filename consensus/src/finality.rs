@@ -71,6 +71,8 @@ pub struct Equivocation {
 pub struct Ruled {
     /// The certificate now final for the epoch, when it replaced the one held.
     pub kept: Option<CheckpointCertificate>,
+    /// The one it replaced.
+    pub overruled: Option<CheckpointCertificate>,
     /// Later epochs of the cell whose certificates no longer chain from the kept one and
     /// were dropped.
     pub dropped: Vec<u64>,
@@ -179,6 +181,7 @@ impl Collector {
                 .cloned()
         });
         if let Some(kept) = replacement.filter(|_| !self.settled(&position)) {
+            ruled.overruled = self.finals.get(&position).cloned();
             ruled.dropped = self.replace_final(&kept);
             ruled.kept = Some(kept);
         }

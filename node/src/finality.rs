@@ -405,22 +405,10 @@ impl Finality {
             };
             let ruled = self.collector().rule(cell, epoch, keep);
             if let Some(kept) = &ruled.kept {
-                let proof = self
-                    .collector()
-                    .equivocations()
-                    .find(|proof| {
-                        (proof.first.checkpoint.cell, proof.first.checkpoint.epoch) == (cell, epoch)
-                    })
-                    .cloned();
                 self.keep(&final_file(cell, epoch), kept);
-                if let Some(proof) = proof {
-                    let other = if proof.first == *kept {
-                        proof.second
-                    } else {
-                        proof.first
-                    };
-                    self.keep(&equivocation_file(cell, epoch), &other);
-                }
+            }
+            if let Some(overruled) = &ruled.overruled {
+                self.keep(&equivocation_file(cell, epoch), overruled);
             }
             for dropped in &ruled.dropped {
                 let path = self.store.join(final_file(cell, *dropped));
@@ -435,7 +423,7 @@ impl Finality {
                 keep = %keep,
                 dropped = ruled.dropped.len(),
                 lifted,
-                "a ruling settled an equivocation"
+                "applied a ruling on an equivocation"
             );
         }
     }
