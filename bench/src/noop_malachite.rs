@@ -150,6 +150,7 @@ pub fn run(block_size: usize, duration: Duration, home: &std::path::Path) -> Res
                     .map(|(_, address)| address.clone())
                     .collect(),
                 timeouts: Timeouts::default(),
+                network_key: None,
             };
             let node = CellNode::new(
                 context.clone(),

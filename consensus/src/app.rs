@@ -125,6 +125,11 @@ impl<S: Storage + Send + 'static> Application for CellApp<S> {
     }
 }
 
+/// Fault injection for crash tests: with this variable set to N, the process aborts right after
+/// storing the N-th block it commits and before the ledger applies it — a crash in the middle of
+/// a commit, which [`CellApp::open`] recovers from.
+pub const CRASH_DURING_COMMIT: &str = "CHARTER_CRASH_DURING_COMMIT";
+
 pub struct CellApp<S: Storage> {
     context: CellContext,
     ledger: Ledger<S>,
@@ -132,6 +137,8 @@ pub struct CellApp<S: Storage> {
     /// The last block validated, executed and ready to commit: committing the block that was
     /// just voted for does not execute it a second time.
     validated: Option<(BlockHash, PreparedBlock)>,
+    /// Commits left before the injected crash, when one is asked for.
+    crash_countdown: Option<u64>,
 }
 
 impl<S: Storage> CellApp<S> {
@@ -147,6 +154,9 @@ impl<S: Storage> CellApp<S> {
             ledger,
             blocks,
             validated: None,
+            crash_countdown: std::env::var(CRASH_DURING_COMMIT)
+                .ok()
+                .and_then(|count| count.parse().ok()),
         };
         let ledger_height = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
         let stored = app.blocks.latest_height()?.map_or(0, |height| height.0);
@@ -295,6 +305,13 @@ impl<S: Storage> CellApp<S> {
             .collect();
         self.blocks
             .commit(&DecidedBlock { block, certificate }, &outcomes)?;
+        if let Some(countdown) = &mut self.crash_countdown {
+            *countdown = countdown.saturating_sub(1);
+            if *countdown == 0 {
+                tracing::error!("{CRASH_DURING_COMMIT}: crashing between storing and applying");
+                std::process::abort();
+            }
+        }
         self.ledger.commit(prepared)?;
         Ok(outcomes)
     }

@@ -5,6 +5,7 @@
 use crate::app::Application;
 use crate::codec::BorshCodec;
 use crate::context::*;
+use crate::double_votes::{tap_votes, HeardVote, VoteTapHandle};
 use crate::host::{CommittedBlock, ConsensusPosition, Host, TransactionPool};
 use crate::signer::GuardedSigner;
 use crate::signing::CellSigner;
@@ -21,7 +22,11 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// Votes heard but not yet checked for equivocation; beyond this they are dropped (a cell of
+/// 100 validators sends about 200 votes a round).
+const HEARD_VOTES_QUEUE: usize = 4_096;
 
 /// Consensus timeouts. The defaults suit validators on one machine or a LAN: a round whose
 /// proposer is down moves on within about three seconds, each further round waits a little
@@ -62,6 +67,8 @@ pub struct EngineSettings {
     pub listen: libp2p::Multiaddr,
     pub peers: Vec<libp2p::Multiaddr>,
     pub timeouts: Timeouts,
+    /// The libp2p identity on the consensus network, when it is not the consensus key's.
+    pub network_key: Option<Ed25519Keypair>,
 }
 
 /// The engine's configuration, derived from [`EngineSettings`].
@@ -234,6 +241,8 @@ pub struct RunningValidator {
     committed: broadcast::Sender<CommittedBlock>,
     position: watch::Sender<ConsensusPosition>,
     host: tokio::task::JoinHandle<()>,
+    vote_tap: VoteTapHandle,
+    heard_votes: Option<mpsc::Receiver<HeardVote>>,
 }
 
 impl RunningValidator {
@@ -250,8 +259,14 @@ impl RunningValidator {
         self.position.subscribe()
     }
 
+    /// The votes peers send, unverified, for double-vote detection; `None` once taken.
+    pub fn take_heard_votes(&mut self) -> Option<mpsc::Receiver<HeardVote>> {
+        self.heard_votes.take()
+    }
+
     /// Stops the engine and the host, waiting for the engine's actors to finish.
     pub async fn stop(self) {
+        drop(self.vote_tap);
         let _ = self.engine.actor.kill_and_wait(None).await;
         self.host.abort();
         self.engine.handle.abort();
@@ -337,6 +352,9 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
         )
         .await
         .map_err(|error| EngineError::Start(format!("{error:#}")))?;
+        let (vote_tap, heard_votes) = tap_votes(&engine, HEARD_VOTES_QUEUE)
+            .await
+            .map_err(|error| EngineError::Start(error.to_string()))?;
         let events = channels.events.clone();
         let host = tokio::spawn(async move {
             if let Err(error) = host.run(channels).await {
@@ -349,6 +367,8 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
             committed,
             position,
             host,
+            vote_tap,
+            heard_votes: Some(heard_votes),
         })
     }
 }
@@ -390,7 +410,8 @@ impl<A: Application, P: TransactionPool<A> + 'static> Node for CellNode<A, P> {
     }
 
     fn get_keypair(&self, private_key: Ed25519Keypair) -> Keypair {
-        Keypair::ed25519_from_bytes(private_key.seed())
+        let identity = self.inner.settings.network_key.as_ref();
+        Keypair::ed25519_from_bytes(identity.unwrap_or(&private_key).seed())
             .expect("a 32-byte seed is a valid ed25519 secret key")
     }
 

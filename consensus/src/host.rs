@@ -284,12 +284,19 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         timeout: Duration,
     ) -> Result<Block, HostError> {
         let round = round.as_u32().unwrap_or(0);
+        // A block stored under our address that our signer did not sign was made by another
+        // process holding our key; proposing it would be refused.
+        let signed = self.signer.proposed(height.0, round);
         let existing = self
             .app
             .blocks()
             .undecided_at(height)?
             .into_iter()
-            .find(|stored| stored.round == round && stored.proposer == self.address.0);
+            .find(|stored| {
+                stored.round == round
+                    && stored.proposer == self.address.0
+                    && signed.is_none_or(|signed| stored.block.hash().0 == signed)
+            });
         if let Some(stored) = existing {
             return Ok(stored.block);
         }
@@ -373,6 +380,17 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             .select_proposer(&set, height, Round::new(round));
         if expected.address != proposer {
             tracing::warn!(%proposer, expected = %expected.address, height = height.0, round, "proposal from the wrong proposer");
+            return Ok(None);
+        }
+        // This node's own proposals never come back through the network: one that does was
+        // made by another process holding this validator's key, and adopting it would make
+        // this node re-propose a block its signer never signed.
+        if proposer == self.address {
+            tracing::error!(
+                height = height.0,
+                round,
+                "a proposal signed with this validator's key that this node did not make: another process is running with this key"
+            );
             return Ok(None);
         }
         let pol_round = pol_round.map_or(Round::Nil, Round::new);

@@ -17,6 +17,7 @@ pub mod checkpoint;
 pub mod checkpoint_signer;
 pub mod codec;
 pub mod context;
+pub mod double_votes;
 pub mod engine;
 pub mod finality;
 pub mod host;

@@ -143,6 +143,16 @@ impl GuardedSigner {
         self.state.as_ref().and_then(|state| state.signed.last())
     }
 
+    /// The block this key proposed at `height` and `round`, if it signed a proposal there.
+    pub fn proposed(&self, height: Height, round: u32) -> Option<[u8; 32]> {
+        let state = self.state.as_ref().filter(|state| state.height == height)?;
+        state
+            .signed
+            .iter()
+            .find(|mark| mark.round == round && mark.step == Step::Propose)
+            .and_then(|mark| mark.value)
+    }
+
     pub fn sign_vote(&mut self, vote: &Vote) -> Result<SignedVote, SignerError> {
         let step = match vote.vote_type {
             VoteType::Prevote => Step::Prevote,

@@ -48,6 +48,11 @@ impl CellSigner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The block this validator proposed at `height` and `round`, if its signer signed one.
+    pub fn proposed(&self, height: u64, round: u32) -> Option<[u8; 32]> {
+        self.guarded().proposed(height, round)
+    }
+
     /// The guarded signature for one of our votes, or the signer's refusal.
     pub fn try_sign_vote(&self, vote: &ConsensusVote) -> Result<Ed25519Signature, SignerError> {
         Ok(self

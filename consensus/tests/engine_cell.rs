@@ -88,6 +88,7 @@ async fn four_validators_decide_the_same_blocks_and_state_roots() {
                 .map(|(_, address)| address.clone())
                 .collect(),
             timeouts: Timeouts::default(),
+            network_key: None,
         };
         let validator = cell.validator(index);
         let node = CellNode::new(

@@ -5,6 +5,8 @@
 //! data_dir = "data"                      # state/, blocks/ and engine/ (WAL, signer state)
 //! genesis = "genesis.json"
 //! key_file = "keys/passport-0.json"      # from `charter dev-genesis` or `charter keygen --validator`
+//! network_key_file = "network.key"       # optional: hex seed of the libp2p identity on both
+//!                                        # networks; default: the consensus key's
 //!
 //! [consensus]
 //! listen = "/ip4/127.0.0.1/tcp/27000"
@@ -40,6 +42,8 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     pub genesis: PathBuf,
     pub key_file: PathBuf,
+    /// A 32-byte hex seed for this node's libp2p identity, when it is not the consensus key's.
+    pub network_key_file: Option<PathBuf>,
     pub consensus: ConsensusSection,
     #[serde(default)]
     pub api: ApiSection,
@@ -117,6 +121,7 @@ impl NodeConfig {
             Some(&mut config.data_dir),
             Some(&mut config.genesis),
             Some(&mut config.key_file),
+            config.network_key_file.as_mut(),
             federation_genesis,
         ]
         .into_iter()

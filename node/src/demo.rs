@@ -1,13 +1,10 @@
-//! The demo workload of `charter localnet`: the simulated agents of [`crate::workload`] acting
+//! The demo workload of `charter localnet`: the simulated agents of [`charter_node::workload`] acting
 //! on a live cell through the validators' HTTP APIs — each transaction signed, submitted to the
 //! validator its sender talks to, and followed until the cell decides it.
 
-use crate::workload::{ChainView, Workload};
 use charter_ledger::devnet::DevCell;
-use charter_ledger::state::{Bond, Passport};
-use charter_ledger::PassportId;
 use charter_node::client::ApiClient;
-use serde_json::Value;
+use charter_node::workload::{follow, submit, ApiChain, Workload};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -63,33 +60,6 @@ impl DemoStats {
     }
 }
 
-/// The committed state as a validator's API serves it.
-struct ApiChain<'a>(&'a ApiClient);
-
-impl ApiChain<'_> {
-    fn value<T: serde::de::DeserializeOwned>(&self, path: &str) -> Option<T> {
-        match self.0.get(path) {
-            Ok(read) => serde_json::from_value::<Option<T>>(read["value"].clone())
-                .ok()
-                .flatten(),
-            Err(error) => {
-                tracing::warn!(%error, path, "reading the chain failed");
-                None
-            }
-        }
-    }
-}
-
-impl ChainView for ApiChain<'_> {
-    fn passport(&self, id: &PassportId) -> Option<Passport> {
-        self.value(&format!("/v1/passports/{id}"))
-    }
-
-    fn bond(&self, id: &PassportId) -> Bond {
-        self.value(&format!("/v1/bonds/{id}")).unwrap_or_default()
-    }
-}
-
 /// Runs agents in rounds of `batch` transactions until `stop` is set.
 pub fn drive(
     cell: DevCell,
@@ -131,7 +101,7 @@ pub fn drive(
         for (transaction, submitted) in transactions.iter().zip(&submitted) {
             let api = &apis[transaction.body.sender.0[0] as usize % apis.len()];
             let outcome = match submitted {
-                Ok(id) => follow(api, id),
+                Ok(id) => follow(api, id, FOLLOW_SECONDS),
                 Err(code) => Err(code.clone()),
             };
             let mut stats = stats
@@ -145,32 +115,4 @@ pub fn drive(
         }
         workload.observe(&transactions, &committed, &reader);
     }
-}
-
-/// Submits a transaction; its id, or the code of the error that refused it.
-fn submit(api: &ApiClient, encoded: &[u8]) -> Result<String, String> {
-    match api.json("POST", "/v1/transactions", encoded) {
-        Ok((202, answer)) => Ok(answer["id"].as_str().unwrap_or_default().to_string()),
-        Ok((_, answer)) => Err(code_of(&answer)),
-        Err(_) => Err("unreachable".to_string()),
-    }
-}
-
-/// Follows a transaction until it is decided: `Ok` if it committed, else the reason's code.
-fn follow(api: &ApiClient, id: &str) -> Result<(), String> {
-    let path = format!("/v1/transactions/{id}?wait={FOLLOW_SECONDS}");
-    match api.json("GET", &path, b"") {
-        Ok((200, answer)) if answer["status"] == "committed" => Ok(()),
-        Ok((200, answer)) if answer["status"] == "pending" => Err("timed_out".to_string()),
-        Ok((200, answer)) => Err(answer["reason"]["code"]
-            .as_str()
-            .unwrap_or("unknown")
-            .to_string()),
-        Ok((_, answer)) => Err(code_of(&answer)),
-        Err(_) => Err("unreachable".to_string()),
-    }
-}
-
-fn code_of(answer: &Value) -> String {
-    answer["error"].as_str().unwrap_or("unknown").to_string()
 }

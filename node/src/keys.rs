@@ -36,6 +36,16 @@ fn hex_seed(text: &str, what: &str) -> Result<[u8; 32]> {
     Ok(seed)
 }
 
+/// A node's separate libp2p identity: a file holding a 32-byte seed in hex.
+pub fn read_network_key(path: &Path) -> Result<Ed25519Keypair> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Ed25519Keypair::from_seed(hex_seed(
+        text.trim(),
+        "network key seed",
+    )?))
+}
+
 impl KeyFile {
     pub fn load(path: &Path) -> Result<Self> {
         let text =

@@ -63,9 +63,14 @@ fn peer_id(dir: &Path, index: usize) -> io::Result<String> {
     let seed = keys["validator"]["consensus_seed"]
         .as_str()
         .ok_or_else(|| invalid("a validator key file has no consensus seed"))?;
-    let mut seed = hex::decode(seed).map_err(|_| invalid("a consensus seed is not hex"))?;
+    let seed = hex::decode(seed).map_err(|_| invalid("a consensus seed is not hex"))?;
+    network_peer_id(seed)
+}
+
+/// The libp2p peer id of the identity with this ed25519 seed.
+pub fn network_peer_id(mut seed: Vec<u8>) -> io::Result<String> {
     let keypair = libp2p::identity::Keypair::ed25519_from_bytes(&mut seed)
-        .map_err(|_| invalid("a consensus seed is not an ed25519 key"))?;
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "a seed is not an ed25519 key"))?;
     Ok(keypair.public().to_peer_id().to_string())
 }
 

@@ -4,6 +4,7 @@
 mod api;
 mod config;
 mod demo;
+mod evidence;
 mod federation_command;
 mod finality;
 mod genesis_command;
@@ -16,7 +17,6 @@ mod run_localnet;
 mod signer_command;
 mod simulate;
 mod tx;
-mod workload;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};

@@ -118,6 +118,15 @@ impl Mempool {
         self.entries.contains_key(id)
     }
 
+    /// The nonce `sender`'s next transaction takes: after its queued ones, or `committed` (the
+    /// nonce the ledger expects) when nothing of it is queued.
+    pub fn next_nonce(&self, sender: &PassportId, committed: Nonce) -> Nonce {
+        self.queues
+            .get(sender)
+            .and_then(|queue| queue.keys().next_back())
+            .map_or(committed, |last| committed.max(last + 1))
+    }
+
     /// Why a transaction this pool admitted was later dropped, while it still remembers.
     pub fn dropped(&self, id: &TxId) -> Option<&Dropped> {
         self.dropped.get(id)

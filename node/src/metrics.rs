@@ -26,6 +26,8 @@ pub struct NodeMetrics {
     rejected_in_blocks: IntCounterVec,
     commit_latency: Histogram,
     block_interval: Histogram,
+    double_votes: IntCounterVec,
+    heard_votes_refused: IntCounterVec,
     admitted_at: Mutex<HashMap<TxId, Instant>>,
     last_block: Mutex<Option<Instant>>,
 }
@@ -96,6 +98,17 @@ impl NodeMetrics {
                 "Time between consecutive committed blocks",
                 seconds,
             ),
+            double_votes: counters(
+                "double_votes_detected_total",
+                "Conflicting votes by one validator in one slot seen on the consensus network, \
+                 by whether this node's slashing transaction was admitted",
+                "reported",
+            ),
+            heard_votes_refused: counters(
+                "heard_votes_refused_total",
+                "Votes from peers not counted for double-vote detection, by reason",
+                "reason",
+            ),
             admitted_at: Mutex::default(),
             last_block: Mutex::default(),
             registry,
@@ -109,6 +122,16 @@ impl NodeMetrics {
 
     pub fn record_refused(&self, reason: &str) {
         self.refused.with_label_values(&[reason]).inc();
+    }
+
+    pub fn record_double_vote(&self, reported: bool) {
+        self.double_votes
+            .with_label_values(&[if reported { "admitted" } else { "not_admitted" }])
+            .inc();
+    }
+
+    pub fn record_heard_vote_refused(&self, reason: &str) {
+        self.heard_votes_refused.with_label_values(&[reason]).inc();
     }
 
     pub fn record_block(&self, block: &CommittedBlock) {

@@ -3,6 +3,7 @@
 
 use crate::api::{ApiParts, ApiState};
 use crate::config::NodeConfig;
+use crate::evidence::EvidenceReporter;
 use crate::finality::{self, Finality};
 use crate::gossip::{self, Gossip};
 use crate::keys::KeyFile;
@@ -39,6 +40,14 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
     .context("parsing the genesis")?;
     let keys = KeyFile::load(&config.key_file)?;
     let (passport, consensus_key) = (keys.passport()?, keys.consensus()?);
+    let network_key = match &config.network_key_file {
+        Some(path) => Some(crate::keys::read_network_key(path)?),
+        None => None,
+    };
+    let mesh_keypair = libp2p::identity::Keypair::ed25519_from_bytes(
+        network_key.as_ref().unwrap_or(&consensus_key).seed(),
+    )
+    .context("the network seed is not an ed25519 secret key")?;
     let storage = Arc::new(RocksStorage::open(&config.data_dir.join("state"))?);
     let mut ledger = Ledger::open(Arc::clone(&storage))?;
     if ledger.height().is_none() {
@@ -58,10 +67,9 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         listen: config.consensus.listen.clone(),
         peers: config.consensus.peers.clone(),
         timeouts: config.consensus.timeouts.clone(),
+        network_key,
     };
     let mempool = SharedMempool::new(MempoolLimits::default());
-    let mesh_keypair = libp2p::identity::Keypair::ed25519_from_bytes(consensus_key.seed())
-        .context("the consensus seed is not an ed25519 secret key")?;
     let topic = gossip::transactions_topic(&genesis.federation, genesis.cell);
     let node = CellNode::new(
         context,
@@ -71,7 +79,7 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         app,
         mempool.clone(),
     )?;
-    let running = node.launch().await?;
+    let mut running = node.launch().await?;
     let metrics = Arc::new(NodeMetrics::new());
     let gossip = Gossip::new();
     let federation = match &config.federation {
@@ -99,9 +107,9 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         None => None,
     };
     let api = ApiState::new(ApiParts {
-        ledger: Ledger::open(storage)?,
+        ledger: Ledger::open(Arc::clone(&storage))?,
         blocks,
-        mempool,
+        mempool: mempool.clone(),
         metrics: Arc::clone(&metrics),
         committed: running.committed_sender(),
         position: running.position(),
@@ -110,6 +118,21 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
             .as_ref()
             .map(|(collector, _, _)| Arc::clone(collector)),
     });
+    if let Some(votes) = running.take_heard_votes() {
+        let reporter = EvidenceReporter {
+            context: CellContext {
+                federation: genesis.federation,
+                cell: genesis.cell,
+            },
+            passport,
+            controller: keys.controller()?,
+            ledger: Ledger::open(storage)?,
+            mempool,
+            api: Arc::clone(&api),
+            metrics: Arc::clone(&metrics),
+        };
+        tokio::spawn(reporter.run(votes, running.committed()));
+    }
     let gossip = gossip.start(
         mesh_keypair,
         &config.gossip,

@@ -1,12 +1,12 @@
 //! `charter simulate`: one cell's ledger on RocksDB under simulated agents, block after block,
 //! with no network — the ledger's real execution, commitment and storage path.
 
-use crate::workload::{ChainView, Workload};
 use anyhow::{ensure, Context, Result};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::state::{Bond, Passport, StateKey};
 use charter_ledger::storage::{RocksStorage, Storage};
 use charter_ledger::{Ledger, PassportId};
+use charter_node::workload::{ChainView, Workload};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -1,14 +1,17 @@
 //! Simulated agents: a deterministic stream of signed transactions from a dev cell's members —
 //! payments, escrows released or disputed and settled by arbiters, stake moving, new passports
 //! sponsored and funded. It follows what the ledger committed (never assumes), so it stays
-//! valid after rejections, and a seed replays it exactly.
+//! valid after rejections, and a seed replays it exactly. [`ApiChain`], [`submit`] and
+//! [`follow`] act through a validator's HTTP API.
 
+use crate::client::ApiClient;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::devnet::{derive_seed, DevCell, DevPassport};
 use charter_ledger::state::{Bond, Passport};
 use charter_ledger::{Action, EscrowId, Height, PassportId, SignedTransaction};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Blocks an escrow stays open before its payer may take a refund.
@@ -311,4 +314,59 @@ impl Workload {
             change(escrow);
         }
     }
+}
+
+/// The committed state as a validator's API serves it.
+pub struct ApiChain<'a>(pub &'a ApiClient);
+
+impl ApiChain<'_> {
+    fn value<T: serde::de::DeserializeOwned>(&self, path: &str) -> Option<T> {
+        match self.0.get(path) {
+            Ok(read) => serde_json::from_value::<Option<T>>(read["value"].clone())
+                .ok()
+                .flatten(),
+            Err(error) => {
+                tracing::warn!(%error, path, "reading the chain failed");
+                None
+            }
+        }
+    }
+}
+
+impl ChainView for ApiChain<'_> {
+    fn passport(&self, id: &PassportId) -> Option<Passport> {
+        self.value(&format!("/v1/passports/{id}"))
+    }
+
+    fn bond(&self, id: &PassportId) -> Bond {
+        self.value(&format!("/v1/bonds/{id}")).unwrap_or_default()
+    }
+}
+
+/// Submits a transaction; its id, or the code of the error that refused it.
+pub fn submit(api: &ApiClient, encoded: &[u8]) -> Result<String, String> {
+    match api.json("POST", "/v1/transactions", encoded) {
+        Ok((202, answer)) => Ok(answer["id"].as_str().unwrap_or_default().to_string()),
+        Ok((_, answer)) => Err(code_of(&answer)),
+        Err(_) => Err("unreachable".to_string()),
+    }
+}
+
+/// Follows a transaction until it is decided: `Ok` if it committed, else the reason's code.
+pub fn follow(api: &ApiClient, id: &str, seconds: u64) -> Result<(), String> {
+    let path = format!("/v1/transactions/{id}?wait={seconds}");
+    match api.json("GET", &path, b"") {
+        Ok((200, answer)) if answer["status"] == "committed" => Ok(()),
+        Ok((200, answer)) if answer["status"] == "pending" => Err("timed_out".to_string()),
+        Ok((200, answer)) => Err(answer["reason"]["code"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string()),
+        Ok((_, answer)) => Err(code_of(&answer)),
+        Err(_) => Err("unreachable".to_string()),
+    }
+}
+
+fn code_of(answer: &Value) -> String {
+    answer["error"].as_str().unwrap_or("unknown").to_string()
 }
