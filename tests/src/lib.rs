@@ -2,6 +2,7 @@
 //! executable (`scripts/test.sh` builds it before the tests), so tests exercise exactly what a
 //! user runs. Every process a test starts is killed when the test's handle to it drops.
 
+pub mod faults;
 mod load;
 
 pub use charter_node::localnet::CommittedLine as Committed;
@@ -14,18 +15,20 @@ use std::sync::mpsc;
 
 /// The `charter` binary of this build profile.
 pub fn charter_binary() -> PathBuf {
-    let test_executable = std::env::current_exe().expect("the test knows its own path");
-    let profile_dir = test_executable
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executables live in <target>/<profile>/deps");
-    let binary = profile_dir.join("charter");
-    assert!(
-        binary.exists(),
-        "{} is missing: build it first with `cargo build --bin charter` (scripts/test.sh does)",
-        binary.display()
-    );
-    binary
+    let executable = std::env::current_exe().expect("the test knows its own path");
+    // Test executables live in <target>/<profile>/deps, binaries in <target>/<profile>.
+    let binary = executable
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join("charter"))
+        .find(|binary| binary.exists());
+    binary.unwrap_or_else(|| {
+        panic!(
+            "no charter binary beside {}: build it first with `cargo build --bin charter` (scripts/test.sh does)",
+            executable.display()
+        )
+    })
 }
 
 /// Runs `charter ARGS…` to completion.
@@ -53,7 +56,13 @@ pub struct Cell {
     pub history: BTreeMap<usize, BTreeMap<u64, Committed>>,
     /// Each validator's config, log, consensus and API addresses.
     pub nodes: Vec<charter_node::localnet::LocalValidator>,
+    /// Twin processes by node index, with the validator whose keys they hold.
+    pub twins: BTreeMap<usize, usize>,
 }
+
+/// The dev genesis every test cell is made from: `charter dev-genesis --seed 9 --members 16`.
+pub const DEV_SEED: u64 = 9;
+pub const DEV_MEMBERS: usize = 16;
 
 impl Cell {
     /// Writes a dev genesis, keys and one config per validator, with dynamically picked ports.
@@ -62,11 +71,11 @@ impl Cell {
         let out = charter(&[
             "dev-genesis",
             "--seed",
-            "9",
+            &DEV_SEED.to_string(),
             "--validators",
             &validator_count,
             "--members",
-            "16",
+            &DEV_MEMBERS.to_string(),
             "--out",
             dir.to_str().unwrap(),
         ]);
@@ -85,6 +94,7 @@ impl Cell {
             sender,
             history: BTreeMap::new(),
             nodes,
+            twins: BTreeMap::new(),
         }
     }
 
@@ -114,6 +124,106 @@ impl Cell {
                 .get(&node)
                 .is_some_and(|blocks| blocks.contains_key(&height))
         });
+    }
+
+    /// The dev cell (every passport's keys) behind this cell's genesis.
+    pub fn dev_cell(&self) -> charter_ledger::devnet::DevCell {
+        charter_ledger::devnet::DevCell::new(
+            DEV_SEED,
+            charter_ledger::devnet::DevCellConfig {
+                validators: self.validators(),
+                members: DEV_MEMBERS,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Validators in the genesis (twins are not counted).
+    pub fn validators(&self) -> usize {
+        self.nodes.len() - self.twins.len()
+    }
+
+    /// Adds a second process for validator `of` (the Twins method): the same validator keys,
+    /// but its own network identity, data directory and ports, dialling the whole cell. Returns
+    /// its node index; start it like any other.
+    pub fn add_twin(&mut self, of: usize) -> usize {
+        let index = self.nodes.len();
+        let port = || charter_node::localnet::free_port().expect("a free port");
+        let seed = [index as u8; 32];
+        let network_key = self.dir.join(format!("network-{index}.key"));
+        std::fs::write(&network_key, hex::encode(seed)).expect("the cell directory is writable");
+        let peer_id = charter_node::localnet::network_peer_id(seed.to_vec()).expect("a valid seed");
+        let twin = charter_node::localnet::LocalValidator {
+            index,
+            config: self.dir.join(format!("node-{index}.toml")),
+            log: self.dir.join(format!("node-{index}.log")),
+            consensus: format!("/ip4/127.0.0.1/tcp/{}", port()),
+            api: format!("http://127.0.0.1:{}", port()),
+            gossip: format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", port()),
+            peer_id,
+        };
+        charter_node::localnet::write_config(&twin, &self.nodes, &[], None)
+            .expect("the cell directory is writable");
+        let config = std::fs::read_to_string(&twin.config).expect("the twin's config");
+        let config = config.replace(
+            &format!("key_file = \"keys/passport-{index}.json\"\n"),
+            &format!(
+                "key_file = \"keys/passport-{of}.json\"\nnetwork_key_file = \"network-{index}.key\"\n"
+            ),
+        );
+        std::fs::write(&twin.config, config).expect("the cell directory is writable");
+        self.nodes.push(twin);
+        self.twins.insert(index, of);
+        index
+    }
+
+    /// Where node `node` keeps its data.
+    pub fn data_dir(&self, node: usize) -> PathBuf {
+        self.dir.join(format!("data-{node}"))
+    }
+
+    pub fn is_running(&self, node: usize) -> bool {
+        self.processes.contains_key(&node)
+    }
+
+    /// Processes that ended by themselves (an injected crash), with how they ended.
+    pub fn reap_exited(&mut self) -> Vec<(usize, std::process::ExitStatus)> {
+        let mut exited = Vec::new();
+        for (node, child) in self.processes.iter_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                exited.push((*node, status));
+            }
+        }
+        for (node, _) in &exited {
+            self.processes.remove(node);
+        }
+        exited
+    }
+
+    /// Takes in what nodes report for up to `timeout`.
+    pub fn poll(&mut self, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.reports.recv_timeout(left) {
+                Ok(report) => {
+                    self.record(report);
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn record(&mut self, report: Report) -> Option<(usize, u64)> {
+        match report {
+            Report::Started { node, height } => Some((node, height)),
+            Report::Committed { node, block } => {
+                self.history
+                    .entry(node)
+                    .or_default()
+                    .insert(block.height, block);
+                None
+            }
+        }
     }
 
     pub fn start(&mut self, node: usize) {
@@ -174,16 +284,9 @@ impl Cell {
     ) -> BTreeMap<usize, u64> {
         let mut started = BTreeMap::new();
         while !done(&self.history) {
-            match self.reports.recv().expect("a reader is alive") {
-                Report::Started { node, height } => {
-                    started.insert(node, height);
-                }
-                Report::Committed { node, block } => {
-                    self.history
-                        .entry(node)
-                        .or_default()
-                        .insert(block.height, block);
-                }
+            let report = self.reports.recv().expect("a reader is alive");
+            if let Some((node, height)) = self.record(report) {
+                started.insert(node, height);
             }
         }
         started

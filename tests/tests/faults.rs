@@ -1,0 +1,34 @@
+//! The fault harness at CI size: a minute of SIGKILLs, crashes in the middle of a commit and a
+//! twin validator under the agents' load, then the liveness checks, then the history checker
+//! over every node's data directory. `charter-faults --seconds N` runs the same for longer.
+
+use charter_e2e::faults::{run, Plan};
+
+#[test]
+fn crashes_and_twins_under_load_lose_nothing_acknowledged_and_the_twins_are_slashed() {
+    let dir = tempfile::tempdir().unwrap();
+    eprintln!("cell directory: {}", dir.path().display());
+    let plan = Plan {
+        validators: 4,
+        fault_seconds: 60,
+        seed: 11,
+        twins: true,
+        batch: 16,
+        liveness: true,
+    };
+    let summary = run(dir.path(), &plan);
+    println!("{summary}");
+    assert!(
+        summary.violations().is_empty(),
+        "{:?}",
+        summary.violations()
+    );
+    assert!(
+        summary.faults.values().sum::<u64>() >= 10,
+        "faults were injected"
+    );
+    assert!(
+        summary.acknowledged > 0,
+        "the load got transactions committed"
+    );
+}
