@@ -4,7 +4,7 @@
 
 use charter_ledger::devnet::DevCell;
 use charter_node::client::ApiClient;
-use charter_node::workload::{follow, submit, ApiChain, Workload};
+use charter_node::workload::{ApiChain, Workload};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -76,43 +76,25 @@ pub fn drive(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let reader = ApiChain(&apis[0]);
-    let mut workload = Workload::new(cell, seed, &reader);
+    let mut workload = Workload::new(cell, seed, &ApiChain(&apis[0]));
+    let senders_apis: Vec<&ApiClient> = apis.iter().collect();
     while !stop.load(Ordering::SeqCst) {
-        let height = match apis[0].get("/v1/status") {
-            Ok(status) => status["height"].as_u64().unwrap_or(0) + 1,
+        let played = match workload.play_round(&apis[0], &senders_apis, batch, FOLLOW_SECONDS) {
+            Ok(played) => played,
             Err(error) => {
                 tracing::warn!(%error, "the demo cannot reach validator 0");
                 std::thread::sleep(Duration::from_secs(1));
                 continue;
             }
         };
-        let transactions = workload.next_block(height, batch, &reader);
-        // Each sender talks to one validator, so its transactions reach that mempool in order;
-        // gossip carries them to the others.
-        let submitted: Vec<Result<String, String>> = transactions
-            .iter()
-            .map(|transaction| {
-                let api = &apis[transaction.body.sender.0[0] as usize % apis.len()];
-                submit(api, &transaction.encode())
-            })
-            .collect();
-        let mut committed = Vec::with_capacity(transactions.len());
-        for (transaction, submitted) in transactions.iter().zip(&submitted) {
-            let api = &apis[transaction.body.sender.0[0] as usize % apis.len()];
-            let outcome = match submitted {
-                Ok(id) => follow(api, id, FOLLOW_SECONDS),
-                Err(code) => Err(code.clone()),
-            };
-            let mut stats = stats
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            match &outcome {
+        let mut stats = stats
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for one in played {
+            match &one.outcome {
                 Ok(()) => stats.committed += 1,
                 Err(code) => stats.reject(code),
             }
-            committed.push(outcome.is_ok());
         }
-        workload.observe(&transactions, &committed, &reader);
     }
 }

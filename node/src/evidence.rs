@@ -9,13 +9,14 @@ use crate::metrics::NodeMetrics;
 use charter_consensus::context::CellContext;
 use charter_consensus::double_votes::{DoubleVoteDetector, HeardVote, HeardVoteError};
 use charter_consensus::host::CommittedBlock;
-use charter_ledger::crypto::ed25519::Ed25519Keypair;
+use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
 use charter_ledger::evidence::DoubleVote;
 use charter_ledger::state::{CellInfo, Passport, SpentCase, StateKey, Validator};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::transaction::SlashEvidence;
 use charter_ledger::{Action, Ledger, LedgerError, PassportId, TransactionBody};
 use charter_node::mempool::SharedMempool;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
 
@@ -43,16 +44,25 @@ impl EvidenceReporter {
         if let Some(height) = self.ledger.height() {
             detector.committed(height);
         }
+        // Validators' keys as of the latest block: every vote needs one, and they change only
+        // when a block commits.
+        let mut keys = BTreeMap::new();
         loop {
             tokio::select! {
                 block = committed.recv() => match block {
-                    Ok(block) => detector.committed(block.height.0),
+                    Ok(block) => {
+                        detector.committed(block.height.0);
+                        keys.clear();
+                        if let Err(error) = self.ledger.refresh() {
+                            tracing::error!(%error, "reading the ledger for double-vote detection");
+                        }
+                    }
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 heard = votes.recv() => {
                     let Some(heard) = heard else { return };
-                    if let Err(error) = self.hear(&mut detector, &heard) {
+                    if let Err(error) = self.hear(&mut detector, &mut keys, &heard) {
                         tracing::error!(%error, "reading the ledger for double-vote detection");
                     }
                 }
@@ -63,16 +73,24 @@ impl EvidenceReporter {
     fn hear(
         &mut self,
         detector: &mut DoubleVoteDetector,
+        keys: &mut BTreeMap<PassportId, Option<Ed25519PublicKey>>,
         heard: &HeardVote,
     ) -> Result<(), LedgerError> {
-        self.ledger.refresh()?;
-        let key = self
-            .ledger
-            .get::<Validator>(&StateKey::Validator(heard.vote.validator.0))?
-            .map(|validator| validator.consensus_key);
+        let voter = heard.vote.validator.0;
+        let key = match keys.get(&voter) {
+            Some(key) => *key,
+            None => {
+                let key = self
+                    .ledger
+                    .get::<Validator>(&StateKey::Validator(voter))?
+                    .map(|validator| validator.consensus_key);
+                keys.insert(voter, key);
+                key
+            }
+        };
         match detector.observe(heard, key) {
             Ok(None) => Ok(()),
-            Ok(Some(evidence)) => self.report(evidence, heard.vote.validator.0),
+            Ok(Some(evidence)) => self.report(evidence, voter),
             Err(refused) => {
                 self.metrics.record_heard_vote_refused(match refused {
                     HeardVoteError::UnknownValidator(_) => "unknown_validator",

@@ -40,10 +40,11 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
     .context("parsing the genesis")?;
     let keys = KeyFile::load(&config.key_file)?;
     let (passport, consensus_key) = (keys.passport()?, keys.consensus()?);
-    let network_key = match &config.network_key_file {
-        Some(path) => Some(crate::keys::read_network_key(path)?),
-        None => None,
-    };
+    let network_key = config
+        .network_key_file
+        .as_deref()
+        .map(crate::keys::read_network_key)
+        .transpose()?;
     let mesh_keypair = libp2p::identity::Keypair::ed25519_from_bytes(
         network_key.as_ref().unwrap_or(&consensus_key).seed(),
     )

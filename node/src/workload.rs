@@ -316,6 +316,55 @@ impl Workload {
     }
 }
 
+/// One transaction of a round played through the APIs: its id once a validator admitted it,
+/// and whether it committed (or the code of why not).
+pub struct Played {
+    pub id: Option<String>,
+    pub outcome: Result<(), String>,
+}
+
+impl Workload {
+    /// Plays one round through validators' HTTP APIs: reads the height from `reader`, submits
+    /// the block's worth of transactions, each to the API its sender talks to (so a sender's
+    /// transactions reach one mempool in order; gossip carries them on), follows each until it
+    /// is decided or `follow_seconds` pass, and takes in what the chain then says.
+    pub fn play_round(
+        &mut self,
+        reader: &ApiClient,
+        apis: &[&ApiClient],
+        batch: usize,
+        follow_seconds: u64,
+    ) -> Result<Vec<Played>, crate::client::ClientError> {
+        let height = reader.get("/v1/status")?["height"].as_u64().unwrap_or(0) + 1;
+        let chain = ApiChain(reader);
+        let transactions = self.next_block(height, batch, &chain);
+        let api_of = |transaction: &SignedTransaction| {
+            apis[transaction.body.sender.0[0] as usize % apis.len()]
+        };
+        let submitted: Vec<Result<String, String>> = transactions
+            .iter()
+            .map(|transaction| submit(api_of(transaction), &transaction.encode()))
+            .collect();
+        let played: Vec<Played> = transactions
+            .iter()
+            .zip(submitted)
+            .map(|(transaction, submitted)| match submitted {
+                Ok(id) => Played {
+                    outcome: follow(api_of(transaction), &id, follow_seconds),
+                    id: Some(id),
+                },
+                Err(code) => Played {
+                    id: None,
+                    outcome: Err(code),
+                },
+            })
+            .collect();
+        let committed: Vec<bool> = played.iter().map(|one| one.outcome.is_ok()).collect();
+        self.observe(&transactions, &committed, &chain);
+        Ok(played)
+    }
+}
+
 /// The committed state as a validator's API serves it.
 pub struct ApiChain<'a>(pub &'a ApiClient);
 

@@ -24,7 +24,7 @@ use charter_ledger::storage::RocksStorage;
 use charter_ledger::transaction::SlashEvidence;
 use charter_ledger::{Action, Ledger, StateRoot, TxId};
 use charter_node::client::ApiClient;
-use charter_node::workload::{follow, submit, ApiChain, Workload};
+use charter_node::workload::{ApiChain, Workload};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -219,41 +219,28 @@ impl Load {
                 .collect();
             std::thread::spawn(move || {
                 let live = || -> Vec<usize> { lock(&up).iter().copied().collect() };
-                let first_live = || live().first().copied().unwrap_or(0);
-                let mut workload = Workload::new(dev, seed, &ApiChain(&apis[first_live()]));
+                let first = live().first().copied().unwrap_or(0);
+                let mut workload = Workload::new(dev, seed, &ApiChain(&apis[first]));
                 while !stop.load(Ordering::SeqCst) {
-                    let reader = &apis[first_live()];
-                    let Ok(status) = reader.get("/v1/status") else {
+                    let nodes = live();
+                    let Some(reader) = nodes.first().map(|node| &apis[*node]) else {
                         std::thread::sleep(Duration::from_millis(100));
                         continue;
                     };
-                    let height = status["height"].as_u64().unwrap_or(0) + 1;
-                    let transactions = workload.next_block(height, batch, &ApiChain(reader));
-                    let nodes = live();
-                    if nodes.is_empty() {
+                    let senders_apis: Vec<&ApiClient> =
+                        nodes.iter().map(|node| &apis[*node]).collect();
+                    let Ok(played) =
+                        workload.play_round(reader, &senders_apis, batch, FOLLOW_SECONDS)
+                    else {
+                        std::thread::sleep(Duration::from_millis(100));
                         continue;
-                    }
-                    let api_of = |transaction: &charter_ledger::SignedTransaction| {
-                        &apis[nodes[transaction.body.sender.0[0] as usize % nodes.len()]]
                     };
-                    let submitted: Vec<_> = transactions
-                        .iter()
-                        .map(|transaction| submit(api_of(transaction), &transaction.encode()))
-                        .collect();
-                    let committed: Vec<bool> = transactions
-                        .iter()
-                        .zip(&submitted)
-                        .map(|(transaction, submitted)| {
-                            let Ok(id) = submitted else { return false };
-                            let committed = follow(api_of(transaction), id, FOLLOW_SECONDS).is_ok();
-                            if committed {
-                                lock(&acknowledged).push(id.clone());
-                            }
-                            committed
-                        })
-                        .collect();
-                    let reader = &apis[first_live()];
-                    workload.observe(&transactions, &committed, &ApiChain(reader));
+                    lock(&acknowledged).extend(
+                        played
+                            .into_iter()
+                            .filter(|one| one.outcome.is_ok())
+                            .filter_map(|one| one.id),
+                    );
                 }
             })
         };
@@ -543,6 +530,17 @@ fn read_history(data: &Path) -> NodeHistory {
     history
 }
 
+/// Heights both maps hold with different values.
+fn differing_heights<'a, T: PartialEq>(
+    first: &'a BTreeMap<u64, T>,
+    other: &'a BTreeMap<u64, T>,
+) -> impl Iterator<Item = u64> + 'a {
+    other
+        .iter()
+        .filter(|(height, value)| first.get(height).is_some_and(|mine| mine != *value))
+        .map(|(height, _)| *height)
+}
+
 fn check(cell: &Cell, acknowledged: &[String], summary: &mut Summary) {
     let histories: Vec<NodeHistory> = (0..cell.nodes.len())
         .map(|node| read_history(&cell.data_dir(node)))
@@ -555,24 +553,8 @@ fn check(cell: &Cell, acknowledged: &[String], summary: &mut Summary) {
         .unwrap_or(0);
     let mut conflicts = BTreeSet::new();
     for history in &histories[1..] {
-        for (height, block) in &history.blocks {
-            if histories[0]
-                .blocks
-                .get(height)
-                .is_some_and(|first| first != block)
-            {
-                conflicts.insert(*height);
-            }
-        }
-        for (height, root) in &history.roots {
-            if histories[0]
-                .roots
-                .get(height)
-                .is_some_and(|first| first != root)
-            {
-                conflicts.insert(*height);
-            }
-        }
+        conflicts.extend(differing_heights(&histories[0].blocks, &history.blocks));
+        conflicts.extend(differing_heights(&histories[0].roots, &history.roots));
     }
     summary.conflicting_heights = conflicts.into_iter().collect();
     for id in acknowledged {
