@@ -284,19 +284,20 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         timeout: Duration,
     ) -> Result<Block, HostError> {
         let round = round.as_u32().unwrap_or(0);
-        // A block stored under our address that our signer did not sign was made by another
-        // process holding our key; proposing it would be refused.
-        let signed = self.signer.proposed(height.0, round);
+        // Once the signer has signed a proposal here, that block is the only one this node may
+        // propose here. The engine can ask again after a restart, and the block may be one
+        // this node re-proposed from an earlier round (stored under that round's proposer).
+        if let Some(signed) = self.signer.proposed(height.0, round) {
+            if let Some(stored) = self.app.blocks().undecided(height, &BlockHash(signed))? {
+                return Ok(stored.block);
+            }
+        }
         let existing = self
             .app
             .blocks()
             .undecided_at(height)?
             .into_iter()
-            .find(|stored| {
-                stored.round == round
-                    && stored.proposer == self.address.0
-                    && signed.is_none_or(|signed| stored.block.hash().0 == signed)
-            });
+            .find(|stored| stored.round == round && stored.proposer == self.address.0);
         if let Some(stored) = existing {
             return Ok(stored.block);
         }
