@@ -73,7 +73,7 @@ pub struct Summary {
     pub supply_violations: Vec<usize>,
     /// Offences slashed for double votes, by offender validator index.
     pub double_votes_slashed: BTreeMap<usize, u64>,
-    /// Seconds from a restart to the node reaching the height the cell had then.
+    /// Seconds from a restart to the node committing past the height the cell had then.
     pub recoveries: Vec<f64>,
     /// Blocks a second with no validator down, and with one down.
     pub rate_all_up: Option<f64>,
@@ -276,7 +276,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A node brought back, waiting to reach the height the cell had when it restarted.
+/// A node brought back, waiting to commit past the height the cell had when it restarted.
 struct Recovering {
     node: usize,
     since: Instant,
@@ -351,7 +351,7 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
             recovering.push(Recovering {
                 node,
                 since: now,
-                target: cell_height(&cell),
+                target: cell_height(&cell) + 1,
             });
         }
         recovering.retain(|waiting| {
