@@ -55,6 +55,16 @@ pub enum AppError {
         certified: BlockHash,
         block: BlockHash,
     },
+    /// Blocks are stored before the ledger applies them, so a ledger ahead of its blocks means
+    /// the data directory was copied while the node ran (its parts at different moments) or
+    /// damaged.
+    #[error(
+        "the ledger has applied height {ledger} but the block store ends at height {blocks}: \
+         this data directory is inconsistent (copied from a running node, or damaged); restore a \
+         copy taken from a stopped node, or, to resync from the cell, empty its `state` and \
+         `blocks` directories and everything in `engine` but `signer_state.json`"
+    )]
+    LedgerAheadOfBlocks { ledger: u64, blocks: u64 },
 }
 
 /// What the engine's host asks of the application it orders blocks for. [`CellApp`] — the
@@ -143,7 +153,7 @@ pub struct CellApp<S: Storage> {
 
 impl<S: Storage> CellApp<S> {
     /// Opens the app, first replaying any decided block the ledger has not applied (the node
-    /// stopped between storing a block and applying it).
+    /// stopped between storing a block and applying it); refuses a ledger ahead of its blocks.
     pub fn open(
         context: CellContext,
         ledger: Ledger<S>,
@@ -160,6 +170,12 @@ impl<S: Storage> CellApp<S> {
         };
         let ledger_height = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
         let stored = app.blocks.latest_height()?.map_or(0, |height| height.0);
+        if ledger_height > stored {
+            return Err(AppError::LedgerAheadOfBlocks {
+                ledger: ledger_height,
+                blocks: stored,
+            });
+        }
         for height in ledger_height + 1..=stored {
             let decided = app.blocks.decided(BlockHeight(height))?.ok_or_else(|| {
                 BlockStoreError::Corrupt(format!("decided block {height} is missing"))

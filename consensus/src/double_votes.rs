@@ -172,20 +172,24 @@ impl Drop for VoteTapHandle {
     }
 }
 
-/// Subscribes a tap to the engine's network actor (found among the engine node's supervised
-/// actors, since the channel API does not hand it out). Votes arrive on the receiver; the tap
-/// runs until the returned handle drops.
-pub async fn tap_votes(
-    engine: &EngineHandle,
-    capacity: usize,
-) -> Result<(VoteTapHandle, mpsc::Receiver<HeardVote>), TapError> {
-    let network: ActorRef<NetworkMsg<CellContext>> = engine
+/// The engine's network actor, found among the engine node's supervised actors (the channel API
+/// does not hand it out).
+pub(crate) fn network_actor(engine: &EngineHandle) -> Option<ActorRef<NetworkMsg<CellContext>>> {
+    engine
         .actor
         .get_children()
         .into_iter()
         .find(|child| child.is_message_type_of::<NetworkMsg<CellContext>>() == Some(true))
-        .ok_or(TapError::NoNetwork)?
-        .into();
+        .map(ActorRef::from)
+}
+
+/// Subscribes a tap to the engine's network actor. Votes arrive on the receiver; the tap runs
+/// until the returned handle drops.
+pub async fn tap_votes(
+    engine: &EngineHandle,
+    capacity: usize,
+) -> Result<(VoteTapHandle, mpsc::Receiver<HeardVote>), TapError> {
+    let network = network_actor(engine).ok_or(TapError::NoNetwork)?;
     let (sender, votes) = mpsc::channel(capacity);
     let (tap, _) = Actor::spawn(None, VoteTap, sender)
         .await

@@ -5,7 +5,7 @@
 use crate::app::Application;
 use crate::codec::BorshCodec;
 use crate::context::*;
-use crate::double_votes::{tap_votes, HeardVote, VoteTapHandle};
+use crate::double_votes::{network_actor, tap_votes, HeardVote, VoteTapHandle};
 use crate::host::{CommittedBlock, ConsensusPosition, Host, TransactionPool};
 use crate::signer::GuardedSigner;
 use crate::signing::CellSigner;
@@ -14,6 +14,7 @@ use charter_ledger::PassportId;
 use malachitebft_app_channel::app::config::{
     ConsensusConfig, P2pConfig, TimeoutConfig, ValuePayload, ValueSyncConfig,
 };
+use malachitebft_app_channel::app::engine::network::NetworkMsg;
 use malachitebft_app_channel::app::events::RxEvent;
 use malachitebft_app_channel::app::node::{EngineHandle, Node, NodeConfig, NodeHandle};
 use malachitebft_app_channel::app::types::core::SigningProvider;
@@ -224,7 +225,16 @@ struct CellNodeInner<A: Application, P: TransactionPool<A>> {
     key: Ed25519Keypair,
     signer: SharedSigner,
     parts: Mutex<Option<(A, P)>>,
+    /// The height of the guarded signer's record, while the node must not vote up to it.
+    catching_up_to: Option<u64>,
 }
+
+/// Malachite's write-ahead log in the engine's home.
+const WRITE_AHEAD_LOG: &str = "wal/consensus.wal";
+
+/// The address the engine runs under while catching up: no validator's, so the engine only
+/// follows the cell (Malachite signs nothing for a node outside the validator set).
+const OBSERVER: PassportId = PassportId([0; 32]);
 
 impl<A: Application, P: TransactionPool<A>> Clone for CellNode<A, P> {
     fn clone(&self) -> Self {
@@ -264,6 +274,13 @@ impl RunningValidator {
         self.heard_votes.take()
     }
 
+    /// How many peers the consensus network is connected to; `None` if its actor does not
+    /// answer.
+    pub async fn connected_peers(&self) -> Option<usize> {
+        let network = network_actor(&self.engine)?;
+        ractor::call!(network, |reply| NetworkMsg::GetState { reply }).ok()
+    }
+
     /// Stops the engine and the host, waiting for the engine's actors to finish.
     pub async fn stop(self) {
         drop(self.vote_tap);
@@ -299,6 +316,17 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
     ) -> Result<Self, EngineError> {
         std::fs::create_dir_all(&settings.home)?;
         let guarded = GuardedSigner::open(key.clone(), &signer_state_path(&settings.home))?;
+        // A ledger below the height this key last signed at (a data directory restored or
+        // resynced) would have the engine ask for signatures the guard must refuse, and so
+        // would the height itself without the write-ahead log that replays this node's votes
+        // there; through that height the node follows the cell without voting. A node that
+        // merely restarts is at that height with its log, and votes.
+        let next = app.next_height().0;
+        let has_log = settings.home.join(WRITE_AHEAD_LOG).exists();
+        let catching_up_to = guarded
+            .high_water_mark()
+            .map(|mark| mark.height)
+            .filter(|mark| next < *mark || (next == *mark && !has_log));
         let signer = SharedSigner(Arc::new(CellSigner::new(
             context.clone(),
             ValidatorAddress(passport),
@@ -312,10 +340,18 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
             key,
             signer,
             parts: Mutex::new(Some((app, pool))),
+            catching_up_to,
         };
         Ok(Self {
             inner: Arc::new(inner),
         })
+    }
+
+    /// While the node must not vote up to the height of the guarded signer's record, that
+    /// height: the node follows the cell without voting until it has committed it, and must
+    /// then start afresh to take part again.
+    pub fn catching_up_to(&self) -> Option<u64> {
+        self.inner.catching_up_to
     }
 
     /// Starts the engine and the host.
@@ -402,7 +438,10 @@ impl<A: Application, P: TransactionPool<A> + 'static> Node for CellNode<A, P> {
     }
 
     fn get_address(&self, _public_key: &Ed25519PublicKey) -> ValidatorAddress {
-        ValidatorAddress(self.inner.passport)
+        match self.inner.catching_up_to {
+            Some(_) => ValidatorAddress(OBSERVER),
+            None => ValidatorAddress(self.inner.passport),
+        }
     }
 
     fn get_public_key(&self, private_key: &Ed25519Keypair) -> Ed25519PublicKey {

@@ -156,7 +156,11 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 timeout,
                 reply,
             } => {
-                let block = self.own_proposal(height, round, timeout).await?;
+                // Without a block to propose, the reply is dropped and the round's propose
+                // timeout passes it to the next proposer.
+                let Some(block) = self.own_proposal(height, round, timeout).await? else {
+                    return Ok(());
+                };
                 let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
                 stream_proposal(
                     &self.signer,
@@ -282,15 +286,22 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         height: BlockHeight,
         round: Round,
         timeout: Duration,
-    ) -> Result<Block, HostError> {
+    ) -> Result<Option<Block>, HostError> {
         let round = round.as_u32().unwrap_or(0);
         // Once the signer has signed a proposal here, that block is the only one this node may
         // propose here. The engine can ask again after a restart, and the block may be one
-        // this node re-proposed from an earlier round (stored under that round's proposer).
+        // this node re-proposed from an earlier round (stored under that round's proposer). A
+        // node whose blocks were emptied to resync no longer has it, and proposes nothing.
         if let Some(signed) = self.signer.proposed(height.0, round) {
             if let Some(stored) = self.app.blocks().undecided(height, &BlockHash(signed))? {
-                return Ok(stored.block);
+                return Ok(Some(stored.block));
             }
+            tracing::warn!(
+                height = height.0,
+                round,
+                "this node's signer proposed a block here that the node no longer holds; proposing nothing this round"
+            );
+            return Ok(None);
         }
         let existing = self
             .app
@@ -299,7 +310,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             .into_iter()
             .find(|stored| stored.round == round && stored.proposer == self.address.0);
         if let Some(stored) = existing {
-            return Ok(stored.block);
+            return Ok(Some(stored.block));
         }
         let mut candidates = self.pool.candidates();
         if candidates.is_empty() {
@@ -314,7 +325,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             block: block.clone(),
         };
         self.app.blocks().store_undecided(height, &stored)?;
-        Ok(block)
+        Ok(Some(block))
     }
 
     /// Buffers a part; returns the stream's data parts in order once it is complete.

@@ -76,6 +76,26 @@ impl CellSigner {
         }
     }
 
+    /// What the engine asks to sign as a proposal. In parts-only mode it publishes none of
+    /// them (the host streams and signs what is published, through [`Self::try_sign_proposal`]);
+    /// it keeps them, including an "implicit" one for every value it receives in parts or by
+    /// sync. One of our own values below the height our key last signed at can only be a block
+    /// we proposed coming back by sync, to a node catching up: it is signed without the guard,
+    /// which would refuse an earlier height.
+    pub fn try_sign_engine_proposal(
+        &self,
+        proposal: &ConsensusProposal,
+    ) -> Result<Ed25519Signature, SignerError> {
+        let below_mark =
+            (self.guarded().high_water_mark()).is_some_and(|mark| proposal.height.0 < mark.height);
+        match below_mark {
+            true => Ok(self
+                .key
+                .sign(&proposal.statement(&self.context).signing_bytes())),
+            false => self.try_sign_proposal(proposal),
+        }
+    }
+
     fn verify(public_key: &Ed25519PublicKey, message: &[u8], signature: &Ed25519Signature) -> bool {
         public_key.verify(message, signature).is_ok()
     }
@@ -119,7 +139,7 @@ impl mal::SigningProvider<CellContext> for CellSigner {
         proposal: ConsensusProposal,
     ) -> mal::SignedMessage<CellContext, ConsensusProposal> {
         let signature = self
-            .try_sign_proposal(&proposal)
+            .try_sign_engine_proposal(&proposal)
             .unwrap_or_else(|error| refuse(error));
         mal::SignedMessage::new(proposal, signature)
     }

@@ -1,6 +1,6 @@
 //! Two validators' apps on real disk: one proposes, the other judges by re-executing, both
-//! commit with a certificate, and a node that stopped between storing and applying a block
-//! recovers it.
+//! commit with a certificate, a node that stopped between storing and applying a block
+//! recovers it, and a data directory whose ledger is ahead of its blocks is refused.
 
 use charter_consensus::app::{AppError, CellApp, InvalidBlock};
 use charter_consensus::block_store::{BlockStore, DecidedBlock};
@@ -270,5 +270,34 @@ fn a_block_stored_but_not_applied_before_a_crash_is_replayed_on_start() {
     assert_eq!(
         recovered.ledger().state_root(1).unwrap(),
         a.ledger().state_root(1).unwrap()
+    );
+}
+
+#[test]
+fn a_ledger_ahead_of_its_block_store_is_refused_as_an_inconsistent_copy() {
+    let cell = dev_cell();
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut app = open(&cell, dir.path());
+        let block = app
+            .propose(cell.validator(0).id, &transfers(&cell, 0))
+            .unwrap();
+        let certificate = certify(&cell, &block, &[0, 1, 3]);
+        app.commit(block, certificate).unwrap();
+    }
+    // The block store as a copy taken before that commit holds it: empty.
+    std::fs::remove_dir_all(dir.path().join("blocks")).unwrap();
+    let ledger = Ledger::open(RocksStorage::open(&dir.path().join("state")).unwrap()).unwrap();
+    let blocks = BlockStore::open(&dir.path().join("blocks")).unwrap();
+    let refused = CellApp::open(context(&cell), ledger, blocks).err();
+    assert!(
+        matches!(
+            refused,
+            Some(AppError::LedgerAheadOfBlocks {
+                ledger: 1,
+                blocks: 0
+            })
+        ),
+        "{refused:?}"
     );
 }

@@ -185,6 +185,34 @@ fn own_proposals_are_guarded_and_local_copies_of_others_are_not() {
 }
 
 #[test]
+fn the_engines_copy_of_our_own_block_synced_back_below_our_mark_is_signed_unguarded() {
+    let (cell, _) = cell();
+    let dir = tempfile::tempdir().unwrap();
+    let signer = signer(&cell, 0, dir.path());
+    signer
+        .try_sign_proposal(&proposal(&cell, 0, 5, 0, 1))
+        .unwrap();
+    let synced_back = proposal(&cell, 0, 4, 0, 2);
+    assert!(
+        signer.try_sign_proposal(&synced_back).is_err(),
+        "a proposal to publish below the mark is refused"
+    );
+    let signature = signer.try_sign_engine_proposal(&synced_back).unwrap();
+    let statement = synced_back.statement(&context(&cell)).signing_bytes();
+    let key = cell
+        .validator(0)
+        .consensus_key
+        .as_ref()
+        .unwrap()
+        .public_key();
+    assert!(key.verify(&statement, &signature).is_ok());
+    // At the mark's height the engine's copy is guarded like any proposal of ours.
+    assert!(signer
+        .try_sign_engine_proposal(&proposal(&cell, 0, 5, 0, 3))
+        .is_err());
+}
+
+#[test]
 fn proposers_rotate_through_the_epoch_set_with_height_and_round() {
     let (cell, ledger) = cell();
     let set = ConsensusValidatorSet::from(&ValidatorSet::from_ledger(&ledger).unwrap());

@@ -99,6 +99,14 @@ pub struct ConsensusSection {
     pub peers: Vec<libp2p::Multiaddr>,
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// With nothing committed for this long and fewer consensus peers connected than configured,
+    /// the node starts afresh to dial them again (see `restart.rs`); 0 never does.
+    #[serde(default = "default_restart_when_stalled_secs")]
+    pub restart_when_stalled_secs: u64,
+}
+
+fn default_restart_when_stalled_secs() -> u64 {
+    20
 }
 
 impl NodeConfig {

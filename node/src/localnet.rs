@@ -1,8 +1,10 @@
 //! A local cell: a dev genesis with its keys and one `charter run` configuration per
-//! validator, all on 127.0.0.1 with ports picked at creation. Shared by `charter localnet` and
+//! validator, each on its host address (127.0.0.1 unless a test gives every validator a network
+//! namespace of its own) with ports picked at creation. Shared by `charter localnet` and
 //! the end-to-end tests, so both run exactly the same cell.
 
 use std::io;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 /// One validator of a local cell.
@@ -12,7 +14,7 @@ pub struct LocalValidator {
     pub config: PathBuf,
     pub log: PathBuf,
     pub consensus: String,
-    /// The validator's HTTP API, `http://127.0.0.1:PORT`.
+    /// The validator's HTTP API, `http://HOST:PORT`.
     pub api: String,
     /// Its transaction gossip address, ending in `/p2p/<peer id>`.
     pub gossip: String,
@@ -74,23 +76,37 @@ pub fn network_peer_id(mut seed: Vec<u8>) -> io::Result<String> {
     Ok(keypair.public().to_peer_id().to_string())
 }
 
-/// Picks ports for `validators` validators of the dev genesis in `dir` (`genesis.json` and
-/// `keys/passport-<i>.json`); [`write_config`] then writes each one's `node-<i>.toml`.
-pub fn allocate(dir: &Path, validators: usize) -> io::Result<Vec<LocalValidator>> {
-    (0..validators)
-        .map(|index| {
-            let peer_id = peer_id(dir, index)?;
-            Ok(LocalValidator {
-                index,
-                config: dir.join(format!("node-{index}.toml")),
-                log: dir.join(format!("node-{index}.log")),
-                consensus: format!("/ip4/127.0.0.1/tcp/{}", free_port()?),
-                api: format!("http://127.0.0.1:{}", free_port()?),
-                gossip: format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", free_port()?),
-                peer_id,
-            })
-        })
+/// Picks ports for the validators of the dev genesis in `dir` (`genesis.json` and
+/// `keys/passport-<i>.json`), validator `i` on `hosts[i]`; [`write_config`] then writes each one's
+/// `node-<i>.toml`.
+pub fn allocate(dir: &Path, hosts: &[Ipv4Addr]) -> io::Result<Vec<LocalValidator>> {
+    (hosts.iter().enumerate())
+        .map(|(index, host)| validator_on(dir, index, *host, peer_id(dir, index)?))
         .collect()
+}
+
+/// Node `index` of the cell in `dir`, listening on `host` at free ports under the libp2p identity
+/// `peer_id`.
+pub fn validator_on(
+    dir: &Path,
+    index: usize,
+    host: Ipv4Addr,
+    peer_id: String,
+) -> io::Result<LocalValidator> {
+    Ok(LocalValidator {
+        index,
+        config: dir.join(format!("node-{index}.toml")),
+        log: dir.join(format!("node-{index}.log")),
+        consensus: format!("/ip4/{host}/tcp/{}", free_port()?),
+        api: format!("http://{host}:{}", free_port()?),
+        gossip: format!("/ip4/{host}/tcp/{}/p2p/{peer_id}", free_port()?),
+        peer_id,
+    })
+}
+
+/// Every validator of a cell on loopback.
+pub fn loopback(validators: usize) -> Vec<Ipv4Addr> {
+    vec![Ipv4Addr::LOCALHOST; validators]
 }
 
 /// Writes `node`'s configuration: consensus with the rest of its `cell`, gossip with its cell
@@ -151,10 +167,10 @@ pub fn write_config(
     std::fs::write(&node.config, config)
 }
 
-/// Writes `node-<i>.toml` for each of `validators` validators of a lone cell in `dir`, each
-/// listening on its own free ports with the others as peers.
-pub fn write_configs(dir: &Path, validators: usize) -> io::Result<Vec<LocalValidator>> {
-    let nodes = allocate(dir, validators)?;
+/// Writes `node-<i>.toml` for each validator of a lone cell in `dir`, validator `i` listening on
+/// `hosts[i]` at its own free ports, with the others as peers.
+pub fn write_configs(dir: &Path, hosts: &[Ipv4Addr]) -> io::Result<Vec<LocalValidator>> {
+    let nodes = allocate(dir, hosts)?;
     for node in &nodes {
         write_config(node, &nodes, &[], None)?;
     }

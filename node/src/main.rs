@@ -12,6 +12,7 @@ mod gossip;
 mod keys;
 mod metrics;
 mod query;
+mod restart;
 mod run;
 mod run_localnet;
 mod signer_command;

@@ -8,6 +8,7 @@ use crate::finality::{self, Finality};
 use crate::gossip::{self, Gossip};
 use crate::keys::KeyFile;
 use crate::metrics::NodeMetrics;
+use crate::restart::StallWatchdog;
 use anyhow::{Context, Result};
 use charter_consensus::app::CellApp;
 use charter_consensus::block_store::BlockStore;
@@ -21,6 +22,7 @@ use charter_node::stop_signals::StopSignals;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::RecvError;
 
 pub fn run(config_path: &Path) -> Result<()> {
@@ -80,6 +82,14 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         app,
         mempool.clone(),
     )?;
+    let catching_up_to = node.catching_up_to();
+    if let Some(mark) = catching_up_to {
+        tracing::warn!(
+            mark,
+            ledger = resumed_at.0 - 1,
+            "this validator's signer signed at a height this node cannot safely vote at (its ledger is behind, or the engine's log of its votes there is gone); following the cell without voting through that height"
+        );
+    }
     let mut running = node.launch().await?;
     let metrics = Arc::new(NodeMetrics::new());
     let gossip = Gossip::new();
@@ -155,16 +165,39 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         "{}: validator {passport} at height {} listening on {}, api http://{api_address}",
         config.moniker, resumed_at.0, config.consensus.listen
     );
+    let stalled_after = Duration::from_secs(config.consensus.restart_when_stalled_secs);
+    let mut watchdog =
+        StallWatchdog::new(stalled_after, config.consensus.peers.len(), Instant::now());
+    let mut check_stall = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
+            _ = check_stall.tick(), if !stalled_after.is_zero() => {
+                let Some(connected) = running.connected_peers().await else { continue };
+                if watchdog.should_restart(Instant::now(), connected) {
+                    tracing::error!(
+                        connected,
+                        configured = config.consensus.peers.len(),
+                        stalled_secs = stalled_after.as_secs(),
+                        "nothing committed and consensus peers missing; starting afresh to dial them again"
+                    );
+                    return Err(crate::restart::start_afresh())
+                        .context("starting afresh to reconnect");
+                }
+            }
             block = committed.recv() => match block {
                 Ok(block) => {
+                    watchdog.progressed(Instant::now());
                     metrics.record_block(&block);
                     println!(
                         "committed height={} block={} root={} transactions={}",
                         block.height.0, block.hash, block.state_root, block.outcomes.len()
                     );
                     std::io::stdout().flush()?;
+                    if catching_up_to.is_some_and(|mark| block.height.0 >= mark) {
+                        tracing::info!(height = block.height.0, "caught up to the signer's record; starting afresh as a validator");
+                        return Err(crate::restart::start_afresh())
+                            .context("starting afresh as a validator");
+                    }
                 }
                 Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "progress output fell behind"),
                 Err(RecvError::Closed) => break,

@@ -8,7 +8,7 @@ use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::state::CellParams;
 use charter_ledger::{CellId, Genesis};
 use charter_node::client::ApiClient;
-use charter_node::localnet::{allocate, write_config, CommittedLine, LocalValidator};
+use charter_node::localnet::{allocate, loopback, write_config, CommittedLine, LocalValidator};
 use charter_node::stop_signals::StopSignals;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -102,7 +102,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         crate::keys::dev_genesis(args.seed, &config, &path)?;
         let genesis: Genesis =
             serde_json::from_str(&std::fs::read_to_string(path.join("genesis.json"))?)?;
-        cells.push(allocate(&path, args.validators)?);
+        cells.push(allocate(&path, &loopback(args.validators))?);
         geneses.push(genesis);
     }
     let federation_genesis = if federated {

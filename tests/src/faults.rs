@@ -5,15 +5,20 @@
 //! Faults: SIGKILL of a validator at a random moment, a restart that aborts itself between
 //! storing a block and applying it (`CHARTER_CRASH_DURING_COMMIT`), and a twin — a second process
 //! holding one validator's keys, so that identity signs conflicting votes whenever its two
-//! processes see different proposals. At most one honest validator is down at a time, so the
-//! cell should stay live throughout.
+//! processes see different proposals. Where the machine allows network namespaces, every node
+//! runs in its own and the network is cut too: one validator away from the rest (1|3), or the
+//! cell in halves (2|2), then healed; and, where the kernel has netem, one link delayed and lossy.
+//! One fault at a time (the twin's restarts aside); after a 2|2 split the cell must resume.
 //!
 //! The checker's promises: every transaction a client saw committed is committed exactly once
-//! on every validator's node; all nodes, twins included, hold the same block and state root at
-//! every height both have (a twin may fall behind for good: see [`run`]); every node's
-//! supply is conserved; every double vote slashed is the twins' identity's, and when twins ran
-//! their identity was slashed.
+//! on every honest validator's node; all nodes, the twinned validator's two included, hold the
+//! same block and state root at every height both have (those two may stop for good when the
+//! guard refuses to contradict what their key signed elsewhere, so they are not required to
+//! keep up); every node's supply is conserved; every double vote slashed is the twinned
+//! identity's, and when twins ran that identity was slashed.
 
+use crate::hostile::{HostilePeer, HostileSent};
+use crate::netns::{Netem, Network};
 use crate::Cell;
 use charter_consensus::app::CRASH_DURING_COMMIT;
 use charter_consensus::block_store::BlockStore;
@@ -25,6 +30,7 @@ use charter_ledger::transaction::SlashEvidence;
 use charter_ledger::{Action, Ledger, StateRoot, TxId};
 use charter_node::client::ApiClient;
 use charter_node::workload::{ApiChain, Workload};
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,8 +55,13 @@ pub struct Plan {
     /// Transactions the agents send per round.
     pub batch: usize,
     /// Then take one validator down and two, checking the cell keeps committing with one down
-    /// and stops with two.
+    /// and stops with two (and the same by partitions, when they run).
     pub liveness: bool,
+    /// Run every node in a network namespace of its own and cut the network too, where the
+    /// machine allows it.
+    pub partitions: bool,
+    /// Run a hostile peer against the cell throughout (see [`crate::hostile`]).
+    pub hostile_peer: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,6 +69,26 @@ pub enum Fault {
     Kill,
     CrashDuringCommit,
     TwinKill,
+    /// One validator cut off from the others (1|3).
+    Isolate,
+    /// The validators cut into halves (2|2).
+    Split,
+    /// Delay and loss on one validator's link.
+    Degrade,
+    /// A validator's data directory copied file by file while it runs, then the validator killed
+    /// and restarted from the copy (with its live signer record).
+    RestoreCopy,
+}
+
+impl Fault {
+    /// How often each kind is drawn, once every kind has run once.
+    fn weight(self) -> u32 {
+        match self {
+            Fault::Kill => 3,
+            Fault::CrashDuringCommit => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// What a run did and what the checker found.
@@ -75,6 +106,18 @@ pub struct Summary {
     pub double_votes_slashed: BTreeMap<usize, u64>,
     /// Seconds from a restart to the node committing past the height the cell had then.
     pub recoveries: Vec<f64>,
+    /// Seconds from healing the network to every honest validator committing past the height the
+    /// cell had then.
+    pub heal_recoveries: Vec<f64>,
+    /// Restarts from a mid-write copy that resumed from it, and that refused it as inconsistent
+    /// (and were then resynced from the cell).
+    pub copies_resumed: u64,
+    pub copies_refused: u64,
+    /// What the hostile peer got out, when one ran.
+    pub hostile: Option<HostileSent>,
+    /// Why the network was not cut, or not degraded, when the plan asked for it.
+    pub partitions_unavailable: Option<String>,
+    pub netem_unavailable: Option<String>,
     /// Blocks a second with no validator down, and with one down.
     pub rate_all_up: Option<f64>,
     pub rate_one_down: Option<f64>,
@@ -82,6 +125,12 @@ pub struct Summary {
     pub heights_with_two_down: Option<u64>,
     /// Seconds from restarting the two until the cell committed again.
     pub resume_after_two: Option<f64>,
+    /// Blocks a second with one validator partitioned away.
+    pub rate_one_partitioned: Option<f64>,
+    /// Heights committed in the window with the cell split 2|2.
+    pub heights_split: Option<u64>,
+    /// Seconds from healing the split until the cell committed again.
+    pub resume_after_heal: Option<f64>,
     pub twins: Option<usize>,
     pub nodes: usize,
 }
@@ -134,6 +183,12 @@ impl Summary {
                 self.heights_with_two_down
             ));
         }
+        if self.heights_split.is_some_and(|heights| heights > 1) {
+            broken.push(format!(
+                "the cell committed {:?} heights while split 2|2",
+                self.heights_split
+            ));
+        }
         broken
     }
 }
@@ -153,7 +208,7 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "history checker over {} nodes, validators' heights 1..={}: {} transactions acknowledged, {} lost, {} committed twice, {} heights in conflict",
+            "history checker over {} nodes, honest validators' heights 1..={}: {} transactions acknowledged, {} lost, {} committed twice, {} heights in conflict",
             self.nodes,
             self.heights,
             self.acknowledged,
@@ -169,16 +224,21 @@ impl fmt::Display for Summary {
             self.nodes,
             self.double_votes_slashed
         )?;
-        if !self.recoveries.is_empty() {
-            let mut sorted = self.recoveries.clone();
-            sorted.sort_by(f64::total_cmp);
-            writeln!(
-                f,
-                "recovery after restart: {} restarts, median {:.1} s, max {:.1} s",
-                sorted.len(),
-                sorted[sorted.len() / 2],
-                sorted[sorted.len() - 1]
-            )?;
+        for (after, times) in [
+            ("restart", &self.recoveries),
+            ("heal", &self.heal_recoveries),
+        ] {
+            if !times.is_empty() {
+                let mut sorted = times.clone();
+                sorted.sort_by(f64::total_cmp);
+                writeln!(
+                    f,
+                    "recovery after {after}: {} times, median {:.1} s, max {:.1} s",
+                    sorted.len(),
+                    sorted[sorted.len() / 2],
+                    sorted[sorted.len() - 1]
+                )?;
+            }
         }
         if let (Some(all), Some(one)) = (self.rate_all_up, self.rate_one_down) {
             writeln!(
@@ -187,6 +247,33 @@ impl fmt::Display for Summary {
                 self.heights_with_two_down,
                 self.resume_after_two.unwrap_or(f64::NAN)
             )?;
+        }
+        if let (Some(one), Some(split)) = (self.rate_one_partitioned, self.heights_split) {
+            writeln!(
+                f,
+                "partitions: {one:.1} blocks/s with one of four cut off; split 2|2 {split} heights, resumed {:.1} s after the heal",
+                self.resume_after_heal.unwrap_or(f64::NAN)
+            )?;
+        }
+        if self.copies_resumed + self.copies_refused > 0 {
+            writeln!(
+                f,
+                "restarts from a copy taken mid-write: {} resumed from the copy, {} refused it as inconsistent and resynced from the cell",
+                self.copies_resumed, self.copies_refused
+            )?;
+        }
+        if let Some(sent) = &self.hostile {
+            writeln!(
+                f,
+                "hostile peer sent {} garbage messages, {} oversized, {} replays, and {} non-handshakes to validators' ports",
+                sent.garbage, sent.oversized, sent.replays, sent.not_handshakes
+            )?;
+        }
+        if let Some(reason) = &self.partitions_unavailable {
+            writeln!(f, "partitions not run: {reason}")?;
+        }
+        if let Some(reason) = &self.netem_unavailable {
+            writeln!(f, "delay and loss not run: {reason}")?;
         }
         Ok(())
     }
@@ -276,11 +363,115 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A node brought back, waiting to commit past the height the cell had when it restarted.
+/// Nodes brought back (restarted, or reconnected by a heal), waiting to commit past the height
+/// the cell had then.
 struct Recovering {
-    node: usize,
+    nodes: Vec<usize>,
     since: Instant,
     target: u64,
+    after_heal: bool,
+}
+
+/// A cut or degraded network, until it is healed.
+struct NetworkFault {
+    until: Instant,
+    degraded: Option<usize>,
+}
+
+/// How long the liveness check holds the cell split 2|2: longer than libp2p's ping timeout
+/// (20 s), so that the connections across the cut end and must be made anew after the heal.
+const SPLIT_HELD: Duration = Duration::from_secs(30);
+
+/// Delay and loss for [`Fault::Degrade`].
+const DEGRADED: Netem = Netem {
+    delay_ms: 100,
+    jitter_ms: 50,
+    loss_percent: 10.0,
+};
+
+/// `groups` of validators, with the twin (`Some((twin, of))`) beside the validator whose keys it
+/// holds: a twin across the cut would lend that identity's vote to the other side.
+fn with_twin(mut groups: Vec<Vec<usize>>, twin: Option<(usize, usize)>) -> Vec<Vec<usize>> {
+    if let Some((twin, of)) = twin {
+        if let Some(group) = groups.iter_mut().find(|group| group.contains(&of)) {
+            group.push(twin);
+        }
+    }
+    groups
+}
+
+fn cut(cell: &Cell, groups: &[Vec<usize>]) {
+    let groups: Vec<&[usize]> = groups.iter().map(Vec::as_slice).collect();
+    cell.partition(&groups).expect("the network can be cut");
+}
+
+/// Copies `from` to `to` file by file in name order while the node keeps writing, as a backup
+/// tool that does not stop it would: each file is as it was when read, and files that vanish
+/// before they are read are left out. `pause` after each entry of `from` stands for a slow copy
+/// of a large directory: the block store (`blocks/`) is then read well before the ledger
+/// (`state/`).
+fn copy_while_running(from: &Path, to: &Path, pause: Duration) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    let mut entries: Vec<_> = std::fs::read_dir(from)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let target = to.join(entry.file_name());
+        let copied = match entry.file_type()?.is_dir() {
+            true => copy_while_running(&entry.path(), &target, Duration::ZERO),
+            false => std::fs::copy(entry.path(), &target).map(drop),
+        };
+        match copied {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+        std::thread::sleep(pause);
+    }
+    Ok(())
+}
+
+/// Whether the last error the node ended with was its refusal of an inconsistent data directory.
+fn refused_inconsistent_data(log: &Path) -> bool {
+    let log = String::from_utf8_lossy(&std::fs::read(log).unwrap_or_default()).into_owned();
+    log.lines()
+        .rev()
+        .find(|line| line.starts_with("Error: "))
+        .is_some_and(|error| error.contains("this data directory is inconsistent"))
+}
+
+/// What the refusal tells an operator to do: empty the ledger, the block store and the engine's
+/// write-ahead log, keeping the guarded signer's record so that the node never signs again where
+/// it signed before; the node then syncs the cell's blocks from its peers.
+fn resync_from_cell(data: &Path) -> std::io::Result<()> {
+    for part in ["state", "blocks"] {
+        std::fs::remove_dir_all(data.join(part))?;
+    }
+    let engine = data.join("engine");
+    let signer = charter_consensus::engine::signer_state_path(&engine);
+    for entry in std::fs::read_dir(&engine)? {
+        let path = entry?.path();
+        if path != signer {
+            match path.is_dir() {
+                true => std::fs::remove_dir_all(&path)?,
+                false => std::fs::remove_file(&path)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Cell in namespaces if the plan asks and the machine allows; says why not otherwise.
+fn create_cell(dir: &Path, plan: &Plan, summary: &mut Summary) -> Cell {
+    if plan.partitions {
+        match Network::probe() {
+            Ok(()) => {
+                let hosts = plan.validators + usize::from(plan.twins);
+                return Cell::create_in_namespaces(dir, plan.validators, hosts)
+                    .expect("the probe built a network just now");
+            }
+            Err(reason) => summary.partitions_unavailable = Some(reason),
+        }
+    }
+    Cell::create(dir, plan.validators)
 }
 
 /// The highest height any running process has reported.
@@ -295,7 +486,8 @@ fn cell_height(cell: &Cell) -> u64 {
 pub fn run(dir: &Path, plan: &Plan) -> Summary {
     let mut summary = Summary::default();
     let mut rng = ChaCha20Rng::seed_from_u64(plan.seed);
-    let mut cell = Cell::running(dir, plan.validators);
+    let mut cell = create_cell(dir, plan, &mut summary);
+    cell.start_all();
     let validators = plan.validators;
     let twin = plan.twins.then(|| {
         let of = validators - 1;
@@ -304,6 +496,22 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
         summary.twins = Some(of);
         twin
     });
+    let twin_of = twin.map(|twin| (twin, validators - 1));
+    let twinned: Vec<usize> = twin_of.map_or(vec![], |(twin, of)| vec![of, twin]);
+    let honest = honest_validators(validators, summary.twins);
+    let partitions = plan.partitions && summary.partitions_unavailable.is_none();
+    let netem = partitions
+        && match cell
+            .degrade(0, Some(DEGRADED))
+            .and_then(|()| cell.degrade(0, None))
+        {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                summary.netem_unavailable = Some(e.to_string());
+                false
+            }
+            Err(e) => panic!("cannot degrade a link: {e}"),
+        };
     let apis: Vec<String> = cell.nodes.iter().map(|node| node.api.clone()).collect();
     let load = Load::start(
         cell.dev_cell(),
@@ -312,11 +520,30 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
         plan.batch,
         plan.seed,
     );
+    let hostile = plan.hostile_peer.then(|| {
+        let topic = cell.transactions_topic();
+        HostilePeer::start(&cell.nodes[..validators], topic, plan.seed)
+    });
     eprintln!("faults for {} s", plan.fault_seconds);
     let deadline = Instant::now() + Duration::from_secs(plan.fault_seconds);
     let mut next_fault = Instant::now() + Duration::from_secs(2);
     let mut down: BTreeMap<usize, (Instant, Option<u64>)> = BTreeMap::new();
     let mut recovering: Vec<Recovering> = Vec::new();
+    let mut network_fault: Option<NetworkFault> = None;
+    let mut kinds = vec![Fault::Kill, Fault::CrashDuringCommit, Fault::RestoreCopy];
+    if twin.is_some() {
+        kinds.push(Fault::TwinKill);
+    }
+    if partitions {
+        kinds.extend([Fault::Isolate, Fault::Split]);
+    }
+    if netem {
+        kinds.push(Fault::Degrade);
+    }
+    let mut unplayed = kinds.clone();
+    unplayed.shuffle(&mut rng);
+    // Nodes restarted from a copy, until they either commit from it or refuse it.
+    let mut restored: BTreeSet<usize> = BTreeSet::new();
     // Nodes whose current process will abort itself in a commit.
     let mut armed: BTreeSet<usize> = BTreeSet::new();
     while Instant::now() < deadline {
@@ -325,9 +552,15 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
             eprintln!("node {node} ended by itself ({status})");
             armed.remove(&node);
             load.set_up(node, false);
-            // A twin stops itself when its signer refuses to contradict what that process
-            // signed before (its other half's block reached it); it is retried less often.
-            let pause = if Some(node) == twin { 5 } else { 1 };
+            if restored.remove(&node) && refused_inconsistent_data(&cell.nodes[node].log) {
+                eprintln!("node {node} refused its copied data directory; resyncing it");
+                summary.copies_refused += 1;
+                resync_from_cell(&cell.data_dir(node)).expect("the data directory can be emptied");
+            }
+            // The twinned identity's processes stop themselves when a signer refuses to
+            // contradict what that process signed before (the other half's block reached it);
+            // they are retried less often.
+            let pause = if twinned.contains(&node) { 5 } else { 1 };
             down.insert(node, (Instant::now() + Duration::from_secs(pause), None));
         }
         let now = Instant::now();
@@ -348,32 +581,127 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
             if node < validators {
                 load.set_up(node, true);
             }
+            if honest.contains(&node) {
+                recovering.push(Recovering {
+                    nodes: vec![node],
+                    since: now,
+                    target: cell_height(&cell) + 1,
+                    after_heal: false,
+                });
+            }
+        }
+        if let Some(fault) = network_fault.take_if(|fault| fault.until <= now) {
+            match fault.degraded {
+                Some(node) => cell.degrade(node, None),
+                None => cell.heal(),
+            }
+            .expect("the network can be healed");
+            eprintln!("healed at height {}", cell_height(&cell));
             recovering.push(Recovering {
-                node,
+                nodes: honest.clone(),
                 since: now,
                 target: cell_height(&cell) + 1,
+                after_heal: true,
             });
         }
         recovering.retain(|waiting| {
-            let caught_up = cell.latest(waiting.node) >= waiting.target;
+            let caught_up = (waiting.nodes.iter()).all(|node| cell.latest(*node) >= waiting.target);
+            if caught_up && !waiting.after_heal && restored.remove(&waiting.nodes[0]) {
+                summary.copies_resumed += 1;
+            }
             if caught_up {
-                summary
-                    .recoveries
-                    .push(waiting.since.elapsed().as_secs_f64());
+                let times = match waiting.after_heal {
+                    true => &mut summary.heal_recoveries,
+                    false => &mut summary.recoveries,
+                };
+                times.push(waiting.since.elapsed().as_secs_f64());
             }
             !caught_up
         });
-        // One validator down at a time (the twin, which may be restarting, aside).
-        if now < next_fault || down.keys().any(|node| Some(*node) != twin) {
+        // One fault at a time (the twin, which may be restarting, aside), and none until the
+        // cell has recovered from the last heal.
+        if now < next_fault
+            || down.keys().any(|node| !twinned.contains(node))
+            || network_fault.is_some()
+            || recovering.iter().any(|waiting| waiting.after_heal)
+        {
             continue;
         }
         next_fault = now + Duration::from_millis(rng.gen_range(1_000..4_000));
         let outage = Duration::from_millis(rng.gen_range(500..4_000));
-        let (node, fault) = match twin {
-            Some(twin) if rng.gen_bool(0.2) => (twin, Fault::TwinKill),
-            _ if rng.gen_bool(0.3) => (rng.gen_range(0..validators), Fault::CrashDuringCommit),
-            _ => (rng.gen_range(0..validators), Fault::Kill),
+        // Every kind once, in a random order, then drawn by weight.
+        let fault = match unplayed.pop() {
+            Some(fault) => fault,
+            None => *kinds
+                .choose_weighted(&mut rng, |kind| kind.weight())
+                .expect("Kill is always a kind"),
         };
+        let node = match (fault, twin) {
+            (Fault::TwinKill, Some(twin)) => twin,
+            _ => rng.gen_range(0..validators),
+        };
+        let held = now + Duration::from_millis(rng.gen_range(2_000..6_000));
+        match fault {
+            Fault::Isolate | Fault::Split => {
+                let mut order: Vec<usize> = (0..validators).collect();
+                match fault {
+                    Fault::Isolate => order.swap(0, node),
+                    _ => order.shuffle(&mut rng),
+                }
+                let first = if fault == Fault::Isolate {
+                    1
+                } else {
+                    validators / 2
+                };
+                let groups = vec![order[..first].to_vec(), order[first..].to_vec()];
+                let groups = with_twin(groups, twin_of);
+                eprintln!("{fault:?} {groups:?} at height {}", cell_height(&cell));
+                cut(&cell, &groups);
+                network_fault = Some(NetworkFault {
+                    until: held,
+                    degraded: None,
+                });
+                *summary.faults.entry(fault).or_default() += 1;
+                continue;
+            }
+            Fault::RestoreCopy if cell.is_running(node) => {
+                eprintln!("{fault:?} node {node} at height {}", cell_height(&cell));
+                let data = cell.data_dir(node);
+                let copy = data.with_extension("copy");
+                // Every other copy is a slow one.
+                let slow = summary.faults.get(&fault).copied().unwrap_or(0) % 2 == 1;
+                let pause = Duration::from_millis(if slow { 1_500 } else { 0 });
+                copy_while_running(&data, &copy, pause).expect("the data directory can be copied");
+                cell.kill(node);
+                // The guarded signer's record is the one file a validator never restores from a
+                // copy (it keeps it apart, as tmkms does): with an older record it could sign
+                // again where it signed after the copy, and be slashed for it.
+                let engine = |data: &Path| {
+                    charter_consensus::engine::signer_state_path(&data.join("engine"))
+                };
+                std::fs::copy(engine(&data), engine(&copy)).expect("the signer's record copies");
+                std::fs::remove_dir_all(&data).expect("the data directory can be removed");
+                std::fs::rename(&copy, &data).expect("the copy can take its place");
+                armed.remove(&node);
+                load.set_up(node, false);
+                restored.insert(node);
+                *summary.faults.entry(fault).or_default() += 1;
+                down.insert(node, (now + outage, None));
+                continue;
+            }
+            Fault::Degrade => {
+                eprintln!("{fault:?} node {node} at height {}", cell_height(&cell));
+                cell.degrade(node, Some(DEGRADED))
+                    .expect("netem worked at the start");
+                network_fault = Some(NetworkFault {
+                    until: held,
+                    degraded: Some(node),
+                });
+                *summary.faults.entry(fault).or_default() += 1;
+                continue;
+            }
+            _ => {}
+        }
         if !cell.is_running(node) || down.contains_key(&node) {
             continue;
         }
@@ -385,7 +713,14 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
         let crash_after = (fault == Fault::CrashDuringCommit).then(|| rng.gen_range(1..=5));
         down.insert(node, (now + outage, crash_after));
     }
-    // Everyone back, without injected crashes.
+    // Everyone back, without injected crashes, on a whole network.
+    if let Some(fault) = network_fault {
+        match fault.degraded {
+            Some(node) => cell.degrade(node, None),
+            None => cell.heal(),
+        }
+        .expect("the network can be healed");
+    }
     for node in armed {
         cell.kill(node);
         cell.start(node);
@@ -394,25 +729,24 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
         cell.start(node);
         load.set_up(node, true);
     }
-    for (node, _) in cell.reap_exited() {
-        cell.start(node);
+    // The liveness checks measure a cell whose honest validators are all caught up.
+    let target = cell_height(&cell) + 1;
+    settle(&mut cell, &honest, &mut restored, &mut summary, target);
+    for node in 0..validators {
         load.set_up(node, true);
     }
     if plan.liveness {
-        liveness(&mut cell, &load, validators, &mut summary);
+        liveness(&mut cell, &load, validators, twin_of, &mut summary);
+        if partitions {
+            partition_liveness(&mut cell, validators, twin_of, &mut summary);
+        }
     }
     let acknowledged = load.stop();
+    summary.hostile = hostile.map(HostilePeer::stop);
     summary.acknowledged = acknowledged.len();
     let target = cell_height(&cell) + 2;
-    eprintln!("load stopped; waiting for every validator to reach height {target}");
-    cell.wait_until(|history| {
-        (0..validators).all(|node| {
-            history
-                .get(&node)
-                .and_then(|blocks| blocks.keys().next_back())
-                .is_some_and(|height| *height >= target)
-        })
-    });
+    eprintln!("load stopped; waiting for every honest validator to reach height {target}");
+    settle(&mut cell, &honest, &mut restored, &mut summary, target);
     for node in 0..cell.nodes.len() {
         cell.kill(node);
     }
@@ -422,36 +756,43 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
 
 /// One validator down: the cell keeps committing. Two of four down: it stops, and resumes once
 /// they return.
-fn liveness(cell: &mut Cell, load: &Load, validators: usize, summary: &mut Summary) {
-    let rate = |cell: &mut Cell, observer: usize, heights: u64| {
-        let from = cell.latest(observer);
-        let since = Instant::now();
-        cell.wait_until(|history| {
-            history
-                .get(&observer)
-                .and_then(|blocks| blocks.keys().next_back())
-                .is_some_and(|height| *height >= from + heights)
-        });
-        heights as f64 / since.elapsed().as_secs_f64()
+///
+/// With twins, the first one down is the twinned validator (both its processes): its processes
+/// may already have stopped themselves for good, so it cannot be counted on to be up.
+fn liveness(
+    cell: &mut Cell,
+    load: &Load,
+    validators: usize,
+    twin: Option<(usize, usize)>,
+    summary: &mut Summary,
+) {
+    let first_down = match twin {
+        Some((twin, of)) => vec![of, twin],
+        None => vec![validators - 1],
     };
+    let second_down = validators - 2;
     eprintln!("liveness: all up");
-    summary.rate_all_up = Some(rate(cell, 0, 10));
+    summary.rate_all_up = Some(blocks_per_second(cell, 0, 10));
     eprintln!("liveness: one down");
-    cell.kill(validators - 2);
-    load.set_up(validators - 2, false);
-    summary.rate_one_down = Some(rate(cell, 0, 10));
+    for &node in &first_down {
+        cell.kill(node);
+        load.set_up(node, false);
+    }
+    summary.rate_one_down = Some(blocks_per_second(cell, 0, 10));
     eprintln!("liveness: two down");
-    cell.kill(validators - 3);
-    load.set_up(validators - 3, false);
+    cell.kill(second_down);
+    load.set_up(second_down, false);
     // A block already decided when the second went down may still be reported.
     cell.poll(Duration::from_secs(1));
     let stalled_at = cell.latest(0);
     cell.poll(Duration::from_secs(5));
     summary.heights_with_two_down = Some(cell.latest(0) - stalled_at);
     let since = Instant::now();
-    for node in [validators - 3, validators - 2] {
+    for node in first_down.into_iter().chain([second_down]) {
         cell.start(node);
-        load.set_up(node, true);
+        if node < validators {
+            load.set_up(node, true);
+        }
     }
     cell.wait_until(|history| {
         history
@@ -460,6 +801,53 @@ fn liveness(cell: &mut Cell, load: &Load, validators: usize, summary: &mut Summa
             .is_some_and(|height| *height > stalled_at + 1)
     });
     summary.resume_after_two = Some(since.elapsed().as_secs_f64());
+}
+
+/// One validator cut off: the rest keep committing. The cell split 2|2: it stops, and resumes
+/// once healed.
+fn partition_liveness(
+    cell: &mut Cell,
+    validators: usize,
+    twin: Option<(usize, usize)>,
+    summary: &mut Summary,
+) {
+    let cut_off = validators - 1;
+    eprintln!("liveness: validator {cut_off} cut off");
+    let rest: Vec<usize> = (0..cut_off).collect();
+    cut(cell, &with_twin(vec![vec![cut_off], rest], twin));
+    summary.rate_one_partitioned = Some(blocks_per_second(cell, 0, 10));
+    eprintln!("liveness: split 2|2");
+    let half = validators / 2;
+    let halves = vec![(0..half).collect(), (half..validators).collect()];
+    cut(cell, &with_twin(halves, twin));
+    let highest = |cell: &Cell| (0..validators).map(|node| cell.latest(node)).max();
+    // A block already decided when the cut came may still be reported.
+    cell.poll(Duration::from_secs(1));
+    let stalled_at = highest(cell).unwrap_or(0);
+    cell.poll(SPLIT_HELD);
+    summary.heights_split = Some(highest(cell).unwrap_or(0) - stalled_at);
+    let since = Instant::now();
+    cell.heal().expect("the network can be healed");
+    cell.wait_until(|history| {
+        history
+            .get(&0)
+            .and_then(|blocks| blocks.keys().next_back())
+            .is_some_and(|height| *height > stalled_at + 1)
+    });
+    summary.resume_after_heal = Some(since.elapsed().as_secs_f64());
+}
+
+/// Blocks a second `observer` commits over its next `heights` heights.
+fn blocks_per_second(cell: &mut Cell, observer: usize, heights: u64) -> f64 {
+    let from = cell.latest(observer);
+    let since = Instant::now();
+    cell.wait_until(|history| {
+        history
+            .get(&observer)
+            .and_then(|blocks| blocks.keys().next_back())
+            .is_some_and(|height| *height >= from + heights)
+    });
+    heights as f64 / since.elapsed().as_secs_f64()
 }
 
 /// What one node's data directory holds.
@@ -541,12 +929,45 @@ fn differing_heights<'a, T: PartialEq>(
         .map(|(height, _)| *height)
 }
 
+/// Waits until every honest validator has committed `target`, restarting any that stops (after
+/// resyncing one that refused its copied data directory).
+fn settle(
+    cell: &mut Cell,
+    honest: &[usize],
+    restored: &mut BTreeSet<usize>,
+    summary: &mut Summary,
+    target: u64,
+) {
+    while !honest.iter().all(|node| cell.latest(*node) >= target) {
+        cell.poll(Duration::from_millis(100));
+        for (node, _) in cell.reap_exited() {
+            if !honest.contains(&node) {
+                continue;
+            }
+            if restored.remove(&node) && refused_inconsistent_data(&cell.nodes[node].log) {
+                summary.copies_refused += 1;
+                resync_from_cell(&cell.data_dir(node)).expect("the data directory empties");
+            }
+            cell.start(node);
+        }
+    }
+}
+
+/// Validators whose every process is honest: all but the twinned one.
+fn honest_validators(validators: usize, twinned: Option<usize>) -> Vec<usize> {
+    (0..validators).filter(|v| Some(*v) != twinned).collect()
+}
+
 fn check(cell: &Cell, acknowledged: &[String], summary: &mut Summary) {
     let histories: Vec<NodeHistory> = (0..cell.nodes.len())
         .map(|node| read_history(&cell.data_dir(node)))
         .collect();
     summary.nodes = histories.len();
-    summary.heights = histories[..cell.validators()]
+    let honest: Vec<&NodeHistory> = honest_validators(cell.validators(), summary.twins)
+        .into_iter()
+        .map(|node| &histories[node])
+        .collect();
+    summary.heights = honest
         .iter()
         .filter_map(|history| history.blocks.keys().next_back().copied())
         .min()
@@ -559,7 +980,7 @@ fn check(cell: &Cell, acknowledged: &[String], summary: &mut Summary) {
     summary.conflicting_heights = conflicts.into_iter().collect();
     for id in acknowledged {
         let id = TxId::from_hex(id).expect("the API names transactions in hex");
-        let counts: Vec<u32> = histories[..cell.validators()]
+        let counts: Vec<u32> = honest
             .iter()
             .map(|history| history.committed.get(&id).copied().unwrap_or(0))
             .collect();

@@ -3,12 +3,15 @@
 //! user runs. Every process a test starts is killed when the test's handle to it drops.
 
 pub mod faults;
+pub mod hostile;
 mod load;
+pub mod netns;
 
 pub use charter_node::localnet::CommittedLine as Committed;
 pub use load::TransferLoad;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{self, BufRead, BufReader};
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -58,6 +61,9 @@ pub struct Cell {
     pub nodes: Vec<charter_node::localnet::LocalValidator>,
     /// Twin processes by node index, with the validator whose keys they hold.
     pub twins: BTreeMap<usize, usize>,
+    /// When each node has a network namespace of its own (node `i` on host `i`), so that the
+    /// network between them can be cut.
+    network: Option<netns::Network>,
 }
 
 /// The dev genesis every test cell is made from: `charter dev-genesis --seed 9 --members 16`.
@@ -65,8 +71,23 @@ pub const DEV_SEED: u64 = 9;
 pub const DEV_MEMBERS: usize = 16;
 
 impl Cell {
-    /// Writes a dev genesis, keys and one config per validator, with dynamically picked ports.
+    /// Writes a dev genesis, keys and one config per validator, all on loopback with dynamically
+    /// picked ports.
     pub fn create(dir: &Path, validators: usize) -> Self {
+        Self::create_on(dir, validators, None)
+    }
+
+    /// As [`Cell::create`], but each validator in a network namespace of its own, with `hosts`
+    /// namespaces in all (twins need one each), so that tests can partition them.
+    pub fn create_in_namespaces(dir: &Path, validators: usize, hosts: usize) -> io::Result<Self> {
+        Ok(Self::create_on(
+            dir,
+            validators,
+            Some(netns::Network::create(hosts.max(validators))?),
+        ))
+    }
+
+    fn create_on(dir: &Path, validators: usize, network: Option<netns::Network>) -> Self {
         let validator_count = validators.to_string();
         let out = charter(&[
             "dev-genesis",
@@ -84,7 +105,14 @@ impl Cell {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let nodes = charter_node::localnet::write_configs(dir, validators)
+        let hosts = match &network {
+            Some(network) => network.hosts()[..validators]
+                .iter()
+                .map(|host| host.address)
+                .collect(),
+            None => charter_node::localnet::loopback(validators),
+        };
+        let nodes = charter_node::localnet::write_configs(dir, &hosts)
             .expect("the cell directory is writable");
         let (sender, reports) = mpsc::channel();
         Self {
@@ -95,6 +123,7 @@ impl Cell {
             history: BTreeMap::new(),
             nodes,
             twins: BTreeMap::new(),
+            network,
         }
     }
 
@@ -102,13 +131,19 @@ impl Cell {
     /// is serving).
     pub fn running(dir: &Path, validators: usize) -> Self {
         let mut cell = Self::create(dir, validators);
-        for node in 0..validators {
-            cell.start(node);
-        }
-        cell.wait_until(|history| {
-            (0..validators).all(|node| history.get(&node).is_some_and(|blocks| !blocks.is_empty()))
-        });
+        cell.start_all();
         cell
+    }
+
+    /// Starts every node and waits until each has committed a block.
+    pub fn start_all(&mut self) {
+        let nodes = self.nodes.len();
+        for node in 0..nodes {
+            self.start(node);
+        }
+        self.wait_until(|history| {
+            (0..nodes).all(|node| history.get(&node).is_some_and(|blocks| !blocks.is_empty()))
+        });
     }
 
     pub fn genesis(&self) -> charter_ledger::Genesis {
@@ -138,6 +173,19 @@ impl Cell {
         )
     }
 
+    /// The gossip topic the cell's transactions travel on, as node 0's status names the cell.
+    pub fn transactions_topic(&self) -> String {
+        let (_, body) = http(&self.nodes[0].api, "GET", "/v1/status", b"");
+        let status: serde_json::Value = serde_json::from_slice(&body).expect("the status is JSON");
+        format!(
+            "charter/{}/cell/{}/transactions/v1",
+            status["federation"]
+                .as_str()
+                .expect("the status names the federation"),
+            status["cell"]
+        )
+    }
+
     /// Validators in the genesis (twins are not counted).
     pub fn validators(&self) -> usize {
         self.nodes.len() - self.twins.len()
@@ -148,20 +196,22 @@ impl Cell {
     /// its node index; start it like any other.
     pub fn add_twin(&mut self, of: usize) -> usize {
         let index = self.nodes.len();
-        let port = || charter_node::localnet::free_port().expect("a free port");
         let seed = [index as u8; 32];
         let network_key = self.dir.join(format!("network-{index}.key"));
         std::fs::write(&network_key, hex::encode(seed)).expect("the cell directory is writable");
         let peer_id = charter_node::localnet::network_peer_id(seed.to_vec()).expect("a valid seed");
-        let twin = charter_node::localnet::LocalValidator {
-            index,
-            config: self.dir.join(format!("node-{index}.toml")),
-            log: self.dir.join(format!("node-{index}.log")),
-            consensus: format!("/ip4/127.0.0.1/tcp/{}", port()),
-            api: format!("http://127.0.0.1:{}", port()),
-            gossip: format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", port()),
-            peer_id,
+        let host = match &self.network {
+            Some(network) => {
+                network
+                    .hosts()
+                    .get(index)
+                    .expect("a namespace for the twin")
+                    .address
+            }
+            None => Ipv4Addr::LOCALHOST,
         };
+        let twin = charter_node::localnet::validator_on(&self.dir, index, host, peer_id)
+            .expect("a free port");
         charter_node::localnet::write_config(&twin, &self.nodes, &[], None)
             .expect("the cell directory is writable");
         let config = std::fs::read_to_string(&twin.config).expect("the twin's config");
@@ -238,7 +288,11 @@ impl Cell {
             .append(true)
             .open(self.dir.join(format!("node-{node}.log")))
             .expect("the cell directory is writable");
-        let mut child = Command::new(charter_binary())
+        let mut command = match &self.network {
+            Some(network) => network.command(node, &charter_binary()),
+            None => Command::new(charter_binary()),
+        };
+        let mut child = command
             .args(["run", "--config", config.to_str().unwrap()])
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
@@ -258,6 +312,31 @@ impl Cell {
             }
         });
         self.processes.insert(node, child);
+    }
+
+    /// Cuts the cell's network into `groups` of nodes (see [`netns::Network::partition`]); only
+    /// for a cell made with [`Cell::create_in_namespaces`].
+    pub fn partition(&self, groups: &[&[usize]]) -> io::Result<()> {
+        self.namespaces()?.partition(groups)
+    }
+
+    /// Ends any partition.
+    pub fn heal(&self) -> io::Result<()> {
+        self.namespaces()?.heal()
+    }
+
+    /// Delay and loss on `node`'s link, or none; see [`netns::Network::degrade`].
+    pub fn degrade(&self, node: usize, netem: Option<netns::Netem>) -> io::Result<()> {
+        self.namespaces()?.degrade(node, netem)
+    }
+
+    fn namespaces(&self) -> io::Result<&netns::Network> {
+        self.network.as_ref().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this cell runs on loopback, not in network namespaces",
+            )
+        })
     }
 
     /// Waits for validator `node`'s process to end by itself.

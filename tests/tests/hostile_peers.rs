@@ -108,14 +108,7 @@ fn garbage_malformed_and_oversized_peer_messages_are_dropped_and_the_cell_keeps_
     let dir = tempfile::tempdir().unwrap();
 
     let mut cell = Cell::running(dir.path(), 4);
-    let transactions_topic = {
-        let status = status(&cell.nodes[0].api);
-        format!(
-            "charter/{}/cell/{}/transactions/v1",
-            status["federation"].as_str().unwrap(),
-            status["cell"]
-        )
-    };
+    let transactions_topic = cell.transactions_topic();
 
     // Bytes that are not even a handshake, on every port a validator listens on.
     let port_of = |address: &str| address.rsplit('/').next().unwrap().to_string();

@@ -1,4 +1,5 @@
-//! `charter-faults --seconds N [--seed S] [--no-twins] [--dir DIR]`: the fault harness for as
+//! `charter-faults --seconds N [--seed S] [--no-twins] [--no-partitions]
+//! [--no-hostile-peer] [--dir DIR]`: the fault harness for as
 //! long as asked, printing the history checker's summary; exits 1 if a promise was broken.
 
 use charter_e2e::faults::{run, Plan};
@@ -11,6 +12,8 @@ fn main() {
         twins: true,
         batch: 16,
         liveness: true,
+        partitions: true,
+        hostile_peer: true,
     };
     let mut dir = None;
     let mut args = std::env::args().skip(1);
@@ -24,6 +27,8 @@ fn main() {
             "--seed" => plan.seed = value("--seed").parse().expect("a seed"),
             "--dir" => dir = Some(std::path::PathBuf::from(value("--dir"))),
             "--no-twins" => plan.twins = false,
+            "--no-partitions" => plan.partitions = false,
+            "--no-hostile-peer" => plan.hostile_peer = false,
             other => panic!("unknown argument {other}"),
         }
     }
