@@ -703,6 +703,10 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
             _ => {}
         }
         if !cell.is_running(node) || down.contains_key(&node) {
+            // Not injectable now (the node is restarting); a kind not yet played waits its turn.
+            if !summary.faults.contains_key(&fault) {
+                unplayed.push(fault);
+            }
             continue;
         }
         eprintln!("{fault:?} node {node} at height {}", cell_height(&cell));
