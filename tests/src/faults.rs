@@ -429,13 +429,16 @@ fn copy_while_running(from: &Path, to: &Path, pause: Duration) -> std::io::Resul
     Ok(())
 }
 
-/// Whether the last error the node ended with was its refusal of an inconsistent data directory.
-fn refused_inconsistent_data(log: &Path) -> bool {
+/// Whether a process ended by refusing an inconsistent data directory: it exited with an error
+/// (injected crashes abort), and the last error in its log is that refusal.
+fn refused_copy(status: std::process::ExitStatus, log: &Path) -> bool {
     let log = String::from_utf8_lossy(&std::fs::read(log).unwrap_or_default()).into_owned();
-    log.lines()
-        .rev()
-        .find(|line| line.starts_with("Error: "))
-        .is_some_and(|error| error.contains("this data directory is inconsistent"))
+    status.code() == Some(1)
+        && log
+            .lines()
+            .rev()
+            .find(|line| line.starts_with("Error: "))
+            .is_some_and(|error| error.contains("this data directory is inconsistent"))
 }
 
 /// What the refusal tells an operator to do: empty the ledger, the block store and the engine's
@@ -552,7 +555,8 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
             eprintln!("node {node} ended by itself ({status})");
             armed.remove(&node);
             load.set_up(node, false);
-            if restored.remove(&node) && refused_inconsistent_data(&cell.nodes[node].log) {
+            if refused_copy(status, &cell.nodes[node].log) {
+                restored.remove(&node);
                 eprintln!("node {node} refused its copied data directory; resyncing it");
                 summary.copies_refused += 1;
                 resync_from_cell(&cell.data_dir(node)).expect("the data directory can be emptied");
@@ -673,6 +677,7 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
                 let pause = Duration::from_millis(if slow { 1_500 } else { 0 });
                 copy_while_running(&data, &copy, pause).expect("the data directory can be copied");
                 cell.kill(node);
+                recovering.retain(|waiting| waiting.after_heal || waiting.nodes != [node]);
                 // The guarded signer's record is the one file a validator never restores from a
                 // copy (it keeps it apart, as tmkms does): with an older record it could sign
                 // again where it signed after the copy, and be slashed for it.
@@ -711,6 +716,7 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
         }
         eprintln!("{fault:?} node {node} at height {}", cell_height(&cell));
         cell.kill(node);
+        recovering.retain(|waiting| waiting.after_heal || waiting.nodes != [node]);
         armed.remove(&node);
         load.set_up(node, false);
         *summary.faults.entry(fault).or_default() += 1;
@@ -944,11 +950,12 @@ fn settle(
 ) {
     while !honest.iter().all(|node| cell.latest(*node) >= target) {
         cell.poll(Duration::from_millis(100));
-        for (node, _) in cell.reap_exited() {
+        for (node, status) in cell.reap_exited() {
             if !honest.contains(&node) {
                 continue;
             }
-            if restored.remove(&node) && refused_inconsistent_data(&cell.nodes[node].log) {
+            if refused_copy(status, &cell.nodes[node].log) {
+                restored.remove(&node);
                 summary.copies_refused += 1;
                 resync_from_cell(&cell.data_dir(node)).expect("the data directory empties");
             }
