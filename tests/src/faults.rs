@@ -804,12 +804,7 @@ fn liveness(
             load.set_up(node, true);
         }
     }
-    cell.wait_until(|history| {
-        history
-            .get(&0)
-            .and_then(|blocks| blocks.keys().next_back())
-            .is_some_and(|height| *height > stalled_at + 1)
-    });
+    wait_past(cell, 0, stalled_at + 1);
     summary.resume_after_two = Some(since.elapsed().as_secs_f64());
 }
 
@@ -838,12 +833,7 @@ fn partition_liveness(
     summary.heights_split = Some(highest(cell).unwrap_or(0) - stalled_at);
     let since = Instant::now();
     cell.heal().expect("the network can be healed");
-    cell.wait_until(|history| {
-        history
-            .get(&0)
-            .and_then(|blocks| blocks.keys().next_back())
-            .is_some_and(|height| *height > stalled_at + 1)
-    });
+    wait_past(cell, 0, stalled_at + 1);
     summary.resume_after_heal = Some(since.elapsed().as_secs_f64());
 }
 
@@ -851,13 +841,18 @@ fn partition_liveness(
 fn blocks_per_second(cell: &mut Cell, observer: usize, heights: u64) -> f64 {
     let from = cell.latest(observer);
     let since = Instant::now();
+    wait_past(cell, observer, from + heights - 1);
+    heights as f64 / since.elapsed().as_secs_f64()
+}
+
+/// Waits until `node` has reported a block above `height`.
+fn wait_past(cell: &mut Cell, node: usize, height: u64) {
     cell.wait_until(|history| {
         history
-            .get(&observer)
+            .get(&node)
             .and_then(|blocks| blocks.keys().next_back())
-            .is_some_and(|height| *height >= from + heights)
+            .is_some_and(|latest| *latest > height)
     });
-    heights as f64 / since.elapsed().as_secs_f64()
 }
 
 /// What one node's data directory holds.
