@@ -382,6 +382,16 @@ struct NetworkFault {
 /// (20 s), so that the connections across the cut end and must be made anew after the heal.
 const SPLIT_HELD: Duration = Duration::from_secs(30);
 
+impl NetworkFault {
+    fn end(&self, cell: &Cell) {
+        match self.degraded {
+            Some(node) => cell.degrade(node, None),
+            None => cell.heal(),
+        }
+        .expect("the network can be healed");
+    }
+}
+
 /// Delay and loss for [`Fault::Degrade`].
 const DEGRADED: Netem = Netem {
     delay_ms: 100,
@@ -595,11 +605,7 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
             }
         }
         if let Some(fault) = network_fault.take_if(|fault| fault.until <= now) {
-            match fault.degraded {
-                Some(node) => cell.degrade(node, None),
-                None => cell.heal(),
-            }
-            .expect("the network can be healed");
+            fault.end(&cell);
             eprintln!("healed at height {}", cell_height(&cell));
             recovering.push(Recovering {
                 nodes: honest.clone(),
@@ -725,11 +731,7 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
     }
     // Everyone back, without injected crashes, on a whole network.
     if let Some(fault) = network_fault {
-        match fault.degraded {
-            Some(node) => cell.degrade(node, None),
-            None => cell.heal(),
-        }
-        .expect("the network can be healed");
+        fault.end(&cell);
     }
     for node in armed {
         cell.kill(node);
