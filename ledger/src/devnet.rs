@@ -3,10 +3,14 @@
 
 use crate::crypto::bls::BlsSecretKey;
 use crate::crypto::ed25519::Ed25519Keypair;
+use crate::evidence::{
+    ArbiterApproval, BridgeRulingTerms, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms,
+    ValidatorApproval,
+};
 use crate::genesis::{Genesis, GenesisPassport, GenesisValidator};
-use crate::ids::{Amount, CellId, FederationId, Nonce, PassportId};
-use crate::state::{ArbiterPanel, CellParams, MAX_TIER};
-use crate::transaction::{Action, SignedTransaction, TransactionBody};
+use crate::ids::{Amount, CaseId, CellId, CheckpointId, FederationId, Height, Nonce, PassportId};
+use crate::state::{ArbiterPanel, CellMode, CellParams, MAX_TIER};
+use crate::transaction::{Action, SignedTransaction, TransactionBody, ValidatorRegistration};
 
 /// How many passports of each role a dev cell has, and what they hold.
 #[derive(Clone, Debug)]
@@ -158,6 +162,99 @@ impl DevCell {
 
     pub fn member(&self, index: usize) -> &DevPassport {
         &self.passports[self.config.validators + self.config.arbiters + index]
+    }
+
+    pub fn ruling_terms(&self, case: CaseId, ruling: Ruling) -> RulingTerms {
+        RulingTerms {
+            federation: self.genesis.federation,
+            cell: self.genesis.cell,
+            case,
+            ruling,
+        }
+    }
+
+    /// Approvals of a ruling by the given arbiters (indices into the panel).
+    pub fn approve_ruling(
+        &self,
+        case: CaseId,
+        ruling: Ruling,
+        arbiters: &[usize],
+    ) -> Vec<ArbiterApproval> {
+        let terms = self.ruling_terms(case, ruling);
+        arbiters
+            .iter()
+            .map(|index| {
+                let arbiter = self.arbiter(*index);
+                ArbiterApproval::sign(arbiter.id, &arbiter.key, &terms)
+            })
+            .collect()
+    }
+
+    /// Approvals of the mode change numbered `sequence` by the given validators.
+    pub fn approve_mode(
+        &self,
+        sequence: u64,
+        mode: CellMode,
+        expires_at: Option<Height>,
+        validators: &[usize],
+    ) -> Vec<ValidatorApproval> {
+        let terms = ModeChangeTerms {
+            federation: self.genesis.federation,
+            cell: self.genesis.cell,
+            sequence,
+            mode,
+            expires_at,
+        };
+        self.approve(&terms.signing_bytes(), validators)
+    }
+
+    /// Approvals of a ruling on `remote`'s equivocation at `epoch` by the given validators.
+    pub fn approve_bridge_ruling(
+        &self,
+        remote: CellId,
+        epoch: u64,
+        keep: CheckpointId,
+        validators: &[usize],
+    ) -> Vec<ValidatorApproval> {
+        let terms = BridgeRulingTerms {
+            federation: self.genesis.federation,
+            cell: self.genesis.cell,
+            remote,
+            epoch,
+            keep,
+        };
+        self.approve(&terms.signing_bytes(), validators)
+    }
+
+    /// `passport`'s registration of the validator keys `consensus` and `bls`.
+    pub fn registration(
+        &self,
+        passport: PassportId,
+        consensus: &Ed25519Keypair,
+        bls: &BlsSecretKey,
+    ) -> Action {
+        let terms = RegistrationTerms {
+            federation: self.genesis.federation,
+            cell: self.genesis.cell,
+            passport,
+            consensus_key: consensus.public_key(),
+            bls_key: bls.public_key(),
+        };
+        Action::RegisterValidator(Box::new(ValidatorRegistration::sign(
+            &terms, consensus, bls,
+        )))
+    }
+
+    /// `message` signed by the consensus keys of the given validators.
+    fn approve(&self, message: &[u8], validators: &[usize]) -> Vec<ValidatorApproval> {
+        validators
+            .iter()
+            .filter_map(|index| {
+                let validator = self.validator(*index);
+                let key = validator.consensus_key.as_ref()?;
+                Some(ValidatorApproval::sign(validator.id, key, message))
+            })
+            .collect()
     }
 
     /// A transaction from `sender`, signed with its controller key, paying the minimum fee.

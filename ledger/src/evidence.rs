@@ -4,7 +4,7 @@
 //! Each is signed over `DOMAIN || encode(statement)`, where the statement binds the federation
 //! and the cell, so no signature made for one purpose or place verifies for another.
 
-use crate::crypto::ed25519::{Ed25519PublicKey, Ed25519Signature};
+use crate::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
 use crate::ids::{Amount, CaseId, CellId, CheckpointId, FederationId, Height, PassportId};
 use crate::state::{CellMode, SanctionKind};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -110,6 +110,17 @@ pub struct ArbiterApproval {
     pub signature: Ed25519Signature,
 }
 
+impl ArbiterApproval {
+    /// `arbiter`'s approval of `terms`, signed with one of its passport's controller keys.
+    pub fn sign(arbiter: PassportId, key: &Ed25519Keypair, terms: &RulingTerms) -> Self {
+        Self {
+            arbiter,
+            key: key.public_key(),
+            signature: key.sign(&terms.signing_bytes()),
+        }
+    }
+}
+
 /// What validators approve when they change the cell's mode. `sequence` is the cell's count of
 /// mode changes so far, which makes every approval single-use.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -138,6 +149,16 @@ pub struct BridgeRulingTerms {
 pub struct ValidatorApproval {
     pub validator: PassportId,
     pub signature: Ed25519Signature,
+}
+
+impl ValidatorApproval {
+    /// `validator`'s approval of the terms whose signing bytes are `message`.
+    pub fn sign(validator: PassportId, consensus_key: &Ed25519Keypair, message: &[u8]) -> Self {
+        Self {
+            validator,
+            signature: consensus_key.sign(message),
+        }
+    }
 }
 
 /// What a new validator's consensus key and BLS key both sign, binding them to the passport

@@ -9,9 +9,9 @@
 //! the cell, the sender and its nonce, so a signature is good for one transaction in one cell
 //! of one federation, once.
 
-use crate::crypto::bls::{BlsPublicKey, BlsSignature};
+use crate::crypto::bls::{BlsPublicKey, BlsSecretKey, BlsSignature};
 use crate::crypto::ed25519::{Ed25519Error, Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
-use crate::evidence::{ArbiterApproval, DoubleVote, ValidatorApproval};
+use crate::evidence::{ArbiterApproval, DoubleVote, RegistrationTerms, ValidatorApproval};
 use crate::ids::{
     Amount, CaseId, CellId, CheckpointId, EscrowId, FederationId, Height, Nonce, PassportId, TxId,
 };
@@ -136,6 +136,20 @@ pub struct ValidatorRegistration {
     pub bls_signature: BlsSignature,
 }
 
+impl ValidatorRegistration {
+    /// Registers the keys `consensus` and `bls` on the terms, both keys signing them.
+    pub fn sign(terms: &RegistrationTerms, consensus: &Ed25519Keypair, bls: &BlsSecretKey) -> Self {
+        let message = terms.signing_bytes();
+        Self {
+            consensus_key: consensus.public_key(),
+            bls_key: bls.public_key(),
+            bls_proof_of_possession: bls.prove_possession(),
+            consensus_signature: consensus.sign(&message),
+            bls_signature: bls.sign(&message),
+        }
+    }
+}
+
 /// How a transaction that acts on a passport other than (or as well as) the sender's shows the
 /// subject's consent.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -183,6 +197,29 @@ pub enum ActionKind {
     Sanction,
     SetCellMode,
     LiftBridgeLockdown,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 18] = [
+        ActionKind::Transfer,
+        ActionKind::IssuePassport,
+        ActionKind::RotateKeys,
+        ActionKind::ForkPassport,
+        ActionKind::Exit,
+        ActionKind::Bond,
+        ActionKind::Unbond,
+        ActionKind::Withdraw,
+        ActionKind::RegisterValidator,
+        ActionKind::Slash,
+        ActionKind::EscrowCreate,
+        ActionKind::EscrowRelease,
+        ActionKind::EscrowDispute,
+        ActionKind::EscrowResolve,
+        ActionKind::EscrowRefund,
+        ActionKind::Sanction,
+        ActionKind::SetCellMode,
+        ActionKind::LiftBridgeLockdown,
+    ];
 }
 
 impl Action {

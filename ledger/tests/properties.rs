@@ -233,26 +233,15 @@ impl Client {
                     SanctionKind::Revocation,
                 ][usize::from(*kind)];
                 let (subject, case) = (id(*subject), CaseId([*case; 32]));
-                let terms = RulingTerms {
-                    federation: self.cell.genesis.federation,
-                    cell: self.cell.genesis.cell,
+                let approvals = self.cell.approve_ruling(
                     case,
-                    ruling: Ruling::Sanction {
+                    Ruling::Sanction {
                         subject,
                         kind,
                         liability: *liability,
                     },
-                };
-                let approvals = (0..2)
-                    .map(|index| {
-                        let arbiter = self.cell.arbiter(index);
-                        ArbiterApproval {
-                            arbiter: arbiter.id,
-                            key: arbiter.key.public_key(),
-                            signature: arbiter.key.sign(&terms.signing_bytes()),
-                        }
-                    })
-                    .collect();
+                    &[0, 1],
+                );
                 Action::Sanction {
                     subject,
                     kind,

@@ -452,22 +452,7 @@ fn stake_rejections() {
 /// A registration of keys derived from `seed`, signed for `passport`.
 fn registration(h: &Harness, passport: PassportId, seed: u8) -> Action {
     let bls = BlsSecretKey::key_gen(&[seed; 32], b"").unwrap();
-    let consensus = keypair(seed);
-    let terms = RegistrationTerms {
-        federation: h.cell.genesis.federation,
-        cell: h.cell.genesis.cell,
-        passport,
-        consensus_key: consensus.public_key(),
-        bls_key: bls.public_key(),
-    }
-    .signing_bytes();
-    Action::RegisterValidator(Box::new(ValidatorRegistration {
-        consensus_key: consensus.public_key(),
-        bls_key: bls.public_key(),
-        bls_proof_of_possession: bls.prove_possession(),
-        consensus_signature: consensus.sign(&terms),
-        bls_signature: bls.sign(&terms),
-    }))
+    h.cell.registration(passport, &keypair(seed), &bls)
 }
 
 fn with_registration(action: Action, change: impl FnOnce(&mut ValidatorRegistration)) -> Action {

@@ -117,10 +117,7 @@ enum TxCommand {
 
 /// Prints a validator's approval of `message`, signed with its consensus key.
 fn print_validator_approval(keys: &KeyFile, message: &[u8]) -> Result<()> {
-    let approval = ValidatorApproval {
-        validator: keys.passport()?,
-        signature: keys.consensus()?.sign(message),
-    };
+    let approval = ValidatorApproval::sign(keys.passport()?, &keys.consensus()?, message);
     println!("{}", serde_json::to_string(&approval)?);
     Ok(())
 }
@@ -236,12 +233,7 @@ pub fn run(args: TxArgs) -> Result<()> {
                 case: CaseId::from_hex(&case).context("the case is not 32 hex bytes")?,
                 ruling: json_argument::<Ruling>(&ruling, "ruling")?,
             };
-            let controller = keys.controller()?;
-            let approval = ArbiterApproval {
-                arbiter: keys.passport()?,
-                key: controller.public_key(),
-                signature: controller.sign(&terms.signing_bytes()),
-            };
+            let approval = ArbiterApproval::sign(keys.passport()?, &keys.controller()?, &terms);
             println!("{}", serde_json::to_string(&approval)?);
             Ok(())
         }
@@ -291,13 +283,7 @@ pub fn run(args: TxArgs) -> Result<()> {
                 consensus_key: consensus.public_key(),
                 bls_key: bls.public_key(),
             };
-            let registration = ValidatorRegistration {
-                consensus_key: consensus.public_key(),
-                bls_key: bls.public_key(),
-                bls_proof_of_possession: bls.prove_possession(),
-                consensus_signature: consensus.sign(&terms.signing_bytes()),
-                bls_signature: bls.sign(&terms.signing_bytes()),
-            };
+            let registration = ValidatorRegistration::sign(&terms, &consensus, &bls);
             let action = Action::RegisterValidator(Box::new(registration));
             println!("{}", serde_json::to_string(&action)?);
             Ok(())

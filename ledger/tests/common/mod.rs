@@ -131,12 +131,7 @@ impl Harness {
     }
 
     pub fn ruling_terms(&self, case: CaseId, ruling: Ruling) -> RulingTerms {
-        RulingTerms {
-            federation: self.cell.genesis.federation,
-            cell: self.cell.genesis.cell,
-            case,
-            ruling,
-        }
+        self.cell.ruling_terms(case, ruling)
     }
 
     /// Approvals of a ruling by the given arbiters (indices into the panel).
@@ -146,18 +141,7 @@ impl Harness {
         ruling: Ruling,
         arbiters: &[usize],
     ) -> Vec<ArbiterApproval> {
-        let message = self.ruling_terms(case, ruling).signing_bytes();
-        arbiters
-            .iter()
-            .map(|index| {
-                let arbiter = self.cell.arbiter(*index);
-                ArbiterApproval {
-                    arbiter: arbiter.id,
-                    key: arbiter.key.public_key(),
-                    signature: arbiter.key.sign(&message),
-                }
-            })
-            .collect()
+        self.cell.approve_ruling(case, ruling, arbiters)
     }
 
     /// Approvals of the next mode change by the given validators' consensus keys.
@@ -167,14 +151,8 @@ impl Harness {
         expires_at: Option<u64>,
         validators: &[usize],
     ) -> Vec<ValidatorApproval> {
-        let terms = ModeChangeTerms {
-            federation: self.cell.genesis.federation,
-            cell: self.cell.genesis.cell,
-            sequence: self.mode().sequence,
-            mode,
-            expires_at,
-        };
-        self.approve(&terms.signing_bytes(), validators)
+        self.cell
+            .approve_mode(self.mode().sequence, mode, expires_at, validators)
     }
 
     pub fn approve_bridge_ruling(
@@ -184,28 +162,8 @@ impl Harness {
         keep: CheckpointId,
         validators: &[usize],
     ) -> Vec<ValidatorApproval> {
-        let terms = BridgeRulingTerms {
-            federation: self.cell.genesis.federation,
-            cell: self.cell.genesis.cell,
-            remote,
-            epoch,
-            keep,
-        };
-        self.approve(&terms.signing_bytes(), validators)
-    }
-
-    /// `message` signed by the consensus keys of the given validators.
-    fn approve(&self, message: &[u8], validators: &[usize]) -> Vec<ValidatorApproval> {
-        validators
-            .iter()
-            .map(|index| {
-                let validator = self.cell.validator(*index);
-                ValidatorApproval {
-                    validator: validator.id,
-                    signature: validator.consensus_key.as_ref().unwrap().sign(message),
-                }
-            })
-            .collect()
+        self.cell
+            .approve_bridge_ruling(remote, epoch, keep, validators)
     }
 
     pub fn set_mode(&mut self, mode: CellMode, expires_at: Option<u64>) {
