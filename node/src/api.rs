@@ -7,8 +7,9 @@
 //! to, refreshed to the latest committed height on every request, so each answer is one
 //! consistent height. Block reads share the block store consensus writes.
 
-use crate::gossip::Publisher;
+use crate::mempool::{AdmissionError, SharedMempool};
 use crate::metrics::NodeMetrics;
+use crate::publisher::Publisher;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -27,7 +28,6 @@ use charter_ledger::state::{
 };
 use charter_ledger::storage::{RocksStorage, StorageError};
 use charter_ledger::{EscrowId, Ledger, LedgerError, PassportId, TxId};
-use charter_node::mempool::{AdmissionError, SharedMempool};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

@@ -4,8 +4,6 @@
 //! proposes next). The ledger checks the evidence again and slashes the offender's bond once
 //! per offence; nodes that report the same offence first make the others' reports redundant.
 
-use crate::api::{ApiState, Source};
-use crate::metrics::NodeMetrics;
 use charter_consensus::context::CellContext;
 use charter_consensus::double_votes::{DoubleVoteDetector, HeardVote, HeardVoteError};
 use charter_consensus::host::CommittedBlock;
@@ -15,7 +13,9 @@ use charter_ledger::state::{CellInfo, Passport, SpentCase, StateKey, Validator};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::transaction::SlashEvidence;
 use charter_ledger::{Action, Ledger, LedgerError, PassportId, TransactionBody};
+use charter_node::api::{ApiState, Source};
 use charter_node::mempool::SharedMempool;
+use charter_node::metrics::NodeMetrics;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};

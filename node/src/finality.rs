@@ -10,7 +10,6 @@
 //! read from the ledger once committed). For its own cell a node keeps the checkpoint it
 //! signed itself.
 
-use crate::gossip::Publisher;
 use anyhow::{Context, Result};
 use borsh::BorshDeserialize;
 use charter_consensus::checkpoint::{CellValidators, Checkpoint, CheckpointCertificate};
@@ -20,6 +19,7 @@ use charter_consensus::host::CommittedBlock;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{CellId, CheckpointId, Ledger, LedgerError, PassportId};
+use charter_node::publisher::Publisher;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

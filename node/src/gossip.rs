@@ -3,9 +3,10 @@
 //! goes through the same admission as a client's submission), and — in a federation — the
 //! checkpoint signatures and certificates that make checkpoints final.
 
-use crate::api::{ApiState, Source};
 use crate::config::GossipSection;
 use charter_ledger::{CellId, FederationId};
+use charter_node::api::{ApiState, Source};
+use charter_node::publisher::Publisher;
 use charter_p2p::{Mesh, MeshConfig, MeshError, MeshEvent};
 use libp2p::identity::Keypair;
 use std::sync::Arc;
@@ -31,22 +32,6 @@ pub fn checkpoints_topic(federation: &FederationId) -> String {
     format!("charter/{}/checkpoints/v1", federation.to_hex())
 }
 
-/// Publishes on one topic through the mesh task.
-#[derive(Clone)]
-pub struct Publisher {
-    topic: String,
-    outbound: mpsc::Sender<(String, Vec<u8>)>,
-}
-
-impl Publisher {
-    /// Queues `message`; false when the queue is full and it was dropped.
-    pub fn publish(&self, message: Vec<u8>) -> bool {
-        self.outbound
-            .try_send((self.topic.clone(), message))
-            .is_ok()
-    }
-}
-
 /// The mesh, before the parts that use it are built.
 pub struct Gossip {
     outbound: mpsc::Sender<(String, Vec<u8>)>,
@@ -60,10 +45,7 @@ impl Gossip {
     }
 
     pub fn publisher(&self, topic: &str) -> Publisher {
-        Publisher {
-            topic: topic.to_string(),
-            outbound: self.outbound.clone(),
-        }
+        Publisher::new(topic, self.outbound.clone())
     }
 
     /// Starts the mesh: transactions heard on `transactions` go to the API's admission, and

@@ -1,7 +1,6 @@
 //! `charter`: the command-line entry point. Errors are reported here, at the edge, with
 //! `anyhow`; the libraries below return typed errors.
 
-mod api;
 mod config;
 mod demo;
 mod evidence;
@@ -10,7 +9,6 @@ mod finality;
 mod genesis_command;
 mod gossip;
 mod keys;
-mod metrics;
 mod query;
 mod restart;
 mod run;

@@ -39,6 +39,12 @@ fn register<M: prometheus::core::Collector + Clone + 'static>(registry: &Registr
     metric
 }
 
+impl Default for NodeMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl NodeMetrics {
     pub fn new() -> Self {
         let registry =

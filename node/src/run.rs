@@ -1,13 +1,11 @@
 //! `charter run`: one validator — ledger and block store on RocksDB, mempool, and the Malachite
 //! engine — printing a line for every block it commits.
 
-use crate::api::{ApiParts, ApiState};
 use crate::config::NodeConfig;
 use crate::evidence::EvidenceReporter;
 use crate::finality::{self, Finality};
 use crate::gossip::{self, Gossip};
 use crate::keys::KeyFile;
-use crate::metrics::NodeMetrics;
 use crate::restart::StallWatchdog;
 use anyhow::{Context, Result};
 use charter_consensus::app::CellApp;
@@ -17,7 +15,9 @@ use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellNode, EngineSettings};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{Genesis, Ledger};
+use charter_node::api::{ApiParts, ApiState};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
+use charter_node::metrics::NodeMetrics;
 use charter_node::stop_signals::StopSignals;
 use std::io::Write;
 use std::path::Path;
@@ -156,7 +156,7 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
         .with_context(|| format!("binding the API to {}", config.api.listen))?;
     let api_address = listener.local_addr()?;
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, crate::api::router(api)).await {
+        if let Err(error) = axum::serve(listener, charter_node::api::router(api)).await {
             tracing::error!(%error, "the API server stopped");
         }
     });
