@@ -3,7 +3,7 @@
 
 use anyhow::{ensure, Context, Result};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
-use charter_ledger::state::{Bond, Passport, StateKey};
+use charter_ledger::state::{Bond, CellModeState, Passport, StateKey, Validator};
 use charter_ledger::storage::{RocksStorage, Storage};
 use charter_ledger::{Ledger, PassportId};
 use charter_node::workload::{ChainView, Workload};
@@ -118,6 +118,18 @@ impl<S: Storage> ChainView for LatestState<'_, S> {
             .ok()
             .flatten()
             .unwrap_or_default()
+    }
+
+    fn mode(&self) -> Option<CellModeState> {
+        self.0.get(&StateKey::CellMode).ok().flatten()
+    }
+
+    fn is_validator(&self, id: &PassportId) -> bool {
+        self.0
+            .get::<Validator>(&StateKey::Validator(*id))
+            .ok()
+            .flatten()
+            .is_some()
     }
 }
 

@@ -1,21 +1,37 @@
 //! Simulated agents: a deterministic stream of signed transactions from a dev cell's members —
-//! payments, escrows released or disputed and settled by arbiters, stake moving, new passports
-//! sponsored and funded. It follows what the ledger committed (never assumes), so it stays
-//! valid after rejections, and a seed replays it exactly. [`ApiChain`], [`submit`] and
-//! [`follow`] act through a validator's HTTP API.
+//! payments, escrows released, disputed and settled by arbiters or refunded on expiry, stake
+//! moving, new passports sponsored, forked and funded — and, in turn, about one transaction in
+//! sixteen, the cell's lifecycle and governance: stake withdrawn, key rotations, exits, a
+//! validator registering, arbiter-panel sanctions and slashes, an emergency mode declared by
+//! the validators, bridge rulings. Every kind of transaction runs in a load long enough. It follows what the ledger committed (never
+//! assumes), so it stays valid after rejections, and a seed replays it exactly. [`ApiChain`],
+//! [`submit`] and [`follow`] act through a validator's HTTP API.
 
 use crate::client::ApiClient;
+use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::devnet::{derive_seed, DevCell, DevPassport};
-use charter_ledger::state::{Bond, Passport};
-use charter_ledger::{Action, EscrowId, Height, PassportId, SignedTransaction};
+use charter_ledger::evidence::Ruling;
+use charter_ledger::state::{Bond, CellMode, CellModeState, Passport, SanctionKind, Validator};
+use charter_ledger::transaction::{ActionKind, Consent, SlashEvidence};
+use charter_ledger::{
+    Action, CaseId, CellId, CheckpointId, EscrowId, Height, PassportId, SignedTransaction,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Blocks an escrow stays open before its payer may take a refund.
 const ESCROW_LIFETIME: Height = 40;
+/// The same for the escrows a payer means to let lapse and take back.
+const LAPSING_ESCROW_LIFETIME: Height = 10;
+/// Ordinary transactions per lifecycle or governance step in a block.
+const TRANSACTIONS_PER_STEP: usize = 16;
+/// Blocks the emergency mode the validators declare lasts before it lapses.
+const EMERGENCY_BLOCKS: Height = 5;
+/// The largest amount an arbiter ruling slashes from an agent's bond.
+const MAX_RULING_SLASH: u64 = 20;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum EscrowPhase {
@@ -31,13 +47,45 @@ struct TrackedEscrow {
     arbiter: usize,
     amount: u64,
     phase: EscrowPhase,
+    /// Left alone until it expires, then refunded to the payer.
+    refund_at: Option<Height>,
     busy: bool,
 }
+
+/// The lifecycle and governance steps, taken in this order, one and then one more per
+/// [`TRANSACTIONS_PER_STEP`] transactions of a block (a step that cannot be taken yet gives its
+/// turn to the next).
+#[derive(Clone, Copy)]
+enum Step {
+    Withdraw,
+    ForkPassport,
+    RotateKeys,
+    Sanction,
+    SlashByRuling,
+    DeclareEmergency,
+    BridgeRuling,
+    Exit,
+    RegisterValidator,
+}
+
+const STEPS: [Step; 9] = [
+    Step::Withdraw,
+    Step::ForkPassport,
+    Step::RotateKeys,
+    Step::Sanction,
+    Step::SlashByRuling,
+    Step::DeclareEmergency,
+    Step::BridgeRuling,
+    Step::Exit,
+    Step::RegisterValidator,
+];
 
 /// The committed state agents look at before acting, as a client reads it from a node.
 pub trait ChainView {
     fn passport(&self, id: &PassportId) -> Option<Passport>;
     fn bond(&self, id: &PassportId) -> Bond;
+    fn mode(&self) -> Option<CellModeState>;
+    fn is_validator(&self, id: &PassportId) -> bool;
 }
 
 /// What a transaction was meant to do, so its receipt can update the workload's view.
@@ -46,8 +94,13 @@ enum Intent {
     CreateEscrow(TrackedEscrow),
     Dispute(EscrowId),
     Settle(EscrowId),
-    Sponsor {
-        sponsor: usize,
+    /// Stake the agent unbonded, to withdraw once it matures.
+    Unbond(usize),
+    /// The agent's key rotation: it waits for the outcome before acting again.
+    Rotate(usize),
+    /// A passport the sender sponsored or forked, which the sender funds once it exists.
+    NewPassport {
+        funder: usize,
         passport: Box<DevPassport>,
     },
 }
@@ -57,12 +110,26 @@ pub struct Workload {
     rng: ChaCha20Rng,
     seed: u64,
     agents: Vec<DevPassport>,
+    /// Agents the genesis holds (the first ones); the rest were created by the workload, and only
+    /// those rotate their keys or exit, so the genesis key files stay good for people.
+    genesis_agents: usize,
+    /// Indices of the agents still acting (not exited).
+    active: Vec<usize>,
     nonces: BTreeMap<PassportId, u64>,
     escrows: Vec<TrackedEscrow>,
     pending: Vec<Intent>,
-    sponsored: u64,
-    /// New passports waiting for their sponsor's first transfer: (sponsor's agent index, passport).
+    /// Keys derived so far, for new passports and rotations.
+    derived_keys: u64,
+    /// Rotations sent and not yet seen on the chain: the agent's next key.
+    rotating: BTreeMap<PassportId, Ed25519Keypair>,
+    /// New passports waiting for their funder's first transfer: (funder's agent index, passport).
     unfunded: Vec<(usize, PassportId)>,
+    /// The next lifecycle or governance step, as an index into [`STEPS`].
+    step: usize,
+    /// Agents whose unbonding committed and who have not withdrawn it yet, oldest first.
+    unbonded: VecDeque<usize>,
+    /// Whether the first agent is known to be a registered validator.
+    registered: bool,
 }
 
 impl Workload {
@@ -85,12 +152,18 @@ impl Workload {
             cell,
             rng: ChaCha20Rng::seed_from_u64(seed),
             seed,
+            genesis_agents: agents.len(),
+            active: (0..agents.len()).collect(),
             agents,
             nonces,
             escrows: Vec::new(),
             pending: Vec::new(),
-            sponsored: 0,
+            derived_keys: 0,
+            rotating: BTreeMap::new(),
             unfunded: Vec::new(),
+            step: 0,
+            unbonded: VecDeque::new(),
+            registered: false,
         }
     }
 
@@ -101,12 +174,43 @@ impl Workload {
         tx
     }
 
+    fn any_agent(&mut self) -> usize {
+        self.active[self.rng.gen_range(0..self.active.len())]
+    }
+
     fn other_agent(&mut self, not: usize) -> usize {
-        let pick = self.rng.gen_range(0..self.agents.len() - 1);
-        if pick >= not {
-            pick + 1
-        } else {
-            pick
+        loop {
+            let pick = self.any_agent();
+            if pick != not {
+                return pick;
+            }
+        }
+    }
+
+    /// An agent the workload created, if any acts yet.
+    fn created_agent(&mut self) -> Option<usize> {
+        let created: Vec<usize> = self
+            .active
+            .iter()
+            .copied()
+            .filter(|index| *index >= self.genesis_agents)
+            .collect();
+        (!created.is_empty()).then(|| created[self.rng.gen_range(0..created.len())])
+    }
+
+    fn fresh_key(&mut self, purpose: &str) -> Ed25519Keypair {
+        self.derived_keys += 1;
+        Ed25519Keypair::from_seed(derive_seed(self.seed, purpose, self.derived_keys))
+    }
+
+    /// The passport `creator`'s next transaction creates, held by a fresh key.
+    fn created_passport(&mut self, creator: &DevPassport, purpose: &str) -> DevPassport {
+        let nonce = self.nonces.get(&creator.id).copied().unwrap_or(0);
+        DevPassport {
+            id: PassportId::derive(self.cell.genesis.cell, &creator.id, nonce),
+            key: self.fresh_key(purpose),
+            consensus_key: None,
+            bls_key: None,
         }
     }
 
@@ -119,10 +223,10 @@ impl Workload {
     ) -> Vec<SignedTransaction> {
         self.pending.clear();
         let mut block = Vec::with_capacity(size);
-        for (sponsor, passport) in std::mem::take(&mut self.unfunded) {
-            let sponsor = self.agents[sponsor].clone();
+        for (funder, passport) in std::mem::take(&mut self.unfunded) {
+            let funder = self.agents[funder].clone();
             let tx = self.sign(
-                &sponsor,
+                &funder,
                 Action::Transfer {
                     to: passport,
                     amount: 5_000,
@@ -130,6 +234,15 @@ impl Workload {
             );
             block.push(tx);
             self.pending.push(Intent::Plain);
+        }
+        for _ in 0..1 + size / TRANSACTIONS_PER_STEP {
+            if block.len() >= size {
+                break;
+            }
+            if let Some((tx, intent)) = self.next_step(height, chain) {
+                block.push(tx);
+                self.pending.push(intent);
+            }
         }
         while block.len() < size {
             let (tx, intent) = self.next_transaction(height, chain);
@@ -139,20 +252,223 @@ impl Workload {
         block
     }
 
+    /// This block's lifecycle or governance transaction: the next step in turn that can be taken.
+    fn next_step(
+        &mut self,
+        height: Height,
+        chain: &dyn ChainView,
+    ) -> Option<(SignedTransaction, Intent)> {
+        (0..STEPS.len()).find_map(|_| {
+            let step = STEPS[self.step % STEPS.len()];
+            self.step += 1;
+            self.take_step(step, height, chain)
+        })
+    }
+
+    fn take_step(
+        &mut self,
+        step: Step,
+        height: Height,
+        chain: &dyn ChainView,
+    ) -> Option<(SignedTransaction, Intent)> {
+        let courier_index = self.any_agent();
+        let courier = self.agents[courier_index].clone();
+        let action = match step {
+            Step::Withdraw => {
+                let index = *self.unbonded.front()?;
+                let agent = self.agents[index].clone();
+                let bond = chain.bond(&agent.id);
+                let matured = bond
+                    .unbonding
+                    .iter()
+                    .any(|entry| entry.release_height <= height);
+                if matured || bond.unbonding.is_empty() || !self.active.contains(&index) {
+                    self.unbonded.pop_front();
+                }
+                if !matured {
+                    return None;
+                }
+                return Some((self.sign(&agent, Action::Withdraw), Intent::Plain));
+            }
+            Step::ForkPassport => {
+                // Emergency modes refuse forks, and agents know to wait.
+                chain.mode().filter(|mode| mode.mode == CellMode::Normal)?;
+                let child = self.created_passport(&courier, "forked");
+                let action = Action::ForkPassport {
+                    controller_keys: vec![child.key.public_key()],
+                };
+                let intent = Intent::NewPassport {
+                    funder: courier_index,
+                    passport: Box::new(child),
+                };
+                return Some((self.sign(&courier, action), intent));
+            }
+            Step::RotateKeys => {
+                let index = self.created_agent()?;
+                let agent = self.agents[index].clone();
+                if self.rotating.contains_key(&agent.id) {
+                    return None;
+                }
+                let key = self.fresh_key("rotated");
+                let action = Action::RotateKeys {
+                    subject: agent.id,
+                    new_keys: vec![key.public_key()],
+                    consent: Consent::Subject,
+                };
+                self.rotating.insert(agent.id, key);
+                self.active.retain(|active| *active != index);
+                return Some((self.sign(&agent, action), Intent::Rotate(index)));
+            }
+            Step::Sanction => {
+                let index = self.any_agent();
+                let subject = self.agents[index].id;
+                let liability = self.rng.gen_range(1..=100);
+                let kind = SanctionKind::Warning;
+                let (case, approvals) = self.panel_ruling(Ruling::Sanction {
+                    subject,
+                    kind,
+                    liability,
+                });
+                Action::Sanction {
+                    subject,
+                    kind,
+                    liability,
+                    case,
+                    approvals,
+                }
+            }
+            Step::SlashByRuling => {
+                let index = self.any_agent();
+                let offender = self.agents[index].id;
+                let bonded = chain.bond(&offender).bonded;
+                if bonded == 0 {
+                    return None;
+                }
+                let amount = self.rng.gen_range(1..=bonded.min(MAX_RULING_SLASH));
+                let (case, approvals) = self.panel_ruling(Ruling::Slash { offender, amount });
+                Action::Slash {
+                    evidence: SlashEvidence::ArbiterRuling {
+                        offender,
+                        amount,
+                        case,
+                        approvals,
+                    },
+                }
+            }
+            Step::DeclareEmergency => {
+                // One round of steps in three, so that the cell is mostly in its normal mode.
+                let round = (self.step - 1) / STEPS.len();
+                if !round.is_multiple_of(3) {
+                    return None;
+                }
+                let mode = chain.mode().filter(|mode| mode.mode == CellMode::Normal)?;
+                let expires_at = Some(height + EMERGENCY_BLOCKS);
+                let approvals = self.cell.approve_mode(
+                    mode.sequence,
+                    CellMode::Elevated,
+                    expires_at,
+                    &self.all_validators(),
+                );
+                Action::SetCellMode {
+                    mode: CellMode::Elevated,
+                    expires_at,
+                    approvals,
+                }
+            }
+            Step::BridgeRuling => {
+                // A ruling on a cell outside the federation: recorded, lifting nothing.
+                let remote = CellId(self.rng.gen_range(1_000..u32::MAX));
+                let epoch = self.rng.gen();
+                let keep = CheckpointId(self.rng.gen());
+                let approvals =
+                    self.cell
+                        .approve_bridge_ruling(remote, epoch, keep, &self.all_validators());
+                Action::LiftBridgeLockdown {
+                    remote,
+                    epoch,
+                    keep,
+                    approvals,
+                }
+            }
+            Step::Exit => {
+                let index = self.created_agent()?;
+                let agent = self.agents[index].clone();
+                let bond = chain.bond(&agent.id);
+                let waiting = self.unfunded.iter().any(|(_, id)| *id == agent.id);
+                if bond.bonded > 0 || !bond.unbonding.is_empty() || waiting {
+                    return None;
+                }
+                self.active.retain(|active| *active != index);
+                return Some((self.sign(&agent, Action::Exit), Intent::Plain));
+            }
+            Step::RegisterValidator => return self.register_validator(chain),
+        };
+        Some((self.sign(&courier, action), Intent::Plain))
+    }
+
+    /// The first agent bonds what a validator needs, then registers validator keys of its own
+    /// (which no process runs: the cell keeps its quorum as long as that power stays small).
+    fn register_validator(&mut self, chain: &dyn ChainView) -> Option<(SignedTransaction, Intent)> {
+        let candidate = self.agents[0].clone();
+        self.registered = self.registered || chain.is_validator(&candidate.id);
+        if self.registered {
+            return None;
+        }
+        let bonded = chain.bond(&candidate.id).bonded;
+        let minimum = self.cell.config.params.min_validator_bond;
+        let action = if bonded < minimum {
+            Action::Bond {
+                amount: minimum - bonded,
+            }
+        } else {
+            let index = u64::from(self.cell.genesis.cell.0);
+            let consensus =
+                Ed25519Keypair::from_seed(derive_seed(self.seed, "agent-validator", index));
+            let bls =
+                BlsSecretKey::key_gen(&derive_seed(self.seed, "agent-validator-bls", index), b"")
+                    .expect("32 bytes of key material is enough");
+            self.cell.registration(candidate.id, &consensus, &bls)
+        };
+        Some((self.sign(&candidate, action), Intent::Plain))
+    }
+
+    fn all_validators(&self) -> Vec<usize> {
+        (0..self.cell.config.validators).collect()
+    }
+
+    /// A fresh case and the approvals of the panel's quorum for `ruling`.
+    fn panel_ruling(
+        &mut self,
+        ruling: Ruling,
+    ) -> (CaseId, Vec<charter_ledger::evidence::ArbiterApproval>) {
+        let case = CaseId(self.rng.gen());
+        let quorum: Vec<usize> = (0..self.cell.config.arbiter_threshold as usize).collect();
+        (case, self.cell.approve_ruling(case, ruling, &quorum))
+    }
+
     fn next_transaction(
         &mut self,
         height: Height,
         chain: &dyn ChainView,
     ) -> (SignedTransaction, Intent) {
         let roll = self.rng.gen_range(0..100);
-        let sender_index = self.rng.gen_range(0..self.agents.len());
+        let sender_index = self.any_agent();
         let sender = self.agents[sender_index].clone();
-        let idle_escrow = self.escrows.iter().position(|escrow| !escrow.busy);
+        let idle_escrow = self.escrows.iter().position(|escrow| {
+            !escrow.busy && escrow.refund_at.is_none_or(|expiry| expiry <= height)
+        });
         match (roll, idle_escrow) {
             (0..=19, Some(index)) => {
                 self.escrows[index].busy = true;
                 let escrow = self.escrows[index].clone();
                 match escrow.phase {
+                    _ if escrow.refund_at.is_some() => {
+                        let payer = self.agents[escrow.payer].clone();
+                        (
+                            self.sign(&payer, Action::EscrowRefund { escrow: escrow.id }),
+                            Intent::Settle(escrow.id),
+                        )
+                    }
                     EscrowPhase::Disputed => {
                         let arbiter = self.cell.arbiter(escrow.arbiter).clone();
                         let to_payee = self.rng.gen_range(0..=escrow.amount);
@@ -184,12 +500,19 @@ impl Workload {
                 let arbiter = self.rng.gen_range(0..self.cell.config.arbiters);
                 let amount = self.rng.gen_range(10..=1_000);
                 let nonce = self.nonces.get(&sender.id).copied().unwrap_or(0);
+                let lapsing = self.rng.gen_bool(0.2);
+                let expiry_height = height
+                    + if lapsing {
+                        LAPSING_ESCROW_LIFETIME
+                    } else {
+                        ESCROW_LIFETIME
+                    };
                 let action = Action::EscrowCreate {
                     payee: self.agents[payee].id,
                     amount,
                     arbiter: Some(self.cell.arbiter(arbiter).id),
                     release_height: height,
-                    expiry_height: height + ESCROW_LIFETIME,
+                    expiry_height,
                 };
                 let tracked = TrackedEscrow {
                     id: EscrowId::derive(self.cell.genesis.cell, &sender.id, nonce),
@@ -198,6 +521,7 @@ impl Workload {
                     arbiter,
                     amount,
                     phase: EscrowPhase::Open,
+                    refund_at: lapsing.then_some(expiry_height),
                     busy: true,
                 };
                 (self.sign(&sender, action), Intent::CreateEscrow(tracked))
@@ -208,16 +532,16 @@ impl Workload {
                 let spare = bond
                     .bonded
                     .saturating_sub(self.cell.config.params.min_sponsor_bond);
-                let action = if spare > 0 && self.rng.gen_bool(0.5) {
-                    Action::Unbond {
-                        amount: self.rng.gen_range(1..=spare.min(50)),
-                    }
+                if spare > 0 && self.rng.gen_bool(0.5) {
+                    let amount = self.rng.gen_range(1..=spare.min(50));
+                    (
+                        self.sign(&sender, Action::Unbond { amount }),
+                        Intent::Unbond(sender_index),
+                    )
                 } else {
-                    Action::Bond {
-                        amount: self.rng.gen_range(1..=50),
-                    }
-                };
-                (self.sign(&sender, action), Intent::Plain)
+                    let amount = self.rng.gen_range(1..=50);
+                    (self.sign(&sender, Action::Bond { amount }), Intent::Plain)
+                }
             }
             (48..=50, _)
                 if chain
@@ -233,24 +557,15 @@ impl Workload {
                     passport.tier >= self.cell.config.params.min_sponsor_tier
                 }) =>
             {
-                self.sponsored += 1;
-                let key =
-                    Ed25519Keypair::from_seed(derive_seed(self.seed, "sponsored", self.sponsored));
-                let nonce = self.nonces.get(&sender.id).copied().unwrap_or(0);
-                let child = DevPassport {
-                    id: PassportId::derive(self.cell.genesis.cell, &sender.id, nonce),
-                    key: key.clone(),
-                    consensus_key: None,
-                    bls_key: None,
-                };
+                let child = self.created_passport(&sender, "sponsored");
                 let action = Action::IssuePassport {
-                    controller_keys: vec![key.public_key()],
+                    controller_keys: vec![child.key.public_key()],
                     tier: 1,
                 };
                 (
                     self.sign(&sender, action),
-                    Intent::Sponsor {
-                        sponsor: sender_index,
+                    Intent::NewPassport {
+                        funder: sender_index,
                         passport: Box::new(child),
                     },
                 )
@@ -278,6 +593,16 @@ impl Workload {
         for (intent, &committed) in intents.into_iter().zip(committed) {
             match intent {
                 Intent::Plain => {}
+                Intent::Unbond(agent) if committed => self.unbonded.push_back(agent),
+                Intent::Unbond(_) => {}
+                Intent::Rotate(agent) => {
+                    if committed {
+                        if let Some(key) = self.rotating.remove(&self.agents[agent].id) {
+                            self.agents[agent].key = key;
+                        }
+                    }
+                    self.active.push(agent);
+                }
                 Intent::CreateEscrow(mut escrow) if committed => {
                     escrow.busy = false;
                     self.escrows.push(escrow);
@@ -289,23 +614,41 @@ impl Workload {
                         escrow.phase = EscrowPhase::Disputed;
                     }
                 }),
-                Intent::Settle(id) if committed => self.escrows.retain(|escrow| escrow.id != id),
-                Intent::Settle(id) => self.update_escrow(&id, |escrow| escrow.busy = false),
-                Intent::Sponsor { sponsor, passport } if committed => {
+                // A settlement that failed is not retried: under faults it may yet commit.
+                Intent::Settle(id) => self.escrows.retain(|escrow| escrow.id != id),
+                Intent::NewPassport { funder, passport } if committed => {
                     // Funded first thing in the next block, so it can act from then on.
-                    self.unfunded.push((sponsor, passport.id));
+                    self.unfunded.push((funder, passport.id));
+                    self.active.push(self.agents.len());
                     self.agents.push(*passport);
                 }
-                Intent::Sponsor { .. } => {}
+                Intent::NewPassport { .. } => {}
             }
         }
-        // Escrows whose release failed (for instance because they expired) are dropped.
-        self.escrows.retain(|escrow| !escrow.busy);
         for tx in transactions {
-            let nonce = chain
-                .passport(&tx.body.sender)
-                .map_or(0, |passport| passport.nonce);
-            self.nonces.insert(tx.body.sender, nonce);
+            let passport = chain.passport(&tx.body.sender);
+            self.nonces.insert(
+                tx.body.sender,
+                passport.as_ref().map_or(0, |passport| passport.nonce),
+            );
+            if let Some(passport) = passport {
+                self.take_rotated_key(&passport);
+            }
+        }
+    }
+
+    /// Once the chain holds an agent's rotated key, the agent signs with it (a rotation that
+    /// timed out may commit later).
+    fn take_rotated_key(&mut self, passport: &Passport) {
+        let Some(key) = self.rotating.get(&passport.id) else {
+            return;
+        };
+        if !passport.controller_keys.contains(&key.public_key()) {
+            return;
+        }
+        let key = self.rotating.remove(&passport.id).expect("just found");
+        if let Some(agent) = self.agents.iter_mut().find(|agent| agent.id == passport.id) {
+            agent.key = key;
         }
     }
 
@@ -316,9 +659,10 @@ impl Workload {
     }
 }
 
-/// One transaction of a round played through the APIs: its id once a validator admitted it,
-/// and whether it committed (or the code of why not).
+/// One transaction of a round played through the APIs: its kind, its id once a validator
+/// admitted it, and whether it committed (or the code of why not).
 pub struct Played {
+    pub kind: ActionKind,
     pub id: Option<String>,
     pub outcome: Result<(), String>,
 }
@@ -326,8 +670,9 @@ pub struct Played {
 impl Workload {
     /// Plays one round through validators' HTTP APIs: reads the height from `reader`, submits
     /// the block's worth of transactions, each to the API its sender talks to (so a sender's
-    /// transactions reach one mempool in order; gossip carries them on), follows each until it
-    /// is decided or `follow_seconds` pass, and takes in what the chain then says.
+    /// transactions reach one mempool in order; gossip carries them on), follows them all at
+    /// once until each is decided or `follow_seconds` pass, and takes in what the chain then
+    /// says.
     pub fn play_round(
         &mut self,
         reader: &ApiClient,
@@ -345,20 +690,35 @@ impl Workload {
             .iter()
             .map(|transaction| submit(api_of(transaction), &transaction.encode()))
             .collect();
-        let played: Vec<Played> = transactions
-            .iter()
-            .zip(submitted)
-            .map(|(transaction, submitted)| match submitted {
-                Ok(id) => Played {
-                    outcome: follow(api_of(transaction), &id, follow_seconds),
-                    id: Some(id),
-                },
-                Err(code) => Played {
-                    id: None,
-                    outcome: Err(code),
-                },
-            })
-            .collect();
+        // Followed side by side: a round waits for its slowest transaction, not for their sum.
+        let played: Vec<Played> = std::thread::scope(|scope| {
+            let following: Vec<_> = transactions
+                .iter()
+                .zip(submitted)
+                .map(|(transaction, submitted)| {
+                    let api = api_of(transaction);
+                    scope.spawn(move || {
+                        let kind = transaction.body.action.kind();
+                        match submitted {
+                            Ok(id) => Played {
+                                kind,
+                                outcome: follow(api, &id, follow_seconds),
+                                id: Some(id),
+                            },
+                            Err(code) => Played {
+                                kind,
+                                id: None,
+                                outcome: Err(code),
+                            },
+                        }
+                    })
+                })
+                .collect();
+            following
+                .into_iter()
+                .map(|one| one.join().expect("following a transaction does not panic"))
+                .collect()
+        });
         let committed: Vec<bool> = played.iter().map(|one| one.outcome.is_ok()).collect();
         self.observe(&transactions, &committed, &chain);
         Ok(played)
@@ -389,6 +749,16 @@ impl ChainView for ApiChain<'_> {
 
     fn bond(&self, id: &PassportId) -> Bond {
         self.value(&format!("/v1/bonds/{id}")).unwrap_or_default()
+    }
+
+    fn mode(&self) -> Option<CellModeState> {
+        let status = self.0.get("/v1/status").ok()?;
+        serde_json::from_value(status["mode"].clone()).ok()
+    }
+
+    fn is_validator(&self, id: &PassportId) -> bool {
+        self.value::<Validator>(&format!("/v1/validators/{id}"))
+            .is_some()
     }
 }
 

@@ -26,7 +26,7 @@ use charter_consensus::context::BlockHeight;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
 use charter_ledger::devnet::DevCell;
 use charter_ledger::storage::RocksStorage;
-use charter_ledger::transaction::SlashEvidence;
+use charter_ledger::transaction::{ActionKind, SlashEvidence};
 use charter_ledger::{Action, Ledger, StateRoot, TxId};
 use charter_node::client::ApiClient;
 use charter_node::workload::{ApiChain, Workload};
@@ -96,6 +96,10 @@ impl Fault {
 pub struct Summary {
     pub faults: BTreeMap<Fault, u64>,
     pub acknowledged: usize,
+    /// Transactions the clients saw committed, by kind.
+    pub acknowledged_by_kind: BTreeMap<ActionKind, usize>,
+    /// Transactions committed on the first honest validator's node, by kind.
+    pub committed_by_kind: BTreeMap<ActionKind, u64>,
     pub lost: Vec<String>,
     pub committed_twice: Vec<String>,
     pub heights: u64,
@@ -136,6 +140,14 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Kinds of transaction no honest node committed.
+    pub fn kinds_never_committed(&self) -> Vec<ActionKind> {
+        ActionKind::ALL
+            .into_iter()
+            .filter(|kind| !self.committed_by_kind.contains_key(kind))
+            .collect()
+    }
+
     /// The promises broken; empty when the history checks out.
     pub fn violations(&self) -> Vec<String> {
         let mut broken = Vec::new();
@@ -216,6 +228,30 @@ impl fmt::Display for Summary {
             self.committed_twice.len(),
             self.conflicting_heights.len()
         )?;
+        let by_kind = |counts: Vec<(ActionKind, u64)>| -> String {
+            let counts: Vec<String> = counts
+                .iter()
+                .map(|(kind, count)| format!("{kind:?} {count}"))
+                .collect();
+            counts.join(", ")
+        };
+        writeln!(
+            f,
+            "acknowledged by kind: {}",
+            by_kind(
+                self.acknowledged_by_kind
+                    .iter()
+                    .map(|(kind, count)| (*kind, *count as u64))
+                    .collect()
+            )
+        )?;
+        writeln!(
+            f,
+            "committed by kind ({} of {} kinds): {}",
+            self.committed_by_kind.len(),
+            ActionKind::ALL.len(),
+            by_kind(self.committed_by_kind.clone().into_iter().collect())
+        )?;
         writeln!(
             f,
             "supply {} conserved on {} of {} nodes; double votes slashed by offender: {:?}",
@@ -283,7 +319,7 @@ impl fmt::Display for Summary {
 struct Load {
     stop: Arc<AtomicBool>,
     up: Arc<Mutex<BTreeSet<usize>>>,
-    acknowledged: Arc<Mutex<Vec<String>>>,
+    acknowledged: Arc<Mutex<Vec<(String, ActionKind)>>>,
     worker: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -326,7 +362,7 @@ impl Load {
                         played
                             .into_iter()
                             .filter(|one| one.outcome.is_ok())
-                            .filter_map(|one| one.id),
+                            .filter_map(|one| Some((one.id?, one.kind))),
                     );
                 }
             })
@@ -348,7 +384,7 @@ impl Load {
         }
     }
 
-    fn stop(mut self) -> Vec<String> {
+    fn stop(mut self) -> Vec<(String, ActionKind)> {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(worker) = self.worker.take() {
             worker.join().expect("the load does not panic");
@@ -863,6 +899,7 @@ struct NodeHistory {
     roots: BTreeMap<u64, StateRoot>,
     /// Committed (not rejected) occurrences of each transaction.
     committed: BTreeMap<TxId, u32>,
+    committed_by_kind: BTreeMap<ActionKind, u64>,
     /// Keys of the offenders of committed double-vote slashes, once per offence.
     slashed: BTreeSet<(Ed25519PublicKey, u64, u32)>,
     conserved: bool,
@@ -881,6 +918,7 @@ fn read_history(data: &Path) -> NodeHistory {
         blocks: BTreeMap::new(),
         roots: BTreeMap::new(),
         committed: BTreeMap::new(),
+        committed_by_kind: BTreeMap::new(),
         slashed: BTreeSet::new(),
         conserved: false,
         supply: 0,
@@ -899,6 +937,10 @@ fn read_history(data: &Path) -> NodeHistory {
                 continue;
             }
             *history.committed.entry(outcome.id).or_default() += 1;
+            *history
+                .committed_by_kind
+                .entry(transaction.body.action.kind())
+                .or_default() += 1;
             if let Action::Slash {
                 evidence: SlashEvidence::DoubleVote(evidence),
             } = &transaction.body.action
@@ -966,7 +1008,7 @@ fn honest_validators(validators: usize, twinned: Option<usize>) -> Vec<usize> {
     (0..validators).filter(|v| Some(*v) != twinned).collect()
 }
 
-fn check(cell: &Cell, acknowledged: &[String], summary: &mut Summary) {
+fn check(cell: &Cell, acknowledged: &[(String, ActionKind)], summary: &mut Summary) {
     let histories: Vec<NodeHistory> = (0..cell.nodes.len())
         .map(|node| read_history(&cell.data_dir(node)))
         .collect();
@@ -986,7 +1028,9 @@ fn check(cell: &Cell, acknowledged: &[String], summary: &mut Summary) {
         conflicts.extend(differing_heights(&histories[0].roots, &history.roots));
     }
     summary.conflicting_heights = conflicts.into_iter().collect();
-    for id in acknowledged {
+    summary.committed_by_kind = honest[0].committed_by_kind.clone();
+    for (id, kind) in acknowledged {
+        *summary.acknowledged_by_kind.entry(*kind).or_default() += 1;
         let id = TxId::from_hex(id).expect("the API names transactions in hex");
         let counts: Vec<u32> = honest
             .iter()

@@ -1,6 +1,7 @@
 //! The fault harness at CI size: a minute of SIGKILLs, crashes in the middle of a commit, a twin
-//! validator and (where the machine has network namespaces) partitions under the agents' load,
-//! then the liveness checks, then the history checker over every node's data directory. `charter-faults --seconds N` runs the same for longer.
+//! validator and (where the machine has network namespaces) partitions under the agents' load of
+//! every kind of transaction, then the liveness checks, then the history checker over every
+//! node's data directory. `charter-faults --seconds N` runs the same for longer.
 
 use charter_e2e::faults::{run, Fault, Plan};
 
@@ -43,6 +44,11 @@ fn crashes_and_twins_under_load_lose_nothing_acknowledged_and_the_twins_are_slas
     assert!(
         summary.acknowledged > 0,
         "the load got transactions committed"
+    );
+    assert_eq!(
+        summary.kinds_never_committed(),
+        vec![],
+        "every kind of transaction committed under the faults"
     );
     match &summary.partitions_unavailable {
         None => assert!(
