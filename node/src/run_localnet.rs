@@ -237,16 +237,19 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
     while !interrupted.load(Ordering::SeqCst) {
         let Ok((process, block)) = reports.recv_timeout(std::time::Duration::from_millis(200))
         else {
-            if children
+            let exits: Vec<Option<std::process::ExitStatus>> = children
                 .iter_mut()
-                .all(|child| matches!(child.try_wait(), Ok(Some(_))))
-            {
-                anyhow::bail!(
+                .map(|child| child.try_wait().ok().flatten())
+                .collect();
+            match exits.iter().copied().collect::<Option<Vec<_>>>() {
+                // Ctrl-C in a terminal reaches the validators too, and they stop cleanly.
+                Some(statuses) if statuses.iter().all(|status| status.success()) => break,
+                Some(_) => anyhow::bail!(
                     "every validator has exited; see the logs in {}",
                     dir.display()
-                );
+                ),
+                None => continue,
             }
-            continue;
         };
         latest.insert(process, block);
         let lowest = (0..started.len())
@@ -291,6 +294,9 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
     stop_demo.store(true, Ordering::SeqCst);
     println!("stopping {} validators", children.len());
     for child in &mut children {
+        if !matches!(child.try_wait(), Ok(None)) {
+            continue;
+        }
         // Each validator handles SIGINT by stopping its engine and closing its stores.
         let _ = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
