@@ -154,6 +154,10 @@ impl ApiState {
     pub fn set_gossip_peers(&self, peers: i64) {
         self.metrics.gossip_peers.set(peers);
     }
+
+    pub fn count_gossip_penalty(&self) {
+        self.metrics.gossip_penalties.inc();
+    }
 }
 
 pub fn router(state: Arc<ApiState>) -> Router {

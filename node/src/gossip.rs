@@ -5,9 +5,11 @@
 
 use crate::config::GossipSection;
 use charter_ledger::{CellId, FederationId};
+use charter_ledger::{TxError, TxId};
 use charter_node::api::{ApiState, Source};
+use charter_node::mempool::AdmissionError;
 use charter_node::publisher::Publisher;
-use charter_p2p::{Mesh, MeshConfig, MeshError, MeshEvent};
+use charter_p2p::{Mesh, MeshConfig, MeshError, MeshEvent, Verdict};
 use libp2p::identity::Keypair;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -76,17 +78,29 @@ impl Gossip {
             loop {
                 tokio::select! {
                     event = mesh.next_event() => match event {
-                        Some(MeshEvent::Message { topic, data, author }) => {
-                            if topic == transactions {
-                                if let Err(refused) = api.admit(&data, Source::Gossip) {
-                                    tracing::debug!(peer = %author, %refused, "gossiped transaction not admitted");
+                        Some(MeshEvent::Message { topic, data, author, id, source }) => {
+                            let verdict = if topic == transactions {
+                                let admission = api.admit(&data, Source::Gossip);
+                                if let Err(refused) = &admission {
+                                    tracing::debug!(peer = %author, %source, %refused, "gossiped transaction not admitted");
                                 }
-                            } else if let Some((_, finality)) =
-                                checkpoints.as_ref().filter(|(name, _)| *name == topic)
-                            {
-                                if finality.try_send(data).is_err() {
-                                    tracing::warn!("finality is behind; dropping a checkpoint message");
+                                transaction_verdict(&admission)
+                            } else {
+                                // Finality checks checkpoint messages itself, after the mesh.
+                                if let Some((_, finality)) =
+                                    checkpoints.as_ref().filter(|(name, _)| *name == topic)
+                                {
+                                    if finality.try_send(data).is_err() {
+                                        tracing::warn!("finality is behind; dropping a checkpoint message");
+                                    }
                                 }
+                                Verdict::Accept
+                            };
+                            if verdict == Verdict::Reject {
+                                api.count_gossip_penalty();
+                            }
+                            if mesh.report(id, source, verdict).await.is_err() {
+                                return;
                             }
                         }
                         Some(MeshEvent::PeerConnected(peer)) => {
@@ -117,5 +131,69 @@ impl Gossip {
                 }
             }
         }))
+    }
+}
+
+/// What the mesh makes of a gossiped transaction, from its admission here: one no honest peer
+/// would pass on (it does not decode, its signature does not verify, it is for another
+/// federation or cell) penalizes the peer that sent it; one that is only known already or no
+/// longer fits the state does not, since honest peers race each other and the chain.
+fn transaction_verdict(admission: &Result<TxId, AdmissionError>) -> Verdict {
+    match admission {
+        Ok(_) => Verdict::Accept,
+        Err(AdmissionError::Decode(_))
+        | Err(AdmissionError::Rejected(
+            TxError::BadSignature(_) | TxError::WrongFederation { .. } | TxError::WrongCell { .. },
+        )) => Verdict::Reject,
+        Err(_) => Verdict::Ignore,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use charter_ledger::crypto::ed25519::Ed25519Error;
+    use charter_ledger::transaction::DecodeError;
+    use charter_ledger::{CellId, PassportId};
+
+    #[test]
+    fn only_transactions_no_honest_peer_would_pass_on_penalize_their_sender() {
+        let id = TxId([1; 32]);
+        let rejected = |error| Err(AdmissionError::Rejected(error));
+        assert_eq!(transaction_verdict(&Ok(id)), Verdict::Accept);
+        for invalid in [
+            Err(AdmissionError::Decode(DecodeError::Malformed(
+                "garbage".into(),
+            ))),
+            Err(AdmissionError::Decode(DecodeError::Oversized {
+                size: 70_000,
+                limit: 65_536,
+            })),
+            rejected(TxError::BadSignature(Ed25519Error::BadSignature)),
+            rejected(TxError::WrongCell {
+                expected: CellId(0),
+                got: CellId(1),
+            }),
+        ] {
+            assert_eq!(
+                transaction_verdict(&invalid),
+                Verdict::Reject,
+                "{invalid:?}"
+            );
+        }
+        for racing in [
+            Err(AdmissionError::Duplicate(id)),
+            Err(AdmissionError::Full {
+                transactions: 1,
+                bytes: 1,
+            }),
+            rejected(TxError::StaleNonce {
+                expected: 2,
+                got: 1,
+            }),
+            rejected(TxError::SignerNotController(PassportId([3; 32]))),
+        ] {
+            assert_eq!(transaction_verdict(&racing), Verdict::Ignore, "{racing:?}");
+        }
     }
 }

@@ -20,6 +20,7 @@ pub struct NodeMetrics {
     pub round: IntGauge,
     pub mempool_transactions: IntGauge,
     pub gossip_peers: IntGauge,
+    pub gossip_penalties: IntCounter,
     admitted: IntCounterVec,
     refused: IntCounterVec,
     committed_transactions: IntCounter,
@@ -73,6 +74,14 @@ impl NodeMetrics {
             gossip_peers: gauge(
                 "gossip_peers",
                 "Peers connected on the transaction gossip mesh",
+            ),
+            gossip_penalties: register(
+                &registry,
+                IntCounter::new(
+                    "gossip_penalties_total",
+                    "Gossiped messages rejected as invalid, each a penalty on the peer that sent it",
+                )
+                .expect("a valid counter"),
             ),
             admitted: counters(
                 "transactions_admitted_total",

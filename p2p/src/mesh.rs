@@ -1,4 +1,5 @@
 use futures::StreamExt;
+use libp2p::gossipsub::{MessageAcceptance, MessageId, PeerScoreParams, PeerScoreThresholds};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
     gossipsub, identify, identity, multiaddr::Protocol, noise, tcp, yamux, Multiaddr, PeerId, Swarm,
@@ -7,6 +8,17 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+
+/// A peer's score below which gossip to and from it is suppressed, below which it is not
+/// published to, and below which nothing it sends is processed (it is graylisted).
+pub const GOSSIP_SCORE: f64 = -10.0;
+pub const PUBLISH_SCORE: f64 = -50.0;
+pub const GRAYLIST_SCORE: f64 = -80.0;
+/// What one rejected message costs its sender: the penalty is this times the square of the
+/// (decaying) count of rejected messages, so three in quick succession graylist it.
+const REJECTED_MESSAGE_WEIGHT: f64 = -10.0;
+/// How much of the count of rejected messages is kept each second: about a minute to halve.
+const REJECTED_MESSAGE_DECAY: f64 = 0.99;
 
 /// How a node joins the mesh.
 #[derive(Clone, Debug)]
@@ -50,12 +62,29 @@ pub enum MeshEvent {
         peer: PeerId,
         topic: String,
     },
-    /// A validly signed message within the size limit, from its author.
+    /// A validly signed message within the size limit, from its author, relayed by `source`.
+    /// It is passed on only once the application reports it valid with [`Mesh::report`], and
+    /// `source` is penalized if the application rejects it.
     Message {
         topic: String,
         author: PeerId,
         data: Vec<u8>,
+        id: MessageId,
+        source: PeerId,
     },
+}
+
+/// What the application made of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid: kept, and forwarded to the mesh.
+    Accept,
+    /// Not passed on, but no fault of whoever sent it (already known, or no longer fitting the
+    /// state: honest peers race each other).
+    Ignore,
+    /// Invalid whatever the state, so no honest peer would have sent it: dropped, and the peer
+    /// that sent it is penalized.
+    Reject,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +113,15 @@ enum Command {
         data: Vec<u8>,
         reply: oneshot::Sender<Result<(), MeshError>>,
     },
+    Report {
+        id: MessageId,
+        source: PeerId,
+        verdict: Verdict,
+    },
+    Score {
+        peer: PeerId,
+        reply: oneshot::Sender<Option<f64>>,
+    },
 }
 
 /// A running mesh node. Dropping it stops the swarm and closes its connections.
@@ -101,10 +139,12 @@ impl Mesh {
         let gossip_config = gossipsub::ConfigBuilder::default()
             .max_transmit_size(config.max_message_bytes)
             .validation_mode(gossipsub::ValidationMode::Strict)
+            .validate_messages()
             .heartbeat_interval(Duration::from_secs(1))
             .build()
             .map_err(|error| config_error(error.to_string()))?;
         let identify_protocol = config.identify_protocol.clone();
+        let topics = config.topics.clone();
         let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
             .with_tokio()
             .with_tcp(
@@ -114,10 +154,11 @@ impl Mesh {
             )
             .map_err(|error| config_error(error.to_string()))?
             .with_behaviour(|key| {
-                let gossipsub = gossipsub::Behaviour::new(
+                let mut gossipsub = gossipsub::Behaviour::new(
                     gossipsub::MessageAuthenticity::Signed(key.clone()),
                     gossip_config,
                 )?;
+                gossipsub.with_peer_score(peer_score_params(&topics), peer_score_thresholds())?;
                 let identify = identify::Behaviour::new(identify::Config::new(
                     identify_protocol.clone(),
                     key.public(),
@@ -203,6 +244,34 @@ impl Mesh {
         answer.await.map_err(|_| MeshError::Stopped)?
     }
 
+    /// Reports what the application made of a delivered message: gossipsub forwards it if
+    /// accepted, and penalizes its source if rejected.
+    pub async fn report(
+        &self,
+        id: MessageId,
+        source: PeerId,
+        verdict: Verdict,
+    ) -> Result<(), MeshError> {
+        self.commands
+            .send(Command::Report {
+                id,
+                source,
+                verdict,
+            })
+            .await
+            .map_err(|_| MeshError::Stopped)
+    }
+
+    /// A connected peer's score (`None` for a peer it does not know).
+    pub async fn peer_score(&self, peer: PeerId) -> Result<Option<f64>, MeshError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Score { peer, reply })
+            .await
+            .map_err(|_| MeshError::Stopped)?;
+        answer.await.map_err(|_| MeshError::Stopped)
+    }
+
     /// Stops the swarm and waits until its listeners and connections are closed.
     pub async fn shutdown(mut self) {
         self.task.abort();
@@ -252,6 +321,21 @@ impl Driver {
                 command = commands.recv() => match command {
                     Some(Command::Publish { topic, data, reply }) => {
                         let _ = reply.send(self.publish(&topic, data));
+                    }
+                    Some(Command::Report { id, source, verdict }) => {
+                        let acceptance = match verdict {
+                            Verdict::Accept => MessageAcceptance::Accept,
+                            Verdict::Ignore => MessageAcceptance::Ignore,
+                            Verdict::Reject => MessageAcceptance::Reject,
+                        };
+                        // False when the message has left the cache meanwhile: nothing to do.
+                        self.swarm
+                            .behaviour_mut()
+                            .gossipsub
+                            .report_message_validation_result(&id, &source, acceptance);
+                    }
+                    Some(Command::Score { peer, reply }) => {
+                        let _ = reply.send(self.swarm.behaviour().gossipsub.peer_score(&peer));
                     }
                     None => return,
                 },
@@ -355,7 +439,8 @@ impl Driver {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 message,
-                ..
+                message_id,
+                propagation_source,
             })) => {
                 // Strict validation guarantees a verified author.
                 if let Some(author) = message.source {
@@ -364,12 +449,47 @@ impl Driver {
                         topic,
                         author,
                         data: message.data,
+                        id: message_id,
+                        source: propagation_source,
                     })
                     .await;
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// Only rejected messages count against a peer (gossipsub's P4), heavily and slowly forgotten:
+/// no quota of deliveries (a quiet cell is not a faulty one), no reward for time in the mesh,
+/// and no penalty for sharing an IP address (a local cell's validators all do).
+fn peer_score_params(topics: &[String]) -> PeerScoreParams {
+    let topic = gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: REJECTED_MESSAGE_WEIGHT,
+        invalid_message_deliveries_decay: REJECTED_MESSAGE_DECAY,
+        ..Default::default()
+    };
+    PeerScoreParams {
+        topics: topics
+            .iter()
+            .map(|name| (gossipsub::IdentTopic::new(name).hash(), topic.clone()))
+            .collect(),
+        ip_colocation_factor_weight: 0.0,
+        ..Default::default()
+    }
+}
+
+fn peer_score_thresholds() -> PeerScoreThresholds {
+    PeerScoreThresholds {
+        gossip_threshold: GOSSIP_SCORE,
+        publish_threshold: PUBLISH_SCORE,
+        graylist_threshold: GRAYLIST_SCORE,
+        ..Default::default()
     }
 }
 

@@ -1,7 +1,9 @@
 //! Two or three mesh nodes on 127.0.0.1 with real sockets and dynamic ports. Tests wait for
 //! events, never for time.
 
-use charter_p2p::{Keypair, Mesh, MeshConfig, MeshError, MeshEvent, Multiaddr, PeerId};
+use charter_p2p::{
+    Keypair, Mesh, MeshConfig, MeshError, MeshEvent, Multiaddr, PeerId, Verdict, GRAYLIST_SCORE,
+};
 use libp2p::multiaddr::Protocol;
 
 const TOPIC: &str = "charter/tx";
@@ -59,6 +61,7 @@ async fn gossip_reaches_a_bootstrapped_peer_signed_by_its_author() {
             topic,
             author,
             data,
+            ..
         } if topic == TOPIC => Some((author, data)),
         _ => None,
     })
@@ -111,6 +114,64 @@ async fn oversized_messages_are_refused_on_publish_and_never_delivered() {
     })
     .await;
     assert_eq!(echoed, b"still serving");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_peer_whose_messages_are_rejected_is_graylisted_and_one_whose_are_ignored_is_not() {
+    let (mut receiver, address) = start(Keypair::generate_ed25519(), config(vec![])).await;
+    let (mut honest, _) = start(Keypair::generate_ed25519(), config(vec![address.clone()])).await;
+    let (mut hostile, _) = start(Keypair::generate_ed25519(), config(vec![address])).await;
+    let mut subscribed = std::collections::BTreeSet::new();
+    wait_for(&mut receiver, |event| match event {
+        MeshEvent::PeerSubscribed { peer, .. } => {
+            subscribed.insert(peer);
+            (subscribed.len() == 2).then_some(())
+        }
+        _ => None,
+    })
+    .await;
+    for sender in [&mut honest, &mut hostile] {
+        wait_subscribed(sender, receiver.peer_id()).await;
+    }
+    for round in 0..3 {
+        honest
+            .publish(TOPIC, format!("valid {round}").into_bytes())
+            .await
+            .unwrap();
+        honest
+            .publish(TOPIC, format!("stale {round}").into_bytes())
+            .await
+            .unwrap();
+        hostile
+            .publish(TOPIC, format!("forged {round}").into_bytes())
+            .await
+            .unwrap();
+    }
+    for _ in 0..9 {
+        let (data, id, source) = wait_for(&mut receiver, |event| match event {
+            MeshEvent::Message {
+                data, id, source, ..
+            } => Some((data, id, source)),
+            _ => None,
+        })
+        .await;
+        let verdict = match &data[..5] {
+            b"valid" => Verdict::Accept,
+            b"stale" => Verdict::Ignore,
+            _ => Verdict::Reject,
+        };
+        receiver.report(id, source, verdict).await.unwrap();
+    }
+    let hostile_score = receiver.peer_score(hostile.peer_id()).await.unwrap();
+    let honest_score = receiver.peer_score(honest.peer_id()).await.unwrap();
+    assert!(
+        hostile_score.is_some_and(|score| score < GRAYLIST_SCORE),
+        "three rejected messages graylist their sender: {hostile_score:?}"
+    );
+    assert!(
+        honest_score.is_some_and(|score| score >= 0.0),
+        "accepted and ignored messages cost nothing: {honest_score:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

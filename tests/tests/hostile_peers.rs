@@ -2,7 +2,8 @@
 //! process claiming a validator's identity without its key gets none of its votes counted;
 //! bytes that are not a handshake are refused on every port; an unconfigured peer speaking the
 //! protocols is cut off the consensus network; malformed and oversized messages on the gossip
-//! mesh are dropped — and the cell keeps committing throughout.
+//! mesh are dropped, a malformed transaction at a penalty to its sender — and the cell keeps
+//! committing throughout.
 
 use charter_e2e::{http, Cell};
 use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent};
@@ -189,14 +190,24 @@ fn garbage_malformed_and_oversized_peer_messages_are_dropped_and_the_cell_keeps_
         hostile
     });
 
-    // The malformed transaction reached validator 1 and was refused as such.
+    // The malformed transaction reached validator 1, was refused as such, and cost the peer
+    // that sent it a penalty in the mesh's scoring.
     wait_for(|| {
         let (_, body) = http(&cell.nodes[1].api, "GET", "/metrics", b"");
-        String::from_utf8_lossy(&body).lines().any(|line| {
-            line.strip_prefix("charter_transactions_refused_total{reason=\"malformed\"} ")
-                .and_then(|count| count.parse::<u64>().ok())
-                .is_some_and(|count| count >= 1)
-        })
+        let metrics = String::from_utf8_lossy(&body).into_owned();
+        let count = |name: &str| {
+            metrics
+                .lines()
+                .find_map(|line| {
+                    line.strip_prefix(name)?
+                        .strip_prefix(' ')?
+                        .parse::<u64>()
+                        .ok()
+                })
+                .unwrap_or(0)
+        };
+        count("charter_transactions_refused_total{reason=\"malformed\"}") >= 1
+            && count("charter_gossip_penalties_total") >= 1
     });
     // Every validator is still up and committing.
     let now = (0..4).map(|node| cell.latest(node)).max().unwrap();
