@@ -284,7 +284,7 @@ fn rotating_another_passport_needs_an_arbiter_ruling_used_once() {
         Err(TxError::NotAuthorized(_))
     ));
     let case = CaseId([1; 32]);
-    let approvals = h.approve_ruling(
+    let approvals = h.cell.approve_ruling(
         case,
         Ruling::RotateKeys {
             subject: alice.id,
@@ -312,7 +312,7 @@ fn fork_records_lineage_and_inherits_sanctions_and_liabilities() {
         kind: SanctionKind::Warning,
         liability: 40,
     };
-    let approvals = h.approve_ruling(case, ruling, &[0, 1]);
+    let approvals = h.cell.approve_ruling(case, ruling, &[0, 1]);
     h.submit(
         &parent,
         Action::Sanction {
@@ -342,7 +342,7 @@ fn exit_keeps_history_and_liabilities_but_needs_no_stake() {
         Err(TxError::StakeOutstanding(100))
     );
     let case = CaseId([3; 32]);
-    let approvals = h.approve_ruling(
+    let approvals = h.cell.approve_ruling(
         case,
         Ruling::Sanction {
             subject: alice.id,
@@ -652,7 +652,7 @@ fn ruling_slash_leaves_the_shortfall_as_liability_on_forks_and_sponsor() {
     h.submit(&offender, Action::Bond { amount: 300 }).unwrap();
     let fork = h.fork(&offender, 5).id;
     let case = CaseId([5; 32]);
-    let approvals = h.approve_ruling(
+    let approvals = h.cell.approve_ruling(
         case,
         Ruling::Slash {
             offender: offender.id,
@@ -696,7 +696,7 @@ fn rulings_need_the_panel_threshold_of_distinct_members() {
             approvals,
         },
     };
-    let one = h.approve_ruling(case, ruling.clone(), &[0]);
+    let one = h.cell.approve_ruling(case, ruling.clone(), &[0]);
     assert_eq!(
         h.submit(&alice, slash(one)),
         Err(TxError::InsufficientArbiterApprovals {
@@ -704,19 +704,19 @@ fn rulings_need_the_panel_threshold_of_distinct_members() {
             threshold: 2
         })
     );
-    let twice = h.approve_ruling(case, ruling.clone(), &[0, 0]);
+    let twice = h.cell.approve_ruling(case, ruling.clone(), &[0, 0]);
     assert_eq!(
         h.submit(&alice, slash(twice)),
         Err(TxError::InvalidEvidence("two approvals from one arbiter"))
     );
-    let mut outsider = h.approve_ruling(case, ruling.clone(), &[0, 1]);
+    let mut outsider = h.cell.approve_ruling(case, ruling.clone(), &[0, 1]);
     outsider[1].arbiter = alice.id;
     outsider[1].key = alice.key.public_key();
     assert!(matches!(
         h.submit(&alice, slash(outsider)),
         Err(TxError::NotAuthorized(_))
     ));
-    let other_terms = h.approve_ruling(
+    let other_terms = h.cell.approve_ruling(
         case,
         Ruling::Slash {
             offender: bob.id,
@@ -1013,7 +1013,7 @@ fn suspension_by_ruling_stops_the_subject_and_reaches_its_sponsor() {
         kind: SanctionKind::Suspension,
         liability: 25,
     };
-    let approvals = h.approve_ruling(case, ruling, &[0, 1, 2]);
+    let approvals = h.cell.approve_ruling(case, ruling, &[0, 1, 2]);
     let action = Action::Sanction {
         subject,
         kind: SanctionKind::Suspension,
@@ -1043,7 +1043,7 @@ fn sanction_cannot_slash() {
     let mut h = Harness::new();
     let alice = h.cell.member(0).clone();
     let case = CaseId([8; 32]);
-    let approvals = h.approve_ruling(
+    let approvals = h.cell.approve_ruling(
         case,
         Ruling::Sanction {
             subject: alice.id,
@@ -1184,13 +1184,15 @@ fn validators_rule_once_on_a_remote_cells_equivocation_to_lift_the_bridge_lockdo
     let key = StateKey::BridgeRuling { remote, epoch };
 
     // Two of four validators are not more than 2/3 of the power.
-    let approvals = h.approve_bridge_ruling(remote, epoch, keep, &[0, 1]);
+    let approvals = h.cell.approve_bridge_ruling(remote, epoch, keep, &[0, 1]);
     assert!(matches!(
         h.submit(&validator, lift(approvals)),
         Err(TxError::InsufficientValidatorPower { .. })
     ));
     // Approvals of another checkpoint do not verify for this one.
-    let approvals = h.approve_bridge_ruling(remote, epoch, CheckpointId([0xcd; 32]), &[0, 1, 2]);
+    let approvals =
+        h.cell
+            .approve_bridge_ruling(remote, epoch, CheckpointId([0xcd; 32]), &[0, 1, 2]);
     assert_eq!(
         h.submit(&validator, lift(approvals)),
         Err(TxError::InvalidApprovals(
@@ -1199,7 +1201,7 @@ fn validators_rule_once_on_a_remote_cells_equivocation_to_lift_the_bridge_lockdo
     );
     // A cell has no bridge to itself.
     let own = h.cell.genesis.cell;
-    let approvals = h.approve_bridge_ruling(own, epoch, keep, &[0, 1, 2]);
+    let approvals = h.cell.approve_bridge_ruling(own, epoch, keep, &[0, 1, 2]);
     assert_eq!(
         h.submit(
             &validator,
@@ -1216,7 +1218,9 @@ fn validators_rule_once_on_a_remote_cells_equivocation_to_lift_the_bridge_lockdo
     );
     assert_eq!(h.ledger.get::<BridgeRuling>(&key).unwrap(), None);
 
-    let approvals = h.approve_bridge_ruling(remote, epoch, keep, &[0, 1, 2]);
+    let approvals = h
+        .cell
+        .approve_bridge_ruling(remote, epoch, keep, &[0, 1, 2]);
     h.submit(&validator, lift(approvals.clone())).unwrap();
     assert_eq!(
         h.ledger.get::<BridgeRuling>(&key).unwrap(),
@@ -1355,7 +1359,7 @@ fn a_ruling_cannot_use_up_the_case_of_a_double_vote() {
     };
     let case = CaseId(evidence.offence_id());
     let subject = h.cell.validator(1).id;
-    let approvals = h.approve_ruling(
+    let approvals = h.cell.approve_ruling(
         case,
         Ruling::Sanction {
             subject,
@@ -1447,7 +1451,7 @@ fn suspension_reaches_the_forks_so_a_fork_is_no_way_out() {
         kind: SanctionKind::Suspension,
         liability: 0,
     };
-    let approvals = h.approve_ruling(case, ruling, &[0, 1]);
+    let approvals = h.cell.approve_ruling(case, ruling, &[0, 1]);
     let member = h.cell.member(1).clone();
     h.submit(
         &member,
@@ -1512,7 +1516,7 @@ fn liabilities_saturate_instead_of_blocking_later_sanctions() {
             kind: SanctionKind::Warning,
             liability,
         };
-        let approvals = h.approve_ruling(case, ruling, &[0, 1]);
+        let approvals = h.cell.approve_ruling(case, ruling, &[0, 1]);
         h.submit(
             &member,
             Action::Sanction {

@@ -130,20 +130,6 @@ impl Harness {
         self.ledger.get(&StateKey::CellMode).unwrap().unwrap()
     }
 
-    pub fn ruling_terms(&self, case: CaseId, ruling: Ruling) -> RulingTerms {
-        self.cell.ruling_terms(case, ruling)
-    }
-
-    /// Approvals of a ruling by the given arbiters (indices into the panel).
-    pub fn approve_ruling(
-        &self,
-        case: CaseId,
-        ruling: Ruling,
-        arbiters: &[usize],
-    ) -> Vec<ArbiterApproval> {
-        self.cell.approve_ruling(case, ruling, arbiters)
-    }
-
     /// Approvals of the next mode change by the given validators' consensus keys.
     pub fn approve_mode(
         &self,
@@ -153,17 +139,6 @@ impl Harness {
     ) -> Vec<ValidatorApproval> {
         self.cell
             .approve_mode(self.mode().sequence, mode, expires_at, validators)
-    }
-
-    pub fn approve_bridge_ruling(
-        &self,
-        remote: CellId,
-        epoch: u64,
-        keep: CheckpointId,
-        validators: &[usize],
-    ) -> Vec<ValidatorApproval> {
-        self.cell
-            .approve_bridge_ruling(remote, epoch, keep, validators)
     }
 
     pub fn set_mode(&mut self, mode: CellMode, expires_at: Option<u64>) {
