@@ -3,9 +3,10 @@
 //! moving, new passports sponsored, forked and funded — and, in turn, about one transaction in
 //! sixteen, the cell's lifecycle and governance: stake withdrawn, key rotations, exits, a
 //! validator registering, arbiter-panel sanctions and slashes, an emergency mode declared by
-//! the validators, bridge rulings. Every kind of transaction runs in a load long enough. It follows what the ledger committed (never
-//! assumes), so it stays valid after rejections, and a seed replays it exactly. [`ApiChain`],
-//! [`submit`] and [`follow`] act through a validator's HTTP API.
+//! the validators, bridge rulings. Every kind of transaction runs in a load long enough. It
+//! follows what the ledger committed (never assumes), so it stays valid after rejections, and a
+//! seed replays it exactly. [`ApiChain`], [`submit`] and [`follow`] act through a validator's
+//! HTTP API.
 
 use crate::client::ApiClient;
 use charter_ledger::crypto::bls::BlsSecretKey;
@@ -271,8 +272,7 @@ impl Workload {
         height: Height,
         chain: &dyn ChainView,
     ) -> Option<(SignedTransaction, Intent)> {
-        let courier_index = self.any_agent();
-        let courier = self.agents[courier_index].clone();
+        // Governance actions carry their authority in their approvals; any agent sends them.
         let action = match step {
             Step::Withdraw => {
                 let index = *self.unbonded.front()?;
@@ -293,15 +293,17 @@ impl Workload {
             Step::ForkPassport => {
                 // Emergency modes refuse forks, and agents know to wait.
                 chain.mode().filter(|mode| mode.mode == CellMode::Normal)?;
-                let child = self.created_passport(&courier, "forked");
+                let parent_index = self.any_agent();
+                let parent = self.agents[parent_index].clone();
+                let child = self.created_passport(&parent, "forked");
                 let action = Action::ForkPassport {
                     controller_keys: vec![child.key.public_key()],
                 };
                 let intent = Intent::NewPassport {
-                    funder: courier_index,
+                    funder: parent_index,
                     passport: Box::new(child),
                 };
-                return Some((self.sign(&courier, action), intent));
+                return Some((self.sign(&parent, action), intent));
             }
             Step::RotateKeys => {
                 let index = self.created_agent()?;
@@ -403,6 +405,8 @@ impl Workload {
             }
             Step::RegisterValidator => return self.register_validator(chain),
         };
+        let courier = self.any_agent();
+        let courier = self.agents[courier].clone();
         Some((self.sign(&courier, action), Intent::Plain))
     }
 
@@ -697,26 +701,34 @@ impl Workload {
                 .zip(submitted)
                 .map(|(transaction, submitted)| {
                     let api = api_of(transaction);
-                    scope.spawn(move || {
-                        let kind = transaction.body.action.kind();
-                        match submitted {
-                            Ok(id) => Played {
-                                kind,
-                                outcome: follow(api, &id, follow_seconds),
-                                id: Some(id),
-                            },
-                            Err(code) => Played {
-                                kind,
-                                id: None,
-                                outcome: Err(code),
-                            },
-                        }
-                    })
+                    let followed = submitted.map(|id| {
+                        scope.spawn(move || {
+                            let outcome = follow(api, &id, follow_seconds);
+                            (id, outcome)
+                        })
+                    });
+                    (transaction.body.action.kind(), followed)
                 })
                 .collect();
             following
                 .into_iter()
-                .map(|one| one.join().expect("following a transaction does not panic"))
+                .map(|(kind, followed)| match followed {
+                    Ok(followed) => {
+                        let (id, outcome) = followed
+                            .join()
+                            .expect("following a transaction does not panic");
+                        Played {
+                            kind,
+                            id: Some(id),
+                            outcome,
+                        }
+                    }
+                    Err(code) => Played {
+                        kind,
+                        id: None,
+                        outcome: Err(code),
+                    },
+                })
                 .collect()
         });
         let committed: Vec<bool> = played.iter().map(|one| one.outcome.is_ok()).collect();

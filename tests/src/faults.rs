@@ -97,7 +97,7 @@ pub struct Summary {
     pub faults: BTreeMap<Fault, u64>,
     pub acknowledged: usize,
     /// Transactions the clients saw committed, by kind.
-    pub acknowledged_by_kind: BTreeMap<ActionKind, usize>,
+    pub acknowledged_by_kind: BTreeMap<ActionKind, u64>,
     /// Transactions committed on the first honest validator's node, by kind.
     pub committed_by_kind: BTreeMap<ActionKind, u64>,
     pub lost: Vec<String>,
@@ -228,7 +228,7 @@ impl fmt::Display for Summary {
             self.committed_twice.len(),
             self.conflicting_heights.len()
         )?;
-        let by_kind = |counts: Vec<(ActionKind, u64)>| -> String {
+        let by_kind = |counts: &BTreeMap<ActionKind, u64>| -> String {
             let counts: Vec<String> = counts
                 .iter()
                 .map(|(kind, count)| format!("{kind:?} {count}"))
@@ -238,19 +238,14 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "acknowledged by kind: {}",
-            by_kind(
-                self.acknowledged_by_kind
-                    .iter()
-                    .map(|(kind, count)| (*kind, *count as u64))
-                    .collect()
-            )
+            by_kind(&self.acknowledged_by_kind)
         )?;
         writeln!(
             f,
             "committed by kind ({} of {} kinds): {}",
             self.committed_by_kind.len(),
             ActionKind::ALL.len(),
-            by_kind(self.committed_by_kind.clone().into_iter().collect())
+            by_kind(&self.committed_by_kind)
         )?;
         writeln!(
             f,
