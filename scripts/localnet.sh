@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 cargo build --release --locked --bin charter
-exec target/release/charter localnet "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/charter" localnet "$@"
