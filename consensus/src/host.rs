@@ -236,12 +236,13 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             AppMsg::ProcessSyncedValue {
                 height,
                 round,
-                proposer,
+                proposer: _,
                 value_bytes,
                 reply,
             } => {
                 let judged = match borsh::from_slice::<Block>(&value_bytes) {
                     Ok(block) => {
+                        let proposer = self.synced_proposer(height, round)?;
                         Some(self.judge_block(height, round, Round::Nil, proposer, block)?)
                     }
                     Err(error) => {
@@ -425,6 +426,21 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             proposer,
             proposal.block,
         )?))
+    }
+
+    /// Who proposed a synced block, by the height and round of its commit certificate. The
+    /// engine names one too, but from the validator set of the height it was at when the
+    /// response arrived: it fetches ahead, and across an epoch boundary that set is an earlier
+    /// one, which would make a decided block look invalid and stall the sync. When the block
+    /// is judged the ledger is at the height before it (or the block is refused for its
+    /// height), so the ledger's set is the one that decided it.
+    fn synced_proposer(
+        &self,
+        height: BlockHeight,
+        round: Round,
+    ) -> Result<ValidatorAddress, HostError> {
+        let set = self.validator_set()?;
+        Ok(self.context.select_proposer(&set, height, round).address)
     }
 
     /// Re-executes a block and records it for the decision, valid or not.
