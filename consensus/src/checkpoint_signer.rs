@@ -28,25 +28,56 @@ fn position(cell: CellId, epoch: u64) -> String {
     format!("{}/{epoch}", cell.0)
 }
 
+/// Where a validator with data directory `data_dir` keeps its record.
+pub fn record_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("checkpoint_signer.json")
+}
+
+/// The record at `path`, as written; a missing file means nothing was signed yet, an unreadable
+/// one is an error, never a reset.
+fn read(path: &Path) -> Result<BTreeMap<String, String>, CheckpointSignerError> {
+    let state_error = |reason: String| CheckpointSignerError::State {
+        path: path.to_path_buf(),
+        reason,
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|error| state_error(error.to_string())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(error) => Err(state_error(error.to_string())),
+    }
+}
+
+/// Every checkpoint the record at `path` says its validator signed, by cell and epoch: what an
+/// auditor reads from a stopped validator.
+pub fn read_record(
+    path: &Path,
+) -> Result<BTreeMap<(CellId, u64), CheckpointId>, CheckpointSignerError> {
+    let malformed = |entry: &str| CheckpointSignerError::State {
+        path: path.to_path_buf(),
+        reason: format!("malformed entry {entry}"),
+    };
+    read(path)?
+        .into_iter()
+        .map(|(position, id)| {
+            let (cell, epoch) = position
+                .split_once('/')
+                .ok_or_else(|| malformed(&position))?;
+            let cell = cell.parse().map_err(|_| malformed(&position))?;
+            let epoch = epoch.parse().map_err(|_| malformed(&position))?;
+            let id = CheckpointId::from_hex(&id).map_err(|_| malformed(&id))?;
+            Ok(((CellId(cell), epoch), id))
+        })
+        .collect()
+}
+
 impl CheckpointSigner {
     /// Opens the signer with its record; a missing file means nothing was signed yet, an
     /// unreadable one is an error, never a reset.
     pub fn open(key: BlsSecretKey, path: &Path) -> Result<Self, CheckpointSignerError> {
-        let state_error = |reason: String| CheckpointSignerError::State {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let signed = match std::fs::read(path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|error| state_error(error.to_string()))?
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(error) => return Err(state_error(error.to_string())),
-        };
         Ok(Self {
             key,
             path: path.to_path_buf(),
-            signed,
+            signed: read(path)?,
         })
     }
 

@@ -7,7 +7,7 @@ use charter_consensus::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
     FederationValidator, FederationView,
 };
-use charter_consensus::checkpoint_signer::{CheckpointSigner, CheckpointSignerError};
+use charter_consensus::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
 use charter_consensus::context::BlockHash;
 use charter_consensus::finality::{Added, CollectError, Collector, Ruled};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSecretKey};
@@ -366,7 +366,7 @@ fn two_final_certificates_for_one_epoch_quarantine_the_cell_until_a_ruling_keeps
 fn a_validator_never_signs_two_checkpoints_for_one_cell_and_epoch_across_restarts() {
     let federation = federation();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("checkpoint_signer.json");
+    let path = checkpoint_signer::record_path(dir.path());
     let first = federation.checkpoint(1, 3, federation.unchanged(1));
     let mut other = first.clone();
     other.state_root = StateRoot([9; 32]);
@@ -386,6 +386,39 @@ fn a_validator_never_signs_two_checkpoints_for_one_cell_and_epoch_across_restart
     ));
     let next_epoch = federation.checkpoint(1, 4, federation.unchanged(1));
     signer.sign(&next_epoch).unwrap();
+    // What an auditor reads back: one checkpoint per epoch, the ones signed.
+    assert_eq!(
+        checkpoint_signer::read_record(&path).unwrap(),
+        BTreeMap::from([
+            ((CellId(1), 3), first.id()),
+            ((CellId(1), 4), next_epoch.id())
+        ])
+    );
+}
+
+#[test]
+fn a_checkpoint_signer_record_that_is_not_cell_slash_epoch_is_an_error_not_an_empty_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = checkpoint_signer::record_path(dir.path());
+    assert_eq!(
+        checkpoint_signer::read_record(&path).unwrap(),
+        BTreeMap::new()
+    );
+    for record in [
+        r#"{"1-3": "00"}"#,
+        r#"{"x/3": "00"}"#,
+        r#"{"1/3": "zz"}"#,
+        "[]",
+    ] {
+        std::fs::write(&path, record).unwrap();
+        assert!(
+            matches!(
+                checkpoint_signer::read_record(&path),
+                Err(CheckpointSignerError::State { .. })
+            ),
+            "{record}"
+        );
+    }
 }
 
 #[test]

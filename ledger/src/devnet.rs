@@ -41,6 +41,30 @@ impl Default for DevCellConfig {
     }
 }
 
+impl DevCellConfig {
+    /// Cell `cell` with `validators`, `members` and epochs of `epoch_length` blocks (the
+    /// genesis default when `None`); the rest as [`Default`].
+    pub fn sized(
+        cell: CellId,
+        validators: usize,
+        members: usize,
+        epoch_length: Option<Height>,
+    ) -> Self {
+        let defaults = Self::default();
+        let params = CellParams {
+            epoch_length: epoch_length.unwrap_or(defaults.params.epoch_length),
+            ..defaults.params.clone()
+        };
+        Self {
+            cell,
+            validators,
+            members,
+            params,
+            ..defaults
+        }
+    }
+}
+
 /// One passport of a dev cell with the keys that control it.
 #[derive(Clone, Debug)]
 pub struct DevPassport {

@@ -19,22 +19,11 @@ use charter_consensus::host::CommittedBlock;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{CellId, CheckpointId, Ledger, LedgerError, PassportId};
+use charter_node::federation_store::FederationStore;
 use charter_node::publisher::Publisher;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
-
-/// Names the file that keeps the second certificate of an equivocation.
-const EQUIVOCATION_PREFIX: &str = "equivocation-";
-
-fn final_file(cell: CellId, epoch: u64) -> String {
-    format!("{}-{epoch}.json", cell.0)
-}
-
-fn equivocation_file(cell: CellId, epoch: u64) -> String {
-    format!("{EQUIVOCATION_PREFIX}{}-{epoch}.json", cell.0)
-}
 
 /// Messages from the federation topic waiting to be handled.
 pub const INBOUND_QUEUE: usize = 4_096;
@@ -49,8 +38,30 @@ pub struct Finality {
     pub ledger: Ledger<Arc<RocksStorage>>,
     pub publisher: Publisher,
     /// Where final certificates and equivocation proofs are kept.
-    pub store: PathBuf,
+    pub store: FederationStore,
     pub catch_up: CatchUp,
+    pub co_signed: CoSigned,
+}
+
+/// Most co-signed checkpoints remembered; the oldest are forgotten first.
+const CO_SIGNED_KEPT: usize = 1_024;
+
+/// Other cells' checkpoints this process co-signed. Each is co-signed once, however many
+/// signatures for it arrive: signing again on each would publish a fresh message each time,
+/// which every other node would answer in kind, without end. (After a restart a node may sign
+/// one again; its guard makes that the same signature.)
+#[derive(Default)]
+pub struct CoSigned(BTreeSet<(CellId, u64)>);
+
+impl CoSigned {
+    /// Whether `cell`'s checkpoint of `epoch` is new here; remembers it.
+    fn first_time(&mut self, cell: CellId, epoch: u64) -> bool {
+        let new = self.0.insert((cell, epoch));
+        if self.0.len() > CO_SIGNED_KEPT {
+            self.0.pop_first();
+        }
+        new
+    }
 }
 
 /// Most final certificates in one answer to `Missing`.
@@ -72,43 +83,6 @@ pub struct CatchUp {
     /// Our cell's latest final epoch when we last answered, and how many answers we gave
     /// since it became final.
     answered: Option<(u64, u32)>,
-}
-
-/// Opens the collector on the federation genesis and the certificates kept from earlier runs.
-pub fn restore(genesis: &std::path::Path, store: &std::path::Path) -> Result<Collector> {
-    let view = serde_json::from_str(
-        &std::fs::read_to_string(genesis)
-            .with_context(|| format!("reading {}", genesis.display()))?,
-    )
-    .with_context(|| format!("parsing {}", genesis.display()))?;
-    let mut collector = Collector::new(view);
-    std::fs::create_dir_all(store)?;
-    // Final certificates first, in epoch order so that each cell's chain of validator sets
-    // is followed; then the second certificates of equivocations.
-    let mut kept: Vec<(bool, CheckpointCertificate)> = Vec::new();
-    for entry in std::fs::read_dir(store)? {
-        let path = entry?.path();
-        if path
-            .extension()
-            .is_some_and(|extension| extension == "json")
-        {
-            let second = path
-                .file_name()
-                .and_then(|name| name.to_str())
-                .is_some_and(|name| name.starts_with(EQUIVOCATION_PREFIX));
-            kept.push((
-                second,
-                serde_json::from_str(&std::fs::read_to_string(&path)?)?,
-            ));
-        }
-    }
-    kept.sort_by_key(|(second, certificate)| (*second, certificate.checkpoint.epoch));
-    for (_, certificate) in &kept {
-        if let Err(error) = collector.add_certificate(certificate) {
-            tracing::warn!(%error, "a kept certificate no longer verifies");
-        }
-    }
-    Ok(collector)
 }
 
 impl Finality {
@@ -160,8 +134,20 @@ impl Finality {
         }))
     }
 
-    /// Signs (if the guard allows), collects our own signature and publishes it.
+    /// Signs (if the guard allows), collects our own signature and publishes it; not when
+    /// this validator is not in its cell's set as the federation knows it (it was slashed out
+    /// or never joined), since no node would count its signature.
     fn sign(&mut self, checkpoint: &Checkpoint) {
+        let member = (self.collector().view().cells.get(&self.cell))
+            .is_some_and(|set| set.0.iter().any(|member| member.passport == self.passport));
+        if !member {
+            tracing::debug!(
+                cell = checkpoint.cell.0,
+                epoch = checkpoint.epoch,
+                "not signing the checkpoint: not in our cell's validator set"
+            );
+            return;
+        }
         let signature = match self.signer.sign(checkpoint) {
             Ok(signature) => signature,
             Err(error) => {
@@ -193,13 +179,15 @@ impl Finality {
         }
     }
 
-    fn keep(&self, name: &str, value: &impl serde::Serialize) {
-        let path = self.store.join(name);
-        let written = serde_json::to_vec_pretty(value)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| std::fs::write(&path, bytes));
-        if let Err(error) = written {
-            tracing::error!(%error, path = %path.display(), "could not keep a certificate");
+    /// Keeps a final certificate or, when `second`, an equivocation's second certificate;
+    /// a failure is logged, since the certificate is also held in memory and gossiped.
+    fn keep(&self, certificate: &CheckpointCertificate, second: bool) {
+        let kept = match second {
+            false => self.store.keep_final(certificate),
+            true => self.store.keep_equivocation(certificate),
+        };
+        if let Err(error) = kept {
+            tracing::error!(%error, "could not keep a certificate");
         }
     }
 
@@ -211,7 +199,7 @@ impl Finality {
             height = checkpoint.height,
             "checkpoint final"
         );
-        self.keep(&final_file(checkpoint.cell, checkpoint.epoch), certificate);
+        self.keep(certificate, false);
         self.publish(&FederationMessage::Certificate(certificate.clone()));
         self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
     }
@@ -240,7 +228,7 @@ impl Finality {
                         // Co-sign another cell's checkpoint once its own cell vouched for it.
                         let vouched = checkpoint.cell != self.cell
                             && self.collector().origin_vouches(&checkpoint);
-                        if vouched {
+                        if vouched && self.co_signed.first_time(checkpoint.cell, checkpoint.epoch) {
                             self.sign(&checkpoint);
                         }
                     }
@@ -346,7 +334,7 @@ impl Finality {
         let checkpoint = &certificate.checkpoint;
         match added {
             Ok(Added::Final) => {
-                self.keep(&final_file(checkpoint.cell, checkpoint.epoch), certificate);
+                self.keep(certificate, false);
                 self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
             }
             Ok(Added::Known) => {}
@@ -356,10 +344,7 @@ impl Finality {
                 "a certificate for a checkpoint ruled against"
             ),
             Ok(Added::Equivocation) => {
-                self.keep(
-                    &equivocation_file(checkpoint.cell, checkpoint.epoch),
-                    certificate,
-                );
+                self.keep(certificate, true);
                 self.settle_equivocations();
                 let lockdown = self.collector().quarantined().contains(&checkpoint.cell);
                 tracing::error!(
@@ -405,15 +390,14 @@ impl Finality {
             };
             let ruled = self.collector().rule(cell, epoch, keep);
             if let Some(kept) = &ruled.kept {
-                self.keep(&final_file(cell, epoch), kept);
+                self.keep(kept, false);
             }
             if let Some(overruled) = &ruled.overruled {
-                self.keep(&equivocation_file(cell, epoch), overruled);
+                self.keep(overruled, true);
             }
             for dropped in &ruled.dropped {
-                let path = self.store.join(final_file(cell, *dropped));
-                if let Err(error) = std::fs::remove_file(&path) {
-                    tracing::error!(%error, path = %path.display(), "could not drop a certificate");
+                if let Err(error) = self.store.drop_final(cell, *dropped) {
+                    tracing::error!(%error, "could not drop a certificate");
                 }
             }
             let lifted = !self.collector().quarantined().contains(&cell);

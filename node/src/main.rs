@@ -67,6 +67,10 @@ enum Command {
         validators: usize,
         #[arg(long, default_value_t = 16)]
         members: usize,
+        /// Blocks per epoch, after each of which the cell's validators sign a checkpoint
+        /// (default: the genesis default).
+        #[arg(long)]
+        epoch_length: Option<u64>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -104,15 +108,16 @@ fn main() -> Result<()> {
             cell,
             validators,
             members,
+            epoch_length,
             out,
         } => keys::dev_genesis(
             seed,
-            &charter_ledger::devnet::DevCellConfig {
-                cell: charter_ledger::CellId(cell),
+            &charter_ledger::devnet::DevCellConfig::sized(
+                charter_ledger::CellId(cell),
                 validators,
                 members,
-                ..Default::default()
-            },
+                epoch_length,
+            ),
             &out,
         ),
         Command::PublicKeys { key } => genesis_command::public_keys(&key),

@@ -10,12 +10,13 @@ use crate::restart::StallWatchdog;
 use anyhow::{Context, Result};
 use charter_consensus::app::CellApp;
 use charter_consensus::block_store::BlockStore;
-use charter_consensus::checkpoint_signer::CheckpointSigner;
+use charter_consensus::checkpoint_signer::{self, CheckpointSigner};
 use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellNode, EngineSettings};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{Genesis, Ledger};
 use charter_node::api::{ApiParts, ApiState};
+use charter_node::federation_store::FederationStore;
 use charter_node::mempool::{MempoolLimits, SharedMempool};
 use charter_node::metrics::NodeMetrics;
 use charter_node::stop_signals::StopSignals;
@@ -95,8 +96,8 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
     let gossip = Gossip::new();
     let federation = match &config.federation {
         Some(section) => {
-            let store = config.data_dir.join("federation");
-            let collector = Arc::new(Mutex::new(finality::restore(&section.genesis, &store)?));
+            let store = FederationStore::in_data_dir(&config.data_dir);
+            let collector = Arc::new(Mutex::new(store.restore(&section.genesis)?));
             let topic = gossip::checkpoints_topic(&genesis.federation);
             let (to_finality, inbound) = tokio::sync::mpsc::channel(finality::INBOUND_QUEUE);
             let part = Finality {
@@ -105,12 +106,13 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
                 passport,
                 signer: CheckpointSigner::open(
                     keys.bls()?,
-                    &config.data_dir.join("checkpoint_signer.json"),
+                    &checkpoint_signer::record_path(&config.data_dir),
                 )?,
                 ledger: Ledger::open(Arc::clone(&storage))?,
                 publisher: gossip.publisher(&topic),
                 store,
                 catch_up: Default::default(),
+                co_signed: Default::default(),
             };
             tokio::spawn(part.run(running.committed(), inbound));
             Some((collector, topic, to_finality))

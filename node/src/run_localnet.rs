@@ -18,21 +18,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// A local cell's genesis: its validators, 3 arbiters and the members agents act for.
-fn dev_cell_config(cell: u32, validators: usize, members: usize, epoch: u64) -> DevCellConfig {
-    let defaults = DevCellConfig::default();
-    DevCellConfig {
-        cell: CellId(cell),
-        validators,
-        members,
-        params: CellParams {
-            epoch_length: epoch,
-            ..defaults.params.clone()
-        },
-        ..defaults
-    }
-}
-
 #[derive(clap::Args)]
 pub struct LocalnetArgs {
     /// Where genesis, keys, configs, data and logs go; a new directory under the system temp
@@ -98,7 +83,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
     for cell in 0..args.cells {
         let path = cell_dir(cell);
         std::fs::create_dir_all(&path)?;
-        let config = dev_cell_config(cell, args.validators, args.members, epoch);
+        let config = DevCellConfig::sized(CellId(cell), args.validators, args.members, Some(epoch));
         crate::keys::dev_genesis(args.seed, &config, &path)?;
         let genesis: Genesis =
             serde_json::from_str(&std::fs::read_to_string(path.join("genesis.json"))?)?;
@@ -208,7 +193,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         .then(|| -> Result<_> {
             let cell = DevCell::new(
                 args.seed,
-                dev_cell_config(0, args.validators, args.members, epoch),
+                DevCellConfig::sized(CellId(0), args.validators, args.members, Some(epoch)),
             );
             let apis = nodes
                 .iter()
