@@ -1,6 +1,8 @@
 //! The fault harness: a cell of real `charter run` processes under the simulated agents' load,
 //! faults injected on a seeded schedule, and at the end a history checker that reads every
-//! node's data directory after the processes are gone.
+//! node's data directory after the processes are gone. The cell may be federated with a second
+//! one, spared the faults, so that its checkpoints (and the other cell's) are signed and become
+//! final while the faults run.
 //!
 //! Faults: SIGKILL of a validator at a random moment, a restart that aborts itself between
 //! storing a block and applying it (`CHARTER_CRASH_DURING_COMMIT`), and a twin — a second process
@@ -15,20 +17,25 @@
 //! same block and state root at every height both have (those two may stop for good when the
 //! guard refuses to contradict what their key signed elsewhere, so they are not required to
 //! keep up); every node's supply is conserved; every double vote slashed is the twinned
-//! identity's, and when twins ran that identity was slashed.
+//! identity's, and when twins ran that identity was slashed. In a federation, besides: every
+//! node of both cells holds the same final checkpoint for each cell and epoch, no cell certified
+//! two, and every honest validator's checkpoint signer record names, for each cell and epoch, the
+//! checkpoint every other honest validator's names and the final one.
 
 use crate::hostile::{HostilePeer, HostileSent};
 use crate::netns::{Netem, Network};
 use crate::Cell;
 use charter_consensus::app::CRASH_DURING_COMMIT;
 use charter_consensus::block_store::BlockStore;
+use charter_consensus::checkpoint_signer;
 use charter_consensus::context::BlockHeight;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
 use charter_ledger::devnet::DevCell;
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::transaction::{ActionKind, SlashEvidence};
-use charter_ledger::{Action, Ledger, StateRoot, TxId};
+use charter_ledger::{Action, CellId, CheckpointId, Ledger, StateRoot, TxId};
 use charter_node::client::ApiClient;
+use charter_node::federation_store::FederationStore;
 use charter_node::workload::{ApiChain, Workload};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -62,7 +69,14 @@ pub struct Plan {
     pub partitions: bool,
     /// Run a hostile peer against the cell throughout (see [`crate::hostile`]).
     pub hostile_peer: bool,
+    /// Federate the cell with a second cell of as many validators, spared the faults, so that
+    /// each checkpoint is final only with both cells' quorums; the checker then reads what every
+    /// validator signed.
+    pub federated: bool,
 }
+
+/// Blocks per epoch when the cell is federated: a checkpoint every few seconds.
+const EPOCH_LENGTH: u64 = 5;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fault {
@@ -137,6 +151,31 @@ pub struct Summary {
     pub resume_after_heal: Option<f64>,
     pub twins: Option<usize>,
     pub nodes: usize,
+    /// What the checker found of checkpoints, when the cell was federated.
+    pub checkpoints: Option<CheckpointHistory>,
+}
+
+/// Checkpoints across a federation's nodes: what became final, and what each validator signed.
+#[derive(Debug, Default)]
+pub struct CheckpointHistory {
+    /// Per cell, epochs with a final certificate on some node, and the latest such epoch.
+    pub final_epochs: BTreeMap<u32, (u64, u64)>,
+    /// Per cell, the epochs its honest validators signed a checkpoint for.
+    pub signed_epochs: BTreeMap<u32, u64>,
+    /// Signatures recorded by honest validators, over all cells and epochs.
+    pub honest_signatures: u64,
+    /// Cells and epochs for which nodes hold different final checkpoints.
+    pub conflicting_finals: Vec<(u32, u64)>,
+    /// Honest validators' signatures on a checkpoint other than another honest validator's, or
+    /// than the final one, for the same cell and epoch.
+    pub honest_conflicts: Vec<String>,
+    /// Nodes holding proof that a cell certified two checkpoints for one epoch.
+    pub equivocations: Vec<String>,
+    /// Cells and epochs for which the twinned identity's two processes signed different
+    /// checkpoints.
+    pub twin_conflicts: u64,
+    /// Processes of the cell spared the faults that ended by themselves.
+    pub spared_exits: Vec<String>,
 }
 
 impl Summary {
@@ -201,7 +240,71 @@ impl Summary {
                 self.heights_split
             ));
         }
+        if let Some(checkpoints) = &self.checkpoints {
+            broken.extend(checkpoints.violations());
+        }
         broken
+    }
+}
+
+impl CheckpointHistory {
+    fn violations(&self) -> Vec<String> {
+        let mut broken = Vec::new();
+        if !self.conflicting_finals.is_empty() {
+            broken.push(format!(
+                "nodes hold different final checkpoints for (cell, epoch) {:?}",
+                self.conflicting_finals
+            ));
+        }
+        if !self.honest_conflicts.is_empty() {
+            broken.push(format!(
+                "honest validators signed conflicting checkpoints: {:?}",
+                self.honest_conflicts
+            ));
+        }
+        if !self.equivocations.is_empty() {
+            broken.push(format!(
+                "a cell certified two checkpoints for one epoch: {:?}",
+                self.equivocations
+            ));
+        }
+        if !self.spared_exits.is_empty() {
+            broken.push(format!(
+                "processes of the cell spared the faults ended by themselves: {:?}",
+                self.spared_exits
+            ));
+        }
+        for cell in [0, 1] {
+            if !self.final_epochs.contains_key(&cell) {
+                broken.push(format!("no checkpoint of cell {cell} became final"));
+            }
+        }
+        broken
+    }
+}
+
+impl fmt::Display for CheckpointHistory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cells: Vec<String> = self
+            .final_epochs
+            .iter()
+            .map(|(cell, (epochs, latest))| {
+                let signed = self.signed_epochs.get(cell).copied().unwrap_or(0);
+                format!(
+                    "cell {cell} {epochs} final of {signed} signed (latest final epoch {latest})"
+                )
+            })
+            .collect();
+        write!(
+            f,
+            "checkpoints: {}; {} signatures recorded by honest validators, {} conflicting with another's or the final checkpoint; {} (cell, epoch) with different final checkpoints on two nodes, {} equivocation proofs; the twinned identity signed different checkpoints for {} epochs",
+            cells.join(", "),
+            self.honest_signatures,
+            self.honest_conflicts.len(),
+            self.conflicting_finals.len(),
+            self.equivocations.len(),
+            self.twin_conflicts
+        )
     }
 }
 
@@ -299,6 +402,9 @@ impl fmt::Display for Summary {
                 "hostile peer sent {} garbage messages, {} oversized, {} replays, and {} non-handshakes to validators' ports",
                 sent.garbage, sent.oversized, sent.replays, sent.not_handshakes
             )?;
+        }
+        if let Some(checkpoints) = &self.checkpoints {
+            writeln!(f, "{checkpoints}")?;
         }
         if let Some(reason) = &self.partitions_unavailable {
             writeln!(f, "partitions not run: {reason}")?;
@@ -503,19 +609,29 @@ fn resync_from_cell(data: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Cell in namespaces if the plan asks and the machine allows; says why not otherwise.
-fn create_cell(dir: &Path, plan: &Plan, summary: &mut Summary) -> Cell {
+/// The cell under test, in namespaces if the plan asks and the machine allows (says why not
+/// otherwise), and the cell federated with it when the plan asks for one.
+fn create_cells(dir: &Path, plan: &Plan, summary: &mut Summary) -> (Cell, Option<Cell>) {
+    let mut hosts = None;
     if plan.partitions {
         match Network::probe() {
-            Ok(()) => {
-                let hosts = plan.validators + usize::from(plan.twins);
-                return Cell::create_in_namespaces(dir, plan.validators, hosts)
-                    .expect("the probe built a network just now");
-            }
+            Ok(()) => hosts = Some(plan.validators + usize::from(plan.twins)),
             Err(reason) => summary.partitions_unavailable = Some(reason),
         }
     }
-    Cell::create(dir, plan.validators)
+    let built = "the probe built a network just now";
+    match (plan.federated, hosts) {
+        (true, hosts) => {
+            let (cell, spared) =
+                Cell::federated_pair(dir, plan.validators, EPOCH_LENGTH, hosts).expect(built);
+            (cell, Some(spared))
+        }
+        (false, Some(hosts)) => (
+            Cell::create_in_namespaces(dir, plan.validators, hosts).expect(built),
+            None,
+        ),
+        (false, None) => (Cell::create(dir, plan.validators), None),
+    }
 }
 
 /// The highest height any running process has reported.
@@ -530,7 +646,10 @@ fn cell_height(cell: &Cell) -> u64 {
 pub fn run(dir: &Path, plan: &Plan) -> Summary {
     let mut summary = Summary::default();
     let mut rng = ChaCha20Rng::seed_from_u64(plan.seed);
-    let mut cell = create_cell(dir, plan, &mut summary);
+    let (mut cell, mut spared) = create_cells(dir, plan, &mut summary);
+    if let Some(spared) = &mut spared {
+        spared.start_all();
+    }
     cell.start_all();
     let validators = plan.validators;
     let twin = plan.twins.then(|| {
@@ -722,6 +841,12 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
                     charter_consensus::engine::signer_state_path(&data.join("engine"))
                 };
                 std::fs::copy(engine(&data), engine(&copy)).expect("the signer's record copies");
+                // So is the checkpoint signer's, for the same reason.
+                let checkpoints = checkpoint_signer::record_path(&data);
+                if checkpoints.exists() {
+                    std::fs::copy(&checkpoints, checkpoint_signer::record_path(&copy))
+                        .expect("the checkpoint signer's record copies");
+                }
                 std::fs::remove_dir_all(&data).expect("the data directory can be removed");
                 std::fs::rename(&copy, &data).expect("the copy can take its place");
                 armed.remove(&node);
@@ -794,6 +919,17 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
         cell.kill(node);
     }
     check(&cell, &acknowledged, &mut summary);
+    if let Some(mut spared) = spared {
+        let exits: Vec<String> = (spared.reap_exited().into_iter())
+            .map(|(node, status)| format!("cell 1 node {node}: {status}"))
+            .collect();
+        for node in 0..spared.nodes.len() {
+            spared.kill(node);
+        }
+        let mut checkpoints = check_checkpoints(&[&cell, &spared], summary.twins);
+        checkpoints.spared_exits = exits;
+        summary.checkpoints = Some(checkpoints);
+    }
     summary
 }
 
@@ -1057,4 +1193,78 @@ fn check(cell: &Cell, acknowledged: &[(String, ActionKind)], summary: &mut Summa
         let offender = validator_of(key).unwrap_or(usize::MAX);
         *summary.double_votes_slashed.entry(offender).or_default() += 1;
     }
+}
+
+/// Reads every node's final certificates and every validator process's checkpoint signer
+/// record in `cells` (all stopped; the first holds the twins, if any ran, of validator
+/// `twinned`), and checks that every node holds the same final checkpoint for each cell and
+/// epoch, that no cell certified two, and that every honest validator signed, for each cell
+/// and epoch, the same checkpoint as every other honest validator and as the final one.
+fn check_checkpoints(cells: &[&Cell], twinned: Option<usize>) -> CheckpointHistory {
+    let mut history = CheckpointHistory::default();
+    let genesis = cells[0].dir().join("federation.json");
+    let mut finals: BTreeMap<(CellId, u64), CheckpointId> = BTreeMap::new();
+    // (cell, epoch) → the checkpoint honest validators signed, and who signed it first.
+    let mut signed: BTreeMap<(CellId, u64), (CheckpointId, String)> = BTreeMap::new();
+    let mut twin_records = Vec::new();
+    for (cell_index, cell) in cells.iter().enumerate() {
+        for node in 0..cell.nodes.len() {
+            let name = format!("cell {cell_index} node {node}");
+            let data = cell.data_dir(node);
+            let collector = FederationStore::in_data_dir(&data)
+                .restore(&genesis)
+                .unwrap_or_else(|error| panic!("{name}'s federation store: {error}"));
+            for cell in collector.view().cells.keys() {
+                for certificate in collector.finals_in(*cell, 0..=u64::MAX, usize::MAX) {
+                    let checkpoint = &certificate.checkpoint;
+                    let position = (checkpoint.cell, checkpoint.epoch);
+                    if *finals.entry(position).or_insert(checkpoint.id()) != checkpoint.id() {
+                        history.conflicting_finals.push((position.0 .0, position.1));
+                    }
+                }
+            }
+            if collector.equivocations().next().is_some() {
+                history.equivocations.push(name.clone());
+            }
+            let record = checkpoint_signer::read_record(&checkpoint_signer::record_path(&data))
+                .unwrap_or_else(|error| panic!("{name}'s checkpoint signer: {error}"));
+            let validator = cell.twins.get(&node).copied().unwrap_or(node);
+            if cell_index == 0 && Some(validator) == twinned {
+                twin_records.push(record);
+                continue;
+            }
+            for (position, id) in record {
+                history.honest_signatures += 1;
+                let (first, by) = signed.entry(position).or_insert((id, name.clone()));
+                if *first != id {
+                    history.honest_conflicts.push(format!(
+                        "{name} and {by} signed different checkpoints for cell {} epoch {}",
+                        position.0 .0, position.1
+                    ));
+                }
+            }
+        }
+    }
+    if let [one, other] = &twin_records[..] {
+        history.twin_conflicts = (one.iter())
+            .filter(|(position, id)| other.get(position).is_some_and(|theirs| theirs != *id))
+            .count() as u64;
+    }
+    for (position, (id, by)) in &signed {
+        if finals.get(position).is_some_and(|final_id| final_id != id) {
+            history.honest_conflicts.push(format!(
+                "{by} signed another checkpoint than the final one for cell {} epoch {}",
+                position.0 .0, position.1
+            ));
+        }
+        *history.signed_epochs.entry(position.0 .0).or_default() += 1;
+    }
+    for (cell, epoch) in finals.keys() {
+        let (count, latest) = history.final_epochs.entry(cell.0).or_default();
+        *count += 1;
+        *latest = (*latest).max(*epoch);
+    }
+    history.conflicting_finals.sort();
+    history.conflicting_finals.dedup();
+    history
 }

@@ -7,7 +7,10 @@ pub mod hostile;
 mod load;
 pub mod netns;
 
+use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_ledger::CellId;
 pub use charter_node::localnet::CommittedLine as Committed;
+use charter_node::localnet::{write_config, LocalValidator};
 pub use load::TransferLoad;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader};
@@ -58,12 +61,21 @@ pub struct Cell {
     /// Everything each node has reported committing.
     pub history: BTreeMap<usize, BTreeMap<u64, Committed>>,
     /// Each validator's config, log, consensus and API addresses.
-    pub nodes: Vec<charter_node::localnet::LocalValidator>,
+    pub nodes: Vec<LocalValidator>,
     /// Twin processes by node index, with the validator whose keys they hold.
     pub twins: BTreeMap<usize, usize>,
     /// When each node has a network namespace of its own (node `i` on host `i`), so that the
     /// network between them can be cut.
     network: Option<netns::Network>,
+    /// The shape of the cell's dev genesis.
+    config: DevCellConfig,
+    /// When the cell is one of a federation: the other cells' nodes and the federation genesis.
+    federation: Option<Federated>,
+}
+
+struct Federated {
+    others: Vec<LocalValidator>,
+    genesis: PathBuf,
 }
 
 /// The dev genesis every test cell is made from: `charter dev-genesis --seed 9 --members 16`.
@@ -74,29 +86,107 @@ impl Cell {
     /// Writes a dev genesis, keys and one config per validator, all on loopback with dynamically
     /// picked ports.
     pub fn create(dir: &Path, validators: usize) -> Self {
-        Self::create_on(dir, validators, None)
+        let config = DevCellConfig::sized(CellId(0), validators, DEV_MEMBERS, None);
+        Self::create_on(
+            dir,
+            config,
+            charter_node::localnet::loopback(validators),
+            None,
+        )
     }
 
     /// As [`Cell::create`], but each validator in a network namespace of its own, with `hosts`
     /// namespaces in all (twins need one each), so that tests can partition them.
     pub fn create_in_namespaces(dir: &Path, validators: usize, hosts: usize) -> io::Result<Self> {
-        Ok(Self::create_on(
-            dir,
-            validators,
-            Some(netns::Network::create(hosts.max(validators))?),
-        ))
+        let config = DevCellConfig::sized(CellId(0), validators, DEV_MEMBERS, None);
+        Self::in_namespaces(dir, config, hosts)
     }
 
-    fn create_on(dir: &Path, validators: usize, network: Option<netns::Network>) -> Self {
-        let validator_count = validators.to_string();
+    fn in_namespaces(dir: &Path, config: DevCellConfig, hosts: usize) -> io::Result<Self> {
+        let network = netns::Network::create(hosts.max(config.validators))?;
+        let addresses = network.hosts()[..config.validators]
+            .iter()
+            .map(|host| host.address)
+            .collect();
+        Ok(Self::create_on(dir, config, addresses, Some(network)))
+    }
+
+    /// Two cells of `validators` each, federated so that a checkpoint is final only with both
+    /// cells' quorums, every `epoch_length` blocks: cell 0 in `dir`, cell 1 in `dir/cell-1`.
+    /// With `hosts` namespaces, cell 0's validators run in namespaces of their own, as
+    /// [`Cell::create_in_namespaces`], and cell 1's in the root namespace on the namespaces'
+    /// bridge, so that a partition of cell 0 leaves both halves in reach of cell 1.
+    pub fn federated_pair(
+        dir: &Path,
+        validators: usize,
+        epoch_length: u64,
+        hosts: Option<usize>,
+    ) -> io::Result<(Self, Self)> {
+        let config =
+            |cell| DevCellConfig::sized(CellId(cell), validators, DEV_MEMBERS, Some(epoch_length));
+        let mut first = match hosts {
+            Some(hosts) => Self::in_namespaces(dir, config(0), hosts)?,
+            None => {
+                let hosts = charter_node::localnet::loopback(validators);
+                Self::create_on(dir, config(0), hosts, None)
+            }
+        };
+        let second_host = first
+            .network
+            .as_ref()
+            .map_or(Ipv4Addr::LOCALHOST, netns::Network::root_address);
+        let second_dir = dir.join("cell-1");
+        std::fs::create_dir_all(&second_dir)?;
+        let mut second =
+            Self::create_on(&second_dir, config(1), vec![second_host; validators], None);
+        let genesis = dir.join("federation.json");
+        let out = charter(&[
+            "federation-genesis",
+            "--k",
+            "2",
+            "--cell-genesis",
+            dir.join("genesis.json").to_str().unwrap(),
+            "--cell-genesis",
+            second_dir.join("genesis.json").to_str().unwrap(),
+            "--out",
+            genesis.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (first_nodes, second_nodes) = (first.nodes.clone(), second.nodes.clone());
+        for (cell, others) in [(&mut first, second_nodes), (&mut second, first_nodes)] {
+            cell.federation = Some(Federated {
+                others,
+                genesis: genesis.clone(),
+            });
+            for node in &cell.nodes {
+                cell.write_config(node)?;
+            }
+        }
+        Ok((first, second))
+    }
+
+    fn create_on(
+        dir: &Path,
+        config: DevCellConfig,
+        hosts: Vec<Ipv4Addr>,
+        network: Option<netns::Network>,
+    ) -> Self {
         let out = charter(&[
             "dev-genesis",
             "--seed",
             &DEV_SEED.to_string(),
+            "--cell",
+            &config.cell.0.to_string(),
             "--validators",
-            &validator_count,
+            &config.validators.to_string(),
             "--members",
-            &DEV_MEMBERS.to_string(),
+            &config.members.to_string(),
+            "--epoch-length",
+            &config.params.epoch_length.to_string(),
             "--out",
             dir.to_str().unwrap(),
         ]);
@@ -105,13 +195,6 @@ impl Cell {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let hosts = match &network {
-            Some(network) => network.hosts()[..validators]
-                .iter()
-                .map(|host| host.address)
-                .collect(),
-            None => charter_node::localnet::loopback(validators),
-        };
         let nodes = charter_node::localnet::write_configs(dir, &hosts)
             .expect("the cell directory is writable");
         let (sender, reports) = mpsc::channel();
@@ -124,6 +207,22 @@ impl Cell {
             nodes,
             twins: BTreeMap::new(),
             network,
+            config,
+            federation: None,
+        }
+    }
+
+    /// Writes `node`'s configuration: consensus with the rest of the cell, gossip with every
+    /// node of the federation too when the cell is in one.
+    fn write_config(&self, node: &LocalValidator) -> io::Result<()> {
+        match &self.federation {
+            Some(federation) => write_config(
+                node,
+                &self.nodes,
+                &federation.others,
+                Some(&federation.genesis.to_string_lossy()),
+            ),
+            None => write_config(node, &self.nodes, &[], None),
         }
     }
 
@@ -162,15 +261,13 @@ impl Cell {
     }
 
     /// The dev cell (every passport's keys) behind this cell's genesis.
-    pub fn dev_cell(&self) -> charter_ledger::devnet::DevCell {
-        charter_ledger::devnet::DevCell::new(
-            DEV_SEED,
-            charter_ledger::devnet::DevCellConfig {
-                validators: self.validators(),
-                members: DEV_MEMBERS,
-                ..Default::default()
-            },
-        )
+    pub fn dev_cell(&self) -> DevCell {
+        DevCell::new(DEV_SEED, self.config.clone())
+    }
+
+    /// Where the cell's files are.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The gossip topic the cell's transactions travel on, as node 0's status names the cell.
@@ -212,7 +309,7 @@ impl Cell {
         };
         let twin = charter_node::localnet::validator_on(&self.dir, index, host, peer_id)
             .expect("a free port");
-        charter_node::localnet::write_config(&twin, &self.nodes, &[], None)
+        self.write_config(&twin)
             .expect("the cell directory is writable");
         let config = std::fs::read_to_string(&twin.config).expect("the twin's config");
         let config = config.replace(

@@ -1,7 +1,8 @@
 //! The fault harness at CI size: a minute of SIGKILLs, crashes in the middle of a commit, a twin
 //! validator and (where the machine has network namespaces) partitions under the agents' load of
-//! every kind of transaction, then the liveness checks, then the history checker over every
-//! node's data directory. `charter-faults --seconds N` runs the same for longer.
+//! every kind of transaction, in a cell federated with a second one that signs its checkpoints,
+//! then the liveness checks, then the history checker over every node's data directory and
+//! every validator's checkpoint signatures. `charter-faults --seconds N` runs the same for longer.
 
 use charter_e2e::faults::{run, Fault, Plan};
 
@@ -18,6 +19,7 @@ fn crashes_and_twins_under_load_lose_nothing_acknowledged_and_the_twins_are_slas
         liveness: true,
         partitions: true,
         hostile_peer: true,
+        federated: true,
     };
     let summary = run(dir.path(), &plan);
     println!("{summary}");
@@ -41,6 +43,14 @@ fn crashes_and_twins_under_load_lose_nothing_acknowledged_and_the_twins_are_slas
             "no {fault:?} was injected"
         );
     }
+    let checkpoints = summary
+        .checkpoints
+        .as_ref()
+        .expect("the cell ran federated, so the checker read its checkpoints");
+    assert!(
+        checkpoints.honest_signatures > 0,
+        "honest validators signed checkpoints"
+    );
     assert!(
         summary.acknowledged > 0,
         "the load got transactions committed"

@@ -1,5 +1,5 @@
 //! `charter-faults --seconds N [--seed S] [--no-twins] [--no-partitions]
-//! [--no-hostile-peer] [--dir DIR]`: the fault harness for as
+//! [--no-hostile-peer] [--lone-cell] [--dir DIR]`: the fault harness for as
 //! long as asked, printing the history checker's summary; exits 1 if a promise was broken.
 
 use charter_e2e::faults::{run, Plan};
@@ -14,6 +14,7 @@ fn main() {
         liveness: true,
         partitions: true,
         hostile_peer: true,
+        federated: true,
     };
     let mut dir = None;
     let mut args = std::env::args().skip(1);
@@ -29,6 +30,7 @@ fn main() {
             "--no-twins" => plan.twins = false,
             "--no-partitions" => plan.partitions = false,
             "--no-hostile-peer" => plan.hostile_peer = false,
+            "--lone-cell" => plan.federated = false,
             other => panic!("unknown argument {other}"),
         }
     }
