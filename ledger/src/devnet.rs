@@ -23,6 +23,10 @@ pub struct DevCellConfig {
     pub members: usize,
     pub balance: Amount,
     pub validator_bond: Amount,
+    /// The last this many validators bond only `params.min_validator_bond`: a minor share of the
+    /// power, as a Byzantine identity under test holds (with it down, the others keep a quorum
+    /// with one more of them down).
+    pub minor_validators: usize,
     pub params: CellParams,
 }
 
@@ -36,6 +40,7 @@ impl Default for DevCellConfig {
             members: 8,
             balance: 1_000_000,
             validator_bond: 10_000,
+            minor_validators: 0,
             params: CellParams::default(),
         }
     }
@@ -112,7 +117,10 @@ impl DevCell {
             let key =
                 Ed25519Keypair::from_seed(derive_seed(seed, &purpose("controller"), index as u64));
             let is_validator = index < config.validators;
-            let (tier, bonded) = if is_validator {
+            let minor = index >= config.validators.saturating_sub(config.minor_validators);
+            let (tier, bonded) = if is_validator && minor {
+                (MAX_TIER, config.params.min_validator_bond)
+            } else if is_validator {
                 (MAX_TIER, config.validator_bond)
             } else if index < config.validators + config.arbiters {
                 (3, config.params.min_sponsor_bond)

@@ -149,3 +149,24 @@ fn a_validator_or_bls_key_listed_twice_is_refused() {
         Err(LedgerError::Genesis(GenesisError::InvalidValidator { .. }))
     ));
 }
+
+#[test]
+fn a_dev_cells_minor_validators_bond_the_minimum_and_hold_that_power() {
+    let config = DevCellConfig {
+        minor_validators: 1,
+        ..DevCellConfig::sized(CellId(0), 5, 4, None)
+    };
+    let (minimum, full) = (config.params.min_validator_bond, config.validator_bond);
+    let genesis = DevCell::new(21, config).genesis;
+    let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
+    ledger.init_genesis(&genesis).unwrap();
+    let members = ledger.active_validators().unwrap().members;
+    let mut powers: Vec<Amount> = members.iter().map(|member| member.power).collect();
+    powers.sort();
+    assert_eq!(powers, vec![minimum, full, full, full, full]);
+    let minor = members
+        .iter()
+        .find(|member| member.power == minimum)
+        .unwrap();
+    assert_eq!(minor.passport, genesis.passport_id(4), "the last validator");
+}

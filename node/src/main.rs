@@ -71,6 +71,10 @@ enum Command {
         /// (default: the genesis default).
         #[arg(long)]
         epoch_length: Option<u64>,
+        /// The last this many validators bond only the minimum, holding a minor share of the
+        /// power (a Byzantine identity under test).
+        #[arg(long, default_value_t = 0)]
+        minor_validators: usize,
         #[arg(long)]
         out: PathBuf,
     },
@@ -109,15 +113,19 @@ fn main() -> Result<()> {
             validators,
             members,
             epoch_length,
+            minor_validators,
             out,
         } => keys::dev_genesis(
             seed,
-            &charter_ledger::devnet::DevCellConfig::sized(
-                charter_ledger::CellId(cell),
-                validators,
-                members,
-                epoch_length,
-            ),
+            &charter_ledger::devnet::DevCellConfig {
+                minor_validators,
+                ..charter_ledger::devnet::DevCellConfig::sized(
+                    charter_ledger::CellId(cell),
+                    validators,
+                    members,
+                    epoch_length,
+                )
+            },
             &out,
         ),
         Command::PublicKeys { key } => genesis_command::public_keys(&key),

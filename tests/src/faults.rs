@@ -30,7 +30,7 @@ use charter_consensus::block_store::BlockStore;
 use charter_consensus::checkpoint_signer;
 use charter_consensus::context::BlockHeight;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
-use charter_ledger::devnet::DevCell;
+use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::transaction::{ActionKind, SlashEvidence};
 use charter_ledger::{Action, CellId, CheckpointId, Ledger, StateRoot, TxId};
@@ -54,7 +54,7 @@ const FOLLOW_SECONDS: u64 = 10;
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub validators: usize,
-    /// How long faults are injected.
+    /// How long faults are injected (longer if some kind has not been injected yet).
     pub fault_seconds: u64,
     pub seed: u64,
     /// Run a twin of the last validator throughout.
@@ -77,6 +77,8 @@ pub struct Plan {
 
 /// Blocks per epoch when the cell is federated: a checkpoint every few seconds.
 const EPOCH_LENGTH: u64 = 5;
+/// Validators of the cell federated with the one under test.
+const SPARED_VALIDATORS: usize = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fault {
@@ -139,7 +141,7 @@ pub struct Summary {
     /// Blocks a second with no validator down, and with one down.
     pub rate_all_up: Option<f64>,
     pub rate_one_down: Option<f64>,
-    /// Heights committed in the window with two of four down.
+    /// Heights committed in the window with two of the four honest validators down.
     pub heights_with_two_down: Option<u64>,
     /// Seconds from restarting the two until the cell committed again.
     pub resume_after_two: Option<f64>,
@@ -230,7 +232,7 @@ impl Summary {
             .is_some_and(|heights| heights > 1)
         {
             broken.push(format!(
-                "the cell committed {:?} heights with two of four validators down",
+                "the cell committed {:?} heights with two of its four honest validators down",
                 self.heights_with_two_down
             ));
         }
@@ -377,7 +379,7 @@ impl fmt::Display for Summary {
         if let (Some(all), Some(one)) = (self.rate_all_up, self.rate_one_down) {
             writeln!(
                 f,
-                "liveness: {all:.1} blocks/s with all up, {one:.1} with one of four down; with two down {:?} heights, resumed {:.1} s after they returned",
+                "liveness of the four honest validators: {all:.1} blocks/s with all up, {one:.1} with one down; with two down {:?} heights, resumed {:.1} s after they returned",
                 self.heights_with_two_down,
                 self.resume_after_two.unwrap_or(f64::NAN)
             )?;
@@ -385,7 +387,7 @@ impl fmt::Display for Summary {
         if let (Some(one), Some(split)) = (self.rate_one_partitioned, self.heights_split) {
             writeln!(
                 f,
-                "partitions: {one:.1} blocks/s with one of four cut off; split 2|2 {split} heights, resumed {:.1} s after the heal",
+                "partitions: {one:.1} blocks/s with one of the four honest validators cut off; split 2|2 {split} heights, resumed {:.1} s after the heal",
                 self.resume_after_heal.unwrap_or(f64::NAN)
             )?;
         }
@@ -610,7 +612,9 @@ fn resync_from_cell(data: &Path) -> std::io::Result<()> {
 }
 
 /// The cell under test, in namespaces if the plan asks and the machine allows (says why not
-/// otherwise), and the cell federated with it when the plan asks for one.
+/// otherwise), and the cell federated with it when the plan asks for one. The validator that
+/// runs twins bonds only the minimum: a Byzantine identity with a minor share of the power, so
+/// that with its processes down the cell still keeps a quorum with one honest validator down.
 fn create_cells(dir: &Path, plan: &Plan, summary: &mut Summary) -> (Cell, Option<Cell>) {
     let mut hosts = None;
     if plan.partitions {
@@ -619,18 +623,26 @@ fn create_cells(dir: &Path, plan: &Plan, summary: &mut Summary) -> (Cell, Option
             Err(reason) => summary.partitions_unavailable = Some(reason),
         }
     }
+    let config = |cell: u32, validators: usize, minor_validators: usize| DevCellConfig {
+        minor_validators,
+        ..DevCellConfig::sized(
+            CellId(cell),
+            validators,
+            crate::DEV_MEMBERS,
+            plan.federated.then_some(EPOCH_LENGTH),
+        )
+    };
+    let under_test = config(0, plan.validators, usize::from(plan.twins));
     let built = "the probe built a network just now";
-    match (plan.federated, hosts) {
-        (true, hosts) => {
-            let (cell, spared) =
-                Cell::federated_pair(dir, plan.validators, EPOCH_LENGTH, hosts).expect(built);
-            (cell, Some(spared))
-        }
-        (false, Some(hosts)) => (
-            Cell::create_in_namespaces(dir, plan.validators, hosts).expect(built),
+    if plan.federated {
+        let spared = config(1, SPARED_VALIDATORS, 0);
+        let (cell, spared) = Cell::federated_pair(dir, [under_test, spared], hosts).expect(built);
+        (cell, Some(spared))
+    } else {
+        (
+            Cell::create_with(dir, under_test, hosts).expect(built),
             None,
-        ),
-        (false, None) => (Cell::create(dir, plan.validators), None),
+        )
     }
 }
 
@@ -709,7 +721,9 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
     let mut restored: BTreeSet<usize> = BTreeSet::new();
     // Nodes whose current process will abort itself in a commit.
     let mut armed: BTreeSet<usize> = BTreeSet::new();
-    while Instant::now() < deadline {
+    // For the time planned, and on until every kind has been injected once: a slow machine
+    // recovers slowly and fits fewer faults in.
+    while Instant::now() < deadline || !unplayed.is_empty() {
         cell.poll(Duration::from_millis(100));
         for (node, status) in cell.reap_exited() {
             eprintln!("node {node} ended by itself ({status})");
@@ -904,9 +918,12 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
         load.set_up(node, true);
     }
     if plan.liveness {
-        liveness(&mut cell, &load, validators, twin_of, &mut summary);
+        if let Some(twin) = twin_of {
+            retire_twins(&mut cell, &load, twin);
+        }
+        liveness(&mut cell, &load, &honest, &mut summary);
         if partitions {
-            partition_liveness(&mut cell, validators, twin_of, &mut summary);
+            partition_liveness(&mut cell, &honest, &mut summary);
         }
     }
     let acknowledged = load.stop();
@@ -933,68 +950,60 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
     summary
 }
 
-/// One validator down: the cell keeps committing. Two of four down: it stops, and resumes once
-/// they return.
-///
-/// With twins, the first one down is the twinned validator (both its processes): its processes
-/// may already have stopped themselves for good, so it cannot be counted on to be up.
-fn liveness(
-    cell: &mut Cell,
-    load: &Load,
-    validators: usize,
-    twin: Option<(usize, usize)>,
-    summary: &mut Summary,
-) {
-    let first_down = match twin {
-        Some((twin, of)) => vec![of, twin],
-        None => vec![validators - 1],
-    };
-    let second_down = validators - 2;
-    eprintln!("liveness: all up");
-    summary.rate_all_up = Some(blocks_per_second(cell, 0, 10));
-    eprintln!("liveness: one down");
-    for &node in &first_down {
+/// Stops the twinned identity's processes for good, so that the liveness checks measure the
+/// honest validators alone (its minor power, in the set or slashed out of it, cannot make a
+/// quorum with them).
+fn retire_twins(cell: &mut Cell, load: &Load, twin: (usize, usize)) {
+    let (twin, of) = twin;
+    for node in [of, twin] {
         cell.kill(node);
         load.set_up(node, false);
     }
-    summary.rate_one_down = Some(blocks_per_second(cell, 0, 10));
+}
+
+/// One honest validator down: the cell keeps committing. Two of the four honest ones down: it
+/// stops, and resumes once they return.
+fn liveness(cell: &mut Cell, load: &Load, honest: &[usize], summary: &mut Summary) {
+    let observer = honest[0];
+    let [.., second_down, first_down] = honest else {
+        panic!("liveness needs two honest validators to take down");
+    };
+    let (first_down, second_down) = (*first_down, *second_down);
+    eprintln!("liveness: all up");
+    summary.rate_all_up = Some(blocks_per_second(cell, observer, 10));
+    eprintln!("liveness: one down");
+    cell.kill(first_down);
+    load.set_up(first_down, false);
+    summary.rate_one_down = Some(blocks_per_second(cell, observer, 10));
     eprintln!("liveness: two down");
     cell.kill(second_down);
     load.set_up(second_down, false);
     // A block already decided when the second went down may still be reported.
     cell.poll(Duration::from_secs(1));
-    let stalled_at = cell.latest(0);
+    let stalled_at = cell.latest(observer);
     cell.poll(Duration::from_secs(5));
-    summary.heights_with_two_down = Some(cell.latest(0) - stalled_at);
+    summary.heights_with_two_down = Some(cell.latest(observer) - stalled_at);
     let since = Instant::now();
-    for node in first_down.into_iter().chain([second_down]) {
+    for node in [first_down, second_down] {
         cell.start(node);
-        if node < validators {
-            load.set_up(node, true);
-        }
+        load.set_up(node, true);
     }
-    wait_past(cell, 0, stalled_at + 1);
+    wait_past(cell, observer, stalled_at + 1);
     summary.resume_after_two = Some(since.elapsed().as_secs_f64());
 }
 
-/// One validator cut off: the rest keep committing. The cell split 2|2: it stops, and resumes
-/// once healed.
-fn partition_liveness(
-    cell: &mut Cell,
-    validators: usize,
-    twin: Option<(usize, usize)>,
-    summary: &mut Summary,
-) {
-    let cut_off = validators - 1;
-    eprintln!("liveness: validator {cut_off} cut off");
-    let rest: Vec<usize> = (0..cut_off).collect();
-    cut(cell, &with_twin(vec![vec![cut_off], rest], twin));
-    summary.rate_one_partitioned = Some(blocks_per_second(cell, 0, 10));
+/// One honest validator cut off: the rest keep committing. The honest validators split 2|2:
+/// the cell stops, and resumes once healed.
+fn partition_liveness(cell: &mut Cell, honest: &[usize], summary: &mut Summary) {
+    let observer = honest[0];
+    let (rest, cut_off) = honest.split_at(honest.len() - 1);
+    eprintln!("liveness: validator {} cut off", cut_off[0]);
+    cut(cell, &[cut_off.to_vec(), rest.to_vec()]);
+    summary.rate_one_partitioned = Some(blocks_per_second(cell, observer, 10));
     eprintln!("liveness: split 2|2");
-    let half = validators / 2;
-    let halves = vec![(0..half).collect(), (half..validators).collect()];
-    cut(cell, &with_twin(halves, twin));
-    let highest = |cell: &Cell| (0..validators).map(|node| cell.latest(node)).max();
+    let (first, second) = honest.split_at(honest.len() / 2);
+    cut(cell, &[first.to_vec(), second.to_vec()]);
+    let highest = |cell: &Cell| honest.iter().map(|node| cell.latest(*node)).max();
     // A block already decided when the cut came may still be reported.
     cell.poll(Duration::from_secs(1));
     let stalled_at = highest(cell).unwrap_or(0);
@@ -1002,7 +1011,7 @@ fn partition_liveness(
     summary.heights_split = Some(highest(cell).unwrap_or(0) - stalled_at);
     let since = Instant::now();
     cell.heal().expect("the network can be healed");
-    wait_past(cell, 0, stalled_at + 1);
+    wait_past(cell, observer, stalled_at + 1);
     summary.resume_after_heal = Some(since.elapsed().as_secs_f64());
 }
 

@@ -87,58 +87,58 @@ impl Cell {
     /// picked ports.
     pub fn create(dir: &Path, validators: usize) -> Self {
         let config = DevCellConfig::sized(CellId(0), validators, DEV_MEMBERS, None);
-        Self::create_on(
-            dir,
-            config,
-            charter_node::localnet::loopback(validators),
-            None,
-        )
+        Self::create_with(dir, config, None).expect("loopback needs no network")
     }
 
-    /// As [`Cell::create`], but each validator in a network namespace of its own, with `hosts`
-    /// namespaces in all (twins need one each), so that tests can partition them.
-    pub fn create_in_namespaces(dir: &Path, validators: usize, hosts: usize) -> io::Result<Self> {
-        let config = DevCellConfig::sized(CellId(0), validators, DEV_MEMBERS, None);
-        Self::in_namespaces(dir, config, hosts)
+    /// The cell of dev genesis `config`: on loopback, or with `hosts` namespaces (twins need one
+    /// each) each validator in a network namespace of its own, so that tests can partition
+    /// them.
+    pub fn create_with(
+        dir: &Path,
+        config: DevCellConfig,
+        hosts: Option<usize>,
+    ) -> io::Result<Self> {
+        Ok(match hosts {
+            Some(hosts) => {
+                let network = netns::Network::create(hosts.max(config.validators))?;
+                let addresses = network.hosts()[..config.validators]
+                    .iter()
+                    .map(|host| host.address)
+                    .collect();
+                Self::create_on(dir, config, addresses, Some(network))
+            }
+            None => {
+                let addresses = charter_node::localnet::loopback(config.validators);
+                Self::create_on(dir, config, addresses, None)
+            }
+        })
     }
 
-    fn in_namespaces(dir: &Path, config: DevCellConfig, hosts: usize) -> io::Result<Self> {
-        let network = netns::Network::create(hosts.max(config.validators))?;
-        let addresses = network.hosts()[..config.validators]
-            .iter()
-            .map(|host| host.address)
-            .collect();
-        Ok(Self::create_on(dir, config, addresses, Some(network)))
-    }
-
-    /// Two cells of `validators` each, federated so that a checkpoint is final only with both
-    /// cells' quorums, every `epoch_length` blocks: cell 0 in `dir`, cell 1 in `dir/cell-1`.
-    /// With `hosts` namespaces, cell 0's validators run in namespaces of their own, as
-    /// [`Cell::create_in_namespaces`], and cell 1's in the root namespace on the namespaces'
-    /// bridge, so that a partition of cell 0 leaves both halves in reach of cell 1.
+    /// Two cells of dev geneses `configs` (of cells 0 and 1), federated so that a checkpoint is
+    /// final only with both cells' quorums: cell 0 in `dir`, cell 1 in `dir/cell-1`. With `hosts`
+    /// namespaces, cell 0's validators run in namespaces of their own, as
+    /// [`Cell::create_with`], and cell 1's in the root namespace on the namespaces' bridge, so
+    /// that a partition of cell 0 leaves both halves in reach of cell 1.
     pub fn federated_pair(
         dir: &Path,
-        validators: usize,
-        epoch_length: u64,
+        configs: [DevCellConfig; 2],
         hosts: Option<usize>,
     ) -> io::Result<(Self, Self)> {
-        let config =
-            |cell| DevCellConfig::sized(CellId(cell), validators, DEV_MEMBERS, Some(epoch_length));
-        let mut first = match hosts {
-            Some(hosts) => Self::in_namespaces(dir, config(0), hosts)?,
-            None => {
-                let hosts = charter_node::localnet::loopback(validators);
-                Self::create_on(dir, config(0), hosts, None)
-            }
-        };
+        let [first_config, second_config] = configs;
+        let second_validators = second_config.validators;
+        let mut first = Self::create_with(dir, first_config, hosts)?;
         let second_host = first
             .network
             .as_ref()
             .map_or(Ipv4Addr::LOCALHOST, netns::Network::root_address);
         let second_dir = dir.join("cell-1");
         std::fs::create_dir_all(&second_dir)?;
-        let mut second =
-            Self::create_on(&second_dir, config(1), vec![second_host; validators], None);
+        let mut second = Self::create_on(
+            &second_dir,
+            second_config,
+            vec![second_host; second_validators],
+            None,
+        );
         let genesis = dir.join("federation.json");
         let out = charter(&[
             "federation-genesis",
@@ -187,6 +187,8 @@ impl Cell {
             &config.members.to_string(),
             "--epoch-length",
             &config.params.epoch_length.to_string(),
+            "--minor-validators",
+            &config.minor_validators.to_string(),
             "--out",
             dir.to_str().unwrap(),
         ]);
@@ -412,7 +414,7 @@ impl Cell {
     }
 
     /// Cuts the cell's network into `groups` of nodes (see [`netns::Network::partition`]); only
-    /// for a cell made with [`Cell::create_in_namespaces`].
+    /// for a cell made with [`Cell::create_with`] with namespaces.
     pub fn partition(&self, groups: &[&[usize]]) -> io::Result<()> {
         self.namespaces()?.partition(groups)
     }

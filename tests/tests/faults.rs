@@ -11,7 +11,7 @@ fn crashes_and_twins_under_load_lose_nothing_acknowledged_and_the_twins_are_slas
     let dir = tempfile::tempdir().unwrap();
     eprintln!("cell directory: {}", dir.path().display());
     let plan = Plan {
-        validators: 4,
+        validators: 5,
         fault_seconds: 60,
         seed: 11,
         twins: true,

@@ -6,7 +6,7 @@ use charter_e2e::faults::{run, Plan};
 
 fn main() {
     let mut plan = Plan {
-        validators: 4,
+        validators: 5,
         fault_seconds: 600,
         seed: 1,
         twins: true,
