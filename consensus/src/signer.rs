@@ -250,7 +250,7 @@ impl GuardedSigner {
 /// Replaces `path` with `bytes` so that a crash at any instant leaves the old or the new
 /// contents, never a mix: a temporary file, fsync, rename over the old one, fsync of the
 /// directory.
-pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let directory = path.parent().unwrap_or(Path::new("."));
     let temporary = path.with_extension("tmp");
     let mut file = File::create(&temporary)?;

@@ -2,21 +2,41 @@
 //! certificate of each equivocation, as one JSON file in `DATA/federation`. The node's view of
 //! the federation survives restarts through it, and an auditor reads a stopped node's view from
 //! it the same way.
+//!
+//! Final certificates are numbered in the order they became final here, and restored in that
+//! order: a certificate is verified against the validator sets its cells had when it became
+//! final, and a cell's hand-over can come between two of another cell's certificates, so epoch
+//! order would not do.
 
 use charter_consensus::checkpoint::CheckpointCertificate;
 use charter_consensus::finality::Collector;
+use charter_consensus::signer::write_durably;
 use charter_ledger::CellId;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
+const FINAL_PREFIX: &str = "final-";
 /// Names the file that keeps the second certificate of an equivocation.
 const EQUIVOCATION_PREFIX: &str = "equivocation-";
 
-fn final_file(cell: CellId, epoch: u64) -> String {
-    format!("{}-{epoch}.json", cell.0)
+fn final_file(sequence: u64, cell: CellId, epoch: u64) -> String {
+    format!("{FINAL_PREFIX}{sequence:012}-{}-{epoch}.json", cell.0)
 }
 
 fn equivocation_file(cell: CellId, epoch: u64) -> String {
     format!("{EQUIVOCATION_PREFIX}{}-{epoch}.json", cell.0)
+}
+
+/// A final certificate's file: its sequence number, cell and epoch.
+fn parse_final_file(name: &str) -> Option<(u64, CellId, u64)> {
+    let mut parts = name
+        .strip_prefix(FINAL_PREFIX)?
+        .strip_suffix(".json")?
+        .split('-');
+    let sequence = parts.next()?.parse().ok()?;
+    let cell = CellId(parts.next()?.parse().ok()?);
+    let epoch = parts.next()?.parse().ok()?;
+    parts.next().is_none().then_some((sequence, cell, epoch))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,59 +55,87 @@ pub enum FederationStoreError {
 
 pub struct FederationStore {
     dir: PathBuf,
+    /// The number the next final certificate's file gets.
+    next_sequence: AtomicU64,
 }
 
 impl FederationStore {
-    /// The store of the node whose data directory is `data_dir`.
-    pub fn in_data_dir(data_dir: &Path) -> Self {
-        Self {
-            dir: data_dir.join("federation"),
-        }
+    /// The store of the node whose data directory is `data_dir`, created if missing.
+    pub fn open(data_dir: &Path) -> Result<Self, FederationStoreError> {
+        let dir = data_dir.join("federation");
+        std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        let store = Self {
+            dir,
+            next_sequence: AtomicU64::new(0),
+        };
+        let next = (store.finals()?.iter())
+            .map(|(sequence, ..)| sequence + 1)
+            .max()
+            .unwrap_or(0);
+        store.next_sequence.store(next, Ordering::SeqCst);
+        Ok(store)
     }
 
-    /// The collector on the federation genesis at `genesis` and every certificate kept:
-    /// final ones first, in epoch order so that each cell's chain of validator sets is
-    /// followed, then the second certificates of equivocations. A kept certificate that no
-    /// longer verifies is left out, with a warning.
+    /// Every final certificate's file, in the order they became final.
+    fn finals(&self) -> Result<Vec<(u64, CellId, u64, PathBuf)>, FederationStoreError> {
+        let mut finals = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(io_at(&self.dir))? {
+            let path = entry.map_err(io_at(&self.dir))?.path();
+            let name = path.file_name().and_then(|name| name.to_str());
+            if let Some((sequence, cell, epoch)) = name.and_then(parse_final_file) {
+                finals.push((sequence, cell, epoch, path));
+            }
+        }
+        finals.sort();
+        Ok(finals)
+    }
+
+    /// The collector on the federation genesis at `genesis` and every certificate kept: final
+    /// ones in the order they became final, then the second certificates of equivocations. A
+    /// kept certificate that no longer verifies is left out, with a warning.
     pub fn restore(&self, genesis: &Path) -> Result<Collector, FederationStoreError> {
         let view = serde_json::from_slice(&std::fs::read(genesis).map_err(io_at(genesis))?)
             .map_err(json_at(genesis))?;
         let mut collector = Collector::new(view);
-        std::fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
-        let mut kept: Vec<(bool, CheckpointCertificate)> = Vec::new();
+        let mut kept: Vec<PathBuf> = (self.finals()?.into_iter())
+            .map(|(.., path)| path)
+            .collect();
+        let mut seconds = Vec::new();
         for entry in std::fs::read_dir(&self.dir).map_err(io_at(&self.dir))? {
             let path = entry.map_err(io_at(&self.dir))?.path();
-            if path
-                .extension()
-                .is_some_and(|extension| extension == "json")
-            {
-                let second = path
-                    .file_name()
-                    .and_then(|name| name.to_str())
-                    .is_some_and(|name| name.starts_with(EQUIVOCATION_PREFIX));
-                let bytes = std::fs::read(&path).map_err(io_at(&path))?;
-                kept.push((
-                    second,
-                    serde_json::from_slice(&bytes).map_err(json_at(&path))?,
-                ));
+            let name = path.file_name().and_then(|name| name.to_str());
+            if name.is_some_and(|name| {
+                name.starts_with(EQUIVOCATION_PREFIX) && name.ends_with(".json")
+            }) {
+                seconds.push(path);
             }
         }
-        kept.sort_by_key(|(second, certificate)| (*second, certificate.checkpoint.epoch));
-        for (_, certificate) in &kept {
-            if let Err(error) = collector.add_certificate(certificate) {
-                tracing::warn!(%error, "a kept certificate no longer verifies");
+        seconds.sort();
+        kept.extend(seconds);
+        for path in kept {
+            let bytes = std::fs::read(&path).map_err(io_at(&path))?;
+            let certificate: CheckpointCertificate =
+                serde_json::from_slice(&bytes).map_err(json_at(&path))?;
+            if let Err(error) = collector.add_certificate(&certificate) {
+                tracing::warn!(%error, path = %path.display(), "a kept certificate no longer verifies");
             }
         }
         Ok(collector)
     }
 
-    /// Keeps `certificate` as the final one for its cell and epoch.
+    /// Keeps `certificate` as the final one for its cell and epoch, after every final one kept
+    /// before it (replacing any other kept for that cell and epoch: a ruling's choice).
     pub fn keep_final(
         &self,
         certificate: &CheckpointCertificate,
     ) -> Result<(), FederationStoreError> {
         let checkpoint = &certificate.checkpoint;
-        self.keep(&final_file(checkpoint.cell, checkpoint.epoch), certificate)
+        self.drop_final(checkpoint.cell, checkpoint.epoch)?;
+        let sequence = self.next_sequence.fetch_add(1, Ordering::SeqCst);
+        self.keep(
+            &final_file(sequence, checkpoint.cell, checkpoint.epoch),
+            certificate,
+        )
     }
 
     /// Keeps `certificate` as the second, conflicting certificate for its cell and epoch.
@@ -102,12 +150,17 @@ impl FederationStore {
         )
     }
 
-    /// Forgets the final certificate of `cell` at `epoch` (a ruling dropped it).
+    /// Forgets the final certificate of `cell` at `epoch` (a ruling dropped it), if kept.
     pub fn drop_final(&self, cell: CellId, epoch: u64) -> Result<(), FederationStoreError> {
-        let path = self.dir.join(final_file(cell, epoch));
-        std::fs::remove_file(&path).map_err(io_at(&path))
+        for (_, kept_cell, kept_epoch, path) in self.finals()? {
+            if (kept_cell, kept_epoch) == (cell, epoch) {
+                std::fs::remove_file(&path).map_err(io_at(&path))?;
+            }
+        }
+        Ok(())
     }
 
+    /// Writes a certificate so that a crash leaves it whole or absent.
     fn keep(
         &self,
         name: &str,
@@ -115,7 +168,7 @@ impl FederationStore {
     ) -> Result<(), FederationStoreError> {
         let path = self.dir.join(name);
         let bytes = serde_json::to_vec_pretty(certificate).map_err(json_at(&path))?;
-        std::fs::write(&path, bytes).map_err(io_at(&path))
+        write_durably(&path, &bytes).map_err(io_at(&path))
     }
 }
 
@@ -130,5 +183,25 @@ fn json_at(path: &Path) -> impl FnOnce(serde_json::Error) -> FederationStoreErro
     move |source| FederationStoreError::Json {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_files_name_their_order_cell_and_epoch_and_nothing_else_parses_as_one() {
+        let name = final_file(7, CellId(2), 31);
+        assert_eq!(parse_final_file(&name), Some((7, CellId(2), 31)));
+        for other in [
+            "equivocation-2-31.json",
+            "2-31.json",
+            "final-7-2-31.json.tmp",
+            "final-7-2-31-4.json",
+            "final-x-2-31.json",
+        ] {
+            assert_eq!(parse_final_file(other), None, "{other}");
+        }
     }
 }

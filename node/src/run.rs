@@ -96,7 +96,7 @@ async fn run_validator(config: NodeConfig) -> Result<()> {
     let gossip = Gossip::new();
     let federation = match &config.federation {
         Some(section) => {
-            let store = FederationStore::in_data_dir(&config.data_dir);
+            let store = FederationStore::open(&config.data_dir)?;
             let collector = Arc::new(Mutex::new(store.restore(&section.genesis)?));
             let topic = gossip::checkpoints_topic(&genesis.federation);
             let (to_finality, inbound) = tokio::sync::mpsc::channel(finality::INBOUND_QUEUE);

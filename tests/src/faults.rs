@@ -1220,8 +1220,8 @@ fn check_checkpoints(cells: &[&Cell], twinned: Option<usize>) -> CheckpointHisto
         for node in 0..cell.nodes.len() {
             let name = format!("cell {cell_index} node {node}");
             let data = cell.data_dir(node);
-            let collector = FederationStore::in_data_dir(&data)
-                .restore(&genesis)
+            let collector = FederationStore::open(&data)
+                .and_then(|store| store.restore(&genesis))
                 .unwrap_or_else(|error| panic!("{name}'s federation store: {error}"));
             for cell in collector.view().cells.keys() {
                 for certificate in collector.finals_in(*cell, 0..=u64::MAX, usize::MAX) {
