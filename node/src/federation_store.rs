@@ -12,8 +12,9 @@ use charter_consensus::checkpoint::CheckpointCertificate;
 use charter_consensus::finality::Collector;
 use charter_consensus::signer::write_durably;
 use charter_ledger::CellId;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 const FINAL_PREFIX: &str = "final-";
 /// Names the file that keeps the second certificate of an equivocation.
@@ -55,8 +56,15 @@ pub enum FederationStoreError {
 
 pub struct FederationStore {
     dir: PathBuf,
-    /// The number the next final certificate's file gets.
-    next_sequence: AtomicU64,
+    /// Each final certificate kept, by cell and epoch, with its file's sequence number, and the
+    /// number the next one gets: read from the directory once, kept in step after.
+    finals: Mutex<Finals>,
+}
+
+#[derive(Default)]
+struct Finals {
+    kept: BTreeMap<(CellId, u64), u64>,
+    next_sequence: u64,
 }
 
 impl FederationStore {
@@ -64,30 +72,23 @@ impl FederationStore {
     pub fn open(data_dir: &Path) -> Result<Self, FederationStoreError> {
         let dir = data_dir.join("federation");
         std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
-        let store = Self {
-            dir,
-            next_sequence: AtomicU64::new(0),
-        };
-        let next = (store.finals()?.iter())
-            .map(|(sequence, ..)| sequence + 1)
-            .max()
-            .unwrap_or(0);
-        store.next_sequence.store(next, Ordering::SeqCst);
-        Ok(store)
-    }
-
-    /// Every final certificate's file, in the order they became final.
-    fn finals(&self) -> Result<Vec<(u64, CellId, u64, PathBuf)>, FederationStoreError> {
-        let mut finals = Vec::new();
-        for entry in std::fs::read_dir(&self.dir).map_err(io_at(&self.dir))? {
-            let path = entry.map_err(io_at(&self.dir))?.path();
-            let name = path.file_name().and_then(|name| name.to_str());
-            if let Some((sequence, cell, epoch)) = name.and_then(parse_final_file) {
-                finals.push((sequence, cell, epoch, path));
+        let mut finals = Finals::default();
+        for (name, _) in json_files(&dir)? {
+            if let Some((sequence, cell, epoch)) = parse_final_file(&name) {
+                finals.kept.insert((cell, epoch), sequence);
+                finals.next_sequence = finals.next_sequence.max(sequence + 1);
             }
         }
-        finals.sort();
-        Ok(finals)
+        Ok(Self {
+            dir,
+            finals: Mutex::new(finals),
+        })
+    }
+
+    fn finals(&self) -> MutexGuard<'_, Finals> {
+        self.finals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The collector on the federation genesis at `genesis` and every certificate kept: final
@@ -97,21 +98,18 @@ impl FederationStore {
         let view = serde_json::from_slice(&std::fs::read(genesis).map_err(io_at(genesis))?)
             .map_err(json_at(genesis))?;
         let mut collector = Collector::new(view);
-        let mut kept: Vec<PathBuf> = (self.finals()?.into_iter())
-            .map(|(.., path)| path)
-            .collect();
-        let mut seconds = Vec::new();
-        for entry in std::fs::read_dir(&self.dir).map_err(io_at(&self.dir))? {
-            let path = entry.map_err(io_at(&self.dir))?.path();
-            let name = path.file_name().and_then(|name| name.to_str());
-            if name.is_some_and(|name| {
-                name.starts_with(EQUIVOCATION_PREFIX) && name.ends_with(".json")
-            }) {
+        let mut finals: Vec<(u64, PathBuf)> = Vec::new();
+        let mut seconds: Vec<PathBuf> = Vec::new();
+        for (name, path) in json_files(&self.dir)? {
+            if let Some((sequence, ..)) = parse_final_file(&name) {
+                finals.push((sequence, path));
+            } else if name.starts_with(EQUIVOCATION_PREFIX) {
                 seconds.push(path);
             }
         }
+        finals.sort();
         seconds.sort();
-        kept.extend(seconds);
+        let kept = finals.into_iter().map(|(_, path)| path).chain(seconds);
         for path in kept {
             let bytes = std::fs::read(&path).map_err(io_at(&path))?;
             let certificate: CheckpointCertificate =
@@ -129,13 +127,14 @@ impl FederationStore {
         &self,
         certificate: &CheckpointCertificate,
     ) -> Result<(), FederationStoreError> {
-        let checkpoint = &certificate.checkpoint;
-        self.drop_final(checkpoint.cell, checkpoint.epoch)?;
-        let sequence = self.next_sequence.fetch_add(1, Ordering::SeqCst);
-        self.keep(
-            &final_file(sequence, checkpoint.cell, checkpoint.epoch),
-            certificate,
-        )
+        let position = (certificate.checkpoint.cell, certificate.checkpoint.epoch);
+        let mut finals = self.finals();
+        self.remove_final(&mut finals, position)?;
+        let sequence = finals.next_sequence;
+        finals.next_sequence += 1;
+        self.keep(&final_file(sequence, position.0, position.1), certificate)?;
+        finals.kept.insert(position, sequence);
+        Ok(())
     }
 
     /// Keeps `certificate` as the second, conflicting certificate for its cell and epoch.
@@ -152,10 +151,17 @@ impl FederationStore {
 
     /// Forgets the final certificate of `cell` at `epoch` (a ruling dropped it), if kept.
     pub fn drop_final(&self, cell: CellId, epoch: u64) -> Result<(), FederationStoreError> {
-        for (_, kept_cell, kept_epoch, path) in self.finals()? {
-            if (kept_cell, kept_epoch) == (cell, epoch) {
-                std::fs::remove_file(&path).map_err(io_at(&path))?;
-            }
+        self.remove_final(&mut self.finals(), (cell, epoch))
+    }
+
+    fn remove_final(
+        &self,
+        finals: &mut Finals,
+        position: (CellId, u64),
+    ) -> Result<(), FederationStoreError> {
+        if let Some(sequence) = finals.kept.remove(&position) {
+            let path = self.dir.join(final_file(sequence, position.0, position.1));
+            std::fs::remove_file(&path).map_err(io_at(&path))?;
         }
         Ok(())
     }
@@ -170,6 +176,19 @@ impl FederationStore {
         let bytes = serde_json::to_vec_pretty(certificate).map_err(json_at(&path))?;
         write_durably(&path, &bytes).map_err(io_at(&path))
     }
+}
+
+/// The `.json` files in `dir`, by name.
+fn json_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, FederationStoreError> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_at(dir))? {
+        let path = entry.map_err(io_at(dir))?.path();
+        let name = path.file_name().and_then(|name| name.to_str());
+        if let Some(name) = name.filter(|name| name.ends_with(".json")) {
+            files.push((name.to_string(), path));
+        }
+    }
+    Ok(files)
 }
 
 fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> FederationStoreError + '_ {

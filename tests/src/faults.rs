@@ -69,9 +69,9 @@ pub struct Plan {
     pub partitions: bool,
     /// Run a hostile peer against the cell throughout (see [`crate::hostile`]).
     pub hostile_peer: bool,
-    /// Federate the cell with a second cell of as many validators, spared the faults, so that
-    /// each checkpoint is final only with both cells' quorums; the checker then reads what every
-    /// validator signed.
+    /// Federate the cell with a second cell of [`SPARED_VALIDATORS`], spared the faults, so
+    /// that each checkpoint is final only with both cells' quorums; the checker then reads what
+    /// every validator signed.
     pub federated: bool,
 }
 

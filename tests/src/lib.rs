@@ -45,6 +45,16 @@ pub fn charter(args: &[&str]) -> Output {
         .expect("charter starts")
 }
 
+/// Runs `charter ARGS…` to completion and insists that it succeeded.
+fn charter_succeeds(args: &[&str]) {
+    let out = charter(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// What a validator process printed that a test waits on.
 #[derive(Clone, Debug)]
 pub enum Report {
@@ -140,7 +150,7 @@ impl Cell {
             None,
         );
         let genesis = dir.join("federation.json");
-        let out = charter(&[
+        charter_succeeds(&[
             "federation-genesis",
             "--k",
             "2",
@@ -151,11 +161,6 @@ impl Cell {
             "--out",
             genesis.to_str().unwrap(),
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let (first_nodes, second_nodes) = (first.nodes.clone(), second.nodes.clone());
         for (cell, others) in [(&mut first, second_nodes), (&mut second, first_nodes)] {
             cell.federation = Some(Federated {
@@ -175,7 +180,7 @@ impl Cell {
         hosts: Vec<Ipv4Addr>,
         network: Option<netns::Network>,
     ) -> Self {
-        let out = charter(&[
+        charter_succeeds(&[
             "dev-genesis",
             "--seed",
             &DEV_SEED.to_string(),
@@ -192,11 +197,6 @@ impl Cell {
             "--out",
             dir.to_str().unwrap(),
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let nodes = charter_node::localnet::write_configs(dir, &hosts)
             .expect("the cell directory is writable");
         let (sender, reports) = mpsc::channel();
