@@ -13,6 +13,7 @@ use charter_consensus::block_store::BlockStore;
 use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::{Action, Ledger};
+use charter_node::admission::Admission;
 use charter_node::api::{router, ApiParts, ApiState};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
 use charter_node::metrics::NodeMetrics;
@@ -102,14 +103,20 @@ fn api() -> &'static Api {
         let (outbound, gossip) = tokio::sync::mpsc::channel(16);
         let (committed, _) = tokio::sync::broadcast::channel(16);
         let (_, position) = tokio::sync::watch::channel(Default::default());
+        let metrics = Arc::new(NodeMetrics::new());
+        let admission = Admission::new(
+            SharedMempool::new(MempoolLimits::default()),
+            Ledger::open(Arc::clone(&storage)).expect("the ledger opens"),
+            Arc::clone(&metrics),
+            Publisher::new("transactions", outbound),
+        );
         let state = ApiState::new(ApiParts {
             ledger,
             blocks: BlockStore::open(&dir.join("blocks")).expect("the block store opens"),
-            mempool: SharedMempool::new(MempoolLimits::default()),
-            metrics: Arc::new(NodeMetrics::new()),
+            admission: Arc::new(admission),
+            metrics,
             committed,
             position,
-            gossip: Publisher::new("transactions", outbound),
             finality: None,
         });
         Api {

@@ -1,23 +1,29 @@
-//! The federation's checkpoint topic. An input whose first byte is even is a message as a peer
-//! sends it, decoded and handed to the collector. One whose first byte is odd is a script of
-//! operations signed with the real keys of a small federation (3 cells of 4 validators), so
-//! that the collector's deeper states are reached: quorums, final certificates, validator-set
-//! hand-overs, twins' certificates, rulings and catch-up ranges. Nothing may panic, and a
-//! quarantined cell always has an equivocation no ruling settled.
+//! The federation's checkpoint topic, through the node's own dispatch (`Finality::handle`, a
+//! validator of cell 0 with its guarded checkpoint signer and certificate store on disk). An
+//! input whose first byte is even is a message as a peer sends it. One whose first byte is odd
+//! is a script of operations signed with the real keys of a small federation (3 cells of 4
+//! validators), so that the deeper states are reached: quorums, co-signing, final
+//! certificates, validator-set hand-overs, twins' certificates, rulings and catch-up ranges.
+//! Nothing may panic, and a quarantined cell always has an equivocation no ruling settled.
 #![no_main]
 
-use borsh::BorshDeserialize;
 use charter_consensus::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
     FederationView,
 };
+use charter_consensus::checkpoint_signer::CheckpointSigner;
 use charter_consensus::context::BlockHash;
 use charter_consensus::finality::{Collector, FederationMessage};
 use charter_ledger::crypto::bls::{aggregate, BlsPublicKey, BlsSecretKey};
-use charter_ledger::{CellId, CheckpointId, FederationId, PassportId, StateRoot};
+use charter_ledger::storage::MemoryStorage;
+use charter_ledger::{CellId, CheckpointId, FederationId, Ledger, PassportId, StateRoot};
+use charter_node::federation_store::FederationStore;
+use charter_node::finality::Finality;
+use charter_node::publisher::Publisher;
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 const FEDERATION: FederationId = FederationId([5; 32]);
 const CELLS: u8 = 3;
@@ -137,39 +143,63 @@ fn certify(
     })
 }
 
-fn handle(collector: &mut Collector, message: FederationMessage) {
-    match message {
-        FederationMessage::Signature {
-            checkpoint,
-            cell,
-            signer,
-            signature,
-        } => {
-            let _ = collector.add_signature(&checkpoint, cell, signer, signature);
-            let _ = collector.progress(checkpoint.cell, checkpoint.epoch);
-            let _ = collector.origin_vouches(&checkpoint);
+/// A validator of cell 0 handling the federation topic, on files of its own that last one input.
+struct Node {
+    finality: Finality<MemoryStorage>,
+    dir: PathBuf,
+    /// Keeps the queue to the (absent) mesh open; what the node publishes is dropped when full.
+    _published: tokio::sync::mpsc::Receiver<(String, Vec<u8>)>,
+}
+
+impl Node {
+    fn new() -> Self {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/federation-message")
+            .join(std::process::id().to_string());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the node's directory can be made");
+        let keys = keys();
+        let member = &keys.genesis.cells[&CellId(0)].0[0];
+        let (outbound, published) = tokio::sync::mpsc::channel(64);
+        let finality = Finality {
+            collector: Arc::new(Mutex::new(Collector::new(keys.genesis.clone()))),
+            cell: CellId(0),
+            passport: member.passport,
+            signer: CheckpointSigner::open(
+                keys.secret[&member.bls_key].clone(),
+                &dir.join("checkpoint-signer.json"),
+            )
+            .expect("the signer's record opens"),
+            ledger: Ledger::open(MemoryStorage::new()).expect("an empty ledger opens"),
+            publisher: Publisher::new("checkpoints", outbound),
+            store: FederationStore::open(&dir).expect("the store opens"),
+            catch_up: Default::default(),
+            co_signed: Default::default(),
+        };
+        Node {
+            finality,
+            dir,
+            _published: published,
         }
-        FederationMessage::Certificate(certificate) => {
-            let _ = collector.add_certificate(&certificate);
-        }
-        FederationMessage::Missing {
-            cell,
-            from_epoch,
-            to_epoch,
-        } => {
-            let _ = collector.finals_in(cell, from_epoch..=to_epoch, 16);
-            let _ = collector.hole_below(cell, to_epoch);
-            let _ = collector.next_final_after(cell, from_epoch);
-        }
-        FederationMessage::Certificates(batch) => {
-            for certificate in &batch {
-                let _ = collector.add_certificate(certificate);
-            }
-        }
+    }
+
+    fn collector(&self) -> MutexGuard<'_, Collector> {
+        self.finality.collector.lock().expect("not poisoned")
+    }
+
+    fn handle(&mut self, message: &FederationMessage) {
+        self.finality
+            .handle(&borsh::to_vec(message).expect("encodes"));
     }
 }
 
-fn run_script(collector: &mut Collector, mut script: Script) {
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run_script(node: &mut Node, mut script: Script) {
     for _ in 0..24 {
         if script.0.is_empty() {
             return;
@@ -179,80 +209,60 @@ fn run_script(collector: &mut Collector, mut script: Script) {
             0 => {
                 let cell = script.cell();
                 let epoch = u64::from(script.byte() % 6);
-                let checkpoint = checkpoint(collector, &mut script, cell, epoch);
+                let checkpoint = checkpoint(&node.collector(), &mut script, cell, epoch);
                 let signing = script.cell();
-                let set = &collector.view().cells[&signing];
-                let Some(member) = set.0.get(usize::from(script.byte()) % set.0.len().max(1))
-                else {
+                let member = {
+                    let collector = node.collector();
+                    let set = &collector.view().cells[&signing];
+                    set.0
+                        .get(usize::from(script.byte()) % set.0.len().max(1))
+                        .cloned()
+                };
+                let Some(member) = member else {
                     continue;
                 };
                 let signature = keys().secret[&member.bls_key].sign(&checkpoint.signing_bytes());
-                let passport = member.passport;
-                handle(
-                    collector,
-                    FederationMessage::Signature {
-                        checkpoint,
-                        cell: signing,
-                        signer: passport,
-                        signature,
-                    },
-                );
+                node.handle(&FederationMessage::Signature {
+                    checkpoint,
+                    cell: signing,
+                    signer: member.passport,
+                    signature,
+                });
             }
             // Whole cells certify a checkpoint (a second one for an epoch is the twins').
             1 => {
                 let cell = script.cell();
                 let epoch = u64::from(script.byte() % 6);
-                let checkpoint = checkpoint(collector, &mut script, cell, epoch);
-                let other = script.cell();
-                if let Some(certificate) = certify(collector, checkpoint, other) {
-                    handle(collector, FederationMessage::Certificate(certificate));
+                let certificate = {
+                    let collector = node.collector();
+                    let checkpoint = checkpoint(&collector, &mut script, cell, epoch);
+                    certify(&collector, checkpoint, script.cell())
+                };
+                if let Some(certificate) = certificate {
+                    node.handle(&FederationMessage::Certificate(certificate));
                 }
             }
             // Someone asks for a range.
             2 => {
                 let cell = script.cell();
                 let (from_epoch, to_epoch) = (u64::from(script.byte()), u64::from(script.byte()));
-                handle(
-                    collector,
-                    FederationMessage::Missing {
-                        cell,
-                        from_epoch,
-                        to_epoch,
-                    },
-                );
+                node.handle(&FederationMessage::Missing {
+                    cell,
+                    from_epoch,
+                    to_epoch,
+                });
             }
             // A ruling keeps one of an equivocation's checkpoints, or something else.
-            3 => {
-                let choice = script.byte();
-                let proofs: Vec<_> = collector.equivocations().cloned().collect();
-                let (cell, epoch, keep) = match proofs.get(usize::from(choice / 4)) {
-                    Some(proof) => {
-                        let kept = if choice % 2 == 0 {
-                            &proof.first
-                        } else {
-                            &proof.second
-                        };
-                        (
-                            kept.checkpoint.cell,
-                            kept.checkpoint.epoch,
-                            kept.checkpoint.id(),
-                        )
-                    }
-                    None => (
-                        script.cell(),
-                        u64::from(choice % 6),
-                        CheckpointId([choice; 32]),
-                    ),
-                };
-                let _ = collector.rule(cell, epoch, keep);
-            }
+            3 => rule(&mut node.collector(), &mut script),
             // What the API reads.
             _ => {
                 let cell = script.cell();
+                let collector = node.collector();
                 let _ = collector.progress(cell, u64::from(script.byte() % 6));
                 let _ = collector.latest_final(cell);
             }
         }
+        let collector = node.collector();
         for cell in collector.quarantined() {
             assert!(
                 collector
@@ -265,15 +275,36 @@ fn run_script(collector: &mut Collector, mut script: Script) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
-    let mut collector = Collector::new(keys().genesis.clone());
-    match data.split_first() {
-        Some((mode, message)) if mode % 2 == 0 => {
-            if let Ok(message) = FederationMessage::try_from_slice(message) {
-                handle(&mut collector, message);
-            }
+fn rule(collector: &mut Collector, script: &mut Script) {
+    let choice = script.byte();
+    let proofs: Vec<_> = collector.equivocations().cloned().collect();
+    let (cell, epoch, keep) = match proofs.get(usize::from(choice / 4)) {
+        Some(proof) => {
+            let kept = if choice % 2 == 0 {
+                &proof.first
+            } else {
+                &proof.second
+            };
+            (
+                kept.checkpoint.cell,
+                kept.checkpoint.epoch,
+                kept.checkpoint.id(),
+            )
         }
-        Some((_, script)) => run_script(&mut collector, Script(script)),
+        None => (
+            script.cell(),
+            u64::from(choice % 6),
+            CheckpointId([choice; 32]),
+        ),
+    };
+    let _ = collector.rule(cell, epoch, keep);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut node = Node::new();
+    match data.split_first() {
+        Some((mode, message)) if mode % 2 == 0 => node.finality.handle(message),
+        Some((_, script)) => run_script(&mut node, Script(script)),
         None => {}
     }
 });

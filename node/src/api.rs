@@ -7,9 +7,9 @@
 //! to, refreshed to the latest committed height on every request, so each answer is one
 //! consistent height. Block reads share the block store consensus writes.
 
-use crate::mempool::{AdmissionError, SharedMempool};
+use crate::admission::{Admission, Source};
+use crate::mempool::AdmissionError;
 use crate::metrics::NodeMetrics;
-use crate::publisher::Publisher;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -45,21 +45,13 @@ const OPENAPI: &str = include_str!("../openapi.json");
 pub struct ApiState {
     ledger: Mutex<Ledger<Arc<RocksStorage>>>,
     blocks: BlockStore,
-    mempool: SharedMempool,
+    /// Where submitted transactions go in, and the pool they wait in.
+    admission: Arc<Admission<Arc<RocksStorage>>>,
     metrics: Arc<NodeMetrics>,
     committed: broadcast::Sender<CommittedBlock>,
     position: watch::Receiver<ConsensusPosition>,
-    /// Transactions clients submitted here, on their way to the gossip mesh.
-    gossip: Publisher,
     /// The federation's finality, when this node is in one.
     finality: Option<Arc<Mutex<Collector>>>,
-}
-
-/// Where an admitted transaction came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
-    Client,
-    Gossip,
 }
 
 type Reply = (StatusCode, Json<Value>);
@@ -92,11 +84,10 @@ fn ok(value: Value) -> Reply {
 pub struct ApiParts {
     pub ledger: Ledger<Arc<RocksStorage>>,
     pub blocks: BlockStore,
-    pub mempool: SharedMempool,
+    pub admission: Arc<Admission<Arc<RocksStorage>>>,
     pub metrics: Arc<NodeMetrics>,
     pub committed: broadcast::Sender<CommittedBlock>,
     pub position: watch::Receiver<ConsensusPosition>,
-    pub gossip: Publisher,
     pub finality: Option<Arc<Mutex<Collector>>>,
 }
 
@@ -105,11 +96,10 @@ impl ApiState {
         Arc::new(Self {
             ledger: Mutex::new(parts.ledger),
             blocks: parts.blocks,
-            mempool: parts.mempool,
+            admission: parts.admission,
             metrics: parts.metrics,
             committed: parts.committed,
             position: parts.position,
-            gossip: parts.gossip,
             finality: parts.finality,
         })
     }
@@ -122,41 +112,6 @@ impl ApiState {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         ledger.refresh()?;
         Ok(ledger)
-    }
-
-    /// Admits a transaction into the mempool — from a client or a gossip peer — and counts the
-    /// verdict. What a client submitted here is passed on to the cell's gossip mesh.
-    pub fn admit(&self, bytes: &[u8], source: Source) -> Result<TxId, AdmissionError> {
-        let admitted = {
-            let ledger = self.ledger()?;
-            self.mempool.lock().admit_encoded(bytes, &ledger)
-        };
-        match &admitted {
-            Ok(id) => {
-                let label = match source {
-                    Source::Client => "client",
-                    Source::Gossip => "gossip",
-                };
-                self.metrics.record_admitted(*id, label);
-                if source == Source::Client && !self.gossip.publish(bytes.to_vec()) {
-                    tracing::warn!(%id, "the gossip queue is full; the transaction stays local");
-                }
-            }
-            // A transaction heard again from another peer is not a refusal worth counting.
-            Err(AdmissionError::Duplicate(_)) if source == Source::Gossip => {}
-            Err(refused) => self.metrics.record_refused(refused.code()),
-        }
-        admitted
-    }
-}
-
-impl ApiState {
-    pub fn set_gossip_peers(&self, peers: i64) {
-        self.metrics.gossip_peers.set(peers);
-    }
-
-    pub fn count_gossip_penalty(&self) {
-        self.metrics.gossip_penalties.inc();
     }
 }
 
@@ -202,7 +157,7 @@ fn read_status(state: &ApiState) -> Result<Value, LedgerError> {
         "round": position.round,
         "mode": mode,
         "validators": validators,
-        "mempool": state.mempool.lock().len(),
+        "mempool": state.admission.mempool().lock().len(),
         "gossip_peers": state.metrics.gossip_peers.get(),
     }))
 }
@@ -217,7 +172,7 @@ async fn status(State(state): State<Arc<ApiState>>) -> Reply {
 /// Admits a transaction given as its raw encoded bytes. 202 with its id once in the mempool; a
 /// typed error (the rule it broke, or why the pool refused it) otherwise.
 async fn submit(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply {
-    match state.admit(&body, Source::Client) {
+    match state.admission.admit(&body, Source::Client) {
         Ok(id) => (StatusCode::ACCEPTED, Json(json!({ "id": id }))),
         Err(refused) => {
             let status = match &refused {
@@ -310,7 +265,7 @@ fn transaction_status(
         }
         return Ok(Some(answer));
     }
-    let mempool = state.mempool.lock();
+    let mempool = state.admission.mempool().lock();
     if mempool.contains(id) {
         return Ok(Some(json!({ "id": id, "status": "pending" })));
     }
@@ -766,7 +721,7 @@ async fn metrics(State(state): State<Arc<ApiState>>) -> Response {
     state
         .metrics
         .mempool_transactions
-        .set(state.mempool.lock().len() as i64);
+        .set(state.admission.mempool().lock().len() as i64);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -4,18 +4,17 @@
 //! proposes next). The ledger checks the evidence again and slashes the offender's bond once
 //! per offence; nodes that report the same offence first make the others' reports redundant.
 
+use crate::admission::{Admission, Source};
+use crate::metrics::NodeMetrics;
 use charter_consensus::context::CellContext;
 use charter_consensus::double_votes::{DoubleVoteDetector, HeardVote, HeardVoteError};
 use charter_consensus::host::CommittedBlock;
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
 use charter_ledger::evidence::DoubleVote;
-use charter_ledger::state::{CellInfo, Passport, SpentCase, StateKey, Validator};
+use charter_ledger::state::{CellInfo, SpentCase, StateKey, Validator};
 use charter_ledger::storage::RocksStorage;
 use charter_ledger::transaction::SlashEvidence;
 use charter_ledger::{Action, Ledger, LedgerError, PassportId, TransactionBody};
-use charter_node::api::{ApiState, Source};
-use charter_node::mempool::SharedMempool;
-use charter_node::metrics::NodeMetrics;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
@@ -29,8 +28,7 @@ pub struct EvidenceReporter {
     pub passport: PassportId,
     pub controller: Ed25519Keypair,
     pub ledger: Ledger<Arc<RocksStorage>>,
-    pub mempool: SharedMempool,
-    pub api: Arc<ApiState>,
+    pub admission: Arc<Admission<Arc<RocksStorage>>>,
     pub metrics: Arc<NodeMetrics>,
 }
 
@@ -115,14 +113,6 @@ impl EvidenceReporter {
             .ledger
             .get(&StateKey::Cell)?
             .ok_or(LedgerError::NotInitialized)?;
-        let committed_nonce = self
-            .ledger
-            .get::<Passport>(&StateKey::Passport(self.passport))?
-            .map_or(0, |passport| passport.nonce);
-        let nonce = self
-            .mempool
-            .lock()
-            .next_nonce(&self.passport, committed_nonce);
         tracing::warn!(
             height = vote.height,
             round = vote.round,
@@ -130,18 +120,22 @@ impl EvidenceReporter {
             %offender,
             "a validator signed two different votes in one slot; reporting it for slashing"
         );
-        let slash = TransactionBody {
-            federation: self.context.federation,
-            cell: self.context.cell,
-            sender: self.passport,
-            nonce,
-            fee: cell.params.min_fee,
-            action: Action::Slash {
-                evidence: SlashEvidence::DoubleVote(Box::new(evidence)),
-            },
-        }
-        .sign(&self.controller);
-        let admitted = self.api.admit(&slash.encode(), Source::Client);
+        let slash = |nonce| {
+            TransactionBody {
+                federation: self.context.federation,
+                cell: self.context.cell,
+                sender: self.passport,
+                nonce,
+                fee: cell.params.min_fee,
+                action: Action::Slash {
+                    evidence: SlashEvidence::DoubleVote(Box::new(evidence)),
+                },
+            }
+            .sign(&self.controller)
+        };
+        let admitted = self
+            .admission
+            .admit_own(self.passport, Source::Evidence, slash);
         if let Err(refused) = &admitted {
             tracing::warn!(%refused, "this node's slashing transaction was not admitted");
         }

@@ -10,32 +10,39 @@
 //! read from the ledger once committed). For its own cell a node keeps the checkpoint it
 //! signed itself.
 
-use anyhow::{Context, Result};
+use crate::federation_store::{FederationStore, FederationStoreError};
+use crate::publisher::Publisher;
 use borsh::BorshDeserialize;
 use charter_consensus::checkpoint::{CellValidators, Checkpoint, CheckpointCertificate};
 use charter_consensus::checkpoint_signer::CheckpointSigner;
 use charter_consensus::finality::{Added, Collector, FederationMessage};
 use charter_consensus::host::CommittedBlock;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
-use charter_ledger::storage::RocksStorage;
+use charter_ledger::storage::{Storage, StorageError};
 use charter_ledger::{CellId, CheckpointId, Ledger, LedgerError, PassportId};
-use charter_node::federation_store::FederationStore;
-use charter_node::publisher::Publisher;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
 
+/// A certificate that could not be written is logged, not fatal: it is also held in memory and
+/// gossiped.
+fn log_unkept(kept: Result<(), FederationStoreError>) {
+    if let Err(error) = kept {
+        tracing::error!(%error, "could not keep a certificate");
+    }
+}
+
 /// Messages from the federation topic waiting to be handled.
 pub const INBOUND_QUEUE: usize = 4_096;
 
-pub struct Finality {
+pub struct Finality<S: Storage> {
     pub collector: Arc<Mutex<Collector>>,
     /// This validator's identity and guarded BLS signer.
     pub cell: CellId,
     pub passport: PassportId,
     pub signer: CheckpointSigner,
     /// A read-only handle on the ledger consensus commits to.
-    pub ledger: Ledger<Arc<RocksStorage>>,
+    pub ledger: Ledger<S>,
     pub publisher: Publisher,
     /// Where final certificates and equivocation proofs are kept.
     pub store: FederationStore,
@@ -85,7 +92,7 @@ pub struct CatchUp {
     answered: Option<(u64, u32)>,
 }
 
-impl Finality {
+impl<S: Storage> Finality<S> {
     fn collector(&self) -> std::sync::MutexGuard<'_, Collector> {
         self.collector
             .lock()
@@ -101,20 +108,18 @@ impl Finality {
             .as_deref()
             .map(borsh::from_slice)
             .transpose()
-            .map_err(|error| {
-                charter_ledger::storage::StorageError::Corrupt(format!("validator set: {error}"))
-            })?
+            .map_err(|error| StorageError::Corrupt(format!("validator set: {error}")))?
             .unwrap_or_default();
         Ok(CellValidators::from(&active))
     }
 
     /// The checkpoint of the epoch `block` ends, if it ends one.
-    fn checkpoint_of(&mut self, block: &CommittedBlock) -> Result<Option<Checkpoint>> {
+    fn checkpoint_of(&mut self, block: &CommittedBlock) -> Result<Option<Checkpoint>, LedgerError> {
         self.ledger.refresh()?;
         let cell: CellInfo = self
             .ledger
             .get(&StateKey::Cell)?
-            .context("the ledger has no cell")?;
+            .ok_or(LedgerError::NotInitialized)?;
         let height = block.height.0;
         let epoch_length = cell.params.epoch_length;
         if !height.is_multiple_of(epoch_length) {
@@ -179,18 +184,6 @@ impl Finality {
         }
     }
 
-    /// Keeps a final certificate or, when `second`, an equivocation's second certificate;
-    /// a failure is logged, since the certificate is also held in memory and gossiped.
-    fn keep(&self, certificate: &CheckpointCertificate, second: bool) {
-        let kept = match second {
-            false => self.store.keep_final(certificate),
-            true => self.store.keep_equivocation(certificate),
-        };
-        if let Err(error) = kept {
-            tracing::error!(%error, "could not keep a certificate");
-        }
-    }
-
     fn keep_and_publish(&self, certificate: &CheckpointCertificate) {
         let checkpoint = &certificate.checkpoint;
         tracing::info!(
@@ -199,12 +192,13 @@ impl Finality {
             height = checkpoint.height,
             "checkpoint final"
         );
-        self.keep(certificate, false);
+        log_unkept(self.store.keep_final(certificate));
         self.publish(&FederationMessage::Certificate(certificate.clone()));
         self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
     }
 
-    fn handle(&mut self, bytes: &[u8]) {
+    /// Handles one message from the federation topic, as a peer sent it.
+    pub fn handle(&mut self, bytes: &[u8]) {
         let message = match FederationMessage::try_from_slice(bytes) {
             Ok(message) => message,
             Err(error) => {
@@ -334,7 +328,7 @@ impl Finality {
         let checkpoint = &certificate.checkpoint;
         match added {
             Ok(Added::Final) => {
-                self.keep(certificate, false);
+                log_unkept(self.store.keep_final(certificate));
                 self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
             }
             Ok(Added::Known) => {}
@@ -344,7 +338,7 @@ impl Finality {
                 "a certificate for a checkpoint ruled against"
             ),
             Ok(Added::Equivocation) => {
-                self.keep(certificate, true);
+                log_unkept(self.store.keep_equivocation(certificate));
                 self.settle_equivocations();
                 let lockdown = self.collector().quarantined().contains(&checkpoint.cell);
                 tracing::error!(
@@ -390,10 +384,10 @@ impl Finality {
             };
             let ruled = self.collector().rule(cell, epoch, keep);
             if let Some(kept) = &ruled.kept {
-                self.keep(kept, false);
+                log_unkept(self.store.keep_final(kept));
             }
             if let Some(overruled) = &ruled.overruled {
-                self.keep(overruled, true);
+                log_unkept(self.store.keep_equivocation(overruled));
             }
             for dropped in &ruled.dropped {
                 if let Err(error) = self.store.drop_final(cell, *dropped) {

@@ -3,12 +3,14 @@
 //! goes through the same admission as a client's submission), and — in a federation — the
 //! checkpoint signatures and certificates that make checkpoints final.
 
+use crate::admission::{Admission, Source};
 use crate::config::GossipSection;
+use crate::mempool::AdmissionError;
+use crate::metrics::NodeMetrics;
+use crate::publisher::Publisher;
+use charter_ledger::storage::Storage;
 use charter_ledger::{CellId, FederationId};
 use charter_ledger::{TxError, TxId};
-use charter_node::api::{ApiState, Source};
-use charter_node::mempool::AdmissionError;
-use charter_node::publisher::Publisher;
 use charter_p2p::{Mesh, MeshConfig, MeshError, MeshEvent, Verdict};
 use libp2p::identity::Keypair;
 use std::sync::Arc;
@@ -40,25 +42,29 @@ pub struct Gossip {
     receiver: mpsc::Receiver<(String, Vec<u8>)>,
 }
 
-impl Gossip {
-    pub fn new() -> Self {
+impl Default for Gossip {
+    fn default() -> Self {
         let (outbound, receiver) = mpsc::channel(OUTBOUND_QUEUE);
         Self { outbound, receiver }
     }
+}
+
+impl Gossip {
 
     pub fn publisher(&self, topic: &str) -> Publisher {
         Publisher::new(topic, self.outbound.clone())
     }
 
-    /// Starts the mesh: transactions heard on `transactions` go to the API's admission, and
-    /// whatever arrives on `checkpoints` (when the node is in a federation) to `finality`.
-    pub fn start(
+    /// Starts the mesh: transactions heard on `transactions` go to admission, and whatever
+    /// arrives on `checkpoints` (when the node is in a federation) to `finality`.
+    pub fn start<S: Storage + 'static>(
         self,
         keypair: Keypair,
         config: &GossipSection,
         transactions: String,
         checkpoints: Option<(String, mpsc::Sender<Vec<u8>>)>,
-        api: Arc<ApiState>,
+        admission: Arc<Admission<S>>,
+        metrics: Arc<NodeMetrics>,
     ) -> Result<tokio::task::JoinHandle<()>, MeshError> {
         let mut topics = vec![transactions.clone()];
         topics.extend(checkpoints.iter().map(|(topic, _)| topic.clone()));
@@ -80,7 +86,7 @@ impl Gossip {
                     event = mesh.next_event() => match event {
                         Some(MeshEvent::Message { topic, data, author, id, source }) => {
                             let verdict = if topic == transactions {
-                                let admission = api.admit(&data, Source::Gossip);
+                                let admission = admission.admit(&data, Source::Gossip);
                                 if let Err(refused) = &admission {
                                     tracing::debug!(peer = %author, %source, %refused, "gossiped transaction not admitted");
                                 }
@@ -97,7 +103,7 @@ impl Gossip {
                                 Verdict::Accept
                             };
                             if verdict == Verdict::Reject {
-                                api.count_gossip_penalty();
+                                metrics.gossip_penalties.inc();
                             }
                             if mesh.report(id, source, verdict).await.is_err() {
                                 return;
@@ -105,12 +111,12 @@ impl Gossip {
                         }
                         Some(MeshEvent::PeerConnected(peer)) => {
                             peers += 1;
-                            api.set_gossip_peers(peers);
+                            metrics.gossip_peers.set(peers);
                             tracing::debug!(%peer, "gossip peer connected");
                         }
                         Some(MeshEvent::PeerDisconnected(peer)) => {
                             peers -= 1;
-                            api.set_gossip_peers(peers);
+                            metrics.gossip_peers.set(peers);
                             tracing::debug!(%peer, "gossip peer disconnected");
                         }
                         Some(MeshEvent::Listening(address)) => {

@@ -1,15 +1,33 @@
 //! Key files: JSON holding a passport's controller key and, for validators, the consensus and
-//! BLS keys. Written with mode 0600.
+//! BLS keys (`charter keygen` and `charter dev-genesis` write them, with mode 0600).
 
-use anyhow::{Context, Result};
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
-use charter_ledger::devnet::{DevCell, DevCellConfig, DevPassport};
 use charter_ledger::PassportId;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("parsing {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("the {0} is not 32 hex bytes")]
+    NotHexSeed(&'static str),
+    #[error("the key file names no passport")]
+    NoPassport,
+    #[error("the key file has no validator keys")]
+    NotValidator,
+    #[error("the BLS secret key is not a valid scalar")]
+    BadBlsKey,
+}
 
 #[derive(Serialize, Deserialize)]
 pub struct KeyFile {
@@ -29,148 +47,72 @@ pub struct ValidatorKeys {
     pub bls_proof_of_possession: String,
 }
 
-fn hex_seed(text: &str, what: &str) -> Result<[u8; 32]> {
+impl ValidatorKeys {
+    pub fn new(consensus: &Ed25519Keypair, bls: &BlsSecretKey) -> Self {
+        Self {
+            consensus_seed: hex::encode(consensus.seed()),
+            consensus_public_key: consensus.public_key().to_hex(),
+            bls_secret_key: hex::encode(bls.to_bytes()),
+            bls_public_key: bls.public_key().to_hex(),
+            bls_proof_of_possession: bls.prove_possession().to_hex(),
+        }
+    }
+}
+
+fn hex_seed(text: &str, what: &'static str) -> Result<[u8; 32], KeyFileError> {
     let mut seed = [0u8; 32];
-    hex::decode_to_slice(text, &mut seed)
-        .with_context(|| format!("the {what} is not 32 hex bytes"))?;
+    hex::decode_to_slice(text, &mut seed).map_err(|_| KeyFileError::NotHexSeed(what))?;
     Ok(seed)
 }
 
+fn read(path: &Path) -> Result<String, KeyFileError> {
+    std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// A node's separate libp2p identity: a file holding a 32-byte seed in hex.
-pub fn read_network_key(path: &Path) -> Result<Ed25519Keypair> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+pub fn read_network_key(path: &Path) -> Result<Ed25519Keypair, KeyFileError> {
     Ok(Ed25519Keypair::from_seed(hex_seed(
-        text.trim(),
+        read(path)?.trim(),
         "network key seed",
     )?))
 }
 
 impl KeyFile {
-    pub fn load(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    pub fn load(path: &Path) -> Result<Self, KeyFileError> {
+        serde_json::from_str(&read(path)?).map_err(|source| KeyFileError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
-    pub fn passport(&self) -> Result<PassportId> {
-        let passport = self
-            .passport
-            .as_deref()
-            .context("the key file names no passport")?;
-        PassportId::from_hex(passport).context("the key file's passport id is not 32 hex bytes")
+    pub fn passport(&self) -> Result<PassportId, KeyFileError> {
+        let passport = self.passport.as_deref().ok_or(KeyFileError::NoPassport)?;
+        PassportId::from_hex(passport).map_err(|_| KeyFileError::NotHexSeed("passport id"))
     }
 
-    pub fn controller(&self) -> Result<Ed25519Keypair> {
+    pub fn controller(&self) -> Result<Ed25519Keypair, KeyFileError> {
         Ok(Ed25519Keypair::from_seed(hex_seed(
             &self.controller_seed,
             "controller seed",
         )?))
     }
 
-    fn validator(&self) -> Result<&ValidatorKeys> {
-        self.validator
-            .as_ref()
-            .context("the key file has no validator keys")
+    fn validator(&self) -> Result<&ValidatorKeys, KeyFileError> {
+        self.validator.as_ref().ok_or(KeyFileError::NotValidator)
     }
 
-    pub fn consensus(&self) -> Result<Ed25519Keypair> {
+    pub fn consensus(&self) -> Result<Ed25519Keypair, KeyFileError> {
         Ok(Ed25519Keypair::from_seed(hex_seed(
             &self.validator()?.consensus_seed,
             "consensus seed",
         )?))
     }
 
-    pub fn bls(&self) -> Result<BlsSecretKey> {
+    pub fn bls(&self) -> Result<BlsSecretKey, KeyFileError> {
         let bytes = hex_seed(&self.validator()?.bls_secret_key, "BLS secret key")?;
-        BlsSecretKey::from_bytes(&bytes).context("the BLS secret key is not a valid scalar")
+        BlsSecretKey::from_bytes(&bytes).ok_or(KeyFileError::BadBlsKey)
     }
-}
-
-fn validator_keys(consensus: &Ed25519Keypair, bls: &BlsSecretKey) -> ValidatorKeys {
-    ValidatorKeys {
-        consensus_seed: hex::encode(consensus.seed()),
-        consensus_public_key: consensus.public_key().to_hex(),
-        bls_secret_key: hex::encode(bls.to_bytes()),
-        bls_public_key: bls.public_key().to_hex(),
-        bls_proof_of_possession: bls.prove_possession().to_hex(),
-    }
-}
-
-fn key_file(passport: &DevPassport) -> KeyFile {
-    KeyFile {
-        passport: Some(passport.id.to_hex()),
-        controller_seed: hex::encode(passport.key.seed()),
-        controller_public_key: passport.key.public_key().to_hex(),
-        validator: match (&passport.consensus_key, &passport.bls_key) {
-            (Some(consensus), Some(bls)) => Some(validator_keys(consensus, bls)),
-            _ => None,
-        },
-    }
-}
-
-fn write_secret(path: &Path, contents: &str) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    Ok(())
-}
-
-pub fn keygen(validator: bool, out: Option<&Path>) -> Result<()> {
-    let mut rng = rand::rngs::OsRng;
-    let controller = Ed25519Keypair::generate(&mut rng);
-    let validator = validator
-        .then(|| -> Result<ValidatorKeys> {
-            let mut material = [0u8; 32];
-            rng.fill_bytes(&mut material);
-            let bls = BlsSecretKey::key_gen(&material, b"")?;
-            Ok(validator_keys(&Ed25519Keypair::generate(&mut rng), &bls))
-        })
-        .transpose()?;
-    let file = KeyFile {
-        passport: None,
-        controller_seed: hex::encode(controller.seed()),
-        controller_public_key: controller.public_key().to_hex(),
-        validator,
-    };
-    let json = serde_json::to_string_pretty(&file)?;
-    match out {
-        Some(path) => {
-            write_secret(path, &json)?;
-            println!(
-                "wrote {} (public key {})",
-                path.display(),
-                file.controller_public_key
-            );
-        }
-        None => println!("{json}"),
-    }
-    Ok(())
-}
-
-pub fn dev_genesis(seed: u64, config: &DevCellConfig, out: &Path) -> Result<()> {
-    let cell = DevCell::new(seed, config.clone());
-    let keys = out.join("keys");
-    std::fs::create_dir_all(&keys).with_context(|| format!("creating {}", keys.display()))?;
-    let genesis_path = out.join("genesis.json");
-    std::fs::write(&genesis_path, serde_json::to_string_pretty(&cell.genesis)?)?;
-    for (index, passport) in cell.passports.iter().enumerate() {
-        write_secret(
-            &keys.join(format!("passport-{index}.json")),
-            &serde_json::to_string_pretty(&key_file(passport))?,
-        )?;
-    }
-    println!(
-        "wrote {} ({} passports, {} validators) and their keys under {}",
-        genesis_path.display(),
-        cell.passports.len(),
-        config.validators,
-        keys.display()
-    );
-    Ok(())
 }

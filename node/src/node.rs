@@ -1,216 +1,436 @@
-//! `charter run`: one validator — ledger and block store on RocksDB, mempool, and the Malachite
-//! engine — printing a line for every block it commits.
+//! A validator, assembled in one place from its configuration: ledger and block store on
+//! RocksDB, admission and the mempool, the Malachite engine, the gossip mesh, the evidence
+//! reporter, federation finality (when the cell is in a federation) and the HTTP API. Started
+//! with [`Node::start`], it runs until a stop signal, until the engine ends, or until it must
+//! start afresh (see `restart.rs`: the binary execs itself then).
 
-use crate::config::NodeConfig;
+use crate::admission::Admission;
+use crate::api::{ApiParts, ApiState};
+use crate::config::{ConfigError, NodeConfig};
 use crate::evidence::EvidenceReporter;
+use crate::federation_store::{FederationStore, FederationStoreError};
 use crate::finality::{self, Finality};
 use crate::gossip::{self, Gossip};
-use crate::keys::KeyFile;
+use crate::keys::{read_network_key, KeyFile, KeyFileError};
+use crate::mempool::{MempoolLimits, SharedMempool};
+use crate::metrics::NodeMetrics;
 use crate::restart::StallWatchdog;
-use anyhow::{Context, Result};
-use charter_consensus::app::CellApp;
-use charter_consensus::block_store::BlockStore;
-use charter_consensus::checkpoint_signer::{self, CheckpointSigner};
+use crate::stop_signals::StopSignals;
+use charter_consensus::app::{AppError, CellApp};
+use charter_consensus::block_store::{BlockStore, BlockStoreError};
+use charter_consensus::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
 use charter_consensus::context::CellContext;
-use charter_consensus::engine::{CellNode, EngineSettings};
-use charter_ledger::storage::RocksStorage;
-use charter_ledger::{Genesis, Ledger};
-use charter_node::api::{ApiParts, ApiState};
-use charter_node::federation_store::FederationStore;
-use charter_node::mempool::{MempoolLimits, SharedMempool};
-use charter_node::metrics::NodeMetrics;
-use charter_node::stop_signals::StopSignals;
+use charter_consensus::engine::{CellNode, EngineError, EngineSettings, RunningValidator};
+use charter_consensus::finality::Collector;
+use charter_consensus::host::CommittedBlock;
+use charter_ledger::crypto::ed25519::Ed25519Keypair;
+use charter_ledger::storage::{RocksStorage, StorageError};
+use charter_ledger::{Genesis, Ledger, LedgerError, PassportId};
+use charter_p2p::MeshError;
 use std::io::Write;
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 
-pub fn run(config_path: &Path) -> Result<()> {
-    let config = NodeConfig::load(config_path)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(run_validator(config))
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Keys(#[from] KeyFileError),
+    #[error("reading the genesis {path}: {reason}")]
+    Genesis { path: PathBuf, reason: String },
+    #[error("the network seed is not an ed25519 secret key")]
+    NetworkKey,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Blocks(#[from] BlockStoreError),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    CheckpointSigner(#[from] CheckpointSignerError),
+    #[error(transparent)]
+    FederationStore(#[from] FederationStoreError),
+    #[error("starting the gossip mesh: {0}")]
+    Mesh(#[from] MeshError),
+    #[error("binding the API to {address}: {source}")]
+    Api {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("writing progress: {0}")]
+    Output(std::io::Error),
+    #[error("starting the runtime and its signal handlers: {0}")]
+    Runtime(std::io::Error),
+    #[error("starting afresh {reason}: {source}")]
+    StartAfresh {
+        reason: &'static str,
+        source: std::io::Error,
+    },
 }
 
-async fn run_validator(config: NodeConfig) -> Result<()> {
-    let mut stop = StopSignals::listen().context("listening for stop signals")?;
-    let genesis: Genesis = serde_json::from_str(
-        &std::fs::read_to_string(&config.genesis)
-            .with_context(|| format!("reading {}", config.genesis.display()))?,
-    )
-    .context("parsing the genesis")?;
-    let keys = KeyFile::load(&config.key_file)?;
-    let (passport, consensus_key) = (keys.passport()?, keys.consensus()?);
-    let network_key = config
-        .network_key_file
-        .as_deref()
-        .map(crate::keys::read_network_key)
-        .transpose()?;
-    let mesh_keypair = libp2p::identity::Keypair::ed25519_from_bytes(
-        network_key.as_ref().unwrap_or(&consensus_key).seed(),
-    )
-    .context("the network seed is not an ed25519 secret key")?;
-    let storage = Arc::new(RocksStorage::open(&config.data_dir.join("state"))?);
-    let mut ledger = Ledger::open(Arc::clone(&storage))?;
+/// Why a running node stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// SIGINT or SIGTERM.
+    Signalled,
+    /// The engine stopped committing for good (its stream of blocks closed).
+    EngineEnded,
+    /// The node must start afresh in place (see `restart.rs`), for the reason given.
+    StartAfresh(&'static str),
+}
+
+/// What a validator is, from its key file and genesis.
+struct Identity {
+    genesis: Genesis,
+    keys: KeyFile,
+    passport: PassportId,
+    consensus_key: Ed25519Keypair,
+    network_key: Option<Ed25519Keypair>,
+}
+
+impl Identity {
+    fn load(config: &NodeConfig) -> Result<Self, NodeError> {
+        let genesis_error = |reason: String| NodeError::Genesis {
+            path: config.genesis.clone(),
+            reason,
+        };
+        let text = std::fs::read_to_string(&config.genesis)
+            .map_err(|error| genesis_error(error.to_string()))?;
+        let genesis =
+            serde_json::from_str(&text).map_err(|error| genesis_error(error.to_string()))?;
+        let keys = KeyFile::load(&config.key_file)?;
+        Ok(Self {
+            genesis,
+            passport: keys.passport()?,
+            consensus_key: keys.consensus()?,
+            network_key: config
+                .network_key_file
+                .as_deref()
+                .map(read_network_key)
+                .transpose()?,
+            keys,
+        })
+    }
+
+    fn context(&self) -> CellContext {
+        CellContext {
+            federation: self.genesis.federation,
+            cell: self.genesis.cell,
+        }
+    }
+
+    /// The libp2p identity on the gossip mesh: the network key if one is configured, else the
+    /// consensus key (the engine makes the same choice for its own network).
+    fn mesh_keypair(&self) -> Result<libp2p::identity::Keypair, NodeError> {
+        let seed = self
+            .network_key
+            .as_ref()
+            .unwrap_or(&self.consensus_key)
+            .seed();
+        libp2p::identity::Keypair::ed25519_from_bytes(seed).map_err(|_| NodeError::NetworkKey)
+    }
+}
+
+/// The federation's part of a node: the collector the API reads, and the channel finality
+/// hears the federation topic on.
+struct FederationPart {
+    collector: Arc<Mutex<Collector>>,
+    topic: String,
+    inbound: mpsc::Sender<Vec<u8>>,
+}
+
+pub struct Node {
+    config: NodeConfig,
+    passport: PassportId,
+    running: RunningValidator,
+    metrics: Arc<NodeMetrics>,
+    gossip: tokio::task::JoinHandle<()>,
+    api_address: SocketAddr,
+    /// The height the engine resumed at.
+    resumed_at: u64,
+    /// Set while the node follows the cell without voting up to its signer's record.
+    catching_up_to: Option<u64>,
+}
+
+impl Node {
+    /// Assembles and starts every part of the validator `config` describes.
+    pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+        let identity = Identity::load(&config)?;
+        let storage = Arc::new(RocksStorage::open(&config.data_dir.join("state"))?);
+        let blocks = BlockStore::open(&config.data_dir.join("blocks"))?;
+        let app = CellApp::open(
+            identity.context(),
+            open_ledger(&storage, &identity.genesis)?,
+            blocks.clone(),
+        )?;
+        let resumed_at = app.next_height().0;
+        let mempool = SharedMempool::new(MempoolLimits::default());
+        let engine = CellNode::new(
+            identity.context(),
+            engine_settings(&config, identity.network_key.clone()),
+            identity.passport,
+            identity.consensus_key.clone(),
+            app,
+            mempool.clone(),
+        )?;
+        let catching_up_to = engine.catching_up_to();
+        warn_if_catching_up(catching_up_to, resumed_at);
+        let mut running = engine.launch().await?;
+        let metrics = Arc::new(NodeMetrics::new());
+        let gossip = Gossip::default();
+        let genesis = &identity.genesis;
+        let topic = gossip::transactions_topic(&genesis.federation, genesis.cell);
+        let admission = Arc::new(Admission::new(
+            mempool,
+            Ledger::open(Arc::clone(&storage))?,
+            Arc::clone(&metrics),
+            gossip.publisher(&topic),
+        ));
+        let federation = start_finality(&config, &identity, &storage, &gossip, &running)?;
+        if let Some(votes) = running.take_heard_votes() {
+            let reporter = EvidenceReporter {
+                context: identity.context(),
+                passport: identity.passport,
+                controller: identity.keys.controller()?,
+                ledger: Ledger::open(Arc::clone(&storage))?,
+                admission: Arc::clone(&admission),
+                metrics: Arc::clone(&metrics),
+            };
+            tokio::spawn(reporter.run(votes, running.committed()));
+        }
+        let api = ApiState::new(ApiParts {
+            ledger: Ledger::open(storage)?,
+            blocks,
+            admission: Arc::clone(&admission),
+            metrics: Arc::clone(&metrics),
+            committed: running.committed_sender(),
+            position: running.position(),
+            finality: federation.as_ref().map(|part| Arc::clone(&part.collector)),
+        });
+        let gossip = gossip.start(
+            identity.mesh_keypair()?,
+            &config.gossip,
+            topic,
+            federation.map(|part| (part.topic, part.inbound)),
+            admission,
+            Arc::clone(&metrics),
+        )?;
+        let api_address = serve_api(config.api.listen, api).await?;
+        Ok(Self {
+            passport: identity.passport,
+            config,
+            running,
+            metrics,
+            gossip,
+            api_address,
+            resumed_at,
+            catching_up_to,
+        })
+    }
+
+    pub fn api_address(&self) -> SocketAddr {
+        self.api_address
+    }
+
+    /// Reports every committed block on stdout until the node stops, and says why it did.
+    /// A node stalled without its peers, or caught up to its signer's record, must start
+    /// afresh; stopping its parts is left to [`Node::stop`].
+    pub async fn run(&mut self, stop: &mut StopSignals) -> Result<Stopped, NodeError> {
+        println!(
+            "{}: validator {} at height {} listening on {}, api http://{}",
+            self.config.moniker,
+            self.passport,
+            self.resumed_at,
+            self.config.consensus.listen,
+            self.api_address
+        );
+        let consensus = &self.config.consensus;
+        let stalled_after = Duration::from_secs(consensus.restart_when_stalled_secs);
+        let mut watchdog = StallWatchdog::new(stalled_after, consensus.peers.len(), Instant::now());
+        let mut check_stall = tokio::time::interval(Duration::from_secs(1));
+        let mut committed = self.running.committed();
+        loop {
+            tokio::select! {
+                _ = check_stall.tick(), if !stalled_after.is_zero() => {
+                    let Some(connected) = self.running.connected_peers().await else { continue };
+                    if watchdog.should_restart(Instant::now(), connected) {
+                        tracing::error!(
+                            connected,
+                            configured = consensus.peers.len(),
+                            stalled_secs = stalled_after.as_secs(),
+                            "nothing committed and consensus peers missing"
+                        );
+                        return Ok(Stopped::StartAfresh("to dial the missing consensus peers again"));
+                    }
+                }
+                block = committed.recv() => match block {
+                    Ok(block) => {
+                        watchdog.progressed(Instant::now());
+                        if let Some(stopped) = self.committed(&block)? {
+                            return Ok(stopped);
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "progress output fell behind"),
+                    Err(RecvError::Closed) => return Ok(Stopped::EngineEnded),
+                },
+                () = stop.recv() => return Ok(Stopped::Signalled),
+            }
+        }
+    }
+
+    /// Records and prints a committed block; a node that was catching up and now reached its
+    /// signer's record must start afresh to vote again.
+    fn committed(&self, block: &CommittedBlock) -> Result<Option<Stopped>, NodeError> {
+        self.metrics.record_block(block);
+        println!(
+            "committed height={} block={} root={} transactions={}",
+            block.height.0,
+            block.hash,
+            block.state_root,
+            block.outcomes.len()
+        );
+        std::io::stdout().flush().map_err(NodeError::Output)?;
+        if self
+            .catching_up_to
+            .is_some_and(|mark| block.height.0 >= mark)
+        {
+            tracing::info!(height = block.height.0, "caught up to the signer's record");
+            return Ok(Some(Stopped::StartAfresh(
+                "to take part as a validator again",
+            )));
+        }
+        Ok(None)
+    }
+
+    /// Stops the gossip mesh and the engine.
+    pub async fn stop(self) {
+        self.gossip.abort();
+        self.running.stop().await;
+    }
+}
+
+/// The ledger on `storage`, initialized from `genesis` on a node's first start.
+fn open_ledger(
+    storage: &Arc<RocksStorage>,
+    genesis: &Genesis,
+) -> Result<Ledger<Arc<RocksStorage>>, LedgerError> {
+    let mut ledger = Ledger::open(Arc::clone(storage))?;
     if ledger.height().is_none() {
-        let root = ledger.init_genesis(&genesis)?;
+        let root = ledger.init_genesis(genesis)?;
         tracing::info!(%root, "initialized the ledger from genesis");
     }
-    let blocks = BlockStore::open(&config.data_dir.join("blocks"))?;
-    let context = CellContext {
-        federation: genesis.federation,
-        cell: genesis.cell,
-    };
-    let app = CellApp::open(context.clone(), ledger, blocks.clone())?;
-    let resumed_at = app.next_height();
-    let settings = EngineSettings {
+    Ok(ledger)
+}
+
+fn engine_settings(config: &NodeConfig, network_key: Option<Ed25519Keypair>) -> EngineSettings {
+    EngineSettings {
         moniker: config.moniker.clone(),
         home: config.engine_home(),
         listen: config.consensus.listen.clone(),
         peers: config.consensus.peers.clone(),
         timeouts: config.consensus.timeouts.clone(),
         network_key,
-    };
-    let mempool = SharedMempool::new(MempoolLimits::default());
-    let topic = gossip::transactions_topic(&genesis.federation, genesis.cell);
-    let node = CellNode::new(
-        context,
-        settings,
-        passport,
-        consensus_key,
-        app,
-        mempool.clone(),
-    )?;
-    let catching_up_to = node.catching_up_to();
+    }
+}
+
+fn warn_if_catching_up(catching_up_to: Option<u64>, resumed_at: u64) {
     if let Some(mark) = catching_up_to {
         tracing::warn!(
             mark,
-            ledger = resumed_at.0 - 1,
-            "this validator's signer signed at a height this node cannot safely vote at (its ledger is behind, or the engine's log of its votes there is gone); following the cell without voting through that height"
+            ledger = resumed_at - 1,
+            "this validator's signer signed at a height this node cannot safely vote at (its \
+             ledger is behind, or the engine's log of its votes there is gone); following the \
+             cell without voting through that height"
         );
     }
-    let mut running = node.launch().await?;
-    let metrics = Arc::new(NodeMetrics::new());
-    let gossip = Gossip::new();
-    let federation = match &config.federation {
-        Some(section) => {
-            let store = FederationStore::open(&config.data_dir)?;
-            let collector = Arc::new(Mutex::new(store.restore(&section.genesis)?));
-            let topic = gossip::checkpoints_topic(&genesis.federation);
-            let (to_finality, inbound) = tokio::sync::mpsc::channel(finality::INBOUND_QUEUE);
-            let part = Finality {
-                collector: Arc::clone(&collector),
-                cell: genesis.cell,
-                passport,
-                signer: CheckpointSigner::open(
-                    keys.bls()?,
-                    &checkpoint_signer::record_path(&config.data_dir),
-                )?,
-                ledger: Ledger::open(Arc::clone(&storage))?,
-                publisher: gossip.publisher(&topic),
-                store,
-                catch_up: Default::default(),
-                co_signed: Default::default(),
-            };
-            tokio::spawn(part.run(running.committed(), inbound));
-            Some((collector, topic, to_finality))
-        }
-        None => None,
+}
+
+/// Starts federation finality when `config` puts the cell in a federation.
+fn start_finality(
+    config: &NodeConfig,
+    identity: &Identity,
+    storage: &Arc<RocksStorage>,
+    gossip: &Gossip,
+    running: &RunningValidator,
+) -> Result<Option<FederationPart>, NodeError> {
+    let Some(section) = &config.federation else {
+        return Ok(None);
     };
-    let api = ApiState::new(ApiParts {
-        ledger: Ledger::open(Arc::clone(&storage))?,
-        blocks,
-        mempool: mempool.clone(),
-        metrics: Arc::clone(&metrics),
-        committed: running.committed_sender(),
-        position: running.position(),
-        gossip: gossip.publisher(&topic),
-        finality: federation
-            .as_ref()
-            .map(|(collector, _, _)| Arc::clone(collector)),
-    });
-    if let Some(votes) = running.take_heard_votes() {
-        let reporter = EvidenceReporter {
-            context: CellContext {
-                federation: genesis.federation,
-                cell: genesis.cell,
-            },
-            passport,
-            controller: keys.controller()?,
-            ledger: Ledger::open(storage)?,
-            mempool,
-            api: Arc::clone(&api),
-            metrics: Arc::clone(&metrics),
-        };
-        tokio::spawn(reporter.run(votes, running.committed()));
-    }
-    let gossip = gossip.start(
-        mesh_keypair,
-        &config.gossip,
+    let store = FederationStore::open(&config.data_dir)?;
+    let collector = Arc::new(Mutex::new(store.restore(&section.genesis)?));
+    let topic = gossip::checkpoints_topic(&identity.genesis.federation);
+    let (inbound, heard) = mpsc::channel(finality::INBOUND_QUEUE);
+    let part = Finality {
+        collector: Arc::clone(&collector),
+        cell: identity.genesis.cell,
+        passport: identity.passport,
+        signer: CheckpointSigner::open(
+            identity.keys.bls()?,
+            &checkpoint_signer::record_path(&config.data_dir),
+        )?,
+        ledger: Ledger::open(Arc::clone(storage))?,
+        publisher: gossip.publisher(&topic),
+        store,
+        catch_up: Default::default(),
+        co_signed: Default::default(),
+    };
+    tokio::spawn(part.run(running.committed(), heard));
+    Ok(Some(FederationPart {
+        collector,
         topic,
-        federation.map(|(_, topic, to_finality)| (topic, to_finality)),
-        Arc::clone(&api),
-    )?;
-    let listener = tokio::net::TcpListener::bind(config.api.listen)
+        inbound,
+    }))
+}
+
+/// Serves the API on `address` in the background; returns the address it is bound to.
+async fn serve_api(address: SocketAddr, api: Arc<ApiState>) -> Result<SocketAddr, NodeError> {
+    let api_error = |source| NodeError::Api { address, source };
+    let listener = tokio::net::TcpListener::bind(address)
         .await
-        .with_context(|| format!("binding the API to {}", config.api.listen))?;
-    let api_address = listener.local_addr()?;
+        .map_err(api_error)?;
+    let bound = listener.local_addr().map_err(api_error)?;
     tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, charter_node::api::router(api)).await {
+        if let Err(error) = axum::serve(listener, crate::api::router(api)).await {
             tracing::error!(%error, "the API server stopped");
         }
     });
-    let mut committed = running.committed();
-    println!(
-        "{}: validator {passport} at height {} listening on {}, api http://{api_address}",
-        config.moniker, resumed_at.0, config.consensus.listen
-    );
-    let stalled_after = Duration::from_secs(config.consensus.restart_when_stalled_secs);
-    let mut watchdog =
-        StallWatchdog::new(stalled_after, config.consensus.peers.len(), Instant::now());
-    let mut check_stall = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            _ = check_stall.tick(), if !stalled_after.is_zero() => {
-                let Some(connected) = running.connected_peers().await else { continue };
-                if watchdog.should_restart(Instant::now(), connected) {
-                    tracing::error!(
-                        connected,
-                        configured = config.consensus.peers.len(),
-                        stalled_secs = stalled_after.as_secs(),
-                        "nothing committed and consensus peers missing; starting afresh to dial them again"
-                    );
-                    return Err(crate::restart::start_afresh())
-                        .context("starting afresh to reconnect");
-                }
-            }
-            block = committed.recv() => match block {
-                Ok(block) => {
-                    watchdog.progressed(Instant::now());
-                    metrics.record_block(&block);
-                    println!(
-                        "committed height={} block={} root={} transactions={}",
-                        block.height.0, block.hash, block.state_root, block.outcomes.len()
-                    );
-                    std::io::stdout().flush()?;
-                    if catching_up_to.is_some_and(|mark| block.height.0 >= mark) {
-                        tracing::info!(height = block.height.0, "caught up to the signer's record; starting afresh as a validator");
-                        return Err(crate::restart::start_afresh())
-                            .context("starting afresh as a validator");
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => tracing::warn!(missed, "progress output fell behind"),
-                Err(RecvError::Closed) => break,
-            },
-            () = stop.recv() => {
-                tracing::info!("stopping");
-                break;
-            }
+    Ok(bound)
+}
+
+/// Runs the validator configured at `config_path` on a runtime of its own until a stop signal
+/// or the end of its engine. When it must start afresh, the process is replaced by a fresh run
+/// of the same command (see `restart.rs`), and this returns only if that failed.
+pub fn run_validator(config_path: &Path) -> Result<(), NodeError> {
+    let config = NodeConfig::load(config_path)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(NodeError::Runtime)?;
+    let stopped = runtime.block_on(async {
+        let mut stop = StopSignals::listen().map_err(NodeError::Runtime)?;
+        let mut node = Node::start(config).await?;
+        let stopped = node.run(&mut stop).await?;
+        // A node starting afresh is replaced whole, as by a crash and restart.
+        if !matches!(stopped, Stopped::StartAfresh(_)) {
+            tracing::info!(?stopped, "stopping");
+            node.stop().await;
         }
+        Ok::<_, NodeError>(stopped)
+    })?;
+    match stopped {
+        Stopped::StartAfresh(reason) => Err(NodeError::StartAfresh {
+            reason,
+            source: crate::restart::start_afresh(),
+        }),
+        Stopped::Signalled | Stopped::EngineEnded => Ok(()),
     }
-    gossip.abort();
-    running.stop().await;
-    Ok(())
 }

@@ -1,17 +1,12 @@
-//! `charter`: the command-line entry point. Errors are reported here, at the edge, with
-//! `anyhow`; the libraries below return typed errors.
+//! `charter`: the command-line entry point. It parses the command line and calls the command
+//! modules beside it, which call the libraries; errors are reported here, at the edge, with
+//! `anyhow`, and the libraries return typed errors.
 
-mod config;
 mod demo;
-mod evidence;
 mod federation_command;
-mod finality;
 mod genesis_command;
-mod gossip;
-mod keys;
+mod keys_command;
 mod query;
-mod restart;
-mod run;
 mod run_localnet;
 mod signer_command;
 mod simulate;
@@ -106,7 +101,7 @@ fn main() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Keygen { validator, out } => keys::keygen(validator, out.as_deref()),
+        Command::Keygen { validator, out } => keys_command::keygen(validator, out.as_deref()),
         Command::DevGenesis {
             seed,
             cell,
@@ -115,7 +110,7 @@ fn main() -> Result<()> {
             epoch_length,
             minor_validators,
             out,
-        } => keys::dev_genesis(
+        } => keys_command::dev_genesis(
             seed,
             &charter_ledger::devnet::DevCellConfig {
                 minor_validators,
@@ -132,7 +127,7 @@ fn main() -> Result<()> {
         Command::Genesis(args) => genesis_command::run(args),
         Command::FederationGenesis(args) => federation_command::federation_genesis(args),
         Command::Verify(args) => federation_command::verify(args),
-        Command::Run { config } => run::run(&config),
+        Command::Run { config } => Ok(charter_node::node::run_validator(&config)?),
         Command::Localnet(args) => run_localnet::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Tx(args) => tx::run(args),

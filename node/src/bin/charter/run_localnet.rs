@@ -84,7 +84,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         let path = cell_dir(cell);
         std::fs::create_dir_all(&path)?;
         let config = DevCellConfig::sized(CellId(cell), args.validators, args.members, Some(epoch));
-        crate::keys::dev_genesis(args.seed, &config, &path)?;
+        crate::keys_command::dev_genesis(args.seed, &config, &path)?;
         let genesis: Genesis =
             serde_json::from_str(&std::fs::read_to_string(path.join("genesis.json"))?)?;
         cells.push(allocate(&path, &loopback(args.validators))?);

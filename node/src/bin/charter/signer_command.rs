@@ -3,13 +3,13 @@
 //! signature exactly as the engine does (which is how one checks that it refuses to sign
 //! anything conflicting with that record).
 
-use crate::config::NodeConfig;
-use crate::keys::KeyFile;
 use anyhow::{bail, Context, Result};
 use charter_consensus::engine::signer_state_path;
 use charter_consensus::signer::{GuardedSigner, Proposal};
 use charter_ledger::evidence::{Vote, VoteType};
 use charter_ledger::Genesis;
+use charter_node::config::NodeConfig;
+use charter_node::keys::KeyFile;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use std::path::PathBuf;

@@ -6,7 +6,6 @@
 //! `{"Transfer":{"to":"<passport>","amount":100}}` or `"Withdraw"`; the federation, cell, fee
 //! and nonce come from the node unless given.
 
-use crate::keys::KeyFile;
 use anyhow::{bail, Context, Result};
 use charter_ledger::evidence::{
     ArbiterApproval, BridgeRulingTerms, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms,
@@ -19,6 +18,7 @@ use charter_ledger::{
     TransactionBody,
 };
 use charter_node::client::ApiClient;
+use charter_node::keys::KeyFile;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use std::path::PathBuf;
