@@ -3,11 +3,11 @@
 //! certificate being final.
 
 use anyhow::{bail, Context, Result};
-use charter_consensus::checkpoint::{
+use charter_consensus::block::BlockHash;
+use charter_federation::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
     FederationView,
 };
-use charter_consensus::context::BlockHash;
 use charter_ledger::crypto::bls::{aggregate, BlsSecretKey, BlsSignature};
 use charter_ledger::{CellId, FederationId, PassportId, StateRoot};
 use charter_node::client::ApiClient;

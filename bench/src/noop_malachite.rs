@@ -5,10 +5,11 @@
 use crate::noop::{dummy_transactions, EngineRun};
 use anyhow::Result;
 use charter_consensus::app::{AppError, Application, InvalidBlock};
+use charter_consensus::block::{Block, BlockHash, BlockHeader, BlockHeight};
 use charter_consensus::block_store::{BlockStore, DecidedBlock, TransactionOutcome};
 use charter_consensus::certificate::BlockCertificate;
-use charter_consensus::context::{Block, BlockHash, BlockHeader, BlockHeight, CellContext};
-use charter_consensus::engine::{CellNode, EngineSettings, Timeouts};
+use charter_consensus::context::CellContext;
+use charter_consensus::engine::{CellEngine, EngineSettings};
 use charter_consensus::host::TransactionPool;
 use charter_consensus::ValidatorSet;
 use charter_ledger::crypto::bls::BlsSecretKey;
@@ -139,20 +140,13 @@ pub fn run(block_size: usize, duration: Duration, home: &std::path::Path) -> Res
                 blocks: BlockStore::open(&dir.join("blocks"))?,
                 decided: 0,
             };
-            let settings = EngineSettings {
-                moniker: format!("noop-{index}"),
-                home: dir.join("engine"),
-                listen: addresses[index].clone(),
-                peers: addresses
-                    .iter()
-                    .enumerate()
-                    .filter(|(other, _)| *other != index)
-                    .map(|(_, address)| address.clone())
-                    .collect(),
-                timeouts: Timeouts::default(),
-                network_key: None,
-            };
-            let node = CellNode::new(
+            let settings = EngineSettings::in_cell(
+                format!("noop-{index}"),
+                dir.join("engine"),
+                &addresses,
+                index,
+            );
+            let node = CellEngine::new(
                 context.clone(),
                 settings,
                 *passport,

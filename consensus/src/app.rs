@@ -2,9 +2,10 @@
 //! a proposal, judge a proposal by re-executing it, commit a decided block, recover after a
 //! crash. The engine adapter answers Malachite's requests by calling these.
 
+use crate::block::{Block, BlockHash, BlockHeader, BlockHeight};
 use crate::block_store::{BlockStore, BlockStoreError, DecidedBlock, TransactionOutcome};
 use crate::certificate::{BlockCertificate, CertificateError};
-use crate::context::{Block, BlockHash, BlockHeader, BlockHeight, CellContext};
+use crate::context::CellContext;
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
 use charter_ledger::execution::CheckedTransaction;
 use charter_ledger::storage::Storage;

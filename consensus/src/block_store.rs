@@ -5,8 +5,8 @@
 //! Undecided proposals are stored before the engine is told about them, so a restarted proposer
 //! re-proposes the same block and a restarted validator still has what it voted for.
 
+use crate::block::{Block, BlockHash, BlockHeight};
 use crate::certificate::BlockCertificate;
-use crate::context::{Block, BlockHash, BlockHeight};
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::execution::Receipt;
 use charter_ledger::{PassportId, TxId};

@@ -2,7 +2,8 @@
 //! two thirds of the epoch's power. Anyone holding the validator set can check it, so a block
 //! header — and the state root in it — is as good as the validators' signatures.
 
-use crate::context::{BlockHash, BlockHeight, CellContext, ValidatorAddress};
+use crate::block::{BlockHash, BlockHeight};
+use crate::context::{CellContext, ValidatorAddress};
 use crate::validator_set::ValidatorSet;
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519Signature};

@@ -54,6 +54,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::block::*;
     use crate::context::*;
     use bytes::Bytes;
     use charter_ledger::crypto::ed25519::Ed25519Signature;

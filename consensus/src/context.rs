@@ -1,20 +1,18 @@
-//! Charter's types for the Malachite engine: what a block is, how votes and proposals are
-//! shaped, and which validator proposes when.
+//! Charter's context for the Malachite engine: its trait implementations for Charter's
+//! types, how votes and proposals are shaped, and which validator proposes when.
 //!
-//! - The decided **value** is a [`Block`]: transactions plus a header that commits to its
-//!   parent, its transactions and the **post-execution state root**. Its id is the header's
-//!   hash, so the precommits that decide a block certify its state root, and every state proof
-//!   ties to a root validators signed.
+//! - The decided **value** is a [`Block`] (`block.rs`), identified by its hash.
 //! - Votes are signed as the ledger's [`charter_ledger::evidence::Vote`] statement, so two
 //!   conflicting votes seen on the network are, as they are, slashing evidence the ledger
-//!   checks. Proposals are signed as [`crate::signer::Proposal`].
+//!   checks. Proposals are signed as [`crate::guarded_signer::Proposal`].
 
+use crate::block::{Block, BlockHash, BlockHeight};
 use crate::validator_set::ValidatorSet as EpochValidators;
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
 use charter_ledger::evidence::{self, VoteType as LedgerVoteType};
 use charter_ledger::ids::{CellId, FederationId, PassportId};
-use charter_ledger::{SignedTransaction, StateRoot, TxId};
+
 use malachitebft_core_types as mal;
 use std::fmt;
 
@@ -23,27 +21,6 @@ use std::fmt;
 pub struct CellContext {
     pub federation: FederationId,
     pub cell: CellId,
-}
-
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-)]
-pub struct BlockHeight(pub u64);
-
-impl fmt::Display for BlockHeight {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
 }
 
 impl mal::Height for BlockHeight {
@@ -76,99 +53,6 @@ impl fmt::Display for ValidatorAddress {
 }
 
 impl mal::Address for ValidatorAddress {}
-
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-pub struct BlockHash(#[serde(with = "hex::serde")] pub [u8; 32]);
-
-impl fmt::Display for BlockHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-const BLOCK_DOMAIN: &[u8] = b"charter/block/v1";
-const TRANSACTIONS_DOMAIN: &[u8] = b"charter/block-transactions/v1";
-
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct BlockHeader {
-    pub federation: FederationId,
-    pub cell: CellId,
-    pub height: BlockHeight,
-    /// The previous block's hash; all zeros for the first block.
-    pub parent: BlockHash,
-    pub proposer: PassportId,
-    /// blake3 over the ids of the block's transactions, in order.
-    pub transactions_root: [u8; 32],
-    /// The state root after executing this block's transactions.
-    pub state_root: StateRoot,
-}
-
-impl BlockHeader {
-    pub fn hash(&self) -> BlockHash {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(BLOCK_DOMAIN);
-        hasher.update(&borsh::to_vec(self).expect("writing to a Vec cannot fail"));
-        BlockHash(*hasher.finalize().as_bytes())
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
-pub struct Block {
-    pub header: BlockHeader,
-    pub transactions: Vec<SignedTransaction>,
-}
-
-impl Block {
-    pub fn transactions_root(transactions: &[SignedTransaction]) -> [u8; 32] {
-        let ids: Vec<TxId> = transactions.iter().map(SignedTransaction::id).collect();
-        Self::transactions_root_of_ids(&ids)
-    }
-
-    /// The transactions root from the transactions' ids alone (what a light client has).
-    pub fn transactions_root_of_ids(ids: &[TxId]) -> [u8; 32] {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(TRANSACTIONS_DOMAIN);
-        for id in ids {
-            hasher.update(&id.0);
-        }
-        *hasher.finalize().as_bytes()
-    }
-
-    pub fn hash(&self) -> BlockHash {
-        self.header.hash()
-    }
-
-    /// Whether the header commits to exactly these transactions.
-    pub fn is_consistent(&self) -> bool {
-        self.header.transactions_root == Self::transactions_root(&self.transactions)
-    }
-}
-
-/// Blocks are ordered by hash: the engine needs an order, and the hash names the content.
-impl Ord for Block {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.hash().cmp(&other.hash())
-    }
-}
-
-impl PartialOrd for Block {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
 
 impl mal::Value for Block {
     type Id = BlockHash;
@@ -280,8 +164,8 @@ pub struct ConsensusProposal {
 
 impl ConsensusProposal {
     /// The statement the proposer signs: it names the block by hash.
-    pub fn statement(&self, context: &CellContext) -> crate::signer::Proposal {
-        crate::signer::Proposal {
+    pub fn statement(&self, context: &CellContext) -> crate::guarded_signer::Proposal {
+        crate::guarded_signer::Proposal {
             federation: context.federation,
             cell: context.cell,
             height: self.height.0,

@@ -203,7 +203,8 @@ pub async fn tap_votes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::{BlockHash, BlockHeight, ValidatorAddress};
+    use crate::block::{BlockHash, BlockHeight};
+    use crate::context::ValidatorAddress;
     use charter_ledger::crypto::ed25519::Ed25519Keypair;
     use charter_ledger::ids::{CellId, FederationId};
     use malachitebft_core_types::{NilOrVal, VoteType as EngineVoteType};

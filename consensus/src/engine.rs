@@ -1,14 +1,14 @@
 //! Starting a validator's engine: Malachite with Charter's context, codec, guarded signer and
 //! host. This is the one place that knows how the engine is started; the rest of the node sees
-//! a [`RunningValidator`].
+//! a [`RunningEngine`].
 
 use crate::app::Application;
 use crate::codec::BorshCodec;
 use crate::context::*;
 use crate::double_votes::{network_actor, tap_votes, HeardVote, VoteTapHandle};
+use crate::engine_signer::EngineSigner;
+use crate::guarded_signer::GuardedSigner;
 use crate::host::{CommittedBlock, ConsensusPosition, Host, TransactionPool};
-use crate::signer::GuardedSigner;
-use crate::signing::CellSigner;
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
 use charter_ledger::PassportId;
 use malachitebft_app_channel::app::config::{
@@ -72,6 +72,31 @@ pub struct EngineSettings {
     pub network_key: Option<Ed25519Keypair>,
 }
 
+impl EngineSettings {
+    /// Settings for validator `index` of a cell whose validators listen on `addresses`: every
+    /// other address is a peer, timeouts are the defaults and the consensus key is the network
+    /// identity.
+    pub fn in_cell(
+        moniker: String,
+        home: PathBuf,
+        addresses: &[libp2p::Multiaddr],
+        index: usize,
+    ) -> Self {
+        assert!(index < addresses.len(), "validator {index} has no address");
+        EngineSettings {
+            moniker,
+            home,
+            listen: addresses[index].clone(),
+            peers: (addresses.iter().enumerate())
+                .filter(|(other, _)| *other != index)
+                .map(|(_, address)| address.clone())
+                .collect(),
+            timeouts: Timeouts::default(),
+            network_key: None,
+        }
+    }
+}
+
 /// The engine's configuration, derived from [`EngineSettings`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EngineConfig {
@@ -133,7 +158,7 @@ impl EngineConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("opening the guarded signer: {0}")]
-    Signer(#[from] crate::signer::SignerError),
+    Signer(#[from] crate::guarded_signer::SignerError),
     #[error(transparent)]
     App(#[from] crate::app::AppError),
     #[error("creating the engine's home directory: {0}")]
@@ -146,7 +171,7 @@ pub enum EngineError {
 
 /// The engine's handle to our signer, shared with the host (which signs proposal streams).
 #[derive(Clone)]
-pub struct SharedSigner(Arc<CellSigner>);
+pub struct SharedSigner(Arc<EngineSigner>);
 
 impl SigningProvider<CellContext> for SharedSigner {
     fn sign_vote(&self, vote: ConsensusVote) -> malachitebft_core_types::SignedVote<CellContext> {
@@ -214,11 +239,11 @@ pub fn signer_state_path(home: &std::path::Path) -> PathBuf {
 
 /// What the engine's `Node` needs: this validator's identity, keys, settings, and the app and
 /// pool it hands to the host when started.
-pub struct CellNode<A: Application, P: TransactionPool<A>> {
-    inner: Arc<CellNodeInner<A, P>>,
+pub struct CellEngine<A: Application, P: TransactionPool<A>> {
+    inner: Arc<CellEngineInner<A, P>>,
 }
 
-struct CellNodeInner<A: Application, P: TransactionPool<A>> {
+struct CellEngineInner<A: Application, P: TransactionPool<A>> {
     context: CellContext,
     settings: EngineSettings,
     passport: PassportId,
@@ -236,7 +261,7 @@ const WRITE_AHEAD_LOG: &str = "wal/consensus.wal";
 /// follows the cell (Malachite signs nothing for a node outside the validator set).
 const OBSERVER: PassportId = PassportId([0; 32]);
 
-impl<A: Application, P: TransactionPool<A>> Clone for CellNode<A, P> {
+impl<A: Application, P: TransactionPool<A>> Clone for CellEngine<A, P> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -245,7 +270,7 @@ impl<A: Application, P: TransactionPool<A>> Clone for CellNode<A, P> {
 }
 
 /// A started validator: the engine, its host, and the stream of blocks it commits.
-pub struct RunningValidator {
+pub struct RunningEngine {
     engine: EngineHandle,
     events: malachitebft_app_channel::app::events::TxEvent<CellContext>,
     committed: broadcast::Sender<CommittedBlock>,
@@ -255,7 +280,7 @@ pub struct RunningValidator {
     heard_votes: Option<mpsc::Receiver<HeardVote>>,
 }
 
-impl RunningValidator {
+impl RunningEngine {
     pub fn committed(&self) -> broadcast::Receiver<CommittedBlock> {
         self.committed.subscribe()
     }
@@ -291,7 +316,7 @@ impl RunningValidator {
 }
 
 #[async_trait::async_trait]
-impl NodeHandle<CellContext> for RunningValidator {
+impl NodeHandle<CellContext> for RunningEngine {
     fn subscribe(&self) -> RxEvent<CellContext> {
         self.events.subscribe()
     }
@@ -304,7 +329,7 @@ impl NodeHandle<CellContext> for RunningValidator {
     }
 }
 
-impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
+impl<A: Application, P: TransactionPool<A> + 'static> CellEngine<A, P> {
     /// Prepares a validator; opening the guarded signer reads its persisted mark.
     pub fn new(
         context: CellContext,
@@ -327,13 +352,13 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
             .high_water_mark()
             .map(|mark| mark.height)
             .filter(|mark| next < *mark || (next == *mark && !has_log));
-        let signer = SharedSigner(Arc::new(CellSigner::new(
+        let signer = SharedSigner(Arc::new(EngineSigner::new(
             context.clone(),
             ValidatorAddress(passport),
             key.clone(),
             guarded,
         )));
-        let inner = CellNodeInner {
+        let inner = CellEngineInner {
             context,
             settings,
             passport,
@@ -355,7 +380,7 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
     }
 
     /// Starts the engine and the host.
-    pub async fn launch(&self) -> Result<RunningValidator, EngineError> {
+    pub async fn launch(&self) -> Result<RunningEngine, EngineError> {
         let (app, pool) = self
             .inner
             .parts
@@ -397,7 +422,7 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
                 tracing::error!(%error, "the consensus host stopped");
             }
         });
-        Ok(RunningValidator {
+        Ok(RunningEngine {
             engine,
             events,
             committed,
@@ -410,16 +435,16 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellNode<A, P> {
 }
 
 #[async_trait::async_trait]
-impl<A: Application, P: TransactionPool<A> + 'static> Node for CellNode<A, P> {
+impl<A: Application, P: TransactionPool<A> + 'static> Node for CellEngine<A, P> {
     type Context = CellContext;
     type Config = EngineConfig;
     type Genesis = ();
     // The key is handed over in memory when the node is built; there is no file to load.
     type PrivateKeyFile = ();
     type SigningProvider = SharedSigner;
-    type NodeHandle = RunningValidator;
+    type NodeHandle = RunningEngine;
 
-    async fn start(&self) -> eyre::Result<RunningValidator> {
+    async fn start(&self) -> eyre::Result<RunningEngine> {
         Ok(self.launch().await?)
     }
 

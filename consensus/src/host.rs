@@ -5,14 +5,17 @@
 //! guarded signature over the proposal — followed by the stream's end. A received stream is
 //! judged only when complete: it must come from the proposer the validator set names for its
 //! height and round, carry that proposer's valid signature, and re-execute to the state root
-//! its header claims. Streams are buffered per peer with bounds, so a peer cannot exhaust memory.
+//! its header claims. Streams are buffered per peer with bounds (`proposal_parts.rs`), so a peer
+//! cannot exhaust memory.
 
 use crate::app::{AppError, Application};
+use crate::block::*;
 use crate::block_store::{BlockStoreError, TransactionOutcome, UndecidedBlock};
 use crate::certificate::BlockCertificate;
 use crate::context::*;
-use crate::signer::SignerError;
-use crate::signing::CellSigner;
+use crate::engine_signer::EngineSigner;
+use crate::guarded_signer::SignerError;
+use crate::proposal_parts::ProposalParts;
 use bytes::Bytes;
 use charter_ledger::{SignedTransaction, StateRoot};
 use malachitebft_app_channel::app::engine::host::Next;
@@ -22,9 +25,8 @@ use malachitebft_app_channel::app::types::core::{
 };
 use malachitebft_app_channel::app::types::streaming::{StreamId, StreamMessage};
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
-use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -66,17 +68,13 @@ pub enum HostError {
     NetworkClosed,
 }
 
-/// Most proposal streams buffered at once, and most parts one stream may have.
-const MAX_OPEN_STREAMS: usize = 64;
-const MAX_STREAM_PARTS: u64 = 8;
-
 pub struct Host<A: Application, P: TransactionPool<A>> {
     app: A,
     pool: P,
     context: CellContext,
-    signer: Arc<CellSigner>,
+    signer: Arc<EngineSigner>,
     address: ValidatorAddress,
-    streams: BTreeMap<(String, Vec<u8>), BTreeMap<u64, StreamContent<ProposalPart>>>,
+    streams: ProposalParts,
     committed: broadcast::Sender<CommittedBlock>,
     position: watch::Sender<ConsensusPosition>,
     idle_proposal: Duration,
@@ -87,13 +85,13 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         app: A,
         pool: P,
         context: CellContext,
-        signer: Arc<CellSigner>,
+        signer: Arc<EngineSigner>,
         address: ValidatorAddress,
         idle_proposal: Duration,
     ) -> Self {
         let (committed, _) = broadcast::channel(1024);
         let position = watch::Sender::new(ConsensusPosition::default());
-        let streams = BTreeMap::new();
+        let streams = ProposalParts::default();
         Self {
             app,
             pool,
@@ -210,7 +208,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 let _ = reply.send(earliest);
             }
             AppMsg::ReceivedProposalPart { from, part, reply } => {
-                let judged = match self.receive_part(from, part) {
+                let judged = match self.streams.receive(from, part) {
                     Some(parts) => self.judge(parts)?,
                     None => None,
                 };
@@ -327,44 +325,6 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         };
         self.app.blocks().store_undecided(height, &stored)?;
         Ok(Some(block))
-    }
-
-    /// Buffers a part; returns the stream's data parts in order once it is complete.
-    fn receive_part(
-        &mut self,
-        from: PeerId,
-        part: StreamMessage<ProposalPart>,
-    ) -> Option<Vec<ProposalPart>> {
-        let key = (from.to_string(), part.stream_id.to_bytes().to_vec());
-        if part.sequence >= MAX_STREAM_PARTS {
-            tracing::debug!(peer = %from, "dropping a proposal stream with too many parts");
-            self.streams.remove(&key);
-            return None;
-        }
-        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_OPEN_STREAMS {
-            // Make room by dropping the oldest stream (the smallest key is arbitrary but bounded).
-            let oldest = self.streams.keys().next().cloned()?;
-            self.streams.remove(&oldest);
-        }
-        let stream = self.streams.entry(key.clone()).or_default();
-        stream.insert(part.sequence, part.content);
-        let end = stream
-            .iter()
-            .find(|(_, content)| matches!(content, StreamContent::Fin))
-            .map(|(sequence, _)| *sequence)?;
-        if (0..end).any(|sequence| !stream.contains_key(&sequence)) {
-            return None;
-        }
-        let stream = self.streams.remove(&key)?;
-        Some(
-            stream
-                .into_values()
-                .filter_map(|content| match content {
-                    StreamContent::Data(part) => Some(part),
-                    StreamContent::Fin => None,
-                })
-                .collect(),
-        )
     }
 
     /// Judges a complete proposal stream; `None` when it is not a well-formed proposal from the
@@ -537,7 +497,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
 /// Publishes a proposal stream: `Init`, the block, `Fin` with our guarded signature, then the
 /// stream's end.
 async fn stream_proposal(
-    signer: &CellSigner,
+    signer: &EngineSigner,
     address: ValidatorAddress,
     network: &mpsc::Sender<NetworkMsg<CellContext>>,
     height: BlockHeight,

@@ -4,8 +4,9 @@
 //! the block the certificate names, and validators holding more than 2/3 of the power signed
 //! that block.
 
+use crate::block::{Block, BlockHeader};
 use crate::certificate::{BlockCertificate, CertificateError};
-use crate::context::{Block, BlockHeader, CellContext};
+use crate::context::CellContext;
 use crate::validator_set::ValidatorSet;
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::TxId;

@@ -1,29 +1,36 @@
 //! # charter-consensus
 //!
-//! The app side of a cell's BFT engine. Today it holds the validator set the engine runs
-//! with — the ledger's epoch set — with its quorum rule, and the guarded signer through which
-//! every consensus signature passes; the Malachite integration and checkpoints build on them.
+//! A cell's BFT engine: Malachite (Tendermint) with Charter's application behind one small
+//! boundary. [`engine::CellEngine`] launches the engine for a validator; the [`host::Host`]
+//! answers every request the engine makes, through the [`app::Application`] (`CellApp`:
+//! building, judging and committing [`block::Block`]s by executing them on the ledger, and
+//! keeping them in the [`block_store`]). Every consensus signature passes through the
+//! [`guarded_signer::GuardedSigner`], which the engine reaches as its signing provider
+//! ([`engine_signer::EngineSigner`]). Federation finality lives in `charter-federation`.
 //!
 //! Guarantees:
+//! - a decided block commits to its post-execution state root, and its commit certificate
+//!   ([`certificate`]) makes that root as good as the validators' signatures;
 //! - a validator set is a deterministic function of ledger state (passport-id order,
 //!   power = bond at the epoch's start), and its hash is what checkpoints commit to;
 //! - the guarded signer never signs two different values for one (height, round, step), across
-//!   crashes and restarts.
+//!   crashes and restarts;
+//! - a proposal is judged only when its stream is complete, from the proposer its height and
+//!   round select, and buffered streams are bounded ([`proposal_parts`]).
 
 pub mod app;
+pub mod block;
 pub mod block_store;
 pub mod certificate;
-pub mod checkpoint;
-pub mod checkpoint_signer;
 pub mod codec;
 pub mod context;
 pub mod double_votes;
 pub mod engine;
-pub mod finality;
+pub mod engine_signer;
+pub mod guarded_signer;
 pub mod host;
 pub mod inclusion;
-pub mod signer;
-pub mod signing;
+pub mod proposal_parts;
 pub mod validator_set;
 
 pub use validator_set::{ValidatorSet, ValidatorSetError};

@@ -3,9 +3,10 @@
 //! recovers it, and a data directory whose ledger is ahead of its blocks is refused.
 
 use charter_consensus::app::{AppError, CellApp, InvalidBlock};
+use charter_consensus::block::{Block, BlockHash, BlockHeight};
 use charter_consensus::block_store::{BlockStore, DecidedBlock};
 use charter_consensus::certificate::BlockCertificate;
-use charter_consensus::context::{Block, BlockHash, BlockHeight, CellContext};
+use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::{InclusionError, InclusionProof};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::storage::RocksStorage;

@@ -3,9 +3,10 @@
 //! same state roots, including the transactions their pools offered.
 
 use charter_consensus::app::CellApp;
+use charter_consensus::block::BlockHeight;
 use charter_consensus::block_store::BlockStore;
-use charter_consensus::context::{BlockHeight, CellContext};
-use charter_consensus::engine::{CellNode, EngineSettings, RunningValidator, Timeouts};
+use charter_consensus::context::CellContext;
+use charter_consensus::engine::{CellEngine, EngineSettings, RunningEngine};
 use charter_consensus::host::{CommittedBlock, TransactionPool};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::storage::MemoryStorage;
@@ -62,12 +63,12 @@ async fn four_validators_decide_the_same_blocks_and_state_roots() {
         })
         .collect();
     let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut validators: Vec<RunningValidator> = Vec::new();
+    let mut validators: Vec<RunningEngine> = Vec::new();
     let mut receivers = Vec::new();
-    for index in 0..4 {
+    for (index, dir) in dirs.iter().enumerate() {
         let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
         ledger.init_genesis(&cell.genesis).unwrap();
-        let blocks = BlockStore::open(&dirs[index].path().join("blocks")).unwrap();
+        let blocks = BlockStore::open(&dir.path().join("blocks")).unwrap();
         let app = CellApp::open(context.clone(), ledger, blocks).unwrap();
         let transfer = cell.transaction(
             cell.member(index),
@@ -77,21 +78,14 @@ async fn four_validators_decide_the_same_blocks_and_state_roots() {
                 amount: 10,
             },
         );
-        let settings = EngineSettings {
-            moniker: format!("validator-{index}"),
-            home: dirs[index].path().join("engine"),
-            listen: addresses[index].clone(),
-            peers: addresses
-                .iter()
-                .enumerate()
-                .filter(|(other, _)| *other != index)
-                .map(|(_, address)| address.clone())
-                .collect(),
-            timeouts: Timeouts::default(),
-            network_key: None,
-        };
+        let settings = EngineSettings::in_cell(
+            format!("validator-{index}"),
+            dir.path().join("engine"),
+            &addresses,
+            index,
+        );
         let validator = cell.validator(index);
-        let node = CellNode::new(
+        let node = CellEngine::new(
             context.clone(),
             settings,
             validator.id,

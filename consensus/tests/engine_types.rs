@@ -1,9 +1,10 @@
 //! The engine's types and signing provider against the ledger: what the engine signs is what
 //! the ledger accepts as evidence, and the guard holds where the engine signs.
 
+use charter_consensus::block::*;
 use charter_consensus::context::*;
-use charter_consensus::signer::{GuardedSigner, SignerError};
-use charter_consensus::signing::CellSigner;
+use charter_consensus::engine_signer::EngineSigner;
+use charter_consensus::guarded_signer::{GuardedSigner, SignerError};
 use charter_consensus::ValidatorSet;
 use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::evidence::{DoubleVote, SignedVote};
@@ -28,10 +29,10 @@ fn context(cell: &DevCell) -> CellContext {
     }
 }
 
-fn signer(cell: &DevCell, validator: usize, state: &Path) -> CellSigner {
+fn signer(cell: &DevCell, validator: usize, state: &Path) -> EngineSigner {
     let key = cell.validator(validator).consensus_key.clone().unwrap();
     let guarded = GuardedSigner::open(key.clone(), &state.join("signer.json")).unwrap();
-    CellSigner::new(
+    EngineSigner::new(
         context(cell),
         ValidatorAddress(cell.validator(validator).id),
         key,

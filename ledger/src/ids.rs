@@ -91,6 +91,11 @@ hash_id!(
     /// Names a cell's checkpoint: blake3 of the bytes its validators sign for it.
     CheckpointId
 );
+hash_id!(
+    /// Names a block: blake3 of its header (the consensus crate defines the header). The
+    /// ledger does not compute it; checkpoints and proofs carry it.
+    BlockHash
+);
 
 /// Names a cell within its federation.
 #[derive(

@@ -17,11 +17,11 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use charter_consensus::block::BlockHeight;
 use charter_consensus::block_store::{BlockStore, BlockStoreError, DecidedBlock};
-use charter_consensus::context::BlockHeight;
-use charter_consensus::finality::Collector;
 use charter_consensus::host::{CommittedBlock, ConsensusPosition};
 use charter_consensus::inclusion::InclusionProof;
+use charter_federation::collector::Collector;
 use charter_ledger::state::{
     ActiveValidators, Bond, BridgeRuling, CellInfo, CellModeState, Escrow, Passport, StateKey,
     StateObject, Validator,

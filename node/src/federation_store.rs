@@ -8,9 +8,9 @@
 //! final, and a cell's hand-over can come between two of another cell's certificates, so epoch
 //! order would not do.
 
-use charter_consensus::checkpoint::CheckpointCertificate;
-use charter_consensus::finality::Collector;
-use charter_consensus::signer::write_durably;
+use charter_durable::write_durably;
+use charter_federation::checkpoint::CheckpointCertificate;
+use charter_federation::collector::Collector;
 use charter_ledger::CellId;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -13,10 +13,10 @@
 use crate::federation_store::{FederationStore, FederationStoreError};
 use crate::publisher::Publisher;
 use borsh::BorshDeserialize;
-use charter_consensus::checkpoint::{CellValidators, Checkpoint, CheckpointCertificate};
-use charter_consensus::checkpoint_signer::CheckpointSigner;
-use charter_consensus::finality::{Added, Collector, FederationMessage};
 use charter_consensus::host::CommittedBlock;
+use charter_federation::checkpoint::{CellValidators, Checkpoint, CheckpointCertificate};
+use charter_federation::checkpoint_signer::CheckpointSigner;
+use charter_federation::collector::{Added, Collector, FederationMessage};
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::{Storage, StorageError};
 use charter_ledger::{CellId, CheckpointId, Ledger, LedgerError, PassportId};

@@ -50,7 +50,6 @@ impl Default for Gossip {
 }
 
 impl Gossip {
-
     pub fn publisher(&self, topic: &str) -> Publisher {
         Publisher::new(topic, self.outbound.clone())
     }

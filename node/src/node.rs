@@ -18,11 +18,11 @@ use crate::restart::StallWatchdog;
 use crate::stop_signals::StopSignals;
 use charter_consensus::app::{AppError, CellApp};
 use charter_consensus::block_store::{BlockStore, BlockStoreError};
-use charter_consensus::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
 use charter_consensus::context::CellContext;
-use charter_consensus::engine::{CellNode, EngineError, EngineSettings, RunningValidator};
-use charter_consensus::finality::Collector;
+use charter_consensus::engine::{CellEngine, EngineError, EngineSettings, RunningEngine};
 use charter_consensus::host::CommittedBlock;
+use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
+use charter_federation::collector::Collector;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::storage::{RocksStorage, StorageError};
 use charter_ledger::{Genesis, Ledger, LedgerError, PassportId};
@@ -151,7 +151,7 @@ struct FederationPart {
 pub struct Node {
     config: NodeConfig,
     passport: PassportId,
-    running: RunningValidator,
+    running: RunningEngine,
     metrics: Arc<NodeMetrics>,
     gossip: tokio::task::JoinHandle<()>,
     api_address: SocketAddr,
@@ -174,7 +174,7 @@ impl Node {
         )?;
         let resumed_at = app.next_height().0;
         let mempool = SharedMempool::new(MempoolLimits::default());
-        let engine = CellNode::new(
+        let engine = CellEngine::new(
             identity.context(),
             engine_settings(&config, identity.network_key.clone()),
             identity.passport,
@@ -360,7 +360,7 @@ fn start_finality(
     identity: &Identity,
     storage: &Arc<RocksStorage>,
     gossip: &Gossip,
-    running: &RunningValidator,
+    running: &RunningEngine,
 ) -> Result<Option<FederationPart>, NodeError> {
     let Some(section) = &config.federation else {
         return Ok(None);

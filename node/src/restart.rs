@@ -7,7 +7,7 @@
 //!   stays ended on both sides until one of the two processes starts afresh. So a validator that
 //!   has committed nothing for a while and lacks peers starts afresh, and dials every peer again.
 //! - Taking part again after catching up. A node whose ledger is below the height its signer last
-//!   signed at follows the cell as an observer (see `CellNode::catching_up_to`); the engine's
+//!   signed at follows the cell as an observer (see `CellEngine::catching_up_to`); the engine's
 //!   validator role is fixed when it starts, so once caught up the node starts afresh.
 
 use std::os::unix::process::CommandExt;

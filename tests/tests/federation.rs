@@ -241,8 +241,8 @@ fn checkpoints_are_final_across_cells_stall_without_k_verify_offline_and_reach_r
 /// it locked down.
 #[test]
 fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_governance_rules() {
-    use charter_consensus::checkpoint::{CellSigners, CheckpointCertificate};
-    use charter_consensus::finality::FederationMessage;
+    use charter_federation::checkpoint::{CellSigners, CheckpointCertificate};
+    use charter_federation::collector::FederationMessage;
     use charter_ledger::crypto::bls::{aggregate, BlsSecretKey};
     use charter_ledger::{CellId, StateRoot};
     use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent};
@@ -268,7 +268,7 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
     // validator of cells 2 and 1 with their real keys.
     let mut twin = honest_certificate.checkpoint.clone();
     twin.state_root = StateRoot([0xee; 32]);
-    let view: charter_consensus::checkpoint::FederationView =
+    let view: charter_federation::checkpoint::FederationView =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("federation.json")).unwrap())
             .unwrap();
     let message = twin.signing_bytes();

@@ -3,11 +3,11 @@
 //! proof at the checkpoint's height. The certificate and the read verify; a flipped bitmap bit,
 //! a foreign signature and a cell below 2/3 are each refused with the reason.
 
-use charter_consensus::checkpoint::{
+use charter_consensus::block::BlockHash;
+use charter_e2e::charter;
+use charter_federation::checkpoint::{
     CellSigners, Checkpoint, CheckpointCertificate, FederationView,
 };
-use charter_consensus::context::BlockHash;
-use charter_e2e::charter;
 use charter_ledger::crypto::bls::{aggregate, BlsSecretKey, BlsSignature};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::state::StateKey;

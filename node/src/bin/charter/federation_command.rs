@@ -3,7 +3,7 @@
 //! against the last one — with nothing but that file.
 
 use anyhow::{bail, ensure, Context, Result};
-use charter_consensus::checkpoint::{CellValidators, CheckpointCertificate, FederationView};
+use charter_federation::checkpoint::{CellValidators, CheckpointCertificate, FederationView};
 use charter_ledger::state::StateKey;
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{verify_proof, EscrowId, Genesis, Ledger, PassportId, StateProof, StateRoot};

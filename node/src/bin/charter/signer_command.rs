@@ -5,7 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 use charter_consensus::engine::signer_state_path;
-use charter_consensus::signer::{GuardedSigner, Proposal};
+use charter_consensus::guarded_signer::{GuardedSigner, Proposal};
 use charter_ledger::evidence::{Vote, VoteType};
 use charter_ledger::Genesis;
 use charter_node::config::NodeConfig;

@@ -13,9 +13,9 @@
 //! from each cell's final checkpoints (each carries the next set). `docs/checkpoints.md` gives
 //! the byte layout for verifiers in other languages.
 
-use crate::context::BlockHash;
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::bls::{fast_aggregate_verify, BlsError, BlsPublicKey, BlsSignature};
+use charter_ledger::BlockHash;
 use charter_ledger::{Amount, CellId, CheckpointId, FederationId, PassportId, StateRoot};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

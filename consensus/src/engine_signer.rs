@@ -9,7 +9,7 @@
 use crate::context::{
     CellContext, ConsensusProposal, ConsensusVote, ProposalPart, ValidatorAddress,
 };
-use crate::signer::{GuardedSigner, SignerError};
+use crate::guarded_signer::{GuardedSigner, SignerError};
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
 use malachitebft_core_types as mal;
 use std::sync::Mutex;
@@ -17,7 +17,7 @@ use std::sync::Mutex;
 const PROPOSAL_PART_DOMAIN: &[u8] = b"CHARTER_PROPOSAL_PART_V1";
 const VOTE_EXTENSION_DOMAIN: &[u8] = b"CHARTER_VOTE_EXTENSION_V1";
 
-pub struct CellSigner {
+pub struct EngineSigner {
     context: CellContext,
     address: ValidatorAddress,
     /// Signs what is not guarded: the engine's local copies of other validators' proposals
@@ -26,7 +26,7 @@ pub struct CellSigner {
     guarded: Mutex<GuardedSigner>,
 }
 
-impl CellSigner {
+impl EngineSigner {
     pub fn new(
         context: CellContext,
         address: ValidatorAddress,
@@ -113,7 +113,7 @@ fn tagged(domain: &[u8], part: &impl borsh::BorshSerialize) -> Vec<u8> {
     bytes
 }
 
-impl mal::SigningProvider<CellContext> for CellSigner {
+impl mal::SigningProvider<CellContext> for EngineSigner {
     fn sign_vote(&self, vote: ConsensusVote) -> mal::SignedMessage<CellContext, ConsensusVote> {
         let signature = self
             .try_sign_vote(&vote)

@@ -3,7 +3,7 @@
 //! before the signature is made, as the consensus signer does for votes.
 
 use crate::checkpoint::Checkpoint;
-use crate::signer::write_durably;
+use charter_durable::write_durably;
 use charter_ledger::crypto::bls::{BlsSecretKey, BlsSignature};
 use charter_ledger::{CellId, CheckpointId};
 use std::collections::BTreeMap;

@@ -3,14 +3,14 @@
 //! cells, the checkpoint's own among them, and an aggregate signature of exactly the listed
 //! signers; the next epoch's set comes only from a final checkpoint.
 
-use charter_consensus::checkpoint::{
+use charter_federation::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
     FederationValidator, FederationView,
 };
-use charter_consensus::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
-use charter_consensus::context::BlockHash;
-use charter_consensus::finality::{Added, CollectError, Collector, Ruled};
+use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
+use charter_federation::collector::{Added, CollectError, Collector, Ruled};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSecretKey};
+use charter_ledger::BlockHash;
 use charter_ledger::{CellId, CheckpointId, FederationId, PassportId, StateRoot};
 use std::collections::BTreeMap;
 

@@ -10,12 +10,11 @@
 //! signature is made, so a crash at any instant leaves a record of every signature that ever
 //! left the process — the discipline tmkms applies to Tendermint validators.
 
+use charter_durable::write_durably;
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519Signature};
 use charter_ledger::evidence::{SignedVote, Vote, VoteType};
 use charter_ledger::ids::{CellId, FederationId, Height};
 use serde::{Deserialize, Serialize};
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Prefix of the bytes a proposer signs.
@@ -245,19 +244,6 @@ impl GuardedSigner {
             reason: error.to_string(),
         })
     }
-}
-
-/// Replaces `path` with `bytes` so that a crash at any instant leaves the old or the new
-/// contents, never a mix: a temporary file, fsync, rename over the old one, fsync of the
-/// directory.
-pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let directory = path.parent().unwrap_or(Path::new("."));
-    let temporary = path.with_extension("tmp");
-    let mut file = File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, path)?;
-    File::open(directory)?.sync_all()
 }
 
 #[cfg(test)]

@@ -1,0 +1,22 @@
+//! # charter-federation
+//!
+//! Federation finality, apart from any cell's engine: a cell's [`checkpoint::Checkpoint`] of an
+//! epoch, the quorum-of-quorums [`checkpoint::CheckpointCertificate`] that makes it final (BLS
+//! per the IETF draft, verifiable by any standard library: `docs/checkpoints.md`), the
+//! [`collector::Collector`] that gathers signatures into certificates and catches equivocation,
+//! and the [`checkpoint_signer::CheckpointSigner`], the guarded BLS signer of checkpoints.
+//!
+//! Guarantees:
+//! - a certificate verifies only if, for at least `k` cells (its own among them), validators
+//!   holding more than 2/3 of that cell's power in the set the federation knows signed it;
+//! - two final certificates for one cell and epoch are proof the cell equivocated, and the
+//!   collector quarantines it until a ruling settles every such proof;
+//! - the checkpoint signer never signs two different checkpoints for one cell and epoch,
+//!   across crashes and restarts.
+//!
+//! Depends on the ledger alone (no engine, no database), so verifiers and fuzzers build
+//! without Malachite or RocksDB.
+
+pub mod checkpoint;
+pub mod checkpoint_signer;
+pub mod collector;
