@@ -6,6 +6,7 @@ use crate::block::{Block, BlockHash, BlockHeader, BlockHeight};
 use crate::block_store::{BlockStore, BlockStoreError, DecidedBlock, TransactionOutcome};
 use crate::certificate::{BlockCertificate, CertificateError};
 use crate::context::CellContext;
+use crate::faults::CrashPoint;
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
 use charter_ledger::execution::CheckedTransaction;
 use charter_ledger::storage::Storage;
@@ -136,11 +137,6 @@ impl<S: Storage + Send + 'static> Application for CellApp<S> {
     }
 }
 
-/// Fault injection for crash tests: with this variable set to N, the process aborts right after
-/// storing the N-th block it commits and before the ledger applies it — a crash in the middle of
-/// a commit, which [`CellApp::open`] recovers from.
-pub const CRASH_DURING_COMMIT: &str = "CHARTER_CRASH_DURING_COMMIT";
-
 pub struct CellApp<S: Storage> {
     context: CellContext,
     ledger: Ledger<S>,
@@ -148,11 +144,17 @@ pub struct CellApp<S: Storage> {
     /// The last block validated, executed and ready to commit: committing the block that was
     /// just voted for does not execute it a second time.
     validated: Option<(BlockHash, PreparedBlock)>,
-    /// Commits left before the injected crash, when one is asked for.
-    crash_countdown: Option<u64>,
+    /// An injected crash between storing a decided block and applying it, which
+    /// [`CellApp::open`] recovers from.
+    crash_during_commit: CrashPoint,
 }
 
 impl<S: Storage> CellApp<S> {
+    /// Injects a crash between storing a decided block and applying it (crash tests).
+    pub fn crash_during_commit(&mut self, point: CrashPoint) {
+        self.crash_during_commit = point;
+    }
+
     /// Opens the app, first replaying any decided block the ledger has not applied (the node
     /// stopped between storing a block and applying it); refuses a ledger ahead of its blocks.
     pub fn open(
@@ -165,9 +167,7 @@ impl<S: Storage> CellApp<S> {
             ledger,
             blocks,
             validated: None,
-            crash_countdown: std::env::var(CRASH_DURING_COMMIT)
-                .ok()
-                .and_then(|count| count.parse().ok()),
+            crash_during_commit: CrashPoint::default(),
         };
         let ledger_height = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
         let stored = app.blocks.latest_height()?.map_or(0, |height| height.0);
@@ -322,13 +322,8 @@ impl<S: Storage> CellApp<S> {
             .collect();
         self.blocks
             .commit(&DecidedBlock { block, certificate }, &outcomes)?;
-        if let Some(countdown) = &mut self.crash_countdown {
-            *countdown = countdown.saturating_sub(1);
-            if *countdown == 0 {
-                tracing::error!("{CRASH_DURING_COMMIT}: crashing between storing and applying");
-                std::process::abort();
-            }
-        }
+        self.crash_during_commit
+            .reached("between storing a block and applying it");
         self.ledger.commit(prepared)?;
         Ok(outcomes)
     }

@@ -7,6 +7,7 @@ use crate::codec::BorshCodec;
 use crate::context::*;
 use crate::double_votes::{network_actor, tap_votes, HeardVote, VoteTapHandle};
 use crate::engine_signer::EngineSigner;
+use crate::faults::CrashPoint;
 use crate::guarded_signer::GuardedSigner;
 use crate::host::{CommittedBlock, ConsensusPosition, Host, TransactionPool};
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
@@ -70,6 +71,8 @@ pub struct EngineSettings {
     pub timeouts: Timeouts,
     /// The libp2p identity on the consensus network, when it is not the consensus key's.
     pub network_key: Option<Ed25519Keypair>,
+    /// A crash to inject in the guarded signer (crash tests; never in production).
+    pub signer_crash: CrashPoint,
 }
 
 impl EngineSettings {
@@ -93,6 +96,7 @@ impl EngineSettings {
                 .collect(),
             timeouts: Timeouts::default(),
             network_key: None,
+            signer_crash: CrashPoint::default(),
         }
     }
 }
@@ -340,7 +344,8 @@ impl<A: Application, P: TransactionPool<A> + 'static> CellEngine<A, P> {
         pool: P,
     ) -> Result<Self, EngineError> {
         std::fs::create_dir_all(&settings.home)?;
-        let guarded = GuardedSigner::open(key.clone(), &signer_state_path(&settings.home))?;
+        let mut guarded = GuardedSigner::open(key.clone(), &signer_state_path(&settings.home))?;
+        guarded.crash_after_persisting(settings.signer_crash);
         // A ledger below the height this key last signed at (a data directory restored or
         // resynced) would have the engine ask for signatures the guard must refuse, and so
         // would the height itself without the write-ahead log that replays this node's votes

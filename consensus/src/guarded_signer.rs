@@ -10,6 +10,7 @@
 //! signature is made, so a crash at any instant leaves a record of every signature that ever
 //! left the process — the discipline tmkms applies to Tendermint validators.
 
+use crate::faults::CrashPoint;
 use charter_durable::write_durably;
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519Signature};
 use charter_ledger::evidence::{SignedVote, Vote, VoteType};
@@ -86,16 +87,12 @@ struct SignedAtHeight {
     signed: Vec<HighWaterMark>,
 }
 
-/// Fault injection for crash tests: with this variable set to N, the process aborts right after
-/// the N-th new position is persisted and before it is signed — the instant the guard exists for.
-pub const CRASH_AFTER_PERSISTS: &str = "CHARTER_SIGNER_CRASH_AFTER_PERSISTS";
-
 pub struct GuardedSigner {
     key: Ed25519Keypair,
     state_path: PathBuf,
     state: Option<SignedAtHeight>,
-    /// Persists left before the injected crash, when one is asked for.
-    crash_countdown: Option<u64>,
+    /// An injected crash after persisting a new position, before signing there.
+    crash_after_persisting: CrashPoint,
 }
 
 impl GuardedSigner {
@@ -126,15 +123,17 @@ impl GuardedSigner {
                 ));
             }
         }
-        let crash_countdown = std::env::var(CRASH_AFTER_PERSISTS)
-            .ok()
-            .and_then(|count| count.parse().ok());
         Ok(Self {
             key,
             state_path: state_path.to_path_buf(),
             state,
-            crash_countdown,
+            crash_after_persisting: CrashPoint::default(),
         })
+    }
+
+    /// Injects a crash between persisting a new position and signing there (crash tests).
+    pub fn crash_after_persisting(&mut self, point: CrashPoint) {
+        self.crash_after_persisting = point;
     }
 
     /// The highest position signed.
@@ -227,13 +226,8 @@ impl GuardedSigner {
         next.signed.push(requested);
         self.persist(&next)?;
         self.state = Some(next);
-        if let Some(countdown) = &mut self.crash_countdown {
-            *countdown = countdown.saturating_sub(1);
-            if *countdown == 0 {
-                tracing::error!("{CRASH_AFTER_PERSISTS}: crashing between persisting and signing");
-                std::process::abort();
-            }
-        }
+        self.crash_after_persisting
+            .reached("between persisting a position and signing there");
         Ok(())
     }
 

@@ -27,6 +27,7 @@ pub mod context;
 pub mod double_votes;
 pub mod engine;
 pub mod engine_signer;
+pub mod faults;
 pub mod guarded_signer;
 pub mod host;
 pub mod inclusion;

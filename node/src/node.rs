@@ -20,6 +20,7 @@ use charter_consensus::app::{AppError, CellApp};
 use charter_consensus::block_store::{BlockStore, BlockStoreError};
 use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellEngine, EngineError, EngineSettings, RunningEngine};
+use charter_consensus::faults::FaultPlan;
 use charter_consensus::host::CommittedBlock;
 use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
 use charter_federation::collector::Collector;
@@ -162,21 +163,23 @@ pub struct Node {
 }
 
 impl Node {
-    /// Assembles and starts every part of the validator `config` describes.
-    pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+    /// Assembles and starts every part of the validator `config` describes, with the crashes
+    /// `faults` injects (none in production: [`FaultPlan::default`]).
+    pub async fn start(config: NodeConfig, faults: FaultPlan) -> Result<Self, NodeError> {
         let identity = Identity::load(&config)?;
         let storage = Arc::new(RocksStorage::open(&config.data_dir.join("state"))?);
         let blocks = BlockStore::open(&config.data_dir.join("blocks"))?;
-        let app = CellApp::open(
+        let mut app = CellApp::open(
             identity.context(),
             open_ledger(&storage, &identity.genesis)?,
             blocks.clone(),
         )?;
+        app.crash_during_commit(faults.during_commit);
         let resumed_at = app.next_height().0;
         let mempool = SharedMempool::new(MempoolLimits::default());
         let engine = CellEngine::new(
             identity.context(),
-            engine_settings(&config, identity.network_key.clone()),
+            engine_settings(&config, identity.network_key.clone(), faults),
             identity.passport,
             identity.consensus_key.clone(),
             app,
@@ -331,7 +334,11 @@ fn open_ledger(
     Ok(ledger)
 }
 
-fn engine_settings(config: &NodeConfig, network_key: Option<Ed25519Keypair>) -> EngineSettings {
+fn engine_settings(
+    config: &NodeConfig,
+    network_key: Option<Ed25519Keypair>,
+    faults: FaultPlan,
+) -> EngineSettings {
     EngineSettings {
         moniker: config.moniker.clone(),
         home: config.engine_home(),
@@ -339,6 +346,7 @@ fn engine_settings(config: &NodeConfig, network_key: Option<Ed25519Keypair>) -> 
         peers: config.consensus.peers.clone(),
         timeouts: config.consensus.timeouts.clone(),
         network_key,
+        signer_crash: faults.after_signer_persists,
     }
 }
 
@@ -406,10 +414,10 @@ async fn serve_api(address: SocketAddr, api: Arc<ApiState>) -> Result<SocketAddr
     Ok(bound)
 }
 
-/// Runs the validator configured at `config_path` on a runtime of its own until a stop signal
-/// or the end of its engine. When it must start afresh, the process is replaced by a fresh run
+/// Runs the validator configured at `config_path`, with the crashes `faults` injects, on a
+/// runtime of its own until a stop signal or the end of its engine. When it must start afresh, the process is replaced by a fresh run
 /// of the same command (see `restart.rs`), and this returns only if that failed.
-pub fn run_validator(config_path: &Path) -> Result<(), NodeError> {
+pub fn run_validator(config_path: &Path, faults: FaultPlan) -> Result<(), NodeError> {
     let config = NodeConfig::load(config_path)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -417,7 +425,7 @@ pub fn run_validator(config_path: &Path) -> Result<(), NodeError> {
         .map_err(NodeError::Runtime)?;
     let stopped = runtime.block_on(async {
         let mut stop = StopSignals::listen().map_err(NodeError::Runtime)?;
-        let mut node = Node::start(config).await?;
+        let mut node = Node::start(config, faults).await?;
         let stopped = node.run(&mut stop).await?;
         // A node starting afresh is replaced whole, as by a crash and restart.
         if !matches!(stopped, Stopped::StartAfresh(_)) {

@@ -5,7 +5,7 @@
 //! final while the faults run.
 //!
 //! Faults: SIGKILL of a validator at a random moment, a restart that aborts itself between
-//! storing a block and applying it (`CHARTER_CRASH_DURING_COMMIT`), and a twin — a second process
+//! storing a block and applying it (`charter run --crash-during-commit`), and a twin — a second process
 //! holding one validator's keys, so that identity signs conflicting votes whenever its two
 //! processes see different proposals. Where the machine allows network namespaces, every node
 //! runs in its own and the network is cut too: one validator away from the rest (1|3), or the
@@ -25,7 +25,6 @@
 use crate::hostile::{HostilePeer, HostileSent};
 use crate::netns::{Netem, Network};
 use crate::Cell;
-use charter_consensus::app::CRASH_DURING_COMMIT;
 use charter_consensus::block::BlockHeight;
 use charter_consensus::block_store::BlockStore;
 use charter_federation::checkpoint_signer;
@@ -751,7 +750,7 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
             let (_, crash_after) = down.remove(&node).expect("listed as down");
             match crash_after {
                 Some(commits) => {
-                    cell.start_with_env(node, &[(CRASH_DURING_COMMIT, &commits.to_string())]);
+                    cell.start_with_faults(node, &["--crash-during-commit", &commits.to_string()]);
                     armed.insert(node);
                 }
                 None => cell.start(node),

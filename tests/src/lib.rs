@@ -376,11 +376,12 @@ impl Cell {
     }
 
     pub fn start(&mut self, node: usize) {
-        self.start_with_env(node, &[]);
+        self.start_with_faults(node, &[]);
     }
 
-    /// Starts validator `node` with extra environment variables (fault injection).
-    pub fn start_with_env(&mut self, node: usize, env: &[(&str, &str)]) {
+    /// Starts validator `node` with crashes injected by `charter run`'s fault arguments
+    /// (`["--crash-during-commit", "3"]`, say).
+    pub fn start_with_faults(&mut self, node: usize, faults: &[&str]) {
         let config = self.dir.join(format!("node-{node}.toml"));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -393,8 +394,8 @@ impl Cell {
         };
         let mut child = command
             .args(["run", "--config", config.to_str().unwrap()])
+            .args(faults)
             .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()

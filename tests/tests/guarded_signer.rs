@@ -77,7 +77,7 @@ fn a_validator_killed_between_persisting_and_signing_never_signs_anything_else_t
         cell.start(node);
     }
     // Validator 3 aborts right after persisting its sixth position, before signing it.
-    cell.start_with_env(3, &[("CHARTER_SIGNER_CRASH_AFTER_PERSISTS", "6")]);
+    cell.start_with_faults(3, &["--crash-after-signer-persists", "6"]);
     let status = cell.wait_for_exit(3);
     assert_eq!(
         status.signal(),

@@ -13,6 +13,7 @@ mod simulate;
 mod tx;
 
 use anyhow::Result;
+use charter_consensus::faults::{CrashPoint, FaultPlan};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -77,6 +78,14 @@ enum Command {
     Run {
         #[arg(long)]
         config: PathBuf,
+        /// Crash tests only: abort after storing the N-th block this process commits and
+        /// before applying it.
+        #[arg(long, value_name = "N", hide_short_help = true)]
+        crash_during_commit: Option<u64>,
+        /// Crash tests only: abort after the guarded signer persisted its N-th new position in
+        /// this process and before it signs there.
+        #[arg(long, value_name = "N", hide_short_help = true)]
+        crash_after_signer_persists: Option<u64>,
     },
     /// Start a local cell: every validator as its own process on 127.0.0.1.
     Localnet(run_localnet::LocalnetArgs),
@@ -127,7 +136,17 @@ fn main() -> Result<()> {
         Command::Genesis(args) => genesis_command::run(args),
         Command::FederationGenesis(args) => federation_command::federation_genesis(args),
         Command::Verify(args) => federation_command::verify(args),
-        Command::Run { config } => Ok(charter_node::node::run_validator(&config)?),
+        Command::Run {
+            config,
+            crash_during_commit,
+            crash_after_signer_persists,
+        } => {
+            let faults = FaultPlan {
+                during_commit: CrashPoint::at(crash_during_commit.unwrap_or(0)),
+                after_signer_persists: CrashPoint::at(crash_after_signer_persists.unwrap_or(0)),
+            };
+            Ok(charter_node::node::run_validator(&config, faults)?)
+        }
         Command::Localnet(args) => run_localnet::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Tx(args) => tx::run(args),
