@@ -1,6 +1,7 @@
 //! Why a transaction was rejected. Every rule the ledger enforces has its own variant, so the
 //! API and the CLI can tell a client exactly which rule it broke.
 
+use crate::controller_keys::ControllerKeysError;
 use crate::crypto::bls::BlsError;
 use crate::crypto::ed25519::Ed25519Error;
 use crate::ids::{Amount, CellId, EscrowId, FederationId, Height, Nonce, PassportId};
@@ -45,8 +46,8 @@ pub enum TxError {
     ModeForbids { mode: CellMode, action: ActionKind },
     #[error("not authorized: {0}")]
     NotAuthorized(&'static str),
-    #[error("a passport needs 1 to {max} distinct, valid controller keys")]
-    InvalidControllerKeys { max: usize },
+    #[error("invalid controller keys: {0}")]
+    InvalidControllerKeys(ControllerKeysError),
     #[error("tier {requested} is not allowed: {reason}")]
     TierNotAllowed { requested: u8, reason: &'static str },
     #[error("passport {0} already exists")]
@@ -125,7 +126,7 @@ impl TxError {
             TxError::PassportNotActive { .. } => "passport_not_active",
             TxError::ModeForbids { .. } => "mode_forbids",
             TxError::NotAuthorized(..) => "not_authorized",
-            TxError::InvalidControllerKeys { .. } => "invalid_controller_keys",
+            TxError::InvalidControllerKeys(..) => "invalid_controller_keys",
             TxError::TierNotAllowed { .. } => "tier_not_allowed",
             TxError::PassportExists(..) => "passport_exists",
             TxError::StakeOutstanding(..) => "stake_outstanding",

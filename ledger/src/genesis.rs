@@ -2,6 +2,7 @@
 //! Genesis files are JSON or TOML with keys in hex; passport ids are derived, never listed:
 //! the `i`-th passport is `PassportId::genesis(cell, i)`.
 
+use crate::controller_keys::{self, ControllerKeysError};
 use crate::crypto::bls::{BlsPublicKey, BlsSignature};
 use crate::crypto::ed25519::Ed25519PublicKey;
 use crate::execution::{add_validator, elect_validators, Overlay};
@@ -9,7 +10,6 @@ use crate::execution::{StateChanges, StateReader};
 use crate::ids::{Amount, CellId, FederationId, PassportId};
 use crate::state::*;
 use crate::storage::StorageError;
-use crate::transaction::MAX_CONTROLLER_KEYS;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,6 +51,11 @@ pub struct GenesisValidator {
 pub enum GenesisError {
     #[error("passport #{index}: {reason}")]
     InvalidPassport { index: usize, reason: &'static str },
+    #[error("passport #{index}: {error}")]
+    InvalidControllerKeys {
+        index: usize,
+        error: ControllerKeysError,
+    },
     #[error("validator {passport}: {reason}")]
     InvalidValidator {
         passport: PassportId,
@@ -78,20 +83,8 @@ impl Genesis {
         let mut ids = BTreeMap::new();
         for (index, entry) in self.passports.iter().enumerate() {
             let invalid = |reason| GenesisError::InvalidPassport { index, reason };
-            let keys: BTreeSet<_> = entry.controller_keys.iter().collect();
-            if keys.is_empty()
-                || keys.len() != entry.controller_keys.len()
-                || keys.len() > MAX_CONTROLLER_KEYS
-            {
-                return Err(invalid("needs 1 to 8 distinct controller keys"));
-            }
-            if entry
-                .controller_keys
-                .iter()
-                .any(|key| key.verifying_key().is_err())
-            {
-                return Err(invalid("a controller key is not a valid ed25519 key"));
-            }
+            controller_keys::validate(&entry.controller_keys)
+                .map_err(|error| GenesisError::InvalidControllerKeys { index, error })?;
             if entry.tier > MAX_TIER {
                 return Err(invalid("tier is above 4"));
             }
@@ -101,25 +94,11 @@ impl Genesis {
                 .ok_or(GenesisError::SupplyOverflow)?;
             let id = self.passport_id(index);
             ids.insert(id, index);
-            state.put(
-                StateKey::Passport(id),
-                &Passport {
-                    id,
-                    controller_keys: entry.controller_keys.clone(),
-                    home_cell: self.cell,
-                    tier: entry.tier,
-                    sponsor: None,
-                    lineage: Vec::new(),
-                    forks: Vec::new(),
-                    generation: 0,
-                    status: PassportStatus::Active,
-                    sanctions: Vec::new(),
-                    liabilities: 0,
-                    balance: entry.balance,
-                    nonce: 0,
-                    created_at: 0,
-                },
-            );
+            let passport = Passport {
+                balance: entry.balance,
+                ..Passport::new(id, entry.controller_keys.clone(), self.cell, entry.tier, 0)
+            };
+            state.put(StateKey::Passport(id), &passport);
             if entry.bonded > 0 {
                 state.put(
                     StateKey::Bond(id),

@@ -16,6 +16,7 @@
 //! The crate does no I/O except through [`storage::Storage`].
 
 pub mod commitment;
+pub mod controller_keys;
 pub mod crypto;
 pub mod devnet;
 pub mod error;

@@ -168,6 +168,35 @@ pub struct Passport {
     pub created_at: Height,
 }
 
+impl Passport {
+    /// An active passport with an empty record, as genesis and every creating transaction
+    /// start one; `controller_keys` must have passed [`crate::controller_keys::validate`].
+    pub(crate) fn new(
+        id: PassportId,
+        controller_keys: Vec<Ed25519PublicKey>,
+        home_cell: CellId,
+        tier: u8,
+        created_at: Height,
+    ) -> Self {
+        Self {
+            id,
+            controller_keys,
+            home_cell,
+            tier,
+            sponsor: None,
+            lineage: Vec::new(),
+            forks: Vec::new(),
+            generation: 0,
+            status: PassportStatus::Active,
+            sanctions: Vec::new(),
+            liabilities: 0,
+            balance: 0,
+            nonce: 0,
+            created_at,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct UnbondingEntry {
     pub amount: Amount,

@@ -204,7 +204,7 @@ fn issuing_a_passport_needs_tier_bond_and_valid_keys() {
         vec![Ed25519PublicKey([0x02; 32])],
         vec![Ed25519PublicKey([0; 32])],
     ] {
-        assert_eq!(
+        assert!(matches!(
             h.submit(
                 &sponsor,
                 Action::IssuePassport {
@@ -212,8 +212,8 @@ fn issuing_a_passport_needs_tier_bond_and_valid_keys() {
                     tier: 0
                 }
             ),
-            Err(TxError::InvalidControllerKeys { max: 8 })
-        );
+            Err(TxError::InvalidControllerKeys(_))
+        ));
     }
     // A tier-1 passport cannot sponsor.
     let child = h.issue(&sponsor, 2, 1);

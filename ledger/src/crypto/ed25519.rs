@@ -24,6 +24,8 @@ pub enum Ed25519Error {
     MalformedKey,
     #[error("public key has small order")]
     WeakKey,
+    #[error("public key is not the canonical encoding of its point")]
+    NonCanonicalKey,
     #[error("signature does not verify")]
     BadSignature,
 }
@@ -38,6 +40,19 @@ impl Ed25519PublicKey {
             return Err(Ed25519Error::WeakKey);
         }
         Ok(key)
+    }
+
+    /// Checks that the key may be stored as part of an identity: it is a point, not of small
+    /// order, and written as its point's one canonical encoding. Decompression also accepts
+    /// y ≥ p (possible for y < 19, since 2^255 − p = 19) and x = 0 with the sign bit set, so
+    /// some points have a second encoding; admitting only the bytes the point compresses back
+    /// to makes two admitted keys the same point exactly when they are the same bytes.
+    pub fn validate_canonical(&self) -> Result<(), Ed25519Error> {
+        let key = self.verifying_key()?;
+        if key.to_edwards().compress().to_bytes() != self.0 {
+            return Err(Ed25519Error::NonCanonicalKey);
+        }
+        Ok(())
     }
 
     pub fn verify(&self, message: &[u8], signature: &Ed25519Signature) -> Result<(), Ed25519Error> {
@@ -130,3 +145,74 @@ impl fmt::Debug for Ed25519Signature {
 
 super::serde_hex!(Ed25519PublicKey, 32);
 super::serde_hex!(Ed25519Signature, 64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field prime p = 2^255 − 19, little-endian.
+    const P: [u8; 32] = {
+        let mut bytes = [0xff; 32];
+        bytes[0] = 0xed;
+        bytes[31] = 0x7f;
+        bytes
+    };
+
+    const SIGN: u8 = 0x80;
+
+    fn encoding(low_byte: u8, base: [u8; 32], sign: u8) -> Ed25519PublicKey {
+        let mut bytes = base;
+        bytes[0] += low_byte;
+        bytes[31] |= sign;
+        Ed25519PublicKey(bytes)
+    }
+
+    /// Only points with y < 19 (written also as y + p) or x = 0 (y = ±1, written also with the
+    /// sign bit set) have two encodings. Of each such pair exactly the canonical one is
+    /// admitted, or neither when the point is of small order or y is not on the curve.
+    #[test]
+    fn every_point_has_at_most_one_admitted_encoding() {
+        let mut admitted = 0;
+        for y in 0..19u8 {
+            for sign in [0, SIGN] {
+                let canonical = encoding(y, [0; 32], sign);
+                let other = encoding(y, P, sign);
+                match canonical.verifying_key() {
+                    Ok(key) => assert_eq!(
+                        other.verifying_key().unwrap().to_edwards(),
+                        key.to_edwards()
+                    ),
+                    Err(_) => assert!(other.verifying_key().is_err()),
+                }
+                assert!(other.validate_canonical().is_err(), "y + p for y = {y}");
+                if canonical.validate_canonical().is_ok() {
+                    admitted += 1;
+                }
+            }
+        }
+        assert!(admitted > 0, "some y below 19 is a point of large order");
+        // x = 0 only at y = 1 and y = p − 1, both of small order, so their encodings with the
+        // sign bit set are refused as well.
+        let mut p_minus_one = P;
+        p_minus_one[0] -= 1;
+        for key in [encoding(1, [0; 32], SIGN), encoding(0, p_minus_one, SIGN)] {
+            assert_eq!(key.validate_canonical(), Err(Ed25519Error::WeakKey));
+        }
+    }
+
+    #[test]
+    fn a_generated_key_is_admitted_and_an_off_curve_one_is_not() {
+        let key = Ed25519Keypair::from_seed([7; 32]).public_key();
+        assert_eq!(key.validate_canonical(), Ok(()));
+        let off_curve = encoding(2, [0; 32], 0);
+        assert_eq!(
+            off_curve.validate_canonical(),
+            Err(Ed25519Error::MalformedKey)
+        );
+        let non_canonical = Ed25519PublicKey([0xff; 32]);
+        assert_eq!(
+            non_canonical.validate_canonical(),
+            Err(Ed25519Error::NonCanonicalKey)
+        );
+    }
+}

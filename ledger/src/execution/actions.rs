@@ -12,6 +12,7 @@
 
 use super::mode::mode_permits;
 use super::overlay::Overlay;
+use crate::controller_keys;
 use crate::crypto::ed25519::Ed25519PublicKey;
 use crate::error::TxError;
 use crate::evidence::{
@@ -23,7 +24,6 @@ use crate::state::*;
 use crate::storage::StorageError;
 use crate::transaction::{
     Action, Consent, SignedTransaction, SlashEvidence, TransactionBody, ValidatorRegistration,
-    MAX_CONTROLLER_KEYS,
 };
 use std::collections::BTreeSet;
 
@@ -236,17 +236,7 @@ fn credit(passport: &mut Passport, amount: Amount) -> Result<(), TxError> {
 }
 
 fn validate_controller_keys(keys: &[Ed25519PublicKey]) -> Result<(), TxError> {
-    let invalid = TxError::InvalidControllerKeys {
-        max: MAX_CONTROLLER_KEYS,
-    };
-    let distinct: BTreeSet<_> = keys.iter().collect();
-    if keys.is_empty() || keys.len() > MAX_CONTROLLER_KEYS || distinct.len() != keys.len() {
-        return Err(invalid);
-    }
-    if keys.iter().any(|key| key.verifying_key().is_err()) {
-        return Err(invalid);
-    }
-    Ok(())
+    controller_keys::validate(keys).map_err(TxError::InvalidControllerKeys)
 }
 
 impl Context<'_, '_> {
@@ -302,22 +292,13 @@ impl Context<'_, '_> {
         controller_keys: &[Ed25519PublicKey],
         tier: u8,
     ) -> Passport {
-        Passport {
+        Passport::new(
             id,
-            controller_keys: controller_keys.to_vec(),
-            home_cell: self.cell.cell,
+            controller_keys.to_vec(),
+            self.cell.cell,
             tier,
-            sponsor: None,
-            lineage: Vec::new(),
-            forks: Vec::new(),
-            generation: 0,
-            status: PassportStatus::Active,
-            sanctions: Vec::new(),
-            liabilities: 0,
-            balance: 0,
-            nonce: 0,
-            created_at: self.height,
-        }
+            self.height,
+        )
     }
 
     /// The id a passport created by this transaction gets.
