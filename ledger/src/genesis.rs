@@ -63,6 +63,8 @@ pub enum GenesisError {
     },
     #[error("arbiter panel: {0}")]
     InvalidArbiters(&'static str),
+    #[error("no validator holds power: the cell could never decide a block")]
+    NoValidatorPower,
     #[error("total supply overflows")]
     SupplyOverflow,
     #[error("cell parameters: {0}")]
@@ -172,6 +174,9 @@ impl Genesis {
                 reason: error.to_string(),
             }
         })?;
+        if active.total_power() == 0 {
+            return Err(GenesisError::NoValidatorPower);
+        }
         state.put(StateKey::ActiveValidators, &active);
         state.put(StateKey::ArbiterPanel, &self.arbiters);
         state.put(StateKey::Treasury, &Treasury::default());

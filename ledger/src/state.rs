@@ -317,6 +317,20 @@ pub struct ActiveValidators {
     pub epoch: u64,
     /// In passport-id order.
     pub members: Vec<ActiveValidator>,
+    /// `None` when `members` were elected for this epoch. When an election finds no validator
+    /// power, the set before it is kept (a cell always has validators that can decide a block)
+    /// and this names the epoch whose election chose `members`.
+    #[serde(default)]
+    pub kept_from: Option<u64>,
+}
+
+impl ActiveValidators {
+    pub fn total_power(&self) -> u128 {
+        self.members
+            .iter()
+            .map(|member| u128::from(member.power))
+            .sum()
+    }
 }
 
 /// A marker that evidence or a ruling case was used, and when.

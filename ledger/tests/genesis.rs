@@ -177,3 +177,24 @@ fn a_dev_cells_minor_validators_bond_the_minimum_and_hold_that_power() {
         .unwrap();
     assert_eq!(minor.passport, genesis.passport_id(4), "the last validator");
 }
+
+/// A cell must start with a validator set that can decide its first block.
+#[test]
+fn a_genesis_without_validator_power_is_refused() {
+    let mut no_validators = dev_genesis();
+    no_validators.validators.clear();
+    let mut no_power = dev_genesis();
+    no_power.params.min_validator_bond = 0;
+    for validator in &no_power.validators {
+        let index = (0..no_power.passports.len())
+            .find(|index| no_power.passport_id(*index) == validator.passport)
+            .unwrap();
+        no_power.passports[index].bonded = 0;
+    }
+    for genesis in [no_validators, no_power] {
+        assert_eq!(
+            init(&genesis),
+            Err(LedgerError::Genesis(GenesisError::NoValidatorPower))
+        );
+    }
+}

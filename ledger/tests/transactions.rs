@@ -551,6 +551,46 @@ fn registration_rejections() {
     h.submit(&bob, registration(&h, bob.id, 52)).unwrap();
 }
 
+/// A cell whose only validator unbonds all its stake and exits still has a validator set at
+/// the next epoch: the election finds nobody, so the set it had is kept (and says so) until an
+/// election finds a validator again.
+#[test]
+fn the_last_validator_leaving_keeps_the_set_until_another_is_elected() {
+    let mut h = Harness::with(DevCellConfig {
+        validators: 1,
+        ..DevCellConfig::default()
+    });
+    let (validator, alice) = (h.cell.validator(0).clone(), h.cell.member(0).clone());
+    let first = h.ledger.active_validators().unwrap();
+    assert_eq!(first.members.len(), 1);
+    h.submit(&validator, Action::Unbond { amount: 10_000 })
+        .unwrap();
+    h.advance(10);
+    h.submit(&validator, Action::Withdraw).unwrap();
+    h.submit(&validator, Action::Exit).unwrap();
+    h.advance(100 - h.height());
+    let kept = h.ledger.active_validators().unwrap();
+    assert_eq!(kept.epoch, 2);
+    assert_eq!(kept.members, first.members, "the set is kept, not emptied");
+    assert_eq!((first.kept_from, kept.kept_from), (None, Some(1)));
+    h.advance(100);
+    let still = h.ledger.active_validators().unwrap();
+    assert_eq!((still.epoch, still.kept_from), (3, Some(1)));
+    assert_eq!(still.members, first.members);
+    // Anyone who bonds and registers ends it at the next boundary.
+    h.submit(&alice, Action::Bond { amount: 1_000 }).unwrap();
+    h.submit(&alice, registration(&h, alice.id, 50)).unwrap();
+    h.advance(300 - h.height());
+    let elected = h.ledger.active_validators().unwrap();
+    assert_eq!((elected.epoch, elected.kept_from), (4, None));
+    let members: Vec<_> = elected
+        .members
+        .iter()
+        .map(|m| (m.passport, m.power))
+        .collect();
+    assert_eq!(members, vec![(alice.id, 1_100)]);
+}
+
 // ---- slashing -------------------------------------------------------------------------------
 
 #[test]

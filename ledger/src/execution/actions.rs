@@ -1055,7 +1055,39 @@ pub(crate) fn elect_validators(
             });
         }
     }
-    Ok(ActiveValidators { epoch, members })
+    Ok(ActiveValidators {
+        epoch,
+        members,
+        kept_from: None,
+    })
+}
+
+/// The validator set for `epoch`, which starts after the block that ends the current one.
+///
+/// **A cell always has validators that can decide a block.** When the election finds no power
+/// (every validator unbonded, exited, slashed below the minimum or sanctioned), the current set
+/// is kept for `epoch`, with `kept_from` naming the epoch it was elected for, until an election
+/// finds power again. Refusing what would empty the set cannot be the rule: slashes and
+/// sanctions must apply whatever they leave, and refusing the last validator's unbonding would
+/// lock its stake. Keeping the set moves no value and locks nothing: anyone who bonds the
+/// minimum and registers ends it at the next boundary. Its cost is that the kept validators
+/// decide blocks with no more stake at risk than they have left; `kept_from`, stored and
+/// provable with the set, makes that visible.
+pub(crate) fn next_validators(
+    state: &Overlay<'_>,
+    params: &CellParams,
+    epoch: u64,
+) -> Result<ActiveValidators, StorageError> {
+    let elected = elect_validators(state, params, epoch)?;
+    if elected.total_power() > 0 {
+        return Ok(elected);
+    }
+    let current: ActiveValidators = state.require(&StateKey::ActiveValidators)?;
+    Ok(ActiveValidators {
+        epoch,
+        kept_from: Some(current.kept_from.unwrap_or(current.epoch)),
+        members: current.members,
+    })
 }
 
 impl Context<'_, '_> {
@@ -1104,11 +1136,7 @@ impl Context<'_, '_> {
         approvals: &[ValidatorApproval],
     ) -> Result<(), Failure> {
         let active: ActiveValidators = self.state.require(&StateKey::ActiveValidators)?;
-        let total: u128 = active
-            .members
-            .iter()
-            .map(|member| u128::from(member.power))
-            .sum();
+        let total = active.total_power();
         let mut approved = 0u128;
         let mut approvers = BTreeSet::new();
         for approval in approvals {

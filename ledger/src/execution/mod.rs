@@ -16,6 +16,7 @@ use crate::ids::{Height, TxId};
 use crate::state::{CellInfo, CellMode, CellModeState, StateKey};
 use crate::storage::StorageError;
 use crate::transaction::SignedTransaction;
+use actions::next_validators;
 pub(crate) use actions::{add_validator, elect_validators};
 pub use mode::mode_permits;
 pub(crate) use overlay::Overlay;
@@ -135,7 +136,11 @@ pub fn execute_block(
 fn end_epoch(block: &mut Overlay<'_>, cell: &CellInfo, height: Height) -> Result<(), StorageError> {
     let epoch_length = cell.params.epoch_length.max(1);
     if height.is_multiple_of(epoch_length) {
-        let active = elect_validators(block, &cell.params, height / epoch_length + 1)?;
+        let active = next_validators(block, &cell.params, height / epoch_length + 1)?;
+        assert!(
+            active.total_power() > 0,
+            "genesis and every epoch since give the cell validator power"
+        );
         block.put(StateKey::ActiveValidators, &active);
     }
     Ok(())
