@@ -5,10 +5,21 @@
 //!
 //! A transaction either applies completely or not at all: each one runs against its own
 //! overlay, which is merged into the block's changes only when every rule passed.
+//!
+//! `envelope` holds the checks every transaction passes before its action; `dispatch` hands the
+//! action to the rules of its domain (`passports`, `stake`, `discipline`, `escrow`,
+//! `governance`), each of which states the doctrines it enforces; `context` is what they share.
 
-mod actions;
+mod context;
+mod discipline;
+mod dispatch;
+mod envelope;
+mod escrow;
+mod governance;
 mod mode;
 mod overlay;
+mod passports;
+mod stake;
 
 pub(crate) use crate::crypto::ed25519::{self, Ed25519Error};
 use crate::error::TxError;
@@ -16,11 +27,11 @@ use crate::ids::{Height, TxId};
 use crate::state::{CellInfo, CellMode, CellModeState, StateKey};
 use crate::storage::StorageError;
 use crate::transaction::SignedTransaction;
-use actions::next_validators;
-pub(crate) use actions::{add_validator, elect_validators};
 pub use mode::mode_permits;
 pub(crate) use overlay::Overlay;
 pub use overlay::{StateChanges, StateReader};
+use stake::next_validators;
+pub(crate) use stake::{add_validator, elect_validators};
 
 /// A transaction paired with the verdict on its signature.
 #[derive(Clone, Debug)]
@@ -109,14 +120,14 @@ pub fn execute_block(
             Err(error) => Err(TxError::BadSignature(error.clone())),
             Ok(()) => {
                 let mut tx_state = Overlay::new(state, Some(block.changes()));
-                match actions::apply(&mut tx_state, &cell, height, checked.transaction) {
+                match dispatch::apply(&mut tx_state, &cell, height, checked.transaction) {
                     Ok(()) => {
                         let changes = tx_state.into_changes();
                         block.merge(changes);
                         Ok(())
                     }
-                    Err(actions::Failure::Rejected(error)) => Err(error),
-                    Err(actions::Failure::Storage(error)) => return Err(error),
+                    Err(context::Failure::Rejected(error)) => Err(error),
+                    Err(context::Failure::Storage(error)) => return Err(error),
                 }
             }
         };
