@@ -15,7 +15,9 @@ use charter_consensus::ValidatorSet;
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::state::ActiveValidator;
+use charter_ledger::storage::Commit;
 use charter_ledger::{CellId, FederationId, PassportId, SignedTransaction, StateRoot};
+use charter_store::NodeStore;
 use std::time::{Duration, Instant};
 
 /// Orders blocks and keeps them (the host needs the proposals), and does nothing else.
@@ -71,8 +73,12 @@ impl Application for NoopApp {
         block: Block,
         certificate: BlockCertificate,
     ) -> Result<Vec<TransactionOutcome>, AppError> {
-        self.blocks
-            .commit(&DecidedBlock { block, certificate }, &[])?;
+        let height = block.header.height.0;
+        self.blocks.commit(
+            &DecidedBlock { block, certificate },
+            &[],
+            &Commit::unchanged(height),
+        )?;
         self.decided += 1;
         Ok(Vec::new())
     }
@@ -137,7 +143,7 @@ pub fn run(block_size: usize, duration: Duration, home: &std::path::Path) -> Res
             let app = NoopApp {
                 context: context.clone(),
                 validators: validators.clone(),
-                blocks: BlockStore::open(&dir.join("blocks"))?,
+                blocks: BlockStore::new(NodeStore::open(&dir.join("store"))?),
                 decided: 0,
             };
             let settings = EngineSettings::in_cell(

@@ -9,10 +9,10 @@ use crate::context::CellContext;
 use crate::faults::CrashPoint;
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
 use charter_ledger::execution::CheckedTransaction;
-use charter_ledger::storage::Storage;
 use charter_ledger::{
     Ledger, LedgerError, PassportId, PreparedBlock, SignedTransaction, StateRoot,
 };
+use charter_store::{NodeStore, StateStore};
 
 /// Why a proposed block is not valid. Validators prevote nil on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,16 +57,15 @@ pub enum AppError {
         certified: BlockHash,
         block: BlockHash,
     },
-    /// Blocks are stored before the ledger applies them, so a ledger ahead of its blocks means
-    /// the data directory was copied while the node ran (its parts at different moments) or
-    /// damaged.
+    /// A block and its state changes are written in one batch, so the ledger and the blocks
+    /// disagree only in a store that was damaged or copied part by part from a running node.
     #[error(
-        "the ledger has applied height {ledger} but the block store ends at height {blocks}: \
-         this data directory is inconsistent (copied from a running node, or damaged); restore a \
-         copy taken from a stopped node, or, to resync from the cell, empty its `state` and \
-         `blocks` directories and everything in `engine` but `signer_state.json`"
+        "the ledger is at height {ledger} but the blocks end at height {blocks}: this data \
+         directory is inconsistent (copied from a running node, or damaged); restore a copy \
+         taken from a stopped node, or, to resync from the cell, empty its `store` directory \
+         and everything in `engine` but `signer_state.json`"
     )]
-    LedgerAheadOfBlocks { ledger: u64, blocks: u64 },
+    StoreInconsistent { ledger: u64, blocks: u64 },
 }
 
 /// What the engine's host asks of the application it orders blocks for. [`CellApp`] — the
@@ -99,7 +98,7 @@ pub trait Application: Send + 'static {
     ) -> Result<Vec<TransactionOutcome>, AppError>;
 }
 
-impl<S: Storage + Send + 'static> Application for CellApp<S> {
+impl Application for CellApp {
     fn next_height(&self) -> BlockHeight {
         CellApp::next_height(self)
     }
@@ -137,61 +136,47 @@ impl<S: Storage + Send + 'static> Application for CellApp<S> {
     }
 }
 
-pub struct CellApp<S: Storage> {
+pub struct CellApp {
     context: CellContext,
-    ledger: Ledger<S>,
+    ledger: Ledger<StateStore>,
     blocks: BlockStore,
     /// The last block validated, executed and ready to commit: committing the block that was
     /// just voted for does not execute it a second time.
     validated: Option<(BlockHash, PreparedBlock)>,
-    /// An injected crash between storing a decided block and applying it, which
-    /// [`CellApp::open`] recovers from.
+    /// Crashes injected around a block's one write (crash tests).
+    crash_before_commit: CrashPoint,
     crash_during_commit: CrashPoint,
 }
 
-impl<S: Storage> CellApp<S> {
-    /// Injects a crash between storing a decided block and applying it (crash tests).
-    pub fn crash_during_commit(&mut self, point: CrashPoint) {
-        self.crash_during_commit = point;
+impl CellApp {
+    /// Injects crashes around committing a block: after it is decided and before anything of
+    /// it is written (`before`), and after its block and state are written and before the
+    /// node acts on it (`during`).
+    pub fn inject_crashes(&mut self, before: CrashPoint, during: CrashPoint) {
+        self.crash_before_commit = before;
+        self.crash_during_commit = during;
     }
 
-    /// Opens the app, first replaying any decided block the ledger has not applied (the node
-    /// stopped between storing a block and applying it); refuses a ledger ahead of its blocks.
-    pub fn open(
-        context: CellContext,
-        ledger: Ledger<S>,
-        blocks: BlockStore,
-    ) -> Result<Self, AppError> {
-        let mut app = Self {
+    /// Opens the app on a node's store, whose ledger holds at least the genesis; refuses a
+    /// store whose ledger and blocks are at different heights.
+    pub fn open(context: CellContext, store: NodeStore) -> Result<Self, AppError> {
+        let app = Self {
             context,
-            ledger,
-            blocks,
+            ledger: Ledger::open(store.state())?,
+            blocks: BlockStore::new(store),
             validated: None,
+            crash_before_commit: CrashPoint::default(),
             crash_during_commit: CrashPoint::default(),
         };
-        let ledger_height = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
-        let stored = app.blocks.latest_height()?.map_or(0, |height| height.0);
-        if ledger_height > stored {
-            return Err(AppError::LedgerAheadOfBlocks {
-                ledger: ledger_height,
-                blocks: stored,
-            });
-        }
-        for height in ledger_height + 1..=stored {
-            let decided = app.blocks.decided(BlockHeight(height))?.ok_or_else(|| {
-                BlockStoreError::Corrupt(format!("decided block {height} is missing"))
-            })?;
-            tracing::info!(
-                height,
-                "replaying a decided block the ledger had not applied"
-            );
-            let prepared = app.execute(&decided.block)?;
-            app.ledger.commit(prepared)?;
+        let ledger = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
+        let blocks = app.blocks.latest_height()?.map_or(0, |height| height.0);
+        if ledger != blocks {
+            return Err(AppError::StoreInconsistent { ledger, blocks });
         }
         Ok(app)
     }
 
-    pub fn ledger(&self) -> &Ledger<S> {
+    pub fn ledger(&self) -> &Ledger<StateStore> {
         &self.ledger
     }
 
@@ -300,8 +285,8 @@ impl<S: Storage> CellApp<S> {
     }
 
     /// Commits a decided block: checks its certificate against the current epoch's set,
-    /// executes it (or reuses its validation), stores it durably with its transactions'
-    /// outcomes, then applies it to the ledger. Returns the outcomes.
+    /// executes it (or reuses its validation), and writes it with its transactions' outcomes
+    /// and its state changes in one synced batch. Returns the outcomes.
     pub fn commit(
         &mut self,
         block: Block,
@@ -320,11 +305,17 @@ impl<S: Storage> CellApp<S> {
             .iter()
             .map(TransactionOutcome::from)
             .collect();
-        self.blocks
-            .commit(&DecidedBlock { block, certificate }, &outcomes)?;
+        let decided = DecidedBlock { block, certificate };
+        self.crash_before_commit
+            .reached("after deciding a block, before writing it");
+        let blocks = &self.blocks;
+        self.ledger.commit_with(prepared, |state| {
+            blocks
+                .commit(&decided, &outcomes, &state)
+                .map_err(AppError::from)
+        })?;
         self.crash_during_commit
-            .reached("between storing a block and applying it");
-        self.ledger.commit(prepared)?;
+            .reached("after writing a block and its state, before acting on it");
         Ok(outcomes)
     }
 

@@ -1,24 +1,21 @@
-//! Decided blocks with their certificates, and undecided proposals, in RocksDB.
+//! Decided blocks with their certificates and their transactions' outcomes, and undecided
+//! proposals, in the node's one database (`charter-store`, whose `columns` give the layouts).
 //!
-//! A decided block is stored (synced) before the ledger applies it, so after a crash the
-//! store may be one block ahead of the ledger, never behind: start-up replays the difference.
-//! Undecided proposals are stored before the engine is told about them, so a restarted proposer
-//! re-proposes the same block and a restarted validator still has what it voted for.
+//! A decided block is written in one synced batch with the state changes it makes, so after a
+//! crash at any instant the database holds both or neither: the ledger and the blocks are
+//! always at the same height. Undecided proposals are stored before the engine is told about
+//! them, so a restarted proposer re-proposes the same block and a restarted validator still
+//! has what it voted for.
 
 use crate::block::{Block, BlockHash, BlockHeight};
 use crate::certificate::BlockCertificate;
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::execution::Receipt;
+use charter_ledger::storage::Commit;
 use charter_ledger::{PassportId, TxId};
-use rocksdb::{ColumnFamily, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB};
-use std::path::Path;
-
-const DECIDED: &str = "decided";
-const UNDECIDED: &str = "undecided";
-/// height → the outcome of each of the block's transactions, in block order.
-const OUTCOMES: &str = "outcomes";
-/// transaction id → where it was first included.
-const TRANSACTIONS: &str = "transactions";
+use charter_store::columns::{DECIDED, OUTCOMES, TRANSACTIONS, UNDECIDED};
+use charter_store::{NodeStore, StoreError};
+use rocksdb::{ColumnFamily, Direction, IteratorMode, WriteBatch};
 
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct DecidedBlock {
@@ -81,6 +78,15 @@ fn database_error(error: rocksdb::Error) -> BlockStoreError {
     BlockStoreError::Database(error.into_string())
 }
 
+impl From<StoreError> for BlockStoreError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Database(message) => BlockStoreError::Database(message),
+            StoreError::Corrupt(message) => BlockStoreError::Corrupt(message),
+        }
+    }
+}
+
 fn decode<T: BorshDeserialize>(bytes: &[u8], what: &str) -> Result<T, BlockStoreError> {
     borsh::from_slice(bytes).map_err(|error| BlockStoreError::Corrupt(format!("{what}: {error}")))
 }
@@ -100,29 +106,16 @@ fn undecided_key(height: BlockHeight, round: u32, hash: &BlockHash) -> Vec<u8> {
 /// Cheap to clone: clones share one database, so the API can read what consensus writes.
 #[derive(Clone)]
 pub struct BlockStore {
-    db: std::sync::Arc<DB>,
+    store: NodeStore,
 }
 
 impl BlockStore {
-    pub fn open(path: &Path) -> Result<Self, BlockStoreError> {
-        let mut options = Options::default();
-        options.create_if_missing(true);
-        options.create_missing_column_families(true);
-        let db = DB::open_cf(&options, path, [DECIDED, UNDECIDED, OUTCOMES, TRANSACTIONS])
-            .map_err(database_error)?;
-        Ok(Self { db: db.into() })
+    pub fn new(store: NodeStore) -> Self {
+        Self { store }
     }
 
     fn cf(&self, name: &str) -> Result<&ColumnFamily, BlockStoreError> {
-        self.db
-            .cf_handle(name)
-            .ok_or_else(|| BlockStoreError::Corrupt(format!("column family {name} is missing")))
-    }
-
-    fn synced() -> WriteOptions {
-        let mut options = WriteOptions::default();
-        options.set_sync(true);
-        options
+        Ok(self.store.column(name)?)
     }
 
     pub fn store_undecided(
@@ -131,9 +124,9 @@ impl BlockStore {
         undecided: &UndecidedBlock,
     ) -> Result<(), BlockStoreError> {
         let key = undecided_key(height, undecided.round, &undecided.block.hash());
-        self.db
-            .put_cf_opt(self.cf(UNDECIDED)?, key, encode(undecided), &Self::synced())
-            .map_err(database_error)
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(UNDECIDED)?, key, encode(undecided));
+        Ok(self.store.write_synced(batch)?)
     }
 
     /// Undecided proposals at `height`, in (round, hash) order.
@@ -143,7 +136,7 @@ impl BlockStore {
     ) -> Result<Vec<UndecidedBlock>, BlockStoreError> {
         let prefix = height.0.to_be_bytes();
         let mut found = Vec::new();
-        for entry in self.db.iterator_cf(
+        for entry in self.store.db().iterator_cf(
             self.cf(UNDECIDED)?,
             IteratorMode::From(&prefix, Direction::Forward),
         ) {
@@ -167,15 +160,22 @@ impl BlockStore {
             .find(|undecided| undecided.block.hash() == *hash))
     }
 
-    /// Stores a decided block with the outcome of each of its transactions, indexes the
-    /// transactions by id, and drops the proposals of its height and below, in one synced write.
+    /// Stores a decided block with the outcome of each of its transactions and `state`, the
+    /// state changes it makes; indexes the transactions by id; and drops the proposals of its
+    /// height and below: all in one synced write.
     pub fn commit(
         &self,
         decided: &DecidedBlock,
         outcomes: &[TransactionOutcome],
+        state: &Commit,
     ) -> Result<(), BlockStoreError> {
         let height = decided.block.header.height;
+        debug_assert_eq!(
+            state.version, height.0,
+            "a block commits the state of its height"
+        );
         let mut batch = WriteBatch::default();
+        self.store.state().put_commit(&mut batch, state)?;
         batch.put_cf(self.cf(DECIDED)?, height.0.to_be_bytes(), encode(decided));
         batch.put_cf(
             self.cf(OUTCOMES)?,
@@ -195,9 +195,7 @@ impl BlockStore {
         }
         let end = (height.0 + 1).to_be_bytes();
         batch.delete_range_cf(self.cf(UNDECIDED)?, [0u8; 8], end);
-        self.db
-            .write_opt(batch, &Self::synced())
-            .map_err(database_error)
+        Ok(self.store.write_synced(batch)?)
     }
 
     fn read<T: BorshDeserialize>(
@@ -206,8 +204,7 @@ impl BlockStore {
         key: &[u8],
         what: &str,
     ) -> Result<Option<T>, BlockStoreError> {
-        match self
-            .db
+        match (self.store.db())
             .get_pinned_cf(self.cf(family)?, key)
             .map_err(database_error)?
         {
@@ -234,7 +231,7 @@ impl BlockStore {
     }
 
     fn edge_height(&self, mode: IteratorMode<'_>) -> Result<Option<BlockHeight>, BlockStoreError> {
-        match self.db.iterator_cf(self.cf(DECIDED)?, mode).next() {
+        match self.store.db().iterator_cf(self.cf(DECIDED)?, mode).next() {
             None => Ok(None),
             Some(entry) => {
                 let (key, _) = entry.map_err(database_error)?;

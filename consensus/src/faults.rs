@@ -36,7 +36,10 @@ impl CrashPoint {
 /// Every crash a validator can be told to inject.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FaultPlan {
-    /// Between storing a decided block and applying it to the ledger.
+    /// After a block is decided, before anything of it is written.
+    pub before_commit: CrashPoint,
+    /// After a block and its state changes are written (one batch), before the node acts on
+    /// it: announces it, updates its mempool, signs the next height.
     pub during_commit: CrashPoint,
     /// After the guarded signer persisted a new position and before it signs there: the
     /// instant the guard exists for.

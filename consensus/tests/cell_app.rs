@@ -1,16 +1,16 @@
 //! Two validators' apps on real disk: one proposes, the other judges by re-executing, both
-//! commit with a certificate, a node that stopped between storing and applying a block
-//! recovers it, and a data directory whose ledger is ahead of its blocks is refused.
+//! commit with a certificate, a block and its state are written together and reopen together,
+//! and a store whose ledger and blocks disagree is refused.
 
 use charter_consensus::app::{AppError, CellApp, InvalidBlock};
 use charter_consensus::block::{Block, BlockHash, BlockHeight};
-use charter_consensus::block_store::{BlockStore, DecidedBlock};
 use charter_consensus::certificate::BlockCertificate;
 use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::{InclusionError, InclusionProof};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
-use charter_ledger::storage::RocksStorage;
 use charter_ledger::{Action, Ledger, SignedTransaction, StateRoot};
+use charter_store::columns::DECIDED;
+use charter_store::NodeStore;
 use std::path::Path;
 
 fn dev_cell() -> DevCell {
@@ -24,17 +24,13 @@ fn context(cell: &DevCell) -> CellContext {
     }
 }
 
-fn open(cell: &DevCell, dir: &Path) -> CellApp<RocksStorage> {
-    let mut ledger = Ledger::open(RocksStorage::open(&dir.join("state")).unwrap()).unwrap();
+fn open(cell: &DevCell, dir: &Path) -> CellApp {
+    let store = NodeStore::open(dir).unwrap();
+    let mut ledger = Ledger::open(store.state()).unwrap();
     if ledger.height().is_none() {
         ledger.init_genesis(&cell.genesis).unwrap();
     }
-    CellApp::open(
-        context(cell),
-        ledger,
-        BlockStore::open(&dir.join("blocks")).unwrap(),
-    )
-    .unwrap()
+    CellApp::open(context(cell), store).unwrap()
 }
 
 /// Precommits of validators `signers` for `block`.
@@ -249,33 +245,31 @@ fn a_block_without_a_quorum_certificate_is_not_committed() {
 }
 
 #[test]
-fn a_block_stored_but_not_applied_before_a_crash_is_replayed_on_start() {
+fn a_committed_block_and_its_state_reopen_together() {
     let cell = dev_cell();
-    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let mut a = open(&cell, a_dir.path());
-    let block = a
-        .propose(cell.validator(0).id, &transfers(&cell, 0))
-        .unwrap();
-    let certificate = certify(&cell, &block, &[0, 1, 3]);
-    let outcomes = a.commit(block.clone(), certificate.clone()).unwrap();
-    {
-        // Node B stored the decided block, then stopped before applying it.
-        let b = open(&cell, b_dir.path());
-        b.blocks()
-            .commit(&DecidedBlock { block, certificate }, &outcomes)
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outcomes) = {
+        let mut app = open(&cell, dir.path());
+        let block = app
+            .propose(cell.validator(0).id, &transfers(&cell, 0))
             .unwrap();
-        assert_eq!(b.ledger().height(), Some(0));
-    }
-    let recovered = open(&cell, b_dir.path());
-    assert_eq!(recovered.ledger().height(), Some(1));
+        let certificate = certify(&cell, &block, &[0, 1, 3]);
+        let outcomes = app.commit(block, certificate).unwrap();
+        (app.ledger().state_root(1).unwrap(), outcomes)
+    };
+    let reopened = open(&cell, dir.path());
+    assert_eq!(reopened.ledger().height(), Some(1));
+    assert_eq!(reopened.ledger().state_root(1).unwrap(), root);
+    let decided = reopened.blocks().decided(BlockHeight(1)).unwrap().unwrap();
+    assert_eq!(decided.block.header.state_root, root);
     assert_eq!(
-        recovered.ledger().state_root(1).unwrap(),
-        a.ledger().state_root(1).unwrap()
+        reopened.blocks().outcomes(BlockHeight(1)).unwrap(),
+        Some(outcomes)
     );
 }
 
 #[test]
-fn a_ledger_ahead_of_its_block_store_is_refused_as_an_inconsistent_copy() {
+fn a_store_whose_ledger_and_blocks_disagree_is_refused_as_inconsistent() {
     let cell = dev_cell();
     let dir = tempfile::tempdir().unwrap();
     {
@@ -286,15 +280,15 @@ fn a_ledger_ahead_of_its_block_store_is_refused_as_an_inconsistent_copy() {
         let certificate = certify(&cell, &block, &[0, 1, 3]);
         app.commit(block, certificate).unwrap();
     }
-    // The block store as a copy taken before that commit holds it: empty.
-    std::fs::remove_dir_all(dir.path().join("blocks")).unwrap();
-    let ledger = Ledger::open(RocksStorage::open(&dir.path().join("state")).unwrap()).unwrap();
-    let blocks = BlockStore::open(&dir.path().join("blocks")).unwrap();
-    let refused = CellApp::open(context(&cell), ledger, blocks).err();
+    // Damage no single write can cause: the block of height 1 gone, its state still there.
+    let store = NodeStore::open(dir.path()).unwrap();
+    let decided = store.column(DECIDED).unwrap();
+    store.db().delete_cf(decided, 1u64.to_be_bytes()).unwrap();
+    let refused = CellApp::open(context(&cell), store).err();
     assert!(
         matches!(
             refused,
-            Some(AppError::LedgerAheadOfBlocks {
+            Some(AppError::StoreInconsistent {
                 ledger: 1,
                 blocks: 0
             })

@@ -1,28 +1,26 @@
-//! Four validators, each with its own Malachite engine, host, guarded signer, ledger and block
-//! store, on loopback TCP with dynamically picked ports: they decide the same blocks, with the
+//! Four validators, each with its own Malachite engine, host, guarded signer and store, on loopback TCP with dynamically picked ports: they decide the same blocks, with the
 //! same state roots, including the transactions their pools offered.
 
 use charter_consensus::app::CellApp;
 use charter_consensus::block::BlockHeight;
-use charter_consensus::block_store::BlockStore;
 use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellEngine, EngineSettings, RunningEngine};
 use charter_consensus::host::{CommittedBlock, TransactionPool};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
-use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{Action, Ledger, SignedTransaction};
+use charter_store::NodeStore;
 use libp2p::Multiaddr;
 use std::collections::BTreeMap;
 
 /// Offers its transactions once, to the first proposal it is asked for.
 struct OneShotPool(Vec<SignedTransaction>);
 
-impl TransactionPool<CellApp<MemoryStorage>> for OneShotPool {
+impl TransactionPool<CellApp> for OneShotPool {
     fn candidates(&mut self) -> Vec<SignedTransaction> {
         std::mem::take(&mut self.0)
     }
 
-    fn block_committed(&mut self, _app: &CellApp<MemoryStorage>) {}
+    fn block_committed(&mut self, _app: &CellApp) {}
 }
 
 fn free_port() -> u16 {
@@ -66,10 +64,12 @@ async fn four_validators_decide_the_same_blocks_and_state_roots() {
     let mut validators: Vec<RunningEngine> = Vec::new();
     let mut receivers = Vec::new();
     for (index, dir) in dirs.iter().enumerate() {
-        let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
-        ledger.init_genesis(&cell.genesis).unwrap();
-        let blocks = BlockStore::open(&dir.path().join("blocks")).unwrap();
-        let app = CellApp::open(context.clone(), ledger, blocks).unwrap();
+        let store = NodeStore::open(&dir.path().join("store")).unwrap();
+        Ledger::open(store.state())
+            .unwrap()
+            .init_genesis(&cell.genesis)
+            .unwrap();
+        let app = CellApp::open(context.clone(), store).unwrap();
         let transfer = cell.transaction(
             cell.member(index),
             0,

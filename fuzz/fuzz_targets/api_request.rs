@@ -1,7 +1,7 @@
 //! Requests a client sends to a node's HTTP API: any method on any route, with any path
 //! parameters (arbitrary text, or ids the genesis holds), query and body (arbitrary bytes, or a
-//! well-signed transaction), against the real router over a real ledger (a dev cell's genesis on
-//! RocksDB) and mempool. No input makes the API panic or answer with a server error; bad input
+//! well-signed transaction), against the real router over a real ledger (a dev cell's genesis in a
+//! node's store) and mempool. No input makes the API panic or answer with a server error; bad input
 //! gets a 4xx with a typed error. Time is paused, so a request that waits (`?wait=60`) costs no
 //! wall time.
 #![no_main]
@@ -11,13 +11,13 @@ use axum::http::Request;
 use axum::Router;
 use charter_consensus::block_store::BlockStore;
 use charter_ledger::devnet::{DevCell, DevCellConfig};
-use charter_ledger::storage::RocksStorage;
 use charter_ledger::{Action, Ledger};
 use charter_node::admission::Admission;
 use charter_node::api::{router, ApiParts, ApiState};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
 use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
+use charter_store::NodeStore;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};
@@ -92,8 +92,8 @@ fn api() -> &'static Api {
         std::fs::create_dir_all(&dir).expect("the state directory can be made");
         let cell = DevCell::new(1, DevCellConfig::default());
         let genesis = cell.genesis.clone();
-        let storage = Arc::new(RocksStorage::open(&dir.join("state")).expect("the state opens"));
-        let mut ledger = Ledger::open(Arc::clone(&storage)).expect("the ledger opens");
+        let store = NodeStore::open(&dir.join("store")).expect("the store opens");
+        let mut ledger = Ledger::open(store.state()).expect("the ledger opens");
         ledger.init_genesis(&genesis).expect("the genesis applies");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -106,13 +106,13 @@ fn api() -> &'static Api {
         let metrics = Arc::new(NodeMetrics::new());
         let admission = Admission::new(
             SharedMempool::new(MempoolLimits::default()),
-            Ledger::open(Arc::clone(&storage)).expect("the ledger opens"),
+            Ledger::open(store.state()).expect("the ledger opens"),
             Arc::clone(&metrics),
             Publisher::new("transactions", outbound),
         );
         let state = ApiState::new(ApiParts {
             ledger,
-            blocks: BlockStore::open(&dir.join("blocks")).expect("the block store opens"),
+            blocks: BlockStore::new(store),
             admission: Arc::new(admission),
             metrics,
             committed,

@@ -7,12 +7,12 @@
 //! Nothing may panic, and a quarantined cell always has an equivocation no ruling settled.
 #![no_main]
 
+use charter_consensus::block::BlockHash;
 use charter_federation::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
     FederationView,
 };
 use charter_federation::checkpoint_signer::CheckpointSigner;
-use charter_consensus::block::BlockHash;
 use charter_federation::collector::{Collector, FederationMessage};
 use charter_ledger::crypto::bls::{aggregate, BlsPublicKey, BlsSecretKey};
 use charter_ledger::storage::MemoryStorage;

@@ -168,9 +168,30 @@ impl<S: Storage> Ledger<S> {
         })
     }
 
-    /// Writes a prepared block. In debug builds it then audits conservation over all of state,
-    /// and a violation (a bug, never an input error) is returned so the node stops there.
+    /// Writes a prepared block to this ledger's storage. In debug builds it then audits
+    /// conservation over all of state, and a violation (a bug, never an input error) is
+    /// returned so the node stops there.
     pub fn commit(&mut self, prepared: PreparedBlock) -> Result<(), LedgerError> {
+        self.expect_next(&prepared)?;
+        self.storage.commit(prepared.commit)?;
+        self.committed(prepared.height)
+    }
+
+    /// Commits a prepared block through `write`, which must store its state changes durably
+    /// in this ledger's storage together with whatever else belongs to the same atomic write
+    /// (a node writes the block beside them), or fail having stored nothing. Audits as
+    /// [`Ledger::commit`] does.
+    pub fn commit_with<E: From<LedgerError>>(
+        &mut self,
+        prepared: PreparedBlock,
+        write: impl FnOnce(Commit) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.expect_next(&prepared)?;
+        write(prepared.commit)?;
+        Ok(self.committed(prepared.height)?)
+    }
+
+    fn expect_next(&self, prepared: &PreparedBlock) -> Result<(), LedgerError> {
         let expected = self.latest()? + 1;
         if prepared.height != expected {
             return Err(LedgerError::StalePreparedBlock {
@@ -178,8 +199,13 @@ impl<S: Storage> Ledger<S> {
                 expected,
             });
         }
-        self.storage.commit(prepared.commit)?;
-        self.height = Some(prepared.height);
+        Ok(())
+    }
+
+    /// Moves this handle to `height`, just written, and audits conservation in debug builds.
+    fn committed(&mut self, height: Height) -> Result<(), LedgerError> {
+        debug_assert_eq!(self.storage.latest_version(), Ok(Some(height)));
+        self.height = Some(height);
         if cfg!(debug_assertions) {
             let audit = self.audit_supply()?;
             if !audit.is_conserved() {

@@ -26,8 +26,9 @@ use charter_ledger::state::{
     ActiveValidators, Bond, BridgeRuling, CellInfo, CellModeState, Escrow, Passport, StateKey,
     StateObject, Validator,
 };
-use charter_ledger::storage::{RocksStorage, StorageError};
+use charter_ledger::storage::StorageError;
 use charter_ledger::{EscrowId, Ledger, LedgerError, PassportId, TxId};
+use charter_store::StateStore;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -43,10 +44,10 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 const OPENAPI: &str = include_str!("../openapi.json");
 
 pub struct ApiState {
-    ledger: Mutex<Ledger<Arc<RocksStorage>>>,
+    ledger: Mutex<Ledger<StateStore>>,
     blocks: BlockStore,
     /// Where submitted transactions go in, and the pool they wait in.
-    admission: Arc<Admission<Arc<RocksStorage>>>,
+    admission: Arc<Admission<StateStore>>,
     metrics: Arc<NodeMetrics>,
     committed: broadcast::Sender<CommittedBlock>,
     position: watch::Receiver<ConsensusPosition>,
@@ -82,9 +83,9 @@ fn ok(value: Value) -> Reply {
 }
 
 pub struct ApiParts {
-    pub ledger: Ledger<Arc<RocksStorage>>,
+    pub ledger: Ledger<StateStore>,
     pub blocks: BlockStore,
-    pub admission: Arc<Admission<Arc<RocksStorage>>>,
+    pub admission: Arc<Admission<StateStore>>,
     pub metrics: Arc<NodeMetrics>,
     pub committed: broadcast::Sender<CommittedBlock>,
     pub position: watch::Receiver<ConsensusPosition>,
@@ -105,7 +106,7 @@ impl ApiState {
     }
 
     /// The read handle, refreshed to the latest committed height.
-    fn ledger(&self) -> Result<std::sync::MutexGuard<'_, Ledger<Arc<RocksStorage>>>, LedgerError> {
+    fn ledger(&self) -> Result<std::sync::MutexGuard<'_, Ledger<StateStore>>, LedgerError> {
         let mut ledger = self
             .ledger
             .lock()

@@ -2,7 +2,8 @@
 //!
 //! ```toml
 //! moniker = "validator-0"
-//! data_dir = "data"                      # state/, blocks/ and engine/ (WAL, signer state)
+//! data_dir = "data"                      # store/ (state, blocks), engine/ (WAL, signer state),
+//!                                        # federation/ (final certificates)
 //! genesis = "genesis.json"
 //! key_file = "keys/passport-0.json"      # from `charter dev-genesis` or `charter keygen --validator`
 //! network_key_file = "network.key"       # optional: hex seed of the libp2p identity on both
@@ -123,6 +124,11 @@ fn default_restart_when_stalled_secs() -> u64 {
 }
 
 impl NodeConfig {
+    /// The node's database: its ledger state, blocks and transaction outcomes.
+    pub fn store_dir(&self) -> PathBuf {
+        self.data_dir.join("store")
+    }
+
     /// The engine's home: its write-ahead log and the guarded signer's record.
     pub fn engine_home(&self) -> PathBuf {
         self.data_dir.join("engine")

@@ -12,9 +12,9 @@ use charter_consensus::host::CommittedBlock;
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
 use charter_ledger::evidence::DoubleVote;
 use charter_ledger::state::{CellInfo, SpentCase, StateKey, Validator};
-use charter_ledger::storage::RocksStorage;
 use charter_ledger::transaction::SlashEvidence;
 use charter_ledger::{Action, Ledger, LedgerError, PassportId, TransactionBody};
+use charter_store::StateStore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
@@ -27,8 +27,8 @@ pub struct EvidenceReporter {
     pub context: CellContext,
     pub passport: PassportId,
     pub controller: Ed25519Keypair,
-    pub ledger: Ledger<Arc<RocksStorage>>,
-    pub admission: Arc<Admission<Arc<RocksStorage>>>,
+    pub ledger: Ledger<StateStore>,
+    pub admission: Arc<Admission<StateStore>>,
     pub metrics: Arc<NodeMetrics>,
 }
 

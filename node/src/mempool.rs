@@ -355,12 +355,12 @@ impl SharedMempool {
     }
 }
 
-impl<S: Storage> TransactionPool<CellApp<S>> for SharedMempool {
+impl TransactionPool<CellApp> for SharedMempool {
     fn candidates(&mut self) -> Vec<SignedTransaction> {
         self.lock().reap(MAX_BLOCK_TRANSACTIONS, MAX_BLOCK_BYTES)
     }
 
-    fn block_committed(&mut self, app: &CellApp<S>) {
+    fn block_committed(&mut self, app: &CellApp) {
         if let Err(error) = self.lock().on_block_committed(app.ledger()) {
             tracing::error!(%error, "re-checking the mempool after a block failed");
         }

@@ -25,9 +25,9 @@ use charter_consensus::host::CommittedBlock;
 use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
 use charter_federation::collector::Collector;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
-use charter_ledger::storage::{RocksStorage, StorageError};
 use charter_ledger::{Genesis, Ledger, LedgerError, PassportId};
 use charter_p2p::MeshError;
+use charter_store::{NodeStore, StoreError};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -46,8 +46,13 @@ pub enum NodeError {
     Genesis { path: PathBuf, reason: String },
     #[error("the network seed is not an ed25519 secret key")]
     NetworkKey,
-    #[error(transparent)]
-    Storage(#[from] StorageError),
+    #[error(
+        "opening the node's store {path}: {source} (if it was copied from a running node, this \
+         data directory is inconsistent: restore a copy taken from a stopped node, or, to resync \
+         from the cell, empty its `store` directory and everything in `engine` but \
+         `signer_state.json`)"
+    )]
+    Store { path: PathBuf, source: StoreError },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
@@ -167,14 +172,9 @@ impl Node {
     /// `faults` injects (none in production: [`FaultPlan::default`]).
     pub async fn start(config: NodeConfig, faults: FaultPlan) -> Result<Self, NodeError> {
         let identity = Identity::load(&config)?;
-        let storage = Arc::new(RocksStorage::open(&config.data_dir.join("state"))?);
-        let blocks = BlockStore::open(&config.data_dir.join("blocks"))?;
-        let mut app = CellApp::open(
-            identity.context(),
-            open_ledger(&storage, &identity.genesis)?,
-            blocks.clone(),
-        )?;
-        app.crash_during_commit(faults.during_commit);
+        let store = open_store(&config.store_dir(), &identity.genesis)?;
+        let mut app = CellApp::open(identity.context(), store.clone())?;
+        app.inject_crashes(faults.before_commit, faults.during_commit);
         let resumed_at = app.next_height().0;
         let mempool = SharedMempool::new(MempoolLimits::default());
         let engine = CellEngine::new(
@@ -194,25 +194,25 @@ impl Node {
         let topic = gossip::transactions_topic(&genesis.federation, genesis.cell);
         let admission = Arc::new(Admission::new(
             mempool,
-            Ledger::open(Arc::clone(&storage))?,
+            Ledger::open(store.state())?,
             Arc::clone(&metrics),
             gossip.publisher(&topic),
         ));
-        let federation = start_finality(&config, &identity, &storage, &gossip, &running)?;
+        let federation = start_finality(&config, &identity, &store, &gossip, &running)?;
         if let Some(votes) = running.take_heard_votes() {
             let reporter = EvidenceReporter {
                 context: identity.context(),
                 passport: identity.passport,
                 controller: identity.keys.controller()?,
-                ledger: Ledger::open(Arc::clone(&storage))?,
+                ledger: Ledger::open(store.state())?,
                 admission: Arc::clone(&admission),
                 metrics: Arc::clone(&metrics),
             };
             tokio::spawn(reporter.run(votes, running.committed()));
         }
         let api = ApiState::new(ApiParts {
-            ledger: Ledger::open(storage)?,
-            blocks,
+            ledger: Ledger::open(store.state())?,
+            blocks: BlockStore::new(store),
             admission: Arc::clone(&admission),
             metrics: Arc::clone(&metrics),
             committed: running.committed_sender(),
@@ -321,17 +321,18 @@ impl Node {
     }
 }
 
-/// The ledger on `storage`, initialized from `genesis` on a node's first start.
-fn open_ledger(
-    storage: &Arc<RocksStorage>,
-    genesis: &Genesis,
-) -> Result<Ledger<Arc<RocksStorage>>, LedgerError> {
-    let mut ledger = Ledger::open(Arc::clone(storage))?;
+/// The node's store at `path`, its ledger initialized from `genesis` on a node's first start.
+fn open_store(path: &Path, genesis: &Genesis) -> Result<NodeStore, NodeError> {
+    let store = NodeStore::open(path).map_err(|source| NodeError::Store {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut ledger = Ledger::open(store.state())?;
     if ledger.height().is_none() {
         let root = ledger.init_genesis(genesis)?;
         tracing::info!(%root, "initialized the ledger from genesis");
     }
-    Ok(ledger)
+    Ok(store)
 }
 
 fn engine_settings(
@@ -366,15 +367,15 @@ fn warn_if_catching_up(catching_up_to: Option<u64>, resumed_at: u64) {
 fn start_finality(
     config: &NodeConfig,
     identity: &Identity,
-    storage: &Arc<RocksStorage>,
+    store: &NodeStore,
     gossip: &Gossip,
     running: &RunningEngine,
 ) -> Result<Option<FederationPart>, NodeError> {
     let Some(section) = &config.federation else {
         return Ok(None);
     };
-    let store = FederationStore::open(&config.data_dir)?;
-    let collector = Arc::new(Mutex::new(store.restore(&section.genesis)?));
+    let certificates = FederationStore::open(&config.data_dir)?;
+    let collector = Arc::new(Mutex::new(certificates.restore(&section.genesis)?));
     let topic = gossip::checkpoints_topic(&identity.genesis.federation);
     let (inbound, heard) = mpsc::channel(finality::INBOUND_QUEUE);
     let part = Finality {
@@ -385,9 +386,9 @@ fn start_finality(
             identity.keys.bls()?,
             &checkpoint_signer::record_path(&config.data_dir),
         )?,
-        ledger: Ledger::open(Arc::clone(storage))?,
+        ledger: Ledger::open(store.state())?,
         publisher: gossip.publisher(&topic),
-        store,
+        store: certificates,
         catch_up: Default::default(),
         co_signed: Default::default(),
     };

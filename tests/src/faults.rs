@@ -30,12 +30,12 @@ use charter_consensus::block_store::BlockStore;
 use charter_federation::checkpoint_signer;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
 use charter_ledger::devnet::{DevCell, DevCellConfig};
-use charter_ledger::storage::RocksStorage;
 use charter_ledger::transaction::{ActionKind, SlashEvidence};
 use charter_ledger::{Action, CellId, CheckpointId, Ledger, StateRoot, TxId};
 use charter_node::client::ApiClient;
 use charter_node::federation_store::FederationStore;
 use charter_node::workload::{ApiChain, Workload};
+use charter_store::NodeStore;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -78,6 +78,8 @@ pub struct Plan {
 const EPOCH_LENGTH: u64 = 5;
 /// Validators of the cell federated with the one under test.
 const SPARED_VALIDATORS: usize = 4;
+/// Where a node keeps its one database, under its data directory (`NodeConfig::store_dir`).
+const STORE: &str = "store";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fault {
@@ -589,13 +591,11 @@ fn refused_copy(status: std::process::ExitStatus, log: &Path) -> bool {
             .is_some_and(|error| error.contains("this data directory is inconsistent"))
 }
 
-/// What the refusal tells an operator to do: empty the ledger, the block store and the engine's
+/// What the refusal tells an operator to do: empty the node's store and the engine's
 /// write-ahead log, keeping the guarded signer's record so that the node never signs again where
 /// it signed before; the node then syncs the cell's blocks from its peers.
 fn resync_from_cell(data: &Path) -> std::io::Result<()> {
-    for part in ["state", "blocks"] {
-        std::fs::remove_dir_all(data.join(part))?;
-    }
+    std::fs::remove_dir_all(data.join(STORE))?;
     let engine = data.join("engine");
     let signer = charter_consensus::engine::signer_state_path(&engine);
     for entry in std::fs::read_dir(&engine)? {
@@ -987,7 +987,7 @@ fn liveness(cell: &mut Cell, load: &Load, honest: &[usize], summary: &mut Summar
         cell.start(node);
         load.set_up(node, true);
     }
-    wait_past(cell, observer, stalled_at + 1);
+    cell.wait_past(observer, stalled_at + 1);
     summary.resume_after_two = Some(since.elapsed().as_secs_f64());
 }
 
@@ -1010,7 +1010,7 @@ fn partition_liveness(cell: &mut Cell, honest: &[usize], summary: &mut Summary) 
     summary.heights_split = Some(highest(cell).unwrap_or(0) - stalled_at);
     let since = Instant::now();
     cell.heal().expect("the network can be healed");
-    wait_past(cell, observer, stalled_at + 1);
+    cell.wait_past(observer, stalled_at + 1);
     summary.resume_after_heal = Some(since.elapsed().as_secs_f64());
 }
 
@@ -1018,18 +1018,8 @@ fn partition_liveness(cell: &mut Cell, honest: &[usize], summary: &mut Summary) 
 fn blocks_per_second(cell: &mut Cell, observer: usize, heights: u64) -> f64 {
     let from = cell.latest(observer);
     let since = Instant::now();
-    wait_past(cell, observer, from + heights - 1);
+    cell.wait_past(observer, from + heights - 1);
     heights as f64 / since.elapsed().as_secs_f64()
-}
-
-/// Waits until `node` has reported a block above `height`.
-fn wait_past(cell: &mut Cell, node: usize, height: u64) {
-    cell.wait_until(|history| {
-        history
-            .get(&node)
-            .and_then(|blocks| blocks.keys().next_back())
-            .is_some_and(|latest| *latest > height)
-    });
 }
 
 /// What one node's data directory holds.
@@ -1046,9 +1036,9 @@ struct NodeHistory {
 }
 
 fn read_history(data: &Path) -> NodeHistory {
-    let storage = Arc::new(RocksStorage::open(&data.join("state")).expect("the state opens"));
-    let ledger = Ledger::open(storage).expect("the ledger opens");
-    let blocks = BlockStore::open(&data.join("blocks")).expect("the block store opens");
+    let store = NodeStore::open(&data.join(STORE)).expect("the store opens");
+    let ledger = Ledger::open(store.state()).expect("the ledger opens");
+    let blocks = BlockStore::new(store);
     let latest = blocks
         .latest_height()
         .expect("readable")

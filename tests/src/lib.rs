@@ -262,6 +262,18 @@ impl Cell {
         });
     }
 
+    /// Waits until `node` has reported a block above `height`. Unlike [`Cell::wait_for_height`]
+    /// it does not need `height` itself reported: a node that crashed after writing a block
+    /// and before reporting it resumes above it.
+    pub fn wait_past(&mut self, node: usize, height: u64) {
+        self.wait_until(|history| {
+            history
+                .get(&node)
+                .and_then(|blocks| blocks.keys().next_back())
+                .is_some_and(|latest| *latest > height)
+        });
+    }
+
     /// The dev cell (every passport's keys) behind this cell's genesis.
     pub fn dev_cell(&self) -> DevCell {
         DevCell::new(DEV_SEED, self.config.clone())

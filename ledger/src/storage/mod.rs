@@ -1,15 +1,14 @@
-//! Where the state tree lives. The ledger reaches storage only through [`Storage`]; RocksDB is
-//! the durable implementation and [`MemoryStorage`] serves tests and benchmarks.
+//! Where the state tree lives. The ledger reaches storage only through [`Storage`]; the
+//! `charter-store` crate implements it durably on RocksDB (beside the node's blocks, in one
+//! database), and [`MemoryStorage`] serves tests, simulations and benchmarks.
 //!
 //! A [`Commit`] holds everything one block changes — tree nodes, versioned values and key
 //! preimages — and an implementation must apply it atomically and durably: after a crash,
 //! either all of a block is there or none of it.
 
 mod memory;
-mod rocks;
 
 pub use memory::MemoryStorage;
-pub use rocks::RocksStorage;
 
 use jmt::storage::{Node, NodeBatch, NodeKey};
 use jmt::{KeyHash, Version};
@@ -28,6 +27,18 @@ pub struct Commit {
     pub node_batch: NodeBatch,
     /// The encoded state key behind each key hash written, so state can be listed and audited.
     pub preimages: Vec<(KeyHash, Vec<u8>)>,
+}
+
+impl Commit {
+    /// A version that changes no state: what a block of an application without state (the
+    /// no-op one benchmarks measure the engine with) writes beside itself.
+    pub fn unchanged(version: Version) -> Self {
+        Self {
+            version,
+            node_batch: NodeBatch::default(),
+            preimages: Vec::new(),
+        }
+    }
 }
 
 pub trait Storage: Send + Sync {

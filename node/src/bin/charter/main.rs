@@ -78,8 +78,12 @@ enum Command {
     Run {
         #[arg(long)]
         config: PathBuf,
-        /// Crash tests only: abort after storing the N-th block this process commits and
-        /// before applying it.
+        /// Crash tests only: abort after deciding the N-th block this process commits, before
+        /// writing anything of it.
+        #[arg(long, value_name = "N", hide_short_help = true)]
+        crash_before_commit: Option<u64>,
+        /// Crash tests only: abort after writing the N-th block this process commits (with its
+        /// state, in one batch), before acting on it.
         #[arg(long, value_name = "N", hide_short_help = true)]
         crash_during_commit: Option<u64>,
         /// Crash tests only: abort after the guarded signer persisted its N-th new position in
@@ -138,10 +142,12 @@ fn main() -> Result<()> {
         Command::Verify(args) => federation_command::verify(args),
         Command::Run {
             config,
+            crash_before_commit,
             crash_during_commit,
             crash_after_signer_persists,
         } => {
             let faults = FaultPlan {
+                before_commit: CrashPoint::at(crash_before_commit.unwrap_or(0)),
                 during_commit: CrashPoint::at(crash_during_commit.unwrap_or(0)),
                 after_signer_persists: CrashPoint::at(crash_after_signer_persists.unwrap_or(0)),
             };

@@ -4,9 +4,10 @@
 use anyhow::{ensure, Context, Result};
 use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::state::{Bond, CellModeState, Passport, StateKey, Validator};
-use charter_ledger::storage::{RocksStorage, Storage};
+use charter_ledger::storage::Storage;
 use charter_ledger::{Ledger, PassportId};
 use charter_node::workload::{ChainView, Workload};
+use charter_store::NodeStore;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -45,7 +46,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             ..DevCellConfig::default()
         },
     );
-    let mut ledger = Ledger::open(RocksStorage::open(&data_dir.join("ledger"))?)?;
+    let mut ledger = Ledger::open(NodeStore::open(&data_dir.join("store"))?.state())?;
     match ledger.height() {
         None => {
             let root = ledger.init_genesis(&cell.genesis)?;

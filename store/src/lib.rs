@@ -1,0 +1,77 @@
+//! # charter-store
+//!
+//! A node keeps everything consensus decides in **one** RocksDB database, one column family
+//! per concern: the ledger's state tree ([`StateStore`], the durable [`Storage`] of
+//! `charter-ledger`) and, beside it, the blocks, their transactions' outcomes and the index of
+//! transactions by id (written by `charter-consensus`'s block store through [`NodeStore`]).
+//! A decided block and the state changes it makes go into one write batch, written with fsync,
+//! so after a crash at any instant the database holds both or neither.
+//!
+//! Stable: the column families and their key layouts are listed in [`columns`]; changing one
+//! is a change of the on-disk format.
+//!
+//! [`Storage`]: charter_ledger::storage::Storage
+
+pub mod columns;
+mod state;
+
+pub use state::StateStore;
+
+use rocksdb::{ColumnFamily, Options, WriteBatch, WriteOptions, DB};
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<rocksdb::Error> for StoreError {
+    fn from(error: rocksdb::Error) -> Self {
+        StoreError::Database(error.into_string())
+    }
+}
+
+/// The node's database. Cheap to clone: clones share one open database, so the API and the
+/// evidence reporter read what consensus writes.
+#[derive(Clone)]
+pub struct NodeStore {
+    db: Arc<DB>,
+}
+
+impl NodeStore {
+    /// Opens (or creates) the database at `path` with every column family.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        let db = DB::open_cf(&options, path, columns::ALL)?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    pub fn db(&self) -> &DB {
+        &self.db
+    }
+
+    /// The handle of column family `name` (one of [`columns::ALL`]).
+    pub fn column(&self, name: &str) -> Result<&ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| StoreError::Corrupt(format!("column family {name} is missing")))
+    }
+
+    /// The ledger's view of this database.
+    pub fn state(&self) -> StateStore {
+        StateStore::new(self.clone())
+    }
+
+    /// Writes `batch` atomically and durably (fsync before returning).
+    pub fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        Ok(self.db.write_opt(batch, &options)?)
+    }
+}
