@@ -4,7 +4,7 @@
 
 use crate::controller_keys::{self, ControllerKeysError};
 use crate::crypto::bls::{BlsPublicKey, BlsSignature};
-use crate::crypto::ed25519::Ed25519PublicKey;
+use crate::crypto::ed25519::{Ed25519Error, Ed25519PublicKey};
 use crate::execution::{add_validator, elect_validators, Overlay};
 use crate::execution::{StateChanges, StateReader};
 use crate::ids::{Amount, CellId, FederationId, PassportId};
@@ -55,6 +55,12 @@ pub enum GenesisError {
     InvalidControllerKeys {
         index: usize,
         error: ControllerKeysError,
+    },
+    /// `error` is `MalformedKey` (not a point), `WeakKey` (small order) or `NonCanonicalKey`.
+    #[error("validator {passport}: consensus key: {error}")]
+    InvalidConsensusKey {
+        passport: PassportId,
+        error: Ed25519Error,
     },
     #[error("validator {passport}: {reason}")]
     InvalidValidator {
@@ -127,10 +133,15 @@ impl Genesis {
             if self.passports[index].bonded < self.params.min_validator_bond {
                 return Err(invalid("bond is below the validator minimum".into()));
             }
+            // The rule registration applies: canonical, so that the duplicate check below
+            // compares points, and of large order, so that its votes can verify.
             validator
                 .consensus_key
-                .verifying_key()
-                .map_err(|error| invalid(error.to_string()))?;
+                .validate_canonical()
+                .map_err(|error| GenesisError::InvalidConsensusKey {
+                    passport: validator.passport,
+                    error,
+                })?;
             if !consensus_keys.insert(validator.consensus_key) {
                 return Err(invalid("consensus key is used twice".into()));
             }

@@ -94,8 +94,9 @@ impl Context<'_, '_> {
         Ok(())
     }
 
-    /// The keys are valid, registered to nobody yet, and both signed the terms binding them to
-    /// `passport`.
+    /// The keys are valid (the consensus key the canonical encoding of a point of large order,
+    /// as controller keys are), registered to nobody yet, and both signed the terms binding
+    /// them to `passport`.
     fn check_registration_keys(
         &self,
         passport: PassportId,
@@ -109,8 +110,10 @@ impl Context<'_, '_> {
             bls_signature,
         } = registration;
         consensus_key
-            .verifying_key()
+            .validate_canonical()
             .map_err(TxError::InvalidConsensusKey)?;
+        // Only canonical encodings get here, so a point already registered is found under the
+        // one byte string it can have.
         if self
             .state
             .get::<PassportId>(&StateKey::ConsensusKey(*consensus_key))?

@@ -1,6 +1,8 @@
 //! A ledger on a dev cell, driven one single-transaction block at a time.
 #![allow(dead_code)]
 
+pub mod encodings;
+
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::devnet::{DevCell, DevCellConfig, DevPassport};
 use charter_ledger::evidence::*;
@@ -21,7 +23,11 @@ impl Harness {
     }
 
     pub fn with(config: DevCellConfig) -> Self {
-        let cell = DevCell::new(7, config);
+        Self::from_cell(DevCell::new(7, config))
+    }
+
+    /// A ledger started from `cell`'s genesis, which a test may have changed.
+    pub fn from_cell(cell: DevCell) -> Self {
         let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
         ledger.init_genesis(&cell.genesis).unwrap();
         Self {
