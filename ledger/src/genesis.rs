@@ -11,7 +11,7 @@ use crate::ids::{Amount, CellId, FederationId, PassportId};
 use crate::state::*;
 use crate::storage::StorageError;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,41 +82,72 @@ impl Genesis {
         PassportId::genesis(self.cell, index as u64)
     }
 
-    /// The initial state, after checking every rule a transaction would have to pass.
+    /// The initial state, after checking every rule a transaction would have to pass: the
+    /// parameters, passports, validators and panel are checked, in that order, before anything
+    /// is written; that the first validator set holds power is checked once it is elected.
     pub(crate) fn initial_state(&self) -> Result<StateChanges, GenesisError> {
         self.validate_params()?;
-        let empty = EmptyState;
-        let mut state = Overlay::new(&empty, None);
+        let supply = self.check_passports()?;
+        self.check_validators()?;
+        self.check_arbiters()?;
+        self.build_state(supply)
+    }
+
+    /// Where `passport` is in the passport list, if it is a genesis passport.
+    fn index_of(&self, passport: &PassportId) -> Option<usize> {
+        (0..self.passports.len()).find(|index| self.passport_id(*index) == *passport)
+    }
+}
+
+/// The checks: what a transaction creating the same objects would have to pass.
+impl Genesis {
+    fn validate_params(&self) -> Result<(), GenesisError> {
+        let params = &self.params;
+        let rules: [(bool, &'static str); 4] = [
+            (
+                params.double_vote_slash_bps <= 10_000,
+                "double_vote_slash_bps is above 10,000 (100%)",
+            ),
+            (
+                params.unbonding_delay > 0,
+                "unbonding_delay must be positive, or stake could leave before evidence lands",
+            ),
+            (params.epoch_length > 0, "epoch_length must be positive"),
+            (
+                params.max_emergency_blocks > 0,
+                "max_emergency_blocks must be positive",
+            ),
+        ];
+        match rules.into_iter().find(|(holds, _)| !holds) {
+            Some((_, reason)) => Err(GenesisError::InvalidParams(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// Each passport has controller keys issuance would accept and a tier that exists, and
+    /// balances and bonds sum without overflow. Returns that sum, the total supply.
+    fn check_passports(&self) -> Result<Amount, GenesisError> {
         let mut supply: Amount = 0;
-        let mut ids = BTreeMap::new();
         for (index, entry) in self.passports.iter().enumerate() {
-            let invalid = |reason| GenesisError::InvalidPassport { index, reason };
             controller_keys::validate(&entry.controller_keys)
                 .map_err(|error| GenesisError::InvalidControllerKeys { index, error })?;
             if entry.tier > MAX_TIER {
-                return Err(invalid("tier is above 4"));
+                return Err(GenesisError::InvalidPassport {
+                    index,
+                    reason: "tier is above 4",
+                });
             }
             supply = supply
                 .checked_add(entry.balance)
                 .and_then(|sum| sum.checked_add(entry.bonded))
                 .ok_or(GenesisError::SupplyOverflow)?;
-            let id = self.passport_id(index);
-            ids.insert(id, index);
-            let passport = Passport {
-                balance: entry.balance,
-                ..Passport::new(id, entry.controller_keys.clone(), self.cell, entry.tier, 0)
-            };
-            state.put(StateKey::Passport(id), &passport);
-            if entry.bonded > 0 {
-                state.put(
-                    StateKey::Bond(id),
-                    &Bond {
-                        bonded: entry.bonded,
-                        unbonding: Vec::new(),
-                    },
-                );
-            }
         }
+        Ok(supply)
+    }
+
+    /// Each validator is a genesis passport bonded at the validator minimum, with keys
+    /// registration would accept; no passport, consensus key or BLS key is listed twice.
+    fn check_validators(&self) -> Result<(), GenesisError> {
         let mut consensus_keys = BTreeSet::new();
         let mut bls_keys = BTreeSet::new();
         let mut validator_passports = BTreeSet::new();
@@ -125,9 +156,7 @@ impl Genesis {
                 passport: validator.passport,
                 reason,
             };
-            let Some(index) = (0..self.passports.len())
-                .find(|index| self.passport_id(*index) == validator.passport)
-            else {
+            let Some(index) = self.index_of(&validator.passport) else {
                 return Err(invalid("not a genesis passport".into()));
             };
             if self.passports[index].bonded < self.params.min_validator_bond {
@@ -155,19 +184,18 @@ impl Genesis {
                 .bls_key
                 .verify_possession(&validator.bls_proof_of_possession)
                 .map_err(|error| invalid(error.to_string()))?;
-            let record = Validator {
-                passport: validator.passport,
-                consensus_key: validator.consensus_key,
-                bls_key: validator.bls_key,
-                registered_at: 0,
-            };
-            add_validator(&mut state, &record).map_err(|error| invalid(error.to_string()))?;
         }
+        Ok(())
+    }
+
+    /// The panel's members are distinct genesis passports and its threshold is between 1 and
+    /// their number (0 only for an empty panel).
+    fn check_arbiters(&self) -> Result<(), GenesisError> {
         let members: BTreeSet<_> = self.arbiters.members.iter().collect();
         if members.len() != self.arbiters.members.len() {
             return Err(GenesisError::InvalidArbiters("a member is listed twice"));
         }
-        if members.iter().any(|member| !ids.contains_key(*member)) {
+        if members.iter().any(|member| self.index_of(member).is_none()) {
             return Err(GenesisError::InvalidArbiters(
                 "a member is not a genesis passport",
             ));
@@ -179,16 +207,18 @@ impl Genesis {
                 "threshold must be between 1 and the number of members",
             ));
         }
-        let active = elect_validators(&state, &self.params, 1).map_err(|error| {
-            GenesisError::InvalidValidator {
-                passport: PassportId([0; 32]),
-                reason: error.to_string(),
-            }
-        })?;
-        if active.total_power() == 0 {
-            return Err(GenesisError::NoValidatorPower);
-        }
-        state.put(StateKey::ActiveValidators, &active);
+        Ok(())
+    }
+}
+
+/// Building the state of a checked genesis.
+impl Genesis {
+    fn build_state(&self, supply: Amount) -> Result<StateChanges, GenesisError> {
+        let empty = EmptyState;
+        let mut state = Overlay::new(&empty, None);
+        self.put_passports(&mut state);
+        self.put_validators(&mut state)?;
+        self.put_first_validator_set(&mut state)?;
         state.put(StateKey::ArbiterPanel, &self.arbiters);
         state.put(StateKey::Treasury, &Treasury::default());
         state.put(
@@ -210,30 +240,59 @@ impl Genesis {
         );
         Ok(state.into_changes())
     }
-}
 
-impl Genesis {
-    fn validate_params(&self) -> Result<(), GenesisError> {
-        let params = &self.params;
-        let rules: [(bool, &'static str); 4] = [
-            (
-                params.double_vote_slash_bps <= 10_000,
-                "double_vote_slash_bps is above 10,000 (100%)",
-            ),
-            (
-                params.unbonding_delay > 0,
-                "unbonding_delay must be positive, or stake could leave before evidence lands",
-            ),
-            (params.epoch_length > 0, "epoch_length must be positive"),
-            (
-                params.max_emergency_blocks > 0,
-                "max_emergency_blocks must be positive",
-            ),
-        ];
-        match rules.into_iter().find(|(holds, _)| !holds) {
-            Some((_, reason)) => Err(GenesisError::InvalidParams(reason)),
-            None => Ok(()),
+    /// Each passport at its derived id, active at height 0, with its balance and its bond.
+    fn put_passports(&self, state: &mut Overlay<'_>) {
+        for (index, entry) in self.passports.iter().enumerate() {
+            let id = self.passport_id(index);
+            let passport = Passport {
+                balance: entry.balance,
+                ..Passport::new(id, entry.controller_keys.clone(), self.cell, entry.tier, 0)
+            };
+            state.put(StateKey::Passport(id), &passport);
+            if entry.bonded > 0 {
+                state.put(
+                    StateKey::Bond(id),
+                    &Bond {
+                        bonded: entry.bonded,
+                        unbonding: Vec::new(),
+                    },
+                );
+            }
         }
+    }
+
+    /// Each validator registered at height 0, as `RegisterValidator` would register it.
+    fn put_validators(&self, state: &mut Overlay<'_>) -> Result<(), GenesisError> {
+        for validator in &self.validators {
+            let record = Validator {
+                passport: validator.passport,
+                consensus_key: validator.consensus_key,
+                bls_key: validator.bls_key,
+                registered_at: 0,
+            };
+            add_validator(state, &record).map_err(|error| GenesisError::InvalidValidator {
+                passport: validator.passport,
+                reason: error.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The set for epoch 1, elected as every later one is; refused if it holds no power, since
+    /// the cell could then never decide a block.
+    fn put_first_validator_set(&self, state: &mut Overlay<'_>) -> Result<(), GenesisError> {
+        let active = elect_validators(state, &self.params, 1).map_err(|error| {
+            GenesisError::InvalidValidator {
+                passport: PassportId([0; 32]),
+                reason: error.to_string(),
+            }
+        })?;
+        if active.total_power() == 0 {
+            return Err(GenesisError::NoValidatorPower);
+        }
+        state.put(StateKey::ActiveValidators, &active);
+        Ok(())
     }
 }
 
