@@ -3,13 +3,13 @@
 //! the block stream. Reports committed transactions per second, submit→commit latency, and each
 //! validator process's CPU and memory, plus the cell's CPU when idle.
 
+use crate::block_stream::BlockStream;
 use anyhow::{bail, Context, Result};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::{Action, Genesis, PassportId, TransactionBody};
 use charter_node::client::ApiClient;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -173,22 +173,14 @@ type CommitTimes = Arc<Mutex<HashMap<String, Instant>>>;
 
 fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> Result<()> {
     let client = ApiClient::new(api)?;
-    let address = api.trim_start_matches("http://").to_string();
-    let mut stream = std::net::TcpStream::connect(&address)?;
-    write!(
-        stream,
-        "GET /v1/blocks/stream HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )?;
+    let stream = BlockStream::connect(api)?;
     std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+        for data in stream.map_while(Result::ok) {
             if stop.load(Ordering::SeqCst) {
                 return;
             }
-            let Some(data) = line.strip_prefix("data: ") else {
-                continue;
-            };
             let seen = Instant::now();
-            let Ok(event) = serde_json::from_str::<Value>(data) else {
+            let Ok(event) = serde_json::from_str::<Value>(&data) else {
                 continue;
             };
             if event["transactions"].as_u64() == Some(0) {

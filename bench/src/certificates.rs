@@ -2,6 +2,7 @@
 //! grows, and how long a live 3-cell federation takes from a checkpoint's block to its
 //! certificate being final.
 
+use crate::block_stream::BlockStream;
 use anyhow::{bail, Context, Result};
 use charter_consensus::block::BlockHash;
 use charter_federation::checkpoint::{
@@ -13,7 +14,6 @@ use charter_ledger::{CellId, FederationId, PassportId, StateRoot};
 use charter_node::client::ApiClient;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -134,20 +134,11 @@ pub fn time_to_finality(charter: &Path, dir: &Path, epochs: u64) -> Result<Vec<D
             std::thread::sleep(Duration::from_millis(100));
         };
         let client = ApiClient::new(&api)?;
-        let address = api.trim_start_matches("http://").to_string();
-        let mut stream = std::net::TcpStream::connect(&address)?;
-        write!(
-            stream,
-            "GET /v1/blocks/stream HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-        )?;
-        let mut lines = BufReader::new(stream).lines();
+        let mut stream = BlockStream::connect(&api)?;
         let mut spans = Vec::new();
         while spans.len() < epochs as usize {
-            let line = lines.next().context("the block stream ended")??;
-            let Some(data) = line.strip_prefix("data: ") else {
-                continue;
-            };
-            let event: Value = serde_json::from_str(data)?;
+            let data = stream.next().context("the block stream ended")??;
+            let event: Value = serde_json::from_str(&data)?;
             let height = event["height"].as_u64().unwrap_or(0);
             if height == 0 || !height.is_multiple_of(EPOCH) {
                 continue;
