@@ -5,9 +5,9 @@
 
 use crate::block_stream::BlockStream;
 use anyhow::{bail, Context, Result};
+use charter_client::ApiClient;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::{Action, Genesis, PassportId, TransactionBody};
-use charter_node::client::ApiClient;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -4,6 +4,7 @@
 
 use crate::block_stream::BlockStream;
 use anyhow::{bail, Context, Result};
+use charter_client::ApiClient;
 use charter_consensus::block::BlockHash;
 use charter_federation::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
@@ -11,7 +12,6 @@ use charter_federation::checkpoint::{
 };
 use charter_ledger::crypto::bls::{aggregate, BlsSecretKey, BlsSignature};
 use charter_ledger::{CellId, FederationId, PassportId, StateRoot};
-use charter_node::client::ApiClient;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -141,7 +141,7 @@ impl From<&mal::CommitCertificate<CellContext>> for BlockCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use charter_ledger::devnet::{DevCell, DevCellConfig};
+    use charter_devnet::fixtures::{DevCell, DevCellConfig};
     use charter_ledger::storage::MemoryStorage;
     use charter_ledger::Ledger;
 

@@ -78,8 +78,8 @@ impl ValidatorSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use charter_devnet::fixtures::{DevCell, DevCellConfig};
     use charter_ledger::crypto::bls::BlsPublicKey;
-    use charter_ledger::devnet::{DevCell, DevCellConfig};
     use charter_ledger::storage::MemoryStorage;
     use charter_ledger::{Amount, PassportId};
 

@@ -7,7 +7,7 @@ use charter_consensus::block::{Block, BlockHash, BlockHeight};
 use charter_consensus::certificate::BlockCertificate;
 use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::{InclusionError, InclusionProof};
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::{Action, Ledger, SignedTransaction, StateRoot};
 use charter_store::columns::DECIDED;
 use charter_store::NodeStore;

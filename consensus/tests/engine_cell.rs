@@ -6,7 +6,7 @@ use charter_consensus::block::BlockHeight;
 use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellEngine, EngineSettings, RunningEngine};
 use charter_consensus::host::{CommittedBlock, TransactionPool};
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::{Action, Ledger, SignedTransaction};
 use charter_store::NodeStore;
 use libp2p::Multiaddr;

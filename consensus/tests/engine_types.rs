@@ -6,7 +6,7 @@ use charter_consensus::context::*;
 use charter_consensus::engine_signer::EngineSigner;
 use charter_consensus::guarded_signer::{GuardedSigner, SignerError};
 use charter_consensus::ValidatorSet;
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::evidence::{DoubleVote, SignedVote};
 use charter_ledger::state::{Bond, StateKey};
 use charter_ledger::storage::MemoryStorage;

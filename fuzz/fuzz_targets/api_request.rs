@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::Router;
 use charter_consensus::block_store::BlockStore;
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::{Action, Ledger};
 use charter_node::admission::Admission;
 use charter_node::api::{router, ApiParts, ApiState};

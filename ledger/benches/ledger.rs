@@ -7,7 +7,7 @@
 //!
 //! `cargo bench -p charter-ledger` prints the figures; criterion reports elements per second.
 
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::execution::{execute_block, CheckedTransaction, StateReader};
 use charter_ledger::state::StateKey;
 use charter_ledger::storage::{MemoryStorage, Storage, StorageError};

@@ -18,7 +18,6 @@
 pub mod commitment;
 pub mod controller_keys;
 pub mod crypto;
-pub mod devnet;
 pub mod error;
 pub mod evidence;
 pub mod execution;

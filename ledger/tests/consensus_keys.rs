@@ -4,9 +4,9 @@
 
 mod common;
 
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::{Ed25519Error, Ed25519PublicKey};
-use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::genesis::GenesisError;
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::*;

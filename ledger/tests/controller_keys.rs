@@ -3,9 +3,9 @@
 
 mod common;
 
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::controller_keys::ControllerKeysError;
 use charter_ledger::crypto::ed25519::{Ed25519Error, Ed25519PublicKey};
-use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::genesis::GenesisError;
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::transaction::Consent;

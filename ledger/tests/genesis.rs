@@ -1,9 +1,9 @@
 //! A genesis is input like any other: every rule a transaction would have to pass is checked,
 //! and a bad genesis is refused with a typed reason.
 
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
-use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::genesis::GenesisError;
 use charter_ledger::state::{CellInfo, StateKey};
 use charter_ledger::storage::MemoryStorage;

@@ -3,7 +3,7 @@
 //! ledger and an in-memory ledger side by side. proptest prints the failing case's seed and
 //! shrinks it; `PROPTEST_CASES` raises the case count.
 
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::evidence::*;
 use charter_ledger::state::*;
 use charter_ledger::storage::MemoryStorage;

@@ -2,9 +2,9 @@
 
 mod common;
 
+use charter_devnet::fixtures::DevCellConfig;
 use charter_ledger::crypto::bls::{BlsError, BlsSecretKey};
 use charter_ledger::crypto::ed25519::{Ed25519Error, Ed25519PublicKey};
-use charter_ledger::devnet::DevCellConfig;
 use charter_ledger::evidence::*;
 use charter_ledger::state::*;
 use charter_ledger::transaction::{Consent, SlashEvidence, ValidatorRegistration};
@@ -776,9 +776,9 @@ fn rulings_need_the_panel_threshold_of_distinct_members() {
 
 struct EscrowSetup {
     h: Harness,
-    payer: charter_ledger::devnet::DevPassport,
-    payee: charter_ledger::devnet::DevPassport,
-    arbiter: charter_ledger::devnet::DevPassport,
+    payer: charter_devnet::fixtures::DevPassport,
+    payee: charter_devnet::fixtures::DevPassport,
+    arbiter: charter_devnet::fixtures::DevPassport,
     id: EscrowId,
 }
 

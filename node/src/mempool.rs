@@ -370,7 +370,7 @@ impl TransactionPool<CellApp> for SharedMempool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use charter_ledger::devnet::{DevCell, DevCellConfig};
+    use charter_devnet::fixtures::{DevCell, DevCellConfig};
     use charter_ledger::storage::MemoryStorage;
     use charter_ledger::{Action, Amount};
 

@@ -1,7 +1,7 @@
 //! The ledger on a node's store: it agrees with the in-memory storage block by block (roots,
 //! receipts, proofs, the keys it lists), and reopens at its last block.
 
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::{MemoryStorage, Storage};
 use charter_ledger::{verify_proof, Action, Ledger, LedgerError, PassportId, SignedTransaction};

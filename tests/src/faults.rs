@@ -25,16 +25,16 @@
 use crate::hostile::{HostilePeer, HostileSent};
 use crate::netns::{Netem, Network};
 use crate::Cell;
+use charter_client::ApiClient;
 use charter_consensus::block::BlockHeight;
 use charter_consensus::block_store::BlockStore;
+use charter_devnet::agents::{Agents, ApiChain};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_federation::checkpoint_signer;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
-use charter_ledger::devnet::{DevCell, DevCellConfig};
 use charter_ledger::transaction::{ActionKind, SlashEvidence};
 use charter_ledger::{Action, CellId, CheckpointId, Ledger, StateRoot, TxId};
-use charter_node::client::ApiClient;
 use charter_node::federation_store::FederationStore;
-use charter_node::workload::{ApiChain, Workload};
 use charter_store::NodeStore;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -447,7 +447,7 @@ impl Load {
             std::thread::spawn(move || {
                 let live = || -> Vec<usize> { lock(&up).iter().copied().collect() };
                 let first = live().first().copied().unwrap_or(0);
-                let mut workload = Workload::new(dev, seed, &ApiChain(&apis[first]));
+                let mut agents = Agents::new(dev, seed, &ApiChain(&apis[first]));
                 while !stop.load(Ordering::SeqCst) {
                     let nodes = live();
                     let Some(reader) = nodes.first().map(|node| &apis[*node]) else {
@@ -457,7 +457,7 @@ impl Load {
                     let senders_apis: Vec<&ApiClient> =
                         nodes.iter().map(|node| &apis[*node]).collect();
                     let Ok(played) =
-                        workload.play_round(reader, &senders_apis, batch, FOLLOW_SECONDS)
+                        agents.play_round(reader, &senders_apis, batch, FOLLOW_SECONDS)
                     else {
                         std::thread::sleep(Duration::from_millis(100));
                         continue;

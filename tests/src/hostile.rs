@@ -5,7 +5,7 @@
 //! writes bytes that are not a handshake straight to the validators' ports. The checker's
 //! promises must hold regardless.
 
-use charter_node::localnet::LocalValidator;
+use charter_devnet::localnet::LocalValidator;
 use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

@@ -7,10 +7,10 @@ pub mod hostile;
 mod load;
 pub mod netns;
 
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
+pub use charter_devnet::localnet::CommittedLine as Committed;
+use charter_devnet::localnet::{write_config, LocalValidator};
 use charter_ledger::CellId;
-pub use charter_node::localnet::CommittedLine as Committed;
-use charter_node::localnet::{write_config, LocalValidator};
 pub use load::TransferLoad;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader};
@@ -118,7 +118,7 @@ impl Cell {
                 Self::create_on(dir, config, addresses, Some(network))
             }
             None => {
-                let addresses = charter_node::localnet::loopback(config.validators);
+                let addresses = charter_devnet::localnet::loopback(config.validators);
                 Self::create_on(dir, config, addresses, None)
             }
         })
@@ -197,7 +197,7 @@ impl Cell {
             "--out",
             dir.to_str().unwrap(),
         ]);
-        let nodes = charter_node::localnet::write_configs(dir, &hosts)
+        let nodes = charter_devnet::localnet::write_configs(dir, &hosts)
             .expect("the cell directory is writable");
         let (sender, reports) = mpsc::channel();
         Self {
@@ -310,7 +310,8 @@ impl Cell {
         let seed = [index as u8; 32];
         let network_key = self.dir.join(format!("network-{index}.key"));
         std::fs::write(&network_key, hex::encode(seed)).expect("the cell directory is writable");
-        let peer_id = charter_node::localnet::network_peer_id(seed.to_vec()).expect("a valid seed");
+        let peer_id =
+            charter_devnet::localnet::network_peer_id(seed.to_vec()).expect("a valid seed");
         let host = match &self.network {
             Some(network) => {
                 network
@@ -321,7 +322,7 @@ impl Cell {
             }
             None => Ipv4Addr::LOCALHOST,
         };
-        let twin = charter_node::localnet::validator_on(&self.dir, index, host, peer_id)
+        let twin = charter_devnet::localnet::validator_on(&self.dir, index, host, peer_id)
             .expect("a free port");
         self.write_config(&twin)
             .expect("the cell directory is writable");
@@ -493,7 +494,7 @@ impl Cell {
 
 /// One HTTP/1.1 request to `base` (`http://host:port`); returns the status code and body.
 pub fn http(base: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    charter_node::client::ApiClient::new(base)
+    charter_client::ApiClient::new(base)
         .expect("an http:// address")
         .request(method, path, body)
         .expect("the API answers")

@@ -2,9 +2,9 @@
 //! round, through whichever validator APIs answer. It keeps the id of every transfer a node
 //! acknowledged as committed, so a test can check none of them is ever lost.
 
+use charter_client::ApiClient;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::{Action, Genesis, PassportId, TransactionBody};
-use charter_node::client::ApiClient;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

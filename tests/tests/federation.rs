@@ -5,8 +5,8 @@
 //! and finality resumes when one of them returns; a node that was down catches up on the
 //! certificates final meanwhile.
 
+use charter_client::ApiClient;
 use charter_e2e::{charter, charter_binary};
-use charter_node::client::ApiClient;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -3,8 +3,8 @@
 
 pub mod encodings;
 
+use charter_devnet::fixtures::{DevCell, DevCellConfig, DevPassport};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
-use charter_ledger::devnet::{DevCell, DevCellConfig, DevPassport};
 use charter_ledger::evidence::*;
 use charter_ledger::state::*;
 use charter_ledger::storage::MemoryStorage;

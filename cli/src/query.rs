@@ -6,6 +6,7 @@
 //! the first epoch) or else the one the node reports.
 
 use anyhow::{bail, Context, Result};
+use charter_client::ApiClient;
 use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::InclusionProof;
 use charter_consensus::ValidatorSet;
@@ -14,7 +15,6 @@ use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{
     verify_proof, CellId, EscrowId, Genesis, Ledger, PassportId, StateProof, StateRoot, TxId,
 };
-use charter_node::client::ApiClient;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 

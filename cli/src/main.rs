@@ -2,7 +2,6 @@
 //! modules beside it, which call the libraries; errors are reported here, at the edge, with
 //! `anyhow`, and the libraries return typed errors.
 
-mod demo;
 mod federation_command;
 mod genesis_command;
 mod keys_command;
@@ -125,9 +124,9 @@ fn main() -> Result<()> {
             out,
         } => keys_command::dev_genesis(
             seed,
-            &charter_ledger::devnet::DevCellConfig {
+            &charter_devnet::fixtures::DevCellConfig {
                 minor_validators,
-                ..charter_ledger::devnet::DevCellConfig::sized(
+                ..charter_devnet::fixtures::DevCellConfig::sized(
                     charter_ledger::CellId(cell),
                     validators,
                     members,

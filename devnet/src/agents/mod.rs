@@ -8,10 +8,12 @@
 //! seed replays it exactly. [`ApiChain`], [`submit`] and [`follow`] act through a validator's
 //! HTTP API.
 
-use crate::client::ApiClient;
+pub mod live;
+
+use crate::fixtures::{derive_seed, DevCell, DevPassport};
+use charter_client::ApiClient;
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
-use charter_ledger::devnet::{derive_seed, DevCell, DevPassport};
 use charter_ledger::evidence::Ruling;
 use charter_ledger::state::{Bond, CellMode, CellModeState, Passport, SanctionKind, Validator};
 use charter_ledger::transaction::{ActionKind, Consent, SlashEvidence};
@@ -106,7 +108,7 @@ enum Intent {
     },
 }
 
-pub struct Workload {
+pub struct Agents {
     cell: DevCell,
     rng: ChaCha20Rng,
     seed: u64,
@@ -133,7 +135,7 @@ pub struct Workload {
     registered: bool,
 }
 
-impl Workload {
+impl Agents {
     /// Agents are the cell's members; they start from the nonces the chain has, so a workload
     /// can continue an existing chain.
     pub fn new(cell: DevCell, seed: u64, chain: &dyn ChainView) -> Self {
@@ -671,7 +673,7 @@ pub struct Played {
     pub outcome: Result<(), String>,
 }
 
-impl Workload {
+impl Agents {
     /// Plays one round through validators' HTTP APIs: reads the height from `reader`, submits
     /// the block's worth of transactions, each to the API its sender talks to (so a sender's
     /// transactions reach one mempool in order; gossip carries them on), follows them all at
@@ -683,7 +685,7 @@ impl Workload {
         apis: &[&ApiClient],
         batch: usize,
         follow_seconds: u64,
-    ) -> Result<Vec<Played>, crate::client::ClientError> {
+    ) -> Result<Vec<Played>, charter_client::ClientError> {
         let height = reader.get("/v1/status")?["height"].as_u64().unwrap_or(0) + 1;
         let chain = ApiChain(reader);
         let transactions = self.next_block(height, batch, &chain);

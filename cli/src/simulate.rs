@@ -2,11 +2,11 @@
 //! with no network — the ledger's real execution, commitment and storage path.
 
 use anyhow::{ensure, Context, Result};
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_devnet::agents::{Agents, ChainView};
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::state::{Bond, CellModeState, Passport, StateKey, Validator};
 use charter_ledger::storage::Storage;
 use charter_ledger::{Ledger, PassportId};
-use charter_node::workload::{ChainView, Workload};
 use charter_store::NodeStore;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -60,7 +60,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             data_dir.display()
         ),
     }
-    let mut workload = Workload::new(cell, args.seed, &LatestState(&ledger));
+    let mut workload = Agents::new(cell, args.seed, &LatestState(&ledger));
 
     let mut window = Progress::default();
     let mut total = Progress::default();

@@ -2,9 +2,9 @@
 //! on a live cell through the validators' HTTP APIs — each transaction signed, submitted to the
 //! validator its sender talks to, and followed until the cell decides it.
 
-use charter_ledger::devnet::DevCell;
-use charter_node::client::ApiClient;
-use charter_node::workload::{ApiChain, Workload};
+use crate::agents::{Agents, ApiChain};
+use crate::fixtures::DevCell;
+use charter_client::ApiClient;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 const FOLLOW_SECONDS: u64 = 30;
 
 /// What the agents achieved since the last report.
-pub struct DemoStats {
+pub struct LiveStats {
     committed: u64,
     rejected: BTreeMap<String, u64>,
     since: Instant,
 }
 
-impl Default for DemoStats {
+impl Default for LiveStats {
     fn default() -> Self {
         Self {
             committed: 0,
@@ -30,7 +30,7 @@ impl Default for DemoStats {
     }
 }
 
-impl DemoStats {
+impl LiveStats {
     /// A one-line summary since the last one, which starts a new window.
     pub fn take_summary(&mut self) -> String {
         let elapsed = std::mem::replace(&mut self.since, Instant::now()).elapsed();
@@ -66,7 +66,7 @@ pub fn drive(
     apis: Vec<ApiClient>,
     batch: usize,
     seed: u64,
-    stats: Arc<Mutex<DemoStats>>,
+    stats: Arc<Mutex<LiveStats>>,
     stop: Arc<AtomicBool>,
 ) {
     // The validators' APIs come up once their engines have started.
@@ -76,7 +76,7 @@ pub fn drive(
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let mut workload = Workload::new(cell, seed, &ApiChain(&apis[0]));
+    let mut workload = Agents::new(cell, seed, &ApiChain(&apis[0]));
     let senders_apis: Vec<&ApiClient> = apis.iter().collect();
     while !stop.load(Ordering::SeqCst) {
         let played = match workload.play_round(&apis[0], &senders_apis, batch, FOLLOW_SECONDS) {

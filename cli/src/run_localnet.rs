@@ -2,13 +2,13 @@
 //! processes on 127.0.0.1, with the layout in `DIR/localnet.json`, progress as blocks commit
 //! (and, in a federation, as checkpoints become final), and a clean stop on Ctrl-C.
 
-use crate::demo::DemoStats;
 use anyhow::{Context, Result};
-use charter_ledger::devnet::{DevCell, DevCellConfig};
+use charter_client::ApiClient;
+use charter_devnet::agents::live::LiveStats;
+use charter_devnet::fixtures::{DevCell, DevCellConfig};
+use charter_devnet::localnet::{allocate, loopback, write_config, CommittedLine, LocalValidator};
 use charter_ledger::state::CellParams;
 use charter_ledger::{CellId, Genesis};
-use charter_node::client::ApiClient;
-use charter_node::localnet::{allocate, loopback, write_config, CommittedLine, LocalValidator};
 use charter_node::stop_signals::StopSignals;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -188,7 +188,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
     );
 
     let stop_demo = Arc::new(AtomicBool::new(false));
-    let demo_stats = Arc::new(Mutex::new(DemoStats::default()));
+    let demo_stats = Arc::new(Mutex::new(LiveStats::default()));
     let demo = (args.agents_batch > 0)
         .then(|| -> Result<_> {
             let cell = DevCell::new(
@@ -202,7 +202,7 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
             let (stats, stop) = (Arc::clone(&demo_stats), Arc::clone(&stop_demo));
             let (batch, seed) = (args.agents_batch, args.seed);
             Ok(std::thread::spawn(move || {
-                crate::demo::drive(cell, apis, batch, seed, stats, stop)
+                charter_devnet::agents::live::drive(cell, apis, batch, seed, stats, stop)
             }))
         })
         .transpose()?;

@@ -1,9 +1,9 @@
 //! `charter keygen` and `charter dev-genesis`: writing key files (mode 0600).
 
 use anyhow::{Context, Result};
+use charter_devnet::fixtures::{DevCell, DevCellConfig, DevPassport};
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
-use charter_ledger::devnet::{DevCell, DevCellConfig, DevPassport};
 use charter_node::keys::{KeyFile, ValidatorKeys};
 use rand::RngCore;
 use std::io::Write;

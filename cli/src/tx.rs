@@ -7,6 +7,7 @@
 //! and nonce come from the node unless given.
 
 use anyhow::{bail, Context, Result};
+use charter_client::ApiClient;
 use charter_ledger::evidence::{
     ArbiterApproval, BridgeRulingTerms, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms,
     ValidatorApproval,
@@ -17,7 +18,6 @@ use charter_ledger::{
     Action, Amount, CaseId, CellId, CheckpointId, FederationId, Height, Nonce, SignedTransaction,
     TransactionBody,
 };
-use charter_node::client::ApiClient;
 use charter_node::keys::KeyFile;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};

@@ -1,16 +1,20 @@
 //! Deterministic cells for local networks, tests and benchmarks: every key is derived from a
 //! seed, so a failing run can be replayed exactly from the seed it prints.
 
-use crate::crypto::bls::BlsSecretKey;
-use crate::crypto::ed25519::Ed25519Keypair;
-use crate::evidence::{
+use charter_ledger::crypto::bls::BlsSecretKey;
+use charter_ledger::crypto::ed25519::Ed25519Keypair;
+use charter_ledger::evidence::{
     ArbiterApproval, BridgeRulingTerms, ModeChangeTerms, RegistrationTerms, Ruling, RulingTerms,
     ValidatorApproval,
 };
-use crate::genesis::{Genesis, GenesisPassport, GenesisValidator};
-use crate::ids::{Amount, CaseId, CellId, CheckpointId, FederationId, Height, Nonce, PassportId};
-use crate::state::{ArbiterPanel, CellMode, CellParams, MAX_TIER};
-use crate::transaction::{Action, SignedTransaction, TransactionBody, ValidatorRegistration};
+use charter_ledger::genesis::{Genesis, GenesisPassport, GenesisValidator};
+use charter_ledger::ids::{
+    Amount, CaseId, CellId, CheckpointId, FederationId, Height, Nonce, PassportId,
+};
+use charter_ledger::state::{ArbiterPanel, CellMode, CellParams, MAX_TIER};
+use charter_ledger::transaction::{
+    Action, SignedTransaction, TransactionBody, ValidatorRegistration,
+};
 
 /// How many passports of each role a dev cell has, and what they hold.
 #[derive(Clone, Debug)]
