@@ -4,13 +4,13 @@
 
 use crate::noop::{dummy_transactions, EngineRun};
 use anyhow::Result;
-use charter_consensus::app::{AppError, Application, InvalidBlock};
+use charter_consensus::app::{AppError, Application, InvalidBlock, TransactionPool};
 use charter_consensus::block::{Block, BlockHash, BlockHeader, BlockHeight};
 use charter_consensus::block_store::{BlockStore, DecidedBlock, TransactionOutcome};
 use charter_consensus::certificate::BlockCertificate;
 use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellEngine, EngineSettings};
-use charter_consensus::host::TransactionPool;
+use charter_consensus::host::CommittedBlock;
 use charter_consensus::ValidatorSet;
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
@@ -29,6 +29,12 @@ struct NoopApp {
 }
 
 impl Application for NoopApp {
+    type State = ();
+
+    fn state(&self) -> &() {
+        &()
+    }
+
     fn next_height(&self) -> BlockHeight {
         BlockHeight(self.decided + 1)
     }
@@ -92,7 +98,7 @@ impl TransactionPool<NoopApp> for FixedPool {
         self.0.clone()
     }
 
-    fn block_committed(&mut self, _app: &NoopApp) {}
+    fn block_committed(&mut self, _block: &CommittedBlock, _state: &()) {}
 }
 
 fn free_address() -> Result<libp2p::Multiaddr> {

@@ -7,6 +7,7 @@ use crate::block_store::{BlockStore, BlockStoreError, DecidedBlock, TransactionO
 use crate::certificate::{BlockCertificate, CertificateError};
 use crate::context::CellContext;
 use crate::faults::CrashPoint;
+use crate::host::CommittedBlock;
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
 use charter_ledger::execution::CheckedTransaction;
 use charter_ledger::{
@@ -72,6 +73,9 @@ pub enum AppError {
 /// ledger — is the application; the trait is the boundary that lets the same engine and host
 /// run another application beside it (a no-op one, to measure the engine alone).
 pub trait Application: Send + 'static {
+    /// What the application lets a pool read of the state a committed block left.
+    type State;
+    fn state(&self) -> &Self::State;
     /// The height the next decided block will have.
     fn next_height(&self) -> BlockHeight;
     /// The validator set deciding the next block.
@@ -98,7 +102,20 @@ pub trait Application: Send + 'static {
     ) -> Result<Vec<TransactionOutcome>, AppError>;
 }
 
+/// Where proposals get their transactions, and who hears of each committed block, with a read
+/// of the state it left (to drop what the block made stale).
+pub trait TransactionPool<A: Application>: Send {
+    fn candidates(&mut self) -> Vec<SignedTransaction>;
+    fn block_committed(&mut self, block: &CommittedBlock, state: &A::State);
+}
+
 impl Application for CellApp {
+    type State = Ledger<StateStore>;
+
+    fn state(&self) -> &Ledger<StateStore> {
+        &self.ledger
+    }
+
     fn next_height(&self) -> BlockHeight {
         CellApp::next_height(self)
     }

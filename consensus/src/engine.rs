@@ -3,13 +3,14 @@
 //! a [`RunningEngine`].
 
 use crate::app::Application;
+use crate::app::TransactionPool;
 use crate::codec::BorshCodec;
 use crate::context::*;
 use crate::double_votes::{network_actor, tap_votes, HeardVote, VoteTapHandle};
 use crate::engine_signer::EngineSigner;
 use crate::faults::CrashPoint;
 use crate::guarded_signer::GuardedSigner;
-use crate::host::{CommittedBlock, ConsensusPosition, Host, TransactionPool};
+use crate::host::{CommittedBlock, ConsensusPosition, Host};
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
 use charter_ledger::PassportId;
 use malachitebft_app_channel::app::config::{

@@ -8,7 +8,7 @@
 //! its header claims. Streams are buffered per peer with bounds (`proposal_parts.rs`), so a peer
 //! cannot exhaust memory.
 
-use crate::app::{AppError, Application};
+use crate::app::{AppError, Application, TransactionPool};
 use crate::block::*;
 use crate::block_store::{BlockStoreError, TransactionOutcome, UndecidedBlock};
 use crate::certificate::BlockCertificate;
@@ -17,7 +17,7 @@ use crate::engine_signer::EngineSigner;
 use crate::guarded_signer::SignerError;
 use crate::proposal_parts::ProposalParts;
 use bytes::Bytes;
-use charter_ledger::{SignedTransaction, StateRoot};
+use charter_ledger::StateRoot;
 use malachitebft_app_channel::app::engine::host::Next;
 use malachitebft_app_channel::app::streaming::StreamContent;
 use malachitebft_app_channel::app::types::core::{
@@ -30,13 +30,6 @@ use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
-
-/// Where proposals get their transactions, and who learns that a block committed (and may
-/// look at the application that committed it).
-pub trait TransactionPool<A>: Send {
-    fn candidates(&mut self) -> Vec<SignedTransaction>;
-    fn block_committed(&mut self, app: &A);
-}
 
 /// A committed block, as the rest of the node hears of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,8 +153,9 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                     return Ok(());
                 };
                 let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
+                let signer = &self.signer;
                 stream_proposal(
-                    &self.signer,
+                    signer,
                     self.address,
                     network,
                     height,
@@ -184,19 +178,23 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 address,
                 value_id,
             } => {
-                if address == self.address {
-                    if let Some(stored) = self.app.blocks().undecided(height, &value_id)? {
-                        stream_proposal(
-                            &self.signer,
-                            self.address,
-                            network,
-                            height,
-                            round,
-                            valid_round,
-                            stored.block,
-                        )
-                        .await?;
-                    }
+                // Only our own proposals are ours to stream again.
+                let own = (address == self.address)
+                    .then(|| self.app.blocks().undecided(height, &value_id))
+                    .transpose()?
+                    .flatten();
+                if let Some(stored) = own {
+                    let (signer, block) = (&self.signer, stored.block);
+                    stream_proposal(
+                        signer,
+                        self.address,
+                        network,
+                        height,
+                        round,
+                        valid_round,
+                        block,
+                    )
+                    .await?;
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -215,12 +213,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 let _ = reply.send(judged);
             }
             AppMsg::GetValidatorSet { height, reply } => {
-                let known = height >= self.app.next_height().decrement().unwrap_or_default();
-                let _ = reply.send(if known {
-                    Some(self.validator_set()?)
-                } else {
-                    None
-                });
+                let _ = reply.send(self.validator_set_at(height)?);
             }
             AppMsg::Decided {
                 certificate, reply, ..
@@ -238,20 +231,44 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 value_bytes,
                 reply,
             } => {
-                let judged = match borsh::from_slice::<Block>(&value_bytes) {
-                    Ok(block) => {
-                        let proposer = self.synced_proposer(height, round)?;
-                        Some(self.judge_block(height, round, Round::Nil, proposer, block)?)
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, height = height.0, "undecodable block from sync");
-                        None
-                    }
-                };
-                let _ = reply.send(judged);
+                let _ = reply.send(self.synced_value(height, round, &value_bytes)?);
             }
         }
         Ok(())
+    }
+
+    /// The validator set of `height`, which this node knows from the height it last decided.
+    fn validator_set_at(
+        &self,
+        height: BlockHeight,
+    ) -> Result<Option<ConsensusValidatorSet>, HostError> {
+        let known = height >= self.app.next_height().decrement().unwrap_or_default();
+        known.then(|| self.validator_set()).transpose()
+    }
+
+    /// Judges a block a peer sent by sync; `None` when its bytes are not a block.
+    fn synced_value(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        value_bytes: &[u8],
+    ) -> Result<Option<ProposedValue<CellContext>>, HostError> {
+        match borsh::from_slice::<Block>(value_bytes) {
+            Ok(block) => {
+                let proposer = self.synced_proposer(height, round)?;
+                Ok(Some(self.judge_block(
+                    height,
+                    round,
+                    Round::Nil,
+                    proposer,
+                    block,
+                )?))
+            }
+            Err(error) => {
+                tracing::warn!(%error, height = height.0, "undecodable block from sync");
+                Ok(None)
+            }
+        }
     }
 
     fn stored_proposals(
@@ -452,14 +469,15 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         let outcomes = self
             .app
             .commit(stored.block, BlockCertificate::from(certificate))?;
-        self.pool.block_committed(&self.app);
-        let _ = self.committed.send(CommittedBlock {
+        let committed = CommittedBlock {
             height,
             hash: certificate.value_id,
             round: certificate.round.as_u32().unwrap_or(0),
             state_root,
             outcomes: outcomes.into(),
-        });
+        };
+        self.pool.block_committed(&committed, self.app.state());
+        let _ = self.committed.send(committed);
         tracing::info!(height = height.0, block = %certificate.value_id, transactions, "committed");
         Ok(Next::Start(self.app.next_height(), self.validator_set()?))
     }

@@ -2,13 +2,14 @@
 //! same state roots, including the transactions their pools offered.
 
 use charter_consensus::app::CellApp;
+use charter_consensus::app::TransactionPool;
 use charter_consensus::block::BlockHeight;
 use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellEngine, EngineSettings, RunningEngine};
-use charter_consensus::host::{CommittedBlock, TransactionPool};
+use charter_consensus::host::CommittedBlock;
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::{Action, Ledger, SignedTransaction};
-use charter_store::NodeStore;
+use charter_store::{NodeStore, StateStore};
 use libp2p::Multiaddr;
 use std::collections::BTreeMap;
 
@@ -20,7 +21,7 @@ impl TransactionPool<CellApp> for OneShotPool {
         std::mem::take(&mut self.0)
     }
 
-    fn block_committed(&mut self, _app: &CellApp) {}
+    fn block_committed(&mut self, _block: &CommittedBlock, _state: &Ledger<StateStore>) {}
 }
 
 fn free_port() -> u16 {

@@ -4,13 +4,14 @@
 //! source and verdict. What a client or the evidence reporter submitted here is passed on to
 //! the cell's gossip mesh; what a peer gossiped the mesh passes on itself.
 
+use crate::latest_ledger::LatestLedger;
 use crate::mempool::{AdmissionError, SharedMempool};
 use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
 use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::Storage;
-use charter_ledger::{Ledger, LedgerError, Nonce, PassportId, SignedTransaction, TxId};
-use std::sync::{Arc, Mutex, MutexGuard};
+use charter_ledger::{Ledger, Nonce, PassportId, SignedTransaction, TxId};
+use std::sync::Arc;
 
 /// Where a transaction came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,8 +37,7 @@ impl Source {
 
 pub struct Admission<S: Storage> {
     mempool: SharedMempool,
-    /// A read handle on the ledger consensus commits to, refreshed before each admission.
-    ledger: Mutex<Ledger<S>>,
+    ledger: LatestLedger<S>,
     metrics: Arc<NodeMetrics>,
     /// The cell's transaction topic.
     gossip: Publisher,
@@ -52,7 +52,7 @@ impl<S: Storage> Admission<S> {
     ) -> Self {
         Self {
             mempool,
-            ledger: Mutex::new(ledger),
+            ledger: LatestLedger::new(ledger),
             metrics,
             gossip,
         }
@@ -63,19 +63,10 @@ impl<S: Storage> Admission<S> {
         &self.mempool
     }
 
-    fn ledger(&self) -> Result<MutexGuard<'_, Ledger<S>>, LedgerError> {
-        let mut ledger = self
-            .ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        ledger.refresh()?;
-        Ok(ledger)
-    }
-
     /// Admits a transaction given as its encoded bytes, and counts the verdict.
     pub fn admit(&self, bytes: &[u8], source: Source) -> Result<TxId, AdmissionError> {
         let admitted = {
-            let ledger = self.ledger()?;
+            let ledger = self.ledger.at_latest()?;
             self.mempool.lock().admit_encoded(bytes, &ledger)
         };
         match &admitted {
@@ -101,7 +92,8 @@ impl<S: Storage> Admission<S> {
         sign: impl FnOnce(Nonce) -> SignedTransaction,
     ) -> Result<TxId, AdmissionError> {
         let committed = self
-            .ledger()?
+            .ledger
+            .at_latest()?
             .get::<Passport>(&StateKey::Passport(sender))?
             .map_or(0, |passport| passport.nonce);
         let nonce = self.mempool.lock().next_nonce(&sender, committed);

@@ -8,6 +8,7 @@
 //! consistent height. Block reads share the block store consensus writes.
 
 use crate::admission::{Admission, Source};
+use crate::latest_ledger::LatestLedger;
 use crate::mempool::AdmissionError;
 use crate::metrics::NodeMetrics;
 use axum::body::Bytes;
@@ -44,7 +45,7 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 const OPENAPI: &str = include_str!("../openapi.json");
 
 pub struct ApiState {
-    ledger: Mutex<Ledger<StateStore>>,
+    ledger: LatestLedger<StateStore>,
     blocks: BlockStore,
     /// Where submitted transactions go in, and the pool they wait in.
     admission: Arc<Admission<StateStore>>,
@@ -95,7 +96,7 @@ pub struct ApiParts {
 impl ApiState {
     pub fn new(parts: ApiParts) -> Arc<Self> {
         Arc::new(Self {
-            ledger: Mutex::new(parts.ledger),
+            ledger: LatestLedger::new(parts.ledger),
             blocks: parts.blocks,
             admission: parts.admission,
             metrics: parts.metrics,
@@ -107,12 +108,7 @@ impl ApiState {
 
     /// The read handle, refreshed to the latest committed height.
     fn ledger(&self) -> Result<std::sync::MutexGuard<'_, Ledger<StateStore>>, LedgerError> {
-        let mut ledger = self
-            .ledger
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        ledger.refresh()?;
-        Ok(ledger)
+        self.ledger.at_latest()
     }
 }
 

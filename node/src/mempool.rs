@@ -6,8 +6,8 @@
 //! bytes and per sender, and says so with a typed error when full. After each committed block
 //! it drops what committed and re-checks what remains, evicting transactions that went stale.
 
-use charter_consensus::app::CellApp;
-use charter_consensus::host::TransactionPool;
+use charter_consensus::app::{Application, TransactionPool};
+use charter_consensus::host::CommittedBlock;
 use charter_ledger::execution::{execute_block, CheckedTransaction};
 use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::Storage;
@@ -355,13 +355,13 @@ impl SharedMempool {
     }
 }
 
-impl TransactionPool<CellApp> for SharedMempool {
+impl<S: Storage, A: Application<State = Ledger<S>>> TransactionPool<A> for SharedMempool {
     fn candidates(&mut self) -> Vec<SignedTransaction> {
         self.lock().reap(MAX_BLOCK_TRANSACTIONS, MAX_BLOCK_BYTES)
     }
 
-    fn block_committed(&mut self, app: &CellApp) {
-        if let Err(error) = self.lock().on_block_committed(app.ledger()) {
+    fn block_committed(&mut self, _block: &CommittedBlock, ledger: &Ledger<S>) {
+        if let Err(error) = self.lock().on_block_committed(ledger) {
             tracing::error!(%error, "re-checking the mempool after a block failed");
         }
     }
