@@ -59,8 +59,60 @@ struct Started {
     node: LocalValidator,
 }
 
+/// The localnet on disk, before any process starts: geneses, keys and every validator's config.
+struct Layout {
+    dir: PathBuf,
+    federated: bool,
+    epoch: u64,
+    geneses: Vec<Genesis>,
+    /// Each cell's validators.
+    cells: Vec<Vec<LocalValidator>>,
+    /// Every validator, cell by cell: process `i` runs `started[i]`.
+    started: Vec<Started>,
+}
+
+/// The validator processes, and the committed blocks they print.
+struct Running {
+    children: Vec<Child>,
+    reports: std::sync::mpsc::Receiver<(usize, CommittedLine)>,
+}
+
+/// The agents acting on cell 0 through its validators' APIs, when asked for.
+struct Agents {
+    stats: Arc<Mutex<LiveStats>>,
+    stop: Arc<AtomicBool>,
+    running: bool,
+}
+
 pub fn run(args: LocalnetArgs) -> Result<()> {
-    let dir = args.dir.unwrap_or_else(|| {
+    let layout = write_layout(&args)?;
+    // Listening before any validator starts, so that an interrupt at any point stops them all.
+    let signals = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut stop = {
+        let _inside = signals.enter();
+        StopSignals::listen()?
+    };
+    let mut running = start_validators(&layout)?;
+    let agents = start_agents(&args, &layout)?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::clone(&interrupted);
+    std::thread::spawn(move || {
+        signals.block_on(stop.recv());
+        stopping.store(true, Ordering::SeqCst);
+    });
+    let followed = follow(&args, &layout, &mut running, &agents, &interrupted);
+    agents.stop.store(true, Ordering::SeqCst);
+    stop_validators(&mut running.children);
+    println!("stopped; data and logs remain in {}", layout.dir.display());
+    followed
+}
+
+/// Writes every cell's dev genesis and keys, the federation genesis when there are several
+/// cells, and each validator's config.
+fn write_layout(args: &LocalnetArgs) -> Result<Layout> {
+    let dir = args.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("charter-localnet-{}", std::process::id()))
     });
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -71,37 +123,60 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         CellParams::default().epoch_length
     });
     // A lone cell lives in DIR itself; a federation's cells in DIR/cell-<id>.
-    let cell_dir = |cell: u32| {
-        if federated {
-            dir.join(format!("cell-{cell}"))
-        } else {
-            dir.clone()
-        }
-    };
+    let cell_dirs: Vec<PathBuf> = (0..args.cells)
+        .map(|cell| match federated {
+            true => dir.join(format!("cell-{cell}")),
+            false => dir.clone(),
+        })
+        .collect();
     let mut geneses = Vec::new();
     let mut cells = Vec::new();
-    for cell in 0..args.cells {
-        let path = cell_dir(cell);
-        std::fs::create_dir_all(&path)?;
-        let config = DevCellConfig::sized(CellId(cell), args.validators, args.members, Some(epoch));
-        crate::keys_command::dev_genesis(args.seed, &config, &path)?;
-        let genesis: Genesis =
-            serde_json::from_str(&std::fs::read_to_string(path.join("genesis.json"))?)?;
-        cells.push(allocate(&path, &loopback(args.validators))?);
-        geneses.push(genesis);
+    for (cell, path) in cell_dirs.iter().enumerate() {
+        std::fs::create_dir_all(path)?;
+        let config = DevCellConfig::sized(
+            CellId(cell as u32),
+            args.validators,
+            args.members,
+            Some(epoch),
+        );
+        crate::keys_command::dev_genesis(args.seed, &config, path)?;
+        geneses.push(serde_json::from_str(&std::fs::read_to_string(
+            path.join("genesis.json"),
+        )?)?);
+        cells.push(allocate(path, &loopback(args.validators))?);
     }
     let federation_genesis = if federated {
         let k = args.k.unwrap_or(args.cells as usize / 2 + 1);
-        let out = dir.join("federation.json");
-        let mut genesis_args = vec![];
-        for cell in 0..args.cells {
-            genesis_args.push(cell_dir(cell).join("genesis.json"));
-        }
-        crate::federation_command::write_federation_genesis(k, &genesis_args, &out)?;
+        let cell_geneses: Vec<PathBuf> = cell_dirs
+            .iter()
+            .map(|path| path.join("genesis.json"))
+            .collect();
+        crate::federation_command::write_federation_genesis(
+            k,
+            &cell_geneses,
+            &dir.join("federation.json"),
+        )?;
         Some("../federation.json")
     } else {
         None
     };
+    let started = write_configs(&cells, federation_genesis)?;
+    Ok(Layout {
+        dir,
+        federated,
+        epoch,
+        geneses,
+        cells,
+        started,
+    })
+}
+
+/// Each validator's config: its own cell's validators as consensus peers, everyone on the
+/// gossip mesh.
+fn write_configs(
+    cells: &[Vec<LocalValidator>],
+    federation_genesis: Option<&str>,
+) -> Result<Vec<Started>> {
     let everyone: Vec<LocalValidator> = cells.iter().flatten().cloned().collect();
     let mut started = Vec::new();
     for (cell, nodes) in cells.iter().enumerate() {
@@ -118,20 +193,17 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
             });
         }
     }
+    Ok(started)
+}
 
+/// Starts every validator as a `charter run` process, reading the blocks each commits, and
+/// writes `DIR/localnet.json`.
+fn start_validators(layout: &Layout) -> Result<Running> {
     let charter = std::env::current_exe().context("locating the charter binary")?;
     let (sender, reports) = std::sync::mpsc::channel::<(usize, CommittedLine)>();
-    // Listening before any validator starts, so that an interrupt at any point stops them all.
-    let signals = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let mut stop = {
-        let _inside = signals.enter();
-        StopSignals::listen()?
-    };
     let mut children: Vec<Child> = Vec::new();
-    let mut layout = Vec::new();
-    for (process, Started { cell, node }) in started.iter().enumerate() {
+    let mut nodes = Vec::new();
+    for (process, Started { cell, node }) in layout.started.iter().enumerate() {
         let log = std::fs::File::create(&node.log)?;
         let mut child = Command::new(&charter)
             .args(["run", "--config"])
@@ -157,8 +229,8 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
                 }
             }
         });
-        let genesis = &geneses[*cell as usize];
-        layout.push(json!({
+        let genesis = &layout.geneses[*cell as usize];
+        nodes.push(json!({
             "cell": genesis.cell,
             "validator": genesis.passport_id(node.index).to_hex(),
             "api": node.api,
@@ -170,128 +242,156 @@ pub fn run(args: LocalnetArgs) -> Result<()> {
         }));
         children.push(child);
     }
-    drop(sender);
-    let layout_path = dir.join("localnet.json");
+    let layout_path = layout.dir.join("localnet.json");
     std::fs::write(
         &layout_path,
-        serde_json::to_string_pretty(&json!({ "dir": dir, "nodes": layout }))?,
+        serde_json::to_string_pretty(&json!({ "dir": layout.dir, "nodes": nodes }))?,
     )?;
     println!(
         "layout in {}; Ctrl-C stops every validator",
         layout_path.display()
     );
-    let nodes = &cells[0];
     println!(
         "explore the cell: curl {}/v1/status (also /v1/blocks/latest, /v1/openapi.json, /metrics{})",
-        nodes[0].api,
-        if federated { ", /v1/federation" } else { "" }
+        layout.cells[0][0].api,
+        if layout.federated { ", /v1/federation" } else { "" }
     );
+    Ok(Running { children, reports })
+}
 
-    let stop_demo = Arc::new(AtomicBool::new(false));
-    let demo_stats = Arc::new(Mutex::new(LiveStats::default()));
-    let demo = (args.agents_batch > 0)
-        .then(|| -> Result<_> {
-            let cell = DevCell::new(
-                args.seed,
-                DevCellConfig::sized(CellId(0), args.validators, args.members, Some(epoch)),
-            );
-            let apis = nodes
-                .iter()
-                .map(|node| ApiClient::new(&node.api))
-                .collect::<Result<Vec<_>, _>>()?;
-            let (stats, stop) = (Arc::clone(&demo_stats), Arc::clone(&stop_demo));
-            let (batch, seed) = (args.agents_batch, args.seed);
-            Ok(std::thread::spawn(move || {
-                charter_devnet::agents::live::drive(cell, apis, batch, seed, stats, stop)
-            }))
-        })
-        .transpose()?;
-
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let stopping = Arc::clone(&interrupted);
+/// Starts the simulated agents on cell 0, unless `--agents-batch 0`.
+fn start_agents(args: &LocalnetArgs, layout: &Layout) -> Result<Agents> {
+    let agents = Agents {
+        stats: Arc::new(Mutex::new(LiveStats::default())),
+        stop: Arc::new(AtomicBool::new(false)),
+        running: args.agents_batch > 0,
+    };
+    if !agents.running {
+        return Ok(agents);
+    }
+    let cell = DevCell::new(
+        args.seed,
+        DevCellConfig::sized(CellId(0), args.validators, args.members, Some(layout.epoch)),
+    );
+    let apis = layout.cells[0]
+        .iter()
+        .map(|node| ApiClient::new(&node.api))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (stats, stop) = (Arc::clone(&agents.stats), Arc::clone(&agents.stop));
+    let (batch, seed) = (args.agents_batch, args.seed);
     std::thread::spawn(move || {
-        signals.block_on(stop.recv());
-        stopping.store(true, Ordering::SeqCst);
+        charter_devnet::agents::live::drive(cell, apis, batch, seed, stats, stop)
     });
+    Ok(agents)
+}
 
-    let federation_api = federated
-        .then(|| ApiClient::new(&nodes[0].api))
+/// Prints a progress line every `--report-every` heights until interrupted, or until every
+/// validator has exited (cleanly: a stop; otherwise: an error).
+fn follow(
+    args: &LocalnetArgs,
+    layout: &Layout,
+    running: &mut Running,
+    agents: &Agents,
+    interrupted: &AtomicBool,
+) -> Result<()> {
+    let federation_api = layout
+        .federated
+        .then(|| ApiClient::new(&layout.cells[0][0].api))
         .transpose()?;
     let mut latest: BTreeMap<usize, CommittedLine> = BTreeMap::new();
     let mut reported = 0;
     while !interrupted.load(Ordering::SeqCst) {
-        let Ok((process, block)) = reports.recv_timeout(std::time::Duration::from_millis(200))
+        let Ok((process, block)) = running
+            .reports
+            .recv_timeout(std::time::Duration::from_millis(200))
         else {
-            let exits: Vec<Option<std::process::ExitStatus>> = children
-                .iter_mut()
-                .map(|child| child.try_wait().ok().flatten())
-                .collect();
-            match exits.iter().copied().collect::<Option<Vec<_>>>() {
+            match all_exited(&mut running.children) {
                 // Ctrl-C in a terminal reaches the validators too, and they stop cleanly.
-                Some(statuses) if statuses.iter().all(|status| status.success()) => break,
-                Some(_) => anyhow::bail!(
+                Some(true) => return Ok(()),
+                Some(false) => anyhow::bail!(
                     "every validator has exited; see the logs in {}",
-                    dir.display()
+                    layout.dir.display()
                 ),
                 None => continue,
             }
         };
         latest.insert(process, block);
-        let lowest = (0..started.len())
+        let lowest = (0..layout.started.len())
             .filter_map(|process| latest.get(&process))
             .map(|block| block.height)
             .min();
         let Some(height) = lowest.filter(|height| {
-            latest.len() == started.len() && *height >= reported + args.report_every
+            latest.len() == layout.started.len() && *height >= reported + args.report_every
         }) else {
             continue;
         };
         reported = height;
-        let heights: Vec<String> = (0..args.cells)
-            .map(|cell| {
-                let cell_heights: Vec<String> = started
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, node)| node.cell == cell)
-                    .map(|(process, _)| latest[&process].height.to_string())
-                    .collect();
-                cell_heights.join("/")
-            })
-            .collect();
-        let root = &latest[&0].root;
-        let agents = match demo {
-            Some(_) => demo_stats
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .take_summary(),
-            None => String::new(),
-        };
         let finality = federation_api
             .as_ref()
             .map(final_epochs)
             .unwrap_or_default();
         println!(
-            "height {height:>6}  validators at {}  root {}…  {finality}{agents}",
-            heights.join(" | "),
-            &root[..16]
+            "height {height:>6}  validators at {}  root {}…  {finality}{}",
+            heights_by_cell(args.cells, &layout.started, &latest),
+            &latest[&0].root[..16],
+            agents_summary(agents)
         );
     }
-    stop_demo.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Whether every validator has exited, and if so whether all of them cleanly.
+fn all_exited(children: &mut [Child]) -> Option<bool> {
+    let statuses: Option<Vec<std::process::ExitStatus>> = children
+        .iter_mut()
+        .map(|child| child.try_wait().ok().flatten())
+        .collect();
+    statuses.map(|statuses| statuses.iter().all(|status| status.success()))
+}
+
+/// "12/12/11/12 | 12/12/12/12": each validator's latest height, cell by cell.
+fn heights_by_cell(
+    cells: u32,
+    started: &[Started],
+    latest: &BTreeMap<usize, CommittedLine>,
+) -> String {
+    let heights: Vec<String> = (0..cells)
+        .map(|cell| {
+            let cell_heights: Vec<String> = started
+                .iter()
+                .enumerate()
+                .filter(|(_, node)| node.cell == cell)
+                .map(|(process, _)| latest[&process].height.to_string())
+                .collect();
+            cell_heights.join("/")
+        })
+        .collect();
+    heights.join(" | ")
+}
+
+fn agents_summary(agents: &Agents) -> String {
+    match agents.running {
+        true => (agents.stats.lock())
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take_summary(),
+        false => String::new(),
+    }
+}
+
+/// Each validator still running handles SIGINT by stopping its engine and closing its store.
+fn stop_validators(children: &mut [Child]) {
     println!("stopping {} validators", children.len());
-    for child in &mut children {
+    for child in children.iter_mut() {
         if !matches!(child.try_wait(), Ok(None)) {
             continue;
         }
-        // Each validator handles SIGINT by stopping its engine and closing its stores.
         let _ = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status();
     }
-    for child in &mut children {
+    for child in children.iter_mut() {
         let _ = child.wait();
     }
-    println!("stopped; data and logs remain in {}", dir.display());
-    Ok(())
 }
 
 /// "final epochs 3/3/2" — each cell's latest final checkpoint, as validator 0 of cell 0 knows.

@@ -274,142 +274,162 @@ impl Agents {
         height: Height,
         chain: &dyn ChainView,
     ) -> Option<(SignedTransaction, Intent)> {
-        // Governance actions carry their authority in their approvals; any agent sends them.
         let action = match step {
-            Step::Withdraw => {
-                let index = *self.unbonded.front()?;
-                let agent = self.agents[index].clone();
-                let bond = chain.bond(&agent.id);
-                let matured = bond
-                    .unbonding
-                    .iter()
-                    .any(|entry| entry.release_height <= height);
-                if matured || bond.unbonding.is_empty() || !self.active.contains(&index) {
-                    self.unbonded.pop_front();
-                }
-                if !matured {
-                    return None;
-                }
-                return Some((self.sign(&agent, Action::Withdraw), Intent::Plain));
-            }
-            Step::ForkPassport => {
-                // Emergency modes refuse forks, and agents know to wait.
-                chain.mode().filter(|mode| mode.mode == CellMode::Normal)?;
-                let parent_index = self.any_agent();
-                let parent = self.agents[parent_index].clone();
-                let child = self.created_passport(&parent, "forked");
-                let action = Action::ForkPassport {
-                    controller_keys: vec![child.key.public_key()],
-                };
-                let intent = Intent::NewPassport {
-                    funder: parent_index,
-                    passport: Box::new(child),
-                };
-                return Some((self.sign(&parent, action), intent));
-            }
-            Step::RotateKeys => {
-                let index = self.created_agent()?;
-                let agent = self.agents[index].clone();
-                if self.rotating.contains_key(&agent.id) {
-                    return None;
-                }
-                let key = self.fresh_key("rotated");
-                let action = Action::RotateKeys {
-                    subject: agent.id,
-                    new_keys: vec![key.public_key()],
-                    consent: Consent::Subject,
-                };
-                self.rotating.insert(agent.id, key);
-                self.active.retain(|active| *active != index);
-                return Some((self.sign(&agent, action), Intent::Rotate(index)));
-            }
-            Step::Sanction => {
-                let index = self.any_agent();
-                let subject = self.agents[index].id;
-                let liability = self.rng.gen_range(1..=100);
-                let kind = SanctionKind::Warning;
-                let (case, approvals) = self.panel_ruling(Ruling::Sanction {
-                    subject,
-                    kind,
-                    liability,
-                });
-                Action::Sanction {
-                    subject,
-                    kind,
-                    liability,
-                    case,
-                    approvals,
-                }
-            }
-            Step::SlashByRuling => {
-                let index = self.any_agent();
-                let offender = self.agents[index].id;
-                let bonded = chain.bond(&offender).bonded;
-                if bonded == 0 {
-                    return None;
-                }
-                let amount = self.rng.gen_range(1..=bonded.min(MAX_RULING_SLASH));
-                let (case, approvals) = self.panel_ruling(Ruling::Slash { offender, amount });
-                Action::Slash {
-                    evidence: SlashEvidence::ArbiterRuling {
-                        offender,
-                        amount,
-                        case,
-                        approvals,
-                    },
-                }
-            }
-            Step::DeclareEmergency => {
-                // One round of steps in three, so that the cell is mostly in its normal mode.
-                let round = (self.step - 1) / STEPS.len();
-                if !round.is_multiple_of(3) {
-                    return None;
-                }
-                let mode = chain.mode().filter(|mode| mode.mode == CellMode::Normal)?;
-                let expires_at = Some(height + EMERGENCY_BLOCKS);
-                let approvals = self.cell.approve_mode(
-                    mode.sequence,
-                    CellMode::Elevated,
-                    expires_at,
-                    &self.all_validators(),
-                );
-                Action::SetCellMode {
-                    mode: CellMode::Elevated,
-                    expires_at,
-                    approvals,
-                }
-            }
-            Step::BridgeRuling => {
-                // A ruling on a cell outside the federation: recorded, lifting nothing.
-                let remote = CellId(self.rng.gen_range(1_000..u32::MAX));
-                let epoch = self.rng.gen();
-                let keep = CheckpointId(self.rng.gen());
-                let approvals =
-                    self.cell
-                        .approve_bridge_ruling(remote, epoch, keep, &self.all_validators());
-                Action::LiftBridgeLockdown {
-                    remote,
-                    epoch,
-                    keep,
-                    approvals,
-                }
-            }
-            Step::Exit => {
-                let index = self.created_agent()?;
-                let agent = self.agents[index].clone();
-                let bond = chain.bond(&agent.id);
-                let waiting = self.unfunded.iter().any(|(_, id)| *id == agent.id);
-                if bond.bonded > 0 || !bond.unbonding.is_empty() || waiting {
-                    return None;
-                }
-                self.active.retain(|active| *active != index);
-                return Some((self.sign(&agent, Action::Exit), Intent::Plain));
-            }
+            Step::Withdraw => return self.withdraw(height, chain),
+            Step::ForkPassport => return self.fork_passport(chain),
+            Step::RotateKeys => return self.rotate_keys(),
+            Step::Exit => return self.exit(chain),
             Step::RegisterValidator => return self.register_validator(chain),
+            // Governance actions carry their authority in their approvals; any agent sends them.
+            Step::Sanction => self.sanction(),
+            Step::SlashByRuling => self.slash_by_ruling(chain)?,
+            Step::DeclareEmergency => self.declare_emergency(height, chain)?,
+            Step::BridgeRuling => self.bridge_ruling(),
         };
         let courier = self.any_agent();
         let courier = self.agents[courier].clone();
         Some((self.sign(&courier, action), Intent::Plain))
+    }
+
+    fn withdraw(
+        &mut self,
+        height: Height,
+        chain: &dyn ChainView,
+    ) -> Option<(SignedTransaction, Intent)> {
+        let index = *self.unbonded.front()?;
+        let agent = self.agents[index].clone();
+        let bond = chain.bond(&agent.id);
+        let matured = bond
+            .unbonding
+            .iter()
+            .any(|entry| entry.release_height <= height);
+        if matured || bond.unbonding.is_empty() || !self.active.contains(&index) {
+            self.unbonded.pop_front();
+        }
+        if !matured {
+            return None;
+        }
+        Some((self.sign(&agent, Action::Withdraw), Intent::Plain))
+    }
+
+    fn fork_passport(&mut self, chain: &dyn ChainView) -> Option<(SignedTransaction, Intent)> {
+        // Emergency modes refuse forks, and agents know to wait.
+        chain.mode().filter(|mode| mode.mode == CellMode::Normal)?;
+        let parent_index = self.any_agent();
+        let parent = self.agents[parent_index].clone();
+        let child = self.created_passport(&parent, "forked");
+        let action = Action::ForkPassport {
+            controller_keys: vec![child.key.public_key()],
+        };
+        let intent = Intent::NewPassport {
+            funder: parent_index,
+            passport: Box::new(child),
+        };
+        Some((self.sign(&parent, action), intent))
+    }
+
+    fn rotate_keys(&mut self) -> Option<(SignedTransaction, Intent)> {
+        let index = self.created_agent()?;
+        let agent = self.agents[index].clone();
+        if self.rotating.contains_key(&agent.id) {
+            return None;
+        }
+        let key = self.fresh_key("rotated");
+        let action = Action::RotateKeys {
+            subject: agent.id,
+            new_keys: vec![key.public_key()],
+            consent: Consent::Subject,
+        };
+        self.rotating.insert(agent.id, key);
+        self.active.retain(|active| *active != index);
+        Some((self.sign(&agent, action), Intent::Rotate(index)))
+    }
+
+    fn exit(&mut self, chain: &dyn ChainView) -> Option<(SignedTransaction, Intent)> {
+        let index = self.created_agent()?;
+        let agent = self.agents[index].clone();
+        let bond = chain.bond(&agent.id);
+        let waiting = self.unfunded.iter().any(|(_, id)| *id == agent.id);
+        if bond.bonded > 0 || !bond.unbonding.is_empty() || waiting {
+            return None;
+        }
+        self.active.retain(|active| *active != index);
+        Some((self.sign(&agent, Action::Exit), Intent::Plain))
+    }
+
+    fn sanction(&mut self) -> Action {
+        let index = self.any_agent();
+        let subject = self.agents[index].id;
+        let liability = self.rng.gen_range(1..=100);
+        let kind = SanctionKind::Warning;
+        let (case, approvals) = self.panel_ruling(Ruling::Sanction {
+            subject,
+            kind,
+            liability,
+        });
+        Action::Sanction {
+            subject,
+            kind,
+            liability,
+            case,
+            approvals,
+        }
+    }
+
+    fn slash_by_ruling(&mut self, chain: &dyn ChainView) -> Option<Action> {
+        let index = self.any_agent();
+        let offender = self.agents[index].id;
+        let bonded = chain.bond(&offender).bonded;
+        if bonded == 0 {
+            return None;
+        }
+        let amount = self.rng.gen_range(1..=bonded.min(MAX_RULING_SLASH));
+        let (case, approvals) = self.panel_ruling(Ruling::Slash { offender, amount });
+        Some(Action::Slash {
+            evidence: SlashEvidence::ArbiterRuling {
+                offender,
+                amount,
+                case,
+                approvals,
+            },
+        })
+    }
+
+    fn declare_emergency(&mut self, height: Height, chain: &dyn ChainView) -> Option<Action> {
+        // One round of steps in three, so that the cell is mostly in its normal mode.
+        let round = (self.step - 1) / STEPS.len();
+        if !round.is_multiple_of(3) {
+            return None;
+        }
+        let mode = chain.mode().filter(|mode| mode.mode == CellMode::Normal)?;
+        let expires_at = Some(height + EMERGENCY_BLOCKS);
+        let approvals = self.cell.approve_mode(
+            mode.sequence,
+            CellMode::Elevated,
+            expires_at,
+            &self.all_validators(),
+        );
+        Some(Action::SetCellMode {
+            mode: CellMode::Elevated,
+            expires_at,
+            approvals,
+        })
+    }
+
+    fn bridge_ruling(&mut self) -> Action {
+        // A ruling on a cell outside the federation: recorded, lifting nothing.
+        let remote = CellId(self.rng.gen_range(1_000..u32::MAX));
+        let epoch = self.rng.gen();
+        let keep = CheckpointId(self.rng.gen());
+        let approvals =
+            self.cell
+                .approve_bridge_ruling(remote, epoch, keep, &self.all_validators());
+        Action::LiftBridgeLockdown {
+            remote,
+            epoch,
+            keep,
+            approvals,
+        }
     }
 
     /// The first agent bonds what a validator needs, then registers validator keys of its own
@@ -452,6 +472,108 @@ impl Agents {
         (case, self.cell.approve_ruling(case, ruling, &quorum))
     }
 
+    /// Settles an idle escrow: refunds a lapsed one, resolves a disputed one as its arbiter,
+    /// and releases or disputes an open one.
+    fn settle_escrow(&mut self, index: usize) -> (SignedTransaction, Intent) {
+        self.escrows[index].busy = true;
+        let escrow = self.escrows[index].clone();
+        match escrow.phase {
+            _ if escrow.refund_at.is_some() => {
+                let payer = self.agents[escrow.payer].clone();
+                (
+                    self.sign(&payer, Action::EscrowRefund { escrow: escrow.id }),
+                    Intent::Settle(escrow.id),
+                )
+            }
+            EscrowPhase::Disputed => {
+                let arbiter = self.cell.arbiter(escrow.arbiter).clone();
+                let to_payee = self.rng.gen_range(0..=escrow.amount);
+                let action = Action::EscrowResolve {
+                    escrow: escrow.id,
+                    to_payee,
+                    to_payer: escrow.amount - to_payee,
+                };
+                (self.sign(&arbiter, action), Intent::Settle(escrow.id))
+            }
+            EscrowPhase::Open if self.rng.gen_bool(0.7) => {
+                let payer = self.agents[escrow.payer].clone();
+                (
+                    self.sign(&payer, Action::EscrowRelease { escrow: escrow.id }),
+                    Intent::Settle(escrow.id),
+                )
+            }
+            EscrowPhase::Open => {
+                let payee = self.agents[escrow.payee].clone();
+                (
+                    self.sign(&payee, Action::EscrowDispute { escrow: escrow.id }),
+                    Intent::Dispute(escrow.id),
+                )
+            }
+        }
+    }
+
+    /// Opens an escrow from `sender` to another agent, one in five lapsing soon.
+    fn create_escrow(
+        &mut self,
+        sender_index: usize,
+        sender: &DevPassport,
+        height: Height,
+    ) -> (SignedTransaction, Intent) {
+        let payee = self.other_agent(sender_index);
+        let arbiter = self.rng.gen_range(0..self.cell.config.arbiters);
+        let amount = self.rng.gen_range(10..=1_000);
+        let nonce = self.nonces.get(&sender.id).copied().unwrap_or(0);
+        let lapsing = self.rng.gen_bool(0.2);
+        let expiry_height = height
+            + if lapsing {
+                LAPSING_ESCROW_LIFETIME
+            } else {
+                ESCROW_LIFETIME
+            };
+        let action = Action::EscrowCreate {
+            payee: self.agents[payee].id,
+            amount,
+            arbiter: Some(self.cell.arbiter(arbiter).id),
+            release_height: height,
+            expiry_height,
+        };
+        let tracked = TrackedEscrow {
+            id: EscrowId::derive(self.cell.genesis.cell, &sender.id, nonce),
+            payer: sender_index,
+            payee,
+            arbiter,
+            amount,
+            phase: EscrowPhase::Open,
+            refund_at: lapsing.then_some(expiry_height),
+            busy: true,
+        };
+        (self.sign(sender, action), Intent::CreateEscrow(tracked))
+    }
+
+    /// Moves stake above the sponsor minimum: unbonds some, or bonds more.
+    fn restake(
+        &mut self,
+        sender_index: usize,
+        sender: &DevPassport,
+        chain: &dyn ChainView,
+    ) -> (SignedTransaction, Intent) {
+        // Stake above the sponsor minimum moves; the minimum stays so agents can sponsor.
+        let bond = chain.bond(&sender.id);
+        let spare = bond
+            .bonded
+            .saturating_sub(self.cell.config.params.min_sponsor_bond);
+        if spare > 0 && self.rng.gen_bool(0.5) {
+            let amount = self.rng.gen_range(1..=spare.min(50));
+            (
+                self.sign(sender, Action::Unbond { amount }),
+                Intent::Unbond(sender_index),
+            )
+        } else {
+            let amount = self.rng.gen_range(1..=50);
+            (self.sign(sender, Action::Bond { amount }), Intent::Plain)
+        }
+    }
+
     fn next_transaction(
         &mut self,
         height: Height,
@@ -464,91 +586,9 @@ impl Agents {
             !escrow.busy && escrow.refund_at.is_none_or(|expiry| expiry <= height)
         });
         match (roll, idle_escrow) {
-            (0..=19, Some(index)) => {
-                self.escrows[index].busy = true;
-                let escrow = self.escrows[index].clone();
-                match escrow.phase {
-                    _ if escrow.refund_at.is_some() => {
-                        let payer = self.agents[escrow.payer].clone();
-                        (
-                            self.sign(&payer, Action::EscrowRefund { escrow: escrow.id }),
-                            Intent::Settle(escrow.id),
-                        )
-                    }
-                    EscrowPhase::Disputed => {
-                        let arbiter = self.cell.arbiter(escrow.arbiter).clone();
-                        let to_payee = self.rng.gen_range(0..=escrow.amount);
-                        let action = Action::EscrowResolve {
-                            escrow: escrow.id,
-                            to_payee,
-                            to_payer: escrow.amount - to_payee,
-                        };
-                        (self.sign(&arbiter, action), Intent::Settle(escrow.id))
-                    }
-                    EscrowPhase::Open if self.rng.gen_bool(0.7) => {
-                        let payer = self.agents[escrow.payer].clone();
-                        (
-                            self.sign(&payer, Action::EscrowRelease { escrow: escrow.id }),
-                            Intent::Settle(escrow.id),
-                        )
-                    }
-                    EscrowPhase::Open => {
-                        let payee = self.agents[escrow.payee].clone();
-                        (
-                            self.sign(&payee, Action::EscrowDispute { escrow: escrow.id }),
-                            Intent::Dispute(escrow.id),
-                        )
-                    }
-                }
-            }
-            (0..=39, _) => {
-                let payee = self.other_agent(sender_index);
-                let arbiter = self.rng.gen_range(0..self.cell.config.arbiters);
-                let amount = self.rng.gen_range(10..=1_000);
-                let nonce = self.nonces.get(&sender.id).copied().unwrap_or(0);
-                let lapsing = self.rng.gen_bool(0.2);
-                let expiry_height = height
-                    + if lapsing {
-                        LAPSING_ESCROW_LIFETIME
-                    } else {
-                        ESCROW_LIFETIME
-                    };
-                let action = Action::EscrowCreate {
-                    payee: self.agents[payee].id,
-                    amount,
-                    arbiter: Some(self.cell.arbiter(arbiter).id),
-                    release_height: height,
-                    expiry_height,
-                };
-                let tracked = TrackedEscrow {
-                    id: EscrowId::derive(self.cell.genesis.cell, &sender.id, nonce),
-                    payer: sender_index,
-                    payee,
-                    arbiter,
-                    amount,
-                    phase: EscrowPhase::Open,
-                    refund_at: lapsing.then_some(expiry_height),
-                    busy: true,
-                };
-                (self.sign(&sender, action), Intent::CreateEscrow(tracked))
-            }
-            (40..=47, _) => {
-                // Stake above the sponsor minimum moves; the minimum stays so agents can sponsor.
-                let bond = chain.bond(&sender.id);
-                let spare = bond
-                    .bonded
-                    .saturating_sub(self.cell.config.params.min_sponsor_bond);
-                if spare > 0 && self.rng.gen_bool(0.5) {
-                    let amount = self.rng.gen_range(1..=spare.min(50));
-                    (
-                        self.sign(&sender, Action::Unbond { amount }),
-                        Intent::Unbond(sender_index),
-                    )
-                } else {
-                    let amount = self.rng.gen_range(1..=50);
-                    (self.sign(&sender, Action::Bond { amount }), Intent::Plain)
-                }
-            }
+            (0..=19, Some(index)) => self.settle_escrow(index),
+            (0..=39, _) => self.create_escrow(sender_index, &sender, height),
+            (40..=47, _) => self.restake(sender_index, &sender, chain),
             (48..=50, _)
                 if chain
                     .bond(&sender.id)
