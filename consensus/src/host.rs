@@ -115,6 +115,49 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         Ok(())
     }
 
+    /// One of our own proposals as the stream the other validators receive: `Init`, the block,
+    /// `Fin` with our guarded signature over the proposal, then the stream's end.
+    fn proposal_stream(
+        &self,
+        height: BlockHeight,
+        round: Round,
+        pol_round: Round,
+        block: Block,
+    ) -> Result<Vec<StreamMessage<ProposalPart>>, HostError> {
+        let round_number = round.as_u32().unwrap_or(0);
+        let proposal = ConsensusProposal {
+            height,
+            round: round_number,
+            block,
+            pol_round,
+            proposer: self.address,
+        };
+        let signature = self.signer.try_sign_proposal(&proposal)?;
+        let parts = [
+            ProposalPart::Init {
+                height,
+                round: round_number,
+                pol_round: pol_round.as_u32(),
+                proposer: self.address,
+            },
+            ProposalPart::Block(Box::new(proposal.block)),
+            ProposalPart::Fin { signature },
+        ];
+        let stream_id = StreamId::new(Bytes::from(
+            borsh::to_vec(&(height, round_number)).expect("writing to a Vec cannot fail"),
+        ));
+        let contents = parts
+            .into_iter()
+            .map(StreamContent::Data)
+            .chain([StreamContent::Fin]);
+        Ok(contents
+            .enumerate()
+            .map(|(sequence, content)| {
+                StreamMessage::new(stream_id.clone(), sequence as u64, content)
+            })
+            .collect())
+    }
+
     fn validator_set(&self) -> Result<ConsensusValidatorSet, HostError> {
         Ok(ConsensusValidatorSet::from(&self.app.validator_set()?))
     }
@@ -149,21 +192,11 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             } => {
                 // Without a block to propose, the reply is dropped and the round's propose
                 // timeout passes it to the next proposer.
-                let Some(block) = self.own_proposal(height, round, timeout).await? else {
-                    return Ok(());
-                };
-                let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
-                let signer = &self.signer;
-                stream_proposal(
-                    signer,
-                    self.address,
-                    network,
-                    height,
-                    round,
-                    Round::Nil,
-                    block,
-                )
-                .await?;
+                if let Some(block) = self.own_proposal(height, round, timeout).await? {
+                    let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
+                    let stream = self.proposal_stream(height, round, Round::Nil, block)?;
+                    publish(network, stream).await?;
+                }
             }
             AppMsg::ExtendVote { reply, .. } => {
                 let _ = reply.send(None);
@@ -184,17 +217,8 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                     .transpose()?
                     .flatten();
                 if let Some(stored) = own {
-                    let (signer, block) = (&self.signer, stored.block);
-                    stream_proposal(
-                        signer,
-                        self.address,
-                        network,
-                        height,
-                        round,
-                        valid_round,
-                        block,
-                    )
-                    .await?;
+                    let stream = self.proposal_stream(height, round, valid_round, stored.block)?;
+                    publish(network, stream).await?;
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -512,45 +536,12 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
     }
 }
 
-/// Publishes a proposal stream: `Init`, the block, `Fin` with our guarded signature, then the
-/// stream's end.
-async fn stream_proposal(
-    signer: &EngineSigner,
-    address: ValidatorAddress,
+/// Publishes a proposal stream to the other validators, part by part.
+async fn publish(
     network: &mpsc::Sender<NetworkMsg<CellContext>>,
-    height: BlockHeight,
-    round: Round,
-    pol_round: Round,
-    block: Block,
+    stream: Vec<StreamMessage<ProposalPart>>,
 ) -> Result<(), HostError> {
-    let round_number = round.as_u32().unwrap_or(0);
-    let proposal = ConsensusProposal {
-        height,
-        round: round_number,
-        block,
-        pol_round,
-        proposer: address,
-    };
-    let signature = signer.try_sign_proposal(&proposal)?;
-    let parts = [
-        ProposalPart::Init {
-            height,
-            round: round_number,
-            pol_round: pol_round.as_u32(),
-            proposer: address,
-        },
-        ProposalPart::Block(Box::new(proposal.block)),
-        ProposalPart::Fin { signature },
-    ];
-    let stream_id = StreamId::new(Bytes::from(
-        borsh::to_vec(&(height, round_number)).expect("writing to a Vec cannot fail"),
-    ));
-    let contents = parts
-        .into_iter()
-        .map(StreamContent::Data)
-        .chain([StreamContent::Fin]);
-    for (sequence, content) in contents.enumerate() {
-        let message = StreamMessage::new(stream_id.clone(), sequence as u64, content);
+    for message in stream {
         network
             .send(NetworkMsg::PublishProposalPart(message))
             .await
