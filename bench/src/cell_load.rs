@@ -3,7 +3,6 @@
 //! the block stream. Reports committed transactions per second, submit→commit latency, and each
 //! validator process's CPU and memory, plus the cell's CPU when idle.
 
-use crate::block_stream::BlockStream;
 use anyhow::{bail, Context, Result};
 use charter_client::ApiClient;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
@@ -173,7 +172,7 @@ type CommitTimes = Arc<Mutex<HashMap<String, Instant>>>;
 
 fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> Result<()> {
     let client = ApiClient::new(api)?;
-    let stream = BlockStream::connect(api)?;
+    let stream = ApiClient::new(api)?.block_stream()?;
     std::thread::spawn(move || {
         for data in stream.map_while(Result::ok) {
             if stop.load(Ordering::SeqCst) {

@@ -2,7 +2,6 @@
 //! grows, and how long a live 3-cell federation takes from a checkpoint's block to its
 //! certificate being final.
 
-use crate::block_stream::BlockStream;
 use anyhow::{bail, Context, Result};
 use charter_client::ApiClient;
 use charter_consensus::block::BlockHash;
@@ -134,7 +133,7 @@ pub fn time_to_finality(charter: &Path, dir: &Path, epochs: u64) -> Result<Vec<D
             std::thread::sleep(Duration::from_millis(100));
         };
         let client = ApiClient::new(&api)?;
-        let mut stream = BlockStream::connect(&api)?;
+        let mut stream = ApiClient::new(&api)?.block_stream()?;
         let mut spans = Vec::new();
         while spans.len() < epochs as usize {
             let data = stream.next().context("the block stream ended")??;

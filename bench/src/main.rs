@@ -10,7 +10,6 @@
 //!   and 1,000 cells of 100 validators, and a live 3-cell federation's time from a
 //!   checkpoint's block to its final certificate.
 
-mod block_stream;
 mod cell_load;
 mod certificates;
 mod noop;

@@ -1,20 +1,25 @@
-//! A minimal HTTP/1.1 client for the node's API: enough for the command line, the demo workload
-//! and the end-to-end tests, without a TLS stack (nodes serve plain HTTP on 127.0.0.1 or behind
-//! an operator's proxy).
+//! # charter-client
+//!
+//! A client of a Charter node's HTTP API, for the command line, the simulated agents, the
+//! end-to-end tests and the benchmarks. Plain HTTP (nodes serve it on 127.0.0.1 or behind an
+//! operator's proxy) through `ureq`, with connections kept alive between requests.
 
 use serde_json::Value;
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Lines, Read};
 use std::time::Duration;
+
+/// Longest wait for an answer: above the API's longest `?wait=` (60 s).
+const READ_TIMEOUT: Duration = Duration::from_secs(90);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("{0} is not an http://host:port address")]
     InvalidAddress(String),
     #[error("talking to the API: {0}")]
-    Io(#[from] io::Error),
-    #[error("the API answered something that is not HTTP/1.1: {0}")]
-    BadResponse(String),
+    Transport(String),
+    #[error("reading the API's answer: {0}")]
+    Io(#[from] std::io::Error),
     #[error("the API answered {status}: {body}")]
     Status { status: u16, body: String },
 }
@@ -22,52 +27,50 @@ pub enum ClientError {
 /// One node's API, by its `http://host:port` address.
 #[derive(Clone, Debug)]
 pub struct ApiClient {
-    address: String,
-    timeout: Duration,
+    base: String,
+    agent: ureq::Agent,
 }
 
 impl ApiClient {
     pub fn new(base: &str) -> Result<Self, ClientError> {
-        let address = base
-            .trim_end_matches('/')
+        let base = base.trim_end_matches('/');
+        let valid = base
             .strip_prefix("http://")
-            .filter(|address| !address.is_empty() && !address.contains('/'))
-            .ok_or_else(|| ClientError::InvalidAddress(base.to_string()))?;
+            .is_some_and(|address| !address.is_empty() && !address.contains('/'));
+        if !valid {
+            return Err(ClientError::InvalidAddress(base.to_string()));
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(CONNECT_TIMEOUT)
+            .timeout_read(READ_TIMEOUT)
+            .build();
         Ok(Self {
-            address: address.to_string(),
-            timeout: Duration::from_secs(90),
+            base: base.to_string(),
+            agent,
         })
     }
 
-    /// One request; the status code and the body.
+    /// One request; the status code and the body, whatever the status.
     pub fn request(
         &self,
         method: &str,
         path: &str,
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), ClientError> {
-        let mut stream = TcpStream::connect(&self.address)?;
-        stream.set_read_timeout(Some(self.timeout))?;
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n",
-            self.address,
-            body.len()
-        );
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(body)?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response)?;
-        let split = response
-            .windows(4)
-            .position(|window| window == b"\r\n\r\n")
-            .ok_or_else(|| ClientError::BadResponse("no end of headers".into()))?;
-        let status = String::from_utf8_lossy(&response[..split])
-            .split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .ok_or_else(|| ClientError::BadResponse("no status code".into()))?;
-        Ok((status, response[split + 4..].to_vec()))
+        let request = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Content-Type", "application/octet-stream");
+        let response = match request.send_bytes(body) {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(ureq::Error::Transport(transport)) => {
+                return Err(ClientError::Transport(transport.to_string()))
+            }
+        };
+        let status = response.status();
+        let mut bytes = Vec::new();
+        response.into_reader().read_to_end(&mut bytes)?;
+        Ok((status, bytes))
     }
 
     /// A request whose answer is JSON, with its status code.
@@ -88,6 +91,77 @@ impl ApiClient {
                 status,
                 body: value.to_string(),
             }),
+        }
+    }
+}
+
+/// The `data:` payloads of a node's block stream, in order — each a committed block's summary
+/// as JSON text; every other line (keep-alive comments, event names, blank lines) is passed
+/// over. It ends when the node closes the stream.
+pub struct BlockStream {
+    lines: Lines<BufReader<Box<dyn Read + Send + Sync>>>,
+}
+
+impl Iterator for BlockStream {
+    type Item = std::io::Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.lines.find_map(|line| match line {
+            Ok(line) => line.strip_prefix("data: ").map(|data| Ok(data.to_string())),
+            Err(error) => Some(Err(error)),
+        })
+    }
+}
+
+impl ApiClient {
+    /// Subscribes to the node's stream of committed blocks (`GET /v1/blocks/stream`,
+    /// server-sent events). No read timeout: blocks come at the cell's pace.
+    pub fn block_stream(&self) -> Result<BlockStream, ClientError> {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(CONNECT_TIMEOUT)
+            .build();
+        let response = match agent.get(&format!("{}/v1/blocks/stream", self.base)).call() {
+            Ok(response) => response,
+            Err(ureq::Error::Status(status, response)) => {
+                return Err(ClientError::Status {
+                    status,
+                    body: response.into_string().unwrap_or_default(),
+                })
+            }
+            Err(ureq::Error::Transport(transport)) => {
+                return Err(ClientError::Transport(transport.to_string()))
+            }
+        };
+        let reader: Box<dyn Read + Send + Sync> = Box::new(response.into_reader());
+        Ok(BlockStream {
+            lines: BufReader::new(reader).lines(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_host_port_addresses_are_accepted() {
+        for good in [
+            "http://127.0.0.1:8000",
+            "http://127.0.0.1:8000/",
+            "http://node:1",
+        ] {
+            assert!(ApiClient::new(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "127.0.0.1:8000",
+            "https://node:1",
+            "http://",
+            "http://node:1/v1",
+        ] {
+            assert!(
+                matches!(ApiClient::new(bad), Err(ClientError::InvalidAddress(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -241,31 +241,20 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
 
 #[test]
 fn committed_blocks_stream_to_a_subscriber() {
-    use std::io::{BufRead, BufReader, Write};
     let dir = tempfile::tempdir().unwrap();
     let cell = Cell::running(dir.path(), 4);
-    let address = cell.nodes[0]
-        .api
-        .strip_prefix("http://")
+    let stream = charter_client::ApiClient::new(&cell.nodes[0].api)
         .unwrap()
-        .to_string();
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    write!(
-        stream,
-        "GET /v1/blocks/stream HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut heights = Vec::new();
-    for line in BufReader::new(stream).lines() {
-        let line = line.unwrap();
-        if let Some(data) = line.strip_prefix("data: ") {
-            let event: Value = serde_json::from_str(data).unwrap();
-            heights.push(event["height"].as_u64().unwrap());
-            if heights.len() == 3 {
-                break;
-            }
-        }
-    }
+        .block_stream()
+        .unwrap();
+    let heights: Vec<u64> = stream
+        .take(3)
+        .map(|data| {
+            let event: Value = serde_json::from_str(&data.unwrap()).unwrap();
+            event["height"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(heights.len(), 3, "the stream went on");
     assert!(
         heights.windows(2).all(|pair| pair[1] == pair[0] + 1),
         "consecutive blocks, in order: {heights:?}"
