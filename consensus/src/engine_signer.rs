@@ -3,8 +3,12 @@
 //! Charter defines for it.
 //!
 //! Malachite's signing interface cannot fail. When the guarded signer refuses — the engine
-//! asked for a second, different signature at a position already signed — the only safe
-//! answer is to stop: the node aborts (fail-stop) rather than equivocate.
+//! asked for a second, different signature at a position already signed, as an engine
+//! restarted mid-height asks when its write-ahead log lags what the signer recorded — the node
+//! stays silent at that step: the engine gets a signature nobody accepts (all zeros, which
+//! strict verification refuses), so nothing conflicting ever leaves the node, and it goes on
+//! to later steps, which the guard signs. Stopping instead would restart into the same replay
+//! and stop again, for good.
 
 use crate::context::{
     CellContext, ConsensusProposal, ConsensusVote, ProposalPart, ValidatorAddress,
@@ -101,10 +105,15 @@ impl EngineSigner {
     }
 }
 
-fn refuse(error: SignerError) -> ! {
-    tracing::error!(%error, "the guarded signer refused to sign; stopping this node rather than equivocate");
-    std::process::abort()
+/// The signature the engine gets where the guard refused: no verifier accepts it, so this
+/// node is silent at that step.
+fn withheld(error: SignerError) -> Ed25519Signature {
+    tracing::warn!(%error, "the guarded signer refused; staying silent at this step");
+    WITHHELD
 }
+
+/// All zeros: its R is a point of small order, which strict verification refuses.
+pub const WITHHELD: Ed25519Signature = Ed25519Signature([0; 64]);
 
 fn tagged(domain: &[u8], part: &impl borsh::BorshSerialize) -> Vec<u8> {
     let mut bytes = domain.to_vec();
@@ -115,9 +124,7 @@ fn tagged(domain: &[u8], part: &impl borsh::BorshSerialize) -> Vec<u8> {
 
 impl mal::SigningProvider<CellContext> for EngineSigner {
     fn sign_vote(&self, vote: ConsensusVote) -> mal::SignedMessage<CellContext, ConsensusVote> {
-        let signature = self
-            .try_sign_vote(&vote)
-            .unwrap_or_else(|error| refuse(error));
+        let signature = self.try_sign_vote(&vote).unwrap_or_else(withheld);
         mal::SignedMessage::new(vote, signature)
     }
 
@@ -140,7 +147,7 @@ impl mal::SigningProvider<CellContext> for EngineSigner {
     ) -> mal::SignedMessage<CellContext, ConsensusProposal> {
         let signature = self
             .try_sign_engine_proposal(&proposal)
-            .unwrap_or_else(|error| refuse(error));
+            .unwrap_or_else(withheld);
         mal::SignedMessage::new(proposal, signature)
     }
 

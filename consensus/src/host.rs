@@ -116,7 +116,9 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
     }
 
     /// One of our own proposals as the stream the other validators receive: `Init`, the block,
-    /// `Fin` with our guarded signature over the proposal, then the stream's end.
+    /// `Fin` with our guarded signature over the proposal, then the stream's end. Empty where
+    /// the guard refuses (another proposal was signed there): the node then proposes nothing
+    /// this round, and the round's timeout passes it on.
     fn proposal_stream(
         &self,
         height: BlockHeight,
@@ -132,7 +134,13 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             pol_round,
             proposer: self.address,
         };
-        let signature = self.signer.try_sign_proposal(&proposal)?;
+        let signature = match self.signer.try_sign_proposal(&proposal) {
+            Ok(signature) => signature,
+            Err(refused) => {
+                tracing::warn!(%refused, "the guarded signer refused our proposal; proposing nothing this round");
+                return Ok(Vec::new());
+            }
+        };
         let parts = [
             ProposalPart::Init {
                 height,

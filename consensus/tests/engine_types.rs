@@ -3,7 +3,7 @@
 
 use charter_consensus::block::*;
 use charter_consensus::context::*;
-use charter_consensus::engine_signer::EngineSigner;
+use charter_consensus::engine_signer::{EngineSigner, WITHHELD};
 use charter_consensus::guarded_signer::{GuardedSigner, SignerError};
 use charter_consensus::ValidatorSet;
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
@@ -132,6 +132,42 @@ fn one_signer_never_signs_conflicting_votes_and_verification_is_strict() {
         .unwrap()
         .public_key();
     assert!(!signer.verify_signed_vote(&vote, &signature, &other_key));
+}
+
+/// What a restarted engine asks when its write-ahead log lags the signer's record: a step the
+/// signer already passed (an earlier round of the height, or another value at the same step).
+/// The node answers with a signature nobody accepts, records nothing, and signs the next step.
+#[test]
+fn an_engine_replaying_a_passed_step_gets_a_withheld_signature_and_the_node_runs_on() {
+    let (cell, _) = cell();
+    let dir = tempfile::tempdir().unwrap();
+    let key = cell
+        .validator(0)
+        .consensus_key
+        .as_ref()
+        .unwrap()
+        .public_key();
+    let address = ValidatorAddress(cell.validator(0).id);
+    let at = |round: u32, value: NilOrVal<BlockHash>| {
+        context(&cell).new_prevote(BlockHeight(219), Round::new(round), value, address)
+    };
+    {
+        let before_the_crash = signer(&cell, 0, dir.path());
+        let signed = before_the_crash.sign_vote(at(2, NilOrVal::Nil));
+        assert!(before_the_crash.verify_signed_vote(&signed.message, &signed.signature, &key));
+    }
+    let restarted = signer(&cell, 0, dir.path());
+    for replayed in [
+        at(0, NilOrVal::Val(BlockHash([7; 32]))),
+        at(2, NilOrVal::Val(BlockHash([7; 32]))),
+    ] {
+        let answer = restarted.sign_vote(replayed.clone());
+        assert_eq!(answer.signature, WITHHELD);
+        assert!(!restarted.verify_signed_vote(&replayed, &answer.signature, &key));
+    }
+    let next = at(3, NilOrVal::Val(BlockHash([7; 32])));
+    let answer = restarted.sign_vote(next.clone());
+    assert!(restarted.verify_signed_vote(&next, &answer.signature, &key));
 }
 
 fn proposal(
