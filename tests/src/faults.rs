@@ -4,8 +4,8 @@
 //! one, spared the faults, so that its checkpoints (and the other cell's) are signed and become
 //! final while the faults run.
 //!
-//! Faults: SIGKILL of a validator at a random moment, a restart that aborts itself between
-//! storing a block and applying it (`charter run --crash-during-commit`), and a twin — a second process
+//! Faults: SIGKILL of a validator at a random moment, a restart that aborts itself right after
+//! writing a block and its state (`charter run --crash-during-commit`), and a twin — a second process
 //! holding one validator's keys, so that identity signs conflicting votes whenever its two
 //! processes see different proposals. Where the machine allows network namespaces, every node
 //! runs in its own and the network is cut too: one validator away from the rest (1|3), or the
@@ -14,9 +14,9 @@
 //!
 //! The checker's promises: every transaction a client saw committed is committed exactly once
 //! on every honest validator's node; all nodes, the twinned validator's two included, hold the
-//! same block and state root at every height both have (those two may stop for good when the
-//! guard refuses to contradict what their key signed elsewhere, so they are not required to
-//! keep up); every node's supply is conserved; every double vote slashed is the twinned
+//! same block and state root at every height both have (those two are silent where the guard
+//! refuses to contradict what their key signed elsewhere, so they are not required to keep
+//! up); every node's supply is conserved; every double vote slashed is the twinned
 //! identity's, and when twins ran that identity was slashed. In a federation, besides: every
 //! node of both cells holds the same final checkpoint for each cell and epoch, no cell certified
 //! two, and every honest validator's checkpoint signer record names, for each cell and epoch, the
@@ -734,9 +734,7 @@ pub fn run(dir: &Path, plan: &Plan) -> Summary {
                 summary.copies_refused += 1;
                 resync_from_cell(&cell.data_dir(node)).expect("the data directory can be emptied");
             }
-            // The twinned identity's processes stop themselves when a signer refuses to
-            // contradict what that process signed before (the other half's block reached it);
-            // they are retried less often.
+            // The twinned identity's processes are restarted less often than honest ones.
             let pause = if twinned.contains(&node) { 5 } else { 1 };
             down.insert(node, (Instant::now() + Duration::from_secs(pause), None));
         }
