@@ -7,6 +7,7 @@ use charter_consensus::engine_signer::{EngineSigner, WITHHELD};
 use charter_consensus::guarded_signer::{GuardedSigner, SignerError};
 use charter_consensus::ValidatorSet;
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
+use charter_ledger::crypto::ed25519::Ed25519PublicKey;
 use charter_ledger::evidence::{DoubleVote, SignedVote};
 use charter_ledger::state::{Bond, StateKey};
 use charter_ledger::storage::MemoryStorage;
@@ -40,6 +41,11 @@ fn signer(cell: &DevCell, validator: usize, state: &Path) -> EngineSigner {
     )
 }
 
+fn public_key(cell: &DevCell, validator: usize) -> Ed25519PublicKey {
+    let key = cell.validator(validator).consensus_key.as_ref().unwrap();
+    key.public_key()
+}
+
 fn precommit(cell: &DevCell, validator: usize, height: u64, block: u8) -> ConsensusVote {
     let address = ValidatorAddress(cell.validator(validator).id);
     context(cell).new_precommit(
@@ -60,12 +66,7 @@ fn conflicting_votes_from_twins_are_evidence_the_ledger_slashes_on() {
         signer(&cell, 1, second_dir.path()),
     ];
     let votes = [precommit(&cell, 1, 3, 1), precommit(&cell, 1, 3, 2)];
-    let key = cell
-        .validator(1)
-        .consensus_key
-        .as_ref()
-        .unwrap()
-        .public_key();
+    let key = public_key(&cell, 1);
     let signed: Vec<SignedVote> = twins
         .iter()
         .zip(&votes)
@@ -116,21 +117,11 @@ fn one_signer_never_signs_conflicting_votes_and_verification_is_strict() {
         signer.try_sign_vote(&precommit(&cell, 0, 4, 2)),
         Err(SignerError::Conflicting { .. })
     ));
-    let key = cell
-        .validator(0)
-        .consensus_key
-        .as_ref()
-        .unwrap()
-        .public_key();
+    let key = public_key(&cell, 0);
     assert!(signer.verify_signed_vote(&vote, &signature, &key));
     let other_block = precommit(&cell, 0, 4, 9);
     assert!(!signer.verify_signed_vote(&other_block, &signature, &key));
-    let other_key = cell
-        .validator(1)
-        .consensus_key
-        .as_ref()
-        .unwrap()
-        .public_key();
+    let other_key = public_key(&cell, 1);
     assert!(!signer.verify_signed_vote(&vote, &signature, &other_key));
 }
 
@@ -141,12 +132,7 @@ fn one_signer_never_signs_conflicting_votes_and_verification_is_strict() {
 fn an_engine_replaying_a_passed_step_gets_a_withheld_signature_and_the_node_runs_on() {
     let (cell, _) = cell();
     let dir = tempfile::tempdir().unwrap();
-    let key = cell
-        .validator(0)
-        .consensus_key
-        .as_ref()
-        .unwrap()
-        .public_key();
+    let key = public_key(&cell, 0);
     let address = ValidatorAddress(cell.validator(0).id);
     let at = |round: u32, value: NilOrVal<BlockHash>| {
         context(&cell).new_prevote(BlockHeight(219), Round::new(round), value, address)
@@ -236,12 +222,7 @@ fn the_engines_copy_of_our_own_block_synced_back_below_our_mark_is_signed_unguar
     );
     let signature = signer.try_sign_engine_proposal(&synced_back).unwrap();
     let statement = synced_back.statement(&context(&cell)).signing_bytes();
-    let key = cell
-        .validator(0)
-        .consensus_key
-        .as_ref()
-        .unwrap()
-        .public_key();
+    let key = public_key(&cell, 0);
     assert!(key.verify(&statement, &signature).is_ok());
     // At the mark's height the engine's copy is guarded like any proposal of ours.
     assert!(signer
