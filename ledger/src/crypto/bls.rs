@@ -48,6 +48,10 @@ pub enum BlsError {
     SignatureNotInSubgroup,
     #[error("nothing to aggregate")]
     EmptyAggregate,
+    #[error("the aggregate of the public keys is the identity point")]
+    IdentityAggregateKey,
+    #[error("signature is the identity point")]
+    IdentitySignature,
 }
 
 /// A compressed G1 public key as sent on the wire.
@@ -187,7 +191,7 @@ impl BlsSignature {
         Ok(Self(fixed(bytes, "signature")?))
     }
 
-    /// signature_to_point with the subgroup check.
+    /// signature_to_point with the subgroup check. The identity decodes: a verifier refuses it.
     pub fn point(&self) -> Result<G2Affine, BlsError> {
         let point: G2Affine = Option::from(G2Affine::from_compressed_unchecked(&self.0))
             .ok_or(BlsError::MalformedSignature)?;
@@ -216,7 +220,10 @@ pub fn aggregate(signatures: &[BlsSignature]) -> Result<BlsSignature, BlsError> 
 
 /// FastAggregateVerify: `signature` is the aggregate of signatures by every one of
 /// `public_keys` on the same `message`. Sound only for keys with verified proofs of
-/// possession, which is the only way a BLS key enters Charter's state.
+/// possession, which is the only way a BLS key enters Charter's state. The aggregate key goes
+/// through KeyValidate as CoreVerify requires: keys `PK` and `-PK` (each with a valid proof,
+/// since whoever knows `sk` knows `-sk`) sum to the identity, which any message would "verify"
+/// against the identity signature.
 pub fn fast_aggregate_verify(
     public_keys: &[BlsPublicKey],
     message: &[u8],
@@ -229,8 +236,12 @@ pub fn fast_aggregate_verify(
     for key in public_keys {
         sum += key.validate()?;
     }
+    let aggregate = G1Affine::from(sum);
+    if bool::from(aggregate.is_identity()) {
+        return Err(BlsError::IdentityAggregateKey);
+    }
     core_verify(
-        &G1Affine::from(sum),
+        &aggregate,
         message,
         SIGNATURE_DST,
         signature,
@@ -246,6 +257,9 @@ fn core_verify(
     failure: BlsError,
 ) -> Result<(), BlsError> {
     let signature = signature.point()?;
+    if bool::from(signature.is_identity()) {
+        return Err(BlsError::IdentitySignature);
+    }
     let message_point = G2Affine::from(hash_to_g2(message, dst));
     // e(PK, H(m)) == e(G1, sig)
     if pairing(public_key, &message_point) == pairing(&G1Affine::generator(), &signature) {
@@ -518,7 +532,39 @@ mod tests {
         identity_signature[0] = 0xc0;
         assert_eq!(
             valid.verify(b"m", &BlsSignature(identity_signature)),
-            Err(BlsError::BadSignature)
+            Err(BlsError::IdentitySignature)
         );
+    }
+
+    /// A key and its negation, each with a valid proof of possession, sum to the identity; with
+    /// the identity signature they would "verify" any message. CoreVerify's KeyValidate of the
+    /// aggregate refuses them, as py_ecc and milagro do.
+    #[test]
+    fn keys_summing_to_the_identity_verify_nothing() {
+        let key = key(9);
+        let negated = BlsSecretKey(-key.0);
+        negated
+            .public_key()
+            .verify_possession(&negated.prove_possession())
+            .unwrap();
+        let mut identity_signature = [0u8; 96];
+        identity_signature[0] = 0xc0;
+        let cancelling = [key.public_key(), negated.public_key()];
+        for message in [&b"any message"[..], b"another"] {
+            assert_eq!(
+                fast_aggregate_verify(&cancelling, message, &BlsSignature(identity_signature)),
+                Err(BlsError::IdentityAggregateKey)
+            );
+        }
+        // Their honest aggregate signature is the identity too, and is refused the same way.
+        let honest = aggregate(&[key.sign(b"m"), negated.sign(b"m")]).unwrap();
+        assert_eq!(
+            fast_aggregate_verify(&cancelling, b"m", &honest),
+            Err(BlsError::IdentityAggregateKey)
+        );
+        // With a third key the sum is that key, and only its own signature verifies.
+        let third = self::key(10);
+        let keys = [key.public_key(), negated.public_key(), third.public_key()];
+        fast_aggregate_verify(&keys, b"m", &third.sign(b"m")).unwrap();
     }
 }
