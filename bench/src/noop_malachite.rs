@@ -66,11 +66,7 @@ impl Application for NoopApp {
         })
     }
 
-    fn validate(
-        &mut self,
-        _block: &Block,
-        _expected_proposer: PassportId,
-    ) -> Result<Result<(), InvalidBlock>, AppError> {
+    fn validate(&mut self, _block: &Block) -> Result<Result<(), InvalidBlock>, AppError> {
         Ok(Ok(()))
     }
 

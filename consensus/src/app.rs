@@ -27,11 +27,8 @@ pub enum InvalidBlock {
     },
     #[error("the block does not extend the last decided block")]
     WrongParent,
-    #[error("the block names {got} as proposer; {expected} proposes this round")]
-    WrongProposer {
-        expected: PassportId,
-        got: PassportId,
-    },
+    #[error("the block names {got} as its proposer, who is not a validator of this height")]
+    UnknownProposer { got: PassportId },
     #[error("the header does not commit to the block's transactions")]
     InconsistentTransactions,
     #[error("executing the block gives state root {computed}, the header claims {claimed}")]
@@ -88,12 +85,10 @@ pub trait Application: Send + 'static {
         proposer: PassportId,
         candidates: &[SignedTransaction],
     ) -> Result<Block, AppError>;
-    /// Judges a proposal; `Ok(Err(_))` is a well-formed verdict that it is invalid.
-    fn validate(
-        &mut self,
-        block: &Block,
-        expected_proposer: PassportId,
-    ) -> Result<Result<(), InvalidBlock>, AppError>;
+    /// Judges a proposal; `Ok(Err(_))` is a well-formed verdict that it is invalid. The
+    /// verdict depends on the block and the chain alone, never on the round it is proposed
+    /// in: the engine decides a value judged valid once, whichever round decides it.
+    fn validate(&mut self, block: &Block) -> Result<Result<(), InvalidBlock>, AppError>;
     /// Commits a decided block with its certificate; the outcome of each transaction.
     fn commit(
         &mut self,
@@ -136,12 +131,8 @@ impl Application for CellApp {
         CellApp::propose(self, proposer, candidates)
     }
 
-    fn validate(
-        &mut self,
-        block: &Block,
-        expected_proposer: PassportId,
-    ) -> Result<Result<(), InvalidBlock>, AppError> {
-        CellApp::validate(self, block, expected_proposer)
+    fn validate(&mut self, block: &Block) -> Result<Result<(), InvalidBlock>, AppError> {
+        CellApp::validate(self, block)
     }
 
     fn commit(
@@ -257,14 +248,13 @@ impl CellApp {
         Ok(block)
     }
 
-    /// Judges a proposal: it must extend the chain at the next height, come from the expected
-    /// proposer, commit to its own transactions, and — executed here — give the state root its
-    /// header claims.
-    pub fn validate(
-        &mut self,
-        block: &Block,
-        expected_proposer: PassportId,
-    ) -> Result<Result<(), InvalidBlock>, AppError> {
+    /// Judges a proposal: it must extend the chain at the next height, name a validator of
+    /// this height as the proposer that built it, commit to its own transactions, and —
+    /// executed here — give the state root its header claims. The header's proposer is the
+    /// validator that first proposed the block: one re-proposed in a later round under a
+    /// proof of lock keeps it, so it is not required to be the round's proposer (the proposal
+    /// stream's signature is what shows who proposes in a round).
+    pub fn validate(&mut self, block: &Block) -> Result<Result<(), InvalidBlock>, AppError> {
         let header = &block.header;
         if header.federation != self.context.federation || header.cell != self.context.cell {
             return Ok(Err(InvalidBlock::WrongCell));
@@ -279,9 +269,8 @@ impl CellApp {
         if header.parent != self.parent()? {
             return Ok(Err(InvalidBlock::WrongParent));
         }
-        if header.proposer != expected_proposer {
-            return Ok(Err(InvalidBlock::WrongProposer {
-                expected: expected_proposer,
+        if !self.validator_set()?.contains(&header.proposer) {
+            return Ok(Err(InvalidBlock::UnknownProposer {
                 got: header.proposer,
             }));
         }

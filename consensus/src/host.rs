@@ -170,7 +170,8 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         Ok(ConsensusValidatorSet::from(&self.app.validator_set()?))
     }
 
-    async fn handle(
+    /// Answers one request of the engine; what it publishes goes to `network`.
+    pub async fn handle(
         &mut self,
         message: AppMsg<CellContext>,
         network: &mpsc::Sender<NetworkMsg<CellContext>>,
@@ -200,9 +201,9 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             } => {
                 // Without a block to propose, the reply is dropped and the round's propose
                 // timeout passes it to the next proposer.
-                if let Some(block) = self.own_proposal(height, round, timeout).await? {
+                if let Some((block, pol_round)) = self.own_proposal(height, round, timeout).await? {
                     let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
-                    let stream = self.proposal_stream(height, round, Round::Nil, block)?;
+                    let stream = self.proposal_stream(height, round, pol_round, block)?;
                     publish(network, stream).await?;
                 }
             }
@@ -225,7 +226,17 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                     .transpose()?
                     .flatten();
                 if let Some(stored) = own {
-                    let stream = self.proposal_stream(height, round, valid_round, stored.block)?;
+                    // Recorded as this round's proposal before it is signed, so a restart
+                    // proposes the same block under the same proof of lock.
+                    let proposed = UndecidedBlock {
+                        round: round.as_u32().unwrap_or(0),
+                        pol_round: valid_round.as_u32(),
+                        proposer: self.address.0,
+                        block: stored.block,
+                    };
+                    self.app.blocks().store_undecided(height, &proposed)?;
+                    let stream =
+                        self.proposal_stream(height, round, valid_round, proposed.block)?;
                     publish(network, stream).await?;
                 }
             }
@@ -325,43 +336,45 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             .collect())
     }
 
-    /// The block this validator proposes at (height, round): the one it already built there if
-    /// it did (a restarted proposer must not propose something else), or a new one.
-    /// With nothing to propose, it first waits up to `idle_proposal` (at most half the propose
-    /// timeout) for transactions, so an idle cell does not spin out empty blocks.
+    /// The block this validator proposes at (height, round), with the round of the proof of
+    /// lock it re-proposes under (`Round::Nil` for a block of its own): what it already
+    /// proposed there if it did (a restarted proposer must not propose something else), or a
+    /// new block. With nothing to propose, it first waits up to `idle_proposal` (at most half
+    /// the propose timeout) for transactions, so an idle cell does not spin out empty blocks.
     async fn own_proposal(
         &mut self,
         height: BlockHeight,
         round: Round,
         timeout: Duration,
-    ) -> Result<Option<Block>, HostError> {
+    ) -> Result<Option<(Block, Round)>, HostError> {
         let round = round.as_u32().unwrap_or(0);
-        // Once the signer has signed a proposal here, that block is the only one this node may
-        // propose here. The engine can ask again after a restart, and the block may be one
-        // this node re-proposed from an earlier round (stored under that round's proposer). A
-        // node whose blocks were emptied to resync no longer has it, and proposes nothing.
-        if let Some(signed) = self.signer.proposed(height.0, round) {
-            if let Some(stored) = self.app.blocks().undecided(height, &BlockHash(signed))? {
-                return Ok(Some(stored.block));
-            }
-            tracing::warn!(
-                height = height.0,
-                round,
-                "this node's signer proposed a block here that the node no longer holds; proposing nothing this round"
-            );
-            return Ok(None);
-        }
-        let existing = self
+        let proposed_here = self
             .app
             .blocks()
             .undecided_at(height)?
             .into_iter()
             .find(|stored| stored.round == round && stored.proposer == self.address.0);
-        if let Some(stored) = existing {
-            return Ok(Some(stored.block));
+        // Once the signer has signed a proposal here, that block is the only one this node may
+        // propose here, under the proof of lock it was proposed with. A node whose blocks were
+        // emptied to resync no longer has it, and proposes nothing.
+        if let Some(signed) = self.signer.proposed(height.0, round) {
+            let holds_it =
+                (proposed_here.as_ref()).is_some_and(|stored| stored.block.hash().0 == signed);
+            if !holds_it {
+                tracing::warn!(
+                    height = height.0,
+                    round,
+                    "this node's signer proposed a block here that the node no longer holds; proposing nothing this round"
+                );
+                return Ok(None);
+            }
+        }
+        if let Some(stored) = proposed_here {
+            let pol_round = stored_pol_round(&stored);
+            return Ok(Some((stored.block, pol_round)));
         }
         let mut candidates = self.pool.candidates();
-        if candidates.is_empty() {
+        if candidates.is_empty() && !self.idle_proposal.is_zero() {
             tokio::time::sleep(self.idle_proposal.min(timeout / 2)).await;
             candidates = self.pool.candidates();
         }
@@ -373,7 +386,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             block: block.clone(),
         };
         self.app.blocks().store_undecided(height, &stored)?;
-        Ok(Some(block))
+        Ok(Some((block, Round::Nil)))
     }
 
     /// Judges a complete proposal stream; `None` when it is not a well-formed proposal from the
@@ -461,7 +474,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         proposer: ValidatorAddress,
         block: Block,
     ) -> Result<ProposedValue<CellContext>, HostError> {
-        let validity = match self.app.validate(&block, proposer.0)? {
+        let validity = match self.app.validate(&block)? {
             Ok(()) => {
                 let stored = UndecidedBlock {
                     round: round.as_u32().unwrap_or(0),
@@ -542,6 +555,10 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             certificate,
         }))
     }
+}
+
+fn stored_pol_round(stored: &UndecidedBlock) -> Round {
+    stored.pol_round.map_or(Round::Nil, Round::new)
 }
 
 /// Publishes a proposal stream to the other validators, part by part.

@@ -2,6 +2,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
+use charter_ledger::ids::PassportId;
 use charter_ledger::ledger::{Ledger, LedgerError};
 use charter_ledger::state::ActiveValidator;
 use charter_ledger::storage::Storage;
@@ -58,6 +59,12 @@ impl ValidatorSet {
     /// The smallest power that is a quorum.
     pub fn quorum_power(&self) -> u128 {
         self.total_power() * 2 / 3 + 1
+    }
+
+    pub fn contains(&self, passport: &PassportId) -> bool {
+        self.members
+            .iter()
+            .any(|member| member.passport == *passport)
     }
 
     pub fn member_by_key(&self, key: &Ed25519PublicKey) -> Option<&ActiveValidator> {

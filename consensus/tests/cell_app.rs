@@ -76,7 +76,7 @@ fn a_block_proposed_by_one_validator_is_judged_and_committed_by_another() {
             1,
             "the proposer leaves out what would be rejected"
         );
-        assert_eq!(b.validate(&block, proposer).unwrap(), Ok(()));
+        assert_eq!(b.validate(&block).unwrap(), Ok(()));
         let certificate = certify(&cell, &block, &[0, 1, 2]);
         a.commit(block.clone(), certificate.clone()).unwrap();
         b.commit(block, certificate).unwrap();
@@ -116,7 +116,7 @@ fn every_transaction_of_a_decided_block_is_indexed_with_its_outcome() {
     let mut block = a.propose(proposer, &candidates).unwrap();
     block.transactions = candidates.clone();
     block.header.transactions_root = Block::transactions_root(&block.transactions);
-    assert_eq!(b.validate(&block, proposer).unwrap(), Ok(()));
+    assert_eq!(b.validate(&block).unwrap(), Ok(()));
     let outcomes = b
         .commit(block.clone(), certify(&cell, &block, &[0, 1, 2]))
         .unwrap();
@@ -188,35 +188,39 @@ fn invalid_proposals_are_named_for_what_is_wrong() {
     let mut wrong_root = block.clone();
     wrong_root.header.state_root = StateRoot([7; 32]);
     assert!(matches!(
-        b.validate(&wrong_root, proposer).unwrap(),
+        b.validate(&wrong_root).unwrap(),
         Err(InvalidBlock::StateRootMismatch { .. })
     ));
     let mut smuggled = block.clone();
     smuggled.transactions.push(transfers(&cell, 0)[1].clone());
     assert_eq!(
-        b.validate(&smuggled, proposer).unwrap(),
+        b.validate(&smuggled).unwrap(),
         Err(InvalidBlock::InconsistentTransactions)
     );
     let mut wrong_parent = block.clone();
     wrong_parent.header.parent = BlockHash([1; 32]);
     assert_eq!(
-        b.validate(&wrong_parent, proposer).unwrap(),
+        b.validate(&wrong_parent).unwrap(),
         Err(InvalidBlock::WrongParent)
     );
     let mut wrong_height = block.clone();
     wrong_height.header.height = BlockHeight(5);
     assert!(matches!(
-        b.validate(&wrong_height, proposer).unwrap(),
+        b.validate(&wrong_height).unwrap(),
         Err(InvalidBlock::WrongHeight { .. })
     ));
-    assert!(matches!(
-        b.validate(&block, cell.validator(1).id).unwrap(),
-        Err(InvalidBlock::WrongProposer { .. })
-    ));
+    let mut by_a_member = block.clone();
+    by_a_member.header.proposer = cell.member(0).id;
+    assert_eq!(
+        b.validate(&by_a_member).unwrap(),
+        Err(InvalidBlock::UnknownProposer {
+            got: cell.member(0).id
+        })
+    );
     let mut other_cell = block.clone();
     other_cell.header.cell = charter_ledger::CellId(9);
     assert_eq!(
-        b.validate(&other_cell, proposer).unwrap(),
+        b.validate(&other_cell).unwrap(),
         Err(InvalidBlock::WrongCell)
     );
 }
