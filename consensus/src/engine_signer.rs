@@ -2,14 +2,17 @@
 //! guarded signer, and every signature it checks is verified strictly against the statement
 //! Charter defines for it.
 //!
-//! Malachite's signing interface cannot fail. When the guarded signer refuses — the engine
-//! asked for a second, different signature at a position already signed, as an engine
-//! restarted mid-height asks when its write-ahead log lags what the signer recorded — the node
-//! stays silent at that step: the engine gets a signature nobody accepts (all zeros, which
-//! strict verification refuses), so nothing conflicting ever leaves the node, and it goes on
-//! to later steps, which the guard signs. Stopping instead would restart into the same replay
-//! and stop again, for good.
+//! Malachite's signing interface cannot fail. An engine restarted mid-height, whose
+//! write-ahead log lags what the signer recorded, asks again for steps the signer already
+//! passed. For a vote at a position already signed with another value, the node casts again
+//! the vote it did cast there — the same statement, so the same signature — which is what it
+//! told the other validators before the crash: they keep counting it, and the round goes on
+//! with everyone's votes. For an earlier position never signed, the node stays silent: the
+//! engine gets a signature nobody accepts (all zeros, which strict verification refuses).
+//! Nothing conflicting ever leaves the node, and it goes on to later steps, which the guard
+//! signs. Stopping instead would restart into the same replay and stop again, for good.
 
+use crate::block::BlockHash;
 use crate::context::{
     CellContext, ConsensusProposal, ConsensusVote, ProposalPart, ValidatorAddress,
 };
@@ -124,8 +127,25 @@ fn tagged(domain: &[u8], part: &impl borsh::BorshSerialize) -> Vec<u8> {
 
 impl mal::SigningProvider<CellContext> for EngineSigner {
     fn sign_vote(&self, vote: ConsensusVote) -> mal::SignedMessage<CellContext, ConsensusVote> {
-        let signature = self.try_sign_vote(&vote).unwrap_or_else(withheld);
-        mal::SignedMessage::new(vote, signature)
+        match self.try_sign_vote(&vote) {
+            Ok(signature) => mal::SignedMessage::new(vote, signature),
+            Err(SignerError::Conflicting { signed, .. }) => {
+                let cast = ConsensusVote {
+                    value: signed.value.map_or(mal::NilOrVal::Nil, |block| {
+                        mal::NilOrVal::Val(BlockHash(block))
+                    }),
+                    ..vote
+                };
+                tracing::info!(
+                    height = cast.height.0,
+                    round = cast.round,
+                    "the engine asked for another vote where this validator already voted; casting the recorded vote again"
+                );
+                let signature = self.try_sign_vote(&cast).unwrap_or_else(withheld);
+                mal::SignedMessage::new(cast, signature)
+            }
+            Err(refused) => mal::SignedMessage::new(vote, withheld(refused)),
+        }
     }
 
     fn verify_signed_vote(

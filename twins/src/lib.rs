@@ -34,7 +34,7 @@ pub fn run_schedules(
     progress: &(dyn Fn(&Outcome) + Sync),
 ) -> Vec<Outcome> {
     assert!(threads > 0, "at least one thread runs schedules");
-    let cells = Cells::new();
+    let cells = Cells::new(scratch);
     let next = AtomicU64::new(first);
     let outcomes = Mutex::new(Vec::new());
     std::thread::scope(|scope| {

@@ -17,7 +17,6 @@ use charter_consensus::guarded_signer::{GuardedSigner, SignerError};
 use charter_consensus::host::{Host, HostError};
 use charter_devnet::fixtures::DevCell;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
-use charter_ledger::{Ledger, LedgerError};
 use charter_store::{NodeStore, StoreError};
 use malachitebft_app_channel::app::engine::host::Next;
 use malachitebft_app_channel::app::types::streaming::StreamMessage;
@@ -34,7 +33,7 @@ use malachitebft_core_types::{
 use malachitebft_metrics::Metrics;
 use malachitebft_peer::PeerId;
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -77,6 +76,8 @@ pub struct ProcessSetup {
     pub key: Ed25519Keypair,
     pub address: ValidatorAddress,
     pub dir: PathBuf,
+    /// A store holding the cell's genesis state, copied for a process starting from nothing.
+    pub genesis_store: PathBuf,
     /// The member whose transfers this process proposes.
     pub sender: usize,
     /// Whether votes go through the guarded signer: off only to show the simulation catches a
@@ -129,10 +130,10 @@ struct Killed;
 /// Why a process could not start from what it stored.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error("copying the genesis store: {0}")]
+    Copy(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Ledger(#[from] LedgerError),
     #[error(transparent)]
     App(#[from] AppError),
     #[error(transparent)]
@@ -222,11 +223,11 @@ impl Process {
             federation: setup.cell.genesis.federation,
             cell: setup.cell.genesis.cell,
         };
-        let store = NodeStore::open(&setup.dir.join("store"))?;
-        let mut ledger = Ledger::open(store.state())?;
-        if ledger.height().is_none() {
-            ledger.init_genesis(&setup.cell.genesis)?;
+        let store_dir = setup.dir.join("store");
+        if !store_dir.exists() {
+            copy_files(&setup.genesis_store, &store_dir)?;
         }
+        let store = NodeStore::open(&store_dir)?;
         let app = CellApp::open(context.clone(), store)?;
         let recipient = (setup.sender + 1) % setup.cell.config.members;
         let amount = 1 + setup.index as u64;
@@ -416,6 +417,16 @@ impl Process {
             }
         }
     }
+}
+
+/// Copies the files of a database directory (RocksDB keeps no subdirectories).
+fn copy_files(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+    }
+    Ok(())
 }
 
 /// What the effect handler writes to while the state machine holds the consensus state.

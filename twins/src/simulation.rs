@@ -9,11 +9,13 @@ use crate::schedule::{CrashKind, Fault, Links, Schedule};
 use charter_consensus::context::ValidatorAddress;
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::ids::CellId;
+use charter_ledger::Ledger;
+use charter_store::NodeStore;
 use malachitebft_core_types::Timeout;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How every schedule of a run is shaped.
@@ -51,29 +53,46 @@ const TIMEOUTS: Durations = Durations {
     delta: 100,
 };
 
-/// The dev cells schedules run on, one per size, built once.
-pub struct Cells(BTreeMap<usize, Arc<DevCell>>);
+/// The dev cells schedules run on, one per size, built once, each with a store holding its
+/// genesis state: a process starting from nothing copies it rather than executing genesis
+/// again (which checks every validator's proof of possession, the costliest step of all).
+pub struct Cells {
+    cells: BTreeMap<usize, (Arc<DevCell>, PathBuf)>,
+    _stores: tempfile::TempDir,
+}
 
 impl Cells {
-    pub fn new() -> Self {
+    pub fn new(scratch: &Path) -> Self {
+        let stores = tempfile::Builder::new()
+            .prefix("genesis-")
+            .tempdir_in(scratch)
+            .expect("a scratch directory for the genesis stores");
         let cells = (4..=7)
             .map(|validators| {
                 let config = DevCellConfig::sized(CellId(0), validators, 10, None);
-                (validators, Arc::new(DevCell::new(29, config)))
+                let cell = Arc::new(DevCell::new(29, config));
+                let store = stores.path().join(format!("{validators}-validators"));
+                write_genesis(&cell, &store);
+                (validators, (cell, store))
             })
             .collect();
-        Self(cells)
+        Self {
+            cells,
+            _stores: stores,
+        }
     }
 
-    fn of(&self, validators: usize) -> &Arc<DevCell> {
-        &self.0[&validators]
+    fn of(&self, validators: usize) -> &(Arc<DevCell>, PathBuf) {
+        &self.cells[&validators]
     }
 }
 
-impl Default for Cells {
-    fn default() -> Self {
-        Self::new()
-    }
+fn write_genesis(cell: &DevCell, path: &Path) {
+    let store = NodeStore::open(path).expect("a genesis store opens");
+    let mut ledger = Ledger::open(store.state()).expect("a new ledger opens");
+    ledger
+        .init_genesis(&cell.genesis)
+        .expect("a dev cell's genesis is valid");
 }
 
 /// What one schedule did and broke.
@@ -125,8 +144,8 @@ pub fn run_schedule(seed: u64, options: &Options, cells: &Cells, scratch: &Path)
         .prefix(&format!("schedule-{seed}-"))
         .tempdir_in(scratch)
         .expect("a scratch directory for the schedule");
-    let cell = cells.of(schedule.validators).clone();
-    let mut world = World::new(schedule, options, &cell, dir.path());
+    let (cell, genesis_store) = cells.of(schedule.validators).clone();
+    let mut world = World::new(schedule, options, (&cell, &genesis_store), dir.path());
     world.run(options);
     Outcome {
         highest_committed: world.observer.highest_committed(),
@@ -137,7 +156,12 @@ pub fn run_schedule(seed: u64, options: &Options, cells: &Cells, scratch: &Path)
 }
 
 impl World {
-    fn new(schedule: Schedule, options: &Options, cell: &Arc<DevCell>, dir: &Path) -> Self {
+    fn new(
+        schedule: Schedule,
+        options: &Options,
+        (cell, genesis_store): (&Arc<DevCell>, &Path),
+        dir: &Path,
+    ) -> Self {
         let processes: Vec<Process> = (0..schedule.processes())
             .map(|index| {
                 let validator = cell.validator(schedule.validator_of(index));
@@ -150,6 +174,7 @@ impl World {
                         .expect("a dev validator has a consensus key"),
                     address: ValidatorAddress(validator.id),
                     dir: dir.join(format!("process-{index}")),
+                    genesis_store: genesis_store.to_path_buf(),
                     sender: index,
                     guard_votes: options.guard_votes,
                     timeouts: TIMEOUTS,

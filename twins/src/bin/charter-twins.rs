@@ -1,5 +1,5 @@
 //! `charter-twins [--schedules N] [--first-seed S] [--seed S] [--threads T] [--fault-ms MS]
-//! [--unguarded-votes]`: generates and runs Twins schedules (see the crate's documentation),
+//! [--scratch DIR] [--unguarded-votes]`: generates and runs Twins schedules (see the crate's documentation),
 //! prints each violation with the seed that replays it and a summary, and exits 1 if any
 //! schedule broke a promise. `--seed S` runs that one schedule; `--unguarded-votes` takes the
 //! guard off every validator's votes, to show the checks find what the guard prevents.
@@ -12,6 +12,7 @@ struct Arguments {
     first_seed: u64,
     schedules: u64,
     threads: usize,
+    scratch: std::path::PathBuf,
     options: Options,
 }
 
@@ -20,32 +21,37 @@ fn parse() -> Arguments {
         first_seed: 0,
         schedules: 1_000,
         threads: std::thread::available_parallelism().map_or(1, usize::from),
+        scratch: default_scratch(),
         options: Options::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| -> u64 {
-            let value = args
-                .next()
-                .unwrap_or_else(|| fail(&format!("{name} needs a value")));
-            value
-                .parse()
-                .unwrap_or_else(|_| fail(&format!("{name} takes a number, not {value:?}")))
+        let mut text = |name: &str| -> String {
+            args.next()
+                .unwrap_or_else(|| fail(&format!("{name} needs a value")))
         };
         match arg.as_str() {
-            "--schedules" => arguments.schedules = value("--schedules"),
-            "--first-seed" => arguments.first_seed = value("--first-seed"),
+            "--schedules" => arguments.schedules = number("--schedules", text),
+            "--first-seed" => arguments.first_seed = number("--first-seed", text),
             "--seed" => {
-                arguments.first_seed = value("--seed");
+                arguments.first_seed = number("--seed", text);
                 arguments.schedules = 1;
             }
-            "--threads" => arguments.threads = value("--threads").max(1) as usize,
-            "--fault-ms" => arguments.options.fault_ms = value("--fault-ms"),
+            "--threads" => arguments.threads = number("--threads", text).max(1) as usize,
+            "--fault-ms" => arguments.options.fault_ms = number("--fault-ms", text),
+            "--scratch" => arguments.scratch = text("--scratch").into(),
             "--unguarded-votes" => arguments.options.guard_votes = false,
             other => fail(&format!("unknown argument {other:?}")),
         }
     }
     arguments
+}
+
+fn number(name: &str, mut text: impl FnMut(&str) -> String) -> u64 {
+    let value = text(name);
+    value
+        .parse()
+        .unwrap_or_else(|_| fail(&format!("{name} takes a number, not {value:?}")))
 }
 
 fn fail(message: &str) -> ! {
@@ -82,7 +88,7 @@ fn main() {
         arguments.schedules,
         arguments.threads,
         &arguments.options,
-        &default_scratch(),
+        &arguments.scratch,
         &progress,
     );
     let minutes = started.elapsed().as_secs_f64() / 60.0;
