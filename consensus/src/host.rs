@@ -221,23 +221,9 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 value_id,
             } => {
                 // Only our own proposals are ours to stream again.
-                let own = (address == self.address)
-                    .then(|| self.app.blocks().undecided(height, &value_id))
-                    .transpose()?
-                    .flatten();
-                if let Some(stored) = own {
-                    // Recorded as this round's proposal before it is signed, so a restart
-                    // proposes the same block under the same proof of lock.
-                    let proposed = UndecidedBlock {
-                        round: round.as_u32().unwrap_or(0),
-                        pol_round: valid_round.as_u32(),
-                        proposer: self.address.0,
-                        block: stored.block,
-                    };
-                    self.app.blocks().store_undecided(height, &proposed)?;
-                    let stream =
-                        self.proposal_stream(height, round, valid_round, proposed.block)?;
-                    publish(network, stream).await?;
+                if address == self.address {
+                    self.restream(height, round, valid_round, &value_id, network)
+                        .await?;
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -278,6 +264,31 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             }
         }
         Ok(())
+    }
+
+    /// Streams again a block this node holds, as this round's proposal under the proof of lock
+    /// of `valid_round`. It is recorded as this round's proposal before it is signed, so a
+    /// restart proposes the same block under the same proof of lock.
+    async fn restream(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        valid_round: Round,
+        block: &BlockHash,
+        network: &mpsc::Sender<NetworkMsg<CellContext>>,
+    ) -> Result<(), HostError> {
+        let Some(stored) = self.app.blocks().undecided(height, block)? else {
+            return Ok(());
+        };
+        let proposed = UndecidedBlock {
+            round: round.as_u32().unwrap_or(0),
+            pol_round: valid_round.as_u32(),
+            proposer: self.address.0,
+            block: stored.block,
+        };
+        self.app.blocks().store_undecided(height, &proposed)?;
+        let stream = self.proposal_stream(height, round, valid_round, proposed.block)?;
+        publish(network, stream).await
     }
 
     /// The validator set of `height`, which this node knows from the height it last decided.

@@ -27,8 +27,8 @@ use malachitebft_core_consensus::{
     WalEntry,
 };
 use malachitebft_core_types::{
-    SignedMessage, SigningProvider, SigningProviderExt, ThresholdParams, Timeout, TimeoutKind,
-    ValueOrigin, ValuePayload, ValueResponse,
+    CommitCertificate, Round, SignedMessage, SigningProvider, SigningProviderExt, ThresholdParams,
+    Timeout, TimeoutKind, ValueOrigin, ValuePayload, ValueResponse, VoteExtensions,
 };
 use malachitebft_metrics::Metrics;
 use malachitebft_peer::PeerId;
@@ -437,6 +437,24 @@ struct StepContext<'a> {
     timer_generation: &'a mut u64,
 }
 
+impl StepContext<'_> {
+    /// An input for the state machine once the current one is handled, as the engine sends
+    /// itself a message.
+    fn follow(&mut self, input: Input<Ctx>) {
+        self.steps.push_back(Step::Input(Box::new(input)));
+    }
+}
+
+/// Sends a message to every other process, noting the votes among them.
+fn publish(message: Message, out: &mut Outbox) {
+    match &message {
+        Message::Consensus(SignedConsensusMsg::Vote(vote))
+        | Message::Liveness(LivenessMsg::Vote(vote)) => out.votes.push(vote.clone()),
+        _ => {}
+    }
+    out.broadcast.push(message);
+}
+
 impl Running {
     fn process(&mut self, input: Input<Ctx>, context: &mut StepContext<'_>) {
         let Running {
@@ -528,35 +546,32 @@ impl Effects {
         Ok(resume)
     }
 
+    /// Answers one effect as Malachite's engine does.
     fn apply(
         &mut self,
         effect: Effect<Ctx>,
         context: &mut StepContext<'_>,
     ) -> Result<Resume<Ctx>, HostError> {
-        match effect {
+        let resume = match effect {
             Effect::ResetTimeouts(r) => {
                 self.durations = self.initial_durations;
-                Ok(r.resume_with(()))
+                r.resume_with(())
             }
             Effect::CancelAllTimeouts(r) => {
                 self.timers.clear();
-                Ok(r.resume_with(()))
+                r.resume_with(())
             }
             Effect::CancelTimeout(timeout, r) => {
                 self.timers.remove(&timeout);
-                Ok(r.resume_with(()))
+                r.resume_with(())
             }
             Effect::ScheduleTimeout(timeout, r) => {
-                *context.timer_generation += 1;
-                let generation = *context.timer_generation;
-                self.timers.insert(timeout, generation);
-                let after = self.durations.of(timeout.kind);
-                context.out.timers.push((timeout, generation, after));
-                Ok(r.resume_with(()))
+                self.schedule(timeout, context);
+                r.resume_with(())
             }
             Effect::GetValidatorSet(height, r) => {
                 let validators = self.ask(|reply| AppMsg::GetValidatorSet { height, reply })?;
-                Ok(r.resume_with(validators.flatten()))
+                r.resume_with(validators.flatten())
             }
             Effect::StartRound(height, round, proposer, role, r) => {
                 self.flush(context.wal);
@@ -568,52 +583,31 @@ impl Effects {
                     reply_value,
                 })?;
                 for value in stored.unwrap_or_default() {
-                    let input = Input::ProposedValue(value, ValueOrigin::Consensus);
-                    context.steps.push_back(Step::Input(Box::new(input)));
+                    context.follow(Input::ProposedValue(value, ValueOrigin::Consensus));
                 }
-                Ok(r.resume_with(()))
+                r.resume_with(())
             }
             Effect::PublishConsensusMsg(message, r) => {
                 self.flush(context.wal);
-                if let SignedConsensusMsg::Vote(vote) = &message {
-                    context.out.votes.push(vote.clone());
-                }
-                context.out.broadcast.push(Message::Consensus(message));
-                Ok(r.resume_with(()))
+                publish(Message::Consensus(message), context.out);
+                r.resume_with(())
             }
             Effect::PublishLivenessMsg(message, r) => {
-                if let LivenessMsg::Vote(vote) = &message {
-                    context.out.votes.push(vote.clone());
-                }
-                context.out.broadcast.push(Message::Liveness(message));
-                Ok(r.resume_with(()))
+                publish(Message::Liveness(message), context.out);
+                r.resume_with(())
             }
             Effect::RepublishVote(vote, r) => {
-                context.out.votes.push(vote.clone());
-                let message = Message::Liveness(LivenessMsg::Vote(vote));
-                context.out.broadcast.push(message);
-                Ok(r.resume_with(()))
+                publish(Message::Liveness(LivenessMsg::Vote(vote)), context.out);
+                r.resume_with(())
             }
             Effect::RepublishRoundCertificate(certificate, r) => {
-                let message = Message::Liveness(LivenessMsg::SkipRoundCertificate(certificate));
-                context.out.broadcast.push(message);
-                Ok(r.resume_with(()))
+                let message = LivenessMsg::SkipRoundCertificate(certificate);
+                publish(Message::Liveness(message), context.out);
+                r.resume_with(())
             }
             Effect::GetValue(height, round, timeout, r) => {
-                let timeout = Duration::from_millis(self.durations.of(timeout.kind));
-                let value = self.ask(|reply| AppMsg::GetValue {
-                    height,
-                    round,
-                    timeout,
-                    reply,
-                })?;
-                if let Some(value) = value {
-                    context
-                        .steps
-                        .push_back(Step::Input(Box::new(Input::Propose(value))));
-                }
-                self.publish_streams(context.out);
-                Ok(r.resume_with(()))
+                self.propose(height, round, timeout, context)?;
+                r.resume_with(())
             }
             Effect::RestreamProposal(height, round, valid_round, address, value_id, r) => {
                 let message = AppMsg::RestreamProposal {
@@ -625,95 +619,137 @@ impl Effects {
                 };
                 futures::executor::block_on(self.host.handle(message, &self.network))?;
                 self.publish_streams(context.out);
-                Ok(r.resume_with(()))
+                r.resume_with(())
             }
             Effect::SyncValue(value, r) => {
-                let peer = value.peer;
-                let synced = self.ask(|reply| AppMsg::ProcessSyncedValue {
-                    height: value.certificate.height,
-                    round: value.certificate.round,
-                    proposer: value.proposer,
-                    value_bytes: value.value_bytes,
-                    reply,
-                })?;
-                if let Some(synced) = synced.flatten() {
-                    let input = Input::ProposedValue(synced, ValueOrigin::Sync(peer));
-                    context.steps.push_back(Step::Input(Box::new(input)));
-                }
-                Ok(r.resume_with(()))
+                self.synced(value, context)?;
+                r.resume_with(())
             }
             Effect::Decide(certificate, extensions, r) => {
-                self.flush(context.wal);
-                let decided = (certificate.height, certificate.value_id);
-                let next = self.ask(|reply| AppMsg::Decided {
-                    certificate,
-                    extensions,
-                    reply,
-                })?;
-                match next {
-                    Some(Next::Start(height, validators)) => {
-                        context.out.committed.push(decided);
-                        context
-                            .steps
-                            .push_back(Step::StartHeight(height, validators, false));
-                    }
-                    Some(Next::Restart(height, validators)) => {
-                        context
-                            .steps
-                            .push_back(Step::StartHeight(height, validators, true));
-                    }
-                    None => {}
-                }
-                Ok(r.resume_with(()))
+                self.decide(certificate, extensions, context)?;
+                r.resume_with(())
             }
-            Effect::SignVote(vote, r) => Ok(r.resume_with(self.sign_vote(vote))),
-            Effect::SignProposal(proposal, r) => {
-                Ok(r.resume_with(self.signer.sign_proposal(proposal)))
-            }
-            Effect::VerifySignature(message, public_key, r) => {
-                let valid = match &message.message {
-                    ConsensusMsg::Vote(vote) => {
-                        self.signer
-                            .verify_signed_vote(vote, &message.signature, &public_key)
-                    }
-                    ConsensusMsg::Proposal(proposal) => self.signer.verify_signed_proposal(
-                        proposal,
-                        &message.signature,
-                        &public_key,
-                    ),
-                };
-                Ok(r.resume_with(valid))
-            }
-            Effect::VerifyCommitCertificate(certificate, validators, thresholds, r) => Ok(r
-                .resume_with(self.signer.verify_commit_certificate(
-                    &self.context,
-                    &certificate,
-                    &validators,
-                    thresholds,
-                ))),
-            Effect::VerifyPolkaCertificate(certificate, validators, thresholds, r) => Ok(r
-                .resume_with(self.signer.verify_polka_certificate(
-                    &self.context,
-                    &certificate,
-                    &validators,
-                    thresholds,
-                ))),
-            Effect::VerifyRoundCertificate(certificate, validators, thresholds, r) => Ok(r
-                .resume_with(self.signer.verify_round_certificate(
-                    &self.context,
-                    &certificate,
-                    &validators,
-                    thresholds,
-                ))),
             Effect::WalAppend(entry, r) => {
                 if !self.recovering {
                     context.wal.append(entry);
                 }
-                Ok(r.resume_with(()))
+                r.resume_with(())
             }
-            Effect::ExtendVote(_, _, _, r) => Ok(r.resume_with(None)),
-            Effect::VerifyVoteExtension(_, _, _, _, _, r) => Ok(r.resume_with(Ok(()))),
+            signing => self.sign_or_verify(signing),
+        };
+        Ok(resume)
+    }
+
+    /// The effects the signing provider answers.
+    fn sign_or_verify(&self, effect: Effect<Ctx>) -> Resume<Ctx> {
+        let signer = &self.signer;
+        match effect {
+            Effect::SignVote(vote, r) => r.resume_with(self.sign_vote(vote)),
+            Effect::SignProposal(proposal, r) => r.resume_with(signer.sign_proposal(proposal)),
+            Effect::VerifySignature(message, key, r) => {
+                let valid = match &message.message {
+                    ConsensusMsg::Vote(vote) => {
+                        signer.verify_signed_vote(vote, &message.signature, &key)
+                    }
+                    ConsensusMsg::Proposal(proposal) => {
+                        signer.verify_signed_proposal(proposal, &message.signature, &key)
+                    }
+                };
+                r.resume_with(valid)
+            }
+            Effect::VerifyCommitCertificate(certificate, set, thresholds, r) => r.resume_with(
+                signer.verify_commit_certificate(&self.context, &certificate, &set, thresholds),
+            ),
+            Effect::VerifyPolkaCertificate(certificate, set, thresholds, r) => r.resume_with(
+                signer.verify_polka_certificate(&self.context, &certificate, &set, thresholds),
+            ),
+            Effect::VerifyRoundCertificate(certificate, set, thresholds, r) => r.resume_with(
+                signer.verify_round_certificate(&self.context, &certificate, &set, thresholds),
+            ),
+            // Charter uses no vote extensions.
+            Effect::ExtendVote(_, _, _, r) => r.resume_with(None),
+            Effect::VerifyVoteExtension(_, _, _, _, _, r) => r.resume_with(Ok(())),
+            other => unreachable!("{other:?} is answered by the engine, not the signer"),
         }
+    }
+
+    fn schedule(&mut self, timeout: Timeout, context: &mut StepContext<'_>) {
+        *context.timer_generation += 1;
+        let generation = *context.timer_generation;
+        self.timers.insert(timeout, generation);
+        let after = self.durations.of(timeout.kind);
+        context.out.timers.push((timeout, generation, after));
+    }
+
+    /// Asks the host for this round's proposal, which it streams to the others.
+    fn propose(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        timeout: Timeout,
+        context: &mut StepContext<'_>,
+    ) -> Result<(), HostError> {
+        let timeout = Duration::from_millis(self.durations.of(timeout.kind));
+        let value = self.ask(|reply| AppMsg::GetValue {
+            height,
+            round,
+            timeout,
+            reply,
+        })?;
+        if let Some(value) = value {
+            context.follow(Input::Propose(value));
+        }
+        self.publish_streams(context.out);
+        Ok(())
+    }
+
+    /// A block a peer sent by sync: judged by the host, then handed to the state machine.
+    fn synced(
+        &mut self,
+        value: ValueResponse<Ctx>,
+        context: &mut StepContext<'_>,
+    ) -> Result<(), HostError> {
+        let peer = value.peer;
+        let synced = self.ask(|reply| AppMsg::ProcessSyncedValue {
+            height: value.certificate.height,
+            round: value.certificate.round,
+            proposer: value.proposer,
+            value_bytes: value.value_bytes,
+            reply,
+        })?;
+        if let Some(synced) = synced.flatten() {
+            context.follow(Input::ProposedValue(synced, ValueOrigin::Sync(peer)));
+        }
+        Ok(())
+    }
+
+    /// The host commits the decided block; the engine then starts the next height.
+    fn decide(
+        &mut self,
+        certificate: CommitCertificate<Ctx>,
+        extensions: VoteExtensions<Ctx>,
+        context: &mut StepContext<'_>,
+    ) -> Result<(), HostError> {
+        self.flush(context.wal);
+        let decided = (certificate.height, certificate.value_id);
+        let next = self.ask(|reply| AppMsg::Decided {
+            certificate,
+            extensions,
+            reply,
+        })?;
+        match next {
+            Some(Next::Start(height, validators)) => {
+                context.out.committed.push(decided);
+                let start = Step::StartHeight(height, validators, false);
+                context.steps.push_back(start);
+            }
+            Some(Next::Restart(height, validators)) => {
+                let restart = Step::StartHeight(height, validators, true);
+                context.steps.push_back(restart);
+            }
+            None => {}
+        }
+        Ok(())
     }
 
     /// The log is written through before anything leaves the process, except while it is
