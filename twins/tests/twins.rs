@@ -29,6 +29,21 @@ fn a_hundred_generated_schedules_keep_agreement_honest_signers_validity_and_live
     assert!(equivocations > 0, "no twin ever equivocated");
 }
 
+/// The schedules in which the simulation found two defects of Malachite 0.5.0 with a twinned
+/// proposer (`third_party/malachite/README.md`): a block decided beside another at one height,
+/// and a node stopped by a panic. Both keep every promise with the patched crates.
+#[test]
+fn the_schedules_that_found_malachites_equivocating_proposer_defects_keep_every_promise() {
+    for seed in [1_000_813, 1_000_844] {
+        let outcome = &run(seed, 1, &Options::default())[0];
+        assert!(
+            outcome.violations.is_empty(),
+            "seed {seed}: {:?}",
+            outcome.violations
+        );
+    }
+}
+
 #[test]
 fn without_the_guard_on_votes_the_checks_catch_an_honest_validator_signing_a_conflict() {
     let unguarded = Options {

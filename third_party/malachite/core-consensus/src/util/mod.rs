@@ -1,0 +1,2 @@
+pub mod bounded_queue;
+pub mod pretty;
