@@ -361,37 +361,8 @@ impl fmt::Display for Summary {
             self.nodes,
             self.double_votes_slashed
         )?;
-        for (after, times) in [
-            ("restart", &self.recoveries),
-            ("heal", &self.heal_recoveries),
-        ] {
-            if !times.is_empty() {
-                let mut sorted = times.clone();
-                sorted.sort_by(f64::total_cmp);
-                writeln!(
-                    f,
-                    "recovery after {after}: {} times, median {:.1} s, max {:.1} s",
-                    sorted.len(),
-                    sorted[sorted.len() / 2],
-                    sorted[sorted.len() - 1]
-                )?;
-            }
-        }
-        if let (Some(all), Some(one)) = (self.rate_all_up, self.rate_one_down) {
-            writeln!(
-                f,
-                "liveness of the four honest validators: {all:.1} blocks/s with all up, {one:.1} with one down; with two down {:?} heights, resumed {:.1} s after they returned",
-                self.heights_with_two_down,
-                self.resume_after_two.unwrap_or(f64::NAN)
-            )?;
-        }
-        if let (Some(one), Some(split)) = (self.rate_one_partitioned, self.heights_split) {
-            writeln!(
-                f,
-                "partitions: {one:.1} blocks/s with one of the four honest validators cut off; split 2|2 {split} heights, resumed {:.1} s after the heal",
-                self.resume_after_heal.unwrap_or(f64::NAN)
-            )?;
-        }
+        self.fmt_recoveries(f)?;
+        self.fmt_liveness(f)?;
         if self.copies_resumed + self.copies_refused > 0 {
             writeln!(
                 f,
@@ -414,6 +385,49 @@ impl fmt::Display for Summary {
         }
         if let Some(reason) = &self.netem_unavailable {
             writeln!(f, "delay and loss not run: {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Summary {
+    /// Median and maximum recovery times, after restarts and after heals.
+    fn fmt_recoveries(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (after, times) in [
+            ("restart", &self.recoveries),
+            ("heal", &self.heal_recoveries),
+        ] {
+            if !times.is_empty() {
+                let mut sorted = times.clone();
+                sorted.sort_by(f64::total_cmp);
+                writeln!(
+                    f,
+                    "recovery after {after}: {} times, median {:.1} s, max {:.1} s",
+                    sorted.len(),
+                    sorted[sorted.len() / 2],
+                    sorted[sorted.len() - 1]
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What the liveness checks measured.
+    fn fmt_liveness(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Some(all), Some(one)) = (self.rate_all_up, self.rate_one_down) {
+            writeln!(
+                f,
+                "liveness of the four honest validators: {all:.1} blocks/s with all up, {one:.1} with one down; with two down {:?} heights, resumed {:.1} s after they returned",
+                self.heights_with_two_down,
+                self.resume_after_two.unwrap_or(f64::NAN)
+            )?;
+        }
+        if let (Some(one), Some(split)) = (self.rate_one_partitioned, self.heights_split) {
+            writeln!(
+                f,
+                "partitions: {one:.1} blocks/s with one of the four honest validators cut off; split 2|2 {split} heights, resumed {:.1} s after the heal",
+                self.resume_after_heal.unwrap_or(f64::NAN)
+            )?;
         }
         Ok(())
     }
@@ -488,7 +502,7 @@ impl Load {
         }
     }
 
-    fn stop(mut self) -> Vec<(String, ActionKind)> {
+    fn stop(&mut self) -> Vec<(String, ActionKind)> {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(worker) = self.worker.take() {
             worker.join().expect("the load does not panic");
@@ -655,296 +669,493 @@ fn cell_height(cell: &Cell) -> u64 {
 
 /// Runs the plan in `dir` and checks the history.
 pub fn run(dir: &Path, plan: &Plan) -> Summary {
-    let mut summary = Summary::default();
-    let mut rng = ChaCha20Rng::seed_from_u64(plan.seed);
-    let (mut cell, mut spared) = create_cells(dir, plan, &mut summary);
-    if let Some(spared) = &mut spared {
-        spared.start_all();
+    let mut run = Run::start(dir, plan);
+    let schedule = run.inject_faults();
+    run.bring_everyone_back(schedule);
+    // The liveness checks measure a cell whose honest validators are all caught up.
+    let target = cell_height(&run.cell) + 1;
+    run.settle(target);
+    for node in 0..plan.validators {
+        run.load.set_up(node, true);
     }
-    cell.start_all();
-    let validators = plan.validators;
-    let twin = plan.twins.then(|| {
-        let of = validators - 1;
-        let twin = cell.add_twin(of);
-        cell.start(twin);
-        summary.twins = Some(of);
-        twin
-    });
-    let twin_of = twin.map(|twin| (twin, validators - 1));
-    let twinned: Vec<usize> = twin_of.map_or(vec![], |(twin, of)| vec![of, twin]);
-    let honest = honest_validators(validators, summary.twins);
-    let partitions = plan.partitions && summary.partitions_unavailable.is_none();
-    let netem = partitions
-        && match cell
-            .degrade(0, Some(DEGRADED))
-            .and_then(|()| cell.degrade(0, None))
-        {
-            Ok(()) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
-                summary.netem_unavailable = Some(e.to_string());
-                false
+    if plan.liveness {
+        run.check_liveness();
+    }
+    run.finish()
+}
+
+/// A run under way: the cells, the load and the hostile peer on them, and what it found so far.
+struct Run<'p> {
+    plan: &'p Plan,
+    rng: ChaCha20Rng,
+    cell: Cell,
+    /// The cell federated with the one under test, spared the faults.
+    spared: Option<Cell>,
+    load: Load,
+    hostile: Option<HostilePeer>,
+    /// The twin's node index and the validator whose keys it holds.
+    twin_of: Option<(usize, usize)>,
+    honest: Vec<usize>,
+    /// Whether the network can be cut, and one link delayed and made lossy.
+    partitions: bool,
+    netem: bool,
+    /// Nodes restarted from a copy, until they either commit from it or refuse it.
+    restored: BTreeSet<usize>,
+    summary: Summary,
+}
+
+/// The fault phase's state from one step to the next.
+struct FaultSchedule {
+    kinds: Vec<Fault>,
+    /// Kinds not injected yet, the next one last.
+    unplayed: Vec<Fault>,
+    next_fault: Instant,
+    /// Nodes down: when to restart each, and after how many commits that restart aborts itself.
+    down: BTreeMap<usize, (Instant, Option<u64>)>,
+    recovering: Vec<Recovering>,
+    network_fault: Option<NetworkFault>,
+    /// Nodes whose current process will abort itself in a commit.
+    armed: BTreeSet<usize>,
+}
+
+impl FaultSchedule {
+    fn new(kinds: Vec<Fault>, rng: &mut ChaCha20Rng) -> Self {
+        let mut unplayed = kinds.clone();
+        unplayed.shuffle(rng);
+        Self {
+            kinds,
+            unplayed,
+            next_fault: Instant::now() + Duration::from_secs(2),
+            down: BTreeMap::new(),
+            recovering: Vec::new(),
+            network_fault: None,
+            armed: BTreeSet::new(),
+        }
+    }
+
+    /// Every kind once, in a random order, then drawn by weight.
+    fn draw(&mut self, rng: &mut ChaCha20Rng) -> Fault {
+        match self.unplayed.pop() {
+            Some(fault) => fault,
+            None => *self
+                .kinds
+                .choose_weighted(rng, |kind| kind.weight())
+                .expect("Kill is always a kind"),
+        }
+    }
+
+    /// `node` is going down for a fault: it no longer counts as recovering from an earlier one.
+    fn take_down(&mut self, node: usize, restart_at: Instant, crash_after: Option<u64>) {
+        self.recovering
+            .retain(|waiting| waiting.after_heal || waiting.nodes != [node]);
+        self.armed.remove(&node);
+        self.down.insert(node, (restart_at, crash_after));
+    }
+}
+
+impl<'p> Run<'p> {
+    /// Creates and starts the cells, the twin, the load and the hostile peer.
+    fn start(dir: &Path, plan: &'p Plan) -> Self {
+        let mut summary = Summary::default();
+        let (mut cell, mut spared) = create_cells(dir, plan, &mut summary);
+        if let Some(spared) = &mut spared {
+            spared.start_all();
+        }
+        cell.start_all();
+        let twin_of = plan.twins.then(|| {
+            let of = plan.validators - 1;
+            let twin = cell.add_twin(of);
+            cell.start(twin);
+            (twin, of)
+        });
+        summary.twins = twin_of.map(|(_, of)| of);
+        let partitions = plan.partitions && summary.partitions_unavailable.is_none();
+        let netem = partitions && netem_works(&cell, &mut summary);
+        let apis: Vec<String> = cell.nodes.iter().map(|node| node.api.clone()).collect();
+        let all = (0..plan.validators).collect();
+        let load = Load::start(cell.dev_cell(), apis, all, plan.batch, plan.seed);
+        let hostile = plan.hostile_peer.then(|| {
+            let topic = cell.transactions_topic();
+            HostilePeer::start(&cell.nodes[..plan.validators], topic, plan.seed)
+        });
+        Self {
+            plan,
+            rng: ChaCha20Rng::seed_from_u64(plan.seed),
+            cell,
+            spared,
+            load,
+            hostile,
+            twin_of,
+            honest: honest_validators(plan.validators, summary.twins),
+            partitions,
+            netem,
+            restored: BTreeSet::new(),
+            summary,
+        }
+    }
+
+    /// The validator and twin processes of the twinned identity.
+    fn is_twinned(&self, node: usize) -> bool {
+        self.twin_of
+            .is_some_and(|(twin, of)| node == twin || node == of)
+    }
+
+    fn fault_kinds(&self) -> Vec<Fault> {
+        let mut kinds = vec![Fault::Kill, Fault::CrashDuringCommit, Fault::RestoreCopy];
+        if self.twin_of.is_some() {
+            kinds.push(Fault::TwinKill);
+        }
+        if self.partitions {
+            kinds.extend([Fault::Isolate, Fault::Split]);
+        }
+        if self.netem {
+            kinds.push(Fault::Degrade);
+        }
+        kinds
+    }
+
+    /// Injects faults for the time planned, and on until every kind has been injected once: a
+    /// slow machine recovers slowly and fits fewer faults in.
+    fn inject_faults(&mut self) -> FaultSchedule {
+        eprintln!("faults for {} s", self.plan.fault_seconds);
+        let deadline = Instant::now() + Duration::from_secs(self.plan.fault_seconds);
+        let mut schedule = FaultSchedule::new(self.fault_kinds(), &mut self.rng);
+        while Instant::now() < deadline || !schedule.unplayed.is_empty() {
+            self.cell.poll(Duration::from_millis(100));
+            self.note_exits(&mut schedule);
+            let now = Instant::now();
+            self.restart_due(&mut schedule, now);
+            self.heal_due(&mut schedule, now);
+            self.note_recoveries(&mut schedule);
+            if self.ready_for_fault(&schedule, now) {
+                self.inject_one(&mut schedule, now);
             }
-            Err(e) => panic!("cannot degrade a link: {e}"),
-        };
-    let apis: Vec<String> = cell.nodes.iter().map(|node| node.api.clone()).collect();
-    let load = Load::start(
-        cell.dev_cell(),
-        apis,
-        (0..validators).collect(),
-        plan.batch,
-        plan.seed,
-    );
-    let hostile = plan.hostile_peer.then(|| {
-        let topic = cell.transactions_topic();
-        HostilePeer::start(&cell.nodes[..validators], topic, plan.seed)
-    });
-    eprintln!("faults for {} s", plan.fault_seconds);
-    let deadline = Instant::now() + Duration::from_secs(plan.fault_seconds);
-    let mut next_fault = Instant::now() + Duration::from_secs(2);
-    let mut down: BTreeMap<usize, (Instant, Option<u64>)> = BTreeMap::new();
-    let mut recovering: Vec<Recovering> = Vec::new();
-    let mut network_fault: Option<NetworkFault> = None;
-    let mut kinds = vec![Fault::Kill, Fault::CrashDuringCommit, Fault::RestoreCopy];
-    if twin.is_some() {
-        kinds.push(Fault::TwinKill);
+        }
+        schedule
     }
-    if partitions {
-        kinds.extend([Fault::Isolate, Fault::Split]);
-    }
-    if netem {
-        kinds.push(Fault::Degrade);
-    }
-    let mut unplayed = kinds.clone();
-    unplayed.shuffle(&mut rng);
-    // Nodes restarted from a copy, until they either commit from it or refuse it.
-    let mut restored: BTreeSet<usize> = BTreeSet::new();
-    // Nodes whose current process will abort itself in a commit.
-    let mut armed: BTreeSet<usize> = BTreeSet::new();
-    // For the time planned, and on until every kind has been injected once: a slow machine
-    // recovers slowly and fits fewer faults in.
-    while Instant::now() < deadline || !unplayed.is_empty() {
-        cell.poll(Duration::from_millis(100));
-        for (node, status) in cell.reap_exited() {
+
+    /// Processes that ended by themselves (injected crashes, refused copies) go down for a
+    /// restart; a node that refused its copied data directory is resynced first.
+    fn note_exits(&mut self, schedule: &mut FaultSchedule) {
+        for (node, status) in self.cell.reap_exited() {
             eprintln!("node {node} ended by itself ({status})");
-            armed.remove(&node);
-            load.set_up(node, false);
-            if refused_copy(status, &cell.nodes[node].log) {
-                restored.remove(&node);
+            schedule.armed.remove(&node);
+            self.load.set_up(node, false);
+            if refused_copy(status, &self.cell.nodes[node].log) {
                 eprintln!("node {node} refused its copied data directory; resyncing it");
-                summary.copies_refused += 1;
-                resync_from_cell(&cell.data_dir(node)).expect("the data directory can be emptied");
+                self.resync(node);
             }
             // The twinned identity's processes are restarted less often than honest ones.
-            let pause = if twinned.contains(&node) { 5 } else { 1 };
-            down.insert(node, (Instant::now() + Duration::from_secs(pause), None));
+            let pause = if self.is_twinned(node) { 5 } else { 1 };
+            let restart_at = Instant::now() + Duration::from_secs(pause);
+            schedule.down.insert(node, (restart_at, None));
         }
-        let now = Instant::now();
-        let restarts: Vec<usize> = down
-            .iter()
+    }
+
+    fn resync(&mut self, node: usize) {
+        self.restored.remove(&node);
+        self.summary.copies_refused += 1;
+        resync_from_cell(&self.cell.data_dir(node)).expect("the data directory can be emptied");
+    }
+
+    /// Restarts the nodes whose outage is over, armed to crash in a commit if the fault said so.
+    fn restart_due(&mut self, schedule: &mut FaultSchedule, now: Instant) {
+        let due: Vec<usize> = (schedule.down.iter())
             .filter(|(_, (at, _))| *at <= now)
             .map(|(node, _)| *node)
             .collect();
-        for node in restarts {
-            let (_, crash_after) = down.remove(&node).expect("listed as down");
+        for node in due {
+            let (_, crash_after) = schedule.down.remove(&node).expect("listed as down");
             match crash_after {
                 Some(commits) => {
-                    cell.start_with_faults(node, &["--crash-during-commit", &commits.to_string()]);
-                    armed.insert(node);
+                    let faults = ["--crash-during-commit", &commits.to_string()];
+                    self.cell.start_with_faults(node, &faults);
+                    schedule.armed.insert(node);
                 }
-                None => cell.start(node),
+                None => self.cell.start(node),
             }
-            if node < validators {
-                load.set_up(node, true);
+            if node < self.plan.validators {
+                self.load.set_up(node, true);
             }
-            if honest.contains(&node) {
-                recovering.push(Recovering {
+            if self.honest.contains(&node) {
+                schedule.recovering.push(Recovering {
                     nodes: vec![node],
                     since: now,
-                    target: cell_height(&cell) + 1,
+                    target: cell_height(&self.cell) + 1,
                     after_heal: false,
                 });
             }
         }
-        if let Some(fault) = network_fault.take_if(|fault| fault.until <= now) {
-            fault.end(&cell);
-            eprintln!("healed at height {}", cell_height(&cell));
-            recovering.push(Recovering {
-                nodes: honest.clone(),
-                since: now,
-                target: cell_height(&cell) + 1,
-                after_heal: true,
-            });
-        }
-        recovering.retain(|waiting| {
+    }
+
+    fn heal_due(&mut self, schedule: &mut FaultSchedule, now: Instant) {
+        let Some(fault) = schedule.network_fault.take_if(|fault| fault.until <= now) else {
+            return;
+        };
+        fault.end(&self.cell);
+        eprintln!("healed at height {}", cell_height(&self.cell));
+        schedule.recovering.push(Recovering {
+            nodes: self.honest.clone(),
+            since: now,
+            target: cell_height(&self.cell) + 1,
+            after_heal: true,
+        });
+    }
+
+    /// Records how long each node brought back took to commit past the height of its return.
+    fn note_recoveries(&mut self, schedule: &mut FaultSchedule) {
+        let (cell, summary, restored) = (&self.cell, &mut self.summary, &mut self.restored);
+        schedule.recovering.retain(|waiting| {
             let caught_up = (waiting.nodes.iter()).all(|node| cell.latest(*node) >= waiting.target);
-            if caught_up && !waiting.after_heal && restored.remove(&waiting.nodes[0]) {
+            if !caught_up {
+                return true;
+            }
+            if !waiting.after_heal && restored.remove(&waiting.nodes[0]) {
                 summary.copies_resumed += 1;
             }
-            if caught_up {
-                let times = match waiting.after_heal {
-                    true => &mut summary.heal_recoveries,
-                    false => &mut summary.recoveries,
-                };
-                times.push(waiting.since.elapsed().as_secs_f64());
-            }
-            !caught_up
+            let times = match waiting.after_heal {
+                true => &mut summary.heal_recoveries,
+                false => &mut summary.recoveries,
+            };
+            times.push(waiting.since.elapsed().as_secs_f64());
+            false
         });
-        // One fault at a time (the twin, which may be restarting, aside), and none until the
-        // cell has recovered from the last heal.
-        if now < next_fault
-            || down.keys().any(|node| !twinned.contains(node))
-            || network_fault.is_some()
-            || recovering.iter().any(|waiting| waiting.after_heal)
-        {
-            continue;
-        }
-        next_fault = now + Duration::from_millis(rng.gen_range(1_000..4_000));
+    }
+
+    /// One fault at a time (the twin, which may be restarting, aside), and none until the cell
+    /// has recovered from the last heal.
+    fn ready_for_fault(&self, schedule: &FaultSchedule, now: Instant) -> bool {
+        now >= schedule.next_fault
+            && !schedule.down.keys().any(|node| !self.is_twinned(*node))
+            && schedule.network_fault.is_none()
+            && !schedule.recovering.iter().any(|waiting| waiting.after_heal)
+    }
+
+    fn inject_one(&mut self, schedule: &mut FaultSchedule, now: Instant) {
+        let rng = &mut self.rng;
+        schedule.next_fault = now + Duration::from_millis(rng.gen_range(1_000..4_000));
         let outage = Duration::from_millis(rng.gen_range(500..4_000));
-        // Every kind once, in a random order, then drawn by weight.
-        let fault = match unplayed.pop() {
-            Some(fault) => fault,
-            None => *kinds
-                .choose_weighted(&mut rng, |kind| kind.weight())
-                .expect("Kill is always a kind"),
-        };
-        let node = match (fault, twin) {
-            (Fault::TwinKill, Some(twin)) => twin,
-            _ => rng.gen_range(0..validators),
+        let fault = schedule.draw(rng);
+        let node = match (fault, self.twin_of) {
+            (Fault::TwinKill, Some((twin, _))) => twin,
+            _ => rng.gen_range(0..self.plan.validators),
         };
         let held = now + Duration::from_millis(rng.gen_range(2_000..6_000));
         match fault {
-            Fault::Isolate | Fault::Split => {
-                let mut order: Vec<usize> = (0..validators).collect();
-                match fault {
-                    Fault::Isolate => order.swap(0, node),
-                    _ => order.shuffle(&mut rng),
+            Fault::Isolate | Fault::Split => self.cut_network(schedule, fault, node, held),
+            Fault::RestoreCopy if self.cell.is_running(node) => {
+                self.restore_copy(schedule, node, now + outage)
+            }
+            Fault::Degrade => self.degrade_link(schedule, node, held),
+            _ if !self.cell.is_running(node) || schedule.down.contains_key(&node) => {
+                // Not injectable now (the node is restarting); a kind not yet played waits its
+                // turn.
+                if !self.summary.faults.contains_key(&fault) {
+                    schedule.unplayed.push(fault);
                 }
-                let first = if fault == Fault::Isolate {
-                    1
-                } else {
-                    validators / 2
-                };
-                let groups = vec![order[..first].to_vec(), order[first..].to_vec()];
-                let groups = with_twin(groups, twin_of);
-                eprintln!("{fault:?} {groups:?} at height {}", cell_height(&cell));
-                cut(&cell, &groups);
-                network_fault = Some(NetworkFault {
-                    until: held,
-                    degraded: None,
-                });
-                *summary.faults.entry(fault).or_default() += 1;
-                continue;
             }
-            Fault::RestoreCopy if cell.is_running(node) => {
-                eprintln!("{fault:?} node {node} at height {}", cell_height(&cell));
-                let data = cell.data_dir(node);
-                let copy = data.with_extension("copy");
-                // Every other copy is a slow one.
-                let slow = summary.faults.get(&fault).copied().unwrap_or(0) % 2 == 1;
-                let pause = Duration::from_millis(if slow { 1_500 } else { 0 });
-                copy_while_running(&data, &copy, pause).expect("the data directory can be copied");
-                cell.kill(node);
-                recovering.retain(|waiting| waiting.after_heal || waiting.nodes != [node]);
-                // The guarded signer's record is the one file a validator never restores from a
-                // copy (it keeps it apart, as tmkms does): with an older record it could sign
-                // again where it signed after the copy, and be slashed for it.
-                let engine = |data: &Path| {
-                    charter_consensus::engine::signer_state_path(&data.join("engine"))
-                };
-                std::fs::copy(engine(&data), engine(&copy)).expect("the signer's record copies");
-                // So is the checkpoint signer's, for the same reason.
-                let checkpoints = checkpoint_signer::record_path(&data);
-                if checkpoints.exists() {
-                    std::fs::copy(&checkpoints, checkpoint_signer::record_path(&copy))
-                        .expect("the checkpoint signer's record copies");
+            _ => self.kill(schedule, fault, node, now + outage),
+        }
+    }
+
+    fn count(&mut self, fault: Fault) {
+        *self.summary.faults.entry(fault).or_default() += 1;
+    }
+
+    /// Cuts `node` off from the other validators (1|3), or the validators into halves (2|2).
+    fn cut_network(
+        &mut self,
+        schedule: &mut FaultSchedule,
+        fault: Fault,
+        node: usize,
+        held: Instant,
+    ) {
+        let validators = self.plan.validators;
+        let mut order: Vec<usize> = (0..validators).collect();
+        let first = match fault {
+            Fault::Isolate => {
+                order.swap(0, node);
+                1
+            }
+            _ => {
+                order.shuffle(&mut self.rng);
+                validators / 2
+            }
+        };
+        let groups = vec![order[..first].to_vec(), order[first..].to_vec()];
+        let groups = with_twin(groups, self.twin_of);
+        eprintln!("{fault:?} {groups:?} at height {}", cell_height(&self.cell));
+        cut(&self.cell, &groups);
+        schedule.network_fault = Some(NetworkFault {
+            until: held,
+            degraded: None,
+        });
+        self.count(fault);
+    }
+
+    fn degrade_link(&mut self, schedule: &mut FaultSchedule, node: usize, held: Instant) {
+        eprintln!("Degrade node {node} at height {}", cell_height(&self.cell));
+        (self.cell.degrade(node, Some(DEGRADED))).expect("netem worked at the start");
+        schedule.network_fault = Some(NetworkFault {
+            until: held,
+            degraded: Some(node),
+        });
+        self.count(Fault::Degrade);
+    }
+
+    /// Copies `node`'s data directory while it runs, kills it, and puts the copy in its place
+    /// for the restart at `restart_at`.
+    fn restore_copy(&mut self, schedule: &mut FaultSchedule, node: usize, restart_at: Instant) {
+        let fault = Fault::RestoreCopy;
+        eprintln!(
+            "{fault:?} node {node} at height {}",
+            cell_height(&self.cell)
+        );
+        let data = self.cell.data_dir(node);
+        let copy = data.with_extension("copy");
+        // Every other copy is a slow one.
+        let slow = self.summary.faults.get(&fault).copied().unwrap_or(0) % 2 == 1;
+        let pause = Duration::from_millis(if slow { 1_500 } else { 0 });
+        copy_while_running(&data, &copy, pause).expect("the data directory can be copied");
+        self.cell.kill(node);
+        replace_with_copy(&data, &copy);
+        self.load.set_up(node, false);
+        self.restored.insert(node);
+        self.count(fault);
+        schedule.take_down(node, restart_at, None);
+    }
+
+    /// SIGKILLs `node`, to be restarted at `restart_at` (armed to crash in a commit for
+    /// [`Fault::CrashDuringCommit`]).
+    fn kill(
+        &mut self,
+        schedule: &mut FaultSchedule,
+        fault: Fault,
+        node: usize,
+        restart_at: Instant,
+    ) {
+        eprintln!(
+            "{fault:?} node {node} at height {}",
+            cell_height(&self.cell)
+        );
+        self.cell.kill(node);
+        self.load.set_up(node, false);
+        self.count(fault);
+        let crash_after = (fault == Fault::CrashDuringCommit).then(|| self.rng.gen_range(1..=5));
+        schedule.take_down(node, restart_at, crash_after);
+    }
+
+    /// Everyone back, without injected crashes, on a whole network.
+    fn bring_everyone_back(&mut self, schedule: FaultSchedule) {
+        if let Some(fault) = schedule.network_fault {
+            fault.end(&self.cell);
+        }
+        for node in schedule.armed {
+            self.cell.kill(node);
+            self.cell.start(node);
+        }
+        for node in schedule.down.into_keys() {
+            self.cell.start(node);
+            self.load.set_up(node, true);
+        }
+    }
+
+    /// Waits until every honest validator has committed `target`, restarting any that stops
+    /// (after resyncing one that refused its copied data directory).
+    fn settle(&mut self, target: u64) {
+        while !self
+            .honest
+            .iter()
+            .all(|node| self.cell.latest(*node) >= target)
+        {
+            self.cell.poll(Duration::from_millis(100));
+            for (node, status) in self.cell.reap_exited() {
+                if !self.honest.contains(&node) {
+                    continue;
                 }
-                std::fs::remove_dir_all(&data).expect("the data directory can be removed");
-                std::fs::rename(&copy, &data).expect("the copy can take its place");
-                armed.remove(&node);
-                load.set_up(node, false);
-                restored.insert(node);
-                *summary.faults.entry(fault).or_default() += 1;
-                down.insert(node, (now + outage, None));
-                continue;
+                if refused_copy(status, &self.cell.nodes[node].log) {
+                    self.resync(node);
+                }
+                self.cell.start(node);
             }
-            Fault::Degrade => {
-                eprintln!("{fault:?} node {node} at height {}", cell_height(&cell));
-                cell.degrade(node, Some(DEGRADED))
-                    .expect("netem worked at the start");
-                network_fault = Some(NetworkFault {
-                    until: held,
-                    degraded: Some(node),
-                });
-                *summary.faults.entry(fault).or_default() += 1;
-                continue;
-            }
-            _ => {}
-        }
-        if !cell.is_running(node) || down.contains_key(&node) {
-            // Not injectable now (the node is restarting); a kind not yet played waits its turn.
-            if !summary.faults.contains_key(&fault) {
-                unplayed.push(fault);
-            }
-            continue;
-        }
-        eprintln!("{fault:?} node {node} at height {}", cell_height(&cell));
-        cell.kill(node);
-        recovering.retain(|waiting| waiting.after_heal || waiting.nodes != [node]);
-        armed.remove(&node);
-        load.set_up(node, false);
-        *summary.faults.entry(fault).or_default() += 1;
-        let crash_after = (fault == Fault::CrashDuringCommit).then(|| rng.gen_range(1..=5));
-        down.insert(node, (now + outage, crash_after));
-    }
-    // Everyone back, without injected crashes, on a whole network.
-    if let Some(fault) = network_fault {
-        fault.end(&cell);
-    }
-    for node in armed {
-        cell.kill(node);
-        cell.start(node);
-    }
-    for node in down.into_keys() {
-        cell.start(node);
-        load.set_up(node, true);
-    }
-    // The liveness checks measure a cell whose honest validators are all caught up.
-    let target = cell_height(&cell) + 1;
-    settle(&mut cell, &honest, &mut restored, &mut summary, target);
-    for node in 0..validators {
-        load.set_up(node, true);
-    }
-    if plan.liveness {
-        if let Some(twin) = twin_of {
-            retire_twins(&mut cell, &load, twin);
-        }
-        liveness(&mut cell, &load, &honest, &mut summary);
-        if partitions {
-            partition_liveness(&mut cell, &honest, &mut summary);
         }
     }
-    let acknowledged = load.stop();
-    summary.hostile = hostile.map(HostilePeer::stop);
-    summary.acknowledged = acknowledged.len();
-    let target = cell_height(&cell) + 2;
-    eprintln!("load stopped; waiting for every honest validator to reach height {target}");
-    settle(&mut cell, &honest, &mut restored, &mut summary, target);
-    for node in 0..cell.nodes.len() {
-        cell.kill(node);
-    }
-    check(&cell, &acknowledged, &mut summary);
-    if let Some(mut spared) = spared {
-        let exits: Vec<String> = (spared.reap_exited().into_iter())
-            .map(|(node, status)| format!("cell 1 node {node}: {status}"))
-            .collect();
-        for node in 0..spared.nodes.len() {
-            spared.kill(node);
+
+    /// With the twinned identity's processes stopped: one and two honest validators down, then
+    /// (where the network can be cut) one cut off and the cell split 2|2.
+    fn check_liveness(&mut self) {
+        if let Some(twin) = self.twin_of {
+            retire_twins(&mut self.cell, &self.load, twin);
         }
-        let mut checkpoints = check_checkpoints(&[&cell, &spared], summary.twins);
-        checkpoints.spared_exits = exits;
-        summary.checkpoints = Some(checkpoints);
+        liveness(&mut self.cell, &self.load, &self.honest, &mut self.summary);
+        if self.partitions {
+            partition_liveness(&mut self.cell, &self.honest, &mut self.summary);
+        }
     }
-    summary
+
+    /// Stops the load, lets every honest validator commit what it took in, stops every process
+    /// and checks the history.
+    fn finish(mut self) -> Summary {
+        let acknowledged = self.load.stop();
+        self.summary.hostile = self.hostile.take().map(HostilePeer::stop);
+        self.summary.acknowledged = acknowledged.len();
+        let target = cell_height(&self.cell) + 2;
+        eprintln!("load stopped; waiting for every honest validator to reach height {target}");
+        self.settle(target);
+        for node in 0..self.cell.nodes.len() {
+            self.cell.kill(node);
+        }
+        check(&self.cell, &acknowledged, &mut self.summary);
+        if let Some(spared) = self.spared.take() {
+            let checkpoints = check_federation(&self.cell, spared, self.summary.twins);
+            self.summary.checkpoints = Some(checkpoints);
+        }
+        self.summary
+    }
+}
+
+/// Whether `cell`'s links can be delayed and made lossy (says why not in `summary`).
+fn netem_works(cell: &Cell, summary: &mut Summary) -> bool {
+    let tried = (cell.degrade(0, Some(DEGRADED))).and_then(|()| cell.degrade(0, None));
+    match tried {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            summary.netem_unavailable = Some(e.to_string());
+            false
+        }
+        Err(e) => panic!("cannot degrade a link: {e}"),
+    }
+}
+
+/// Puts the copy `copy` of a validator's data directory in the place of `data`, but for the
+/// signer records.
+fn replace_with_copy(data: &Path, copy: &Path) {
+    // The guarded signer's record is the one file a validator never restores from a copy (it
+    // keeps it apart, as tmkms does): with an older record it could sign again where it signed
+    // after the copy, and be slashed for it.
+    let engine = |data: &Path| charter_consensus::engine::signer_state_path(&data.join("engine"));
+    std::fs::copy(engine(data), engine(copy)).expect("the signer's record copies");
+    // So is the checkpoint signer's, for the same reason.
+    let checkpoints = checkpoint_signer::record_path(data);
+    if checkpoints.exists() {
+        std::fs::copy(&checkpoints, checkpoint_signer::record_path(copy))
+            .expect("the checkpoint signer's record copies");
+    }
+    std::fs::remove_dir_all(data).expect("the data directory can be removed");
+    std::fs::rename(copy, data).expect("the copy can take its place");
+}
+
+/// Stops the spared cell and checks the federation's checkpoints over both cells.
+fn check_federation(cell: &Cell, mut spared: Cell, twinned: Option<usize>) -> CheckpointHistory {
+    let exits: Vec<String> = (spared.reap_exited().into_iter())
+        .map(|(node, status)| format!("cell 1 node {node}: {status}"))
+        .collect();
+    for node in 0..spared.nodes.len() {
+        spared.kill(node);
+    }
+    let mut checkpoints = check_checkpoints(&[cell, &spared], twinned);
+    checkpoints.spared_exits = exits;
+    checkpoints
 }
 
 /// Stops the twinned identity's processes for good, so that the liveness checks measure the
@@ -1103,31 +1314,6 @@ fn differing_heights<'a, T: PartialEq>(
         .iter()
         .filter(|(height, value)| first.get(height).is_some_and(|mine| mine != *value))
         .map(|(height, _)| *height)
-}
-
-/// Waits until every honest validator has committed `target`, restarting any that stops (after
-/// resyncing one that refused its copied data directory).
-fn settle(
-    cell: &mut Cell,
-    honest: &[usize],
-    restored: &mut BTreeSet<usize>,
-    summary: &mut Summary,
-    target: u64,
-) {
-    while !honest.iter().all(|node| cell.latest(*node) >= target) {
-        cell.poll(Duration::from_millis(100));
-        for (node, status) in cell.reap_exited() {
-            if !honest.contains(&node) {
-                continue;
-            }
-            if refused_copy(status, &cell.nodes[node].log) {
-                restored.remove(&node);
-                summary.copies_refused += 1;
-                resync_from_cell(&cell.data_dir(node)).expect("the data directory empties");
-            }
-            cell.start(node);
-        }
-    }
 }
 
 /// Validators whose every process is honest: all but the twinned one.
