@@ -11,6 +11,9 @@
 //! runs in its own and the network is cut too: one validator away from the rest (1|3), or the
 //! cell in halves (2|2), then healed; and, where the kernel has netem, one link delayed and lossy.
 //! One fault at a time (the twin's restarts aside); after a 2|2 split the cell must resume.
+//! Every wait for a validator to reach a height is bounded ([`REACH_WITHIN`]): one that does
+//! not is a liveness failure in the summary, naming the node, its height and the last warning or
+//! error in its log.
 //!
 //! The checker's promises: every transaction a client saw committed is committed exactly once
 //! on every honest validator's node; all nodes, the twinned validator's two included, hold the
@@ -24,7 +27,7 @@
 
 use crate::hostile::{HostilePeer, HostileSent};
 use crate::netns::{Netem, Network};
-use crate::Cell;
+use crate::{Behind, Cell, Stuck};
 use charter_client::ApiClient;
 use charter_consensus::block::BlockHeight;
 use charter_consensus::block_store::BlockStore;
@@ -48,6 +51,15 @@ use std::time::{Duration, Instant};
 
 /// How long the load follows a transaction before moving on without an answer.
 const FOLLOW_SECONDS: u64 = 10;
+
+/// How long an honest validator may take to reach a height before it counts as stuck: a
+/// restarted one syncs in seconds, and one cut off redials within about 40 s of the heal
+/// (libp2p's ping timeout, then `restart_when_stalled_secs`), so three times that is a failure,
+/// not a slow machine.
+pub const REACH_WITHIN: Duration = Duration::from_secs(120);
+
+/// How long the fault phase may run past its planned end to inject every kind once.
+const FAULTS_OVERRUN: Duration = Duration::from_secs(120);
 
 /// What to run and for how long.
 #[derive(Clone, Debug)]
@@ -156,6 +168,38 @@ pub struct Summary {
     pub nodes: usize,
     /// What the checker found of checkpoints, when the cell was federated.
     pub checkpoints: Option<CheckpointHistory>,
+    /// Validators that did not reach a height within [`REACH_WITHIN`].
+    pub stuck: Vec<LivenessFailure>,
+}
+
+/// A validator that did not reach a height in the time allowed.
+#[derive(Clone, Debug)]
+pub struct LivenessFailure {
+    /// 0 for the cell under test, 1 for the one spared the faults.
+    pub cell: u32,
+    /// What the harness was doing ("settling after the faults", say).
+    pub during: &'static str,
+    pub waited: Duration,
+    pub stuck: Stuck,
+}
+
+impl fmt::Display for LivenessFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Stuck {
+            node,
+            height,
+            target,
+            last_reason,
+        } = &self.stuck;
+        let reason = last_reason.as_deref().unwrap_or("no warning or error");
+        write!(
+            f,
+            "cell {} node {node} stuck at height {height}, short of {target}, for {} s while {}; its log last said: {reason}",
+            self.cell,
+            self.waited.as_secs(),
+            self.during
+        )
+    }
 }
 
 /// Checkpoints across a federation's nodes: what became final, and what each validator signed.
@@ -182,6 +226,28 @@ pub struct CheckpointHistory {
 }
 
 impl Summary {
+    /// Validators that were stuck at some point, each counted once.
+    pub fn stuck_validators(&self) -> usize {
+        let stuck: BTreeSet<(u32, usize)> = (self.stuck.iter())
+            .map(|failure| (failure.cell, failure.stuck.node))
+            .collect();
+        stuck.len()
+    }
+
+    /// Records the validators of `cell` that `behind` names as liveness failures.
+    fn note_behind(&mut self, cell: u32, during: &'static str, behind: Behind) {
+        for stuck in behind.stuck {
+            let failure = LivenessFailure {
+                cell,
+                during,
+                waited: behind.waited,
+                stuck,
+            };
+            eprintln!("LIVENESS FAILURE: {failure}");
+            self.stuck.push(failure);
+        }
+    }
+
     /// Kinds of transaction no honest node committed.
     pub fn kinds_never_committed(&self) -> Vec<ActionKind> {
         ActionKind::ALL
@@ -245,6 +311,13 @@ impl Summary {
         }
         if let Some(checkpoints) = &self.checkpoints {
             broken.extend(checkpoints.violations());
+        }
+        if !self.stuck.is_empty() {
+            let failures: Vec<String> = self.stuck.iter().map(ToString::to_string).collect();
+            broken.push(format!(
+                "{} stuck validators: {failures:?}",
+                self.stuck_validators()
+            ));
         }
         broken
     }
@@ -361,6 +434,10 @@ impl fmt::Display for Summary {
             self.nodes,
             self.double_votes_slashed
         )?;
+        writeln!(f, "stuck validators: {}", self.stuck_validators())?;
+        for failure in &self.stuck {
+            writeln!(f, "  {failure}")?;
+        }
         self.fmt_recoveries(f)?;
         self.fmt_liveness(f)?;
         if self.copies_resumed + self.copies_refused > 0 {
@@ -670,16 +747,9 @@ fn cell_height(cell: &Cell) -> u64 {
 /// Runs the plan in `dir` and checks the history.
 pub fn run(dir: &Path, plan: &Plan) -> Summary {
     let mut run = Run::start(dir, plan);
-    let schedule = run.inject_faults();
-    run.bring_everyone_back(schedule);
-    // The liveness checks measure a cell whose honest validators are all caught up.
-    let target = cell_height(&run.cell) + 1;
-    run.settle(target);
-    for node in 0..plan.validators {
-        run.load.set_up(node, true);
-    }
-    if plan.liveness {
-        run.check_liveness();
+    // A cell that did not start has no history for the faults to disturb; what it has is checked.
+    if run.summary.stuck.is_empty() {
+        run.faults_then_liveness();
     }
     run.finish()
 }
@@ -759,9 +829,13 @@ impl<'p> Run<'p> {
         let mut summary = Summary::default();
         let (mut cell, mut spared) = create_cells(dir, plan, &mut summary);
         if let Some(spared) = &mut spared {
-            spared.start_all();
+            if let Err(behind) = spared.start_all_within(REACH_WITHIN) {
+                summary.note_behind(1, "starting the cell", behind);
+            }
         }
-        cell.start_all();
+        if let Err(behind) = cell.start_all_within(REACH_WITHIN) {
+            summary.note_behind(0, "starting the cell", behind);
+        }
         let twin_of = plan.twins.then(|| {
             let of = plan.validators - 1;
             let twin = cell.add_twin(of);
@@ -814,13 +888,35 @@ impl<'p> Run<'p> {
         kinds
     }
 
-    /// Injects faults for the time planned, and on until every kind has been injected once: a
-    /// slow machine recovers slowly and fits fewer faults in.
+    /// The faults, everyone back and caught up, then the liveness checks (unless a validator
+    /// is stuck: they would measure it, not the cell).
+    fn faults_then_liveness(&mut self) {
+        let schedule = self.inject_faults();
+        self.bring_everyone_back(schedule);
+        // The liveness checks measure a cell whose honest validators are all caught up.
+        let target = cell_height(&self.cell) + 1;
+        let settled = self.settle(target, "settling after the faults");
+        for node in 0..self.plan.validators {
+            self.load.set_up(node, true);
+        }
+        match (self.plan.liveness, settled) {
+            (true, true) => self.check_liveness(),
+            (true, false) => eprintln!("liveness checks skipped: an honest validator is stuck"),
+            (false, _) => {}
+        }
+    }
+
+    /// Injects faults for the time planned, and on until every kind has been injected once (a
+    /// slow machine recovers slowly and fits fewer faults in), but no more than
+    /// [`FAULTS_OVERRUN`] longer.
     fn inject_faults(&mut self) -> FaultSchedule {
         eprintln!("faults for {} s", self.plan.fault_seconds);
         let deadline = Instant::now() + Duration::from_secs(self.plan.fault_seconds);
         let mut schedule = FaultSchedule::new(self.fault_kinds(), &mut self.rng);
-        while Instant::now() < deadline || !schedule.unplayed.is_empty() {
+        let overrun = deadline + FAULTS_OVERRUN;
+        while Instant::now() < deadline
+            || (!schedule.unplayed.is_empty() && Instant::now() < overrun)
+        {
             self.cell.poll(Duration::from_millis(100));
             self.note_exits(&mut schedule);
             let now = Instant::now();
@@ -830,6 +926,9 @@ impl<'p> Run<'p> {
             if self.ready_for_fault(&schedule, now) {
                 self.inject_one(&mut schedule, now);
             }
+        }
+        if !schedule.unplayed.is_empty() {
+            eprintln!("never injected: {:?}", schedule.unplayed);
         }
         schedule
     }
@@ -1060,14 +1159,32 @@ impl<'p> Run<'p> {
         }
     }
 
-    /// Waits until every honest validator has committed `target`, restarting any that stops
-    /// (after resyncing one that refused its copied data directory).
-    fn settle(&mut self, target: u64) {
-        while !self
-            .honest
-            .iter()
-            .all(|node| self.cell.latest(*node) >= target)
-        {
+    /// Waits up to [`REACH_WITHIN`] until every honest validator has committed `target`,
+    /// starting any that is down or stops (after resyncing one that refused its copied data
+    /// directory). Those that do not reach it are liveness failures; returns whether all did.
+    fn settle(&mut self, target: u64, during: &'static str) -> bool {
+        for node in self.honest.clone() {
+            if !self.cell.is_running(node) {
+                self.cell.start(node);
+            }
+        }
+        let deadline = Instant::now() + REACH_WITHIN;
+        loop {
+            let behind: Vec<usize> = (self.honest.iter().copied())
+                .filter(|node| self.cell.latest(*node) < target)
+                .collect();
+            if behind.is_empty() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                let stuck = behind.iter().map(|node| self.cell.stuck(*node, target));
+                let behind = Behind {
+                    waited: REACH_WITHIN,
+                    stuck: stuck.collect(),
+                };
+                self.summary.note_behind(0, during, behind);
+                return false;
+            }
             self.cell.poll(Duration::from_millis(100));
             for (node, status) in self.cell.reap_exited() {
                 if !self.honest.contains(&node) {
@@ -1087,10 +1204,21 @@ impl<'p> Run<'p> {
         if let Some(twin) = self.twin_of {
             retire_twins(&mut self.cell, &self.load, twin);
         }
-        liveness(&mut self.cell, &self.load, &self.honest, &mut self.summary);
-        if self.partitions {
-            partition_liveness(&mut self.cell, &self.honest, &mut self.summary);
+        if let Err(behind) = self.measure_liveness() {
+            self.summary.note_behind(0, "measuring liveness", behind);
+            // The final settle starts whatever the checks left down; the network is made whole.
+            if self.partitions {
+                self.cell.heal().expect("the network can be healed");
+            }
         }
+    }
+
+    fn measure_liveness(&mut self) -> Result<(), Behind> {
+        liveness(&mut self.cell, &self.load, &self.honest, &mut self.summary)?;
+        if self.partitions {
+            partition_liveness(&mut self.cell, &self.honest, &mut self.summary)?;
+        }
+        Ok(())
     }
 
     /// Stops the load, lets every honest validator commit what it took in, stops every process
@@ -1101,7 +1229,7 @@ impl<'p> Run<'p> {
         self.summary.acknowledged = acknowledged.len();
         let target = cell_height(&self.cell) + 2;
         eprintln!("load stopped; waiting for every honest validator to reach height {target}");
-        self.settle(target);
+        self.settle(target, "settling after the load stopped");
         for node in 0..self.cell.nodes.len() {
             self.cell.kill(node);
         }
@@ -1170,19 +1298,24 @@ fn retire_twins(cell: &mut Cell, load: &Load, twin: (usize, usize)) {
 }
 
 /// One honest validator down: the cell keeps committing. Two of the four honest ones down: it
-/// stops, and resumes once they return.
-fn liveness(cell: &mut Cell, load: &Load, honest: &[usize], summary: &mut Summary) {
+/// stops, and resumes once they return. Err when the observer did not reach a height in time.
+fn liveness(
+    cell: &mut Cell,
+    load: &Load,
+    honest: &[usize],
+    summary: &mut Summary,
+) -> Result<(), Behind> {
     let observer = honest[0];
     let [.., second_down, first_down] = honest else {
         panic!("liveness needs two honest validators to take down");
     };
     let (first_down, second_down) = (*first_down, *second_down);
     eprintln!("liveness: all up");
-    summary.rate_all_up = Some(blocks_per_second(cell, observer, 10));
+    summary.rate_all_up = Some(blocks_per_second(cell, observer, 10)?);
     eprintln!("liveness: one down");
     cell.kill(first_down);
     load.set_up(first_down, false);
-    summary.rate_one_down = Some(blocks_per_second(cell, observer, 10));
+    summary.rate_one_down = Some(blocks_per_second(cell, observer, 10)?);
     eprintln!("liveness: two down");
     cell.kill(second_down);
     load.set_up(second_down, false);
@@ -1196,18 +1329,24 @@ fn liveness(cell: &mut Cell, load: &Load, honest: &[usize], summary: &mut Summar
         cell.start(node);
         load.set_up(node, true);
     }
-    cell.wait_past(observer, stalled_at + 1);
+    cell.wait_past_within(&[observer], stalled_at + 1, REACH_WITHIN)?;
     summary.resume_after_two = Some(since.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// One honest validator cut off: the rest keep committing. The honest validators split 2|2:
-/// the cell stops, and resumes once healed.
-fn partition_liveness(cell: &mut Cell, honest: &[usize], summary: &mut Summary) {
+/// the cell stops, and resumes once healed. Err when the observer did not reach a height in
+/// time.
+fn partition_liveness(
+    cell: &mut Cell,
+    honest: &[usize],
+    summary: &mut Summary,
+) -> Result<(), Behind> {
     let observer = honest[0];
     let (rest, cut_off) = honest.split_at(honest.len() - 1);
     eprintln!("liveness: validator {} cut off", cut_off[0]);
     cut(cell, &[cut_off.to_vec(), rest.to_vec()]);
-    summary.rate_one_partitioned = Some(blocks_per_second(cell, observer, 10));
+    summary.rate_one_partitioned = Some(blocks_per_second(cell, observer, 10)?);
     eprintln!("liveness: split 2|2");
     let (first, second) = honest.split_at(honest.len() / 2);
     cut(cell, &[first.to_vec(), second.to_vec()]);
@@ -1219,16 +1358,17 @@ fn partition_liveness(cell: &mut Cell, honest: &[usize], summary: &mut Summary) 
     summary.heights_split = Some(highest(cell).unwrap_or(0) - stalled_at);
     let since = Instant::now();
     cell.heal().expect("the network can be healed");
-    cell.wait_past(observer, stalled_at + 1);
+    cell.wait_past_within(&[observer], stalled_at + 1, REACH_WITHIN)?;
     summary.resume_after_heal = Some(since.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Blocks a second `observer` commits over its next `heights` heights.
-fn blocks_per_second(cell: &mut Cell, observer: usize, heights: u64) -> f64 {
+fn blocks_per_second(cell: &mut Cell, observer: usize, heights: u64) -> Result<f64, Behind> {
     let from = cell.latest(observer);
     let since = Instant::now();
-    cell.wait_past(observer, from + heights - 1);
-    heights as f64 / since.elapsed().as_secs_f64()
+    cell.wait_past_within(&[observer], from + heights - 1, REACH_WITHIN)?;
+    Ok(heights as f64 / since.elapsed().as_secs_f64())
 }
 
 /// What one node's data directory holds.

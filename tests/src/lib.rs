@@ -1,6 +1,8 @@
 //! Runs the `charter` binary as real processes. The binary is the one built next to the test
 //! executable (`scripts/test.sh` builds it before the tests), so tests exercise exactly what a
-//! user runs. Every process a test starts is killed when the test's handle to it drops.
+//! user runs. Every process a test starts is killed when the test's handle to it drops. Every
+//! wait for a node to reach a height is bounded, and one that runs out names the nodes behind,
+//! their heights and the last warning or error each logged.
 
 pub mod faults;
 pub mod hostile;
@@ -13,11 +15,13 @@ use charter_devnet::localnet::{write_config, LocalValidator};
 use charter_ledger::CellId;
 pub use load::TransferLoad;
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader};
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// The `charter` binary of this build profile.
 pub fn charter_binary() -> PathBuf {
@@ -55,6 +59,75 @@ fn charter_succeeds(args: &[&str]) {
     );
 }
 
+/// How long a test waits for nodes to reach a height before it calls them stuck: a restarted
+/// validator syncs in seconds, and one cut off redials its peers within about 40 s of the heal
+/// (libp2p's ping timeout, then `restart_when_stalled_secs`); shorter than nextest's limit for
+/// a test (two minutes), so that the test fails saying which node is stuck.
+pub const HEIGHT_WAIT: Duration = Duration::from_secs(90);
+
+/// A node that did not reach a height in the time allowed.
+#[derive(Clone, Debug)]
+pub struct Stuck {
+    pub node: usize,
+    /// The highest height it reported.
+    pub height: u64,
+    /// The height it was waited for.
+    pub target: u64,
+    /// The last warning or error in its log: the likeliest reason.
+    pub last_reason: Option<String>,
+}
+
+impl fmt::Display for Stuck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reason = self.last_reason.as_deref().unwrap_or("no warning or error");
+        write!(
+            f,
+            "node {} at height {}, short of {}; its log last said: {reason}",
+            self.node, self.height, self.target
+        )
+    }
+}
+
+/// Nodes that did not reach their heights within `waited`.
+#[derive(Clone, Debug)]
+pub struct Behind {
+    pub waited: Duration,
+    pub stuck: Vec<Stuck>,
+}
+
+impl fmt::Display for Behind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "after {} s", self.waited.as_secs())?;
+        for stuck in &self.stuck {
+            write!(f, "; {stuck}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Behind {}
+
+/// The last warning or error in the log at `path`: a `tracing` line at WARN or ERROR, the
+/// `Error:` a failed command ends with, or a panic. Only the log's tail is read: a node that
+/// restarted in a loop has a long one.
+pub fn last_reason(path: &Path) -> Option<String> {
+    const TAIL: u64 = 64 * 1024;
+    let mut log = std::fs::File::open(path).ok()?;
+    let length = log.metadata().ok()?.len();
+    log.seek(io::SeekFrom::Start(length.saturating_sub(TAIL)))
+        .ok()?;
+    let mut tail = Vec::new();
+    log.read_to_end(&mut tail).ok()?;
+    let tail = String::from_utf8_lossy(&tail);
+    let is_reason = |line: &&str| {
+        [" WARN ", " ERROR ", "Error: ", "panicked at"]
+            .iter()
+            .any(|mark| line.contains(mark))
+    };
+    let line = tail.lines().rev().find(is_reason)?;
+    Some(line.trim().to_string())
+}
+
 /// What a validator process printed that a test waits on.
 #[derive(Clone, Debug)]
 pub enum Report {
@@ -69,7 +142,7 @@ pub struct Cell {
     reports: mpsc::Receiver<Report>,
     sender: mpsc::Sender<Report>,
     /// Everything each node has reported committing.
-    pub history: BTreeMap<usize, BTreeMap<u64, Committed>>,
+    pub history: History,
     /// Each validator's config, log, consensus and API addresses.
     pub nodes: Vec<LocalValidator>,
     /// Twin processes by node index, with the validator whose keys they hold.
@@ -236,15 +309,20 @@ impl Cell {
         cell
     }
 
-    /// Starts every node and waits until each has committed a block.
+    /// Starts every node and waits until each has committed a block; panics naming the nodes
+    /// that have not within [`HEIGHT_WAIT`].
     pub fn start_all(&mut self) {
-        let nodes = self.nodes.len();
-        for node in 0..nodes {
-            self.start(node);
+        self.start_all_within(HEIGHT_WAIT)
+            .unwrap_or_else(|behind| panic!("the cell did not start: {behind}"));
+    }
+
+    /// Starts every node and waits up to `within` until each has committed a block.
+    pub fn start_all_within(&mut self, within: Duration) -> Result<(), Behind> {
+        let nodes: Vec<usize> = (0..self.nodes.len()).collect();
+        for node in &nodes {
+            self.start(*node);
         }
-        self.wait_until(|history| {
-            (0..nodes).all(|node| history.get(&node).is_some_and(|blocks| !blocks.is_empty()))
-        });
+        self.wait_past_within(&nodes, 0, within)
     }
 
     pub fn genesis(&self) -> charter_ledger::Genesis {
@@ -253,25 +331,61 @@ impl Cell {
         serde_json::from_str(&text).expect("the genesis parses")
     }
 
-    /// Waits until `node` has reported committing `height`.
+    /// Waits until `node` has reported committing `height`; panics naming it, where it stands
+    /// and why, if it has not within [`HEIGHT_WAIT`].
     pub fn wait_for_height(&mut self, node: usize, height: u64) {
-        self.wait_until(|history| {
+        let reported = |history: &History| {
             history
                 .get(&node)
                 .is_some_and(|blocks| blocks.contains_key(&height))
-        });
+        };
+        if self.wait_within(HEIGHT_WAIT, reported).is_none() {
+            let waited = HEIGHT_WAIT.as_secs();
+            panic!("after {waited} s: {}", self.stuck(node, height));
+        }
     }
 
     /// Waits until `node` has reported a block above `height`. Unlike [`Cell::wait_for_height`]
     /// it does not need `height` itself reported: a node that crashed after writing a block
-    /// and before reporting it resumes above it.
+    /// and before reporting it resumes above it. Panics as `wait_for_height` does.
     pub fn wait_past(&mut self, node: usize, height: u64) {
-        self.wait_until(|history| {
-            history
-                .get(&node)
-                .and_then(|blocks| blocks.keys().next_back())
-                .is_some_and(|latest| *latest > height)
-        });
+        self.wait_past_within(&[node], height, HEIGHT_WAIT)
+            .unwrap_or_else(|behind| panic!("{behind}"));
+    }
+
+    /// Waits up to `within` until every one of `nodes` has reported a block above `height`;
+    /// Err names those that have not.
+    pub fn wait_past_within(
+        &mut self,
+        nodes: &[usize],
+        height: u64,
+        within: Duration,
+    ) -> Result<(), Behind> {
+        let past = |history: &History| nodes.iter().all(|node| latest(history, *node) > height);
+        match self.wait_within(within, past) {
+            Some(_) => Ok(()),
+            None => Err(self.behind(nodes, height + 1, within)),
+        }
+    }
+
+    /// Which of `nodes` have not reached `target`, after waiting `waited` for them.
+    fn behind(&self, nodes: &[usize], target: u64, waited: Duration) -> Behind {
+        let stuck = nodes
+            .iter()
+            .filter(|node| self.latest(**node) < target)
+            .map(|node| self.stuck(*node, target))
+            .collect();
+        Behind { waited, stuck }
+    }
+
+    /// Where `node`, waited for at `target`, stands, and the last reason its log gives.
+    pub fn stuck(&self, node: usize, target: u64) -> Stuck {
+        Stuck {
+            node,
+            height: self.latest(node),
+            target,
+            last_reason: last_reason(&self.nodes[node].log),
+        }
     }
 
     /// The dev cell (every passport's keys) behind this cell's genesis.
@@ -363,9 +477,9 @@ impl Cell {
     }
 
     /// Takes in what nodes report for up to `timeout`.
-    pub fn poll(&mut self, timeout: std::time::Duration) {
-        let deadline = std::time::Instant::now() + timeout;
-        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+    pub fn poll(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.reports.recv_timeout(left) {
                 Ok(report) => {
                     self.record(report);
@@ -409,6 +523,8 @@ impl Cell {
             .args(["run", "--config", config.to_str().unwrap()])
             .args(faults)
             .env("RUST_LOG", "warn")
+            // Plain lines, so that a test can quote the last reason a node logged.
+            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -452,13 +568,24 @@ impl Cell {
         })
     }
 
-    /// Waits for validator `node`'s process to end by itself.
+    /// Waits for validator `node`'s process to end by itself; panics if it still runs after
+    /// [`HEIGHT_WAIT`].
     pub fn wait_for_exit(&mut self, node: usize) -> std::process::ExitStatus {
-        let mut child = self
-            .processes
-            .remove(&node)
-            .expect("the validator was started");
-        child.wait().expect("the process can be waited on")
+        let deadline = Instant::now() + HEIGHT_WAIT;
+        loop {
+            let child = (self.processes.get_mut(&node)).expect("the validator was started");
+            if let Some(status) = child.try_wait().expect("the process can be waited on") {
+                self.processes.remove(&node);
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let reason = last_reason(&self.nodes[node].log);
+                let waited = HEIGHT_WAIT.as_secs();
+                panic!("node {node} still runs after {waited} s; its log last said: {reason:?}");
+            }
+            // Its reports are taken in meanwhile, as they come.
+            self.poll(Duration::from_millis(100));
+        }
     }
 
     /// SIGKILL: no chance to flush or clean up.
@@ -470,26 +597,59 @@ impl Cell {
     }
 
     /// Waits for reports until `done` holds for the history; returns the start heights seen.
-    pub fn wait_until(
+    /// Panics if it does not hold within [`HEIGHT_WAIT`], saying where every node stands.
+    pub fn wait_until(&mut self, done: impl FnMut(&History) -> bool) -> BTreeMap<usize, u64> {
+        match self.wait_within(HEIGHT_WAIT, done) {
+            Some(started) => started,
+            None => {
+                let standing: Vec<String> = (0..self.nodes.len())
+                    .map(|node| {
+                        let reason = last_reason(&self.nodes[node].log);
+                        let height = self.latest(node);
+                        format!("node {node} at height {height}, last logged {reason:?}")
+                    })
+                    .collect();
+                let waited = HEIGHT_WAIT.as_secs();
+                let standing = standing.join("; ");
+                panic!("what the test waited for did not come in {waited} s: {standing}")
+            }
+        }
+    }
+
+    /// Waits for reports up to `within` until `done` holds for the history; returns the start
+    /// heights seen, or None if it still does not hold.
+    fn wait_within(
         &mut self,
-        mut done: impl FnMut(&BTreeMap<usize, BTreeMap<u64, Committed>>) -> bool,
-    ) -> BTreeMap<usize, u64> {
+        within: Duration,
+        mut done: impl FnMut(&History) -> bool,
+    ) -> Option<BTreeMap<usize, u64>> {
+        let deadline = Instant::now() + within;
         let mut started = BTreeMap::new();
         while !done(&self.history) {
-            let report = self.reports.recv().expect("a reader is alive");
+            let left = deadline.checked_duration_since(Instant::now())?;
+            // The cell holds a sender itself, so the channel never disconnects: an error is the
+            // deadline.
+            let report = self.reports.recv_timeout(left).ok()?;
             if let Some((node, height)) = self.record(report) {
                 started.insert(node, height);
             }
         }
-        started
+        Some(started)
     }
 
     pub fn latest(&self, node: usize) -> u64 {
-        self.history
-            .get(&node)
-            .and_then(|blocks| blocks.keys().next_back().copied())
-            .unwrap_or(0)
+        latest(&self.history, node)
     }
+}
+
+/// What each node has reported committing, by height.
+pub type History = BTreeMap<usize, BTreeMap<u64, Committed>>;
+
+fn latest(history: &History, node: usize) -> u64 {
+    history
+        .get(&node)
+        .and_then(|blocks| blocks.keys().next_back().copied())
+        .unwrap_or(0)
 }
 
 /// One HTTP/1.1 request to `base` (`http://host:port`); returns the status code and body.
