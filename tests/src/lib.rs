@@ -8,6 +8,7 @@ pub mod faults;
 pub mod hostile;
 mod load;
 pub mod netns;
+mod teardown;
 
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 pub use charter_devnet::localnet::CommittedLine as Committed;
@@ -466,7 +467,7 @@ impl Cell {
     pub fn reap_exited(&mut self) -> Vec<(usize, std::process::ExitStatus)> {
         let mut exited = Vec::new();
         for (node, child) in self.processes.iter_mut() {
-            if let Ok(Some(status)) = child.try_wait() {
+            if let Ok(Some(status)) = teardown::try_wait(child) {
                 exited.push((*node, status));
             }
         }
@@ -519,16 +520,15 @@ impl Cell {
             Some(network) => network.command(node, &charter_binary()),
             None => Command::new(charter_binary()),
         };
-        let mut child = command
+        command
             .args(["run", "--config", config.to_str().unwrap()])
             .args(faults)
             .env("RUST_LOG", "warn")
             // Plain lines, so that a test can quote the last reason a node logged.
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("charter run starts");
+            .stderr(Stdio::from(log));
+        let mut child = teardown::spawn(&mut command).expect("charter run starts");
         let stdout = child.stdout.take().unwrap();
         let sender = self.sender.clone();
         std::thread::spawn(move || {
@@ -574,7 +574,7 @@ impl Cell {
         let deadline = Instant::now() + HEIGHT_WAIT;
         loop {
             let child = (self.processes.get_mut(&node)).expect("the validator was started");
-            if let Some(status) = child.try_wait().expect("the process can be waited on") {
+            if let Some(status) = teardown::try_wait(child).expect("the process can be waited on") {
                 self.processes.remove(&node);
                 return status;
             }
@@ -591,8 +591,7 @@ impl Cell {
     /// SIGKILL: no chance to flush or clean up.
     pub fn kill(&mut self, node: usize) {
         if let Some(mut child) = self.processes.remove(&node) {
-            child.kill().unwrap();
-            child.wait().unwrap();
+            teardown::end(&mut child).expect("the process can be waited on");
         }
     }
 
@@ -671,8 +670,8 @@ fn parse(node: usize, line: &str) -> Option<Report> {
 impl Drop for Cell {
     fn drop(&mut self) {
         for child in self.processes.values_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
+            // In a drop, possibly while unwinding: nothing is left to tell.
+            let _ = teardown::end(child);
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Real network partitions for fault tests. Each node runs in its own Linux network namespace, so
 //! a cut drops exactly the packets a broken network would, while the test process in the root
-//! namespace keeps talking to every node. Needs root and iproute2, nothing else.
+//! namespace keeps talking to every node. Needs root and iproute2, nothing else. Every namespace,
+//! veth and bridge is registered with [`crate::teardown`] as it is made, so that an interrupted
+//! run removes it too.
 
+use crate::teardown::{self, Made};
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -92,7 +95,9 @@ impl Network {
             hosts: Vec::with_capacity(hosts),
         };
         let bridge = network.bridge.clone();
-        ip(None, &format!("link add {bridge} type bridge"))?;
+        teardown::make(Made::Bridge(bridge.clone()), || {
+            ip(None, &format!("link add {bridge} type bridge"))
+        })?;
         ip(None, &format!("addr add 10.{x}.{y}.254/24 dev {bridge}"))?;
         ip(None, &format!("link set {bridge} up"))?;
         for index in 0..hosts {
@@ -104,10 +109,14 @@ impl Network {
             };
             let (name, veth, address, mac) = (&host.namespace, &host.veth, host.address, &host.mac);
             let ns = Some(name.as_str());
-            ip(None, &format!("netns add {name}"))?;
             network.hosts.push(host.clone());
+            teardown::make(Made::Namespace(name.clone()), || {
+                ip(None, &format!("netns add {name}"))
+            })?;
             let peer = format!("peer name eth0 netns {name}");
-            ip(None, &format!("link add {veth} type veth {peer}"))?;
+            teardown::make(Made::Veth(veth.clone()), || {
+                ip(None, &format!("link add {veth} type veth {peer}"))
+            })?;
             ip(None, &format!("link set {veth} master {bridge} up"))?;
             ip(ns, &format!("link set eth0 address {mac}"))?;
             ip(ns, &format!("addr add {address}/24 dev eth0"))?;
@@ -218,11 +227,12 @@ impl Drop for Network {
     /// Deleting the veth first cuts hosts whose processes outlive the network: `ip netns del` only
     /// unlinks the name of a namespace that still has processes.
     fn drop(&mut self) {
+        // What cannot be deleted is named below.
         for host in &self.hosts {
-            let _ = ip(None, &format!("link del {}", host.veth));
-            let _ = ip(None, &format!("netns del {}", host.namespace));
+            let _ = teardown::remove(Made::Veth(host.veth.clone()));
+            let _ = teardown::remove(Made::Namespace(host.namespace.clone()));
         }
-        let _ = ip(None, &format!("link del {}", self.bridge));
+        let _ = teardown::remove(Made::Bridge(self.bridge.clone()));
         let links = self.hosts.iter().map(|h| &h.veth).chain([&self.bridge]);
         let namespaces = self.hosts.iter().map(|h| &h.namespace);
         let left: Vec<&String> = (links.filter(|link| exists("/sys/class/net", link)))
@@ -267,7 +277,7 @@ fn exists(dir: &str, name: &str) -> bool {
 }
 
 /// Runs `ip [-n NAMESPACE] ARGS…`.
-fn ip(namespace: Option<&str>, args: &str) -> io::Result<String> {
+pub(crate) fn ip(namespace: Option<&str>, args: &str) -> io::Result<String> {
     match namespace {
         Some(ns) => run("ip", &format!("-n {ns} {args}")),
         None => run("ip", args),
