@@ -110,6 +110,16 @@ pub enum Fault {
 }
 
 impl Fault {
+    pub const ALL: [Fault; 7] = [
+        Fault::Kill,
+        Fault::CrashDuringCommit,
+        Fault::TwinKill,
+        Fault::Isolate,
+        Fault::Split,
+        Fault::Degrade,
+        Fault::RestoreCopy,
+    ];
+
     /// How often each kind is drawn, once every kind has run once.
     fn weight(self) -> u32 {
         match self {
@@ -474,15 +484,11 @@ impl Summary {
             ("restart", &self.recoveries),
             ("heal", &self.heal_recoveries),
         ] {
-            if !times.is_empty() {
-                let mut sorted = times.clone();
-                sorted.sort_by(f64::total_cmp);
+            if let Some((median, max)) = median_and_max(times) {
                 writeln!(
                     f,
-                    "recovery after {after}: {} times, median {:.1} s, max {:.1} s",
-                    sorted.len(),
-                    sorted[sorted.len() / 2],
-                    sorted[sorted.len() - 1]
+                    "recovery after {after}: {} times, median {median:.1} s, max {max:.1} s",
+                    times.len()
                 )?;
             }
         }
@@ -508,6 +514,13 @@ impl Summary {
         }
         Ok(())
     }
+}
+
+/// The median and the maximum of `times`, if there are any.
+pub fn median_and_max(times: &[f64]) -> Option<(f64, f64)> {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some((*sorted.get(sorted.len() / 2)?, *sorted.last()?))
 }
 
 /// The agents' load, through whichever validator APIs are up.
@@ -585,6 +598,13 @@ impl Load {
             worker.join().expect("the load does not panic");
         }
         std::mem::take(&mut *lock(&self.acknowledged))
+    }
+}
+
+impl Drop for Load {
+    /// A run that panics (a sweep goes on to the next seed) leaves no load behind.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
     }
 }
 

@@ -8,6 +8,7 @@ pub mod faults;
 pub mod hostile;
 mod load;
 pub mod netns;
+pub mod sweep;
 mod teardown;
 
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
