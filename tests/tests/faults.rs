@@ -3,8 +3,10 @@
 //! every kind of transaction, in a cell federated with a second one that signs its checkpoints,
 //! then the liveness checks, then the history checker over every node's data directory and
 //! every validator's checkpoint signatures. `charter-faults --seconds N` runs the same for longer.
+//! Then a short sweep: a few seeds of the same faults for half a minute each.
 
 use charter_e2e::faults::{run, Fault, Plan};
+use charter_e2e::sweep::sweep;
 
 #[test]
 fn crashes_and_twins_under_load_lose_nothing_acknowledged_and_the_twins_are_slashed() {
@@ -67,4 +69,31 @@ fn crashes_and_twins_under_load_lose_nothing_acknowledged_and_the_twins_are_slas
         ),
         Some(reason) => eprintln!("PARTITIONS SKIPPED on this machine: {reason}"),
     }
+}
+
+/// Seeds 1 to 3, half a minute of faults each (on until every kind has been injected once):
+/// other schedules than the test above, each checked as above (nothing acknowledged lost or
+/// committed twice, no conflicting heights, no stuck validator, the twins slashed, …). Without
+/// the liveness checks, which the test above makes: about a minute a seed.
+#[test]
+fn a_sweep_of_short_seeds_breaks_no_promise() {
+    let dir = tempfile::tempdir().unwrap();
+    eprintln!("sweep directory: {}", dir.path().display());
+    let plan = Plan {
+        validators: 5,
+        fault_seconds: 30,
+        seed: 1,
+        twins: true,
+        batch: 16,
+        liveness: false,
+        partitions: true,
+        hostile_peer: true,
+        federated: true,
+    };
+    let sweep = sweep(dir.path(), &plan, 1..=3, |run| match &run.outcome {
+        Ok(summary) => println!("seed {}:\n{summary}", run.seed),
+        Err(panic) => println!("seed {}: the harness panicked: {panic}", run.seed),
+    });
+    println!("{sweep}");
+    assert!(!sweep.has_violations(), "{sweep}");
 }
