@@ -46,7 +46,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long the load follows a transaction before moving on without an answer.
@@ -529,7 +529,14 @@ struct Load {
     up: Arc<Mutex<BTreeSet<usize>>>,
     acknowledged: Arc<Mutex<Vec<(String, ActionKind)>>>,
     worker: Option<std::thread::JoinHandle<()>>,
+    /// Disconnected when the worker returns.
+    finished: mpsc::Receiver<()>,
 }
+
+/// How long stopping the load waits for its round in flight. A round follows its transactions
+/// for [`FOLLOW_SECONDS`], but one sent to a node that accepts connections and never answers (a
+/// wedged or stopped process) waits out the API client's read timeout (90 s) per request.
+const LOAD_STOP_WITHIN: Duration = Duration::from_secs(2 * FOLLOW_SECONDS);
 
 impl Load {
     fn start(
@@ -542,6 +549,7 @@ impl Load {
         let stop = Arc::new(AtomicBool::new(false));
         let up = Arc::new(Mutex::new(up));
         let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let (finishing, finished) = mpsc::channel();
         let worker = {
             let (stop, up, acknowledged) = (stop.clone(), up.clone(), acknowledged.clone());
             let apis: Vec<ApiClient> = apis
@@ -549,6 +557,7 @@ impl Load {
                 .map(|api| ApiClient::new(api).expect("an http:// address"))
                 .collect();
             std::thread::spawn(move || {
+                let _finishing = finishing;
                 let live = || -> Vec<usize> { lock(&up).iter().copied().collect() };
                 let first = live().first().copied().unwrap_or(0);
                 let mut agents = Agents::new(dev, seed, &ApiChain(&apis[first]));
@@ -580,6 +589,7 @@ impl Load {
             up,
             acknowledged,
             worker: Some(worker),
+            finished,
         }
     }
 
@@ -592,10 +602,20 @@ impl Load {
         }
     }
 
+    /// Stops the load; returns the transactions clients saw committed. A round still in flight
+    /// after [`LOAD_STOP_WITHIN`] is left to end by itself, and what it gets acknowledged is not
+    /// counted.
     fn stop(&mut self) -> Vec<(String, ActionKind)> {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(worker) = self.worker.take() {
-            worker.join().expect("the load does not panic");
+        match self.finished.recv_timeout(LOAD_STOP_WITHIN) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                eprintln!("the load's last round waits on a node that does not answer; left to end by itself");
+            }
+            _ => {
+                if let Some(worker) = self.worker.take() {
+                    worker.join().expect("the load does not panic");
+                }
+            }
         }
         std::mem::take(&mut *lock(&self.acknowledged))
     }
