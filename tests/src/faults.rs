@@ -86,6 +86,24 @@ pub struct Plan {
     pub federated: bool,
 }
 
+impl Plan {
+    /// Every fault and check, for `fault_seconds` from `seed`: five validators, one twinned,
+    /// federated with a second cell, partitions and a hostile peer where the machine allows.
+    pub fn everything(fault_seconds: u64, seed: u64) -> Self {
+        Self {
+            validators: 5,
+            fault_seconds,
+            seed,
+            twins: true,
+            batch: 16,
+            liveness: true,
+            partitions: true,
+            hostile_peer: true,
+            federated: true,
+        }
+    }
+}
+
 /// Blocks per epoch when the cell is federated: a checkpoint every few seconds.
 const EPOCH_LENGTH: u64 = 5;
 /// Validators of the cell federated with the one under test.

@@ -12,17 +12,7 @@ use charter_e2e::sweep::sweep;
 fn crashes_and_twins_under_load_lose_nothing_acknowledged_and_the_twins_are_slashed() {
     let dir = tempfile::tempdir().unwrap();
     eprintln!("cell directory: {}", dir.path().display());
-    let plan = Plan {
-        validators: 5,
-        fault_seconds: 60,
-        seed: 11,
-        twins: true,
-        batch: 16,
-        liveness: true,
-        partitions: true,
-        hostile_peer: true,
-        federated: true,
-    };
+    let plan = Plan::everything(60, 11);
     let summary = run(dir.path(), &plan);
     println!("{summary}");
     assert!(
@@ -80,15 +70,8 @@ fn a_sweep_of_short_seeds_breaks_no_promise() {
     let dir = tempfile::tempdir().unwrap();
     eprintln!("sweep directory: {}", dir.path().display());
     let plan = Plan {
-        validators: 5,
-        fault_seconds: 30,
-        seed: 1,
-        twins: true,
-        batch: 16,
         liveness: false,
-        partitions: true,
-        hostile_peer: true,
-        federated: true,
+        ..Plan::everything(30, 1)
     };
     let sweep = sweep(dir.path(), &plan, 1..=3, |run| match &run.outcome {
         Ok(summary) => println!("seed {}:\n{summary}", run.seed),

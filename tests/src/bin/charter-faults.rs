@@ -29,17 +29,7 @@ struct Options {
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
-        plan: Plan {
-            validators: 5,
-            fault_seconds: 600,
-            seed: 1,
-            twins: true,
-            batch: 16,
-            liveness: true,
-            partitions: true,
-            hostile_peer: true,
-            federated: true,
-        },
+        plan: Plan::everything(600, 1),
         seeds: None,
         dir: None,
     };
