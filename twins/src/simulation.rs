@@ -187,6 +187,8 @@ impl World {
         let validator_of = (0..processes.len())
             .map(|process| schedule.validator_of(process))
             .collect();
+        // The network's choices (delays, losses, sync peers) draw from a stream of their own,
+        // derived from the schedule's seed but apart from the one that drew the schedule.
         Self {
             rng: ChaCha8Rng::seed_from_u64(schedule.seed ^ 0x7717_5eed),
             links: schedule.links,
