@@ -3,10 +3,15 @@
 //! against the last one — with nothing but that file.
 
 use anyhow::{bail, ensure, Context, Result};
-use charter_federation::checkpoint::{CellValidators, CheckpointCertificate, FederationView};
+use charter_federation::checkpoint::{
+    CellValidators, CheckpointCertificate, CheckpointError, FederationView,
+};
+use charter_federation::sets::KnownSets;
 use charter_ledger::state::StateKey;
 use charter_ledger::storage::MemoryStorage;
-use charter_ledger::{verify_proof, EscrowId, Genesis, Ledger, PassportId, StateProof, StateRoot};
+use charter_ledger::{
+    verify_proof, CellId, EscrowId, Genesis, Ledger, PassportId, StateProof, StateRoot,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -29,8 +34,9 @@ pub struct VerifyArgs {
     /// The federation genesis (`charter federation-genesis`).
     #[arg(long)]
     federation: PathBuf,
-    /// Certificates (JSON, as the API serves them), oldest first: each must be final under the
-    /// validator sets the ones before it handed over.
+    /// Certificates (the `certificate` object of `GET /v1/checkpoints/{cell}/{epoch}`, as
+    /// JSON), in any order: each cell's are followed in epoch order, each final under the set
+    /// its cell's previous final checkpoint handed over; all must be final.
     #[arg(long = "certificate", required = true)]
     certificates: Vec<PathBuf>,
     /// Certificates taken as final without checking (checkpoints the verifier already trusts),
@@ -39,7 +45,7 @@ pub struct VerifyArgs {
     #[arg(long = "trusted")]
     trusted: Vec<PathBuf>,
     /// A state read with its proof (the API's answer to `?proof=true&height=H`), checked
-    /// against the last certificate's state root.
+    /// against the state root of the last certificate given.
     #[arg(long)]
     read: Option<PathBuf>,
     /// What the read is of: passport:ID, bond:ID, escrow:ID, validator:ID or validators.
@@ -100,6 +106,103 @@ pub fn write_federation_genesis(k: usize, cells_genesis: &[PathBuf], out: &Path)
     Ok(())
 }
 
+/// A certificate given on the command line, with its file.
+type Given = (PathBuf, CheckpointCertificate);
+
+/// The certificates given, in one cell's epoch order at a time, the same whatever order they
+/// were given in: a certificate is final when its cell's signers are the set the cell's
+/// previous final checkpoint handed over (or its genesis set) and every co-signing cell's set
+/// is one that cell is known to have held. Sets become known as certificates are accepted, so
+/// a certificate waiting for another cell's set is tried again after each round that accepted
+/// something; every certificate given must end up final.
+fn follow_chains(sets: &mut KnownSets, loaded: &[Given]) -> Result<()> {
+    let mut chains: BTreeMap<CellId, BTreeMap<u64, Vec<&Given>>> = BTreeMap::new();
+    for entry in loaded {
+        let checkpoint = &entry.1.checkpoint;
+        let epoch = chains.entry(checkpoint.cell).or_default();
+        let same = epoch.entry(checkpoint.epoch).or_default();
+        if !same.iter().any(|(_, held)| held.checkpoint == *checkpoint) {
+            same.push(entry);
+        }
+    }
+    loop {
+        let mut accepted = false;
+        for chain in chains.values_mut() {
+            while let Some(entry) = chain.first_entry() {
+                if !accept(sets, entry.get())? {
+                    break;
+                }
+                entry.remove();
+                accepted = true;
+            }
+        }
+        if !accepted {
+            break;
+        }
+    }
+    if let Some((path, certificate)) = (chains.values().flat_map(|chain| chain.values()))
+        .flatten()
+        .next()
+    {
+        let error = sets.verify(certificate).err();
+        let reason = error.map_or("its cell's earlier epochs are not final".into(), |error| {
+            error.to_string()
+        });
+        bail!(
+            "certificate {} ({}, epoch {}) is not final: {reason}",
+            path.display(),
+            certificate.checkpoint.cell,
+            certificate.checkpoint.epoch
+        );
+    }
+    Ok(())
+}
+
+/// Accepts the certificates of one cell and epoch (more than one only if they differ): true
+/// when final, false when one names a co-signing set not known yet; an error when one is not
+/// final, or when two are (the cell equivocated).
+fn accept(sets: &mut KnownSets, same: &[&Given]) -> Result<bool> {
+    for (path, certificate) in same {
+        match sets.verify(certificate) {
+            Ok(()) => {}
+            Err(CheckpointError::UnknownValidatorSet { .. }) => return Ok(false),
+            Err(error) => bail!(
+                "certificate {} ({}, epoch {}) is not final: {error}",
+                path.display(),
+                certificate.checkpoint.cell,
+                certificate.checkpoint.epoch
+            ),
+        }
+    }
+    let (path, certificate) = same[0];
+    let checkpoint = &certificate.checkpoint;
+    if let Some((other, second)) = same.get(1) {
+        bail!(
+            "equivocation: {} and {} are two final certificates of different checkpoints of {} \
+             for epoch {} ({} and {}); that cell's proofs are refused",
+            path.display(),
+            other.display(),
+            checkpoint.cell,
+            checkpoint.epoch,
+            checkpoint.id(),
+            second.checkpoint.id()
+        );
+    }
+    sets.hand_over(checkpoint.cell, &checkpoint.next_validators)?;
+    let cells: Vec<String> = (certificate.signers.iter())
+        .map(|signers| signers.cell.to_string())
+        .collect();
+    println!(
+        "final: {} epoch {} height {} root {} (quorums of {})",
+        checkpoint.cell,
+        checkpoint.epoch,
+        checkpoint.height,
+        checkpoint.state_root,
+        cells.join(", ")
+    );
+    Ok(true)
+}
+
 fn state_key(spec: &str) -> Result<StateKey> {
     let (kind, id) = spec.split_once(':').unwrap_or((spec, ""));
     let passport = || PassportId::from_hex(id).context("a passport id is 32 bytes in hex");
@@ -116,12 +219,13 @@ fn state_key(spec: &str) -> Result<StateKey> {
 }
 
 pub fn verify(args: VerifyArgs) -> Result<()> {
-    let mut view: FederationView = load(&args.federation)?;
+    let genesis: FederationView = load(&args.federation)?;
+    let mut sets = KnownSets::new(&genesis).context("the federation genesis")?;
     for path in &args.trusted {
         let trusted: CheckpointCertificate = load(path)?;
         let checkpoint = trusted.checkpoint;
         ensure!(
-            view.cells.contains_key(&checkpoint.cell),
+            sets.is_cell(checkpoint.cell),
             "{} is of {}, which is not a cell of this federation",
             path.display(),
             checkpoint.cell
@@ -130,64 +234,14 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
             "trusted: {} epoch {} hands over its next validators",
             checkpoint.cell, checkpoint.epoch
         );
-        view.cells
-            .insert(checkpoint.cell, checkpoint.next_validators);
+        sets.hand_over(checkpoint.cell, &checkpoint.next_validators)?;
     }
-    let mut last = None;
-    // Each accepted certificate, with the view it was judged under.
-    let mut seen: BTreeMap<(charter_ledger::CellId, u64), (CheckpointCertificate, FederationView)> =
-        BTreeMap::new();
-    for (position, path) in args.certificates.iter().enumerate() {
-        let certificate: CheckpointCertificate = load(path)?;
-        let checkpoint = &certificate.checkpoint;
-        if let Some((earlier, then)) = seen.get(&(checkpoint.cell, checkpoint.epoch)) {
-            if earlier.checkpoint == *checkpoint {
-                continue;
-            }
-            // Two final certificates for one epoch prove the cell equivocated; a second one
-            // that is not final proves nothing.
-            if let Err(error) = certificate.verify(then) {
-                bail!("{} is not final: {error}", path.display());
-            }
-            bail!(
-                "equivocation: {} and an earlier final certificate are two different \
-                 checkpoints of {} for epoch {} ({} and {}); that cell's proofs are refused",
-                path.display(),
-                checkpoint.cell,
-                checkpoint.epoch,
-                checkpoint.id(),
-                earlier.checkpoint.id()
-            );
-        }
-        let view_before = view.clone();
-        if let Err(error) = view.advance(&certificate) {
-            bail!(
-                "certificate {} ({}: {}, epoch {}) is not final: {error}",
-                position + 1,
-                path.display(),
-                checkpoint.cell,
-                checkpoint.epoch
-            );
-        }
-        let cells: Vec<String> = certificate
-            .signers
-            .iter()
-            .map(|signers| signers.cell.to_string())
-            .collect();
-        println!(
-            "final: {} epoch {} height {} root {} (quorums of {})",
-            checkpoint.cell,
-            checkpoint.epoch,
-            checkpoint.height,
-            checkpoint.state_root,
-            cells.join(", ")
-        );
-        seen.insert(
-            (checkpoint.cell, checkpoint.epoch),
-            (certificate.clone(), view_before),
-        );
-        last = Some(certificate);
+    let mut loaded = Vec::new();
+    for path in &args.certificates {
+        loaded.push((path.clone(), load::<CheckpointCertificate>(path)?));
     }
+    follow_chains(&mut sets, &loaded)?;
+    let last = loaded.last().map(|(_, certificate)| certificate);
     if let (Some(read), Some(certificate)) = (&args.read, &last) {
         let key = state_key(args.key.as_deref().context("--read needs --key")?)?;
         let read: Value = load(read)?;

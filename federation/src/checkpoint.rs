@@ -14,7 +14,7 @@
 //! the byte layout for verifiers in other languages.
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use charter_ledger::crypto::bls::{fast_aggregate_verify, BlsError, BlsPublicKey, BlsSignature};
+use charter_ledger::crypto::bls::{BlsError, BlsPublicKey, BlsSignature};
 use charter_ledger::BlockHash;
 use charter_ledger::{Amount, CellId, CheckpointId, FederationId, PassportId, StateRoot};
 use serde::{Deserialize, Serialize};
@@ -101,11 +101,15 @@ impl From<&charter_ledger::state::ActiveValidators> for CellValidators {
     }
 }
 
-/// Which validators of one cell signed: bit `i` (least significant first within each byte) is
-/// the `i`-th validator of the cell's set.
+/// Which validators of one cell signed, and with which of the cell's sets: bit `i` (least
+/// significant first within each byte) is the `i`-th validator of the set whose hash is
+/// `validators`.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct CellSigners {
     pub cell: CellId,
+    /// [`CellValidators::hash`] of the set the bitmap indexes.
+    #[serde(with = "hex::serde")]
+    pub validators: [u8; 32],
     #[serde(with = "hex::serde")]
     pub bitmap: Vec<u8>,
 }
@@ -117,16 +121,22 @@ impl CellSigners {
             .is_some_and(|byte| byte & (1 << (index % 8)) != 0)
     }
 
+    /// The entry for the members at `signers` of `cell`'s set `set`.
     pub fn from_indices(
         cell: CellId,
-        size: usize,
+        set: &CellValidators,
         signers: impl IntoIterator<Item = usize>,
     ) -> Self {
+        let size = set.0.len();
         let mut bitmap = vec![0u8; size.div_ceil(8)];
         for index in signers.into_iter().filter(|index| *index < size) {
             bitmap[index / 8] |= 1 << (index % 8);
         }
-        Self { cell, bitmap }
+        Self {
+            cell,
+            validators: set.hash(),
+            bitmap,
+        }
     }
 }
 
@@ -138,8 +148,8 @@ pub struct CheckpointCertificate {
     pub signature: BlsSignature,
 }
 
-/// What a verifier knows of the federation: who its cells' validators are now, and `k`. The
-/// federation genesis is the first view (`charter federation-genesis` writes it).
+/// The federation, `k`, and each cell's validator set: the federation genesis (`charter
+/// federation-genesis` writes it), or a verifier's current sets ([`crate::sets::KnownSets`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FederationView {
     pub federation: FederationId,
@@ -176,88 +186,13 @@ pub enum CheckpointError {
         "the checkpoint names a validator set other than the one the federation knows for cell {0}"
     )]
     OtherValidatorSet(CellId),
+    #[error(
+        "no validator set of cell {cell} with hash {} is known here (its genesis set, or one its final checkpoints handed over)",
+        hex::encode(hash)
+    )]
+    UnknownValidatorSet { cell: CellId, hash: [u8; 32] },
+    #[error("a validator set of cell {cell} has a key that fails KeyValidate: {error}")]
+    InvalidKey { cell: CellId, error: BlsError },
     #[error("the aggregate signature does not verify: {0}")]
     Signature(#[from] BlsError),
-}
-
-impl CheckpointCertificate {
-    /// Checks finality against what the verifier knows of the federation: every listed cell's
-    /// signers hold more than 2/3 of its power, at least `k` cells are listed (the origin among
-    /// them), the checkpoint names its cell's current set, and the aggregate signature is
-    /// exactly the listed signers' signatures on the checkpoint.
-    pub fn verify(&self, view: &FederationView) -> Result<(), CheckpointError> {
-        let checkpoint = &self.checkpoint;
-        if checkpoint.federation != view.federation {
-            return Err(CheckpointError::WrongFederation(checkpoint.federation));
-        }
-        let origin = view
-            .cells
-            .get(&checkpoint.cell)
-            .ok_or(CheckpointError::UnknownCell(checkpoint.cell))?;
-        if origin.hash() != checkpoint.validators {
-            return Err(CheckpointError::OtherValidatorSet(checkpoint.cell));
-        }
-        let mut keys = Vec::new();
-        let mut previous: Option<CellId> = None;
-        for signers in &self.signers {
-            if previous.is_some_and(|previous| previous >= signers.cell) {
-                return Err(CheckpointError::CellsOutOfOrder(signers.cell));
-            }
-            previous = Some(signers.cell);
-            let set = view
-                .cells
-                .get(&signers.cell)
-                .ok_or(CheckpointError::UnknownCell(signers.cell))?;
-            if signers.bitmap.len() != set.0.len().div_ceil(8)
-                || (set.0.len()..signers.bitmap.len() * 8).any(|index| signers.signed(index))
-            {
-                return Err(CheckpointError::BitmapSize {
-                    cell: signers.cell,
-                    validators: set.0.len(),
-                    got: signers.bitmap.len(),
-                });
-            }
-            let mut signed = 0u128;
-            for (index, member) in set.0.iter().enumerate() {
-                if signers.signed(index) {
-                    signed += u128::from(member.power);
-                    keys.push(member.bls_key);
-                }
-            }
-            if !set.is_quorum(signed) {
-                return Err(CheckpointError::BelowQuorum {
-                    cell: signers.cell,
-                    signed,
-                    total: set.total_power(),
-                });
-            }
-        }
-        if self.signers.len() < view.k {
-            return Err(CheckpointError::TooFewCells {
-                needed: view.k,
-                got: self.signers.len(),
-            });
-        }
-        if !self
-            .signers
-            .iter()
-            .any(|signers| signers.cell == checkpoint.cell)
-        {
-            return Err(CheckpointError::OriginMissing(checkpoint.cell));
-        }
-        fast_aggregate_verify(&keys, &checkpoint.signing_bytes(), &self.signature)?;
-        Ok(())
-    }
-}
-
-impl FederationView {
-    /// Verifies a cell's final checkpoint and moves to the validator set it names for the
-    /// next epoch — how a node learns other cells' sets.
-    pub fn advance(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
-        certificate.verify(self)?;
-        let checkpoint = &certificate.checkpoint;
-        self.cells
-            .insert(checkpoint.cell, checkpoint.next_validators.clone());
-        Ok(())
-    }
 }

@@ -10,6 +10,7 @@
 use crate::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError, FederationView,
 };
+use crate::sets::{KnownSets, ValidatedSet};
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSignature};
 use charter_ledger::{CellId, CheckpointId, PassportId};
@@ -102,9 +103,7 @@ struct Pending {
 const MAX_PENDING: usize = 256;
 
 pub struct Collector {
-    /// The federation genesis: the sets that certified each cell's first epoch.
-    genesis: FederationView,
-    view: FederationView,
+    sets: KnownSets,
     pending: BTreeMap<CheckpointId, Pending>,
     finals: BTreeMap<(CellId, u64), CheckpointCertificate>,
     equivocations: BTreeMap<(CellId, u64), Equivocation>,
@@ -115,20 +114,22 @@ pub struct Collector {
 }
 
 impl Collector {
-    pub fn new(genesis: FederationView) -> Self {
-        Self {
-            view: genesis.clone(),
-            genesis,
+    /// A collector that knows the federation genesis; refused when a genesis key fails
+    /// KeyValidate.
+    pub fn new(genesis: &FederationView) -> Result<Self, CheckpointError> {
+        Ok(Self {
+            sets: KnownSets::new(genesis)?,
             pending: BTreeMap::new(),
             finals: BTreeMap::new(),
             equivocations: BTreeMap::new(),
             rulings: BTreeMap::new(),
             quarantined: BTreeSet::new(),
-        }
+        })
     }
 
-    pub fn view(&self) -> &FederationView {
-        &self.view
+    /// Every validator set known here, and each cell's current one.
+    pub fn sets(&self) -> &KnownSets {
+        &self.sets
     }
 
     pub fn quarantined(&self) -> &BTreeSet<CellId> {
@@ -201,10 +202,13 @@ impl Collector {
         self.finals
             .retain(|(held, at), _| *held != cell || *at <= epoch);
         self.finals.insert((cell, epoch), kept.clone());
-        self.install_set(cell, kept.checkpoint.next_validators.clone());
+        let mut installed = self
+            .install_set(cell, &kept.checkpoint.next_validators)
+            .is_ok();
         let mut dropped = Vec::new();
         for certificate in later {
-            if dropped.is_empty() && self.advance(&certificate).is_ok() {
+            installed = installed && self.advance(&certificate).is_ok();
+            if installed {
                 self.finals
                     .insert((cell, certificate.checkpoint.epoch), certificate);
             } else {
@@ -278,7 +282,7 @@ impl Collector {
                     .signatures
                     .iter()
                     .filter_map(|(signing_cell, signed)| {
-                        let set = self.view.cells.get(signing_cell)?;
+                        let set = self.sets.head(*signing_cell)?;
                         Some((*signing_cell, power_of(set, signed), set.total_power()))
                     })
             })
@@ -291,7 +295,7 @@ impl Collector {
         let Some(pending) = self.pending.get(&checkpoint.id()) else {
             return false;
         };
-        let Some(set) = self.view.cells.get(&checkpoint.cell) else {
+        let Some(set) = self.sets.head(checkpoint.cell) else {
             return false;
         };
         pending
@@ -309,7 +313,7 @@ impl Collector {
         signer: PassportId,
         signature: BlsSignature,
     ) -> Result<Option<CheckpointCertificate>, CollectError> {
-        if checkpoint.federation != self.view.federation {
+        if checkpoint.federation != self.sets.federation() {
             return Err(CollectError::WrongFederation);
         }
         for involved in [checkpoint.cell, cell] {
@@ -323,28 +327,19 @@ impl Collector {
         {
             return Ok(None);
         }
-        let origin = self
-            .view
-            .cells
-            .get(&checkpoint.cell)
-            .ok_or(CollectError::UnknownCell(checkpoint.cell))?;
+        let origin =
+            (self.sets.head(checkpoint.cell)).ok_or(CollectError::UnknownCell(checkpoint.cell))?;
         if origin.hash() != checkpoint.validators {
             return Err(CollectError::OtherValidatorSet(checkpoint.cell));
         }
-        let set = self
-            .view
-            .cells
-            .get(&cell)
-            .ok_or(CollectError::UnknownCell(cell))?;
-        let position = set
-            .0
-            .iter()
+        let set = (self.sets.head(cell)).ok_or(CollectError::UnknownCell(cell))?;
+        let position = (set.validators().0.iter())
             .position(|member| member.passport == signer)
             .ok_or(CollectError::NotAValidator { cell, signer })?;
-        set.0[position]
-            .bls_key
-            .verify(&checkpoint.signing_bytes(), &signature)
-            .map_err(CollectError::BadSignature)?;
+        (set.key(position)
+            .expect("a member's position indexes its key"))
+        .verify(&checkpoint.signing_bytes(), &signature)
+        .map_err(CollectError::BadSignature)?;
         let id = checkpoint.id();
         if !self.pending.contains_key(&id) && self.pending.len() >= MAX_PENDING {
             // Drop the checkpoint of the oldest epoch to make room.
@@ -380,11 +375,11 @@ impl Collector {
         let mut signers = Vec::new();
         let mut signatures = Vec::new();
         for (cell, signed) in &pending.signatures {
-            let set = self.view.cells.get(cell)?;
+            let set = self.sets.head(*cell)?;
             if set.is_quorum(power_of(set, signed)) {
                 signers.push(CellSigners::from_indices(
                     *cell,
-                    set.0.len(),
+                    set.validators(),
                     signed.keys().copied(),
                 ));
                 signatures.extend(signed.values().copied());
@@ -393,7 +388,7 @@ impl Collector {
         let origin_signed = signers
             .iter()
             .any(|signers| signers.cell == pending.checkpoint.cell);
-        if signers.len() < self.view.k || !origin_signed {
+        if signers.len() < self.sets.k() || !origin_signed {
             return None;
         }
         Some(CheckpointCertificate {
@@ -418,13 +413,9 @@ impl Collector {
                 return Ok(Added::Known);
             }
             let overruled = self.settled(&position);
-            // Judged against the set that was current for that epoch: the one the known
-            // certificate was checked against, which its checkpoint names.
-            let mut then = self.view.clone();
-            if let Some(set) = self.set_named(checkpoint.cell, &checkpoint.validators) {
-                then.cells.insert(checkpoint.cell, set);
-            }
-            certificate.verify(&then)?;
+            // Judged with the cell's signers in the set that certified that epoch: the one
+            // the known certificate names.
+            (self.sets).verify_with_origin(certificate, &known.checkpoint.validators)?;
             if overruled {
                 return Ok(Added::Overruled);
             }
@@ -450,41 +441,28 @@ impl Collector {
 
     /// Checks a final certificate and moves to the validator set it hands over.
     fn advance(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
-        certificate.verify(&self.view)?;
+        self.sets.verify(certificate)?;
         let checkpoint = &certificate.checkpoint;
-        self.install_set(checkpoint.cell, checkpoint.next_validators.clone());
-        Ok(())
+        self.install_set(checkpoint.cell, &checkpoint.next_validators)
     }
 
     /// Makes `set` the current one of `cell`. Signatures collected from a previous, different
     /// set are dropped: their positions name members of that set.
-    fn install_set(&mut self, cell: CellId, set: CellValidators) {
-        let changed = self.view.cells.get(&cell).map(CellValidators::hash) != Some(set.hash());
-        if changed {
+    fn install_set(&mut self, cell: CellId, set: &CellValidators) -> Result<(), CheckpointError> {
+        if self.sets.hand_over(cell, set)? {
             for pending in self.pending.values_mut() {
                 pending.signatures.remove(&cell);
             }
         }
-        self.view.cells.insert(cell, set);
-    }
-
-    /// The validator set of `cell` with hash `hash`: its genesis set or one its final
-    /// checkpoints named.
-    fn set_named(&self, cell: CellId, hash: &[u8; 32]) -> Option<CellValidators> {
-        self.finals
-            .range((cell, 0)..=(cell, u64::MAX))
-            .map(|(_, certificate)| &certificate.checkpoint.next_validators)
-            .chain(self.genesis.cells.get(&cell))
-            .find(|set| set.hash() == *hash)
-            .cloned()
+        Ok(())
     }
 }
 
 /// The power of the signers at `positions` in `set` (a position outside it counts nothing).
-fn power_of(set: &CellValidators, positions: &BTreeMap<usize, BlsSignature>) -> u128 {
+fn power_of(set: &ValidatedSet, positions: &BTreeMap<usize, BlsSignature>) -> u128 {
     positions
         .keys()
-        .filter_map(|position| set.0.get(*position))
+        .filter_map(|position| set.validators().0.get(*position))
         .map(|member| u128::from(member.power))
         .sum()
 }

@@ -9,7 +9,8 @@ use charter_federation::checkpoint::{
 };
 use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
 use charter_federation::collector::{Added, CollectError, Collector, Ruled};
-use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSecretKey};
+use charter_federation::sets::{KnownSets, ValidatedSet};
+use charter_ledger::crypto::bls::{aggregate, BlsError, BlsPublicKey, BlsSecretKey};
 use charter_ledger::BlockHash;
 use charter_ledger::{CellId, CheckpointId, FederationId, PassportId, StateRoot};
 use std::collections::BTreeMap;
@@ -17,7 +18,10 @@ use std::collections::BTreeMap;
 const FEDERATION: FederationId = FederationId([3; 32]);
 
 struct Federation {
+    /// The federation genesis.
     view: FederationView,
+    /// What a verifier knows: the genesis sets, then the sets final checkpoints handed over.
+    sets: KnownSets,
     /// Each cell's validators' BLS keys, in set order.
     keys: BTreeMap<CellId, Vec<BlsSecretKey>>,
 }
@@ -50,13 +54,26 @@ fn federation() -> Federation {
         cells.insert(CellId(cell), set);
         keys.insert(CellId(cell), secret);
     }
+    let view = FederationView {
+        federation: FEDERATION,
+        k: 2,
+        cells,
+    };
     Federation {
-        view: FederationView {
-            federation: FEDERATION,
-            k: 2,
-            cells,
-        },
+        sets: KnownSets::new(&view).unwrap(),
+        view,
         keys,
+    }
+}
+
+/// Checking a certificate of its cell's next epoch, as a method for the tests' chains.
+trait Verify {
+    fn verify(&self, sets: &KnownSets) -> Result<(), CheckpointError>;
+}
+
+impl Verify for CheckpointCertificate {
+    fn verify(&self, sets: &KnownSets) -> Result<(), CheckpointError> {
+        sets.verify(self)
     }
 }
 
@@ -69,7 +86,7 @@ impl Federation {
             height: epoch * 100,
             block: BlockHash([epoch as u8; 32]),
             state_root: StateRoot([7; 32]),
-            validators: self.view.cells[&CellId(cell)].hash(),
+            validators: self.head(cell).hash(),
             next_validators: next,
         }
     }
@@ -90,7 +107,7 @@ impl Federation {
             }
             bitmaps.push(CellSigners::from_indices(
                 CellId(*cell),
-                keys.len(),
+                self.head(*cell).validators(),
                 indices.iter().copied(),
             ));
         }
@@ -101,8 +118,14 @@ impl Federation {
         }
     }
 
+    fn head(&self, cell: u32) -> &ValidatedSet {
+        self.sets
+            .head(CellId(cell))
+            .expect("a cell of the federation")
+    }
+
     fn unchanged(&self, cell: u32) -> CellValidators {
-        self.view.cells[&CellId(cell)].clone()
+        self.head(cell).validators().clone()
     }
 }
 
@@ -115,11 +138,11 @@ fn a_checkpoint_signed_by_quorums_of_k_cells_including_its_own_is_final() {
     let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
     federation
         .certify(checkpoint.clone(), &[(0, ALL), (1, THREE)])
-        .verify(&federation.view)
+        .verify(&federation.sets)
         .unwrap();
     federation
         .certify(checkpoint, &[(0, THREE), (1, THREE), (2, ALL)])
-        .verify(&federation.view)
+        .verify(&federation.sets)
         .unwrap();
 }
 
@@ -130,7 +153,7 @@ fn too_few_cells_a_missing_origin_or_a_cell_below_two_thirds_is_not_final() {
     let verify = |signers: &[(u32, &[usize])]| {
         federation
             .certify(checkpoint.clone(), signers)
-            .verify(&federation.view)
+            .verify(&federation.sets)
     };
     assert_eq!(
         verify(&[(0, ALL)]),
@@ -160,14 +183,14 @@ fn a_flipped_bitmap_bit_or_a_foreign_signature_is_rejected() {
     let mut flipped = certificate.clone();
     flipped.signers[0].bitmap[0] ^= 1 << 2;
     assert_eq!(
-        flipped.verify(&federation.view),
+        flipped.verify(&federation.sets),
         Err(CheckpointError::Signature(BlsError::BadSignature))
     );
     // A bit beyond the cell's validators.
     let mut beyond = certificate.clone();
     beyond.signers[1].bitmap[0] |= 1 << 6;
     assert!(matches!(
-        beyond.verify(&federation.view),
+        beyond.verify(&federation.sets),
         Err(CheckpointError::BitmapSize { .. })
     ));
 
@@ -186,7 +209,7 @@ fn a_flipped_bitmap_bit_or_a_foreign_signature_is_rejected() {
     let mut foreign = certificate.clone();
     foreign.signature = aggregate(&signatures).unwrap();
     assert_eq!(
-        foreign.verify(&federation.view),
+        foreign.verify(&federation.sets),
         Err(CheckpointError::Signature(BlsError::BadSignature))
     );
 
@@ -194,7 +217,7 @@ fn a_flipped_bitmap_bit_or_a_foreign_signature_is_rejected() {
     let mut other = certificate;
     other.checkpoint.state_root = StateRoot([8; 32]);
     assert_eq!(
-        other.verify(&federation.view),
+        other.verify(&federation.sets),
         Err(CheckpointError::Signature(BlsError::BadSignature))
     );
 }
@@ -208,26 +231,41 @@ fn malformed_certificates_are_named_for_what_is_wrong() {
     let mut foreign_federation = certificate.clone();
     foreign_federation.checkpoint.federation = FederationId([4; 32]);
     assert_eq!(
-        foreign_federation.verify(&federation.view),
+        foreign_federation.verify(&federation.sets),
         Err(CheckpointError::WrongFederation(FederationId([4; 32])))
     );
     let mut unknown = certificate.clone();
     unknown.signers[1].cell = CellId(9);
     assert_eq!(
-        unknown.verify(&federation.view),
+        unknown.verify(&federation.sets),
         Err(CheckpointError::UnknownCell(CellId(9)))
     );
     let mut repeated = certificate.clone();
     repeated.signers[1].cell = CellId(0);
     assert_eq!(
-        repeated.verify(&federation.view),
+        repeated.verify(&federation.sets),
         Err(CheckpointError::CellsOutOfOrder(CellId(0)))
     );
-    let mut stale_set = certificate;
+    let mut stale_set = certificate.clone();
     stale_set.checkpoint.validators = [0; 32];
     assert_eq!(
-        stale_set.verify(&federation.view),
+        stale_set.verify(&federation.sets),
         Err(CheckpointError::OtherValidatorSet(CellId(0)))
+    );
+    let mut origin_in_another_set = certificate.clone();
+    origin_in_another_set.signers[0].validators = federation.head(1).hash();
+    assert_eq!(
+        origin_in_another_set.verify(&federation.sets),
+        Err(CheckpointError::OtherValidatorSet(CellId(0)))
+    );
+    let mut unheld_set = certificate;
+    unheld_set.signers[1].validators = [9; 32];
+    assert_eq!(
+        unheld_set.verify(&federation.sets),
+        Err(CheckpointError::UnknownValidatorSet {
+            cell: CellId(1),
+            hash: [9; 32]
+        })
     );
 }
 
@@ -237,21 +275,21 @@ fn a_cells_next_validators_are_learned_only_from_its_final_checkpoint() {
     let (next, next_keys) = cell_set(2, 1);
     let handover = federation.checkpoint(2, 1, next.clone());
     let certificate = federation.certify(handover, &[(1, ALL), (2, ALL)]);
-    federation.view.advance(&certificate).unwrap();
-    assert_eq!(federation.view.cells[&CellId(2)], next);
+    federation.sets.advance(&certificate).unwrap();
+    assert_eq!(federation.head(2).validators(), &next);
 
     // Epoch 2 of cell 2 is certified by its new validators; the old ones no longer count.
     let old_keys = std::mem::replace(federation.keys.get_mut(&CellId(2)).unwrap(), next_keys);
     let epoch_two = federation.checkpoint(2, 2, next);
     federation
         .certify(epoch_two.clone(), &[(0, ALL), (2, ALL)])
-        .verify(&federation.view)
+        .verify(&federation.sets)
         .unwrap();
     federation.keys.insert(CellId(2), old_keys);
     assert_eq!(
         federation
             .certify(epoch_two, &[(0, ALL), (2, ALL)])
-            .verify(&federation.view),
+            .verify(&federation.sets),
         Err(CheckpointError::Signature(BlsError::BadSignature))
     );
 }
@@ -259,7 +297,7 @@ fn a_cells_next_validators_are_learned_only_from_its_final_checkpoint() {
 #[test]
 fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
     let federation = federation();
-    let mut collector = Collector::new(federation.view.clone());
+    let mut collector = Collector::new(&federation.view).unwrap();
     let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
     let message = checkpoint.signing_bytes();
     let signer = |cell: u32, index: usize| {
@@ -285,7 +323,7 @@ fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
         assert_eq!(add(&mut collector, signer(1, index)), Ok(None));
     }
     let certificate = add(&mut collector, signer(1, 3)).unwrap().expect("final");
-    certificate.verify(&federation.view).unwrap();
+    certificate.verify(&federation.sets).unwrap();
     assert_eq!(
         collector.final_certificate(CellId(0), 1),
         Some(&certificate)
@@ -320,7 +358,7 @@ fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
 #[test]
 fn two_final_certificates_for_one_epoch_quarantine_the_cell_until_a_ruling_keeps_one() {
     let federation = federation();
-    let mut collector = Collector::new(federation.view.clone());
+    let mut collector = Collector::new(&federation.view).unwrap();
     // Twins: cell 2's validators certify two different checkpoints for epoch 1.
     let first = federation.checkpoint(2, 1, federation.unchanged(2));
     let mut second = first.clone();
@@ -424,7 +462,7 @@ fn a_checkpoint_signer_record_that_is_not_cell_slash_epoch_is_an_error_not_an_em
 #[test]
 fn signatures_collected_from_a_set_that_hands_over_to_a_smaller_one_are_dropped() {
     let federation = federation();
-    let mut collector = Collector::new(federation.view.clone());
+    let mut collector = Collector::new(&federation.view).unwrap();
     // Validator 3 of cell 1 co-signs cell 0's checkpoint, which is not final yet.
     let pending = federation.checkpoint(0, 1, federation.unchanged(0));
     let member = &federation.view.cells[&CellId(1)].0[3];
@@ -449,7 +487,7 @@ fn signatures_collected_from_a_set_that_hands_over_to_a_smaller_one_are_dropped(
 #[test]
 fn catch_up_ranges_from_the_network_cannot_panic() {
     let federation = federation();
-    let mut collector = Collector::new(federation.view.clone());
+    let mut collector = Collector::new(&federation.view).unwrap();
     let certificate = federation.certify(
         federation.checkpoint(0, 1, federation.unchanged(0)),
         &[(0, ALL), (1, ALL)],
@@ -465,4 +503,177 @@ fn catch_up_ranges_from_the_network_cannot_panic() {
         collector.hole_below(CellId(0), u64::MAX),
         Some(2..=u64::MAX - 1)
     );
+}
+
+/// The defect that made verification depend on order: cell 1 hands over to new keys at its
+/// epoch 1; cell 0's epoch-1 checkpoint was co-signed by cell 1's genesis set, cell 2's by its
+/// new one. Each certificate names the set it was signed with, so every order in which a
+/// verifier learns them accepts all three, and one naming a set not learned yet waits.
+#[test]
+fn certificates_verify_against_the_sets_they_name_in_whatever_order_they_are_learned() {
+    let mut federation = federation();
+    let (rotated, rotated_keys) = cell_set(1, 1);
+    let handover = federation.certify(
+        federation.checkpoint(1, 1, rotated.clone()),
+        &[(1, ALL), (2, ALL)],
+    );
+    let by_old_set = federation.certify(
+        federation.checkpoint(0, 1, federation.unchanged(0)),
+        &[(0, ALL), (1, THREE)],
+    );
+    federation.sets.advance(&handover).unwrap();
+    federation.keys.insert(CellId(1), rotated_keys);
+    let by_new_set = federation.certify(
+        federation.checkpoint(2, 1, federation.unchanged(2)),
+        &[(1, ALL), (2, THREE)],
+    );
+    let certificates = [handover, by_old_set, by_new_set];
+    for order in [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ] {
+        let mut sets = KnownSets::new(&federation.view).unwrap();
+        let mut waiting: Vec<&CheckpointCertificate> =
+            order.iter().map(|index| &certificates[*index]).collect();
+        while !waiting.is_empty() {
+            let before = waiting.len();
+            waiting.retain(|certificate| match sets.advance(certificate) {
+                Ok(()) => false,
+                Err(CheckpointError::UnknownValidatorSet { cell, .. }) => {
+                    assert_eq!(cell, CellId(1), "only cell 1's new set can be unknown");
+                    true
+                }
+                Err(error) => panic!("order {order:?}: {error}"),
+            });
+            assert!(waiting.len() < before, "order {order:?} made no progress");
+        }
+    }
+}
+
+/// A signer bitmap is summed from the set's aggregate key less the validators that did not
+/// sign when most did, and from the signers' keys otherwise; both name exactly the signers.
+#[test]
+fn the_signers_key_is_exact_whether_most_or_few_of_the_set_signed() {
+    let keys: Vec<BlsSecretKey> = (0..5).map(|index| bls_key(5, index, 0)).collect();
+    let powers = [100, 1, 1, 1, 1];
+    let set = CellValidators(
+        (keys.iter().zip(powers))
+            .enumerate()
+            .map(|(index, (key, power))| FederationValidator {
+                passport: PassportId([80 + index as u8; 32]),
+                bls_key: key.public_key(),
+                power,
+            })
+            .collect(),
+    );
+    let view = FederationView {
+        federation: FEDERATION,
+        k: 1,
+        cells: BTreeMap::from([(CellId(5), set.clone())]),
+    };
+    let sets = KnownSets::new(&view).unwrap();
+    let checkpoint = Checkpoint {
+        federation: FEDERATION,
+        cell: CellId(5),
+        epoch: 1,
+        height: 100,
+        block: BlockHash([1; 32]),
+        state_root: StateRoot([7; 32]),
+        validators: set.hash(),
+        next_validators: set.clone(),
+    };
+    let certify = |signers: &[usize], signing: &[usize]| {
+        let message = checkpoint.signing_bytes();
+        CheckpointCertificate {
+            checkpoint: checkpoint.clone(),
+            signers: vec![CellSigners::from_indices(
+                CellId(5),
+                &set,
+                signers.iter().copied(),
+            )],
+            signature: aggregate(
+                &signing
+                    .iter()
+                    .map(|i| keys[*i].sign(&message))
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+        }
+    };
+    for signers in [&[0][..], &[0, 2], &[0, 1, 2, 4], &[0, 1, 2, 3, 4]] {
+        assert_eq!(
+            certify(signers, signers).verify(&sets),
+            Ok(()),
+            "{signers:?}"
+        );
+        let mut one_short = signers.to_vec();
+        one_short.pop();
+        if !one_short.is_empty() {
+            assert_eq!(
+                certify(signers, &one_short).verify(&sets),
+                Err(CheckpointError::Signature(BlsError::BadSignature)),
+                "{signers:?} claimed, {one_short:?} signed"
+            );
+        }
+    }
+    assert_eq!(
+        certify(&[1, 2, 3, 4], &[1, 2, 3, 4]).verify(&sets),
+        Err(CheckpointError::BelowQuorum {
+            cell: CellId(5),
+            signed: 4,
+            total: 104
+        })
+    );
+}
+
+/// A second certificate for a final epoch proves equivocation only if the cell's signers are
+/// the set that certified that epoch: an old set cannot incriminate the cell.
+#[test]
+fn a_second_certificate_by_another_set_of_the_cell_proves_no_equivocation() {
+    let federation = federation();
+    let mut collector = Collector::new(&federation.view).unwrap();
+    let (rotated, rotated_keys) = cell_set(2, 1);
+    let handover = federation.certify(federation.checkpoint(2, 1, rotated), &[(1, ALL), (2, ALL)]);
+    assert_eq!(collector.add_certificate(&handover), Ok(Added::Final));
+    let mut rotated_federation = federation;
+    rotated_federation.sets.advance(&handover).unwrap();
+    rotated_federation.keys.insert(CellId(2), rotated_keys);
+    // The new set signs a different checkpoint for epoch 1, which its genesis set certified.
+    let mut forged = handover.checkpoint.clone();
+    forged.validators = rotated_federation.head(2).hash();
+    forged.state_root = StateRoot([66; 32]);
+    let forged = rotated_federation.certify(forged, &[(1, ALL), (2, ALL)]);
+    assert_eq!(
+        collector.add_certificate(&forged),
+        Err(CollectError::Certificate(
+            CheckpointError::OtherValidatorSet(CellId(2))
+        ))
+    );
+    assert!(collector.quarantined().is_empty());
+}
+
+/// Keys are validated once, when a set is learned: a genesis or a hand-over naming a key that
+/// fails KeyValidate is refused then, and the cell keeps the set it had.
+#[test]
+fn a_set_with_a_key_that_fails_key_validate_is_refused_when_learned() {
+    let mut federation = federation();
+    let mut broken = federation.unchanged(1);
+    broken.0[2].bls_key = BlsPublicKey([0x11; 48]);
+    let invalid = Err(CheckpointError::InvalidKey {
+        cell: CellId(1),
+        error: BlsError::MalformedPublicKey,
+    });
+    let mut genesis = federation.view.clone();
+    genesis.cells.insert(CellId(1), broken.clone());
+    assert_eq!(KnownSets::new(&genesis).map(|_| ()), invalid);
+    assert!(Collector::new(&genesis).is_err());
+
+    let handover = federation.certify(federation.checkpoint(1, 1, broken), &[(0, ALL), (1, ALL)]);
+    let before = federation.head(1).hash();
+    assert_eq!(federation.sets.advance(&handover), invalid);
+    assert_eq!(federation.head(1).hash(), before);
 }

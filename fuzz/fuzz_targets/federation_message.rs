@@ -99,7 +99,10 @@ impl Script<'_> {
 /// A checkpoint of `cell` at `epoch` against the collector's current view of its set.
 fn checkpoint(collector: &Collector, script: &mut Script, cell: CellId, epoch: u64) -> Checkpoint {
     let keys = keys();
-    let current = collector.view().cells[&cell].clone();
+    let current = (collector.sets().head(cell))
+        .expect("every cell of the federation has a head set")
+        .validators()
+        .clone();
     let next = match script.byte() % 3 {
         0 => current.clone(),
         1 => CellValidators(current.0[..current.0.len().saturating_sub(1)].to_vec()),
@@ -130,11 +133,13 @@ fn certify(
     let mut signers = Vec::new();
     let mut signatures = Vec::new();
     for cell in cells {
-        let set = &collector.view().cells[&cell];
+        let set = (collector.sets().head(cell))
+            .expect("every cell of the federation has a head set")
+            .validators();
         for member in &set.0 {
             signatures.push(keys().secret[&member.bls_key].sign(&message));
         }
-        signers.push(CellSigners::from_indices(cell, set.0.len(), 0..set.0.len()));
+        signers.push(CellSigners::from_indices(cell, set, 0..set.0.len()));
     }
     Some(CheckpointCertificate {
         checkpoint,
@@ -162,7 +167,9 @@ impl Node {
         let member = &keys.genesis.cells[&CellId(0)].0[0];
         let (outbound, published) = tokio::sync::mpsc::channel(64);
         let finality = Finality {
-            collector: Arc::new(Mutex::new(Collector::new(keys.genesis.clone()))),
+            collector: Arc::new(Mutex::new(
+                Collector::new(&keys.genesis).expect("the genesis keys are valid"),
+            )),
             cell: CellId(0),
             passport: member.passport,
             signer: CheckpointSigner::open(
@@ -213,7 +220,9 @@ fn run_script(node: &mut Node, mut script: Script) {
                 let signing = script.cell();
                 let member = {
                     let collector = node.collector();
-                    let set = &collector.view().cells[&signing];
+                    let set = (collector.sets().head(signing))
+                        .expect("every cell of the federation has a head set")
+                        .validators();
                     set.0
                         .get(usize::from(script.byte()) % set.0.len().max(1))
                         .cloned()

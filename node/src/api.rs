@@ -592,18 +592,18 @@ async fn federation(State(state): State<Arc<ApiState>>) -> Reply {
     let Some(collector) = collector(&state) else {
         return not_in_a_federation();
     };
-    let view = collector.view();
-    let cells: Vec<Value> = view
-        .cells
-        .iter()
-        .map(|(cell, validators)| {
-            let latest = collector.latest_final(*cell);
+    let sets = collector.sets();
+    let cells: Vec<Value> = sets
+        .heads()
+        .map(|(cell, set)| {
+            let latest = collector.latest_final(cell);
             json!({
                 "cell": cell,
-                "validators": validators,
+                "validators": set.validators(),
+                "validators_hash": hex::encode(set.hash()),
                 "latest_final_epoch": latest.map(|certificate| certificate.checkpoint.epoch),
                 "latest_final_height": latest.map(|certificate| certificate.checkpoint.height),
-                "bridge": if collector.quarantined().contains(cell) { "lockdown" } else { "open" },
+                "bridge": if collector.quarantined().contains(&cell) { "lockdown" } else { "open" },
             })
         })
         .collect();
@@ -621,8 +621,8 @@ async fn federation(State(state): State<Arc<ApiState>>) -> Reply {
         })
         .collect();
     ok(json!({
-        "federation": view.federation,
-        "k": view.k,
+        "federation": sets.federation(),
+        "k": sets.k(),
         "cells": cells,
         "equivocations": equivocations,
     }))

@@ -52,6 +52,11 @@ pub enum FederationStoreError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("{path}: {source}")]
+    Genesis {
+        path: PathBuf,
+        source: charter_federation::checkpoint::CheckpointError,
+    },
 }
 
 pub struct FederationStore {
@@ -97,7 +102,11 @@ impl FederationStore {
     pub fn restore(&self, genesis: &Path) -> Result<Collector, FederationStoreError> {
         let view = serde_json::from_slice(&std::fs::read(genesis).map_err(io_at(genesis))?)
             .map_err(json_at(genesis))?;
-        let mut collector = Collector::new(view);
+        let mut collector =
+            Collector::new(&view).map_err(|source| FederationStoreError::Genesis {
+                path: genesis.to_path_buf(),
+                source,
+            })?;
         let mut finals: Vec<(u64, PathBuf)> = Vec::new();
         let mut seconds: Vec<PathBuf> = Vec::new();
         for (name, path) in json_files(&self.dir)? {

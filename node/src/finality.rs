@@ -143,8 +143,9 @@ impl<S: Storage> Finality<S> {
     /// this validator is not in its cell's set as the federation knows it (it was slashed out
     /// or never joined), since no node would count its signature.
     fn sign(&mut self, checkpoint: &Checkpoint) {
-        let member = (self.collector().view().cells.get(&self.cell))
-            .is_some_and(|set| set.0.iter().any(|member| member.passport == self.passport));
+        let member = (self.collector().sets().head(self.cell)).is_some_and(|set| {
+            (set.validators().0.iter()).any(|member| member.passport == self.passport)
+        });
         if !member {
             tracing::debug!(
                 cell = checkpoint.cell.0,

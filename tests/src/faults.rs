@@ -1594,8 +1594,8 @@ fn check_checkpoints(cells: &[&Cell], twinned: Option<usize>) -> CheckpointHisto
             let collector = FederationStore::open(&data)
                 .and_then(|store| store.restore(&genesis))
                 .unwrap_or_else(|error| panic!("{name}'s federation store: {error}"));
-            for cell in collector.view().cells.keys() {
-                for certificate in collector.finals_in(*cell, 0..=u64::MAX, usize::MAX) {
+            for (cell, _) in collector.sets().heads() {
+                for certificate in collector.finals_in(cell, 0..=u64::MAX, usize::MAX) {
                     let checkpoint = &certificate.checkpoint;
                     let position = (checkpoint.cell, checkpoint.epoch);
                     if *finals.entry(position).or_insert(checkpoint.id()) != checkpoint.id() {

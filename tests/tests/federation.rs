@@ -300,19 +300,16 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
             .unwrap();
             signatures.push(BlsSecretKey::from_bytes(&secret).unwrap().sign(&message));
         }
-        signers.push(CellSigners::from_indices(
-            CellId(cell),
-            set.0.len(),
-            0..set.0.len(),
-        ));
+        signers.push(CellSigners::from_indices(CellId(cell), set, 0..set.0.len()));
     }
     let conflicting = CheckpointCertificate {
         checkpoint: twin,
         signers,
         signature: aggregate(&signatures).unwrap(),
     };
-    conflicting
-        .verify(&view)
+    charter_federation::sets::KnownSets::new(&view)
+        .unwrap()
+        .verify(&conflicting)
         .expect("the twins' certificate is final on its own");
 
     // Gossip it to the federation from a peer of our own.

@@ -13,7 +13,9 @@
 //! prime-order subgroup.
 
 use bls12_381::hash_to_curve::{ExpandMsgXmd, HashToCurve};
-use bls12_381::{pairing, G1Affine, G1Projective, G2Affine, G2Projective, Scalar};
+use bls12_381::{
+    multi_miller_loop, G1Affine, G1Projective, G2Affine, G2Prepared, G2Projective, Gt, Scalar,
+};
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::fmt;
 
@@ -146,7 +148,11 @@ impl BlsPublicKey {
     }
 
     /// KeyValidate: a canonical compressed point in the prime-order subgroup, not the identity.
-    pub fn validate(&self) -> Result<G1Affine, BlsError> {
+    pub fn validated(&self) -> Result<ValidatedKey, BlsError> {
+        self.validate().map(ValidatedKey)
+    }
+
+    fn validate(&self) -> Result<G1Affine, BlsError> {
         let point: G1Affine = Option::from(G1Affine::from_compressed_unchecked(&self.0))
             .ok_or(BlsError::MalformedPublicKey)?;
         if !bool::from(point.is_torsion_free()) {
@@ -220,10 +226,7 @@ pub fn aggregate(signatures: &[BlsSignature]) -> Result<BlsSignature, BlsError> 
 
 /// FastAggregateVerify: `signature` is the aggregate of signatures by every one of
 /// `public_keys` on the same `message`. Sound only for keys with verified proofs of
-/// possession, which is the only way a BLS key enters Charter's state. The aggregate key goes
-/// through KeyValidate as CoreVerify requires: keys `PK` and `-PK` (each with a valid proof,
-/// since whoever knows `sk` knows `-sk`) sum to the identity, which any message would "verify"
-/// against the identity signature.
+/// possession, which is the only way a BLS key enters Charter's state.
 pub fn fast_aggregate_verify(
     public_keys: &[BlsPublicKey],
     message: &[u8],
@@ -232,21 +235,72 @@ pub fn fast_aggregate_verify(
     if public_keys.is_empty() {
         return Err(BlsError::EmptyAggregate);
     }
-    let mut sum = G1Projective::identity();
+    let mut sum = KeySum::default();
     for key in public_keys {
-        sum += key.validate()?;
+        sum.add(&key.validated()?);
     }
-    let aggregate = G1Affine::from(sum);
-    if bool::from(aggregate.is_identity()) {
-        return Err(BlsError::IdentityAggregateKey);
+    sum.verify(message, signature)
+}
+
+/// A public key that passed KeyValidate, decoded once so that summing it with others costs a
+/// point addition and no further checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValidatedKey(G1Affine);
+
+impl ValidatedKey {
+    /// CoreVerify of one signature with the signature tag.
+    pub fn verify(&self, message: &[u8], signature: &BlsSignature) -> Result<(), BlsError> {
+        core_verify(
+            &self.0,
+            message,
+            SIGNATURE_DST,
+            signature,
+            BlsError::BadSignature,
+        )
     }
-    core_verify(
-        &aggregate,
-        message,
-        SIGNATURE_DST,
-        signature,
-        BlsError::BadSignature,
-    )
+}
+
+/// A running sum of validated public keys: the aggregate key of whichever signers were added
+/// (and not subtracted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeySum(G1Projective);
+
+impl Default for KeySum {
+    fn default() -> Self {
+        Self(G1Projective::identity())
+    }
+}
+
+impl KeySum {
+    pub fn add(&mut self, key: &ValidatedKey) {
+        self.0 += key.0;
+    }
+
+    pub fn subtract(&mut self, key: &ValidatedKey) {
+        self.0 -= key.0;
+    }
+
+    pub fn add_sum(&mut self, other: &KeySum) {
+        self.0 += other.0;
+    }
+
+    /// CoreVerify of an aggregate signature on one message against this aggregate key, which
+    /// goes through KeyValidate as the draft requires: keys `PK` and `-PK` (each with a valid
+    /// proof, since whoever knows `sk` knows `-sk`) sum to the identity, which any message
+    /// would "verify" against the identity signature.
+    pub fn verify(&self, message: &[u8], signature: &BlsSignature) -> Result<(), BlsError> {
+        let aggregate = G1Affine::from(self.0);
+        if bool::from(aggregate.is_identity()) {
+            return Err(BlsError::IdentityAggregateKey);
+        }
+        core_verify(
+            &aggregate,
+            message,
+            SIGNATURE_DST,
+            signature,
+            BlsError::BadSignature,
+        )
+    }
 }
 
 fn core_verify(
@@ -260,9 +314,15 @@ fn core_verify(
     if bool::from(signature.is_identity()) {
         return Err(BlsError::IdentitySignature);
     }
-    let message_point = G2Affine::from(hash_to_g2(message, dst));
-    // e(PK, H(m)) == e(G1, sig)
-    if pairing(public_key, &message_point) == pairing(&G1Affine::generator(), &signature) {
+    let message_point = G2Prepared::from(G2Affine::from(hash_to_g2(message, dst)));
+    let signature = G2Prepared::from(signature);
+    // e(PK, H(m)) == e(G1, sig), as e(PK, H(m)) · e(−G1, sig) == 1: one final exponentiation.
+    let product = multi_miller_loop(&[
+        (public_key, &message_point),
+        (&-G1Affine::generator(), &signature),
+    ])
+    .final_exponentiation();
+    if product == Gt::identity() {
         Ok(())
     } else {
         Err(failure)

@@ -1,0 +1,284 @@
+//! What a verifier knows of the federation's validator sets, and the certificate check that
+//! uses it.
+//!
+//! Every set a cell has held — its genesis set, and each set one of its final checkpoints
+//! handed over — is kept by hash, with its keys validated once when it is learned: checking a
+//! certificate then costs point additions (or subtractions of the few validators that did not
+//! sign) and one pairing check, whatever the number of keys. Each co-signing cell's entry in a
+//! certificate names the set it signed with, so whether a certificate verifies depends on the
+//! sets it names and not on the order in which a verifier learned them. The checkpoint's own
+//! cell is held to its chain: its signers must be the set its latest final checkpoint handed
+//! over (its head).
+
+use crate::checkpoint::{
+    CellSigners, CellValidators, CheckpointCertificate, CheckpointError, FederationView,
+};
+use charter_ledger::crypto::bls::{KeySum, ValidatedKey};
+use charter_ledger::{CellId, FederationId};
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+
+/// A cell's validator set with every key validated and decoded, and the sum of all its keys.
+#[derive(Clone, Debug)]
+pub struct ValidatedSet {
+    validators: CellValidators,
+    hash: [u8; 32],
+    keys: Vec<ValidatedKey>,
+    all: KeySum,
+    total_power: u128,
+}
+
+impl ValidatedSet {
+    /// KeyValidate on every member's key; a set with a key that fails it cannot sign anything.
+    pub fn new(cell: CellId, validators: CellValidators) -> Result<Self, CheckpointError> {
+        let keys = (validators.0.iter())
+            .map(|member| member.bls_key.validated())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| CheckpointError::InvalidKey { cell, error })?;
+        let mut all = KeySum::default();
+        keys.iter().for_each(|key| all.add(key));
+        Ok(Self {
+            hash: validators.hash(),
+            total_power: validators.total_power(),
+            validators,
+            keys,
+            all,
+        })
+    }
+
+    pub fn validators(&self) -> &CellValidators {
+        &self.validators
+    }
+
+    pub fn hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn total_power(&self) -> u128 {
+        self.total_power
+    }
+
+    /// More than two thirds of the total power.
+    pub fn is_quorum(&self, power: u128) -> bool {
+        power * 3 > self.total_power * 2
+    }
+
+    /// The validated key of the member at `position`.
+    pub fn key(&self, position: usize) -> Option<&ValidatedKey> {
+        self.keys.get(position)
+    }
+
+    /// The signers' power and aggregate key, for a bitmap already checked against this set's
+    /// size: from the set's sum less the missing keys when most signed, else from the signers'.
+    fn signers(&self, signers: &CellSigners) -> (u128, KeySum) {
+        let signed: Vec<bool> = (0..self.len()).map(|index| signers.signed(index)).collect();
+        let power = (self.validators.0.iter().zip(&signed))
+            .filter(|(_, signed)| **signed)
+            .map(|(member, _)| u128::from(member.power))
+            .sum();
+        let count = signed.iter().filter(|signed| **signed).count();
+        let most_signed = count * 2 > self.len();
+        let mut sum = if most_signed {
+            self.all
+        } else {
+            KeySum::default()
+        };
+        for (key, signed) in self.keys.iter().zip(&signed) {
+            match (most_signed, *signed) {
+                (true, false) => sum.subtract(key),
+                (false, true) => sum.add(key),
+                _ => {}
+            }
+        }
+        (power, sum)
+    }
+}
+
+/// Every validator set each cell of the federation has held, validated, and the set each
+/// cell's next checkpoint must name.
+#[derive(Clone, Debug)]
+pub struct KnownSets {
+    federation: FederationId,
+    k: usize,
+    /// Per cell, the set its next final checkpoint must name: its genesis set, then the one
+    /// its latest final checkpoint handed over.
+    heads: BTreeMap<CellId, [u8; 32]>,
+    held: BTreeMap<(CellId, [u8; 32]), ValidatedSet>,
+}
+
+impl KnownSets {
+    /// The sets of the federation genesis, each cell's head.
+    pub fn new(genesis: &FederationView) -> Result<Self, CheckpointError> {
+        let mut sets = Self {
+            federation: genesis.federation,
+            k: genesis.k,
+            heads: BTreeMap::new(),
+            held: BTreeMap::new(),
+        };
+        for (cell, set) in &genesis.cells {
+            sets.hand_over(*cell, set)?;
+        }
+        Ok(sets)
+    }
+
+    pub fn federation(&self) -> FederationId {
+        self.federation
+    }
+
+    /// Cells whose quorums a checkpoint needs.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    pub fn is_cell(&self, cell: CellId) -> bool {
+        self.heads.contains_key(&cell)
+    }
+
+    /// Each cell with its head set, in cell order.
+    pub fn heads(&self) -> impl Iterator<Item = (CellId, &ValidatedSet)> {
+        self.heads
+            .iter()
+            .map(|(cell, hash)| (*cell, &self.held[&(*cell, *hash)]))
+    }
+
+    /// The set `cell`'s next final checkpoint must name.
+    pub fn head(&self, cell: CellId) -> Option<&ValidatedSet> {
+        let hash = self.heads.get(&cell)?;
+        self.held.get(&(cell, *hash))
+    }
+
+    /// The set of `cell` with hash `hash`, if the cell has held it.
+    pub fn held(&self, cell: CellId, hash: &[u8; 32]) -> Option<&ValidatedSet> {
+        self.held.get(&(cell, *hash))
+    }
+
+    /// The sets as a view: the federation, `k` and each cell's head.
+    pub fn view(&self) -> FederationView {
+        FederationView {
+            federation: self.federation,
+            k: self.k,
+            cells: (self.heads())
+                .map(|(cell, set)| (cell, set.validators.clone()))
+                .collect(),
+        }
+    }
+
+    /// Makes `set` the head of `cell`, validating it when it is new; returns whether the head
+    /// changed.
+    pub fn hand_over(
+        &mut self,
+        cell: CellId,
+        set: &CellValidators,
+    ) -> Result<bool, CheckpointError> {
+        let hash = set.hash();
+        if let Entry::Vacant(unknown) = self.held.entry((cell, hash)) {
+            unknown.insert(ValidatedSet::new(cell, set.clone())?);
+        }
+        Ok(self.heads.insert(cell, hash) != Some(hash))
+    }
+
+    /// Checks a certificate of a cell's next epoch: its own cell's signers are the cell's head
+    /// set.
+    pub fn verify(&self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
+        let cell = certificate.checkpoint.cell;
+        let head = self
+            .heads
+            .get(&cell)
+            .ok_or(CheckpointError::UnknownCell(cell))?;
+        self.verify_with_origin(certificate, head)
+    }
+
+    /// Checks finality with the checkpoint's own cell signing as the set `origin`: the
+    /// checkpoint names that set, every listed cell's signers hold more than 2/3 of the power
+    /// of a set the cell has held (the one its entry names), at least `k` cells are listed
+    /// (the origin among them), and the aggregate signature is exactly the listed signers'
+    /// signatures on the checkpoint.
+    pub fn verify_with_origin(
+        &self,
+        certificate: &CheckpointCertificate,
+        origin: &[u8; 32],
+    ) -> Result<(), CheckpointError> {
+        let checkpoint = &certificate.checkpoint;
+        if checkpoint.federation != self.federation {
+            return Err(CheckpointError::WrongFederation(checkpoint.federation));
+        }
+        if !self.is_cell(checkpoint.cell) {
+            return Err(CheckpointError::UnknownCell(checkpoint.cell));
+        }
+        if checkpoint.validators != *origin {
+            return Err(CheckpointError::OtherValidatorSet(checkpoint.cell));
+        }
+        let mut key = KeySum::default();
+        let mut previous: Option<CellId> = None;
+        for signers in &certificate.signers {
+            if previous.is_some_and(|previous| previous >= signers.cell) {
+                return Err(CheckpointError::CellsOutOfOrder(signers.cell));
+            }
+            previous = Some(signers.cell);
+            if signers.cell == checkpoint.cell && signers.validators != *origin {
+                return Err(CheckpointError::OtherValidatorSet(signers.cell));
+            }
+            key.add_sum(&self.quorum_key(signers)?);
+        }
+        if certificate.signers.len() < self.k {
+            return Err(CheckpointError::TooFewCells {
+                needed: self.k,
+                got: certificate.signers.len(),
+            });
+        }
+        if !(certificate.signers.iter()).any(|signers| signers.cell == checkpoint.cell) {
+            return Err(CheckpointError::OriginMissing(checkpoint.cell));
+        }
+        key.verify(&checkpoint.signing_bytes(), &certificate.signature)?;
+        Ok(())
+    }
+
+    /// The aggregate key of one cell's signers, once their set is known, their bitmap fits it
+    /// and they hold a quorum of it.
+    fn quorum_key(&self, signers: &CellSigners) -> Result<KeySum, CheckpointError> {
+        let cell = signers.cell;
+        if !self.is_cell(cell) {
+            return Err(CheckpointError::UnknownCell(cell));
+        }
+        let set =
+            (self.held(cell, &signers.validators)).ok_or(CheckpointError::UnknownValidatorSet {
+                cell,
+                hash: signers.validators,
+            })?;
+        if signers.bitmap.len() != set.len().div_ceil(8)
+            || (set.len()..signers.bitmap.len() * 8).any(|index| signers.signed(index))
+        {
+            return Err(CheckpointError::BitmapSize {
+                cell,
+                validators: set.len(),
+                got: signers.bitmap.len(),
+            });
+        }
+        let (signed, key) = set.signers(signers);
+        if !set.is_quorum(signed) {
+            return Err(CheckpointError::BelowQuorum {
+                cell,
+                signed,
+                total: set.total_power(),
+            });
+        }
+        Ok(key)
+    }
+
+    /// Verifies a cell's next final checkpoint and makes the set it hands over the cell's head
+    /// — how a verifier follows other cells' sets.
+    pub fn advance(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
+        self.verify(certificate)?;
+        let checkpoint = &certificate.checkpoint;
+        self.hand_over(checkpoint.cell, &checkpoint.next_validators)?;
+        Ok(())
+    }
+}
