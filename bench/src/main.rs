@@ -52,12 +52,21 @@ struct Args {
     /// Epochs of the live federation to time from block to final certificate.
     #[arg(long, default_value_t = 5)]
     finality_epochs: u64,
+    /// Measure only the certificates' signing, aggregation and verification costs: no
+    /// processes, nothing else.
+    #[arg(long)]
+    certificates_only: bool,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
     let progress = |line: &str| eprintln!("… {line}");
 
+    if args.certificates_only {
+        progress("checkpoint certificate costs");
+        print_certificate_costs(&certificates::measure(&args.certificate_cells)?);
+        return Ok(());
+    }
     progress("ed25519 verification rates");
     let signatures = signatures::measure(1_000, Duration::from_secs(3));
 
@@ -166,24 +175,7 @@ fn main() -> Result<()> {
         );
     }
     println!();
-    println!("== checkpoint certificates (BLS12-381, 100 validators per cell)");
-    println!(
-        "sign {:?} per signature; aggregate one cell's 100 signatures {:?}",
-        certificates.sign, certificates.aggregate_cell
-    );
-    for costs in &certificates.verify {
-        println!(
-            "{:>5} cells ({:>6} keys): learn the sets {:?}; verify a certificate all signed {:?}, \
-             67 of 100 per cell signed {:?}; with every key checked on the verify {:?} ({:.0}× the cached)",
-            costs.cells,
-            costs.cells * 100,
-            costs.learn_sets,
-            costs.all_signed,
-            costs.quorum_signed,
-            costs.keys_checked_per_verify,
-            costs.keys_checked_per_verify.as_secs_f64() / costs.all_signed.as_secs_f64().max(f64::MIN_POSITIVE)
-        );
-    }
+    print_certificate_costs(&certificates);
     println!(
         "3-cell federation, checkpoint block → final certificate at the same node, {} epochs: median {:?}, max {:?}",
         finality.len(),
@@ -206,4 +198,25 @@ fn main() -> Result<()> {
         best / signatures.batched_per_second
     );
     Ok(())
+}
+
+fn print_certificate_costs(certificates: &certificates::CertificateCosts) {
+    println!("== checkpoint certificates (BLS12-381, 100 validators per cell)");
+    println!(
+        "sign {:?} per signature; aggregate one cell's 100 signatures {:?}",
+        certificates.sign, certificates.aggregate_cell
+    );
+    for costs in &certificates.verify {
+        println!(
+            "{:>5} cells ({:>6} keys): learn the sets {:?}; verify a certificate all signed {:?}, \
+             67 of 100 per cell signed {:?}; with every key checked on the verify {:?} ({:.0}× the cached)",
+            costs.cells,
+            costs.cells * 100,
+            costs.learn_sets,
+            costs.all_signed,
+            costs.quorum_signed,
+            costs.keys_checked_per_verify,
+            costs.keys_checked_per_verify.as_secs_f64() / costs.all_signed.as_secs_f64().max(f64::MIN_POSITIVE)
+        );
+    }
 }
