@@ -121,8 +121,9 @@ fn follow_chains(sets: &mut KnownSets, loaded: &[Given]) -> Result<()> {
         let checkpoint = &entry.1.checkpoint;
         let epoch = chains.entry(checkpoint.cell).or_default();
         let same = epoch.entry(checkpoint.epoch).or_default();
-        if !same.iter().any(|(_, held)| held.checkpoint == *checkpoint) {
+        if !same.iter().any(|(_, held)| held == &entry.1) {
             same.push(entry);
+            same.sort_by_key(|(_, held)| (held.checkpoint.id(), held.signature.0));
         }
     }
     loop {
@@ -158,9 +159,10 @@ fn follow_chains(sets: &mut KnownSets, loaded: &[Given]) -> Result<()> {
     Ok(())
 }
 
-/// Accepts the certificates of one cell and epoch (more than one only if they differ): true
-/// when final, false when one names a co-signing set not known yet; an error when one is not
-/// final, or when two are (the cell equivocated).
+/// Accepts the certificates of one cell and epoch (more than one when different aggregators
+/// gathered different signers, or the cell equivocated): true when all are final, false when
+/// one names a co-signing set not known yet; an error when one is not final, or when two final
+/// ones are of different checkpoints.
 fn accept(sets: &mut KnownSets, same: &[&Given]) -> Result<bool> {
     for (path, certificate) in same {
         match sets.verify(certificate) {
@@ -176,7 +178,8 @@ fn accept(sets: &mut KnownSets, same: &[&Given]) -> Result<bool> {
     }
     let (path, certificate) = same[0];
     let checkpoint = &certificate.checkpoint;
-    if let Some((other, second)) = same.get(1) {
+    let other_checkpoint = (same.iter()).find(|(_, other)| other.checkpoint != *checkpoint);
+    if let Some((other, second)) = other_checkpoint {
         bail!(
             "equivocation: {} and {} are two final certificates of different checkpoints of {} \
              for epoch {} ({} and {}); that cell's proofs are refused",

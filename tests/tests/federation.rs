@@ -3,11 +3,18 @@
 //! `charter verify`, a passport read from one cell's node against a certificate fetched from
 //! another cell's node; with two cells stopped no new checkpoint of the third becomes final,
 //! and finality resumes when one of them returns; a node that was down catches up on the
-//! certificates final meanwhile.
+//! certificates final meanwhile; twins are quarantined until a ruling; and every certificate of
+//! cells whose validator sets change verifies offline in any order.
 
 use charter_client::ApiClient;
 use charter_e2e::{charter, charter_binary};
-use serde_json::Value;
+use charter_ledger::crypto::ed25519::Ed25519Keypair;
+use charter_ledger::{Action, Genesis, TransactionBody};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -486,4 +493,156 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
             "{api}"
         );
     }
+}
+
+/// Validator `index` of `cell` bonds `amount` more through `api` and the cell commits it: the
+/// validator's power, and so its cell's validator set, changes at the cell's next epoch.
+fn bond_more(dir: &Path, api: &str, cell: u64, index: u64, amount: u64) {
+    let genesis: Genesis = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("cell-{cell}/genesis.json"))).unwrap(),
+    )
+    .unwrap();
+    let keys: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("cell-{cell}/keys/passport-{index}.json")))
+            .unwrap(),
+    )
+    .unwrap();
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(keys["controller_seed"].as_str().unwrap(), &mut seed).unwrap();
+    let bond = TransactionBody {
+        federation: genesis.federation,
+        cell: genesis.cell,
+        sender: genesis.passport_id(index as usize),
+        nonce: 0,
+        fee: 0,
+        action: Action::Bond { amount },
+    }
+    .sign(&Ed25519Keypair::from_seed(seed));
+    let client = ApiClient::new(api).unwrap();
+    let (status, body) = client
+        .request("POST", "/v1/transactions", &bond.encode())
+        .unwrap();
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let path = format!("/v1/transactions/{}?wait=60", bond.id().to_hex());
+    let (status, body) = client.request("GET", &path, b"").unwrap();
+    let followed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    assert_eq!(
+        (status, &followed["status"]),
+        (200, &json!("committed")),
+        "{followed}"
+    );
+}
+
+/// Every final certificate `api` holds, of every cell, as the API serves them.
+fn final_certificates(api: &str) -> Vec<Value> {
+    let (_, federation) = get(api, "/v1/federation");
+    let mut certificates = Vec::new();
+    for cell in federation["cells"].as_array().unwrap() {
+        let latest = cell["latest_final_epoch"].as_u64().unwrap_or(0);
+        for epoch in 1..=latest {
+            let (status, answer) = get(api, &format!("/v1/checkpoints/{}/{epoch}", cell["cell"]));
+            if status == 200 {
+                certificates.push(answer["certificate"].clone());
+            }
+        }
+    }
+    certificates
+}
+
+/// The defect this guards against: a certificate co-signed by a set that a cell has since
+/// handed over was refused or accepted depending on the order a verifier saw certificates in.
+/// Cells 0 and 1 change their validator sets three times while the three cells co-sign each
+/// other's checkpoints with whatever set they have: each time another validator bonds enough
+/// to hold more than 2/3 of its cell's power alone (the four start with 10,000 each), so that
+/// which signers make a quorum differs from one set to the next. Every final certificate held by any of the twelve
+/// nodes is then verified offline by `charter verify`, in several shuffled orders: all are
+/// accepted, with the same output.
+#[test]
+fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_processes, nodes) = start_federation(dir.path());
+    let apis: Vec<(u64, String)> = (nodes.iter())
+        .map(|node| {
+            let api = node["api"].as_str().unwrap().to_string();
+            (node["cell"].as_u64().unwrap(), api)
+        })
+        .collect();
+    for (_, api) in &apis {
+        wait_for(api, "/v1/status", |status, _| status == 200);
+    }
+    let first_of = |cell: u64| apis.iter().find(|(of, _)| *of == cell).unwrap().1.clone();
+    let head = |cell: u64| {
+        let (_, federation) = get(&first_of(0), "/v1/federation");
+        federation["cells"][cell as usize]["validators_hash"].clone()
+    };
+    for (round, amount) in [60_000, 180_000, 540_000].into_iter().enumerate() {
+        let before = [head(0), head(1)];
+        for cell in [0, 1] {
+            bond_more(dir.path(), &first_of(cell), cell, round as u64, amount);
+        }
+        // The hand-overs are final once the federation knows each cell's new set.
+        for cell in [0, 1] {
+            wait_for(&first_of(0), "/v1/federation", |_, federation| {
+                federation["cells"][cell as usize]["validators_hash"] != before[cell as usize]
+            });
+        }
+    }
+    // A few more epochs, co-signed by the new sets.
+    let target = get(&first_of(0), "/v1/federation").1["cells"][2]["latest_final_epoch"]
+        .as_u64()
+        .unwrap()
+        + 3;
+    wait_for(&first_of(0), "/v1/federation", |_, federation| {
+        (federation["cells"].as_array().unwrap().iter())
+            .all(|cell| cell["latest_final_epoch"].as_u64() >= Some(target))
+    });
+
+    let mut certificates: Vec<String> = (apis.iter())
+        .flat_map(|(_, api)| final_certificates(api))
+        .map(|certificate| certificate.to_string())
+        .collect();
+    certificates.sort();
+    certificates.dedup();
+    let signing_sets_of = |cell: u64| {
+        let sets: BTreeSet<String> = (certificates.iter())
+            .map(|text| serde_json::from_str::<Value>(text).unwrap())
+            .flat_map(|certificate| certificate["signers"].as_array().unwrap().clone())
+            .filter(|signers| signers["cell"] == cell)
+            .map(|signers| signers["validators"].to_string())
+            .collect();
+        sets.len()
+    };
+    assert!(
+        signing_sets_of(0) >= 4 && signing_sets_of(1) >= 4,
+        "cells 0 and 1 signed with their four sets"
+    );
+    let files = dir.path().join("certificates");
+    std::fs::create_dir_all(&files).unwrap();
+    let paths: Vec<String> = (certificates.iter().enumerate())
+        .map(|(index, certificate)| {
+            let path = files.join(format!("{index}.json"));
+            std::fs::write(&path, certificate).unwrap();
+            path.to_str().unwrap().to_string()
+        })
+        .collect();
+    let federation = dir.path().join("federation.json");
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let mut outputs = BTreeSet::new();
+    for _ in 0..4 {
+        let mut order = paths.clone();
+        order.shuffle(&mut rng);
+        let mut args = vec!["verify", "--federation", federation.to_str().unwrap()];
+        for path in &order {
+            args.extend(["--certificate", path.as_str()]);
+        }
+        let out = charter(&args);
+        assert!(
+            out.status.success(),
+            "{} certificates in a shuffled order: {}",
+            order.len(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.insert(out.stdout);
+    }
+    assert_eq!(outputs.len(), 1, "every order prints the same");
 }
