@@ -85,6 +85,25 @@ impl Checkpoint {
     }
 }
 
+impl CheckpointError {
+    /// A short, stable name for the refusal: the `reason` label of the federation metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::WrongFederation(_) => "wrong_federation",
+            Self::UnknownCell(_) => "unknown_cell",
+            Self::CellsOutOfOrder(_) => "cells_out_of_order",
+            Self::BitmapSize { .. } => "bitmap_size",
+            Self::BelowQuorum { .. } => "below_quorum",
+            Self::TooFewCells { .. } => "too_few_cells",
+            Self::OriginMissing(_) => "origin_missing",
+            Self::OtherValidatorSet(_) => "other_validator_set",
+            Self::UnknownValidatorSet { .. } => "unknown_validator_set",
+            Self::InvalidKey { .. } => "invalid_key",
+            Self::Signature(_) => "bad_signature",
+        }
+    }
+}
+
 impl From<&charter_ledger::state::ActiveValidators> for CellValidators {
     fn from(active: &charter_ledger::state::ActiveValidators) -> Self {
         Self(

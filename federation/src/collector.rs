@@ -60,6 +60,21 @@ pub enum CollectError {
     Certificate(#[from] CheckpointError),
 }
 
+impl CollectError {
+    /// A short, stable name for the refusal: the `reason` label of the federation metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::WrongFederation => "wrong_federation",
+            Self::UnknownCell(_) => "unknown_cell",
+            Self::NotAValidator { .. } => "not_a_validator",
+            Self::OtherValidatorSet(_) => "other_validator_set",
+            Self::BadSignature(_) => "bad_signature",
+            Self::Quarantined(_) => "quarantined",
+            Self::Certificate(error) => error.reason(),
+        }
+    }
+}
+
 /// Two final certificates for one cell and epoch that differ.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Equivocation {

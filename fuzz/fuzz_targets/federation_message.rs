@@ -19,6 +19,7 @@ use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{CellId, CheckpointId, FederationId, Ledger, PassportId, StateRoot};
 use charter_node::federation_store::FederationStore;
 use charter_node::finality::Finality;
+use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
@@ -182,6 +183,7 @@ impl Node {
             store: FederationStore::open(&dir).expect("the store opens"),
             catch_up: Default::default(),
             co_signed: Default::default(),
+            metrics: Arc::new(NodeMetrics::new()),
         };
         Node {
             finality,

@@ -11,6 +11,7 @@
 //! signed itself.
 
 use crate::federation_store::{FederationStore, FederationStoreError};
+use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
 use borsh::BorshDeserialize;
 use charter_consensus::host::CommittedBlock;
@@ -48,6 +49,7 @@ pub struct Finality<S: Storage> {
     pub store: FederationStore,
     pub catch_up: CatchUp,
     pub co_signed: CoSigned,
+    pub metrics: Arc<NodeMetrics>,
 }
 
 /// Most co-signed checkpoints remembered; the oldest are forgotten first.
@@ -185,8 +187,20 @@ impl<S: Storage> Finality<S> {
         }
     }
 
+    /// What this node's metrics learn of a certificate final here.
+    fn record_final(&self, checkpoint: &Checkpoint) {
+        let own = checkpoint.cell == self.cell;
+        (self.metrics.federation).record_final(checkpoint.cell, checkpoint.epoch, own);
+    }
+
+    fn record_quarantined(&self) {
+        let quarantined = self.collector().quarantined().len();
+        self.metrics.federation.record_quarantined(quarantined);
+    }
+
     fn keep_and_publish(&self, certificate: &CheckpointCertificate) {
         let checkpoint = &certificate.checkpoint;
+        self.record_final(checkpoint);
         tracing::info!(
             cell = checkpoint.cell.0,
             epoch = checkpoint.epoch,
@@ -203,10 +217,18 @@ impl<S: Storage> Finality<S> {
         let message = match FederationMessage::try_from_slice(bytes) {
             Ok(message) => message,
             Err(error) => {
+                self.metrics.federation.record_message("undecodable");
                 tracing::debug!(%error, "undecodable federation message");
                 return;
             }
         };
+        let kind = match &message {
+            FederationMessage::Signature { .. } => "signature",
+            FederationMessage::Certificate(_) => "certificate",
+            FederationMessage::Missing { .. } => "missing",
+            FederationMessage::Certificates(_) => "certificates",
+        };
+        self.metrics.federation.record_message(kind);
         match message {
             FederationMessage::Signature {
                 checkpoint,
@@ -217,6 +239,7 @@ impl<S: Storage> Finality<S> {
                 let added = self
                     .collector()
                     .add_signature(&checkpoint, cell, signer, signature);
+                (self.metrics.federation).record_signature(added.as_ref().map(|_| ()));
                 match added {
                     Ok(Some(certificate)) => self.keep_and_publish(&certificate),
                     Ok(None) => {
@@ -326,9 +349,11 @@ impl<S: Storage> Finality<S> {
     /// Checks a certificate heard from the federation and keeps it if it is final.
     fn take_certificate(&mut self, certificate: &CheckpointCertificate) {
         let added = self.collector().add_certificate(certificate);
+        self.metrics.federation.record_certificate(added.as_ref());
         let checkpoint = &certificate.checkpoint;
         match added {
             Ok(Added::Final) => {
+                self.record_final(checkpoint);
                 log_unkept(self.store.keep_final(certificate));
                 self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
             }
@@ -341,6 +366,7 @@ impl<S: Storage> Finality<S> {
             Ok(Added::Equivocation) => {
                 log_unkept(self.store.keep_equivocation(certificate));
                 self.settle_equivocations();
+                self.record_quarantined();
                 let lockdown = self.collector().quarantined().contains(&checkpoint.cell);
                 tracing::error!(
                     cell = checkpoint.cell.0,
@@ -396,6 +422,7 @@ impl<S: Storage> Finality<S> {
                 }
             }
             let lifted = !self.collector().quarantined().contains(&cell);
+            self.record_quarantined();
             tracing::warn!(
                 cell = cell.0,
                 epoch,
@@ -407,6 +434,21 @@ impl<S: Storage> Finality<S> {
         }
     }
 
+    /// The metrics of what the store kept from before this start.
+    fn record_restored(&self) {
+        let latest: Vec<(CellId, u64)> = {
+            let collector = self.collector();
+            let cells: Vec<CellId> = collector.sets().heads().map(|(cell, _)| cell).collect();
+            (cells.into_iter())
+                .map(|cell| (cell, collector.latest_final_epoch(cell)))
+                .collect()
+        };
+        for (cell, epoch) in latest {
+            self.metrics.federation.record_final(cell, epoch, false);
+        }
+        self.record_quarantined();
+    }
+
     /// Runs until the node stops: checkpoints at our cell's epoch ends, and whatever the
     /// federation topic brings.
     pub async fn run(
@@ -414,6 +456,7 @@ impl<S: Storage> Finality<S> {
         mut committed: broadcast::Receiver<CommittedBlock>,
         mut inbound: mpsc::Receiver<Vec<u8>>,
     ) {
+        self.record_restored();
         self.settle_equivocations();
         loop {
             tokio::select! {
@@ -422,6 +465,7 @@ impl<S: Storage> Finality<S> {
                         match self.checkpoint_of(&block) {
                             Ok(Some(checkpoint)) => {
                                 self.catch_up.own_epoch = checkpoint.epoch;
+                                self.metrics.federation.record_built(checkpoint.epoch);
                                 self.sign(&checkpoint);
                             }
                             Ok(None) => {}

@@ -12,6 +12,7 @@ pub mod admission;
 pub mod api;
 pub mod config;
 pub mod evidence;
+pub mod federation_metrics;
 pub mod federation_store;
 pub mod finality;
 pub mod gossip;

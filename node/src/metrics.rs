@@ -1,5 +1,6 @@
 //! The node's Prometheus metrics, served at `/metrics`.
 
+use crate::federation_metrics::FederationMetrics;
 use charter_consensus::host::CommittedBlock;
 use charter_ledger::TxId;
 use prometheus::{
@@ -29,11 +30,15 @@ pub struct NodeMetrics {
     block_interval: Histogram,
     double_votes: IntCounterVec,
     heard_votes_refused: IntCounterVec,
+    pub federation: FederationMetrics,
     admitted_at: Mutex<HashMap<TxId, Instant>>,
     last_block: Mutex<Option<Instant>>,
 }
 
-fn register<M: prometheus::core::Collector + Clone + 'static>(registry: &Registry, metric: M) -> M {
+pub(crate) fn register<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    metric: M,
+) -> M {
     registry
         .register(Box::new(metric.clone()))
         .expect("metric names are unique");
@@ -124,6 +129,7 @@ impl NodeMetrics {
                 "Votes from peers not counted for double-vote detection, by reason",
                 "reason",
             ),
+            federation: FederationMetrics::new(&registry),
             admitted_at: Mutex::default(),
             last_block: Mutex::default(),
             registry,
@@ -181,7 +187,7 @@ impl NodeMetrics {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -198,7 +198,7 @@ impl Node {
             Arc::clone(&metrics),
             gossip.publisher(&topic),
         ));
-        let federation = start_finality(&config, &identity, &store, &gossip, &running)?;
+        let federation = start_finality(&config, &identity, &store, &gossip, &running, &metrics)?;
         if let Some(votes) = running.take_heard_votes() {
             let reporter = EvidenceReporter {
                 context: identity.context(),
@@ -370,6 +370,7 @@ fn start_finality(
     store: &NodeStore,
     gossip: &Gossip,
     running: &RunningEngine,
+    metrics: &Arc<NodeMetrics>,
 ) -> Result<Option<FederationPart>, NodeError> {
     let Some(section) = &config.federation else {
         return Ok(None);
@@ -391,6 +392,7 @@ fn start_finality(
         store: certificates,
         catch_up: Default::default(),
         co_signed: Default::default(),
+        metrics: Arc::clone(metrics),
     };
     tokio::spawn(part.run(running.committed(), heard));
     Ok(Some(FederationPart {

@@ -29,6 +29,18 @@ fn get(api: &str, path: &str) -> (u16, Value) {
     }
 }
 
+/// The value of the sample `name` (with its labels, as exposed) on `api`'s `/metrics`.
+fn metric(api: &str, name: &str) -> Option<f64> {
+    let (status, body) = ApiClient::new(api)
+        .unwrap()
+        .request("GET", "/metrics", b"")
+        .ok()?;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
 /// Polls a node until `done` holds for what it answers (finality is only observable through
 /// the nodes).
 fn wait_for(api: &str, path: &str, mut done: impl FnMut(u16, &Value) -> bool) -> Value {
@@ -375,6 +387,16 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
         frozen.insert(api.clone(), epoch.unwrap());
     }
     let last_frozen = *frozen.values().max().unwrap();
+    // Operators see it on /metrics.
+    for api in &honest {
+        let equivocations = r#"charter_federation_certificates_total{outcome="equivocation"}"#;
+        assert_eq!(metric(api, equivocations), Some(1.0), "{api}");
+        assert_eq!(
+            metric(api, "charter_federation_quarantined_cells"),
+            Some(1.0),
+            "{api}"
+        );
+    }
     // Its certificates are no longer served as proofs.
     let (status, refused) = get(&honest[0], "/v1/checkpoints/2/latest");
     assert_eq!(
@@ -645,4 +667,18 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
         outputs.insert(out.stdout);
     }
     assert_eq!(outputs.len(), 1, "every order prints the same");
+
+    // What an operator reads on /metrics of a node of cell 0: every cell's latest final epoch,
+    // certificates and signatures taken, and the time its own checkpoints took to be final.
+    let api = first_of(0);
+    for cell in 0..3 {
+        let latest = format!(r#"charter_federation_latest_final_epoch{{cell="{cell}"}}"#);
+        assert!(metric(&api, &latest) >= Some(target as f64), "{latest}");
+    }
+    let final_here = r#"charter_federation_certificates_total{outcome="final"}"#;
+    assert!(metric(&api, final_here) > Some(0.0));
+    assert!(metric(&api, "charter_federation_signatures_collected_total") > Some(0.0));
+    assert!(metric(&api, "charter_federation_time_to_finality_seconds_count") > Some(0.0));
+    let heard = r#"charter_federation_messages_received_total{kind="signature"}"#;
+    assert!(metric(&api, heard) > Some(0.0));
 }

@@ -1,0 +1,162 @@
+//! Federation finality's Prometheus metrics, on the node's registry (served at `/metrics`):
+//! what the checkpoint topic brought, what was collected or refused and why, which certificates
+//! became final, how long our own cell's checkpoints took to, and each cell's latest final
+//! epoch.
+
+use crate::metrics::{lock, register};
+use charter_federation::collector::{Added, CollectError};
+use charter_ledger::CellId;
+use prometheus::{
+    Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Our own checkpoints awaiting finality that are remembered for their time to finality.
+const PENDING_KEPT: usize = 64;
+
+pub struct FederationMetrics {
+    messages: IntCounterVec,
+    signatures_collected: IntCounter,
+    signatures_refused: IntCounterVec,
+    certificates: IntCounterVec,
+    certificates_refused: IntCounterVec,
+    time_to_finality: Histogram,
+    latest_final_epoch: IntGaugeVec,
+    quarantined: IntGauge,
+    /// When this node built each of its own cell's recent checkpoints, by epoch.
+    built: Mutex<BTreeMap<u64, Instant>>,
+}
+
+impl FederationMetrics {
+    pub fn new(registry: &Registry) -> Self {
+        let counters = |name: &str, help: &str, label: &str| {
+            register(
+                registry,
+                IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid counter"),
+            )
+        };
+        Self {
+            messages: counters(
+                "federation_messages_received_total",
+                "Messages heard on the federation's checkpoint topic, by kind",
+                "kind",
+            ),
+            signatures_collected: register(
+                registry,
+                IntCounter::new(
+                    "federation_signatures_collected_total",
+                    "Checkpoint signatures verified and collected",
+                )
+                .expect("a valid counter"),
+            ),
+            signatures_refused: counters(
+                "federation_signatures_refused_total",
+                "Checkpoint signatures refused, by reason",
+                "reason",
+            ),
+            certificates: counters(
+                "federation_certificates_total",
+                "Certificates verified final, by what they were here: final (new), known, \
+                 overruled (by a ruling) or equivocation (a second final checkpoint for an epoch)",
+                "outcome",
+            ),
+            certificates_refused: counters(
+                "federation_certificates_refused_total",
+                "Certificates refused, by reason",
+                "reason",
+            ),
+            time_to_finality: register(
+                registry,
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "federation_time_to_finality_seconds",
+                        "From this node building its own cell's checkpoint to a final \
+                         certificate for it here",
+                    )
+                    .buckets(vec![0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+                )
+                .expect("a valid histogram"),
+            ),
+            latest_final_epoch: register(
+                registry,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "federation_latest_final_epoch",
+                        "Each cell's latest epoch with a final certificate here",
+                    ),
+                    &["cell"],
+                )
+                .expect("a valid gauge"),
+            ),
+            quarantined: register(
+                registry,
+                IntGauge::new(
+                    "federation_quarantined_cells",
+                    "Cells in quarantine here (the bridge to them in lockdown)",
+                )
+                .expect("a valid gauge"),
+            ),
+            built: Mutex::default(),
+        }
+    }
+
+    /// A message heard on the checkpoint topic: `signature`, `certificate`, `missing`,
+    /// `certificates`, or `undecodable`.
+    pub fn record_message(&self, kind: &str) {
+        self.messages.with_label_values(&[kind]).inc();
+    }
+
+    pub fn record_signature(&self, collected: Result<(), &CollectError>) {
+        match collected {
+            Ok(()) => self.signatures_collected.inc(),
+            Err(error) => self
+                .signatures_refused
+                .with_label_values(&[error.reason()])
+                .inc(),
+        }
+    }
+
+    pub fn record_certificate(&self, added: Result<&Added, &CollectError>) {
+        match added {
+            Ok(added) => {
+                let outcome = match added {
+                    Added::Final => "final",
+                    Added::Known => "known",
+                    Added::Overruled => "overruled",
+                    Added::Equivocation => "equivocation",
+                };
+                self.certificates.with_label_values(&[outcome]).inc();
+            }
+            Err(error) => self
+                .certificates_refused
+                .with_label_values(&[error.reason()])
+                .inc(),
+        }
+    }
+
+    /// This node built its own cell's checkpoint of `epoch`.
+    pub fn record_built(&self, epoch: u64) {
+        let mut built = lock(&self.built);
+        built.insert(epoch, Instant::now());
+        while built.len() > PENDING_KEPT {
+            built.pop_first();
+        }
+    }
+
+    /// A certificate of `cell` for `epoch` is final here; `own` when `cell` is ours.
+    pub fn record_final(&self, cell: CellId, epoch: u64, own: bool) {
+        let gauge = self
+            .latest_final_epoch
+            .with_label_values(&[&cell.0.to_string()]);
+        gauge.set(gauge.get().max(epoch as i64));
+        if let Some(built) = own.then(|| lock(&self.built).remove(&epoch)).flatten() {
+            self.time_to_finality.observe(built.elapsed().as_secs_f64());
+        }
+    }
+
+    pub fn record_quarantined(&self, cells: usize) {
+        self.quarantined.set(cells as i64);
+    }
+}
