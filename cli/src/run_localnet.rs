@@ -11,7 +11,7 @@ use charter_ledger::state::CellParams;
 use charter_ledger::{CellId, Genesis};
 use charter_node::stop_signals::StopSignals;
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -316,28 +316,40 @@ fn follow(
             }
         };
         latest.insert(process, block);
-        let lowest = (0..layout.started.len())
-            .filter_map(|process| latest.get(&process))
-            .map(|block| block.height)
-            .min();
-        let Some(height) = lowest.filter(|height| {
-            latest.len() == layout.started.len() && *height >= reported + args.report_every
-        }) else {
+        // A validator that exited (killed, say) stays behind: progress is the running ones'.
+        let exited = exited(&mut running.children);
+        let running_latest: Vec<&CommittedLine> = (0..layout.started.len())
+            .filter(|process| !exited.contains(process))
+            .map(|process| latest.get(&process))
+            .collect::<Option<_>>()
+            .unwrap_or_default();
+        let Some(lowest) = running_latest.iter().min_by_key(|block| block.height) else {
             continue;
         };
-        reported = height;
+        if lowest.height < reported + args.report_every {
+            continue;
+        }
+        reported = lowest.height;
         let finality = federation_api
             .as_ref()
             .map(final_epochs)
             .unwrap_or_default();
         println!(
-            "height {height:>6}  validators at {}  root {}…  {finality}{}",
-            heights_by_cell(args.cells, &layout.started, &latest),
-            &latest[&0].root[..16],
+            "height {:>6}  validators at {}  root {}…  {finality}{}",
+            lowest.height,
+            heights_by_cell(args.cells, &layout.started, &latest, &exited),
+            &lowest.root[..16],
             agents_summary(agents)
         );
     }
     Ok(())
+}
+
+/// The validators whose process has exited (and is reaped).
+fn exited(children: &mut [Child]) -> BTreeSet<usize> {
+    (children.iter_mut().enumerate())
+        .filter_map(|(process, child)| matches!(child.try_wait(), Ok(Some(_))).then_some(process))
+        .collect()
 }
 
 /// Whether every validator has exited, and if so whether all of them cleanly.
@@ -349,11 +361,13 @@ fn all_exited(children: &mut [Child]) -> Option<bool> {
     statuses.map(|statuses| statuses.iter().all(|status| status.success()))
 }
 
-/// "12/12/11/12 | 12/12/12/12": each validator's latest height, cell by cell.
+/// "12/12/down/12 | 12/12/12/12": each validator's latest height, cell by cell; `down` for one
+/// whose process exited.
 fn heights_by_cell(
     cells: u32,
     started: &[Started],
     latest: &BTreeMap<usize, CommittedLine>,
+    exited: &BTreeSet<usize>,
 ) -> String {
     let heights: Vec<String> = (0..cells)
         .map(|cell| {
@@ -361,7 +375,13 @@ fn heights_by_cell(
                 .iter()
                 .enumerate()
                 .filter(|(_, node)| node.cell == cell)
-                .map(|(process, _)| latest[&process].height.to_string())
+                .map(
+                    |(process, _)| match (exited.contains(&process), latest.get(&process)) {
+                        (true, _) => "down".to_string(),
+                        (false, Some(block)) => block.height.to_string(),
+                        (false, None) => "-".to_string(),
+                    },
+                )
                 .collect();
             cell_heights.join("/")
         })

@@ -1,5 +1,6 @@
 //! `charter localnet` as a user runs it: it starts a cell, reports progress, records its layout,
-//! and on Ctrl-C (SIGINT) stops every validator it started.
+//! goes on reporting (and its agents on committing) when a validator is killed, and on Ctrl-C
+//! (SIGINT) stops every validator it started.
 
 use charter_e2e::charter_binary;
 use std::io::{BufRead, BufReader};
@@ -15,7 +16,7 @@ fn alive(pid: u64) -> bool {
 }
 
 #[test]
-fn localnet_starts_a_cell_reports_progress_and_stops_every_validator_on_interrupt() {
+fn localnet_reports_progress_through_a_killed_validator_and_stops_every_validator_on_interrupt() {
     let dir = tempfile::tempdir().unwrap();
     let mut localnet = Command::new(charter_binary())
         .args([
@@ -49,6 +50,37 @@ fn localnet_starts_a_cell_reports_progress_and_stops_every_validator_on_interrup
         .collect();
     assert_eq!(pids.len(), 4);
     assert!(pids.iter().all(|pid| alive(*pid)));
+
+    // Killing a validator, as a user does to see BFT at work: the other three go on, the
+    // progress lines follow them and show the killed one down, and the agents (which read
+    // from validator 0) go on committing through the others.
+    let height_of =
+        |line: &str| -> u64 { line.split_whitespace().nth(1).unwrap().parse().unwrap() };
+    let before = height_of(&progress);
+    Command::new("kill")
+        .args(["-9", &pids[0].to_string()])
+        .status()
+        .unwrap();
+    let after: Vec<String> = lines
+        .by_ref()
+        .filter(|line| line.starts_with("height") && line.contains("down/"))
+        .take(3)
+        .collect();
+    assert_eq!(after.len(), 3, "progress goes on without validator 0");
+    assert!(height_of(&after[2]) > before, "{after:?}");
+    let committing = |line: &String| {
+        let committed = line.split("agents committed").nth(1)?;
+        committed.split_whitespace().next()?.parse::<u64>().ok()
+    };
+    let agents_go_on = (lines
+        .by_ref()
+        .filter(|line| line.starts_with("height"))
+        .take(20))
+    .any(|line| committing(&line).is_some_and(|committed| committed > 0));
+    assert!(
+        agents_go_on,
+        "the agents commit through the validators still up"
+    );
 
     Command::new("kill")
         .args(["-INT", &localnet.id().to_string()])

@@ -77,12 +77,29 @@ pub fn drive(
         std::thread::sleep(Duration::from_millis(200));
     }
     let mut workload = Agents::new(cell, seed, &ApiChain(&apis[0]));
-    let senders_apis: Vec<&ApiClient> = apis.iter().collect();
+    let mut reachable = apis.len();
     while !stop.load(Ordering::SeqCst) {
-        let played = match workload.play_round(&apis[0], &senders_apis, batch, FOLLOW_SECONDS) {
+        // Validators come and go (a user kills one to see the cell go on): the agents read
+        // from and submit to those that answer.
+        let answering: Vec<&ApiClient> = (apis.iter())
+            .filter(|api| api.get("/v1/status").is_ok())
+            .collect();
+        if answering.len() != reachable {
+            reachable = answering.len();
+            tracing::info!(
+                reachable,
+                of = apis.len(),
+                "agents use the validators that answer"
+            );
+        }
+        let Some(reader) = answering.first() else {
+            std::thread::sleep(Duration::from_secs(1));
+            continue;
+        };
+        let played = match workload.play_round(reader, &answering, batch, FOLLOW_SECONDS) {
             Ok(played) => played,
             Err(error) => {
-                tracing::warn!(%error, "the demo cannot reach validator 0");
+                tracing::debug!(%error, "an agents' round failed; trying again");
                 std::thread::sleep(Duration::from_secs(1));
                 continue;
             }
