@@ -8,16 +8,17 @@
 //! consistent height. Block reads share the block store consensus writes.
 
 use crate::admission::{Admission, Source};
+use crate::http_errors::{json_errors, refuse_declared_oversize};
 use crate::latest_ledger::LatestLedger;
 use crate::mempool::AdmissionError;
 use crate::metrics::NodeMetrics;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{middleware, Json, Router};
 use charter_consensus::block::BlockHeight;
 use charter_consensus::block_store::{BlockStore, BlockStoreError, DecidedBlock};
 use charter_consensus::host::{CommittedBlock, ConsensusPosition};
@@ -28,6 +29,7 @@ use charter_ledger::state::{
     StateObject, Validator,
 };
 use charter_ledger::storage::StorageError;
+use charter_ledger::transaction::MAX_TRANSACTION_BYTES;
 use charter_ledger::{EscrowId, Ledger, LedgerError, PassportId, TxId};
 use charter_store::StateStore;
 use serde::de::DeserializeOwned;
@@ -115,7 +117,15 @@ impl ApiState {
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/v1/status", get(status))
-        .route("/v1/transactions", post(submit))
+        .route(
+            "/v1/transactions",
+            post(submit)
+                .layer(DefaultBodyLimit::max(MAX_TRANSACTION_BYTES))
+                .layer(middleware::from_fn_with_state(
+                    MAX_TRANSACTION_BYTES,
+                    refuse_declared_oversize,
+                )),
+        )
         .route("/v1/transactions/{id}", get(transaction))
         .route("/v1/blocks/latest", get(latest_block))
         .route("/v1/blocks/stream", get(block_stream))
@@ -130,6 +140,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/checkpoints/{cell}/{epoch}", get(checkpoint))
         .route("/v1/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
+        .layer(middleware::from_fn(json_errors))
         .with_state(state)
 }
 
@@ -287,7 +298,14 @@ async fn transaction(
     let Ok(id) = TxId::from_hex(&id) else {
         return invalid_id("transaction");
     };
-    let wait = Duration::from_secs(options.wait.unwrap_or(0)).min(MAX_WAIT);
+    let wait = Duration::from_secs(options.wait.unwrap_or(0));
+    if wait > MAX_WAIT {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_wait",
+            format!("wait is at most {} seconds", MAX_WAIT.as_secs()),
+        );
+    }
     // Subscribe before the first look, so a commit between the look and the wait is not missed.
     let mut committed = state.committed.subscribe();
     let deadline = tokio::time::Instant::now() + wait;

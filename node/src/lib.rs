@@ -16,6 +16,7 @@ pub mod federation_metrics;
 pub mod federation_store;
 pub mod finality;
 pub mod gossip;
+pub mod http_errors;
 pub mod keys;
 pub mod latest_ledger;
 pub mod mempool;

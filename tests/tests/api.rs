@@ -1,6 +1,7 @@
 //! Clients against a live cell of `charter run` processes: a signed transaction submitted to one
-//! validator's API commits on every validator, bad submissions get typed errors, and a state
-//! proof fetched from one validator verifies against the root another validator reported.
+//! validator's API commits on every validator, bad submissions get typed errors, a state proof
+//! fetched from one validator verifies against the root another validator reported, and every
+//! error, the framework's included, answers `{"error", "message"}`.
 
 use charter_e2e::{charter, http, Cell};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
@@ -265,4 +266,103 @@ fn hex_array(text: &str) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(text, &mut bytes).unwrap();
     bytes
+}
+
+/// What the HTTP framework refuses before a handler runs answers in the API's error shape too,
+/// and a body above the submission limit is refused from its declared length, unread.
+#[test]
+fn every_error_path_answers_the_json_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = Cell::running(dir.path(), 4);
+    let api = cell.nodes[0].api.clone();
+    let zeros = "00".repeat(32);
+    for (method, path, status, code) in [
+        ("GET", "/v1/nowhere".to_string(), 404, "no_such_route"),
+        (
+            "DELETE",
+            "/v1/status".to_string(),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "GET",
+            format!("/v1/transactions/{zeros}?wait=x"),
+            400,
+            "bad_request",
+        ),
+        (
+            "GET",
+            format!("/v1/transactions/{zeros}?wait=61"),
+            400,
+            "invalid_wait",
+        ),
+        (
+            "GET",
+            format!("/v1/passports/{zeros}?height=-1"),
+            400,
+            "bad_request",
+        ),
+        ("GET", "/v1/blocks/tall".to_string(), 400, "invalid_height"),
+        (
+            "GET",
+            "/v1/passports/not-hex".to_string(),
+            400,
+            "invalid_passport_id",
+        ),
+        (
+            "GET",
+            "/v1/transactions/not-hex".to_string(),
+            400,
+            "invalid_transaction_id",
+        ),
+        (
+            "GET",
+            "/v1/escrows/not-hex".to_string(),
+            400,
+            "invalid_escrow_id",
+        ),
+    ] {
+        let (answered, body) = http(&api, method, &path, b"");
+        let body = json(&body);
+        assert_eq!(
+            (answered, body["error"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {body}"
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|message| !message.is_empty()),
+            "{body}"
+        );
+    }
+    let (status, body) = http(&api, "POST", "/v1/transactions", &vec![0u8; 70 * 1024]);
+    assert_eq!(
+        (status, json(&body)["error"].as_str()),
+        (413, Some("body_too_large"))
+    );
+
+    // A client that declares 3 MiB is answered before it sends a byte of it.
+    let address = api.trim_start_matches("http://");
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let request = format!(
+        "POST /v1/transactions HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: 3145728\r\n\r\n"
+    );
+    std::io::Write::write_all(&mut socket, request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("body_too_large") {
+        let read = std::io::Read::read(&mut socket, &mut chunk).expect("an answer, not a wait");
+        assert!(
+            read > 0,
+            "closed without an answer: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        answer.extend_from_slice(&chunk[..read]);
+    }
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 413"));
 }
