@@ -102,6 +102,15 @@ impl CheckpointError {
             Self::Signature(_) => "bad_signature",
         }
     }
+
+    /// Whether the certificate is invalid whatever the verifier has learned: only an unknown
+    /// or superseded set (which a verifier behind on hand-overs sees) is not.
+    pub fn provably_invalid(&self) -> bool {
+        !matches!(
+            self,
+            Self::OtherValidatorSet(_) | Self::UnknownValidatorSet { .. }
+        )
+    }
 }
 
 impl From<&charter_ledger::state::ActiveValidators> for CellValidators {

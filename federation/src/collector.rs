@@ -73,6 +73,18 @@ impl CollectError {
             Self::Certificate(error) => error.reason(),
         }
     }
+
+    /// Whether no honest node could have sent what was refused, whatever it knew: a bad
+    /// signature, another federation, a cell that is not one, a malformed certificate. A
+    /// refusal that depends on what this node has learned (a set it has not caught up on, a
+    /// validator that joined since, a quarantine) is not.
+    pub fn provably_invalid(&self) -> bool {
+        match self {
+            Self::WrongFederation | Self::UnknownCell(_) | Self::BadSignature(_) => true,
+            Self::NotAValidator { .. } | Self::OtherValidatorSet(_) | Self::Quarantined(_) => false,
+            Self::Certificate(error) => error.provably_invalid(),
+        }
+    }
 }
 
 /// Two final certificates for one cell and epoch that differ.

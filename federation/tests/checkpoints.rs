@@ -677,3 +677,43 @@ fn a_set_with_a_key_that_fails_key_validate_is_refused_when_learned() {
     assert_eq!(federation.sets.advance(&handover), invalid);
     assert_eq!(federation.head(1).hash(), before);
 }
+
+/// Only refusals no honest node could have earned penalize the sender on the mesh: one that
+/// depends on what this node has learned (a set it lacks, a validator that joined since, a
+/// quarantine) does not.
+#[test]
+fn only_refusals_whatever_the_view_prove_the_sender_dishonest() {
+    let set = CellId(1);
+    for provable in [
+        CollectError::WrongFederation,
+        CollectError::UnknownCell(set),
+        CollectError::BadSignature(BlsError::BadSignature),
+        CollectError::Certificate(CheckpointError::Signature(BlsError::BadSignature)),
+        CollectError::Certificate(CheckpointError::BelowQuorum {
+            cell: set,
+            signed: 1,
+            total: 4,
+        }),
+        CollectError::Certificate(CheckpointError::CellsOutOfOrder(set)),
+    ] {
+        assert!(provable.provably_invalid(), "{provable}");
+    }
+    for depends_on_the_view in [
+        CollectError::NotAValidator {
+            cell: set,
+            signer: PassportId([1; 32]),
+        },
+        CollectError::OtherValidatorSet(set),
+        CollectError::Quarantined(set),
+        CollectError::Certificate(CheckpointError::UnknownValidatorSet {
+            cell: set,
+            hash: [2; 32],
+        }),
+        CollectError::Certificate(CheckpointError::OtherValidatorSet(set)),
+    ] {
+        assert!(
+            !depends_on_the_view.provably_invalid(),
+            "{depends_on_the_view}"
+        );
+    }
+}

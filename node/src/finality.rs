@@ -11,16 +11,19 @@
 //! signed itself.
 
 use crate::federation_store::{FederationStore, FederationStoreError};
+use crate::gossip::{Heard, Verdicts};
 use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
 use borsh::BorshDeserialize;
 use charter_consensus::host::CommittedBlock;
 use charter_federation::checkpoint::{CellValidators, Checkpoint, CheckpointCertificate};
 use charter_federation::checkpoint_signer::CheckpointSigner;
-use charter_federation::collector::{Added, Collector, FederationMessage};
+use charter_federation::collector::{Added, CollectError, Collector, FederationMessage};
+use charter_ledger::crypto::bls::BlsSignature;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::{Storage, StorageError};
 use charter_ledger::{CellId, CheckpointId, Ledger, LedgerError, PassportId};
+use charter_p2p::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc};
@@ -30,6 +33,14 @@ use tokio::sync::{broadcast, mpsc};
 fn log_unkept(kept: Result<(), FederationStoreError>) {
     if let Err(error) = kept {
         tracing::error!(%error, "could not keep a certificate");
+    }
+}
+
+/// A refused message penalizes its sender only if no honest node could have sent it.
+fn refused(error: &CollectError) -> Verdict {
+    match error.provably_invalid() {
+        true => Verdict::Reject,
+        false => Verdict::Ignore,
     }
 }
 
@@ -50,6 +61,8 @@ pub struct Finality<S: Storage> {
     pub catch_up: CatchUp,
     pub co_signed: CoSigned,
     pub metrics: Arc<NodeMetrics>,
+    /// Where the verdict on each message heard goes back to the mesh.
+    pub verdicts: Verdicts,
 }
 
 /// Most co-signed checkpoints remembered; the oldest are forgotten first.
@@ -212,14 +225,16 @@ impl<S: Storage> Finality<S> {
         self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
     }
 
-    /// Handles one message from the federation topic, as a peer sent it.
-    pub fn handle(&mut self, bytes: &[u8]) {
+    /// Handles one message from the federation topic, as a peer sent it; what the mesh should
+    /// make of it: passed on if it was of use, dropped if not, and its sender penalized if no
+    /// honest node could have sent it.
+    pub fn handle(&mut self, bytes: &[u8]) -> Verdict {
         let message = match FederationMessage::try_from_slice(bytes) {
             Ok(message) => message,
             Err(error) => {
                 self.metrics.federation.record_message("undecodable");
                 tracing::debug!(%error, "undecodable federation message");
-                return;
+                return Verdict::Reject;
             }
         };
         let kind = match &message {
@@ -236,40 +251,59 @@ impl<S: Storage> Finality<S> {
                 signer,
                 signature,
             } => {
-                let added = self
-                    .collector()
-                    .add_signature(&checkpoint, cell, signer, signature);
-                (self.metrics.federation).record_signature(added.as_ref().map(|_| ()));
-                match added {
-                    Ok(Some(certificate)) => self.keep_and_publish(&certificate),
-                    Ok(None) => {
-                        // Co-sign another cell's checkpoint once its own cell vouched for it.
-                        let vouched = checkpoint.cell != self.cell
-                            && self.collector().origin_vouches(&checkpoint);
-                        if vouched && self.co_signed.first_time(checkpoint.cell, checkpoint.epoch) {
-                            self.sign(&checkpoint);
-                        }
-                    }
-                    Err(error) => tracing::debug!(%error, "checkpoint signature not collected"),
-                }
+                let verdict = self.take_signature(&checkpoint, cell, signer, signature);
                 self.notice_epoch(checkpoint.cell, checkpoint.epoch);
+                verdict
             }
             FederationMessage::Certificate(certificate) => {
-                self.take_certificate(&certificate);
+                let verdict = self.take_certificate(&certificate);
                 self.notice_epoch(certificate.checkpoint.cell, certificate.checkpoint.epoch);
+                verdict
             }
             FederationMessage::Missing {
                 cell,
                 from_epoch,
                 to_epoch,
-            } => self.answer_missing(cell, from_epoch..=to_epoch),
+            } => {
+                self.answer_missing(cell, from_epoch..=to_epoch);
+                Verdict::Accept
+            }
             FederationMessage::Certificates(batch) if batch.len() <= CATCH_UP_BATCH => {
                 self.take_batch(&batch)
             }
             FederationMessage::Certificates(batch) => {
                 tracing::debug!(size = batch.len(), "an oversized batch of certificates");
+                Verdict::Reject
             }
         }
+    }
+
+    /// Checks and collects a validator's checkpoint signature; publishes the certificate it
+    /// completes, or co-signs another cell's checkpoint once its own cell vouched for it.
+    fn take_signature(
+        &mut self,
+        checkpoint: &Checkpoint,
+        cell: CellId,
+        signer: PassportId,
+        signature: BlsSignature,
+    ) -> Verdict {
+        let added = (self.collector()).add_signature(checkpoint, cell, signer, signature);
+        (self.metrics.federation).record_signature(added.as_ref().map(|_| ()));
+        match added {
+            Ok(Some(certificate)) => self.keep_and_publish(&certificate),
+            Ok(None) => {
+                let vouched =
+                    checkpoint.cell != self.cell && self.collector().origin_vouches(checkpoint);
+                if vouched && self.co_signed.first_time(checkpoint.cell, checkpoint.epoch) {
+                    self.sign(checkpoint);
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, "checkpoint signature not collected");
+                return refused(&error);
+            }
+        }
+        Verdict::Accept
     }
 
     /// Asks for `cell`'s final certificates we lack when a message about its `epoch` shows
@@ -333,21 +367,25 @@ impl<S: Storage> Finality<S> {
     }
 
     /// Takes a batch answering `Missing`, then asks for what is still missing above it.
-    fn take_batch(&mut self, batch: &[CheckpointCertificate]) {
-        for certificate in batch {
-            self.take_certificate(certificate);
+    fn take_batch(&mut self, batch: &[CheckpointCertificate]) -> Verdict {
+        let verdicts: Vec<Verdict> = (batch.iter())
+            .map(|certificate| self.take_certificate(certificate))
+            .collect();
+        if let Some(last) = batch.last().map(|certificate| &certificate.checkpoint) {
+            let next = self.collector().next_final_after(last.cell, last.epoch);
+            if let Some(next) = next {
+                self.ask_for_hole_below(last.cell, next);
+            }
         }
-        let Some(last) = batch.last().map(|certificate| &certificate.checkpoint) else {
-            return;
-        };
-        let next = self.collector().next_final_after(last.cell, last.epoch);
-        if let Some(next) = next {
-            self.ask_for_hole_below(last.cell, next);
+        match verdicts.contains(&Verdict::Reject) {
+            true => Verdict::Reject,
+            false => Verdict::Accept,
         }
     }
 
-    /// Checks a certificate heard from the federation and keeps it if it is final.
-    fn take_certificate(&mut self, certificate: &CheckpointCertificate) {
+    /// Checks a certificate heard from the federation and keeps it if it is final; passes on
+    /// what is new here (a final certificate, or a second one proving an equivocation).
+    fn take_certificate(&mut self, certificate: &CheckpointCertificate) -> Verdict {
         let added = self.collector().add_certificate(certificate);
         self.metrics.federation.record_certificate(added.as_ref());
         let checkpoint = &certificate.checkpoint;
@@ -357,12 +395,15 @@ impl<S: Storage> Finality<S> {
                 log_unkept(self.store.keep_final(certificate));
                 self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
             }
-            Ok(Added::Known) => {}
-            Ok(Added::Overruled) => tracing::debug!(
-                cell = checkpoint.cell.0,
-                epoch = checkpoint.epoch,
-                "a certificate for a checkpoint ruled against"
-            ),
+            Ok(Added::Known) => return Verdict::Ignore,
+            Ok(Added::Overruled) => {
+                tracing::debug!(
+                    cell = checkpoint.cell.0,
+                    epoch = checkpoint.epoch,
+                    "a certificate for a checkpoint ruled against"
+                );
+                return Verdict::Ignore;
+            }
             Ok(Added::Equivocation) => {
                 log_unkept(self.store.keep_equivocation(certificate));
                 self.settle_equivocations();
@@ -376,8 +417,12 @@ impl<S: Storage> Finality<S> {
                      it stays in lockdown until our validators rule which to keep)"
                 );
             }
-            Err(error) => tracing::debug!(%error, "certificate not taken"),
+            Err(error) => {
+                tracing::debug!(%error, "certificate not taken");
+                return refused(&error);
+            }
         }
+        Verdict::Accept
     }
 
     /// Which checkpoint to keep where `cell` equivocated at `epoch`: for our own cell the one we
@@ -454,7 +499,7 @@ impl<S: Storage> Finality<S> {
     pub async fn run(
         mut self,
         mut committed: broadcast::Receiver<CommittedBlock>,
-        mut inbound: mpsc::Receiver<Vec<u8>>,
+        mut inbound: mpsc::Receiver<Heard>,
     ) {
         self.record_restored();
         self.settle_equivocations();
@@ -479,7 +524,12 @@ impl<S: Storage> Finality<S> {
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 message = inbound.recv() => match message {
-                    Some(bytes) => self.handle(&bytes),
+                    Some(heard) => {
+                        let verdict = self.handle(&heard.data);
+                        if self.verdicts.try_send((heard.id, heard.source, verdict)).is_err() {
+                            tracing::warn!("the mesh is behind; a checkpoint message's verdict was dropped");
+                        }
+                    }
                     None => return,
                 },
             }

@@ -11,7 +11,7 @@ use crate::publisher::Publisher;
 use charter_ledger::storage::Storage;
 use charter_ledger::{CellId, FederationId};
 use charter_ledger::{TxError, TxId};
-use charter_p2p::{Mesh, MeshConfig, MeshError, MeshEvent, Verdict};
+use charter_p2p::{Mesh, MeshConfig, MeshError, MeshEvent, MessageId, PeerId, Verdict};
 use libp2p::identity::Keypair;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -19,6 +19,8 @@ use tokio::sync::mpsc;
 /// Messages waiting to be published; beyond this they are dropped (a transaction then stays
 /// in this node's mempool only).
 pub const OUTBOUND_QUEUE: usize = 4_096;
+/// Verdicts waiting to be reported to the mesh.
+const VERDICT_QUEUE: usize = 4_096;
 /// Largest message on any topic: a checkpoint certificate of a large federation is the biggest.
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
@@ -36,22 +38,45 @@ pub fn checkpoints_topic(federation: &FederationId) -> String {
     format!("charter/{}/checkpoints/v1", federation.to_hex())
 }
 
+/// A message heard on a topic whose verdict comes later, from the part that checks it.
+pub struct Heard {
+    pub data: Vec<u8>,
+    pub id: MessageId,
+    pub source: PeerId,
+}
+
+/// Where a part reports its verdict on a message it was [`Heard`]: the mesh then passes it on,
+/// drops it, or drops it and penalizes the peer that sent it.
+pub type Verdicts = mpsc::Sender<(MessageId, PeerId, Verdict)>;
+
 /// The mesh, before the parts that use it are built.
 pub struct Gossip {
     outbound: mpsc::Sender<(String, Vec<u8>)>,
     receiver: mpsc::Receiver<(String, Vec<u8>)>,
+    verdicts: Verdicts,
+    verdicts_receiver: mpsc::Receiver<(MessageId, PeerId, Verdict)>,
 }
 
 impl Default for Gossip {
     fn default() -> Self {
         let (outbound, receiver) = mpsc::channel(OUTBOUND_QUEUE);
-        Self { outbound, receiver }
+        let (verdicts, verdicts_receiver) = mpsc::channel(VERDICT_QUEUE);
+        Self {
+            outbound,
+            receiver,
+            verdicts,
+            verdicts_receiver,
+        }
     }
 }
 
 impl Gossip {
     pub fn publisher(&self, topic: &str) -> Publisher {
         Publisher::new(topic, self.outbound.clone())
+    }
+
+    pub fn verdicts(&self) -> Verdicts {
+        self.verdicts.clone()
     }
 
     /// Starts the mesh: transactions heard on `transactions` go to admission, and whatever
@@ -61,7 +86,7 @@ impl Gossip {
         keypair: Keypair,
         config: &GossipSection,
         transactions: String,
-        checkpoints: Option<(String, mpsc::Sender<Vec<u8>>)>,
+        checkpoints: Option<(String, mpsc::Sender<Heard>)>,
         admission: Arc<Admission<S>>,
         metrics: Arc<NodeMetrics>,
     ) -> Result<tokio::task::JoinHandle<()>, MeshError> {
@@ -78,6 +103,7 @@ impl Gossip {
             },
         )?;
         let mut outbound = self.receiver;
+        let mut verdicts = self.verdicts_receiver;
         Ok(tokio::spawn(async move {
             let mut peers: i64 = 0;
             loop {
@@ -89,23 +115,16 @@ impl Gossip {
                                 if let Err(refused) = &admission {
                                     tracing::debug!(peer = %author, %source, %refused, "gossiped transaction not admitted");
                                 }
-                                transaction_verdict(&admission)
+                                Some(transaction_verdict(&admission))
                             } else {
-                                // Finality checks checkpoint messages itself, after the mesh.
-                                if let Some((_, finality)) =
-                                    checkpoints.as_ref().filter(|(name, _)| *name == topic)
-                                {
-                                    if finality.try_send(data).is_err() {
-                                        tracing::warn!("finality is behind; dropping a checkpoint message");
-                                    }
-                                }
-                                Verdict::Accept
+                                let finality = checkpoints.as_ref().filter(|(name, _)| *name == topic);
+                                let heard = Heard { data, id: id.clone(), source };
+                                pass_to_finality(finality.map(|(_, finality)| finality), heard)
                             };
-                            if verdict == Verdict::Reject {
-                                metrics.gossip_penalties.inc();
-                            }
-                            if mesh.report(id, source, verdict).await.is_err() {
-                                return;
+                            if let Some(verdict) = verdict {
+                                if report(&mesh, &metrics, id, source, verdict).await.is_err() {
+                                    return;
+                                }
                             }
                         }
                         Some(MeshEvent::PeerConnected(peer)) => {
@@ -124,6 +143,11 @@ impl Gossip {
                         Some(MeshEvent::PeerSubscribed { .. }) => {}
                         None => return,
                     },
+                    verdict = verdicts.recv() => if let Some((id, source, verdict)) = verdict {
+                        if report(&mesh, &metrics, id, source, verdict).await.is_err() {
+                            return;
+                        }
+                    },
                     message = outbound.recv() => match message {
                         Some((topic, message)) => match mesh.publish(&topic, message).await {
                             Ok(()) => {}
@@ -137,6 +161,33 @@ impl Gossip {
             }
         }))
     }
+}
+
+/// Hands a checkpoint message to finality, which reports its verdict once it has checked it;
+/// the verdict now when it cannot (no finality here, or finality too far behind).
+fn pass_to_finality(finality: Option<&mpsc::Sender<Heard>>, heard: Heard) -> Option<Verdict> {
+    match finality.map(|finality| finality.try_send(heard).is_ok()) {
+        Some(true) => None,
+        Some(false) => {
+            tracing::warn!("finality is behind; dropping a checkpoint message");
+            Some(Verdict::Ignore)
+        }
+        None => Some(Verdict::Ignore),
+    }
+}
+
+/// Tells the mesh what to do with a message, counting a penalty.
+async fn report(
+    mesh: &Mesh,
+    metrics: &NodeMetrics,
+    id: MessageId,
+    source: PeerId,
+    verdict: Verdict,
+) -> Result<(), MeshError> {
+    if verdict == Verdict::Reject {
+        metrics.gossip_penalties.inc();
+    }
+    mesh.report(id, source, verdict).await
 }
 
 /// What the mesh makes of a gossiped transaction, from its admission here: one no honest peer

@@ -10,7 +10,7 @@ use crate::config::{ConfigError, NodeConfig};
 use crate::evidence::EvidenceReporter;
 use crate::federation_store::{FederationStore, FederationStoreError};
 use crate::finality::{self, Finality};
-use crate::gossip::{self, Gossip};
+use crate::gossip::{self, Gossip, Heard};
 use crate::keys::{read_network_key, KeyFile, KeyFileError};
 use crate::mempool::{MempoolLimits, SharedMempool};
 use crate::metrics::NodeMetrics;
@@ -151,7 +151,7 @@ impl Identity {
 struct FederationPart {
     collector: Arc<Mutex<Collector>>,
     topic: String,
-    inbound: mpsc::Sender<Vec<u8>>,
+    inbound: mpsc::Sender<Heard>,
 }
 
 pub struct Node {
@@ -393,6 +393,7 @@ fn start_finality(
         catch_up: Default::default(),
         co_signed: Default::default(),
         metrics: Arc::clone(metrics),
+        verdicts: gossip.verdicts(),
     };
     tokio::spawn(part.run(running.committed(), heard));
     Ok(Some(FederationPart {

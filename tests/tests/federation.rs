@@ -257,7 +257,8 @@ fn checkpoints_are_final_across_cells_stall_without_k_verify_offline_and_reach_r
 /// checkpoints becomes final there. Then cell 0's validators rule to keep the honest
 /// checkpoint (`LiftBridgeLockdown`): cell 0's nodes open the bridge and cell 2's checkpoints
 /// become final there again (with cells 2 and 0), while cell 1, which made no ruling, keeps
-/// it locked down.
+/// it locked down. The peer that gossiped the twins' certificate, sending a forged certificate
+/// and garbage after it, is penalized on the mesh by the nodes it reached.
 #[test]
 fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_governance_rules() {
     use charter_federation::checkpoint::{CellSigners, CheckpointCertificate};
@@ -429,6 +430,30 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
             Some(frozen[api]),
             "{api}: {federation}"
         );
+    }
+    // The peer then sends what no honest node would: a certificate whose aggregate is not its
+    // signers' signature on it, and bytes that are no message. Each node of cell 0 (the peer's
+    // neighbours) refuses both, counts each by its reason, and penalizes the peer on the mesh.
+    let (_, latest) = get(&honest[0], "/v1/checkpoints/1/latest");
+    let mut forged: CheckpointCertificate =
+        serde_json::from_value(latest["certificate"].clone()).unwrap();
+    forged.checkpoint.epoch += 1_000;
+    runtime.block_on(async {
+        for message in [
+            borsh::to_vec(&FederationMessage::Certificate(forged)).unwrap(),
+            b"no federation message".to_vec(),
+        ] {
+            mesh.publish(&topic, message).await.unwrap();
+        }
+    });
+    for api in &api_of_cell(0) {
+        let refused = r#"charter_federation_certificates_refused_total{reason="bad_signature"}"#;
+        let undecodable = r#"charter_federation_messages_received_total{kind="undecodable"}"#;
+        while metric(api, refused).is_none() || metric(api, undecodable).is_none() {
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let penalties = metric(api, "charter_gossip_penalties_total");
+        assert!(penalties >= Some(2.0), "{api}: {penalties:?}");
     }
     runtime.block_on(mesh.shutdown());
 
