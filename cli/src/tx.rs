@@ -86,9 +86,10 @@ enum TxCommand {
     ApproveMode {
         #[arg(long)]
         key: PathBuf,
-        /// Normal, Safe, Lockdown or Recovery, as the API shows modes.
-        #[arg(long)]
+        /// The mode to approve, as the API shows modes.
+        #[arg(long, value_parser = ["Normal", "Elevated", "Safe", "Lockdown", "Recovery"])]
         mode: String,
+        /// The height at which an emergency mode lapses back to Normal unless renewed.
         #[arg(long)]
         expires_at: Option<Height>,
     },
