@@ -1,7 +1,7 @@
 //! What a cell decides: a [`Block`] of transactions and a header that commits to its parent,
 //! its transactions and the **post-execution state root**. Its id is the header's hash, so the
 //! precommits that decide a block certify its state root, and every state proof ties to a
-//! root validators signed. The bytes hashed are documented in `docs/wire-format.md`.
+//! root validators signed. The bytes hashed are documented in `docs/proofs.md`.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::ids::{CellId, FederationId, PassportId};

@@ -12,7 +12,8 @@
 //! - a decided block commits to its post-execution state root, and its commit certificate
 //!   ([`certificate`]) makes that root as good as the validators' signatures;
 //! - a validator set is a deterministic function of ledger state (passport-id order,
-//!   power = bond at the epoch's start), and its hash is what checkpoints commit to;
+//!   power = bond at the epoch's start); checkpoints commit to its BLS keys and powers
+//!   (`charter_federation::checkpoint::CellValidators::hash`);
 //! - the guarded signer never signs two different values for one (height, round, step), across
 //!   crashes and restarts;
 //! - a proposal is judged only when its stream is complete, from the proposer its height and

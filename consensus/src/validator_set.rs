@@ -7,8 +7,6 @@ use charter_ledger::ledger::{Ledger, LedgerError};
 use charter_ledger::state::ActiveValidator;
 use charter_ledger::storage::Storage;
 
-const VALIDATOR_SET_DOMAIN: &[u8] = b"charter/validator-set/v1";
-
 /// Validators in passport-id order. Never empty, total power never zero.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ValidatorSet {
@@ -72,14 +70,6 @@ impl ValidatorSet {
             .iter()
             .find(|member| member.consensus_key == *key)
     }
-
-    /// `blake3(domain ‖ encode(members))`: what checkpoints commit to.
-    pub fn hash(&self) -> [u8; 32] {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(VALIDATOR_SET_DOMAIN);
-        hasher.update(&borsh::to_vec(&self.members).expect("writing to a Vec cannot fail"));
-        *hasher.finalize().as_bytes()
-    }
 }
 
 #[cfg(test)]
@@ -116,12 +106,9 @@ mod tests {
         let a = ValidatorSet::new(vec![member(2, 5), member(1, 5), member(3, 0)]).unwrap();
         let b = ValidatorSet::new(vec![member(1, 5), member(2, 5)]).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.hash(), b.hash());
         assert_ne!(
-            a.hash(),
-            ValidatorSet::new(vec![member(1, 5), member(2, 6)])
-                .unwrap()
-                .hash()
+            a,
+            ValidatorSet::new(vec![member(1, 5), member(2, 6)]).unwrap()
         );
         assert_eq!(
             ValidatorSet::new(vec![member(1, 0)]),

@@ -8,6 +8,7 @@ pub mod faults;
 pub mod hostile;
 mod load;
 pub mod netns;
+pub mod openapi;
 pub mod sweep;
 mod teardown;
 

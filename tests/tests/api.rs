@@ -3,6 +3,7 @@
 //! fetched from one validator verifies against the root another validator reported, and every
 //! error, the framework's included, answers `{"error", "message"}`.
 
+use charter_e2e::openapi::OpenApi;
 use charter_e2e::{charter, http, Cell};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::state::StateKey;
@@ -365,4 +366,90 @@ fn every_error_path_answers_the_json_shape() {
         answer.extend_from_slice(&chunk[..read]);
     }
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 413"));
+}
+
+/// Every JSON endpoint of a live cell answers what `node/openapi.json`, as the node serves it,
+/// says it answers: a transfer submitted and followed to its commit (with its inclusion
+/// proof), blocks, and each state read with and without its proof, present and absent.
+#[test]
+fn every_endpoint_answers_as_the_openapi_document_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = Cell::running(dir.path(), 4);
+    let api = cell.nodes[0].api.clone();
+    let openapi = OpenApi::served_by(&api);
+    let genesis = cell.genesis();
+    let keys: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("keys/passport-7.json")).unwrap(),
+    )
+    .unwrap();
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(keys["controller_seed"].as_str().unwrap(), &mut seed).unwrap();
+    let (payer, payee) = (genesis.passport_id(7), genesis.passport_id(8));
+    let transfer = TransactionBody {
+        federation: genesis.federation,
+        cell: genesis.cell,
+        sender: payer,
+        nonce: 0,
+        fee: 0,
+        action: Action::Transfer {
+            to: payee,
+            amount: 5,
+        },
+    }
+    .sign(&Ed25519Keypair::from_seed(seed));
+    let (status, body) = http(&api, "POST", "/v1/transactions", &transfer.encode());
+    openapi.check(
+        "/v1/transactions",
+        "post",
+        status,
+        &json(&body),
+        "/v1/transactions",
+    );
+    let id = transfer.id().to_hex();
+    let followed = openapi.get(
+        &api,
+        "/v1/transactions/{id}",
+        &format!("/v1/transactions/{id}?wait=30&proof=true"),
+    );
+    assert_eq!(followed["status"], "committed", "{followed}");
+    let height = followed["height"].as_u64().unwrap();
+
+    let validator = genesis.passport_id(0);
+    let nobody = "00".repeat(32);
+    for (route, path) in [
+        ("/v1/status", "/v1/status".to_string()),
+        (
+            "/v1/transactions/{id}",
+            format!("/v1/transactions/{nobody}"),
+        ),
+        ("/v1/blocks/latest", "/v1/blocks/latest".to_string()),
+        ("/v1/blocks/{height}", format!("/v1/blocks/{height}")),
+        ("/v1/blocks/{height}", "/v1/blocks/999999999".to_string()),
+        ("/v1/passports/{id}", format!("/v1/passports/{payer}")),
+        (
+            "/v1/passports/{id}",
+            format!("/v1/passports/{payee}?proof=true"),
+        ),
+        (
+            "/v1/passports/{id}",
+            format!("/v1/passports/{nobody}?proof=true"),
+        ),
+        (
+            "/v1/bonds/{id}",
+            format!("/v1/bonds/{validator}?proof=true"),
+        ),
+        (
+            "/v1/escrows/{id}",
+            format!("/v1/escrows/{nobody}?proof=true"),
+        ),
+        ("/v1/validators", "/v1/validators?proof=true".to_string()),
+        ("/v1/validators/{id}", format!("/v1/validators/{validator}")),
+        (
+            "/v1/bridges/{cell}/rulings/{epoch}",
+            "/v1/bridges/1/rulings/1".to_string(),
+        ),
+        ("/v1/federation", "/v1/federation".to_string()),
+    ] {
+        openapi.get(&api, route, &path);
+    }
 }

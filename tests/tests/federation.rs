@@ -7,6 +7,7 @@
 //! cells whose validator sets change verifies offline in any order.
 
 use charter_client::ApiClient;
+use charter_e2e::openapi::OpenApi;
 use charter_e2e::{charter, charter_binary};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::{Action, Genesis, TransactionBody};
@@ -580,15 +581,17 @@ fn bond_more(dir: &Path, api: &str, cell: u64, index: u64, amount: u64) {
     );
 }
 
-/// Every final certificate `api` holds, of every cell, as the API serves them.
-fn final_certificates(api: &str) -> Vec<Value> {
-    let (_, federation) = get(api, "/v1/federation");
+/// Every final certificate `api` holds, of every cell, as the API serves them; each answer (and
+/// the one for the epoch after the latest, not final yet) checked against the OpenAPI document.
+fn final_certificates(api: &str, openapi: &OpenApi) -> Vec<Value> {
+    let federation = openapi.get(api, "/v1/federation", "/v1/federation");
     let mut certificates = Vec::new();
     for cell in federation["cells"].as_array().unwrap() {
         let latest = cell["latest_final_epoch"].as_u64().unwrap_or(0);
-        for epoch in 1..=latest {
-            let (status, answer) = get(api, &format!("/v1/checkpoints/{}/{epoch}", cell["cell"]));
-            if status == 200 {
+        for epoch in 1..=latest + 1 {
+            let path = format!("/v1/checkpoints/{}/{epoch}", cell["cell"]);
+            let answer = openapi.get(api, "/v1/checkpoints/{cell}/{epoch}", &path);
+            if answer["certificate"].is_object() {
                 certificates.push(answer["certificate"].clone());
             }
         }
@@ -603,7 +606,8 @@ fn final_certificates(api: &str) -> Vec<Value> {
 /// to hold more than 2/3 of its cell's power alone (the four start with 10,000 each), so that
 /// which signers make a quorum differs from one set to the next. Every final certificate held by any of the twelve
 /// nodes is then verified offline by `charter verify`, in several shuffled orders: all are
-/// accepted, with the same output.
+/// accepted, with the same output. Every federation answer fetched on the way is checked
+/// against the OpenAPI document.
 #[test]
 fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -644,8 +648,9 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
             .all(|cell| cell["latest_final_epoch"].as_u64() >= Some(target))
     });
 
+    let openapi = OpenApi::served_by(&first_of(0));
     let mut certificates: Vec<String> = (apis.iter())
-        .flat_map(|(_, api)| final_certificates(api))
+        .flat_map(|(_, api)| final_certificates(api, &openapi))
         .map(|certificate| certificate.to_string())
         .collect();
     certificates.sort();
