@@ -7,11 +7,36 @@ use charter_e2e::openapi::OpenApi;
 use charter_e2e::{charter, http, Cell};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::state::StateKey;
-use charter_ledger::{verify_proof, Action, PassportId, StateProof, StateRoot, TransactionBody};
+use charter_ledger::{
+    verify_proof, Action, PassportId, SignedTransaction, StateProof, StateRoot, TransactionBody,
+};
 use serde_json::Value;
 
 fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).expect("a JSON body")
+}
+
+/// Member 0 of the dev genesis (after 4 validators and 3 arbiters) pays member 1 `amount`, its
+/// first transaction (nonce 0).
+fn member_pays(cell: &Cell, dir: &std::path::Path, amount: u64) -> SignedTransaction {
+    let genesis = cell.genesis();
+    let keys: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("keys/passport-7.json")).unwrap())
+            .unwrap();
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(keys["controller_seed"].as_str().unwrap(), &mut seed).unwrap();
+    TransactionBody {
+        federation: genesis.federation,
+        cell: genesis.cell,
+        sender: genesis.passport_id(7),
+        nonce: 0,
+        fee: 0,
+        action: Action::Transfer {
+            to: genesis.passport_id(8),
+            amount,
+        },
+    }
+    .sign(&Ed25519Keypair::from_seed(seed))
 }
 
 #[test]
@@ -19,27 +44,9 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
     let dir = tempfile::tempdir().unwrap();
     let mut cell = Cell::running(dir.path(), 4);
 
-    // Member 0 of the dev genesis (after 4 validators and 3 arbiters) pays member 1.
     let genesis = cell.genesis();
-    let keys: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("keys/passport-7.json")).unwrap(),
-    )
-    .unwrap();
-    let mut seed = [0u8; 32];
-    hex::decode_to_slice(keys["controller_seed"].as_str().unwrap(), &mut seed).unwrap();
     let (payer, payee) = (genesis.passport_id(7), genesis.passport_id(8));
-    let transfer = TransactionBody {
-        federation: genesis.federation,
-        cell: genesis.cell,
-        sender: payer,
-        nonce: 0,
-        fee: 0,
-        action: Action::Transfer {
-            to: payee,
-            amount: 777,
-        },
-    }
-    .sign(&Ed25519Keypair::from_seed(seed));
+    let transfer = member_pays(&cell, dir.path(), 777);
     let api = cell.nodes[0].api.clone();
     let (status, body) = http(&api, "POST", "/v1/transactions", &transfer.encode());
     assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
@@ -378,25 +385,8 @@ fn every_endpoint_answers_as_the_openapi_document_says() {
     let api = cell.nodes[0].api.clone();
     let openapi = OpenApi::served_by(&api);
     let genesis = cell.genesis();
-    let keys: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("keys/passport-7.json")).unwrap(),
-    )
-    .unwrap();
-    let mut seed = [0u8; 32];
-    hex::decode_to_slice(keys["controller_seed"].as_str().unwrap(), &mut seed).unwrap();
     let (payer, payee) = (genesis.passport_id(7), genesis.passport_id(8));
-    let transfer = TransactionBody {
-        federation: genesis.federation,
-        cell: genesis.cell,
-        sender: payer,
-        nonce: 0,
-        fee: 0,
-        action: Action::Transfer {
-            to: payee,
-            amount: 5,
-        },
-    }
-    .sign(&Ed25519Keypair::from_seed(seed));
+    let transfer = member_pays(&cell, dir.path(), 5);
     let (status, body) = http(&api, "POST", "/v1/transactions", &transfer.encode());
     openapi.check(
         "/v1/transactions",
