@@ -129,51 +129,7 @@ fn main() -> Result<()> {
         );
     }
     println!();
-    println!("== 4-validator cell, signed transfers through the validators' APIs");
-    println!(
-        "idle: {:.1}% of one core for all four validators",
-        cell.idle_cpu_percent
-    );
-    println!(
-        "{:>8} {:>9} {:>10} {:>9} {:>9} {:>24} {:>24}  refused",
-        "offered",
-        "submitted",
-        "committed",
-        "p50",
-        "p99",
-        "CPU % per validator",
-        "RSS MiB per validator"
-    );
-    let best = cell
-        .stages
-        .iter()
-        .map(|stage| stage.committed_per_second)
-        .fold(0.0, f64::max);
-    for stage in &cell.stages {
-        let millis = |latency: Option<Duration>| {
-            latency.map_or("-".to_string(), |latency| {
-                format!("{} ms", latency.as_millis())
-            })
-        };
-        let list = |values: &[f64]| {
-            values
-                .iter()
-                .map(|value| format!("{value:.0}"))
-                .collect::<Vec<_>>()
-                .join("/")
-        };
-        println!(
-            "{:>8} {:>9} {:>10.0} {:>9} {:>9} {:>24} {:>24}  {:?}",
-            stage.offered_per_second,
-            stage.submitted,
-            stage.committed_per_second,
-            millis(stage.p50),
-            millis(stage.p99),
-            list(&stage.cpu_percent),
-            list(&stage.rss_mib),
-            stage.refused
-        );
-    }
+    let best = print_cell_load(&cell);
     println!();
     print_certificate_costs(&certificates);
     println!(
@@ -219,4 +175,54 @@ fn print_certificate_costs(certificates: &certificates::CertificateCosts) {
             costs.keys_checked_per_verify.as_secs_f64() / costs.all_signed.as_secs_f64().max(f64::MIN_POSITIVE)
         );
     }
+}
+
+/// The cell's stages, one line each; returns the best committed rate.
+fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
+    println!("== 4-validator cell, signed transfers through the validators' APIs");
+    println!(
+        "idle: {:.1}% of one core for all four validators",
+        cell.idle_cpu_percent
+    );
+    println!(
+        "{:>8} {:>9} {:>10} {:>9} {:>9} {:>24} {:>24}  refused",
+        "offered",
+        "submitted",
+        "committed",
+        "p50",
+        "p99",
+        "CPU % per validator",
+        "RSS MiB per validator"
+    );
+    let best = cell
+        .stages
+        .iter()
+        .map(|stage| stage.committed_per_second)
+        .fold(0.0, f64::max);
+    for stage in &cell.stages {
+        let millis = |latency: Option<Duration>| {
+            latency.map_or("-".to_string(), |latency| {
+                format!("{} ms", latency.as_millis())
+            })
+        };
+        let list = |values: &[f64]| {
+            values
+                .iter()
+                .map(|value| format!("{value:.0}"))
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        println!(
+            "{:>8} {:>9} {:>10.0} {:>9} {:>9} {:>24} {:>24}  {:?}",
+            stage.offered_per_second,
+            stage.submitted,
+            stage.committed_per_second,
+            millis(stage.p50),
+            millis(stage.p99),
+            list(&stage.cpu_percent),
+            list(&stage.rss_mib),
+            stage.refused
+        );
+    }
+    best
 }
