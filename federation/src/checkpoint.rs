@@ -42,11 +42,6 @@ impl CellValidators {
         self.0.iter().map(|member| u128::from(member.power)).sum()
     }
 
-    /// More than two thirds of the total power.
-    pub fn is_quorum(&self, power: u128) -> bool {
-        power * 3 > self.total_power() * 2
-    }
-
     pub fn hash(&self) -> [u8; 32] {
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"charter/federation-validators/v1");

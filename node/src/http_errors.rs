@@ -8,14 +8,15 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// Most bytes of a framework error body kept as the message.
 const MESSAGE_BYTES: usize = 4 * 1024;
 
 /// Refuses a request whose declared length is above `limit` without reading its body (a body
-/// sent without a length is cut off at `limit` as it is read, by `DefaultBodyLimit`).
+/// sent without a length is cut off at `limit` as it is read, by `DefaultBodyLimit`); the
+/// refusal takes the JSON shape in [`json_errors`], as the framework's own 413 does.
 pub async fn refuse_declared_oversize(
     State(limit): State<usize>,
     request: Request,
@@ -23,19 +24,9 @@ pub async fn refuse_declared_oversize(
 ) -> Response {
     let declared = (request.headers().get(header::CONTENT_LENGTH))
         .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|declared| declared > limit as u64) {
-        let message = format!(
-            "the body is {} bytes; the limit is {limit}",
-            declared.unwrap_or(0)
-        );
-        let body = json!({ "error": "body_too_large", "message": message }).to_string();
-        let mut response = Response::new(Body::from(body));
-        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-        (response.headers_mut()).insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        return response;
+    if let Some(declared) = declared.filter(|declared| *declared > limit as u64) {
+        let message = format!("the body is {declared} bytes; the limit is {limit}");
+        return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
     }
     next.run(request).await
 }
