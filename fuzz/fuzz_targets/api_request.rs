@@ -27,9 +27,10 @@ use tower::ServiceExt;
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "HEAD"];
 
 /// Every route the router serves, `{}` standing for a path parameter, and one with no route.
-const ROUTES: [&str; 17] = [
+const ROUTES: [&str; 18] = [
     "/v1/status",
     "/v1/transactions",
+    "/v1/transactions/batch",
     "/v1/transactions/{}",
     "/v1/blocks/latest",
     "/v1/blocks/stream",
@@ -68,12 +69,28 @@ enum Parameter {
 #[derive(Arbitrary, Debug)]
 enum Payload {
     Bytes(Vec<u8>),
-    /// A transfer from the genesis passport `sender`, well signed, with this nonce and amount.
-    Transfer {
-        sender: u8,
-        nonce: u64,
-        amount: u64,
-    },
+    Transfer(Transfer),
+    /// A batch envelope of well-signed transfers.
+    Batch(Vec<Transfer>),
+}
+
+/// A transfer from the genesis passport `sender`, well signed, with this nonce and amount.
+#[derive(Arbitrary, Debug)]
+struct Transfer {
+    sender: u8,
+    nonce: u64,
+    amount: u64,
+}
+
+impl Transfer {
+    fn encode(&self, api: &Api) -> Vec<u8> {
+        let passports = &api.cell.passports;
+        let sender = &passports[self.sender as usize % passports.len()];
+        let (to, amount) = (passports[0].id, self.amount);
+        api.cell
+            .transaction(sender, self.nonce % 4, Action::Transfer { to, amount })
+            .encode()
+    }
 }
 
 struct Api {
@@ -163,17 +180,10 @@ fuzz_target!(|input: Input| {
     }
     let body = match input.body {
         Payload::Bytes(bytes) => bytes,
-        Payload::Transfer {
-            sender,
-            nonce,
-            amount,
-        } => {
-            let passports = &api.cell.passports;
-            let sender = &passports[sender as usize % passports.len()];
-            let to = passports[0].id;
-            api.cell
-                .transaction(sender, nonce % 4, Action::Transfer { to, amount })
-                .encode()
+        Payload::Transfer(transfer) => transfer.encode(api),
+        Payload::Batch(transfers) => {
+            let encoded: Vec<Vec<u8>> = transfers.iter().map(|t| t.encode(api)).collect();
+            borsh::to_vec(&encoded).expect("a vector encodes")
         }
     };
     let request = Request::builder()

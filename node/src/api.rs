@@ -12,6 +12,7 @@ use crate::http_errors::{json_errors, refuse_declared_oversize};
 use crate::latest_ledger::LatestLedger;
 use crate::mempool::AdmissionError;
 use crate::metrics::NodeMetrics;
+use crate::submission_batch::{decode_batch, MAX_BATCH_BYTES};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -126,6 +127,15 @@ pub fn router(state: Arc<ApiState>) -> Router {
                     refuse_declared_oversize,
                 )),
         )
+        .route(
+            "/v1/transactions/batch",
+            post(submit_batch)
+                .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
+                .layer(middleware::from_fn_with_state(
+                    MAX_BATCH_BYTES,
+                    refuse_declared_oversize,
+                )),
+        )
         .route("/v1/transactions/{id}", get(transaction))
         .route("/v1/blocks/latest", get(latest_block))
         .route("/v1/blocks/stream", get(block_stream))
@@ -182,18 +192,37 @@ async fn status(State(state): State<Arc<ApiState>>) -> Reply {
 async fn submit(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply {
     match state.admission.admit(&body, Source::Client) {
         Ok(id) => (StatusCode::ACCEPTED, Json(json!({ "id": id }))),
-        Err(refused) => {
-            let status = match &refused {
-                AdmissionError::Full { .. } | AdmissionError::SenderBacklog { .. } => {
-                    StatusCode::TOO_MANY_REQUESTS
-                }
-                AdmissionError::Duplicate(_) => StatusCode::CONFLICT,
-                AdmissionError::Ledger(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                AdmissionError::Decode(_) | AdmissionError::Rejected(_) => StatusCode::BAD_REQUEST,
-            };
-            error(status, refused.code(), &refused)
-        }
+        Err(refused) => error(refusal_status(&refused), refused.code(), &refused),
     }
+}
+
+fn refusal_status(refused: &AdmissionError) -> StatusCode {
+    match refused {
+        AdmissionError::Full { .. } | AdmissionError::SenderBacklog { .. } => {
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        AdmissionError::Duplicate(_) => StatusCode::CONFLICT,
+        AdmissionError::Ledger(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AdmissionError::Decode(_) | AdmissionError::Rejected(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Admits each transaction of a batch in order, as [`submit`] would one by one, and answers
+/// each: its id, or the error a single submission would have carried.
+async fn submit_batch(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply {
+    let transactions = match decode_batch(&body) {
+        Ok(transactions) => transactions,
+        Err(refused) => return error(StatusCode::BAD_REQUEST, refused.code(), refused),
+    };
+    let results: Vec<Value> = (transactions.iter())
+        .map(
+            |transaction| match state.admission.admit(transaction, Source::Client) {
+                Ok(id) => json!({ "id": id }),
+                Err(refused) => json!({ "error": refused.code(), "message": refused.to_string() }),
+            },
+        )
+        .collect();
+    ok(json!({ "results": results }))
 }
 
 fn invalid_id(what: &str) -> Reply {

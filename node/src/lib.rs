@@ -25,3 +25,4 @@ pub mod node;
 pub mod publisher;
 pub mod restart;
 pub mod stop_signals;
+pub mod submission_batch;

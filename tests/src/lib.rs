@@ -11,6 +11,7 @@ pub mod netns;
 pub mod openapi;
 pub mod sweep;
 mod teardown;
+pub mod worked_example;
 
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 pub use charter_devnet::localnet::CommittedLine as Committed;

@@ -16,9 +16,9 @@ fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).expect("a JSON body")
 }
 
-/// Member 0 of the dev genesis (after 4 validators and 3 arbiters) pays member 1 `amount`, its
-/// first transaction (nonce 0).
-fn member_pays(cell: &Cell, dir: &std::path::Path, amount: u64) -> SignedTransaction {
+/// Member 0 of the dev genesis (after 4 validators and 3 arbiters) pays member 1 `amount`, at
+/// `nonce`.
+fn member_pays(cell: &Cell, dir: &std::path::Path, amount: u64, nonce: u64) -> SignedTransaction {
     let genesis = cell.genesis();
     let keys: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("keys/passport-7.json")).unwrap())
@@ -29,7 +29,7 @@ fn member_pays(cell: &Cell, dir: &std::path::Path, amount: u64) -> SignedTransac
         federation: genesis.federation,
         cell: genesis.cell,
         sender: genesis.passport_id(7),
-        nonce: 0,
+        nonce,
         fee: 0,
         action: Action::Transfer {
             to: genesis.passport_id(8),
@@ -46,7 +46,7 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
 
     let genesis = cell.genesis();
     let (payer, payee) = (genesis.passport_id(7), genesis.passport_id(8));
-    let transfer = member_pays(&cell, dir.path(), 777);
+    let transfer = member_pays(&cell, dir.path(), 777, 0);
     let api = cell.nodes[0].api.clone();
     let (status, body) = http(&api, "POST", "/v1/transactions", &transfer.encode());
     assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
@@ -329,6 +329,12 @@ fn every_error_path_answers_the_json_shape() {
             400,
             "invalid_escrow_id",
         ),
+        (
+            "POST",
+            "/v1/transactions/batch".to_string(),
+            400,
+            "bad_batch",
+        ),
     ] {
         let (answered, body) = http(&api, method, &path, b"");
         let body = json(&body);
@@ -349,16 +355,32 @@ fn every_error_path_answers_the_json_shape() {
         (status, json(&body)["error"].as_str()),
         (413, Some("body_too_large"))
     );
+    let (status, body) = http(
+        &api,
+        "POST",
+        "/v1/transactions/batch",
+        &1025u32.to_le_bytes(),
+    );
+    assert_eq!(
+        (status, json(&body)["error"].as_str()),
+        (400, Some("bad_batch"))
+    );
 
-    // A client that declares 3 MiB is answered before it sends a byte of it.
+    refused_before_its_body(&api, "/v1/transactions", 3 << 20);
+    refused_before_its_body(&api, "/v1/transactions/batch", 5 << 20);
+}
+
+/// A client that declares `length` bytes, above `path`'s limit, is answered 413 before it
+/// sends a byte of them.
+fn refused_before_its_body(api: &str, path: &str, length: usize) {
     let address = api.trim_start_matches("http://");
     let mut socket = std::net::TcpStream::connect(address).unwrap();
     socket
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
     let request = format!(
-        "POST /v1/transactions HTTP/1.1\r\nHost: {address}\r\n\
-         Content-Type: application/octet-stream\r\nContent-Length: 3145728\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
     );
     std::io::Write::write_all(&mut socket, request.as_bytes()).unwrap();
     let mut answer = Vec::new();
@@ -375,6 +397,32 @@ fn every_error_path_answers_the_json_shape() {
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 413"));
 }
 
+struct Batch {
+    envelope: Vec<u8>,
+    /// What the node must answer for each transaction, in order: its id or its error code.
+    expected: Vec<(&'static str, String)>,
+    last_transfer: SignedTransaction,
+}
+
+/// A batch of member 0's transfers at nonces 1 and 2 (after its nonce 0 submitted alone), the
+/// second with its signature's last byte flipped, and bytes that are no transaction.
+fn batch_of_two_transfers_a_forgery_and_garbage(cell: &Cell, dir: &std::path::Path) -> Batch {
+    let (second, third) = (member_pays(cell, dir, 6, 1), member_pays(cell, dir, 7, 2));
+    let mut forged = second.encode();
+    *forged.last_mut().unwrap() ^= 1;
+    let transactions = vec![second.encode(), third.encode(), forged, b"garbage".to_vec()];
+    Batch {
+        envelope: borsh::to_vec(&transactions).unwrap(),
+        expected: vec![
+            ("id", second.id().to_hex()),
+            ("id", third.id().to_hex()),
+            ("error", "bad_signature".to_string()),
+            ("error", "malformed".to_string()),
+        ],
+        last_transfer: third,
+    }
+}
+
 /// Every JSON endpoint of a live cell answers what `node/openapi.json`, as the node serves it,
 /// says it answers: a transfer submitted and followed to its commit (with its inclusion
 /// proof), blocks, and each state read with and without its proof, present and absent.
@@ -386,7 +434,7 @@ fn every_endpoint_answers_as_the_openapi_document_says() {
     let openapi = OpenApi::served_by(&api);
     let genesis = cell.genesis();
     let (payer, payee) = (genesis.passport_id(7), genesis.passport_id(8));
-    let transfer = member_pays(&cell, dir.path(), 5);
+    let transfer = member_pays(&cell, dir.path(), 5, 0);
     let (status, body) = http(&api, "POST", "/v1/transactions", &transfer.encode());
     openapi.check(
         "/v1/transactions",
@@ -395,7 +443,23 @@ fn every_endpoint_answers_as_the_openapi_document_says() {
         &json(&body),
         "/v1/transactions",
     );
-    let id = transfer.id().to_hex();
+    let batched = batch_of_two_transfers_a_forgery_and_garbage(&cell, dir.path());
+    let (status, body) = http(&api, "POST", "/v1/transactions/batch", &batched.envelope);
+    let answered = json(&body);
+    openapi.check(
+        "/v1/transactions/batch",
+        "post",
+        status,
+        &answered,
+        "/v1/transactions/batch",
+    );
+    let results = answered["results"].as_array().expect("results");
+    let answers: Vec<(&str, String)> = (batched.expected.iter().zip(results))
+        .map(|((field, _), result)| (*field, result[field].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(answers, batched.expected, "{answered}");
+
+    let id = batched.last_transfer.id().to_hex();
     let followed = openapi.get(
         &api,
         "/v1/transactions/{id}",
