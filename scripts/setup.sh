@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing Charter needs on a Debian machine: the system RocksDB the
 # build links against (compiling RocksDB's C++ from source would take ~12 minutes), libclang
-# for bindgen, and cargo-nextest. Safe to run repeatedly.
+# for bindgen, Python's venv, and cargo-nextest. Safe to run repeatedly.
 set -euo pipefail
 
-packages=(librocksdb-dev libclang-dev clang pkg-config)
+# python3-venv: the Python client's tests run in a virtual environment.
+packages=(librocksdb-dev libclang-dev clang pkg-config python3-venv)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -24,10 +25,5 @@ fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest"
   cargo install cargo-nextest --locked
-fi
-# The cross-language wire-format check (scripts/check_wire_format.py) uses these.
-if ! python3 -c "import blake3, cryptography" 2>/dev/null; then
-  echo "setup: installing Python blake3 and cryptography"
-  python3 -m pip install --quiet blake3 cryptography
 fi
 echo "setup: ready"

@@ -10,5 +10,5 @@ cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --locked --bin charter
 cargo nextest run --workspace --locked --no-fail-fast
-python3 scripts/check_wire_format.py
+scripts/test-python-client.sh
 scripts/fuzz.sh 20

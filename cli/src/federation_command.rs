@@ -25,6 +25,7 @@ pub struct FederationGenesisArgs {
     /// Each cell's genesis (all of one federation).
     #[arg(long = "cell-genesis", required = true)]
     cells: Vec<PathBuf>,
+    /// Where to write the federation genesis (JSON).
     #[arg(long)]
     out: PathBuf,
 }

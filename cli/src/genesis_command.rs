@@ -15,7 +15,7 @@
 //! role = "validator"                  # validator, arbiter or member (default)
 //! balance = 1000000
 //! bonded = 10000
-//! tier = 4                            # default: validator 4, arbiter 3, member 2
+//! tier = 4                            # default: validator 4, arbiter 3, member params.min_sponsor_tier
 //! ```
 
 use anyhow::{Context, Result};
@@ -33,6 +33,7 @@ pub struct GenesisArgs {
     /// The genesis specification (TOML); key paths in it are relative to it.
     #[arg(long)]
     spec: PathBuf,
+    /// Where to write the genesis (JSON).
     #[arg(long)]
     out: PathBuf,
 }
@@ -146,10 +147,7 @@ pub fn run(args: GenesisArgs) -> Result<()> {
         }
         sources.push((passport, path));
     }
-    // The same checks a node makes when it starts from this genesis.
-    Ledger::open(MemoryStorage::new())?
-        .init_genesis(&genesis)
-        .context("the genesis is not valid")?;
+    validate(&genesis)?;
     std::fs::write(&args.out, serde_json::to_string_pretty(&genesis)?)
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!("wrote {}", args.out.display());
@@ -161,6 +159,14 @@ pub fn run(args: GenesisArgs) -> Result<()> {
 }
 
 /// `charter public-keys`: prints the public half of a key file.
+/// The same checks a node makes when it starts from `genesis`.
+pub fn validate(genesis: &Genesis) -> Result<()> {
+    Ledger::open(MemoryStorage::new())?
+        .init_genesis(genesis)
+        .context("the genesis is not valid")?;
+    Ok(())
+}
+
 pub fn public_keys(key_file: &Path) -> Result<()> {
     println!(
         "{}",

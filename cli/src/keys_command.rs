@@ -22,11 +22,16 @@ fn key_file(passport: &DevPassport) -> KeyFile {
 }
 
 fn write_secret(path: &Path, contents: &str) -> Result<()> {
+    write_new(path, contents, 0o600)
+}
+
+/// Writes a file that must not exist yet, with permissions `mode`.
+fn write_new(path: &Path, contents: &str, mode: u32) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
+        .mode(mode)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(contents.as_bytes())?;
@@ -72,8 +77,13 @@ pub fn dev_genesis(seed: u64, config: &DevCellConfig, out: &Path) -> Result<()> 
     let cell = DevCell::new(seed, config.clone());
     let keys = out.join("keys");
     std::fs::create_dir_all(&keys).with_context(|| format!("creating {}", keys.display()))?;
+    crate::genesis_command::validate(&cell.genesis)?;
     let genesis_path = out.join("genesis.json");
-    std::fs::write(&genesis_path, serde_json::to_string_pretty(&cell.genesis)?)?;
+    write_new(
+        &genesis_path,
+        &serde_json::to_string_pretty(&cell.genesis)?,
+        0o644,
+    )?;
     for (index, passport) in cell.passports.iter().enumerate() {
         write_secret(
             &keys.join(format!("passport-{index}.json")),

@@ -32,6 +32,8 @@ enum Command {
     /// Generate a key file: a passport controller key, and with --validator also a consensus
     /// key and a BLS key with its proof of possession.
     Keygen {
+        /// Also generate the validator keys: a consensus key and a BLS key with its proof of
+        /// possession.
         #[arg(long)]
         validator: bool,
         /// Where to write the key file (mode 0600); printed to stdout when absent.
@@ -40,6 +42,7 @@ enum Command {
     },
     /// Print the public half of a key file, to hand to whoever assembles the genesis.
     PublicKeys {
+        /// The key file (docs/genesis-and-keys.md).
         #[arg(long)]
         key: PathBuf,
     },
@@ -51,15 +54,19 @@ enum Command {
     /// files with nothing but the federation genesis.
     Verify(federation_command::VerifyArgs),
     /// Write a development genesis and the key file of every passport in it, all derived
-    /// from a seed.
+    /// from a seed: the validators, 3 arbiters, then the members. Existing files are not
+    /// overwritten.
     DevGenesis {
+        /// Seeds every key; the same seed gives the same genesis and keys.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// The cell's id; cells from one seed form one federation.
         #[arg(long, default_value_t = 0)]
         cell: u32,
+        /// Validators, each bonded with power (at least 1).
         #[arg(long, default_value_t = 4)]
         validators: usize,
+        /// Member passports with a balance, after the validators and the 3 arbiters.
         #[arg(long, default_value_t = 16)]
         members: usize,
         /// Blocks per epoch, after each of which the cell's validators sign a checkpoint
@@ -70,11 +77,13 @@ enum Command {
         /// power (a Byzantine identity under test).
         #[arg(long, default_value_t = 0)]
         minor_validators: usize,
+        /// The directory to write `genesis.json` and `keys/passport-N.json` into.
         #[arg(long)]
         out: PathBuf,
     },
     /// Run a validator: ledger, block store, mempool and the BFT engine, from a TOML config.
     Run {
+        /// The node's TOML configuration (docs/genesis-and-keys.md, section 5).
         #[arg(long)]
         config: PathBuf,
         /// Crash tests only: abort after deciding the N-th block this process commits, before
@@ -90,7 +99,8 @@ enum Command {
         #[arg(long, value_name = "N", hide_short_help = true)]
         crash_after_signer_persists: Option<u64>,
     },
-    /// Start a local cell: every validator as its own process on 127.0.0.1.
+    /// Start a local cell, or with --cells a federation of cells: every validator as its own
+    /// process on 127.0.0.1.
     Localnet(run_localnet::LocalnetArgs),
     /// Build, sign, submit and follow transactions through a node's API.
     Tx(tx::TxArgs),

@@ -1,5 +1,5 @@
 //! A cell's genesis: its identity, rules, first passports, validators and arbiter panel.
-//! Genesis files are JSON or TOML with keys in hex; passport ids are derived, never listed:
+//! Genesis files are JSON with keys in hex; passport ids are derived, never listed:
 //! the `i`-th passport is `PassportId::genesis(cell, i)`.
 
 use crate::controller_keys::{self, ControllerKeysError};

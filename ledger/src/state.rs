@@ -255,6 +255,7 @@ pub struct Escrow {
 #[derive(
     Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
 )]
+#[serde(deny_unknown_fields)]
 pub struct ArbiterPanel {
     pub members: Vec<PassportId>,
     pub threshold: u32,

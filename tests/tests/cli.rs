@@ -108,6 +108,28 @@ fn keygen_never_overwrites_a_key_file() {
 }
 
 #[test]
+fn dev_genesis_writes_nothing_invalid_and_overwrites_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let invalid = charter(&["dev-genesis", "--validators", "0", "--out", out]);
+    assert!(!invalid.status.success());
+    let stderr = String::from_utf8_lossy(&invalid.stderr);
+    assert!(stderr.contains("the genesis is not valid"), "{stderr}");
+    assert!(!dir.path().join("genesis.json").exists());
+
+    stdout(&charter(&["dev-genesis", "--seed", "1", "--out", out]));
+    let genesis = std::fs::read_to_string(dir.path().join("genesis.json")).unwrap();
+    let again = charter(&["dev-genesis", "--seed", "2", "--out", out]);
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("File exists"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("genesis.json")).unwrap(),
+        genesis
+    );
+}
+
+#[test]
 fn a_genesis_assembled_from_operators_public_keys_is_what_a_node_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();

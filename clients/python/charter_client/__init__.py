@@ -1,0 +1,45 @@
+"""charter_client: a Python SDK for Charter, written from its documents (docs/wire-format.md,
+docs/actions.md, docs/proofs.md, docs/checkpoints.md, docs/errors.md, node/openapi.json)."""
+
+from __future__ import annotations
+
+from .actions import (
+    ALL_ACTIONS, Action, ArbiterApproval, ArbiterRuling, Bond, ConsentRuling, ConsentSubject, DoubleVote,
+    EscrowCreate, EscrowDispute, EscrowRefund, EscrowRelease, EscrowResolve, Exit, ForkPassport, IssuePassport,
+    LiftBridgeLockdown, RegisterValidator, RotateKeys, Sanction, SetCellMode, SignedVote, Slash, Transfer, Unbond,
+    ValidatorApproval, Withdraw, action_from_json,
+)
+from .checkpoints import (
+    Checkpoint, CheckpointCertificate, FederationValidator, FederationVerifier, certificate_from_api,
+    validator_set_hash,
+)
+from .client import BatchResult, CharterClient
+from .errors import ApiError, CharterError, EncodingError, ProofError, TransactionFailed, WaitTimeout
+from .ids import escrow_id, genesis_passport_id, passport_id
+from .keys import KeyFile, SigningKey, load_key_dir, verify_strict
+from .proofs import (
+    BlockCertificate, BlockHeader, InclusionProof, StateProof, ValidatorSet, verify_block_json, verify_certificate,
+    verify_inclusion, verify_read, verify_state_proof,
+)
+from .state import StateKey
+from .statements import (
+    BridgeRulingTerms, CellMode, ModeChangeTerms, RegistrationTerms, RulingRotateKeys, RulingSanction, RulingSlash,
+    RulingTerms, SanctionKind, Vote, VoteType,
+)
+from .transaction import SignedTransaction, TransactionBody
+from .verifier import Genesis, Verifier
+
+__all__ = [
+    "ALL_ACTIONS", "Action", "ArbiterApproval", "ArbiterRuling", "Bond", "ConsentRuling", "ConsentSubject",
+    "DoubleVote", "EscrowCreate", "EscrowDispute", "EscrowRefund", "EscrowRelease", "EscrowResolve", "Exit",
+    "ForkPassport", "IssuePassport", "LiftBridgeLockdown", "RegisterValidator", "RotateKeys", "Sanction",
+    "SetCellMode", "SignedVote", "Slash", "Transfer", "Unbond", "ValidatorApproval", "Withdraw", "action_from_json",
+    "Checkpoint", "CheckpointCertificate", "FederationValidator", "FederationVerifier", "certificate_from_api",
+    "validator_set_hash", "BatchResult", "CharterClient", "ApiError", "CharterError", "EncodingError", "ProofError",
+    "TransactionFailed", "WaitTimeout", "escrow_id", "genesis_passport_id", "passport_id", "KeyFile", "SigningKey",
+    "load_key_dir", "verify_strict", "BlockCertificate", "BlockHeader", "InclusionProof", "StateProof",
+    "ValidatorSet", "verify_block_json", "verify_certificate", "verify_inclusion", "verify_read",
+    "verify_state_proof", "StateKey", "BridgeRulingTerms", "CellMode", "ModeChangeTerms", "RegistrationTerms",
+    "RulingRotateKeys", "RulingSanction", "RulingSlash", "RulingTerms", "SanctionKind", "Vote", "VoteType",
+    "SignedTransaction", "TransactionBody", "Genesis", "Verifier",
+]

@@ -1,0 +1,653 @@
+"""Every action a transaction can carry (docs/wire-format.md §4, docs/actions.md), with its
+Borsh encoding, strict decoding and the JSON form the API serves (serde's external tagging)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Optional, Sequence, Union
+
+from . import bls
+from .encoding import Reader, Writer, from_hex
+from .errors import EncodingError
+from .keys import SigningKey
+from .statements import (
+    BridgeRulingTerms, CellMode, ModeChangeTerms, RegistrationTerms, RulingTerms, SanctionKind, Vote,
+)
+
+
+def _put32(w: Writer, b: bytes) -> None:
+    w.fixed(b, 32)
+
+
+def _get32(r: Reader) -> bytes:
+    return r.fixed(32)
+
+
+def _h32(v: object, what: str) -> bytes:
+    return from_hex(v, 32, what)
+
+
+def _keys_from_json(v: object, what: str) -> list[bytes]:
+    if not isinstance(v, list):
+        raise EncodingError(f"{what}: expected a list")
+    return [from_hex(x, 32, what) for x in v]
+
+
+def _opt32_json(v: Optional[bytes]) -> Optional[str]:
+    return None if v is None else v.hex()
+
+
+def _opt32_from_json(v: object, what: str) -> Optional[bytes]:
+    return None if v is None else from_hex(v, 32, what)
+
+
+# --- nested types ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArbiterApproval:
+    """An arbiter-panel member's signature, by one of its controller keys, over `RulingTerms`."""
+
+    arbiter: bytes
+    key: bytes
+    signature: bytes
+
+    @classmethod
+    def sign(cls, arbiter: bytes, key: SigningKey, terms: RulingTerms) -> "ArbiterApproval":
+        return cls(arbiter, key.public_key, key.sign(terms.signing_bytes()))
+
+    def encode_into(self, w: Writer) -> None:
+        w.fixed(self.arbiter, 32).fixed(self.key, 32).fixed(self.signature, 64)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "ArbiterApproval":
+        return cls(r.fixed(32), r.fixed(32), r.fixed(64))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"arbiter": self.arbiter.hex(), "key": self.key.hex(), "signature": self.signature.hex()}
+
+    @classmethod
+    def from_json(cls, o: dict[str, Any]) -> "ArbiterApproval":
+        return cls(_h32(o["arbiter"], "arbiter"), _h32(o["key"], "key"), from_hex(o["signature"], 64, "signature"))
+
+
+@dataclass(frozen=True)
+class ValidatorApproval:
+    """A validator's signature, by its consensus key, over `ModeChangeTerms` or `BridgeRulingTerms`."""
+
+    validator: bytes
+    signature: bytes
+
+    @classmethod
+    def sign(cls, validator: bytes, consensus_key: SigningKey,
+             terms: Union[ModeChangeTerms, BridgeRulingTerms]) -> "ValidatorApproval":
+        return cls(validator, consensus_key.sign(terms.signing_bytes()))
+
+    def encode_into(self, w: Writer) -> None:
+        w.fixed(self.validator, 32).fixed(self.signature, 64)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "ValidatorApproval":
+        return cls(r.fixed(32), r.fixed(64))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"validator": self.validator.hex(), "signature": self.signature.hex()}
+
+    @classmethod
+    def from_json(cls, o: dict[str, Any]) -> "ValidatorApproval":
+        return cls(_h32(o["validator"], "validator"), from_hex(o["signature"], 64, "signature"))
+
+
+def _put_arb(w: Writer, a: ArbiterApproval) -> None:
+    a.encode_into(w)
+
+
+def _put_val(w: Writer, a: ValidatorApproval) -> None:
+    a.encode_into(w)
+
+
+@dataclass(frozen=True)
+class SignedVote:
+    vote: Vote
+    validator_key: bytes
+    signature: bytes
+
+    @classmethod
+    def sign(cls, vote: Vote, consensus_key: SigningKey) -> "SignedVote":
+        return cls(vote, consensus_key.public_key, consensus_key.sign(vote.signing_bytes()))
+
+    def encode_into(self, w: Writer) -> None:
+        self.vote.encode_into(w)
+        w.fixed(self.validator_key, 32).fixed(self.signature, 64)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "SignedVote":
+        return cls(Vote.decode(r), r.fixed(32), r.fixed(64))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"vote": self.vote.to_json(), "validator_key": self.validator_key.hex(), "signature": self.signature.hex()}
+
+    @classmethod
+    def from_json(cls, o: dict[str, Any]) -> "SignedVote":
+        return cls(Vote.from_json(o["vote"]), _h32(o["validator_key"], "validator_key"), from_hex(o["signature"], 64, "signature"))
+
+
+@dataclass(frozen=True)
+class ConsentSubject:
+    """`Consent::Subject`: the sender is the subject; its envelope signature is the consent."""
+
+    INDEX: ClassVar[int] = 0
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX)
+
+    def to_json(self) -> Any:
+        return "Subject"
+
+
+@dataclass(frozen=True)
+class ConsentRuling:
+    """`Consent::Ruling`: an arbiter-panel ruling `Ruling::RotateKeys` under `case`."""
+
+    case: bytes
+    approvals: Sequence[ArbiterApproval]
+    INDEX: ClassVar[int] = 1
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX).fixed(self.case, 32).vec(self.approvals, _put_arb)
+
+    def to_json(self) -> Any:
+        return {"Ruling": {"case": self.case.hex(), "approvals": [a.to_json() for a in self.approvals]}}
+
+
+Consent = Union[ConsentSubject, ConsentRuling]
+
+
+def _decode_consent(r: Reader) -> Consent:
+    tag = r.variant(2, "Consent")
+    if tag == 0:
+        return ConsentSubject()
+    return ConsentRuling(r.fixed(32), r.vec(ArbiterApproval.decode))
+
+
+def _consent_from_json(v: object) -> Consent:
+    if v == "Subject":
+        return ConsentSubject()
+    if isinstance(v, dict) and set(v) == {"Ruling"}:
+        o = v["Ruling"]
+        return ConsentRuling(_h32(o["case"], "case"), [ArbiterApproval.from_json(a) for a in o["approvals"]])
+    raise EncodingError(f"Consent: unexpected JSON {v!r}")
+
+
+@dataclass(frozen=True)
+class DoubleVote:
+    """`SlashEvidence::DoubleVote`: two conflicting votes by one consensus key."""
+
+    first: SignedVote
+    second: SignedVote
+    INDEX: ClassVar[int] = 0
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX)
+        self.first.encode_into(w)
+        self.second.encode_into(w)
+
+    def to_json(self) -> Any:
+        return {"DoubleVote": {"first": self.first.to_json(), "second": self.second.to_json()}}
+
+
+@dataclass(frozen=True)
+class ArbiterRuling:
+    """`SlashEvidence::ArbiterRuling`: an arbiter-panel ruling `Ruling::Slash` under `case`."""
+
+    offender: bytes
+    amount: int
+    case: bytes
+    approvals: Sequence[ArbiterApproval]
+    INDEX: ClassVar[int] = 1
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX).fixed(self.offender, 32).u64(self.amount).fixed(self.case, 32).vec(self.approvals, _put_arb)
+
+    def to_json(self) -> Any:
+        return {"ArbiterRuling": {"offender": self.offender.hex(), "amount": self.amount, "case": self.case.hex(),
+                                  "approvals": [a.to_json() for a in self.approvals]}}
+
+
+SlashEvidence = Union[DoubleVote, ArbiterRuling]
+
+
+def _decode_evidence(r: Reader) -> SlashEvidence:
+    tag = r.variant(2, "SlashEvidence")
+    if tag == 0:
+        return DoubleVote(SignedVote.decode(r), SignedVote.decode(r))
+    return ArbiterRuling(r.fixed(32), r.u64(), r.fixed(32), r.vec(ArbiterApproval.decode))
+
+
+def _evidence_from_json(v: object) -> SlashEvidence:
+    if isinstance(v, dict) and set(v) == {"DoubleVote"}:
+        o = v["DoubleVote"]
+        return DoubleVote(SignedVote.from_json(o["first"]), SignedVote.from_json(o["second"]))
+    if isinstance(v, dict) and set(v) == {"ArbiterRuling"}:
+        o = v["ArbiterRuling"]
+        return ArbiterRuling(_h32(o["offender"], "offender"), int(o["amount"]), _h32(o["case"], "case"),
+                             [ArbiterApproval.from_json(a) for a in o["approvals"]])
+    raise EncodingError(f"SlashEvidence: unexpected JSON {v!r}")
+
+
+# --- the actions -------------------------------------------------------------------------
+
+
+class _Action:
+    INDEX: ClassVar[int]
+    NAME: ClassVar[str]
+
+    def encode_fields(self, w: Writer) -> None:
+        raise NotImplementedError
+
+    def fields_json(self) -> Any:
+        raise NotImplementedError
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX)
+        self.encode_fields(w)
+
+    def encode(self) -> bytes:
+        """The action's Borsh encoding: variant index, then its fields."""
+        w = Writer()
+        self.encode_into(w)
+        return w.getvalue()
+
+    def to_json(self) -> Any:
+        f = self.fields_json()
+        return self.NAME if f is None else {self.NAME: f}
+
+
+@dataclass(frozen=True)
+class Transfer(_Action):
+    to: bytes
+    amount: int
+    INDEX: ClassVar[int] = 0
+    NAME: ClassVar[str] = "Transfer"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.to, 32).u64(self.amount)
+
+    def fields_json(self) -> Any:
+        return {"to": self.to.hex(), "amount": self.amount}
+
+
+@dataclass(frozen=True)
+class IssuePassport(_Action):
+    controller_keys: Sequence[bytes]
+    tier: int
+    INDEX: ClassVar[int] = 1
+    NAME: ClassVar[str] = "IssuePassport"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.vec(self.controller_keys, _put32).u8(self.tier)
+
+    def fields_json(self) -> Any:
+        return {"controller_keys": [k.hex() for k in self.controller_keys], "tier": self.tier}
+
+
+@dataclass(frozen=True)
+class RotateKeys(_Action):
+    subject: bytes
+    new_keys: Sequence[bytes]
+    consent: Consent
+    INDEX: ClassVar[int] = 2
+    NAME: ClassVar[str] = "RotateKeys"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.subject, 32).vec(self.new_keys, _put32)
+        self.consent.encode_into(w)
+
+    def fields_json(self) -> Any:
+        return {"subject": self.subject.hex(), "new_keys": [k.hex() for k in self.new_keys],
+                "consent": self.consent.to_json()}
+
+
+@dataclass(frozen=True)
+class ForkPassport(_Action):
+    controller_keys: Sequence[bytes]
+    INDEX: ClassVar[int] = 3
+    NAME: ClassVar[str] = "ForkPassport"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.vec(self.controller_keys, _put32)
+
+    def fields_json(self) -> Any:
+        return {"controller_keys": [k.hex() for k in self.controller_keys]}
+
+
+@dataclass(frozen=True)
+class Exit(_Action):
+    INDEX: ClassVar[int] = 4
+    NAME: ClassVar[str] = "Exit"
+
+    def encode_fields(self, w: Writer) -> None:
+        pass
+
+    def fields_json(self) -> Any:
+        return None
+
+
+@dataclass(frozen=True)
+class Bond(_Action):
+    amount: int
+    INDEX: ClassVar[int] = 5
+    NAME: ClassVar[str] = "Bond"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u64(self.amount)
+
+    def fields_json(self) -> Any:
+        return {"amount": self.amount}
+
+
+@dataclass(frozen=True)
+class Unbond(_Action):
+    amount: int
+    INDEX: ClassVar[int] = 6
+    NAME: ClassVar[str] = "Unbond"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u64(self.amount)
+
+    def fields_json(self) -> Any:
+        return {"amount": self.amount}
+
+
+@dataclass(frozen=True)
+class Withdraw(_Action):
+    INDEX: ClassVar[int] = 7
+    NAME: ClassVar[str] = "Withdraw"
+
+    def encode_fields(self, w: Writer) -> None:
+        pass
+
+    def fields_json(self) -> Any:
+        return None
+
+
+@dataclass(frozen=True)
+class RegisterValidator(_Action):
+    """`RegisterValidator(ValidatorRegistration)`. Build one with `RegisterValidator.create`."""
+
+    consensus_key: bytes
+    bls_key: bytes
+    bls_proof_of_possession: bytes
+    consensus_signature: bytes
+    bls_signature: bytes
+    INDEX: ClassVar[int] = 8
+    NAME: ClassVar[str] = "RegisterValidator"
+
+    @classmethod
+    def create(cls, federation: bytes, cell: int, passport: bytes, consensus_key: SigningKey,
+               bls_secret_key: int) -> "RegisterValidator":
+        """Sign `RegistrationTerms` with both new keys and prove possession of the BLS key."""
+        bls_pk = bls.public_key(bls_secret_key)
+        terms = RegistrationTerms(federation, cell, passport, consensus_key.public_key, bls_pk)
+        msg = terms.signing_bytes()
+        return cls(consensus_key.public_key, bls_pk, bls.prove_possession(bls_secret_key),
+                   consensus_key.sign(msg), bls.sign(bls_secret_key, msg))
+
+    def encode_fields(self, w: Writer) -> None:
+        (w.fixed(self.consensus_key, 32).fixed(self.bls_key, 48).fixed(self.bls_proof_of_possession, 96)
+         .fixed(self.consensus_signature, 64).fixed(self.bls_signature, 96))
+
+    def fields_json(self) -> Any:
+        return {"consensus_key": self.consensus_key.hex(), "bls_key": self.bls_key.hex(),
+                "bls_proof_of_possession": self.bls_proof_of_possession.hex(),
+                "consensus_signature": self.consensus_signature.hex(), "bls_signature": self.bls_signature.hex()}
+
+
+@dataclass(frozen=True)
+class Slash(_Action):
+    evidence: SlashEvidence
+    INDEX: ClassVar[int] = 9
+    NAME: ClassVar[str] = "Slash"
+
+    def encode_fields(self, w: Writer) -> None:
+        self.evidence.encode_into(w)
+
+    def fields_json(self) -> Any:
+        return {"evidence": self.evidence.to_json()}
+
+
+@dataclass(frozen=True)
+class EscrowCreate(_Action):
+    payee: bytes
+    amount: int
+    arbiter: Optional[bytes]
+    release_height: int
+    expiry_height: int
+    INDEX: ClassVar[int] = 10
+    NAME: ClassVar[str] = "EscrowCreate"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.payee, 32).u64(self.amount).option(self.arbiter, _put32).u64(self.release_height).u64(self.expiry_height)
+
+    def fields_json(self) -> Any:
+        return {"payee": self.payee.hex(), "amount": self.amount, "arbiter": _opt32_json(self.arbiter),
+                "release_height": self.release_height, "expiry_height": self.expiry_height}
+
+
+@dataclass(frozen=True)
+class EscrowRelease(_Action):
+    escrow: bytes
+    INDEX: ClassVar[int] = 11
+    NAME: ClassVar[str] = "EscrowRelease"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.escrow, 32)
+
+    def fields_json(self) -> Any:
+        return {"escrow": self.escrow.hex()}
+
+
+@dataclass(frozen=True)
+class EscrowDispute(_Action):
+    escrow: bytes
+    INDEX: ClassVar[int] = 12
+    NAME: ClassVar[str] = "EscrowDispute"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.escrow, 32)
+
+    def fields_json(self) -> Any:
+        return {"escrow": self.escrow.hex()}
+
+
+@dataclass(frozen=True)
+class EscrowResolve(_Action):
+    escrow: bytes
+    to_payee: int
+    to_payer: int
+    INDEX: ClassVar[int] = 13
+    NAME: ClassVar[str] = "EscrowResolve"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.escrow, 32).u64(self.to_payee).u64(self.to_payer)
+
+    def fields_json(self) -> Any:
+        return {"escrow": self.escrow.hex(), "to_payee": self.to_payee, "to_payer": self.to_payer}
+
+
+@dataclass(frozen=True)
+class EscrowRefund(_Action):
+    escrow: bytes
+    INDEX: ClassVar[int] = 14
+    NAME: ClassVar[str] = "EscrowRefund"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.escrow, 32)
+
+    def fields_json(self) -> Any:
+        return {"escrow": self.escrow.hex()}
+
+
+@dataclass(frozen=True)
+class Sanction(_Action):
+    subject: bytes
+    kind: SanctionKind
+    liability: int
+    case: bytes
+    approvals: Sequence[ArbiterApproval]
+    INDEX: ClassVar[int] = 15
+    NAME: ClassVar[str] = "Sanction"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.subject, 32).u8(int(self.kind)).u64(self.liability).fixed(self.case, 32).vec(self.approvals, _put_arb)
+
+    def fields_json(self) -> Any:
+        return {"subject": self.subject.hex(), "kind": self.kind.to_json(), "liability": self.liability,
+                "case": self.case.hex(), "approvals": [a.to_json() for a in self.approvals]}
+
+
+@dataclass(frozen=True)
+class SetCellMode(_Action):
+    mode: CellMode
+    expires_at: Optional[int]
+    approvals: Sequence[ValidatorApproval]
+    INDEX: ClassVar[int] = 16
+    NAME: ClassVar[str] = "SetCellMode"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u8(int(self.mode)).option(self.expires_at, lambda w2, v: w2.u64(v)).vec(self.approvals, _put_val)
+
+    def fields_json(self) -> Any:
+        return {"mode": self.mode.to_json(), "expires_at": self.expires_at,
+                "approvals": [a.to_json() for a in self.approvals]}
+
+
+@dataclass(frozen=True)
+class LiftBridgeLockdown(_Action):
+    remote: int
+    epoch: int
+    keep: bytes
+    approvals: Sequence[ValidatorApproval]
+    INDEX: ClassVar[int] = 17
+    NAME: ClassVar[str] = "LiftBridgeLockdown"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u32(self.remote).u64(self.epoch).fixed(self.keep, 32).vec(self.approvals, _put_val)
+
+    def fields_json(self) -> Any:
+        return {"remote": self.remote, "epoch": self.epoch, "keep": self.keep.hex(),
+                "approvals": [a.to_json() for a in self.approvals]}
+
+
+Action = Union[
+    Transfer, IssuePassport, RotateKeys, ForkPassport, Exit, Bond, Unbond, Withdraw, RegisterValidator, Slash,
+    EscrowCreate, EscrowRelease, EscrowDispute, EscrowResolve, EscrowRefund, Sanction, SetCellMode,
+    LiftBridgeLockdown,
+]
+
+#: Every action class, by wire index.
+ALL_ACTIONS: tuple[type[_Action], ...] = (
+    Transfer, IssuePassport, RotateKeys, ForkPassport, Exit, Bond, Unbond, Withdraw, RegisterValidator, Slash,
+    EscrowCreate, EscrowRelease, EscrowDispute, EscrowResolve, EscrowRefund, Sanction, SetCellMode,
+    LiftBridgeLockdown,
+)
+
+
+def _decoders() -> list[Callable[[Reader], Action]]:
+    def keys(r: Reader) -> list[bytes]:
+        return r.vec(_get32)
+
+    return [
+        lambda r: Transfer(r.fixed(32), r.u64()),
+        lambda r: IssuePassport(keys(r), r.u8()),
+        lambda r: RotateKeys(r.fixed(32), keys(r), _decode_consent(r)),
+        lambda r: ForkPassport(keys(r)),
+        lambda r: Exit(),
+        lambda r: Bond(r.u64()),
+        lambda r: Unbond(r.u64()),
+        lambda r: Withdraw(),
+        lambda r: RegisterValidator(r.fixed(32), r.fixed(48), r.fixed(96), r.fixed(64), r.fixed(96)),
+        lambda r: Slash(_decode_evidence(r)),
+        lambda r: EscrowCreate(r.fixed(32), r.u64(), r.option(_get32), r.u64(), r.u64()),
+        lambda r: EscrowRelease(r.fixed(32)),
+        lambda r: EscrowDispute(r.fixed(32)),
+        lambda r: EscrowResolve(r.fixed(32), r.u64(), r.u64()),
+        lambda r: EscrowRefund(r.fixed(32)),
+        lambda r: Sanction(r.fixed(32), SanctionKind.decode(r), r.u64(), r.fixed(32), r.vec(ArbiterApproval.decode)),
+        lambda r: SetCellMode(CellMode.decode(r), r.option(lambda r2: r2.u64()), r.vec(ValidatorApproval.decode)),
+        lambda r: LiftBridgeLockdown(r.u32(), r.u64(), r.fixed(32), r.vec(ValidatorApproval.decode)),
+    ]
+
+
+_DECODERS = _decoders()
+
+
+def decode_action(r: Reader) -> Action:
+    return _DECODERS[r.variant(len(_DECODERS), "Action")](r)
+
+
+def action_from_json(v: object) -> Action:
+    """The inverse of `to_json`: the API's JSON form of an action."""
+    if v == "Exit":
+        return Exit()
+    if v == "Withdraw":
+        return Withdraw()
+    if not isinstance(v, dict) or len(v) != 1:
+        raise EncodingError(f"Action: unexpected JSON {v!r}")
+    (name, o), = v.items()
+    if not isinstance(o, dict):
+        raise EncodingError(f"Action {name}: expected an object")
+    try:
+        if name == "Transfer":
+            return Transfer(_h32(o["to"], "to"), int(o["amount"]))
+        if name == "IssuePassport":
+            return IssuePassport(_keys_from_json(o["controller_keys"], "controller_keys"), int(o["tier"]))
+        if name == "RotateKeys":
+            return RotateKeys(_h32(o["subject"], "subject"), _keys_from_json(o["new_keys"], "new_keys"),
+                              _consent_from_json(o["consent"]))
+        if name == "ForkPassport":
+            return ForkPassport(_keys_from_json(o["controller_keys"], "controller_keys"))
+        if name == "Bond":
+            return Bond(int(o["amount"]))
+        if name == "Unbond":
+            return Unbond(int(o["amount"]))
+        if name == "RegisterValidator":
+            return RegisterValidator(_h32(o["consensus_key"], "consensus_key"), from_hex(o["bls_key"], 48, "bls_key"),
+                                     from_hex(o["bls_proof_of_possession"], 96, "bls_proof_of_possession"),
+                                     from_hex(o["consensus_signature"], 64, "consensus_signature"),
+                                     from_hex(o["bls_signature"], 96, "bls_signature"))
+        if name == "Slash":
+            return Slash(_evidence_from_json(o["evidence"]))
+        if name == "EscrowCreate":
+            return EscrowCreate(_h32(o["payee"], "payee"), int(o["amount"]), _opt32_from_json(o["arbiter"], "arbiter"),
+                                int(o["release_height"]), int(o["expiry_height"]))
+        if name == "EscrowRelease":
+            return EscrowRelease(_h32(o["escrow"], "escrow"))
+        if name == "EscrowDispute":
+            return EscrowDispute(_h32(o["escrow"], "escrow"))
+        if name == "EscrowResolve":
+            return EscrowResolve(_h32(o["escrow"], "escrow"), int(o["to_payee"]), int(o["to_payer"]))
+        if name == "EscrowRefund":
+            return EscrowRefund(_h32(o["escrow"], "escrow"))
+        if name == "Sanction":
+            return Sanction(_h32(o["subject"], "subject"), SanctionKind.from_json(o["kind"]), int(o["liability"]),
+                            _h32(o["case"], "case"), [ArbiterApproval.from_json(a) for a in o["approvals"]])
+        if name == "SetCellMode":
+            exp = o["expires_at"]
+            return SetCellMode(CellMode.from_json(o["mode"]), None if exp is None else int(exp),
+                               [ValidatorApproval.from_json(a) for a in o["approvals"]])
+        if name == "LiftBridgeLockdown":
+            return LiftBridgeLockdown(int(o["remote"]), int(o["epoch"]), _h32(o["keep"], "keep"),
+                                      [ValidatorApproval.from_json(a) for a in o["approvals"]])
+    except KeyError as e:
+        raise EncodingError(f"Action {name}: missing field {e.args[0]!r}") from e
+    raise EncodingError(f"Action: unknown variant {name!r}")
+
+
+__all__ = [
+    "ArbiterApproval", "ValidatorApproval", "SignedVote", "ConsentSubject", "ConsentRuling", "Consent",
+    "DoubleVote", "ArbiterRuling", "SlashEvidence", "Transfer", "IssuePassport", "RotateKeys", "ForkPassport",
+    "Exit", "Bond", "Unbond", "Withdraw", "RegisterValidator", "Slash", "EscrowCreate", "EscrowRelease",
+    "EscrowDispute", "EscrowResolve", "EscrowRefund", "Sanction", "SetCellMode", "LiftBridgeLockdown", "Action",
+    "ALL_ACTIONS", "decode_action", "action_from_json",
+]
