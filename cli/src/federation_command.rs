@@ -22,7 +22,7 @@ pub struct FederationGenesisArgs {
     /// Cells whose quorums a checkpoint needs to be final (its own cell among them).
     #[arg(long)]
     k: usize,
-    /// Each cell's genesis (all of one federation).
+    /// Each cell's genesis (all of one federation); repeat the option for each.
     #[arg(long = "cell-genesis", required = true)]
     cells: Vec<PathBuf>,
     /// Where to write the federation genesis (JSON).
@@ -37,17 +37,18 @@ pub struct VerifyArgs {
     federation: PathBuf,
     /// Certificates (the `certificate` object of `GET /v1/checkpoints/{cell}/{epoch}`, as
     /// JSON), in any order: each cell's are followed in epoch order, each final under the set
-    /// its cell's previous final checkpoint handed over; all must be final.
+    /// its cell's previous final checkpoint handed over; all must be final. Repeat the option
+    /// for each.
     #[arg(long = "certificate", required = true)]
     certificates: Vec<PathBuf>,
     /// Certificates taken as final without checking (checkpoints the verifier already trusts),
     /// each handing over its cell's next validator set: to start a chain from a trusted
-    /// checkpoint rather than from genesis.
+    /// checkpoint rather than from genesis. Repeat the option for each.
     #[arg(long = "trusted")]
     trusted: Vec<PathBuf>,
     /// A state read with its proof (the API's answer to `?proof=true&height=H`), checked
-    /// against the state root of the last certificate given.
-    #[arg(long)]
+    /// against the state root of the last certificate given; needs --key.
+    #[arg(long, requires = "key")]
     read: Option<PathBuf>,
     /// What the read is of: passport:ID, bond:ID, escrow:ID, validator:ID or validators.
     #[arg(long, requires = "read")]

@@ -75,9 +75,9 @@ pub fn keygen(validator: bool, out: Option<&Path>) -> Result<()> {
 
 pub fn dev_genesis(seed: u64, config: &DevCellConfig, out: &Path) -> Result<()> {
     let cell = DevCell::new(seed, config.clone());
+    crate::genesis_command::validate(&cell.genesis)?;
     let keys = out.join("keys");
     std::fs::create_dir_all(&keys).with_context(|| format!("creating {}", keys.display()))?;
-    crate::genesis_command::validate(&cell.genesis)?;
     let genesis_path = out.join("genesis.json");
     write_new(
         &genesis_path,

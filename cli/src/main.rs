@@ -36,7 +36,8 @@ enum Command {
         /// possession.
         #[arg(long)]
         validator: bool,
-        /// Where to write the key file (mode 0600); printed to stdout when absent.
+        /// Where to write the key file (mode 0600; an existing file is refused); printed to
+        /// stdout when absent.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -69,8 +70,9 @@ enum Command {
         /// Member passports with a balance, after the validators and the 3 arbiters.
         #[arg(long, default_value_t = 16)]
         members: usize,
-        /// Blocks per epoch, after each of which the cell's validators sign a checkpoint
-        /// (default: the genesis default).
+        /// Blocks per epoch: the validator set changes only at an epoch's end, and in a
+        /// federation each epoch's last block is checkpointed (default: 100, the genesis
+        /// default).
         #[arg(long)]
         epoch_length: Option<u64>,
         /// The last this many validators bond only the minimum, holding a minor share of the

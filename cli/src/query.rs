@@ -23,48 +23,68 @@ pub struct QueryArgs {
     /// The node's API.
     #[arg(long, global = true, default_value = "http://127.0.0.1:8000")]
     api: String,
-    /// Fetch and verify a state proof.
+    /// Fetch and verify a proof: a state proof for passport, bond, escrow, validator,
+    /// validators and bridge-ruling; an inclusion proof for tx; ignored by status and block.
     #[arg(long, global = true)]
     proof: bool,
-    /// Another node's API whose certified block at the same height must carry the same root.
+    /// With --proof on a state read: another node's API whose block at the read's height must
+    /// carry the same state root (that node's word; its certificate is not checked here).
     #[arg(long, global = true)]
     against: Option<String>,
-    /// The cell's genesis, whose validators a transaction's certificate must satisfy.
+    /// For tx --proof: the cell's genesis, whose validators (the epoch-1 set, good for blocks 1
+    /// to epoch_length) must certify the block; without it, the set the node reports.
     #[arg(long, global = true)]
     genesis: Option<std::path::PathBuf>,
+    /// State reads: read at this committed height (a checkpoint's, for `charter verify
+    /// --read`) instead of the latest.
+    #[arg(long = "height", global = true, value_name = "HEIGHT")]
+    at_height: Option<u64>,
     #[command(subcommand)]
     what: Query,
 }
 
 #[derive(Subcommand)]
 enum Query {
-    /// Cell, height, state root, round, mode, validators.
+    /// Cell, federation, parameters, height, state root, round, mode, validators, mempool and
+    /// gossip peers.
     Status,
     /// A decided block (the latest without a height).
     Block {
+        /// The block's height.
         height: Option<u64>,
     },
     /// A transaction's status.
     Tx {
+        /// The transaction id (hex).
         id: String,
     },
+    /// A passport: balance, nonce, tier, status, keys, sponsor and lineage.
     Passport {
+        /// The passport id (hex).
         id: PassportId,
     },
+    /// A passport's bond: stake, unbonding amount and when it can be withdrawn.
     Bond {
+        /// The passport id (hex).
         id: PassportId,
     },
+    /// An escrow: parties, amount, heights and status.
     Escrow {
+        /// The escrow id (hex).
         id: EscrowId,
     },
     /// The validators of the current epoch.
     Validators,
+    /// A validator: its keys and its record.
     Validator {
+        /// The validator's passport id (hex).
         id: PassportId,
     },
     /// This cell's validators' ruling on another cell's equivocation at an epoch.
     BridgeRuling {
+        /// The cell that equivocated.
         cell: u32,
+        /// The epoch it certified twice.
         epoch: u64,
     },
 }
@@ -101,16 +121,23 @@ pub fn run(args: QueryArgs) -> Result<()> {
         return prove_inclusion(&api, id, args.genesis.as_deref());
     }
     let proving = args.proof && key.is_some();
-    let read = api.get(&if proving {
-        format!("{path}?proof=true")
-    } else {
+    let mut query = Vec::new();
+    if proving {
+        query.push("proof=true".to_string());
+    }
+    if let (Some(height), Some(_)) = (args.at_height, &key) {
+        query.push(format!("height={height}"));
+    }
+    let read = api.get(&if query.is_empty() {
         path
+    } else {
+        format!("{path}?{}", query.join("&"))
     })?;
     println!("{}", serde_json::to_string_pretty(&read)?);
     if let (true, Some(key)) = (proving, key) {
         let root: StateRoot = serde_json::from_value(read["state_root"].clone())?;
         check_proof(&read, &key, &root).context("against the node's own root")?;
-        println!("proof verified against state root {root}");
+        eprintln!("proof verified against state root {root}");
         if let Some(other) = &args.against {
             let height = read["height"].as_u64().context("the read has no height")?;
             let block = certified_block(&ApiClient::new(other)?, height)?;
@@ -118,7 +145,7 @@ pub fn run(args: QueryArgs) -> Result<()> {
                 serde_json::from_value(block["header"]["state_root"].clone())
                     .context("the other node's block has no state root")?;
             check_proof(&read, &key, &certified).context("against the other node's root")?;
-            println!("proof verified against the root {other} certified at height {height}");
+            eprintln!("proof verified against the root {other} certified at height {height}");
         }
     }
     Ok(())
@@ -183,7 +210,7 @@ fn prove_inclusion(api: &ApiClient, id: &str, genesis: Option<&std::path::Path>)
     if let Err(error) = proof.verify(&id, &context, &validators) {
         bail!("the inclusion proof does not verify: {error}");
     }
-    println!(
+    eprintln!(
         "included in block {} at height {}, certified by {anchor}",
         proof.header.hash(),
         proof.header.height

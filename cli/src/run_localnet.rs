@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 #[derive(clap::Args)]
 pub struct LocalnetArgs {
     /// Where genesis, keys, configs, data and logs go; a new directory under the system temp
-    /// directory when absent.
+    /// directory when absent. It must not hold a localnet already: nothing is overwritten.
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Validators per cell.

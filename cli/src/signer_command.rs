@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct SignerArgs {
-    /// The validator's configuration (its key file and data directory).
+    /// The validator's configuration (its key file, data directory and, for sign, genesis).
     #[arg(long)]
     config: PathBuf,
     #[command(subcommand)]
@@ -34,13 +34,17 @@ enum Step {
 enum SignerCommand {
     /// Print the highest position signed and the value signed there.
     Show,
-    /// Ask the guarded signer for a signature, as the engine would; refused (exit status 1)
-    /// if it conflicts with what was signed.
+    /// Ask the guarded signer for a signature, as the engine would: refused (exit status 1) if
+    /// it conflicts with what was signed or is behind it; a signature granted is recorded in
+    /// the validator's signer state.
     Sign {
+        /// The block height to sign at.
         #[arg(long)]
         height: u64,
+        /// The consensus round.
         #[arg(long)]
         round: u32,
+        /// What to sign: a proposal, a prevote or a precommit.
         #[arg(long, value_enum)]
         step: Step,
         /// The block hash (hex), or `nil` for a nil vote.

@@ -22,7 +22,7 @@ pub struct SimulateArgs {
     blocks: u64,
     #[arg(long, default_value_t = 500)]
     block_size: usize,
-    /// Members acting as agents (besides 4 validators and 3 arbiters).
+    /// Members acting as agents (besides 4 validators and 3 arbiters; at least 2).
     #[arg(long, default_value_t = 64)]
     agents: usize,
     /// Seeds keys, genesis and the workload: the same seed replays the same chain.

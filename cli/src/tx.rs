@@ -37,20 +37,21 @@ struct Signing {
     /// The sender's key file (its passport and controller key).
     #[arg(long)]
     key: PathBuf,
-    /// The action as JSON, or @FILE to read it from a file.
+    /// The action as JSON in the API's shape (node/openapi.json, Action), e.g.
+    /// {"Transfer":{"to":"<passport>","amount":100}} or "Withdraw"; or @FILE to read it.
     #[arg(long)]
     action: String,
-    /// Defaults to the cell's minimum fee.
+    /// The fee the sender pays; defaults to the cell's minimum fee.
     #[arg(long)]
     fee: Option<Amount>,
-    /// Defaults to the sender's next nonce on the chain.
+    /// The transaction's nonce; defaults to the sender's next nonce on the chain.
     #[arg(long)]
     nonce: Option<Nonce>,
 }
 
 #[derive(Subcommand)]
 enum TxCommand {
-    /// Sign an action, submit it, and follow it until it commits or is rejected.
+    /// Sign an action, submit it, and follow it for up to 60 s until it commits or is rejected.
     Send {
         #[command(flatten)]
         signing: Signing,
@@ -64,15 +65,21 @@ enum TxCommand {
         signing: Signing,
     },
     /// Submit a transaction's encoding (hex) and print its id.
-    Submit { hex: String },
+    Submit {
+        /// The signed transaction's encoding (hex).
+        hex: String,
+    },
     /// Follow a transaction until it is decided (or `--wait` seconds pass).
     Follow {
+        /// The transaction id (hex).
         id: String,
-        #[arg(long, default_value_t = 30)]
+        /// Seconds to wait for a decision, at most 60 (the API's limit).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=60))]
         wait: u64,
     },
     /// As an arbiter, approve a ruling; prints the approval to put in the transaction.
     ApproveRuling {
+        /// The arbiter's key file.
         #[arg(long)]
         key: PathBuf,
         /// The case number (32 bytes, hex), fresh for every ruling.
@@ -82,25 +89,30 @@ enum TxCommand {
         #[arg(long)]
         ruling: String,
     },
-    /// As a validator, approve a change of the cell's mode; prints the approval.
+    /// As a validator, approve a change of the cell's mode; prints the approval. The approval
+    /// binds the cell's current mode sequence: another mode change committed first voids it.
     ApproveMode {
+        /// The validator's key file.
         #[arg(long)]
         key: PathBuf,
         /// The mode to approve, as the API shows modes.
         #[arg(long, value_parser = ["Normal", "Elevated", "Safe", "Lockdown", "Recovery"])]
         mode: String,
-        /// The height at which an emergency mode lapses back to Normal unless renewed.
+        /// Required for every mode but Normal (and refused with Normal): the height, at most
+        /// max_emergency_blocks ahead, at which the mode lapses back to Normal unless renewed.
         #[arg(long)]
         expires_at: Option<Height>,
     },
     /// As a validator, approve lifting the lockdown of the bridge to a cell that certified two
     /// checkpoints for one epoch, keeping one of them; prints the approval.
     ApproveBridge {
+        /// The validator's key file.
         #[arg(long)]
         key: PathBuf,
         /// The cell that equivocated.
         #[arg(long)]
         remote: u32,
+        /// The epoch it certified twice.
         #[arg(long)]
         epoch: u64,
         /// The id of the checkpoint to keep (hex; `charter verify` and the equivocation
@@ -111,6 +123,7 @@ enum TxCommand {
     /// Print the `RegisterValidator` action for a validator key file (from `charter keygen
     /// --validator`), with both keys' signatures binding them to its passport.
     Registration {
+        /// The validator's key file (with its passport filled in).
         #[arg(long)]
         key: PathBuf,
     },

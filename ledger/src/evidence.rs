@@ -43,7 +43,31 @@ pub struct Vote {
     pub height: Height,
     pub round: u32,
     pub vote_type: VoteType,
+    #[serde(with = "optional_hash_hex")]
     pub value: Option<[u8; 32]>,
+}
+
+/// A vote's value in JSON: the block hash in hex, as every hash is, or `null` for nil.
+mod optional_hash_hex {
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<[u8; 32]>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.map(hex::encode).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<[u8; 32]>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(&text, &mut hash).map_err(D::Error::custom)?;
+        Ok(Some(hash))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]

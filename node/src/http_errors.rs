@@ -26,9 +26,7 @@ pub async fn refuse_declared_oversize(
         .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
     if let Some(declared) = declared.filter(|declared| *declared > limit as u64) {
         let message = format!("the body is {declared} bytes; the limit is {limit}");
-        // The body stays unread, so the connection cannot carry another request: say so.
-        let close = [(header::CONNECTION, HeaderValue::from_static("close"))];
-        return (StatusCode::PAYLOAD_TOO_LARGE, close, message).into_response();
+        return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
     }
     next.run(request).await
 }

