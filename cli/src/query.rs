@@ -5,7 +5,7 @@
 //! certified block, checked against the validator set of `--genesis` (the trust anchor, good for
 //! the first epoch) or else the one the node reports.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use charter_client::ApiClient;
 use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::InclusionProof;
@@ -164,6 +164,14 @@ fn check_proof(read: &Value, key: &StateKey, root: &StateRoot) -> Result<()> {
     Ok(())
 }
 
+/// The state height whose validator set certifies block `height`: the end of the epoch before
+/// the block's (docs/proofs.md, 4.3). Both numbers come from a node, so neither is trusted to be
+/// positive.
+fn epoch_set_height(height: u64, epoch_length: u64) -> u64 {
+    let epoch_length = epoch_length.max(1);
+    height.saturating_sub(1) / epoch_length * epoch_length
+}
+
 /// Fetches a transaction with its inclusion proof and checks it.
 fn prove_inclusion(api: &ApiClient, id: &str, genesis: Option<&std::path::Path>) -> Result<()> {
     let read = api.get(&format!("/v1/transactions/{id}?proof=true"))?;
@@ -180,6 +188,13 @@ fn prove_inclusion(api: &ApiClient, id: &str, genesis: Option<&std::path::Path>)
                 &std::fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?,
             )?;
+            let height = proof.header.height.0;
+            ensure!(
+                epoch_set_height(height, genesis.params.epoch_length) == 0,
+                "block {height} is past the first epoch ({} blocks): the genesis validators \
+                 do not certify it; leave out --genesis to use the set the node reports",
+                genesis.params.epoch_length
+            );
             let mut ledger = Ledger::open(MemoryStorage::new())?;
             ledger.init_genesis(&genesis)?;
             let context = CellContext {
@@ -198,12 +213,15 @@ fn prove_inclusion(api: &ApiClient, id: &str, genesis: Option<&std::path::Path>)
                 federation: serde_json::from_value(status["federation"].clone())?,
                 cell: serde_json::from_value(status["cell"].clone())?,
             };
-            let active: ActiveValidators =
-                serde_json::from_value(api.get("/v1/validators")?["value"].clone())?;
+            let epoch_length: u64 =
+                serde_json::from_value(status["params"]["epoch_length"].clone())?;
+            let set_height = epoch_set_height(proof.header.height.0, epoch_length);
+            let read = api.get(&format!("/v1/validators?height={set_height}"))?;
+            let active: ActiveValidators = serde_json::from_value(read["value"].clone())?;
             (
                 context,
                 ValidatorSet::new(active.members)?,
-                "the validators the node reports",
+                "the validators the node reports for that epoch",
             )
         }
     };

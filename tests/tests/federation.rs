@@ -556,7 +556,8 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
 
 /// Validator `index` of `cell` bonds `amount` more through `api` and the cell commits it: the
 /// validator's power, and so its cell's validator set, changes at the cell's next epoch.
-fn bond_more(dir: &Path, api: &str, cell: u64, index: u64, amount: u64) {
+/// Returns the bond's transaction id.
+fn bond_more(dir: &Path, api: &str, cell: u64, index: u64, amount: u64) -> String {
     let genesis: Genesis = serde_json::from_str(
         &std::fs::read_to_string(dir.join(format!("cell-{cell}/genesis.json"))).unwrap(),
     )
@@ -590,6 +591,7 @@ fn bond_more(dir: &Path, api: &str, cell: u64, index: u64, amount: u64) {
         (200, &json!("committed")),
         "{followed}"
     );
+    bond.id().to_hex()
 }
 
 /// Every final certificate `api` holds, of every cell, as the API serves them; each answer (and
@@ -637,10 +639,17 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
         let (_, federation) = get(&first_of(0), "/v1/federation");
         federation["cells"][cell as usize]["validators_hash"].clone()
     };
+    let mut bonds = Vec::new();
     for (round, amount) in [60_000, 180_000, 540_000].into_iter().enumerate() {
         let before = [head(0), head(1)];
         for cell in [0, 1] {
-            bond_more(dir.path(), &first_of(cell), cell, round as u64, amount);
+            bonds.push(bond_more(
+                dir.path(),
+                &first_of(cell),
+                cell,
+                round as u64,
+                amount,
+            ));
         }
         // The hand-overs are final once the federation knows each cell's new set.
         for cell in [0, 1] {
@@ -708,6 +717,13 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
         outputs.insert(out.stdout);
     }
     assert_eq!(outputs.len(), 1, "every order prints the same");
+
+    // The first bond's block was certified by cell 0's genesis set, three sets ago: a light
+    // client checks its inclusion against the set of that block's epoch.
+    let out = charter(&["query", "--api", &first_of(0), "--proof", "tx", &bonds[0]]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("included in block"), "{stderr}");
 
     // What an operator reads on /metrics of a node of cell 0: every cell's latest final epoch,
     // certificates and signatures taken, and the time its own checkpoints took to be final.
