@@ -1,6 +1,7 @@
 //! A live cell under load: `charter localnet` starts the validators, signed transfers are
-//! offered at a fixed rate per stage through every validator's API, and commits are timed from
-//! the block stream. Reports committed transactions per second, submit→commit latency, and each
+//! offered at a fixed rate per stage through every validator's API in batch requests (signed
+//! before the stage, so that signing does not compete with the cell while it is measured), and
+//! commits are timed from the block stream. Reports committed transactions per second, submit→commit latency, and each
 //! validator process's CPU and memory, plus the cell's CPU when idle.
 
 use anyhow::{bail, Context, Result};
@@ -17,6 +18,12 @@ use std::time::{Duration, Instant};
 
 /// How long a freshly started cell runs before its idle cost is measured.
 const IDLE_SETTLE: Duration = Duration::from_secs(10);
+
+/// How often a sender submits what came due, as one batch.
+const BATCH_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Most transactions in one batch request (the API's limit).
+const MAX_BATCH_TRANSACTIONS: usize = 1024;
 
 pub struct CellLoadConfig {
     pub charter: PathBuf,
@@ -40,6 +47,7 @@ pub struct StageResult {
 }
 
 pub struct CellLoadResult {
+    pub validators: usize,
     /// All validators together, percent of one core, with no transactions.
     pub idle_cpu_percent: f64,
     pub stages: Vec<StageResult>,
@@ -234,6 +242,62 @@ fn members(dir: &Path, genesis: &Genesis, first: usize, count: usize) -> Result<
         .collect()
 }
 
+/// One validator's API and the members that send through it, so that each sender's nonces
+/// arrive in order at one mempool.
+struct Sender {
+    api: ApiClient,
+    members: Vec<Member>,
+}
+
+/// A stage's transfers through one API, signed before the stage starts so that signing does
+/// not compete with the cell for the cores while it is measured: their ids and encodings, in
+/// the order they are offered.
+struct Signed {
+    ids: Vec<String>,
+    encoded: Vec<Vec<u8>>,
+}
+
+impl Sender {
+    /// `count` transfers of 1 from the members in turn, each at its sender's next nonce.
+    fn sign(&mut self, genesis: &Genesis, payees: &[PassportId], count: usize) -> Signed {
+        let mut signed = Signed {
+            ids: Vec::with_capacity(count),
+            encoded: Vec::with_capacity(count),
+        };
+        let members = self.members.len();
+        for index in 0..count {
+            let member = &mut self.members[index % members];
+            let transfer = TransactionBody {
+                federation: genesis.federation,
+                cell: genesis.cell,
+                sender: member.id,
+                nonce: member.nonce,
+                fee: 0,
+                action: Action::Transfer {
+                    to: payees[(index + 1) % payees.len()],
+                    amount: 1,
+                },
+            }
+            .sign(&member.key);
+            member.nonce += 1;
+            signed.ids.push(transfer.id().to_hex());
+            signed.encoded.push(transfer.encode());
+        }
+        signed
+    }
+
+    /// After a stage the chain is the authority on nonces (a transfer may have been refused
+    /// or dropped).
+    fn resync_nonces(&mut self) {
+        for member in &mut self.members {
+            let read = self.api.get(&format!("/v1/passports/{}", member.id));
+            if let Some(nonce) = read.ok().and_then(|read| read["value"]["nonce"].as_u64()) {
+                member.nonce = nonce;
+            }
+        }
+    }
+}
+
 /// What one sender thread did in a stage.
 #[derive(Default)]
 struct Sent {
@@ -241,52 +305,32 @@ struct Sent {
     refused: BTreeMap<String, u64>,
 }
 
-/// Offers `rate` transfers per second for `duration` through one validator's API, from its
-/// share of the members.
-fn offer(
-    api: &ApiClient,
-    genesis: &Genesis,
-    members: &mut [Member],
-    payees: &[PassportId],
-    rate: f64,
-    duration: Duration,
-) -> Sent {
+/// Offers `signed` at `rate` per second for `duration` through `api`: every
+/// `BATCH_INTERVAL`, what came due since the last batch goes in one batch request.
+fn offer(api: &ApiClient, signed: &Signed, rate: f64, duration: Duration) -> Sent {
     let mut sent = Sent::default();
     let started = Instant::now();
-    let mut offered = 0u64;
-    while started.elapsed() < duration {
-        let due = (started.elapsed().as_secs_f64() * rate) as u64;
-        if offered >= due {
-            std::thread::sleep(Duration::from_millis(2));
+    let mut next = 0;
+    while next < signed.encoded.len() && started.elapsed() < duration {
+        let due = ((started.elapsed().as_secs_f64() * rate) as usize).min(signed.encoded.len());
+        if due == next {
+            std::thread::sleep(BATCH_INTERVAL);
             continue;
         }
-        let member = &mut members[offered as usize % members.len()];
-        let payee = payees[(offered as usize + 1) % payees.len()];
-        offered += 1;
-        let transfer = TransactionBody {
-            federation: genesis.federation,
-            cell: genesis.cell,
-            sender: member.id,
-            nonce: member.nonce,
-            fee: 0,
-            action: Action::Transfer {
-                to: payee,
-                amount: 1,
-            },
-        }
-        .sign(&member.key);
-        match api.json("POST", "/v1/transactions", &transfer.encode()) {
-            Ok((202, _)) => {
-                member.nonce += 1;
-                sent.submitted
-                    .push((transfer.id().to_hex(), Instant::now()));
+        let end = due.min(next + MAX_BATCH_TRANSACTIONS);
+        let submitted_at = Instant::now();
+        match api.submit_batch(&signed.encoded[next..end]) {
+            Ok(results) => {
+                for (id, result) in signed.ids[next..end].iter().zip(results) {
+                    match result {
+                        Ok(_) => sent.submitted.push((id.clone(), submitted_at)),
+                        Err(code) => *sent.refused.entry(code).or_default() += 1,
+                    }
+                }
             }
-            Ok((_, answer)) => {
-                let code = answer["error"].as_str().unwrap_or("unknown").to_string();
-                *sent.refused.entry(code).or_default() += 1;
-            }
-            Err(_) => *sent.refused.entry("unreachable".into()).or_default() += 1,
+            Err(_) => *sent.refused.entry("unreachable".into()).or_default() += (end - next) as u64,
         }
+        next = end;
     }
     sent
 }
@@ -299,6 +343,101 @@ fn percentile(sorted: &[Duration], fraction: f64) -> Option<Duration> {
     Some(sorted[index])
 }
 
+/// The whole cell's CPU, as percent of one core, over `window` with no transactions.
+fn measure_idle(localnet: &Localnet, window: Duration, ticks: f64) -> Result<f64> {
+    // Let start-up work (connections, first compactions) pass before measuring.
+    std::thread::sleep(IDLE_SETTLE);
+    let before = sample_cpu(&localnet.pids)?;
+    let started = Instant::now();
+    std::thread::sleep(window);
+    let after = sample_cpu(&localnet.pids)?;
+    Ok(cpu_percent(&before, &after, started.elapsed(), ticks)
+        .iter()
+        .sum())
+}
+
+/// Waits (up to a few blocks) for what was submitted to commit, then times each commit.
+fn settle(submitted: &[(String, Instant)], committed: &CommitTimes) -> HashMap<String, Instant> {
+    let drain_until = Instant::now() + Duration::from_secs(10);
+    let snapshot = || {
+        (committed.lock())
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    };
+    while Instant::now() < drain_until {
+        let now = snapshot();
+        if submitted.iter().all(|(id, _)| now.contains_key(id)) {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    snapshot()
+}
+
+/// One stage: each sender offers its share of `rate` for the stage's length, in parallel.
+fn run_stage(
+    (config, localnet, genesis): (&CellLoadConfig, &Localnet, &Genesis),
+    senders: &mut [Sender],
+    committed: &CommitTimes,
+    rate: u64,
+    ticks: f64,
+) -> Result<StageResult> {
+    let per_sender = rate as f64 / senders.len() as f64;
+    let count = (per_sender * config.stage.as_secs_f64()).ceil() as usize;
+    let payees: Vec<PassportId> = (senders.iter())
+        .flat_map(|sender| sender.members.iter().map(|member| member.id))
+        .collect();
+    let signed: Vec<Signed> = (senders.iter_mut())
+        .map(|sender| sender.sign(genesis, &payees, count))
+        .collect();
+
+    let before = sample_cpu(&localnet.pids)?;
+    let stage_started = Instant::now();
+    let results: Vec<Sent> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (senders.iter().zip(&signed))
+            .map(|(sender, signed)| {
+                scope.spawn(move || offer(&sender.api, signed, per_sender, config.stage))
+            })
+            .collect();
+        (handles.into_iter())
+            .map(|handle| handle.join().expect("a sender thread does not panic"))
+            .collect()
+    });
+    let elapsed = stage_started.elapsed();
+    let stage_end = Instant::now();
+    let cpu_percent = cpu_percent(&before, &sample_cpu(&localnet.pids)?, elapsed, ticks);
+    let rss_mib = (localnet.pids.iter())
+        .map(|pid| rss_mib(*pid))
+        .collect::<Result<_>>()?;
+
+    let submitted: Vec<(String, Instant)> = (results.iter())
+        .flat_map(|sent| sent.submitted.iter().cloned())
+        .collect();
+    let committed_now = settle(&submitted, committed);
+    let mut latencies: Vec<Duration> = (submitted.iter())
+        .filter_map(|(id, at)| Some(committed_now.get(id)?.saturating_duration_since(*at)))
+        .collect();
+    latencies.sort();
+    let committed_in_stage = (submitted.iter())
+        .filter(|(id, _)| committed_now.get(id).is_some_and(|seen| *seen <= stage_end))
+        .count();
+    let mut refused = BTreeMap::new();
+    for (code, count) in results.iter().flat_map(|sent| &sent.refused) {
+        *refused.entry(code.clone()).or_default() += count;
+    }
+    senders.iter_mut().for_each(Sender::resync_nonces);
+    Ok(StageResult {
+        offered_per_second: rate,
+        submitted: submitted.len() as u64,
+        refused,
+        committed_per_second: committed_in_stage as f64 / elapsed.as_secs_f64(),
+        p50: percentile(&latencies, 0.50),
+        p99: percentile(&latencies, 0.99),
+        cpu_percent,
+        rss_mib,
+    })
+}
+
 pub fn run(config: &CellLoadConfig, progress: impl Fn(&str)) -> Result<CellLoadResult> {
     let localnet = start_localnet(config)?;
     let ticks = clock_ticks_per_second();
@@ -307,144 +446,47 @@ pub fn run(config: &CellLoadConfig, progress: impl Fn(&str)) -> Result<CellLoadR
         localnet.pids.len(),
         localnet.pids
     ));
-
-    // Let start-up work (connections, first compactions) pass before measuring the idle cell.
-    std::thread::sleep(IDLE_SETTLE);
-    let before = sample_cpu(&localnet.pids)?;
-    let idle_started = Instant::now();
-    std::thread::sleep(config.idle);
-    let idle = cpu_percent(
-        &before,
-        &sample_cpu(&localnet.pids)?,
-        idle_started.elapsed(),
-        ticks,
-    );
-    let idle_cpu_percent = idle.iter().sum();
+    let idle_cpu_percent = measure_idle(&localnet, config.idle, ticks)?;
     progress(&format!(
         "idle: {idle_cpu_percent:.1}% of one core for the whole cell"
     ));
 
+    // Members come after the validators and the 3 arbiters; each API gets its own share.
+    let first_member = localnet.apis.len() + 3;
     let genesis: Genesis =
         serde_json::from_str(&std::fs::read_to_string(config.dir.join("genesis.json"))?)?;
-    // Members come after the validators and the 3 arbiters.
-    let first_member = localnet.apis.len() + 3;
-    let mut all = members(&config.dir, &genesis, first_member, config.members)?;
-    let payees: Vec<PassportId> = all.iter().map(|member| member.id).collect();
-    let apis: Vec<ApiClient> = localnet
-        .apis
-        .iter()
-        .map(|api| ApiClient::new(api))
-        .collect::<Result<_, _>>()?;
-    // Each validator's API gets its own share of the members, so each sender's nonces arrive
-    // in order at one mempool.
-    let mut shares: Vec<Vec<Member>> = (0..apis.len()).map(|_| Vec::new()).collect();
-    for (index, member) in all.drain(..).enumerate() {
-        shares[index % apis.len()].push(member);
+    let all = members(&config.dir, &genesis, first_member, config.members)?;
+    let mut senders: Vec<Sender> = (localnet.apis.iter())
+        .map(|api| {
+            let api = ApiClient::new(api)?;
+            Ok(Sender {
+                api,
+                members: Vec::new(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let count = senders.len();
+    for (index, member) in all.into_iter().enumerate() {
+        senders[index % count].members.push(member);
     }
 
     let committed: CommitTimes = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     follow_commits(&localnet.apis[0], Arc::clone(&committed), Arc::clone(&stop))?;
-
     let mut stages = Vec::new();
     for &rate in &config.rates {
-        let before = sample_cpu(&localnet.pids)?;
-        let stage_started = Instant::now();
-        let per_api = rate as f64 / apis.len() as f64;
-        let results: Vec<Sent> = std::thread::scope(|scope| {
-            let handles: Vec<_> = shares
-                .iter_mut()
-                .zip(&apis)
-                .map(|(share, api)| {
-                    let (genesis, payees) = (&genesis, &payees);
-                    scope.spawn(move || offer(api, genesis, share, payees, per_api, config.stage))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| handle.join().expect("a sender thread does not panic"))
-                .collect()
-        });
-        let elapsed = stage_started.elapsed();
-        let cpu = cpu_percent(&before, &sample_cpu(&localnet.pids)?, elapsed, ticks);
-        let rss: Vec<f64> = localnet
-            .pids
-            .iter()
-            .map(|pid| rss_mib(*pid))
-            .collect::<Result<_>>()?;
-        let stage_end = Instant::now();
-
-        // Give what was submitted up to a few blocks to commit before measuring latency.
-        let submitted: Vec<(String, Instant)> = results
-            .iter()
-            .flat_map(|sent| sent.submitted.iter().cloned())
-            .collect();
-        let drain_until = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < drain_until {
-            let done = {
-                let committed = committed
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                submitted.iter().all(|(id, _)| committed.contains_key(id))
-            };
-            if done {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let committed_now = committed
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        let mut latencies: Vec<Duration> = submitted
-            .iter()
-            .filter_map(|(id, at)| {
-                committed_now
-                    .get(id)
-                    .map(|seen| seen.saturating_duration_since(*at))
-            })
-            .collect();
-        latencies.sort();
-        let committed_in_stage = submitted
-            .iter()
-            .filter(|(id, _)| committed_now.get(id).is_some_and(|seen| *seen <= stage_end))
-            .count();
-        let mut refused = BTreeMap::new();
-        for sent in &results {
-            for (code, count) in &sent.refused {
-                *refused.entry(code.clone()).or_default() += count;
-            }
-        }
-        let stage = StageResult {
-            offered_per_second: rate,
-            submitted: submitted.len() as u64,
-            refused,
-            committed_per_second: committed_in_stage as f64 / elapsed.as_secs_f64(),
-            p50: percentile(&latencies, 0.50),
-            p99: percentile(&latencies, 0.99),
-            cpu_percent: cpu,
-            rss_mib: rss,
-        };
+        let cell = (config, &localnet, &genesis);
+        let stage = run_stage(cell, &mut senders, &committed, rate, ticks)?;
         progress(&format!(
             "offered {rate} tx/s: committed {:.0} tx/s, p50 {:?}, p99 {:?}",
             stage.committed_per_second, stage.p50, stage.p99
         ));
         stages.push(stage);
-        // After the drain the chain is the authority on nonces (a transfer may have been
-        // dropped from a mempool).
-        for (share, api) in shares.iter_mut().zip(&apis) {
-            for member in share.iter_mut() {
-                if let Ok(read) = api.get(&format!("/v1/passports/{}", member.id)) {
-                    if let Some(nonce) = read["value"]["nonce"].as_u64() {
-                        member.nonce = nonce;
-                    }
-                }
-            }
-        }
     }
     stop.store(true, Ordering::SeqCst);
     drop(localnet);
     Ok(CellLoadResult {
+        validators: senders.len(),
         idle_cpu_percent,
         stages,
     })

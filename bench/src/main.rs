@@ -32,14 +32,14 @@ struct Args {
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Offered transfers per second, one stage each.
-    #[arg(long, value_delimiter = ',', default_values_t = [100u64, 200, 400, 800, 1600])]
+    #[arg(long, value_delimiter = ',', default_values_t = [500u64, 1000, 2000, 4000, 8000])]
     rates: Vec<u64>,
     #[arg(long, default_value_t = 15)]
     stage_seconds: u64,
     #[arg(long, default_value_t = 20)]
     idle_seconds: u64,
     /// Member passports sending transfers.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 256)]
     members: usize,
     /// Transactions per block in the engines' no-op runs.
     #[arg(long, default_value_t = 500)]
@@ -56,6 +56,9 @@ struct Args {
     /// processes, nothing else.
     #[arg(long)]
     certificates_only: bool,
+    /// Measure only this machine's ed25519 rates and the cell under load.
+    #[arg(long, conflicts_with = "certificates_only")]
+    cell_only: bool,
 }
 
 fn main() -> Result<()> {
@@ -69,41 +72,79 @@ fn main() -> Result<()> {
     }
     progress("ed25519 verification rates");
     let signatures = signatures::measure(1_000, Duration::from_secs(3));
-
-    let dir = args.dir.unwrap_or_else(|| {
+    let dir = args.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("charter-bench-{}", std::process::id()))
     });
-
-    let noop_window = Duration::from_secs(args.noop_seconds);
-    progress("Malachite with a no-op application");
-    let malachite = noop_malachite::run(args.noop_block_size, noop_window, &dir.join("noop"))?;
-    progress("hotstuff_rs with a no-op application");
-    let hotstuff = noop_hotstuff::run(args.noop_block_size, noop_window)?;
-
-    progress("checkpoint certificate costs");
-    let certificates = certificates::measure(&args.certificate_cells)?;
-    progress("a 3-cell federation, from checkpoint block to final certificate");
-    let mut finality = certificates::time_to_finality(
-        &args.charter,
-        &dir.join("federation"),
-        args.finality_epochs,
-    )?;
-    finality.sort();
-
+    let engines = (!args.cell_only)
+        .then(|| measure_engines(&args, &dir, progress))
+        .transpose()?;
+    let federation = (!args.cell_only)
+        .then(|| measure_federation(&args, &dir, progress))
+        .transpose()?;
     let cell_dir = dir.join("cell");
     progress(&format!("cell under load in {}", cell_dir.display()));
     let cell = cell_load::run(
         &cell_load::CellLoadConfig {
-            charter: args.charter,
+            charter: args.charter.clone(),
             dir: cell_dir,
             members: args.members,
-            rates: args.rates,
+            rates: args.rates.clone(),
             stage: Duration::from_secs(args.stage_seconds),
             idle: Duration::from_secs(args.idle_seconds),
         },
         progress,
     )?;
 
+    print_signatures(&signatures);
+    if let Some(engines) = &engines {
+        print_engines(args.noop_block_size, engines);
+    }
+    let best = print_cell_load(&cell);
+    if let Some((certificates, finality)) = &federation {
+        println!();
+        print_certificate_costs(certificates);
+        println!(
+            "3-cell federation, checkpoint block → final certificate at the same node, {} epochs: median {:?}, max {:?}",
+            finality.len(),
+            finality[finality.len() / 2],
+            finality[finality.len() - 1]
+        );
+    }
+    print_ratios(best, cell.validators, &signatures, engines.as_ref());
+    Ok(())
+}
+
+/// Malachite with Charter's host, then hotstuff_rs, each ordering no-op blocks.
+fn measure_engines(
+    args: &Args,
+    dir: &std::path::Path,
+    progress: impl Fn(&str),
+) -> Result<[noop::EngineRun; 2]> {
+    let window = Duration::from_secs(args.noop_seconds);
+    progress("Malachite with a no-op application");
+    let malachite = noop_malachite::run(args.noop_block_size, window, &dir.join("noop"))?;
+    progress("hotstuff_rs with a no-op application");
+    let hotstuff = noop_hotstuff::run(args.noop_block_size, window)?;
+    Ok([malachite, hotstuff])
+}
+
+/// Certificate costs, and a live 3-cell federation's times to finality, sorted.
+fn measure_federation(
+    args: &Args,
+    dir: &std::path::Path,
+    progress: impl Fn(&str),
+) -> Result<(certificates::CertificateCosts, Vec<Duration>)> {
+    progress("checkpoint certificate costs");
+    let costs = certificates::measure(&args.certificate_cells)?;
+    progress("a 3-cell federation, from checkpoint block to final certificate");
+    let federation = dir.join("federation");
+    let mut finality =
+        certificates::time_to_finality(&args.charter, &federation, args.finality_epochs)?;
+    finality.sort();
+    Ok((costs, finality))
+}
+
+fn print_signatures(signatures: &signatures::SignatureRates) {
     println!("== ed25519 verification on this machine");
     println!(
         "one at a time  {:>10.0} /s\nbatched        {:>10.0} /s   ({:.2}x one at a time)",
@@ -112,14 +153,13 @@ fn main() -> Result<()> {
         signatures.batched_per_second / signatures.single_per_second
     );
     println!();
+}
+
+fn print_engines(block_size: usize, [malachite, hotstuff]: &[noop::EngineRun; 2]) {
     println!(
-        "== consensus engines alone: 4 validators, no-op application, {} transactions per block",
-        args.noop_block_size
+        "== consensus engines alone: 4 validators, no-op application, {block_size} transactions per block"
     );
-    for (name, run) in [
-        ("Malachite 0.5", &malachite),
-        ("hotstuff_rs 0.4", &hotstuff),
-    ] {
+    for (name, run) in [("Malachite 0.5", malachite), ("hotstuff_rs 0.4", hotstuff)] {
         println!(
             "{name:<16} {:>7.1} blocks/s {:>9.0} tx/s   ({} blocks in {:.1} s)",
             run.blocks_per_second(),
@@ -129,31 +169,37 @@ fn main() -> Result<()> {
         );
     }
     println!();
-    let best = print_cell_load(&cell);
-    println!();
-    print_certificate_costs(&certificates);
-    println!(
-        "3-cell federation, checkpoint block → final certificate at the same node, {} epochs: median {:?}, max {:?}",
-        finality.len(),
-        finality[finality.len() / 2],
-        finality[finality.len() - 1]
-    );
+}
+
+/// The cell's best rate beside its bounds, from this run: every validator verifies every
+/// transaction's signature once, so with `validators` sharing this machine's cores the cell
+/// cannot commit more than cores × batched verifications per second ÷ validators.
+fn print_ratios(
+    best: f64,
+    validators: usize,
+    signatures: &signatures::SignatureRates,
+    engines: Option<&[noop::EngineRun; 2]>,
+) {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let bound = cores as f64 * signatures.batched_per_second / validators.max(1) as f64;
+    let ratio = |a: f64, b: f64| a / b.max(f64::MIN_POSITIVE);
     println!();
     println!("== ratios");
+    if let Some([malachite, hotstuff]) = engines {
+        println!(
+            "Malachite / hotstuff_rs blocks per second (no-op): {:.2}",
+            ratio(malachite.blocks_per_second(), hotstuff.blocks_per_second())
+        );
+        println!(
+            "cell's best committed tx/s / Malachite no-op tx/s: {:.3}",
+            ratio(best, malachite.transactions_per_second())
+        );
+    }
     println!(
-        "Malachite / hotstuff_rs blocks per second (no-op): {:.2}",
-        malachite.blocks_per_second() / hotstuff.blocks_per_second().max(f64::MIN_POSITIVE)
+        "cell's best committed tx/s / the verification bound ({cores} cores × {:.0} batched verifications/s ÷ {validators} validators = {bound:.0} tx/s): {:.3}",
+        signatures.batched_per_second,
+        ratio(best, bound)
     );
-    println!(
-        "cell's best committed tx/s / Malachite no-op tx/s: {:.3}",
-        best / malachite.transactions_per_second().max(f64::MIN_POSITIVE)
-    );
-    println!(
-        "cell's best committed tx/s / single ed25519 verifications per second: {:.4} (batched: {:.4})",
-        best / signatures.single_per_second,
-        best / signatures.batched_per_second
-    );
-    Ok(())
 }
 
 fn print_certificate_costs(certificates: &certificates::CertificateCosts) {
@@ -179,7 +225,11 @@ fn print_certificate_costs(certificates: &certificates::CertificateCosts) {
 
 /// The cell's stages, one line each; returns the best committed rate.
 fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
-    println!("== 4-validator cell, signed transfers through the validators' APIs");
+    println!(
+        "== {}-validator cell, signed transfers through the validators' APIs in batch requests \
+         (signed before each stage)",
+        cell.validators
+    );
     println!(
         "idle: {:.1}% of one core for all four validators",
         cell.idle_cpu_percent

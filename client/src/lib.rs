@@ -83,6 +83,29 @@ impl ApiClient {
         Ok((status, value))
     }
 
+    /// Submits encoded transactions in one request (`POST /v1/transactions/batch`); each
+    /// answer in order: the admitted transaction's id, or the error code it was refused with.
+    pub fn submit_batch(
+        &self,
+        transactions: &[Vec<u8>],
+    ) -> Result<Vec<Result<String, String>>, ClientError> {
+        let (status, answer) = self.json("POST", "/v1/transactions/batch", &batch(transactions))?;
+        let results = match (status, answer["results"].as_array()) {
+            (200, Some(results)) => results,
+            _ => {
+                let body = answer.to_string();
+                return Err(ClientError::Status { status, body });
+            }
+        };
+        let text = |value: &Value| value.as_str().unwrap_or_default().to_string();
+        Ok((results.iter())
+            .map(|result| match result.get("id") {
+                Some(id) => Ok(text(id)),
+                None => Err(text(&result["error"])),
+            })
+            .collect())
+    }
+
     /// A GET that must succeed with 200.
     pub fn get(&self, path: &str) -> Result<Value, ClientError> {
         match self.json("GET", path, b"")? {
@@ -93,6 +116,18 @@ impl ApiClient {
             }),
         }
     }
+}
+
+/// The batch envelope: Borsh `Vec<Vec<u8>>`, a u32 little-endian count, then each transaction
+/// as a u32 little-endian length and its bytes.
+fn batch(transactions: &[Vec<u8>]) -> Vec<u8> {
+    let length = |count: usize| u32::try_from(count).expect("a batch is far below 4 GiB");
+    let mut body = length(transactions.len()).to_le_bytes().to_vec();
+    for transaction in transactions {
+        body.extend_from_slice(&length(transaction.len()).to_le_bytes());
+        body.extend_from_slice(transaction);
+    }
+    body
 }
 
 /// The `data:` payloads of a node's block stream, in order — each a committed block's summary
