@@ -106,6 +106,9 @@ impl Gossip {
         let mut verdicts = self.verdicts_receiver;
         Ok(tokio::spawn(async move {
             let mut peers: i64 = 0;
+            // A node outside a federation has no finality to send verdicts: once every sender
+            // is gone the branch is off, or its `None` would be ready on every turn.
+            let mut verdicts_open = true;
             loop {
                 tokio::select! {
                     event = mesh.next_event() => match event {
@@ -143,10 +146,13 @@ impl Gossip {
                         Some(MeshEvent::PeerSubscribed { .. }) => {}
                         None => return,
                     },
-                    verdict = verdicts.recv() => if let Some((id, source, verdict)) = verdict {
-                        if report(&mesh, &metrics, id, source, verdict).await.is_err() {
-                            return;
+                    verdict = verdicts.recv(), if verdicts_open => match verdict {
+                        Some((id, source, verdict)) => {
+                            if report(&mesh, &metrics, id, source, verdict).await.is_err() {
+                                return;
+                            }
                         }
+                        None => verdicts_open = false,
                     },
                     message = outbound.recv() => match message {
                         Some((topic, message)) => match mesh.publish(&topic, message).await {
