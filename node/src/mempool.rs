@@ -8,7 +8,7 @@
 
 use charter_consensus::app::{Application, TransactionPool};
 use charter_consensus::host::CommittedBlock;
-use charter_ledger::execution::{execute_block, CheckedTransaction};
+use charter_ledger::execution::{CheckedTransaction, Projection, StateReader};
 use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::Storage;
 use charter_ledger::transaction::DecodeError;
@@ -92,6 +92,10 @@ pub struct Mempool {
     bytes: usize,
     dropped: HashMap<TxId, Dropped>,
     drop_order: VecDeque<TxId>,
+    /// Per sender with queued transactions: the next block's state after them, so that its
+    /// next transaction is checked in one execution. One made for an earlier height is stale
+    /// and made again from the queue.
+    projections: HashMap<PassportId, Projection>,
 }
 
 impl Mempool {
@@ -176,16 +180,17 @@ impl Mempool {
         if queued >= self.limits.max_per_sender {
             return Err(AdmissionError::SenderBacklog { sender, queued });
         }
-        let mut run: Vec<CheckedTransaction<'_>> = self
-            .queued_for(&sender)
-            .map(CheckedTransaction::pre_verified)
-            .collect();
-        run.push(checked);
-        if let Err(error) = self
-            .simulate(&run, ledger)?
-            .pop()
-            .expect("one outcome per transaction")
-        {
+        let height = ledger.height().ok_or(LedgerError::NotInitialized)? + 1;
+        let state = ledger.latest_state()?;
+        let mut projection = match self.projections.remove(&sender) {
+            Some(projection) if projection.height() == height => projection,
+            _ => self.project(&sender, &state, height)?.0,
+        };
+        let outcome = projection
+            .apply(&state, &checked)
+            .map_err(LedgerError::from)?;
+        self.projections.insert(sender, projection);
+        if let Err(error) = outcome {
             return Err(AdmissionError::Rejected(error));
         }
         let arrival = self.next_arrival;
@@ -232,6 +237,8 @@ impl Mempool {
         ledger: &Ledger<S>,
     ) -> Result<usize, LedgerError> {
         let before = self.entries.len();
+        let height = ledger.height().ok_or(LedgerError::NotInitialized)? + 1;
+        let state = ledger.latest_state()?;
         let senders: Vec<PassportId> = self.queues.keys().copied().collect();
         for sender in senders {
             let chain_nonce = ledger
@@ -252,17 +259,14 @@ impl Mempool {
                     );
                 }
             }
-            let run: Vec<CheckedTransaction<'_>> = self
-                .queued_for(&sender)
-                .map(CheckedTransaction::pre_verified)
-                .collect();
-            let first_failure = match self.simulate(&run, ledger) {
-                Ok(outcomes) => outcomes
-                    .into_iter()
-                    .enumerate()
-                    .find_map(|(position, outcome)| Some((position, outcome.err()?))),
-                Err(AdmissionError::Ledger(error)) => return Err(error),
-                Err(_) => unreachable!("simulation fails only on ledger errors"),
+            if !self.queues.contains_key(&sender) {
+                continue;
+            }
+            let (projection, first_failure) = self.project(&sender, &state, height)?;
+            // What stays after an eviction is projected again when the sender next submits.
+            match &first_failure {
+                None => self.projections.insert(sender, projection),
+                Some(_) => self.projections.remove(&sender),
             };
             if let Some((position, error)) = first_failure {
                 let stale: Vec<Nonce> = self.queues[&sender]
@@ -297,20 +301,24 @@ impl Mempool {
             .map(|id| &self.entries[id].transaction)
     }
 
-    /// Runs transactions on the latest committed state as the next block would.
-    fn simulate<S: Storage>(
+    /// Runs `sender`'s queue on `state` as the block at `height` would: the projection after
+    /// it (a transaction that fails changes nothing), and the first failure's position and
+    /// error.
+    fn project(
         &self,
-        run: &[CheckedTransaction<'_>],
-        ledger: &Ledger<S>,
-    ) -> Result<Vec<Result<(), TxError>>, AdmissionError> {
-        let height = ledger.height().ok_or(LedgerError::NotInitialized)? + 1;
-        let state = ledger.latest_state()?;
-        let outcome = execute_block(&state, height, run).map_err(LedgerError::from)?;
-        Ok(outcome
-            .receipts
-            .into_iter()
-            .map(|receipt| receipt.outcome)
-            .collect())
+        sender: &PassportId,
+        state: &dyn StateReader,
+        height: u64,
+    ) -> Result<(Projection, Option<(usize, TxError)>), LedgerError> {
+        let mut projection = Projection::start(state, height)?;
+        let mut first_failure = None;
+        for (position, transaction) in self.queued_for(sender).enumerate() {
+            let checked = CheckedTransaction::pre_verified(transaction);
+            if let Err(error) = projection.apply(state, &checked)? {
+                first_failure = first_failure.or(Some((position, error)));
+            }
+        }
+        Ok((projection, first_failure))
     }
 
     /// Removes the sender's transaction with `nonce`; returns its id if there was one.
@@ -325,6 +333,7 @@ impl Mempool {
         }
         if queue.is_empty() {
             self.queues.remove(sender);
+            self.projections.remove(sender);
         }
         id
     }
@@ -520,5 +529,48 @@ mod tests {
         );
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.reap(10, usize::MAX)[0].body.nonce, 1);
+    }
+
+    /// A sender's next transaction is checked after its queue in one execution, on a projection
+    /// of the queue that follows the chain: made again once a block commits, whether or not
+    /// the pool heard of the block.
+    #[test]
+    fn checks_each_transaction_after_the_senders_queue_as_the_chain_moves() {
+        let mut s = setup();
+        let mut pool = Mempool::default();
+        let balance = 1_000_000;
+        pool.admit(s.transfer(0, 0, 600_000), &s.ledger).unwrap();
+        pool.admit(s.transfer(0, 1, 300_000), &s.ledger).unwrap();
+        let overdraw = pool.admit(s.transfer(0, 2, balance - 900_000 + 1), &s.ledger);
+        assert!(matches!(
+            overdraw,
+            Err(AdmissionError::Rejected(
+                TxError::InsufficientBalance { .. }
+            ))
+        ));
+        // The first transfer commits, and member 1 pays member 0 back, without the pool being
+        // told: its projection is of an earlier height and is made again from the queue.
+        let back = s.cell.transaction(
+            s.cell.member(1),
+            0,
+            Action::Transfer {
+                to: s.cell.member(0).id,
+                amount: 50_000,
+            },
+        );
+        s.ledger
+            .apply_block(&[s.transfer(0, 0, 600_000), back])
+            .unwrap();
+        pool.admit(s.transfer(0, 2, 100_000), &s.ledger).unwrap();
+        let overdraw = pool.admit(s.transfer(0, 3, 50_001), &s.ledger);
+        assert!(matches!(
+            overdraw,
+            Err(AdmissionError::Rejected(
+                TxError::InsufficientBalance { .. }
+            ))
+        ));
+        pool.on_block_committed(&s.ledger).unwrap();
+        pool.admit(s.transfer(0, 3, 50_000), &s.ledger).unwrap();
+        assert_eq!(pool.len(), 3, "nonces 1 to 3 wait; nonce 0 committed");
     }
 }

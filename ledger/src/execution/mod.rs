@@ -111,34 +111,72 @@ pub fn execute_block(
     height: Height,
     transactions: &[CheckedTransaction<'_>],
 ) -> Result<BlockOutcome, StorageError> {
-    let mut block = Overlay::new(state, None);
-    let cell: CellInfo = block.require(&StateKey::Cell)?;
-    lapse_expired_mode(&mut block, height)?;
+    let mut projection = Projection::start(state, height)?;
     let mut outcome = BlockOutcome::default();
     for checked in transactions {
-        let result = match &checked.signature {
-            Err(error) => Err(TxError::BadSignature(error.clone())),
-            Ok(()) => {
-                let mut tx_state = Overlay::new(state, Some(block.changes()));
-                match dispatch::apply(&mut tx_state, &cell, height, checked.transaction) {
-                    Ok(()) => {
-                        let changes = tx_state.into_changes();
-                        block.merge(changes);
-                        Ok(())
-                    }
-                    Err(context::Failure::Rejected(error)) => Err(error),
-                    Err(context::Failure::Storage(error)) => return Err(error),
-                }
-            }
-        };
         outcome.receipts.push(Receipt {
             tx_id: checked.id,
-            outcome: result,
+            outcome: projection.apply(state, checked)?,
         });
     }
-    end_epoch(&mut block, &cell, height)?;
+    let mut block = Overlay::new(state, None);
+    block.merge(projection.changes);
+    end_epoch(&mut block, &projection.cell, height)?;
     outcome.changes = block.into_changes();
     Ok(outcome)
+}
+
+/// The state the block at `height` reaches after the transactions applied so far: what
+/// execution builds transaction by transaction, and what a mempool keeps per sender, so that
+/// checking one more transaction is one execution on top rather than a re-run of those before.
+#[derive(Clone, Debug)]
+pub struct Projection {
+    height: Height,
+    cell: CellInfo,
+    changes: StateChanges,
+}
+
+impl Projection {
+    /// Before the first transaction of the block at `height` on top of `state`: the block's
+    /// start, where an emergency mode past its expiry lapses.
+    pub fn start(state: &dyn StateReader, height: Height) -> Result<Self, StorageError> {
+        let mut block = Overlay::new(state, None);
+        let cell: CellInfo = block.require(&StateKey::Cell)?;
+        lapse_expired_mode(&mut block, height)?;
+        Ok(Self {
+            height,
+            cell,
+            changes: block.into_changes(),
+        })
+    }
+
+    /// The height of the block this projects.
+    pub fn height(&self) -> Height {
+        self.height
+    }
+
+    /// Runs `checked` on `state` (the state this projection started from) after what it holds;
+    /// its effects join the projection when it succeeds. The outer error is only a storage
+    /// failure.
+    pub fn apply(
+        &mut self,
+        state: &dyn StateReader,
+        checked: &CheckedTransaction<'_>,
+    ) -> Result<Result<(), TxError>, StorageError> {
+        if let Err(error) = &checked.signature {
+            return Ok(Err(TxError::BadSignature(error.clone())));
+        }
+        let mut tx_state = Overlay::new(state, Some(&self.changes));
+        match dispatch::apply(&mut tx_state, &self.cell, self.height, checked.transaction) {
+            Ok(()) => {
+                let changes = tx_state.into_changes();
+                self.changes.extend(changes);
+                Ok(Ok(()))
+            }
+            Err(context::Failure::Rejected(error)) => Ok(Err(error)),
+            Err(context::Failure::Storage(error)) => Err(error),
+        }
+    }
 }
 
 /// The last block of every epoch (heights E, 2E, …) elects the next epoch's validator set from

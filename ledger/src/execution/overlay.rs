@@ -58,10 +58,6 @@ impl<'a> Overlay<'a> {
         self.writes.insert(key, Some(bytes));
     }
 
-    pub fn changes(&self) -> &StateChanges {
-        &self.writes
-    }
-
     pub fn merge(&mut self, changes: StateChanges) {
         self.writes.extend(changes);
     }
