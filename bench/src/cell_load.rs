@@ -53,6 +53,14 @@ pub struct CellLoadResult {
     pub stages: Vec<StageResult>,
 }
 
+impl CellLoadResult {
+    pub fn best_committed_per_second(&self) -> f64 {
+        (self.stages.iter())
+            .map(|stage| stage.committed_per_second)
+            .fold(0.0, f64::max)
+    }
+}
+
 /// The cell's validator processes, and the localnet that started them.
 struct Localnet {
     child: Child,

@@ -59,6 +59,10 @@ struct Args {
     /// Measure only this machine's ed25519 rates and the cell under load.
     #[arg(long, conflicts_with = "certificates_only")]
     cell_only: bool,
+    /// Another `charter` binary (an earlier build) to put under the same load first, in the
+    /// same run, for a before/after ratio.
+    #[arg(long)]
+    baseline_charter: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -81,23 +85,23 @@ fn main() -> Result<()> {
     let federation = (!args.cell_only)
         .then(|| measure_federation(&args, &dir, progress))
         .transpose()?;
-    let cell_dir = dir.join("cell");
-    progress(&format!("cell under load in {}", cell_dir.display()));
-    let cell = cell_load::run(
-        &cell_load::CellLoadConfig {
-            charter: args.charter.clone(),
-            dir: cell_dir,
-            members: args.members,
-            rates: args.rates.clone(),
-            stage: Duration::from_secs(args.stage_seconds),
-            idle: Duration::from_secs(args.idle_seconds),
-        },
-        progress,
-    )?;
+    let baseline = (args.baseline_charter.as_ref())
+        .map(|charter| measure_cell(&args, charter, &dir.join("baseline-cell"), progress))
+        .transpose()?;
+    let cell = measure_cell(&args, &args.charter, &dir.join("cell"), progress)?;
 
     print_signatures(&signatures);
     if let Some(engines) = &engines {
         print_engines(args.noop_block_size, engines);
+    }
+    if let Some(baseline) = &baseline {
+        let charter = args
+            .baseline_charter
+            .as_ref()
+            .expect("a baseline has its binary");
+        println!("baseline: {}", charter.display());
+        print_cell_load(baseline);
+        println!("this build: {}", args.charter.display());
     }
     let best = print_cell_load(&cell);
     if let Some((certificates, finality)) = &federation {
@@ -111,7 +115,38 @@ fn main() -> Result<()> {
         );
     }
     print_ratios(best, cell.validators, &signatures, engines.as_ref());
+    if let Some(baseline) = &baseline {
+        println!(
+            "cell's best committed tx/s, this build / baseline: {:.2}",
+            best / baseline.best_committed_per_second().max(f64::MIN_POSITIVE)
+        );
+    }
     Ok(())
+}
+
+/// A live cell of `charter` in `dir` under the stages of load `args` gives.
+fn measure_cell(
+    args: &Args,
+    charter: &std::path::Path,
+    dir: &std::path::Path,
+    progress: impl Fn(&str),
+) -> Result<cell_load::CellLoadResult> {
+    progress(&format!(
+        "cell of {} under load in {}",
+        charter.display(),
+        dir.display()
+    ));
+    cell_load::run(
+        &cell_load::CellLoadConfig {
+            charter: charter.to_path_buf(),
+            dir: dir.to_path_buf(),
+            members: args.members,
+            rates: args.rates.clone(),
+            stage: Duration::from_secs(args.stage_seconds),
+            idle: Duration::from_secs(args.idle_seconds),
+        },
+        progress,
+    )
 }
 
 /// Malachite with Charter's host, then hotstuff_rs, each ordering no-op blocks.
@@ -244,11 +279,7 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
         "CPU % per validator",
         "RSS MiB per validator"
     );
-    let best = cell
-        .stages
-        .iter()
-        .map(|stage| stage.committed_per_second)
-        .fold(0.0, f64::max);
+    let best = cell.best_committed_per_second();
     for stage in &cell.stages {
         let millis = |latency: Option<Duration>| {
             latency.map_or("-".to_string(), |latency| {

@@ -9,7 +9,7 @@ use crate::context::CellContext;
 use crate::faults::CrashPoint;
 use crate::host::CommittedBlock;
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
-use charter_ledger::execution::CheckedTransaction;
+use charter_ledger::execution::{CheckedTransaction, VerifiedSignatures};
 use charter_ledger::{
     Ledger, LedgerError, PassportId, PreparedBlock, SignedTransaction, StateRoot,
 };
@@ -154,6 +154,9 @@ pub struct CellApp {
     /// Crashes injected around a block's one write (crash tests).
     crash_before_commit: CrashPoint,
     crash_during_commit: CrashPoint,
+    /// Transactions whose signatures this node verified (shared with its mempool): a block's
+    /// are verified only where they are not among them.
+    verified: VerifiedSignatures,
 }
 
 impl CellApp {
@@ -175,6 +178,7 @@ impl CellApp {
             validated: None,
             crash_before_commit: CrashPoint::default(),
             crash_during_commit: CrashPoint::default(),
+            verified: VerifiedSignatures::default(),
         };
         let ledger = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
         let blocks = app.blocks.latest_height()?.map_or(0, |height| height.0);
@@ -186,6 +190,11 @@ impl CellApp {
 
     pub fn ledger(&self) -> &Ledger<StateStore> {
         &self.ledger
+    }
+
+    /// The signatures this app has verified, for the mempool to add what it admits.
+    pub fn verified_signatures(&self) -> VerifiedSignatures {
+        self.verified.clone()
     }
 
     pub fn blocks(&self) -> &BlockStore {
@@ -218,7 +227,7 @@ impl CellApp {
         proposer: PassportId,
         candidates: &[SignedTransaction],
     ) -> Result<Block, AppError> {
-        let checked = CheckedTransaction::verify_all(candidates);
+        let checked = self.verified.check_all(candidates);
         let trial = self.ledger.prepare_block(&checked)?;
         let transactions: Vec<SignedTransaction> = candidates
             .iter()
@@ -279,7 +288,7 @@ impl CellApp {
         }
         let prepared = self
             .ledger
-            .prepare_block(&CheckedTransaction::verify_all(&block.transactions))?;
+            .prepare_block(&self.verified.check_all(&block.transactions))?;
         if prepared.state_root != header.state_root {
             return Ok(Err(InvalidBlock::StateRootMismatch {
                 claimed: header.state_root,
@@ -337,7 +346,7 @@ impl CellApp {
             }
             _ => self
                 .ledger
-                .prepare_block(&CheckedTransaction::verify_all(&block.transactions))?,
+                .prepare_block(&self.verified.check_all(&block.transactions))?,
         };
         if prepared.state_root != block.header.state_root {
             return Err(AppError::InvalidDecidedBlock(

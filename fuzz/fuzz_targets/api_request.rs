@@ -122,7 +122,7 @@ fn api() -> &'static Api {
         let (_, position) = tokio::sync::watch::channel(Default::default());
         let metrics = Arc::new(NodeMetrics::new());
         let admission = Admission::new(
-            SharedMempool::new(MempoolLimits::default()),
+            SharedMempool::new(MempoolLimits::default(), Default::default()),
             Ledger::open(store.state()).expect("the ledger opens"),
             Arc::clone(&metrics),
             Publisher::new("transactions", outbound),

@@ -8,7 +8,7 @@
 
 use charter_consensus::app::{Application, TransactionPool};
 use charter_consensus::host::CommittedBlock;
-use charter_ledger::execution::{CheckedTransaction, Projection, StateReader};
+use charter_ledger::execution::{CheckedTransaction, Projection, StateReader, VerifiedSignatures};
 use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::Storage;
 use charter_ledger::transaction::DecodeError;
@@ -96,12 +96,16 @@ pub struct Mempool {
     /// next transaction is checked in one execution. One made for an earlier height is stale
     /// and made again from the queue.
     projections: HashMap<PassportId, Projection>,
+    /// Signatures verified here, shared with the node's consensus application so that a block
+    /// of admitted transactions is not verified again.
+    verified: VerifiedSignatures,
 }
 
 impl Mempool {
-    pub fn new(limits: MempoolLimits) -> Self {
+    pub fn new(limits: MempoolLimits, verified: VerifiedSignatures) -> Self {
         Self {
             limits,
+            verified,
             ..Self::default()
         }
     }
@@ -161,7 +165,7 @@ impl Mempool {
         transaction: SignedTransaction,
         ledger: &Ledger<S>,
     ) -> Result<TxId, AdmissionError> {
-        let checked = CheckedTransaction::verify(&transaction);
+        let checked = self.verified.check(&transaction);
         let id = checked.id;
         if self.entries.contains_key(&id) {
             return Err(AdmissionError::Duplicate(id));
@@ -351,9 +355,9 @@ pub const MAX_BLOCK_BYTES: usize = 3 * 1024 * 1024;
 pub struct SharedMempool(pub std::sync::Arc<std::sync::Mutex<Mempool>>);
 
 impl SharedMempool {
-    pub fn new(limits: MempoolLimits) -> Self {
+    pub fn new(limits: MempoolLimits, verified: VerifiedSignatures) -> Self {
         Self(std::sync::Arc::new(std::sync::Mutex::new(Mempool::new(
-            limits,
+            limits, verified,
         ))))
     }
 
@@ -459,11 +463,12 @@ mod tests {
     #[test]
     fn sheds_load_when_full_or_when_one_sender_floods() {
         let s = setup();
-        let mut pool = Mempool::new(MempoolLimits {
+        let limits = MempoolLimits {
             max_transactions: 3,
             max_bytes: 1 << 20,
             max_per_sender: 2,
-        });
+        };
+        let mut pool = Mempool::new(limits, VerifiedSignatures::default());
         pool.admit(s.transfer(0, 0, 1), &s.ledger).unwrap();
         pool.admit(s.transfer(0, 1, 1), &s.ledger).unwrap();
         assert!(matches!(

@@ -176,7 +176,7 @@ impl Node {
         let mut app = CellApp::open(identity.context(), store.clone())?;
         app.inject_crashes(faults.before_commit, faults.during_commit);
         let resumed_at = app.next_height().0;
-        let mempool = SharedMempool::new(MempoolLimits::default());
+        let mempool = SharedMempool::new(MempoolLimits::default(), app.verified_signatures());
         let engine = CellEngine::new(
             identity.context(),
             engine_settings(&config, identity.network_key.clone(), faults),

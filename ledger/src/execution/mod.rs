@@ -20,8 +20,9 @@ mod mode;
 mod overlay;
 mod passports;
 mod stake;
+mod verified;
 
-pub(crate) use crate::crypto::ed25519::{self, Ed25519Error};
+pub(crate) use crate::crypto::ed25519::Ed25519Error;
 use crate::error::TxError;
 use crate::ids::{Height, TxId};
 use crate::state::{CellInfo, CellMode, CellModeState, StateKey};
@@ -32,6 +33,7 @@ pub(crate) use overlay::Overlay;
 pub use overlay::{StateChanges, StateReader};
 use stake::next_validators;
 pub(crate) use stake::{add_validator, elect_validators};
+pub use verified::VerifiedSignatures;
 
 /// A transaction paired with the verdict on its signature.
 #[derive(Clone, Debug)]
@@ -45,28 +47,7 @@ impl<'a> CheckedTransaction<'a> {
     /// Verifies every signature of a block in one batch (falling back to one-by-one only when
     /// the batch fails, to name which ones are bad).
     pub fn verify_all(transactions: &'a [SignedTransaction]) -> Vec<CheckedTransaction<'a>> {
-        let messages: Vec<Vec<u8>> = transactions
-            .iter()
-            .map(|tx| tx.body.signing_bytes())
-            .collect();
-        let items: Vec<_> = transactions
-            .iter()
-            .zip(&messages)
-            .map(|(tx, message)| (tx.signer, message.as_slice(), tx.signature))
-            .collect();
-        let verdicts = match ed25519::verify_batch(&items) {
-            Ok(()) => vec![Ok(()); transactions.len()],
-            Err(each) => each,
-        };
-        transactions
-            .iter()
-            .zip(verdicts)
-            .map(|(transaction, signature)| CheckedTransaction {
-                id: transaction.id(),
-                transaction,
-                signature,
-            })
-            .collect()
+        VerifiedSignatures::default().check_all(transactions)
     }
 
     /// Verifies one signature on its own.
@@ -81,8 +62,13 @@ impl<'a> CheckedTransaction<'a> {
     /// For a transaction whose signature the caller has already verified (the mempool admits
     /// only verified transactions); skips the check.
     pub fn pre_verified(transaction: &'a SignedTransaction) -> Self {
+        Self::pre_verified_as(transaction, transaction.id())
+    }
+
+    fn pre_verified_as(transaction: &'a SignedTransaction, id: TxId) -> Self {
+        debug_assert_eq!(id, transaction.id());
         Self {
-            id: transaction.id(),
+            id,
             signature: Ok(()),
             transaction,
         }
