@@ -612,6 +612,40 @@ fn final_certificates(api: &str, openapi: &OpenApi) -> Vec<Value> {
     certificates
 }
 
+/// `charter verify` accepts `certificates` (JSON texts) given in several shuffled orders, and
+/// prints the same for each.
+fn verify_in_shuffled_orders(dir: &Path, certificates: &[String]) {
+    let files = dir.join("certificates");
+    std::fs::create_dir_all(&files).unwrap();
+    let paths: Vec<String> = (certificates.iter().enumerate())
+        .map(|(index, certificate)| {
+            let path = files.join(format!("{index}.json"));
+            std::fs::write(&path, certificate).unwrap();
+            path.to_str().unwrap().to_string()
+        })
+        .collect();
+    let federation = dir.join("federation.json");
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let mut outputs = BTreeSet::new();
+    for _ in 0..4 {
+        let mut order = paths.clone();
+        order.shuffle(&mut rng);
+        let mut args = vec!["verify", "--federation", federation.to_str().unwrap()];
+        for path in &order {
+            args.extend(["--certificate", path.as_str()]);
+        }
+        let out = charter(&args);
+        assert!(
+            out.status.success(),
+            "{} certificates in a shuffled order: {}",
+            order.len(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.insert(out.stdout);
+    }
+    assert_eq!(outputs.len(), 1, "every order prints the same");
+}
+
 /// The defect this guards against: a certificate co-signed by a set that a cell has since
 /// handed over was refused or accepted depending on the order a verifier saw certificates in.
 /// Cells 0 and 1 change their validator sets three times while the three cells co-sign each
@@ -688,35 +722,7 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
         signing_sets_of(0) >= 4 && signing_sets_of(1) >= 4,
         "cells 0 and 1 signed with their four sets"
     );
-    let files = dir.path().join("certificates");
-    std::fs::create_dir_all(&files).unwrap();
-    let paths: Vec<String> = (certificates.iter().enumerate())
-        .map(|(index, certificate)| {
-            let path = files.join(format!("{index}.json"));
-            std::fs::write(&path, certificate).unwrap();
-            path.to_str().unwrap().to_string()
-        })
-        .collect();
-    let federation = dir.path().join("federation.json");
-    let mut rng = ChaCha20Rng::seed_from_u64(7);
-    let mut outputs = BTreeSet::new();
-    for _ in 0..4 {
-        let mut order = paths.clone();
-        order.shuffle(&mut rng);
-        let mut args = vec!["verify", "--federation", federation.to_str().unwrap()];
-        for path in &order {
-            args.extend(["--certificate", path.as_str()]);
-        }
-        let out = charter(&args);
-        assert!(
-            out.status.success(),
-            "{} certificates in a shuffled order: {}",
-            order.len(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        outputs.insert(out.stdout);
-    }
-    assert_eq!(outputs.len(), 1, "every order prints the same");
+    verify_in_shuffled_orders(dir.path(), &certificates);
 
     // The first bond's block was certified by cell 0's genesis set, three sets ago: a light
     // client checks its inclusion against the set of that block's epoch.
