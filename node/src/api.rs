@@ -18,7 +18,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{middleware, Json, Router};
 use charter_consensus::block::BlockHeight;
 use charter_consensus::block_store::{BlockStore, BlockStoreError, DecidedBlock};
@@ -115,26 +115,27 @@ impl ApiState {
     }
 }
 
+/// `route` with its body limited to `limit` bytes: refused from its declared length before it
+/// is read, and cut off at `limit` when it comes without one.
+fn within(limit: usize, route: MethodRouter<Arc<ApiState>>) -> MethodRouter<Arc<ApiState>> {
+    route
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            limit,
+            refuse_declared_oversize,
+        ))
+}
+
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route(
             "/v1/transactions",
-            post(submit)
-                .layer(DefaultBodyLimit::max(MAX_TRANSACTION_BYTES))
-                .layer(middleware::from_fn_with_state(
-                    MAX_TRANSACTION_BYTES,
-                    refuse_declared_oversize,
-                )),
+            within(MAX_TRANSACTION_BYTES, post(submit)),
         )
         .route(
             "/v1/transactions/batch",
-            post(submit_batch)
-                .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES))
-                .layer(middleware::from_fn_with_state(
-                    MAX_BATCH_BYTES,
-                    refuse_declared_oversize,
-                )),
+            within(MAX_BATCH_BYTES, post(submit_batch)),
         )
         .route("/v1/transactions/{id}", get(transaction))
         .route("/v1/blocks/latest", get(latest_block))
