@@ -229,17 +229,20 @@ impl CellApp {
     ) -> Result<Block, AppError> {
         let checked = self.verified.check_all(candidates);
         let trial = self.ledger.prepare_block(&checked)?;
-        let transactions: Vec<SignedTransaction> = candidates
-            .iter()
-            .zip(&trial.receipts)
-            .filter(|(_, receipt)| receipt.outcome.is_ok())
-            .map(|(transaction, _)| transaction.clone())
-            .collect();
-        let included: Vec<_> = transactions
-            .iter()
-            .map(CheckedTransaction::pre_verified)
-            .collect();
-        let prepared = self.ledger.prepare_block(&included)?;
+        let (transactions, prepared) = if trial.receipts.iter().all(|r| r.outcome.is_ok()) {
+            // Every candidate commits: the trial is the block.
+            (candidates.to_vec(), trial)
+        } else {
+            let transactions: Vec<SignedTransaction> = (candidates.iter().zip(&trial.receipts))
+                .filter(|(_, receipt)| receipt.outcome.is_ok())
+                .map(|(transaction, _)| transaction.clone())
+                .collect();
+            let included: Vec<_> = (transactions.iter())
+                .map(CheckedTransaction::pre_verified)
+                .collect();
+            let prepared = self.ledger.prepare_block(&included)?;
+            (transactions, prepared)
+        };
         let header = BlockHeader {
             federation: self.context.federation,
             cell: self.context.cell,
