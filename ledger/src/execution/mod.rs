@@ -22,7 +22,7 @@ mod passports;
 mod stake;
 mod verified;
 
-pub(crate) use crate::crypto::ed25519::Ed25519Error;
+pub(crate) use crate::crypto::ed25519::{self, Ed25519Error};
 use crate::error::TxError;
 use crate::ids::{Height, TxId};
 use crate::state::{CellInfo, CellMode, CellModeState, StateKey};
@@ -47,13 +47,25 @@ impl<'a> CheckedTransaction<'a> {
     /// Verifies every signature of a block in one batch (falling back to one-by-one only when
     /// the batch fails, to name which ones are bad).
     pub fn verify_all(transactions: &'a [SignedTransaction]) -> Vec<CheckedTransaction<'a>> {
-        VerifiedSignatures::default().check_all(transactions)
+        let all: Vec<&SignedTransaction> = transactions.iter().collect();
+        (transactions.iter().zip(batch_verdicts(&all)))
+            .map(|(transaction, signature)| CheckedTransaction {
+                id: transaction.id(),
+                transaction,
+                signature,
+            })
+            .collect()
     }
 
     /// Verifies one signature on its own.
     pub fn verify(transaction: &'a SignedTransaction) -> Self {
+        Self::verify_as(transaction, transaction.id())
+    }
+
+    fn verify_as(transaction: &'a SignedTransaction, id: TxId) -> Self {
+        debug_assert_eq!(id, transaction.id());
         Self {
-            id: transaction.id(),
+            id,
             signature: transaction.verify_signature(),
             transaction,
         }
@@ -72,6 +84,21 @@ impl<'a> CheckedTransaction<'a> {
             signature: Ok(()),
             transaction,
         }
+    }
+}
+
+/// The verdict on each transaction's signature: all verified in one batch, and one by one only
+/// when the batch fails, to name the bad ones.
+fn batch_verdicts(transactions: &[&SignedTransaction]) -> Vec<Result<(), Ed25519Error>> {
+    let messages: Vec<Vec<u8>> = (transactions.iter())
+        .map(|transaction| transaction.body.signing_bytes())
+        .collect();
+    let items: Vec<_> = (transactions.iter().zip(&messages))
+        .map(|(tx, message)| (tx.signer, message.as_slice(), tx.signature))
+        .collect();
+    match ed25519::verify_batch(&items) {
+        Ok(()) => vec![Ok(()); transactions.len()],
+        Err(each) => each,
     }
 }
 

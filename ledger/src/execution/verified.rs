@@ -4,8 +4,7 @@
 //! validating and committing a block verify only what admission did not see. Bounded: the
 //! oldest ids are forgotten first, and a forgotten one is simply verified again.
 
-use super::CheckedTransaction;
-use crate::crypto::ed25519;
+use super::{batch_verdicts, CheckedTransaction};
 use crate::ids::TxId;
 use crate::transaction::SignedTransaction;
 use std::collections::{HashSet, VecDeque};
@@ -57,7 +56,7 @@ impl VerifiedSignatures {
         if self.contains(&id) {
             return CheckedTransaction::pre_verified_as(transaction, id);
         }
-        let checked = CheckedTransaction::verify(transaction);
+        let checked = CheckedTransaction::verify_as(transaction, id);
         if checked.signature.is_ok() {
             self.remember([id]);
         }
@@ -77,23 +76,9 @@ impl VerifiedSignatures {
                 .filter(|index| !remembered.ids.contains(&ids[*index]))
                 .collect()
         };
-        let messages: Vec<Vec<u8>> = (unknown.iter())
-            .map(|index| transactions[*index].body.signing_bytes())
-            .collect();
-        let items: Vec<_> = (unknown.iter().zip(&messages))
-            .map(|(index, message)| {
-                let transaction = &transactions[*index];
-                (
-                    transaction.signer,
-                    message.as_slice(),
-                    transaction.signature,
-                )
-            })
-            .collect();
-        let mut verdicts = match ed25519::verify_batch(&items) {
-            Ok(()) => vec![Ok(()); unknown.len()],
-            Err(each) => each,
-        };
+        let unverified: Vec<&SignedTransaction> =
+            unknown.iter().map(|index| &transactions[*index]).collect();
+        let mut verdicts = batch_verdicts(&unverified);
         debug_assert_eq!(verdicts.len(), unknown.len());
         self.remember(
             (unknown.iter().zip(&verdicts))
