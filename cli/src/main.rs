@@ -5,6 +5,7 @@
 mod federation_command;
 mod genesis_command;
 mod keys_command;
+mod localnet_view;
 mod query;
 mod run_localnet;
 mod signer_command;

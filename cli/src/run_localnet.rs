@@ -2,21 +2,22 @@
 //! processes on 127.0.0.1, with the layout in `DIR/localnet.json`, progress as blocks commit
 //! (and, in a federation, as checkpoints become final), and a clean stop on Ctrl-C.
 
+use crate::localnet_view::{ValidatorView, ValidatorViews};
 use anyhow::{Context, Result};
 use charter_client::ApiClient;
 use charter_devnet::agents::live::LiveStats;
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
-use charter_devnet::localnet::{allocate, loopback, write_config, CommittedLine, LocalValidator};
+use charter_devnet::localnet::{allocate, loopback, write_config, LocalValidator};
 use charter_ledger::state::CellParams;
 use charter_ledger::{CellId, Genesis};
 use charter_node::stop_signals::StopSignals;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct LocalnetArgs {
@@ -53,6 +54,9 @@ pub struct LocalnetArgs {
     agents_batch: usize,
 }
 
+/// With nothing else to report, a progress line this often all the same.
+const QUIET_LINE_EVERY: Duration = Duration::from_secs(10);
+
 /// One validator process of the localnet.
 struct Started {
     cell: u32,
@@ -71,10 +75,9 @@ struct Layout {
     started: Vec<Started>,
 }
 
-/// The validator processes, and the committed blocks they print.
+/// The validator processes the localnet started.
 struct Running {
     children: Vec<Child>,
-    reports: std::sync::mpsc::Receiver<(usize, CommittedLine)>,
 }
 
 /// The agents acting on cell 0 through its validators' APIs, when asked for.
@@ -200,15 +203,15 @@ fn write_configs(
 /// writes `DIR/localnet.json`.
 fn start_validators(layout: &Layout) -> Result<Running> {
     let charter = std::env::current_exe().context("locating the charter binary")?;
-    let (sender, reports) = std::sync::mpsc::channel::<(usize, CommittedLine)>();
     let mut children: Vec<Child> = Vec::new();
     let mut nodes = Vec::new();
-    for (process, Started { cell, node }) in layout.started.iter().enumerate() {
+    for Started { cell, node } in layout.started.iter() {
         let log = std::fs::File::create(&node.log)?;
-        let mut child = Command::new(&charter)
+        // Its log holds what it prints too: every committed block, then its tracing.
+        let child = Command::new(&charter)
             .args(["run", "--config"])
             .arg(&node.config)
-            .stdout(Stdio::piped())
+            .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
             .with_context(|| format!("starting validator {} of cell {cell}", node.index))?;
@@ -218,17 +221,6 @@ fn start_validators(layout: &Layout) -> Result<Running> {
             child.id(),
             node.consensus
         );
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let sender = sender.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(block) = CommittedLine::parse(&line) {
-                    if sender.send((process, block)).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
         let genesis = &layout.geneses[*cell as usize];
         nodes.push(json!({
             "cell": genesis.cell,
@@ -251,12 +243,37 @@ fn start_validators(layout: &Layout) -> Result<Running> {
         "layout in {}; Ctrl-C stops every validator",
         layout_path.display()
     );
+    let scrape = write_prometheus_config(layout)?;
+    println!(
+        "metrics: prometheus --config.file={} (dashboard: config/grafana/charter-dashboard.json)",
+        scrape.display()
+    );
     println!(
         "explore the cell: curl {}/v1/status (also /v1/blocks/latest, /v1/openapi.json, /metrics{})",
         layout.cells[0][0].api,
         if layout.federated { ", /v1/federation" } else { "" }
     );
-    Ok(Running { children, reports })
+    Ok(Running { children })
+}
+
+/// Writes `DIR/prometheus.yml`: a Prometheus scrape configuration for every validator's
+/// `/metrics`, each target labelled with its cell, for the dashboard in `config/grafana/`.
+fn write_prometheus_config(layout: &Layout) -> Result<PathBuf> {
+    let mut config = String::from(
+        "# Written by charter localnet: every validator's /metrics.\n\
+         global:\n  scrape_interval: 5s\n  evaluation_interval: 5s\n\
+         scrape_configs:\n  - job_name: charter\n    static_configs:\n",
+    );
+    for started in &layout.started {
+        let address = started.node.api.trim_start_matches("http://");
+        config.push_str(&format!(
+            "      - targets: [\"{address}\"]\n        labels: {{ charter_cell: \"{}\" }}\n",
+            started.cell
+        ));
+    }
+    let path = layout.dir.join("prometheus.yml");
+    std::fs::write(&path, config).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 /// Starts the simulated agents on cell 0, unless `--agents-batch 0`.
@@ -285,8 +302,9 @@ fn start_agents(args: &LocalnetArgs, layout: &Layout) -> Result<Agents> {
     Ok(agents)
 }
 
-/// Prints a progress line every `--report-every` heights until interrupted, or until every
-/// validator has exited (cleanly: a stop; otherwise: an error).
+/// Prints a progress line every `--report-every` heights, at once when a validator goes down,
+/// starts catching up or comes back in step, and every few seconds whatever happens, until
+/// interrupted or until every validator has exited (cleanly: a stop; otherwise: an error).
 fn follow(
     args: &LocalnetArgs,
     layout: &Layout,
@@ -294,65 +312,86 @@ fn follow(
     agents: &Agents,
     interrupted: &AtomicBool,
 ) -> Result<()> {
-    let federation_api = layout
-        .federated
-        .then(|| ApiClient::new(&layout.cells[0][0].api))
-        .transpose()?;
-    let mut latest: BTreeMap<usize, CommittedLine> = BTreeMap::new();
-    let mut reported = 0;
+    let apis: Vec<String> = (layout.started.iter())
+        .map(|started| started.node.api.clone())
+        .collect();
+    let stop_watching = Arc::new(AtomicBool::new(false));
+    let views = ValidatorViews::watch(&apis, Arc::clone(&stop_watching))?;
+    let followed = print_progress(args, layout, running, agents, interrupted, &views);
+    stop_watching.store(true, Ordering::SeqCst);
+    followed
+}
+
+/// The last progress line printed: its height, what each validator was, and when.
+struct Printed {
+    height: u64,
+    kinds: Vec<&'static str>,
+    at: Instant,
+}
+
+fn print_progress(
+    args: &LocalnetArgs,
+    layout: &Layout,
+    running: &mut Running,
+    agents: &Agents,
+    interrupted: &AtomicBool,
+    views: &ValidatorViews,
+) -> Result<()> {
+    let mut printed: Option<Printed> = None;
     while !interrupted.load(Ordering::SeqCst) {
-        let Ok((process, block)) = running
-            .reports
-            .recv_timeout(std::time::Duration::from_millis(200))
-        else {
-            match all_exited(&mut running.children) {
-                // Ctrl-C in a terminal reaches the validators too, and they stop cleanly.
-                Some(true) => return Ok(()),
-                Some(false) => anyhow::bail!(
-                    "every validator has exited; see the logs in {}",
-                    layout.dir.display()
-                ),
-                None => continue,
-            }
-        };
-        latest.insert(process, block);
-        // A validator that exited (killed, say) stays behind: progress is the running ones'.
-        let exited = exited(&mut running.children);
-        let running_latest: Vec<&CommittedLine> = (0..layout.started.len())
-            .filter(|process| !exited.contains(process))
-            .map(|process| latest.get(&process))
-            .collect::<Option<_>>()
-            .unwrap_or_default();
-        let Some(lowest) = running_latest.iter().min_by_key(|block| block.height) else {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = views.now();
+        let answering = now.iter().any(|view| view.height().is_some());
+        match all_exited(&mut running.children) {
+            // Ctrl-C in a terminal reaches the validators too, and they stop cleanly.
+            Some(true) if !answering => return Ok(()),
+            Some(false) if !answering => anyhow::bail!(
+                "every validator has exited; see the logs in {}",
+                layout.dir.display()
+            ),
+            _ => {}
+        }
+        let Some(top) = now.iter().filter_map(ValidatorView::height).max() else {
             continue;
         };
-        if lowest.height < reported + args.report_every {
+        let kinds: Vec<&'static str> = now.iter().map(ValidatorView::kind).collect();
+        let due = printed.as_ref().is_none_or(|last| {
+            top >= last.height + args.report_every
+                || kinds != last.kinds
+                || last.at.elapsed() >= QUIET_LINE_EVERY
+        });
+        if !due || (printed.is_none() && top < args.report_every) {
             continue;
         }
-        reported = lowest.height;
-        let finality = federation_api
-            .as_ref()
-            .map(final_epochs)
-            .unwrap_or_default();
-        println!(
-            "height {:>6}  validators at {}  root {}…  {finality}{}",
-            lowest.height,
-            heights_by_cell(args.cells, &layout.started, &latest, &exited),
-            &lowest.root[..16],
-            agents_summary(agents)
-        );
+        println!("{}", progress_line(layout, &now, top, agents));
+        printed = Some(Printed {
+            height: top,
+            kinds,
+            at: Instant::now(),
+        });
     }
     Ok(())
 }
 
-/// The validators whose process has exited (and is reaped).
-fn exited(children: &mut [Child]) -> BTreeSet<usize> {
-    (children.iter_mut().enumerate())
-        .filter_map(|(process, child)| matches!(child.try_wait(), Ok(Some(_))).then_some(process))
-        .collect()
+/// `height 212  validators at 212/212/down/211  root 3fa2…  final epochs 20/20/19  agents …`
+fn progress_line(layout: &Layout, views: &[ValidatorView], top: u64, agents: &Agents) -> String {
+    let root = views.iter().find_map(|view| match view {
+        ValidatorView::InStep { height, state_root } if *height == top => Some(state_root),
+        _ => None,
+    });
+    let root = root.map_or("-", |root| &root[..16.min(root.len())]);
+    let finality = match layout.federated {
+        true => final_epochs(&layout.started, views),
+        false => String::new(),
+    };
+    format!(
+        "height {top:>6}  validators at {}  root {root}…  {finality}{}",
+        views_by_cell(&layout.started, views),
+        agents_summary(agents)
+    )
 }
 
-/// Whether every validator has exited, and if so whether all of them cleanly.
+/// Whether every validator the localnet started has exited, and if so whether all cleanly.
 fn all_exited(children: &mut [Child]) -> Option<bool> {
     let statuses: Option<Vec<std::process::ExitStatus>> = children
         .iter_mut()
@@ -361,32 +400,14 @@ fn all_exited(children: &mut [Child]) -> Option<bool> {
     statuses.map(|statuses| statuses.iter().all(|status| status.success()))
 }
 
-/// "12/12/down/12 | 12/12/12/12": each validator's latest height, cell by cell; `down` for one
-/// whose process exited.
-fn heights_by_cell(
-    cells: u32,
-    started: &[Started],
-    latest: &BTreeMap<usize, CommittedLine>,
-    exited: &BTreeSet<usize>,
-) -> String {
-    let heights: Vec<String> = (0..cells)
-        .map(|cell| {
-            let cell_heights: Vec<String> = started
-                .iter()
-                .enumerate()
-                .filter(|(_, node)| node.cell == cell)
-                .map(
-                    |(process, _)| match (exited.contains(&process), latest.get(&process)) {
-                        (true, _) => "down".to_string(),
-                        (false, Some(block)) => block.height.to_string(),
-                        (false, None) => "-".to_string(),
-                    },
-                )
-                .collect();
-            cell_heights.join("/")
-        })
-        .collect();
-    heights.join(" | ")
+/// "12/12/down/12 | 12/12/12/12": each validator as it last answered, cell by cell.
+fn views_by_cell(started: &[Started], views: &[ValidatorView]) -> String {
+    let mut cells: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for (node, view) in started.iter().zip(views) {
+        cells.entry(node.cell).or_default().push(view.describe());
+    }
+    let cells: Vec<String> = cells.values().map(|cell| cell.join("/")).collect();
+    cells.join(" | ")
 }
 
 fn agents_summary(agents: &Agents) -> String {
@@ -414,9 +435,14 @@ fn stop_validators(children: &mut [Child]) {
     }
 }
 
-/// "final epochs 3/3/2" — each cell's latest final checkpoint, as validator 0 of cell 0 knows.
-fn final_epochs(api: &ApiClient) -> String {
-    let Ok(federation) = api.get("/v1/federation") else {
+/// "final epochs 3/3/2" — each cell's latest final checkpoint, as the first validator that
+/// answers knows.
+fn final_epochs(started: &[Started], views: &[ValidatorView]) -> String {
+    let answering = (started.iter().zip(views)).find(|(_, view)| view.height().is_some());
+    let federation = answering
+        .and_then(|(node, _)| ApiClient::new(&node.node.api).ok())
+        .and_then(|api| api.get("/v1/federation").ok());
+    let Some(federation) = federation else {
         return String::new();
     };
     let epochs: Vec<String> = federation["cells"]

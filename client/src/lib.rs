@@ -50,6 +50,16 @@ impl ApiClient {
         })
     }
 
+    /// The same API with connecting and reading each bounded by `timeout`, for a caller that
+    /// would rather hear "no answer" soon than wait for a slow node.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.agent = ureq::AgentBuilder::new()
+            .timeout_connect(timeout)
+            .timeout_read(timeout)
+            .build();
+        self
+    }
+
     /// One request; the status code and the body, whatever the status.
     pub fn request(
         &self,

@@ -87,14 +87,7 @@ impl DoubleVoteDetector {
         if !(from..=to).contains(&height) {
             return Err(HeardVoteError::OutOfWindow { height, from, to });
         }
-        let key = key.ok_or(HeardVoteError::UnknownValidator(voter))?;
-        let signed = SignedVote {
-            vote: heard.vote.statement(&self.context),
-            validator_key: key,
-            signature: heard.signature,
-        };
-        key.verify(&signed.vote.signing_bytes(), &signed.signature)
-            .map_err(|_| HeardVoteError::BadSignature(voter))?;
+        let signed = self.verify(heard, key)?;
         let slot = (height, signed.vote.round, signed.vote.vote_type, voter);
         let Some(first) = self.first.get(&slot) else {
             self.first.insert(slot, signed);
@@ -107,6 +100,25 @@ impl DoubleVoteDetector {
             first: first.clone(),
             second: signed,
         }))
+    }
+
+    /// The heard vote as the statement its voter signed, if the signature verifies against
+    /// `key` (the voter's consensus key; `None` when it is not a validator).
+    pub fn verify(
+        &self,
+        heard: &HeardVote,
+        key: Option<Ed25519PublicKey>,
+    ) -> Result<SignedVote, HeardVoteError> {
+        let voter = heard.vote.validator.0;
+        let key = key.ok_or(HeardVoteError::UnknownValidator(voter))?;
+        let signed = SignedVote {
+            vote: heard.vote.statement(&self.context),
+            validator_key: key,
+            signature: heard.signature,
+        };
+        key.verify(&signed.vote.signing_bytes(), &signed.signature)
+            .map_err(|_| HeardVoteError::BadSignature(voter))?;
+        Ok(signed)
     }
 }
 

@@ -81,6 +81,21 @@ impl Checkpoint {
 }
 
 impl CheckpointError {
+    /// Every [`CheckpointError::reason`], so that metrics can show each at zero from the start.
+    pub const REASONS: [&'static str; 11] = [
+        "wrong_federation",
+        "unknown_cell",
+        "cells_out_of_order",
+        "bitmap_size",
+        "below_quorum",
+        "too_few_cells",
+        "origin_missing",
+        "other_validator_set",
+        "unknown_validator_set",
+        "invalid_key",
+        "bad_signature",
+    ];
+
     /// A short, stable name for the refusal: the `reason` label of the federation metrics.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -61,6 +61,12 @@ pub enum CollectError {
 }
 
 impl CollectError {
+    /// Every [`CollectError::reason`], so that metrics can show each at zero from the start.
+    pub fn reasons() -> BTreeSet<&'static str> {
+        let own = ["not_a_validator", "quarantined"];
+        own.into_iter().chain(CheckpointError::REASONS).collect()
+    }
+
     /// A short, stable name for the refusal: the `reason` label of the federation metrics.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -717,3 +717,60 @@ fn only_refusals_whatever_the_view_prove_the_sender_dishonest() {
         );
     }
 }
+
+#[test]
+fn every_refusal_reason_is_listed_for_the_metrics() {
+    let cell = CellId(1);
+    let checkpoint_errors = [
+        CheckpointError::WrongFederation(FederationId([1; 32])),
+        CheckpointError::UnknownCell(cell),
+        CheckpointError::CellsOutOfOrder(cell),
+        CheckpointError::BitmapSize {
+            cell,
+            validators: 4,
+            got: 1,
+        },
+        CheckpointError::BelowQuorum {
+            cell,
+            signed: 1,
+            total: 4,
+        },
+        CheckpointError::TooFewCells { needed: 2, got: 1 },
+        CheckpointError::OriginMissing(cell),
+        CheckpointError::OtherValidatorSet(cell),
+        CheckpointError::UnknownValidatorSet {
+            cell,
+            hash: [0; 32],
+        },
+        CheckpointError::InvalidKey {
+            cell,
+            error: BlsError::IdentityPublicKey,
+        },
+        CheckpointError::Signature(BlsError::BadSignature),
+    ];
+    let reasons: Vec<&str> = checkpoint_errors
+        .iter()
+        .map(|error| error.reason())
+        .collect();
+    assert_eq!(reasons, CheckpointError::REASONS);
+    let collect_errors = [
+        CollectError::WrongFederation,
+        CollectError::UnknownCell(cell),
+        CollectError::NotAValidator {
+            cell,
+            signer: PassportId([2; 32]),
+        },
+        CollectError::OtherValidatorSet(cell),
+        CollectError::BadSignature(BlsError::BadSignature),
+        CollectError::Quarantined(cell),
+    ];
+    let listed = CollectError::reasons();
+    let certificate_errors = checkpoint_errors.into_iter().map(CollectError::Certificate);
+    for error in collect_errors.into_iter().chain(certificate_errors) {
+        assert!(
+            listed.contains(error.reason()),
+            "{} is not listed",
+            error.reason()
+        );
+    }
+}

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, watch};
 
 /// The longest a client may wait on `GET /v1/transactions/{id}?wait=SECONDS`.
@@ -178,6 +178,7 @@ fn read_status(state: &ApiState) -> Result<Value, LedgerError> {
         "validators": validators,
         "mempool": state.admission.mempool().lock().len(),
         "gossip_peers": state.metrics.gossip_peers.get(),
+        "catch_up": state.metrics.catch_up.report(Instant::now()),
     }))
 }
 

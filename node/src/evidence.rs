@@ -86,10 +86,20 @@ impl EvidenceReporter {
                 key
             }
         };
+        let height = heard.vote.height.0;
         match detector.observe(heard, key) {
-            Ok(None) => Ok(()),
+            Ok(None) => {
+                self.metrics.catch_up.heard(height.saturating_sub(1));
+                Ok(())
+            }
             Ok(Some(evidence)) => self.report(evidence, voter),
             Err(refused) => {
+                // Votes far ahead tell a node catching up how far the cell has gone.
+                let ahead =
+                    matches!(refused, HeardVoteError::OutOfWindow { to, .. } if height > to);
+                if ahead && detector.verify(heard, key).is_ok() {
+                    self.metrics.catch_up.heard(height - 1);
+                }
                 self.metrics.record_heard_vote_refused(match refused {
                     HeardVoteError::UnknownValidator(_) => "unknown_validator",
                     HeardVoteError::BadSignature(_) => "bad_signature",

@@ -11,7 +11,20 @@ use prometheus::{
 };
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// The kinds of message the checkpoint topic carries, as [`FederationMetrics::record_message`]
+/// names them.
+const MESSAGE_KINDS: [&str; 5] = [
+    "signature",
+    "certificate",
+    "missing",
+    "certificates",
+    "undecodable",
+];
+/// What a certificate verified final was here: new, known, overruled by a ruling, or a second
+/// final checkpoint for its epoch.
+const CERTIFICATE_OUTCOMES: [&str; 4] = ["final", "known", "overruled", "equivocation"];
 
 /// Our own checkpoints awaiting finality that are remembered for their time to finality.
 const PENDING_KEPT: usize = 64;
@@ -24,6 +37,7 @@ pub struct FederationMetrics {
     certificates_refused: IntCounterVec,
     time_to_finality: Histogram,
     latest_final_epoch: IntGaugeVec,
+    latest_final_time: IntGaugeVec,
     quarantined: IntGauge,
     /// When this node built each of its own cell's recent checkpoints, by epoch.
     built: Mutex<BTreeMap<u64, Instant>>,
@@ -37,7 +51,7 @@ impl FederationMetrics {
                 IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid counter"),
             )
         };
-        Self {
+        let metrics = Self {
             messages: counters(
                 "federation_messages_received_total",
                 "Messages heard on the federation's checkpoint topic, by kind",
@@ -90,6 +104,18 @@ impl FederationMetrics {
                 )
                 .expect("a valid gauge"),
             ),
+            latest_final_time: register(
+                registry,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "federation_latest_final_time_seconds",
+                        "When each cell's latest final certificate became final here, in Unix \
+                         seconds (the finality lag is the time since)",
+                    ),
+                    &["cell"],
+                )
+                .expect("a valid gauge"),
+            ),
             quarantined: register(
                 registry,
                 IntGauge::new(
@@ -99,6 +125,23 @@ impl FederationMetrics {
                 .expect("a valid gauge"),
             ),
             built: Mutex::default(),
+        };
+        metrics.show_every_label_at_zero();
+        metrics
+    }
+
+    /// Every message kind, outcome and refusal reason exists from the start, at zero, so that
+    /// a rate over it reads 0 rather than nothing.
+    fn show_every_label_at_zero(&self) {
+        for kind in MESSAGE_KINDS {
+            self.messages.with_label_values(&[kind]);
+        }
+        for outcome in CERTIFICATE_OUTCOMES {
+            self.certificates.with_label_values(&[outcome]);
+        }
+        for reason in CollectError::reasons() {
+            self.signatures_refused.with_label_values(&[reason]);
+            self.certificates_refused.with_label_values(&[reason]);
         }
     }
 
@@ -121,11 +164,12 @@ impl FederationMetrics {
     pub fn record_certificate(&self, added: Result<&Added, &CollectError>) {
         match added {
             Ok(added) => {
+                let [final_, known, overruled, equivocation] = CERTIFICATE_OUTCOMES;
                 let outcome = match added {
-                    Added::Final => "final",
-                    Added::Known => "known",
-                    Added::Overruled => "overruled",
-                    Added::Equivocation => "equivocation",
+                    Added::Final => final_,
+                    Added::Known => known,
+                    Added::Overruled => overruled,
+                    Added::Equivocation => equivocation,
                 };
                 self.certificates.with_label_values(&[outcome]).inc();
             }
@@ -147,10 +191,12 @@ impl FederationMetrics {
 
     /// A certificate of `cell` for `epoch` is final here; `own` when `cell` is ours.
     pub fn record_final(&self, cell: CellId, epoch: u64, own: bool) {
-        let gauge = self
-            .latest_final_epoch
-            .with_label_values(&[&cell.0.to_string()]);
-        gauge.set(gauge.get().max(epoch as i64));
+        let cell_label = cell.0.to_string();
+        let latest = self.latest_final_epoch.with_label_values(&[&cell_label]);
+        if epoch as i64 >= latest.get() {
+            latest.set(epoch as i64);
+            (self.latest_final_time.with_label_values(&[&cell_label])).set(unix_seconds());
+        }
         if let Some(built) = own.then(|| lock(&self.built).remove(&epoch)).flatten() {
             self.time_to_finality.observe(built.elapsed().as_secs_f64());
         }
@@ -159,4 +205,9 @@ impl FederationMetrics {
     pub fn record_quarantined(&self, cells: usize) {
         self.quarantined.set(cells as i64);
     }
+}
+
+fn unix_seconds() -> i64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH);
+    since_epoch.map_or(0, |elapsed| elapsed.as_secs() as i64)
 }

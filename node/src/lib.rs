@@ -10,6 +10,7 @@
 
 pub mod admission;
 pub mod api;
+pub mod catch_up;
 pub mod config;
 pub mod evidence;
 pub mod federation_metrics;

@@ -1,8 +1,10 @@
 //! The node's Prometheus metrics, served at `/metrics`.
 
+use crate::catch_up::CatchUp;
 use crate::federation_metrics::FederationMetrics;
 use charter_consensus::host::CommittedBlock;
 use charter_ledger::TxId;
+use prometheus::process_collector::ProcessCollector;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -14,6 +16,9 @@ use std::time::{Duration, Instant};
 /// How long an admitted transaction is remembered for its submit→commit latency; one that has
 /// not committed by then went stale and is forgotten.
 const LATENCY_HORIZON: Duration = Duration::from_secs(600);
+
+/// Whether this node's slashing transaction for a double vote was admitted.
+const DOUBLE_VOTE_REPORTS: [&str; 2] = ["admitted", "not_admitted"];
 
 pub struct NodeMetrics {
     registry: Registry,
@@ -31,6 +36,7 @@ pub struct NodeMetrics {
     double_votes: IntCounterVec,
     heard_votes_refused: IntCounterVec,
     pub federation: FederationMetrics,
+    pub catch_up: CatchUp,
     admitted_at: Mutex<HashMap<TxId, Instant>>,
     last_block: Mutex<Option<Instant>>,
 }
@@ -72,7 +78,10 @@ impl NodeMetrics {
             )
         };
         let seconds = vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
-        Self {
+        // CPU seconds, resident memory, open files and threads of this process.
+        (registry.register(Box::new(ProcessCollector::for_self())))
+            .expect("metric names are unique");
+        let metrics = Self {
             height: gauge("height", "Height of the latest committed block"),
             round: gauge("round", "Consensus round at the height being decided"),
             mempool_transactions: gauge("mempool_transactions", "Transactions in the mempool"),
@@ -130,10 +139,15 @@ impl NodeMetrics {
                 "reason",
             ),
             federation: FederationMetrics::new(&registry),
+            catch_up: CatchUp::new(&registry),
             admitted_at: Mutex::default(),
             last_block: Mutex::default(),
             registry,
+        };
+        for reported in DOUBLE_VOTE_REPORTS {
+            metrics.double_votes.with_label_values(&[reported]);
         }
+        metrics
     }
 
     pub fn record_admitted(&self, id: TxId, source: &str) {
@@ -147,7 +161,7 @@ impl NodeMetrics {
 
     pub fn record_double_vote(&self, reported: bool) {
         self.double_votes
-            .with_label_values(&[if reported { "admitted" } else { "not_admitted" }])
+            .with_label_values(&[DOUBLE_VOTE_REPORTS[usize::from(!reported)]])
             .inc();
     }
 
@@ -158,6 +172,7 @@ impl NodeMetrics {
     pub fn record_block(&self, block: &CommittedBlock) {
         let now = Instant::now();
         self.height.set(block.height.0 as i64);
+        self.catch_up.committed(block.height.0, now);
         if let Some(last) = lock(&self.last_block).replace(now) {
             self.block_interval.observe((now - last).as_secs_f64());
         }

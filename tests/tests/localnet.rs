@@ -1,5 +1,6 @@
 //! `charter localnet` as a user runs it: it starts a cell, reports progress, records its layout,
-//! goes on reporting (and its agents on committing) when a validator is killed, and on Ctrl-C
+//! goes on reporting (and its agents on committing) when a validator is killed, follows it
+//! when it is brought back, and on Ctrl-C
 //! (SIGINT) stops every validator it started.
 
 use charter_e2e::charter_binary;
@@ -82,6 +83,33 @@ fn localnet_reports_progress_through_a_killed_validator_and_stops_every_validato
         "the agents commit through the validators still up"
     );
 
+    // Bringing it back as the README says: the display reads each validator's own API, so it
+    // follows the returned process (which the localnet did not start) until it is in step.
+    let config = layout["nodes"][0]["config"].as_str().unwrap();
+    let mut returned = Command::new(charter_binary())
+        .args(["run", "--config", config])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // "height 212  validators at 212/212/212/212 …": validator 0 is before the first slash.
+    let first_validator = |line: &str| -> String {
+        let validators = line.split_whitespace().nth(4).unwrap_or_default();
+        validators.split('/').next().unwrap_or_default().to_string()
+    };
+    let back = lines
+        .by_ref()
+        .filter(|line| line.starts_with("height"))
+        .take(60)
+        .find(|line| first_validator(line).parse::<u64>().is_ok());
+    let back = back.expect("the returned validator is shown in step again");
+    assert!(!back.contains("down"), "{back}");
+
+    Command::new("kill")
+        .args(["-INT", &returned.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(returned.wait().unwrap().success());
     Command::new("kill")
         .args(["-INT", &localnet.id().to_string()])
         .status()
