@@ -69,7 +69,7 @@ fn error(status: StatusCode, code: &str, message: impl ToString) -> Reply {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum ReadError {
+pub(crate) enum ReadError {
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
@@ -110,8 +110,19 @@ impl ApiState {
     }
 
     /// The read handle, refreshed to the latest committed height.
-    fn ledger(&self) -> Result<std::sync::MutexGuard<'_, Ledger<StateStore>>, LedgerError> {
+    pub(crate) fn ledger(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, Ledger<StateStore>>, LedgerError> {
         self.ledger.at_latest()
+    }
+
+    pub(crate) fn blocks(&self) -> &BlockStore {
+        &self.blocks
+    }
+
+    /// Every block committed from now on.
+    pub(crate) fn committed_receiver(&self) -> broadcast::Receiver<CommittedBlock> {
+        self.committed.subscribe()
     }
 }
 
@@ -155,7 +166,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
-fn read_status(state: &ApiState) -> Result<Value, LedgerError> {
+pub(crate) fn read_status(state: &ApiState) -> Result<Value, LedgerError> {
     let ledger = state.ledger()?;
     let height = ledger.height().ok_or(LedgerError::NotInitialized)?;
     let cell: Option<CellInfo> = ledger.get(&StateKey::Cell)?;
@@ -246,7 +257,7 @@ struct FollowOptions {
 
 /// Where a transaction stands: `committed` or `rejected` (in a block, with the typed reason),
 /// `pending` in this node's mempool, `dropped` from it (with the reason), or `unknown`.
-fn transaction_status(
+pub(crate) fn transaction_status(
     state: &ApiState,
     id: &TxId,
     proof: bool,
@@ -411,7 +422,10 @@ fn block_json(decided: &DecidedBlock, state: &ApiState) -> Result<Value, BlockSt
     }))
 }
 
-fn read_block(state: &ApiState, height: Option<u64>) -> Result<Option<Value>, ReadError> {
+pub(crate) fn read_block(
+    state: &ApiState,
+    height: Option<u64>,
+) -> Result<Option<Value>, ReadError> {
     // The latest block is the latest the ledger has applied, so its state can be read too.
     let height = match height {
         Some(height) => BlockHeight(height),
@@ -626,7 +640,7 @@ fn not_in_a_federation() -> Reply {
     )
 }
 
-fn collector(state: &ApiState) -> Option<std::sync::MutexGuard<'_, Collector>> {
+pub(crate) fn collector(state: &ApiState) -> Option<std::sync::MutexGuard<'_, Collector>> {
     state.finality.as_ref().map(|finality| {
         finality
             .lock()
@@ -638,9 +652,14 @@ fn collector(state: &ApiState) -> Option<std::sync::MutexGuard<'_, Collector>> {
 /// checkpoint, the bridge to each (in lockdown while the cell is quarantined), and the
 /// equivocation proofs with the checkpoint a ruling kept, if any.
 async fn federation(State(state): State<Arc<ApiState>>) -> Reply {
-    let Some(collector) = collector(&state) else {
-        return not_in_a_federation();
-    };
+    match collector(&state) {
+        Some(collector) => ok(federation_json(&collector)),
+        None => not_in_a_federation(),
+    }
+}
+
+/// The answer of `GET /v1/federation`.
+pub(crate) fn federation_json(collector: &Collector) -> Value {
     let sets = collector.sets();
     let cells: Vec<Value> = sets
         .heads()
@@ -669,12 +688,12 @@ async fn federation(State(state): State<Arc<ApiState>>) -> Reply {
             })
         })
         .collect();
-    ok(json!({
+    json!({
         "federation": sets.federation(),
         "k": sets.k(),
         "cells": cells,
         "equivocations": equivocations,
-    }))
+    })
 }
 
 /// A cell's checkpoint for an epoch (`latest` for the latest final one): its certificate when

@@ -13,6 +13,7 @@ pub mod api;
 pub mod catch_up;
 pub mod config;
 pub mod evidence;
+pub mod explorer;
 pub mod federation_metrics;
 pub mod federation_store;
 pub mod finality;

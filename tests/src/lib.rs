@@ -7,6 +7,7 @@
 pub mod faults;
 pub mod hostile;
 mod load;
+pub mod localnet;
 pub mod netns;
 pub mod openapi;
 pub mod sweep;

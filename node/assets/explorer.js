@@ -1,0 +1,64 @@
+// Keeps a page current from the node's block stream (GET /v1/blocks/stream, server-sent
+// events): the cell's height and epoch, new rows at the top of the block table, and the
+// activity chart. Pages without data-live="blocks" load nothing.
+"use strict";
+
+(function () {
+  if (document.body.dataset.live !== "blocks") return;
+  const ROWS = 25;
+  const CHART_EVERY_MS = 5000;
+  let chartDrawn = 0;
+
+  function cell(text, className) {
+    const td = document.createElement("td");
+    if (className) td.className = className;
+    td.textContent = text;
+    return td;
+  }
+
+  function prependBlock(block) {
+    const body = document.querySelector("#blocks tbody");
+    if (!body) return;
+    const row = document.createElement("tr");
+    row.className = "fresh";
+    const height = document.createElement("td");
+    const link = document.createElement("a");
+    link.href = "/explorer/blocks/" + block.height;
+    link.textContent = String(block.height);
+    height.appendChild(link);
+    row.appendChild(height);
+    const hash = document.createElement("td");
+    const code = document.createElement("code");
+    code.title = block.hash;
+    code.textContent = block.hash.slice(0, 8) + "…" + block.hash.slice(-6);
+    hash.appendChild(code);
+    row.appendChild(hash);
+    row.appendChild(cell(String(block.round), "number"));
+    row.appendChild(cell(String(block.transactions), "number"));
+    row.appendChild(cell(String(block.rejected), "number"));
+    body.insertBefore(row, body.firstChild);
+    const limit = body.dataset.rows ? Number(body.dataset.rows) : ROWS;
+    while (body.rows.length > limit) body.deleteRow(body.rows.length - 1);
+  }
+
+  function updateFigures(block) {
+    const height = document.getElementById("height");
+    if (height) height.textContent = String(block.height);
+    const epoch = document.getElementById("epoch");
+    if (epoch && epoch.dataset.epochLength) {
+      epoch.textContent = String(Math.floor(block.height / Number(epoch.dataset.epochLength)) + 1);
+    }
+    const chart = document.getElementById("activity");
+    if (chart && Date.now() - chartDrawn > CHART_EVERY_MS) {
+      chartDrawn = Date.now();
+      chart.src = "/explorer/activity.svg?at=" + chartDrawn;
+    }
+  }
+
+  const stream = new EventSource("/v1/blocks/stream");
+  stream.addEventListener("block", function (event) {
+    const block = JSON.parse(event.data);
+    prependBlock(block);
+    updateFigures(block);
+  });
+})();

@@ -1,0 +1,236 @@
+//! The block explorer every node serves at `/explorer`: server-rendered pages over the same
+//! reads as the JSON API, a small script that keeps the cell's figures and the block list live
+//! from the block stream, and its stylesheet, all embedded in the binary (it works offline).
+//!
+//! Pages: the cell at a glance (`/explorer`), blocks, a block, a transaction, a passport with
+//! its lineage, validators with their slashes, escrows, the federation and a checkpoint, and
+//! search. An unknown id gets a "not found" page with status 404.
+
+mod accounts;
+mod activity;
+mod chain;
+mod federation;
+mod html;
+mod index;
+
+use crate::api::ApiState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use charter_consensus::host::CommittedBlock;
+use charter_ledger::state::{CellInfo, StateKey};
+use index::{ExplorerIndex, RecentBlock, RecentBlocks};
+use maud::Markup;
+use serde::Deserialize;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+use tokio::sync::broadcast;
+
+const STYLESHEET: &str = include_str!("../../assets/explorer.css");
+const SCRIPT: &str = include_str!("../../assets/explorer.js");
+
+/// Why a page could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// What the page is about does not exist here (an unknown id, a height not reached).
+    #[error("{0}")]
+    NotFound(String),
+    /// This node failed to read what the page needs.
+    #[error("{0}")]
+    Read(String),
+}
+
+impl PageError {
+    fn read(error: impl std::fmt::Display) -> Self {
+        Self::Read(error.to_string())
+    }
+}
+
+type PageResult = Result<Markup, PageError>;
+
+pub struct Explorer {
+    api: Arc<ApiState>,
+    index: Mutex<ExplorerIndex>,
+    recent: Arc<Mutex<RecentBlocks>>,
+}
+
+impl Explorer {
+    /// The index, brought up to the latest block the ledger applied.
+    fn index(&self) -> Result<MutexGuard<'_, ExplorerIndex>, PageError> {
+        let (cell, applied) = {
+            let ledger = self.api.ledger().map_err(PageError::read)?;
+            let cell: Option<CellInfo> = ledger.get(&StateKey::Cell).map_err(PageError::read)?;
+            let cell = cell.ok_or_else(|| PageError::Read("the ledger has no genesis".into()))?;
+            (cell.cell, ledger.height().unwrap_or(0))
+        };
+        let mut index = lock(&self.index);
+        index
+            .catch_up(self.api.blocks(), cell, applied)
+            .map_err(PageError::read)?;
+        Ok(index)
+    }
+
+    fn recent(&self) -> MutexGuard<'_, RecentBlocks> {
+        lock(&self.recent)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The explorer's routes; also starts recording when blocks commit here, for the chart.
+pub fn router(api: Arc<ApiState>) -> Router {
+    let recent = Arc::new(Mutex::new(RecentBlocks::default()));
+    tokio::spawn(record_commits(
+        api.committed_receiver(),
+        Arc::clone(&recent),
+    ));
+    let explorer = Arc::new(Explorer {
+        api,
+        index: Mutex::default(),
+        recent,
+    });
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/explorer") }))
+        .route("/explorer", get(overview))
+        .route("/explorer/activity.svg", get(activity_chart))
+        .route("/explorer/blocks", get(blocks))
+        .route("/explorer/blocks/{height}", get(block))
+        .route("/explorer/transactions/{id}", get(transaction))
+        .route("/explorer/passports/{id}", get(passport))
+        .route("/explorer/validators", get(validators))
+        .route("/explorer/escrows", get(escrows))
+        .route("/explorer/escrows/{id}", get(escrow))
+        .route("/explorer/federation", get(federation))
+        .route("/explorer/checkpoints/{cell}/{epoch}", get(checkpoint))
+        .route("/explorer/search", get(search))
+        .route("/explorer/assets/explorer.css", get(stylesheet))
+        .route("/explorer/assets/explorer.js", get(script))
+        .route("/explorer/{*rest}", get(no_such_page))
+        .with_state(explorer)
+}
+
+async fn record_commits(
+    mut committed: broadcast::Receiver<CommittedBlock>,
+    recent: Arc<Mutex<RecentBlocks>>,
+) {
+    loop {
+        match committed.recv().await {
+            Ok(block) => lock(&recent).committed(RecentBlock {
+                at: SystemTime::now(),
+                height: block.height.0,
+                transactions: block.outcomes.len(),
+            }),
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+fn respond(page: PageResult) -> Response {
+    match page {
+        Ok(markup) => Html(markup.into_string()).into_response(),
+        Err(PageError::NotFound(what)) => (
+            StatusCode::NOT_FOUND,
+            Html(html::not_found(&what).into_string()),
+        )
+            .into_response(),
+        Err(PageError::Read(error)) => {
+            tracing::error!(%error, "explorer read failed");
+            let page = html::failed(&error).into_string();
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
+        }
+    }
+}
+
+type Shared = State<Arc<Explorer>>;
+
+async fn overview(State(explorer): Shared) -> Response {
+    respond(chain::overview(&explorer))
+}
+
+async fn activity_chart(State(explorer): Shared) -> Response {
+    let svg = activity::chart(&explorer.recent(), SystemTime::now());
+    let headers = [
+        (header::CONTENT_TYPE, "image/svg+xml"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    (headers, svg.into_string()).into_response()
+}
+
+#[derive(Deserialize)]
+struct BlocksQuery {
+    /// The list starts below this height (the latest when absent).
+    before: Option<u64>,
+}
+
+async fn blocks(State(explorer): Shared, Query(query): Query<BlocksQuery>) -> Response {
+    respond(chain::blocks(&explorer, query.before))
+}
+
+async fn block(State(explorer): Shared, Path(height): Path<String>) -> Response {
+    respond(chain::block(&explorer, &height))
+}
+
+async fn transaction(State(explorer): Shared, Path(id): Path<String>) -> Response {
+    respond(chain::transaction(&explorer, &id))
+}
+
+async fn passport(State(explorer): Shared, Path(id): Path<String>) -> Response {
+    respond(accounts::passport(&explorer, &id))
+}
+
+async fn validators(State(explorer): Shared) -> Response {
+    respond(accounts::validators(&explorer))
+}
+
+async fn escrows(State(explorer): Shared) -> Response {
+    respond(accounts::escrows(&explorer))
+}
+
+async fn escrow(State(explorer): Shared, Path(id): Path<String>) -> Response {
+    respond(accounts::escrow(&explorer, &id))
+}
+
+async fn federation(State(explorer): Shared) -> Response {
+    respond(federation::federation(&explorer))
+}
+
+async fn checkpoint(
+    State(explorer): Shared,
+    Path((cell, epoch)): Path<(String, String)>,
+) -> Response {
+    respond(federation::checkpoint(&explorer, &cell, &epoch))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Sends the reader to the page of what they searched for, or says it is not known.
+async fn search(State(explorer): Shared, Query(query): Query<SearchQuery>) -> Response {
+    match chain::find(&explorer, query.q.trim()) {
+        Ok(Some(page)) => Redirect::to(&page).into_response(),
+        Ok(None) => respond(Err(PageError::NotFound(format!("“{}”", query.q.trim())))),
+        Err(error) => respond(Err(error)),
+    }
+}
+
+async fn no_such_page() -> Response {
+    respond(Err(PageError::NotFound("This page".to_string())))
+}
+
+async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css")], STYLESHEET).into_response()
+}
+
+async fn script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript")], SCRIPT).into_response()
+}

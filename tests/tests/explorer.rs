@@ -1,0 +1,338 @@
+//! The explorer in a real browser: Debian's headless Chromium, driven through chromedriver,
+//! against a live 3-cell localnet with its agents. Every page renders with no console error;
+//! a committed transaction is found by search and its page shows the outcome; the block list
+//! grows without a reload; the federation page shows final epochs for the 3 cells; the pages
+//! fit a phone's width. Screenshots of every page go to
+//! `$CARGO_TARGET_TMPDIR/explorer-screenshots/`.
+
+use charter_e2e::localnet::RunningLocalnet;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver on a port of ours, stopped when dropped.
+struct Chromedriver {
+    process: Child,
+    url: String,
+}
+
+impl Chromedriver {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (scripts/setup.sh installs Debian's)");
+        Self {
+            process,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// The browser's console since the last time it was read (chromedriver's log endpoint).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "type": "browser" }).to_string()),
+        )
+    }
+}
+
+async fn browser(driver: &Chromedriver) -> Client {
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900"],
+        },
+        "goog:loggingPrefs": { "browser": "ALL" },
+    });
+    let Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    // chromedriver takes a moment to listen.
+    for _ in 0..100 {
+        let connected = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&driver.url)
+            .await;
+        if let Ok(client) = connected {
+            return client;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start a session");
+}
+
+/// The errors on the console since the last look; `allowed` filters out the expected ones.
+async fn console_errors(client: &Client, allowed: &str) -> Vec<String> {
+    let entries = client.issue_cmd(BrowserLog).await.expect("the browser log");
+    (entries.as_array().into_iter().flatten())
+        .filter(|entry| entry["level"] == "SEVERE")
+        .filter_map(|entry| entry["message"].as_str().map(str::to_string))
+        .filter(|message| allowed.is_empty() || !message.contains(allowed))
+        .collect()
+}
+
+struct Visit<'a> {
+    client: &'a Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Visit<'_> {
+    /// Opens `path`, waits for its heading, saves a screenshot as `name.png`, asserts that the
+    /// console holds no error, and returns the heading.
+    async fn page(&self, path: &str, name: &str) -> String {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+        self.settled(name, "").await
+    }
+
+    /// The page the browser is on, checked as [`Visit::page`] does.
+    async fn settled(&self, name: &str, allowed_error: &str) -> String {
+        let heading = (self.client.wait().at_most(Duration::from_secs(10)))
+            .for_element(Locator::Css("main h1"))
+            .await;
+        let heading = heading
+            .expect("every page has a heading")
+            .text()
+            .await
+            .unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+        let errors = console_errors(self.client, allowed_error).await;
+        assert!(errors.is_empty(), "console errors on {name}: {errors:?}");
+        heading
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let element = self.client.find(Locator::Css(css)).await;
+        element
+            .unwrap_or_else(|_| panic!("{css} is on the page"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        self.client.find_all(Locator::Css(css)).await.unwrap().len()
+    }
+}
+
+/// A committed transaction on `api`: its id, height and sender, from the latest blocks.
+fn committed_transaction(localnet: &RunningLocalnet) -> (String, u64, String) {
+    let api = localnet.api_of_cell(0);
+    localnet.await_until(Duration::from_secs(60), || {
+        let latest = api.get("/v1/blocks/latest").ok()?["height"].as_u64()?;
+        (1..=latest).rev().take(20).find_map(|height| {
+            let block = api.get(&format!("/v1/blocks/{height}")).ok()?;
+            let transactions = block["transactions"].as_array()?;
+            let committed = transactions.iter().find(|tx| tx["status"] == "committed")?;
+            let id = committed["id"].as_str()?.to_string();
+            let sender = committed["transaction"]["body"]["sender"]
+                .as_str()?
+                .to_string();
+            Some((id, height, sender))
+        })
+    })
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("explorer-screenshots");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let localnet = RunningLocalnet::start(dir.path(), &["--cells", "3", "--report-every", "1000"]);
+    let api = localnet.api_of_cell(0);
+    localnet.await_final_epochs(&api, 3, 1);
+    let (transaction, height, sender) = committed_transaction(&localnet);
+
+    let driver = Chromedriver::start();
+    let client = browser(&driver).await;
+    let visit = Visit {
+        client: &client,
+        base: localnet.apis()[0].clone(),
+        shots: screenshots_dir(),
+    };
+
+    assert_eq!(visit.page("/explorer", "cell").await, "Cell 0");
+    assert!(
+        visit.count("#blocks tbody tr").await > 0,
+        "the cell's page lists blocks"
+    );
+
+    // The block list grows from the block stream, without a reload.
+    assert_eq!(visit.page("/explorer/blocks", "blocks").await, "Blocks");
+    let first_row = "#blocks tbody tr:first-child td:first-child";
+    let before: u64 = visit.text(first_row).await.parse().unwrap();
+    client
+        .execute("window.notReloaded = true;", vec![])
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(&format!(
+            "#blocks tbody tr.fresh td:first-child a[href='/explorer/blocks/{}']",
+            before + 1
+        )))
+        .await
+        .expect("the next block appears at the top of the list");
+    let kept = client
+        .execute("return window.notReloaded === true;", vec![])
+        .await;
+    assert_eq!(kept.unwrap(), json!(true), "the page was not reloaded");
+
+    // Search finds the committed transaction, and its page shows the outcome.
+    visit.page("/explorer", "cell-before-search").await;
+    let search = client
+        .find(Locator::Css("form.search input"))
+        .await
+        .unwrap();
+    search.send_keys(&transaction).await.unwrap();
+    client
+        .find(Locator::Css("form.search button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(visit.settled("transaction", "").await, "Transaction");
+    let url = client.current_url().await.unwrap();
+    assert!(url.path().ends_with(&transaction), "{url}");
+    assert_eq!(visit.text("dd .badge").await, "committed");
+
+    let block = visit
+        .page(&format!("/explorer/blocks/{height}"), "block")
+        .await;
+    assert_eq!(block, format!("Block {height}"));
+    assert!(
+        visit.count("ul.signers li").await >= 3,
+        "the certificate's signers"
+    );
+    let transaction_link = format!("a[href='/explorer/transactions/{transaction}']");
+    assert_eq!(
+        visit.count(&transaction_link).await,
+        1,
+        "the block lists it"
+    );
+
+    assert_eq!(
+        visit
+            .page(&format!("/explorer/passports/{sender}"), "passport")
+            .await,
+        "Passport"
+    );
+    assert_eq!(
+        visit.count("ul.tree li.this").await,
+        1,
+        "its place in its lineage"
+    );
+
+    assert_eq!(
+        visit.page("/explorer/validators", "validators").await,
+        "Validators"
+    );
+    assert_eq!(
+        visit.count("main table tbody tr").await,
+        4,
+        "cell 0's four validators"
+    );
+
+    assert_eq!(visit.page("/explorer/escrows", "escrows").await, "Escrows");
+    if let Ok(escrow) = client.find(Locator::Css("main table tbody tr td a")).await {
+        escrow.click().await.unwrap();
+        assert_eq!(visit.settled("escrow", "").await, "Escrow");
+    }
+
+    assert_eq!(
+        visit.page("/explorer/federation", "federation").await,
+        "Federation"
+    );
+    let finals = client
+        .find_all(Locator::Css(
+            "#cells tbody tr td a[href^='/explorer/checkpoints/']",
+        ))
+        .await;
+    let finals = finals.unwrap();
+    assert_eq!(finals.len(), 3, "a final epoch for each of the 3 cells");
+    finals[1].click().await.unwrap();
+    let checkpoint = visit.settled("checkpoint", "").await;
+    assert!(
+        checkpoint.starts_with("Checkpoint of cell 1"),
+        "{checkpoint}"
+    );
+    assert!(
+        visit.count("ul.signers li").await >= 3,
+        "its signers, by cell"
+    );
+
+    // An unknown id answers a page saying so, with status 404 (which the console reports).
+    let unknown = "f".repeat(64);
+    client
+        .goto(&format!("{}/explorer/search?q={unknown}", visit.base))
+        .await
+        .unwrap();
+    assert_eq!(visit.settled("not-found", "404").await, "Not found");
+
+    // A phone's width: nothing wider than the screen.
+    client.set_window_rect(0, 0, 390, 844).await.unwrap();
+    for (path, name) in [
+        ("/explorer", "cell-phone"),
+        (&format!("/explorer/blocks/{height}")[..], "block-phone"),
+    ] {
+        visit.page(path, name).await;
+        let fits = "return document.documentElement.scrollWidth <= window.innerWidth;";
+        assert_eq!(
+            client.execute(fits, vec![]).await.unwrap(),
+            json!(true),
+            "{name} fits a phone"
+        );
+    }
+    client.close().await.unwrap();
+}
