@@ -10,5 +10,6 @@ cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --locked --bin charter
 cargo nextest run --workspace --locked --no-fail-fast
+scripts/check-dashboard.sh
 scripts/test-python-client.sh
 scripts/fuzz.sh 20

@@ -107,50 +107,64 @@ pub enum TxError {
     InsufficientArbiterApprovals { approved: usize, threshold: u32 },
 }
 
-impl TxError {
-    /// A stable, machine-readable name for the rule broken, used by the API and in metrics.
-    pub fn code(&self) -> &'static str {
-        match self {
-            TxError::BadSignature(..) => "bad_signature",
-            TxError::WrongFederation { .. } => "wrong_federation",
-            TxError::WrongCell { .. } => "wrong_cell",
-            TxError::UnknownPassport(..) => "unknown_passport",
-            TxError::SignerNotController(..) => "signer_not_controller",
-            TxError::StaleNonce { .. } => "stale_nonce",
-            TxError::FutureNonce { .. } => "future_nonce",
-            TxError::FeeTooLow { .. } => "fee_too_low",
-            TxError::InsufficientBalance { .. } => "insufficient_balance",
-            TxError::InsufficientBond { .. } => "insufficient_bond",
-            TxError::ZeroAmount => "zero_amount",
-            TxError::AmountOverflow => "amount_overflow",
-            TxError::PassportNotActive { .. } => "passport_not_active",
-            TxError::ModeForbids { .. } => "mode_forbids",
-            TxError::NotAuthorized(..) => "not_authorized",
-            TxError::InvalidControllerKeys(..) => "invalid_controller_keys",
-            TxError::TierNotAllowed { .. } => "tier_not_allowed",
-            TxError::PassportExists(..) => "passport_exists",
-            TxError::StakeOutstanding(..) => "stake_outstanding",
-            TxError::NothingToWithdraw => "nothing_to_withdraw",
-            TxError::AlreadyValidator(..) => "already_validator",
-            TxError::ConsensusKeyInUse => "consensus_key_in_use",
-            TxError::BlsKeyInUse => "bls_key_in_use",
-            TxError::ForkLimit(..) => "fork_limit",
-            TxError::InvalidConsensusKey(..) => "invalid_consensus_key",
-            TxError::InvalidBlsKey(..) => "invalid_bls_key",
-            TxError::InvalidEvidence(..) => "invalid_evidence",
-            TxError::EvidenceAlreadyUsed => "evidence_already_used",
-            TxError::UnknownEscrow(..) => "unknown_escrow",
-            TxError::EscrowWrongState { .. } => "escrow_wrong_state",
-            TxError::EscrowNotReleasable { .. } => "escrow_not_releasable",
-            TxError::EscrowNotExpired { .. } => "escrow_not_expired",
-            TxError::InvalidEscrowHeights { .. } => "invalid_escrow_heights",
-            TxError::EscrowHasNoArbiter => "escrow_has_no_arbiter",
-            TxError::ResolutionMismatch { .. } => "resolution_mismatch",
-            TxError::InvalidModeChange(..) => "invalid_mode_change",
-            TxError::InvalidApprovals(..) => "invalid_approvals",
-            TxError::InvalidBridgeRuling(..) => "invalid_bridge_ruling",
-            TxError::InsufficientValidatorPower { .. } => "insufficient_validator_power",
-            TxError::InsufficientArbiterApprovals { .. } => "insufficient_arbiter_approvals",
+/// Writes [`TxError::code`] and [`TxError::CODES`] from one table, so that the list of codes
+/// cannot leave one out.
+macro_rules! tx_error_codes {
+    ($($variant:ident => $code:literal,)*) => {
+        impl TxError {
+            /// Every code [`TxError::code`] gives, so that metrics can show each at zero.
+            pub const CODES: &'static [&'static str] = &[$($code),*];
+
+            /// A stable, machine-readable name for the rule broken, used by the API and in
+            /// metrics.
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $(TxError::$variant { .. } => $code,)*
+                }
+            }
         }
-    }
+    };
+}
+
+tx_error_codes! {
+    BadSignature => "bad_signature",
+    WrongFederation => "wrong_federation",
+    WrongCell => "wrong_cell",
+    UnknownPassport => "unknown_passport",
+    SignerNotController => "signer_not_controller",
+    StaleNonce => "stale_nonce",
+    FutureNonce => "future_nonce",
+    FeeTooLow => "fee_too_low",
+    InsufficientBalance => "insufficient_balance",
+    InsufficientBond => "insufficient_bond",
+    ZeroAmount => "zero_amount",
+    AmountOverflow => "amount_overflow",
+    PassportNotActive => "passport_not_active",
+    ModeForbids => "mode_forbids",
+    NotAuthorized => "not_authorized",
+    InvalidControllerKeys => "invalid_controller_keys",
+    TierNotAllowed => "tier_not_allowed",
+    PassportExists => "passport_exists",
+    StakeOutstanding => "stake_outstanding",
+    NothingToWithdraw => "nothing_to_withdraw",
+    AlreadyValidator => "already_validator",
+    ConsensusKeyInUse => "consensus_key_in_use",
+    BlsKeyInUse => "bls_key_in_use",
+    ForkLimit => "fork_limit",
+    InvalidConsensusKey => "invalid_consensus_key",
+    InvalidBlsKey => "invalid_bls_key",
+    InvalidEvidence => "invalid_evidence",
+    EvidenceAlreadyUsed => "evidence_already_used",
+    UnknownEscrow => "unknown_escrow",
+    EscrowWrongState => "escrow_wrong_state",
+    EscrowNotReleasable => "escrow_not_releasable",
+    EscrowNotExpired => "escrow_not_expired",
+    InvalidEscrowHeights => "invalid_escrow_heights",
+    EscrowHasNoArbiter => "escrow_has_no_arbiter",
+    ResolutionMismatch => "resolution_mismatch",
+    InvalidModeChange => "invalid_mode_change",
+    InvalidApprovals => "invalid_approvals",
+    InvalidBridgeRuling => "invalid_bridge_ruling",
+    InsufficientValidatorPower => "insufficient_validator_power",
+    InsufficientArbiterApprovals => "insufficient_arbiter_approvals",
 }

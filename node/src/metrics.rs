@@ -3,7 +3,7 @@
 use crate::catch_up::CatchUp;
 use crate::federation_metrics::FederationMetrics;
 use charter_consensus::host::CommittedBlock;
-use charter_ledger::TxId;
+use charter_ledger::{TxError, TxId};
 use prometheus::process_collector::ProcessCollector;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
@@ -144,8 +144,14 @@ impl NodeMetrics {
             last_block: Mutex::default(),
             registry,
         };
+        // Every label known in advance exists from the start at zero, so a rate over it
+        // reads 0 rather than nothing.
         for reported in DOUBLE_VOTE_REPORTS {
             metrics.double_votes.with_label_values(&[reported]);
+        }
+        for code in TxError::CODES {
+            metrics.refused.with_label_values(&[code]);
+            metrics.rejected_in_blocks.with_label_values(&[code]);
         }
         metrics
     }

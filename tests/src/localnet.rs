@@ -21,8 +21,8 @@ pub struct RunningLocalnet {
 }
 
 impl RunningLocalnet {
-    /// Starts `charter localnet --dir DIR` with `options`, and returns once its layout is
-    /// written (its validators started).
+    /// Starts `charter localnet --dir DIR` with `options`, and returns once every validator's
+    /// API answers.
     pub fn start(dir: &Path, options: &[&str]) -> Self {
         let mut process = Command::new(charter_binary())
             .arg("localnet")
@@ -52,6 +52,10 @@ impl RunningLocalnet {
             .expect("the localnet writes its layout");
         let layout = std::fs::read_to_string(dir.join("localnet.json")).expect("localnet.json");
         running.layout = serde_json::from_str(&layout).expect("localnet.json is JSON");
+        for api in running.apis() {
+            let api = ApiClient::new(&api).expect("an http address");
+            running.await_until(STARTS_WITHIN, || api.get("/v1/status").ok());
+        }
         running
     }
 
