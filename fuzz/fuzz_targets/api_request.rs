@@ -2,7 +2,7 @@
 //! parameters (arbitrary text, or ids the genesis holds), query and body (arbitrary bytes, or a
 //! well-signed transaction), against the real router over a real ledger (a dev cell's genesis in a
 //! node's store) and mempool. No input makes the API panic or answer with a server error; bad input
-//! gets a 4xx with a typed error. Time is paused, so a request that waits (`?wait=60`) costs no
+//! gets a 4xx: a typed error from the API, a "not found" page from the explorer. Time is paused, so a request that waits (`?wait=60`) costs no
 //! wall time.
 #![no_main]
 
@@ -13,7 +13,7 @@ use charter_consensus::block_store::BlockStore;
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::{Action, Ledger};
 use charter_node::admission::Admission;
-use charter_node::api::{router, ApiParts, ApiState};
+use charter_node::api::{app, ApiParts, ApiState};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
 use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
@@ -26,8 +26,9 @@ use tower::ServiceExt;
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "HEAD"];
 
-/// Every route the router serves, `{}` standing for a path parameter, and one with no route.
-const ROUTES: [&str; 18] = [
+/// Every route the node serves (the API and the explorer), `{}` standing for a path parameter,
+/// and one with no route.
+const ROUTES: [&str; 31] = [
     "/v1/status",
     "/v1/transactions",
     "/v1/transactions/batch",
@@ -45,6 +46,18 @@ const ROUTES: [&str; 18] = [
     "/v1/checkpoints/{}/{}",
     "/v1/openapi.json",
     "/metrics",
+    "/explorer",
+    "/explorer/activity.svg",
+    "/explorer/blocks",
+    "/explorer/blocks/{}",
+    "/explorer/transactions/{}",
+    "/explorer/passports/{}",
+    "/explorer/validators",
+    "/explorer/escrows",
+    "/explorer/escrows/{}",
+    "/explorer/federation",
+    "/explorer/checkpoints/{}/{}",
+    "/explorer/search",
     "/{}",
 ];
 
@@ -136,9 +149,11 @@ fn api() -> &'static Api {
             position,
             finality: None,
         });
+        // The explorer starts recording commits on the runtime it is made in.
+        let router = runtime.block_on(async { app(state) });
         Api {
             runtime,
-            router: router(state),
+            router,
             cell,
             _gossip: gossip,
         }

@@ -137,6 +137,13 @@ fn within(limit: usize, route: MethodRouter<Arc<ApiState>>) -> MethodRouter<Arc<
         ))
 }
 
+/// Every HTTP route a node serves: the JSON API, and the explorer beside it. Needs a Tokio
+/// runtime: the explorer records blocks as they commit.
+pub fn app(state: Arc<ApiState>) -> Router {
+    router(Arc::clone(&state)).merge(crate::explorer::router(state))
+}
+
+/// The JSON API's routes.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/v1/status", get(status))

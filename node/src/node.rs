@@ -410,7 +410,7 @@ async fn serve_api(address: SocketAddr, api: Arc<ApiState>) -> Result<SocketAddr
         .await
         .map_err(api_error)?;
     let bound = listener.local_addr().map_err(api_error)?;
-    let app = crate::api::router(Arc::clone(&api)).merge(crate::explorer::router(api));
+    let app = crate::api::app(api);
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "the API server stopped");

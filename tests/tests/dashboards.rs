@@ -92,7 +92,11 @@ fn every_dashboard_query_returns_data_from_a_live_federation() {
     let mut empty = queries.clone();
     let deadline = Instant::now() + Duration::from_secs(150);
     while !empty.is_empty() && Instant::now() < deadline {
-        empty.retain(|expr| prometheus.query(expr).is_none_or(|series| series.is_empty()));
+        empty.retain(|expr| {
+            prometheus
+                .query(expr)
+                .is_none_or(|series| series.is_empty())
+        });
         std::thread::sleep(Duration::from_secs(1));
     }
     assert!(empty.is_empty(), "queries without data: {empty:#?}");

@@ -320,6 +320,28 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
         .unwrap();
     assert_eq!(visit.settled("not-found", "404").await, "Not found");
 
+    // Malformed and unknown ids, heights and paths: a "not found" page, status 404.
+    let zeros = "0".repeat(64);
+    let unknown_pages = [
+        "/explorer/passports/not-hex".to_string(),
+        format!("/explorer/passports/{zeros}"),
+        "/explorer/blocks/abc".to_string(),
+        format!("/explorer/blocks/{}", u64::MAX),
+        format!("/explorer/transactions/{zeros}"),
+        "/explorer/escrows/zz".to_string(),
+        "/explorer/checkpoints/x/1".to_string(),
+        "/explorer/checkpoints/0/999999".to_string(),
+        "/explorer/no/such/page".to_string(),
+        "/explorer/search?q=%00%FF%3Cscript%3E".to_string(),
+    ];
+    for path in unknown_pages {
+        let (status, body) = api.request("GET", &path, b"").unwrap();
+        let body = String::from_utf8(body).unwrap();
+        assert_eq!(status, 404, "{path}");
+        assert!(body.contains("<h1>Not found</h1>"), "{path}: {body}");
+        assert!(!body.contains("<script>"), "{path} echoes markup unescaped");
+    }
+
     // A phone's width: nothing wider than the screen.
     client.set_window_rect(0, 0, 390, 844).await.unwrap();
     for (path, name) in [
