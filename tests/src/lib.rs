@@ -10,6 +10,7 @@ mod load;
 pub mod localnet;
 pub mod netns;
 pub mod openapi;
+pub mod service;
 pub mod sweep;
 mod teardown;
 pub mod worked_example;

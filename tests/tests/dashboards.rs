@@ -3,10 +3,9 @@
 //! `config/grafana/charter-dashboard.json` returns data.
 
 use charter_e2e::localnet::RunningLocalnet;
+use charter_e2e::service::LocalService;
 use serde_json::Value;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
@@ -15,48 +14,29 @@ const DASHBOARD: &str = concat!(
     "/../config/grafana/charter-dashboard.json"
 );
 
-/// Prometheus on a port of ours, stopped when dropped.
-struct Prometheus {
-    process: Child,
-    url: String,
-}
+/// Debian's Prometheus on a port of ours, scraping what `config` says.
+struct Prometheus(LocalService);
 
 impl Prometheus {
     fn start(config: &Path, data: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let process = Command::new(PROMETHEUS)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prometheus is installed (scripts/setup.sh installs Debian's)");
-        Self {
-            process,
-            url: format!("http://127.0.0.1:{port}"),
-        }
+        Self(LocalService::start(PROMETHEUS, |port| {
+            vec![
+                format!("--config.file={}", config.display()),
+                format!("--storage.tsdb.path={}", data.display()),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+            ]
+        }))
     }
 
     /// The series `expr` returns now, or `None` if Prometheus does not answer (yet).
     fn query(&self, expr: &str) -> Option<Vec<Value>> {
-        let response = ureq::get(&format!("{}/api/v1/query", self.url))
+        let response = ureq::get(&format!("{}/api/v1/query", self.0.url))
             .query("query", expr)
             .call()
             .ok()?;
         let answer: Value = serde_json::from_str(&response.into_string().ok()?).ok()?;
         assert_eq!(answer["status"], "success", "{expr}: {answer}");
         answer["data"]["result"].as_array().cloned()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
     }
 }
 

@@ -6,48 +6,20 @@
 //! `$CARGO_TARGET_TMPDIR/explorer-screenshots/`.
 
 use charter_e2e::localnet::RunningLocalnet;
+use charter_e2e::service::LocalService;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// chromedriver on a port of ours, stopped when dropped.
-struct Chromedriver {
-    process: Child,
-    url: String,
-}
-
-impl Chromedriver {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let process = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is installed (scripts/setup.sh installs Debian's)");
-        Self {
-            process,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
+/// chromedriver on a port of ours.
+fn chromedriver() -> LocalService {
+    LocalService::start(CHROMEDRIVER, |port| vec![format!("--port={port}")])
 }
 
 /// The browser's console since the last time it was read (chromedriver's log endpoint).
@@ -74,7 +46,7 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
-async fn browser(driver: &Chromedriver) -> Client {
+async fn browser(driver: &LocalService) -> Client {
     let capabilities = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -192,7 +164,7 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
     localnet.await_final_epochs(&api, 3, 1);
     let (transaction, height, sender) = committed_transaction(&localnet);
 
-    let driver = Chromedriver::start();
+    let driver = chromedriver();
     let client = browser(&driver).await;
     let visit = Visit {
         client: &client,
