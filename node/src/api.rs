@@ -137,14 +137,16 @@ fn within(limit: usize, route: MethodRouter<Arc<ApiState>>) -> MethodRouter<Arc<
         ))
 }
 
-/// Every HTTP route a node serves: the JSON API, and the explorer beside it. Needs a Tokio
-/// runtime: the explorer records blocks as they commit.
+/// Every HTTP route a node serves: the JSON API, and the explorer beside it; what neither
+/// serves is answered in the API's error shape. Needs a Tokio runtime: the explorer records
+/// blocks as they commit.
 pub fn app(state: Arc<ApiState>) -> Router {
-    router(Arc::clone(&state)).merge(crate::explorer::router(state))
+    (router(Arc::clone(&state)).merge(crate::explorer::router(state)))
+        .layer(middleware::from_fn(json_errors))
 }
 
 /// The JSON API's routes.
-pub fn router(state: Arc<ApiState>) -> Router {
+fn router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route(
@@ -169,7 +171,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/checkpoints/{cell}/{epoch}", get(checkpoint))
         .route("/v1/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
-        .layer(middleware::from_fn(json_errors))
         .with_state(state)
 }
 

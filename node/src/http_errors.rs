@@ -31,14 +31,15 @@ pub async fn refuse_declared_oversize(
     next.run(request).await
 }
 
-/// Rewrites an error answer that is not JSON into the API's error shape.
+/// Rewrites an error the framework answered (as plain text, or with no body) into the API's
+/// error shape; the API's own errors are JSON already, and the explorer's are pages.
 pub async fn json_errors(request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = (response.headers().get(header::CONTENT_TYPE))
-        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+    let from_the_framework = (response.headers().get(header::CONTENT_TYPE))
+        .is_none_or(|kind| kind.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !from_the_framework {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -298,6 +298,7 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
         "/explorer/passports/not-hex".to_string(),
         format!("/explorer/passports/{zeros}"),
         "/explorer/blocks/abc".to_string(),
+        "/explorer/blocks?before=-1".to_string(),
         format!("/explorer/blocks/{}", u64::MAX),
         format!("/explorer/transactions/{zeros}"),
         "/explorer/escrows/zz".to_string(),

@@ -461,7 +461,9 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
     for api in &api_of_cell(0) {
         let refused = r#"charter_federation_certificates_refused_total{reason="bad_signature"}"#;
         let undecodable = r#"charter_federation_messages_received_total{kind="undecodable"}"#;
-        while metric(api, refused).is_none() || metric(api, undecodable).is_none() {
+        // Every reason is there from the start at zero: wait for each to count one.
+        let counted = |name: &str| metric(api, name).is_some_and(|count| count >= 1.0);
+        while !counted(refused) || !counted(undecodable) {
             std::thread::sleep(Duration::from_millis(250));
         }
         let penalties = metric(api, "charter_gossip_penalties_total");

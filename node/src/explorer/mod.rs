@@ -166,11 +166,18 @@ async fn activity_chart(State(explorer): Shared) -> Response {
 #[derive(Deserialize)]
 struct BlocksQuery {
     /// The list starts below this height (the latest when absent).
-    before: Option<u64>,
+    before: Option<String>,
 }
 
 async fn blocks(State(explorer): Shared, Query(query): Query<BlocksQuery>) -> Response {
-    respond(chain::blocks(&explorer, query.before))
+    let before = query.before.map(|before| {
+        (before.parse::<u64>()).map_err(|_| PageError::NotFound(format!("A block before {before}")))
+    });
+    respond(
+        before
+            .transpose()
+            .and_then(|before| chain::blocks(&explorer, before)),
+    )
 }
 
 async fn block(State(explorer): Shared, Path(height): Path<String>) -> Response {
