@@ -11,12 +11,12 @@ use std::time::Duration;
 /// How often each validator's status is read.
 const POLL_EVERY: Duration = Duration::from_millis(500);
 /// A validator that takes longer than this to answer is shown down.
-const ANSWER_WITHIN: Duration = Duration::from_secs(2);
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 
 /// One validator as its API last answered.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValidatorView {
-    /// Not asked yet.
+    /// Not answered yet (starting).
     Unknown,
     /// Its API does not answer.
     Down,
@@ -97,11 +97,17 @@ impl ValidatorViews {
             let client = ApiClient::new(api)?.with_timeout(ANSWER_WITHIN);
             let (views, stop) = (Arc::clone(&views), Arc::clone(&stop));
             std::thread::spawn(move || {
+                // A validator whose API has not answered yet is starting, not down.
+                let mut answered = false;
                 while !stop.load(Ordering::SeqCst) {
                     let view = (client.get("/v1/status").ok())
-                        .and_then(|status| ValidatorView::from_status(&status))
-                        .unwrap_or(ValidatorView::Down);
-                    lock(&views)[index] = view;
+                        .and_then(|status| ValidatorView::from_status(&status));
+                    answered |= view.is_some();
+                    lock(&views)[index] = match view {
+                        Some(view) => view,
+                        None if answered => ValidatorView::Down,
+                        None => ValidatorView::Unknown,
+                    };
                     std::thread::sleep(POLL_EVERY);
                 }
             });

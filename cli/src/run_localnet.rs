@@ -2,7 +2,7 @@
 //! processes on 127.0.0.1, with the layout in `DIR/localnet.json`, progress as blocks commit
 //! (and, in a federation, as checkpoints become final), and a clean stop on Ctrl-C.
 
-use crate::localnet_view::{ValidatorView, ValidatorViews};
+use crate::localnet_view::{ValidatorView, ValidatorViews, ANSWER_WITHIN};
 use anyhow::{Context, Result};
 use charter_client::ApiClient;
 use charter_devnet::agents::live::LiveStats;
@@ -46,7 +46,7 @@ pub struct LocalnetArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Print a progress line every this many heights.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     report_every: u64,
     /// Transactions the demo agents send per round (issuing passports, bonding, paying through
     /// escrow, disputing and settling); 0 runs the validators alone.
@@ -360,7 +360,7 @@ fn print_progress(
                 || kinds != last.kinds
                 || last.at.elapsed() >= QUIET_LINE_EVERY
         });
-        if !due || (printed.is_none() && top < args.report_every) {
+        if !due {
             continue;
         }
         println!("{}", progress_line(layout, &now, top, agents));
@@ -379,7 +379,7 @@ fn progress_line(layout: &Layout, views: &[ValidatorView], top: u64, agents: &Ag
         ValidatorView::InStep { height, state_root } if *height == top => Some(state_root),
         _ => None,
     });
-    let root = root.map_or("-", |root| &root[..16.min(root.len())]);
+    let root = root.map_or("-", |root| root.get(..16).unwrap_or(root));
     let finality = match layout.federated {
         true => final_epochs(&layout.started, views),
         false => String::new(),
@@ -441,6 +441,7 @@ fn final_epochs(started: &[Started], views: &[ValidatorView]) -> String {
     let answering = (started.iter().zip(views)).find(|(_, view)| view.height().is_some());
     let federation = answering
         .and_then(|(node, _)| ApiClient::new(&node.node.api).ok())
+        .map(|api| api.with_timeout(ANSWER_WITHIN))
         .and_then(|api| api.get("/v1/federation").ok());
     let Some(federation) = federation else {
         return String::new();

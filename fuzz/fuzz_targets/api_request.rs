@@ -28,7 +28,7 @@ const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "HEAD"];
 
 /// Every route the node serves (the API and the explorer), `{}` standing for a path parameter,
 /// and one with no route.
-const ROUTES: [&str; 31] = [
+const ROUTES: [&str; 30] = [
     "/v1/status",
     "/v1/transactions",
     "/v1/transactions/batch",

@@ -434,11 +434,13 @@ pub(crate) fn read_block(
     state: &ApiState,
     height: Option<u64>,
 ) -> Result<Option<Value>, ReadError> {
-    // The latest block is the latest the ledger has applied, so its state can be read too.
-    let height = match height {
-        Some(height) => BlockHeight(height),
-        None => BlockHeight(state.ledger()?.height().unwrap_or(0)),
-    };
+    // A block is served once the ledger applied it, so its state and its transactions' outcomes
+    // can be read too: the latest block is the latest applied.
+    let applied = state.ledger()?.height().unwrap_or(0);
+    let height = BlockHeight(height.unwrap_or(applied));
+    if height.0 > applied {
+        return Ok(None);
+    }
     state
         .blocks
         .decided(height)?
@@ -561,7 +563,8 @@ fn key_reply<T: StateObject + Serialize>(
     }
 }
 
-fn parse_id<T: DeserializeOwned>(text: &str) -> Option<T> {
+/// An id in its JSON form (hex), as a path parameter carries it.
+pub(crate) fn parse_id<T: DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_value(Value::String(text.to_string())).ok()
 }
 

@@ -1,13 +1,16 @@
 //! How far a node is behind its cell while it catches up, and how fast it closes the gap.
 //!
 //! The cell's height is learned from the consensus votes this node hears: a vote at height `h`
-//! whose signature verifies against a validator's key means the cell decided `h − 1` at least.
-//! The rate is the blocks this node committed over the last few seconds.
+//! whose signature verifies against a validator's key means its voter saw `h − 1` decided. The
+//! target is the height more than a third of the validators (by count) voted past, so a lone
+//! Byzantine validator signing votes far ahead cannot make a node look behind. The rate is the
+//! blocks this node committed over the last few seconds.
 
 use crate::metrics::{lock, register};
+use charter_ledger::PassportId;
 use prometheus::{IntGauge, Registry};
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -34,10 +37,22 @@ pub struct CatchUpReport {
 
 #[derive(Default)]
 struct Progress {
+    /// The height each validator was heard voting past.
+    voted_past: BTreeMap<PassportId, u64>,
+    /// The height more than a third of the validators voted past.
     target: u64,
     /// Recent commits, oldest first: when, and at which height.
     commits: VecDeque<(Instant, u64)>,
     last_logged: Option<Instant>,
+}
+
+impl Progress {
+    /// The highest height that more than a third of `validators` were heard voting past.
+    fn vouched(&self, validators: usize) -> u64 {
+        let mut heights: Vec<u64> = self.voted_past.values().copied().collect();
+        heights.sort_unstable_by(|a, b| b.cmp(a));
+        heights.get(validators / 3).copied().unwrap_or(0)
+    }
 }
 
 pub struct CatchUp {
@@ -58,13 +73,15 @@ impl CatchUp {
         }
     }
 
-    /// The cell has decided at least `height`.
-    pub fn heard(&self, height: u64) {
+    /// `voter`, one of the cell's `validators`, has seen `height` decided.
+    pub fn heard(&self, voter: PassportId, height: u64, validators: usize) {
         let mut progress = lock(&self.progress);
-        if height > progress.target {
-            progress.target = height;
-            self.target_gauge.set(height as i64);
-        }
+        let voted_past = progress.voted_past.entry(voter).or_default();
+        *voted_past = (*voted_past).max(height);
+        let target = progress.vouched(validators).max(progress.target);
+        progress.target = target;
+        self.target_gauge
+            .set(i64::try_from(target).unwrap_or(i64::MAX));
     }
 
     /// This node committed `height` at `now`; logs progress now and then while behind.
@@ -80,7 +97,6 @@ impl CatchUp {
                 progress.commits.pop_front();
             }
         }
-        self.heard(height);
         let Some(report) = self.report(now) else {
             return;
         };
@@ -105,13 +121,16 @@ impl CatchUp {
     pub fn report(&self, now: Instant) -> Option<CatchUpReport> {
         let progress = lock(&self.progress);
         let &(_, height) = progress.commits.back()?;
-        if progress.target <= height + IN_STEP {
+        if progress.target <= height.saturating_add(IN_STEP) {
             return None;
         }
-        let blocks_per_second = match (progress.commits.front(), progress.commits.len()) {
-            (Some(&(first_at, first)), 2..) => {
+        let recent: Vec<&(Instant, u64)> = (progress.commits.iter())
+            .filter(|(at, _)| now.duration_since(*at) <= RATE_WINDOW)
+            .collect();
+        let blocks_per_second = match (recent.first(), recent.len()) {
+            (Some(&&(first_at, first)), 2..) => {
                 let elapsed = now.duration_since(first_at).max(Duration::from_millis(1));
-                (height - first) as f64 / elapsed.as_secs_f64()
+                height.saturating_sub(first) as f64 / elapsed.as_secs_f64()
             }
             _ => 0.0,
         };
@@ -129,26 +148,52 @@ impl CatchUp {
 mod tests {
     use super::*;
 
+    const VALIDATORS: usize = 4;
+
     fn catch_up() -> CatchUp {
         CatchUp::new(&Registry::new())
     }
 
+    fn voter(index: u8) -> PassportId {
+        PassportId([index; 32])
+    }
+
+    /// Two of four validators (more than a third) voted past `height`.
+    fn vouch(catch_up: &CatchUp, height: u64) {
+        catch_up.heard(voter(1), height, VALIDATORS);
+        catch_up.heard(voter(2), height, VALIDATORS);
+    }
+
     #[test]
-    fn a_node_within_two_blocks_of_what_it_heard_is_in_step() {
+    fn a_node_within_two_blocks_of_the_cell_is_in_step() {
         let catch_up = catch_up();
         let start = Instant::now();
         catch_up.committed(10, start);
-        catch_up.heard(12);
+        vouch(&catch_up, 12);
         assert_eq!(catch_up.report(start), None);
-        catch_up.heard(13);
+        vouch(&catch_up, 13);
         assert!(catch_up.report(start).is_some());
+    }
+
+    #[test]
+    fn one_validator_voting_far_ahead_does_not_make_a_node_look_behind() {
+        let catch_up = catch_up();
+        let start = Instant::now();
+        catch_up.committed(10, start);
+        catch_up.heard(voter(9), 1_000_000, VALIDATORS);
+        assert_eq!(catch_up.report(start), None);
+        catch_up.heard(voter(1), 500, VALIDATORS);
+        assert_eq!(
+            catch_up.report(start).map(|report| report.target),
+            Some(500)
+        );
     }
 
     #[test]
     fn progress_is_the_rate_of_recent_commits_and_the_time_left_at_that_rate() {
         let catch_up = catch_up();
         let start = Instant::now();
-        catch_up.heard(1_000);
+        vouch(&catch_up, 1_000);
         for second in 0..=4 {
             catch_up.committed(100 + 50 * second, start + Duration::from_secs(second));
         }
@@ -164,13 +209,11 @@ mod tests {
     fn the_rate_forgets_commits_older_than_its_window() {
         let catch_up = catch_up();
         let start = Instant::now();
-        catch_up.heard(1_000);
+        vouch(&catch_up, 1_000);
         catch_up.committed(10, start);
         catch_up.committed(20, start + Duration::from_secs(1));
-        catch_up.committed(21, start + Duration::from_secs(20));
-        let report = catch_up
-            .report(start + Duration::from_secs(20))
-            .expect("behind");
+        let stalled = start + Duration::from_secs(20);
+        let report = catch_up.report(stalled).expect("behind");
         assert_eq!(report.blocks_per_second, 0.0);
         assert_eq!(report.seconds_left, None);
     }
@@ -180,8 +223,8 @@ mod tests {
         let catch_up = catch_up();
         let start = Instant::now();
         catch_up.committed(1, start);
-        catch_up.heard(50);
-        catch_up.heard(40);
+        vouch(&catch_up, 50);
+        vouch(&catch_up, 40);
         assert_eq!(catch_up.report(start).map(|report| report.target), Some(50));
     }
 }

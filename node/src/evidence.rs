@@ -11,7 +11,7 @@ use charter_consensus::double_votes::{DoubleVoteDetector, HeardVote, HeardVoteEr
 use charter_consensus::host::CommittedBlock;
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
 use charter_ledger::evidence::DoubleVote;
-use charter_ledger::state::{CellInfo, SpentCase, StateKey, Validator};
+use charter_ledger::state::{ActiveValidators, CellInfo, SpentCase, StateKey, Validator};
 use charter_ledger::transaction::SlashEvidence;
 use charter_ledger::{Action, Ledger, LedgerError, PassportId, TransactionBody};
 use charter_store::StateStore;
@@ -43,14 +43,16 @@ impl EvidenceReporter {
             detector.committed(height);
         }
         // Validators' keys as of the latest block: every vote needs one, and they change only
-        // when a block commits.
+        // when a block commits; so does how many validators there are.
         let mut keys = BTreeMap::new();
+        let mut validators = None;
         loop {
             tokio::select! {
                 block = committed.recv() => match block {
                     Ok(block) => {
                         detector.committed(block.height.0);
                         keys.clear();
+                        validators = None;
                         if let Err(error) = self.ledger.refresh() {
                             tracing::error!(%error, "reading the ledger for double-vote detection");
                         }
@@ -60,7 +62,7 @@ impl EvidenceReporter {
                 },
                 heard = votes.recv() => {
                     let Some(heard) = heard else { return };
-                    if let Err(error) = self.hear(&mut detector, &mut keys, &heard) {
+                    if let Err(error) = self.hear(&mut detector, &mut keys, &mut validators, &heard) {
                         tracing::error!(%error, "reading the ledger for double-vote detection");
                     }
                 }
@@ -72,6 +74,7 @@ impl EvidenceReporter {
         &mut self,
         detector: &mut DoubleVoteDetector,
         keys: &mut BTreeMap<PassportId, Option<Ed25519PublicKey>>,
+        validators: &mut Option<usize>,
         heard: &HeardVote,
     ) -> Result<(), LedgerError> {
         let voter = heard.vote.validator.0;
@@ -87,9 +90,13 @@ impl EvidenceReporter {
             }
         };
         let height = heard.vote.height.0;
+        let validators = match validators {
+            Some(count) => *count,
+            None => *validators.insert(self.validator_count()?),
+        };
         match detector.observe(heard, key) {
             Ok(None) => {
-                self.metrics.catch_up.heard(height.saturating_sub(1));
+                (self.metrics.catch_up).heard(voter, height.saturating_sub(1), validators);
                 Ok(())
             }
             Ok(Some(evidence)) => self.report(evidence, voter),
@@ -98,7 +105,7 @@ impl EvidenceReporter {
                 let ahead =
                     matches!(refused, HeardVoteError::OutOfWindow { to, .. } if height > to);
                 if ahead && detector.verify(heard, key).is_ok() {
-                    self.metrics.catch_up.heard(height - 1);
+                    (self.metrics.catch_up).heard(voter, height - 1, validators);
                 }
                 self.metrics.record_heard_vote_refused(match refused {
                     HeardVoteError::UnknownValidator(_) => "unknown_validator",
@@ -111,6 +118,12 @@ impl EvidenceReporter {
                 Ok(())
             }
         }
+    }
+
+    /// The validators of the current epoch, as of the latest block.
+    fn validator_count(&self) -> Result<usize, LedgerError> {
+        let active: Option<ActiveValidators> = self.ledger.get(&StateKey::ActiveValidators)?;
+        Ok(active.map_or(0, |active| active.members.len()))
     }
 
     fn report(&mut self, evidence: DoubleVote, offender: PassportId) -> Result<(), LedgerError> {

@@ -5,6 +5,7 @@
 //! fit a phone's width. Screenshots of every page go to
 //! `$CARGO_TARGET_TMPDIR/explorer-screenshots/`.
 
+use charter_client::ApiClient;
 use charter_e2e::localnet::RunningLocalnet;
 use charter_e2e::service::LocalService;
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -131,8 +132,14 @@ impl Visit<'_> {
     }
 }
 
-/// A committed transaction on `api`: its id, height and sender, from the latest blocks.
-fn committed_transaction(localnet: &RunningLocalnet) -> (String, u64, String) {
+/// A transaction committed on cell 0: its id, the height of its block, and its sender.
+struct Committed {
+    id: String,
+    height: u64,
+    sender: String,
+}
+
+fn committed_transaction(localnet: &RunningLocalnet) -> Committed {
     let api = localnet.api_of_cell(0);
     localnet.await_until(Duration::from_secs(60), || {
         let latest = api.get("/v1/blocks/latest").ok()?["height"].as_u64()?;
@@ -140,11 +147,13 @@ fn committed_transaction(localnet: &RunningLocalnet) -> (String, u64, String) {
             let block = api.get(&format!("/v1/blocks/{height}")).ok()?;
             let transactions = block["transactions"].as_array()?;
             let committed = transactions.iter().find(|tx| tx["status"] == "committed")?;
-            let id = committed["id"].as_str()?.to_string();
-            let sender = committed["transaction"]["body"]["sender"]
-                .as_str()?
-                .to_string();
-            Some((id, height, sender))
+            Some(Committed {
+                id: committed["id"].as_str()?.to_string(),
+                height,
+                sender: committed["transaction"]["body"]["sender"]
+                    .as_str()?
+                    .to_string(),
+            })
         })
     })
 }
@@ -162,7 +171,7 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
     let localnet = RunningLocalnet::start(dir.path(), &["--cells", "3", "--report-every", "1000"]);
     let api = localnet.api_of_cell(0);
     localnet.await_final_epochs(&api, 3, 1);
-    let (transaction, height, sender) = committed_transaction(&localnet);
+    let committed = committed_transaction(&localnet);
 
     let driver = chromedriver();
     let client = browser(&driver).await;
@@ -171,54 +180,74 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
         base: localnet.apis()[0].clone(),
         shots: screenshots_dir(),
     };
-
     assert_eq!(visit.page("/explorer", "cell").await, "Cell 0");
     assert!(
         visit.count("#blocks tbody tr").await > 0,
         "the cell's page lists blocks"
     );
+    the_block_list_grows_without_a_reload(&visit).await;
+    search_finds_the_transaction_and_its_pages(&visit, &committed).await;
+    assert_eq!(
+        visit.page("/explorer/validators", "validators").await,
+        "Validators"
+    );
+    assert!(
+        visit.count("main table tbody tr").await >= 4,
+        "cell 0's validators"
+    );
+    assert_eq!(visit.page("/explorer/escrows", "escrows").await, "Escrows");
+    if let Ok(escrow) = client.find(Locator::Css("main table tbody tr td a")).await {
+        escrow.click().await.unwrap();
+        assert_eq!(visit.settled("escrow", "").await, "Escrow");
+    }
+    the_federation_shows_a_final_epoch_for_each_cell(&visit).await;
+    unknown_pages_say_so(&visit, &api).await;
+    pages_fit_a_phone(&visit, committed.height).await;
+    client.close().await.unwrap();
+}
 
-    // The block list grows from the block stream, without a reload.
+async fn the_block_list_grows_without_a_reload(visit: &Visit<'_>) {
     assert_eq!(visit.page("/explorer/blocks", "blocks").await, "Blocks");
     let first_row = "#blocks tbody tr:first-child td:first-child";
     let before: u64 = visit.text(first_row).await.parse().unwrap();
+    let client = visit.client;
     client
         .execute("window.notReloaded = true;", vec![])
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(&format!(
-            "#blocks tbody tr.fresh td:first-child a[href='/explorer/blocks/{}']",
-            before + 1
-        )))
+    let next = format!(
+        "#blocks tbody tr.fresh td:first-child a[href='/explorer/blocks/{}']",
+        before + 1
+    );
+    (client.wait().at_most(Duration::from_secs(30)))
+        .for_element(Locator::Css(&next))
         .await
         .expect("the next block appears at the top of the list");
     let kept = client
         .execute("return window.notReloaded === true;", vec![])
         .await;
     assert_eq!(kept.unwrap(), json!(true), "the page was not reloaded");
+}
 
-    // Search finds the committed transaction, and its page shows the outcome.
+async fn search_finds_the_transaction_and_its_pages(visit: &Visit<'_>, committed: &Committed) {
+    let client = visit.client;
     visit.page("/explorer", "cell-before-search").await;
     let search = client
         .find(Locator::Css("form.search input"))
         .await
         .unwrap();
-    search.send_keys(&transaction).await.unwrap();
-    client
+    search.send_keys(&committed.id).await.unwrap();
+    let button = client
         .find(Locator::Css("form.search button"))
         .await
-        .unwrap()
-        .click()
-        .await
         .unwrap();
+    button.click().await.unwrap();
     assert_eq!(visit.settled("transaction", "").await, "Transaction");
     let url = client.current_url().await.unwrap();
-    assert!(url.path().ends_with(&transaction), "{url}");
+    assert!(url.path().ends_with(&committed.id), "{url}");
     assert_eq!(visit.text("dd .badge").await, "committed");
 
+    let height = committed.height;
     let block = visit
         .page(&format!("/explorer/blocks/{height}"), "block")
         .await;
@@ -227,51 +256,29 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
         visit.count("ul.signers li").await >= 3,
         "the certificate's signers"
     );
-    let transaction_link = format!("a[href='/explorer/transactions/{transaction}']");
-    assert_eq!(
-        visit.count(&transaction_link).await,
-        1,
-        "the block lists it"
-    );
+    let listed = format!("a[href='/explorer/transactions/{}']", committed.id);
+    assert_eq!(visit.count(&listed).await, 1, "the block lists it");
 
-    assert_eq!(
-        visit
-            .page(&format!("/explorer/passports/{sender}"), "passport")
-            .await,
-        "Passport"
-    );
+    let passport = format!("/explorer/passports/{}", committed.sender);
+    assert_eq!(visit.page(&passport, "passport").await, "Passport");
     assert_eq!(
         visit.count("ul.tree li.this").await,
         1,
         "its place in its lineage"
     );
+}
 
-    assert_eq!(
-        visit.page("/explorer/validators", "validators").await,
-        "Validators"
-    );
-    assert_eq!(
-        visit.count("main table tbody tr").await,
-        4,
-        "cell 0's four validators"
-    );
-
-    assert_eq!(visit.page("/explorer/escrows", "escrows").await, "Escrows");
-    if let Ok(escrow) = client.find(Locator::Css("main table tbody tr td a")).await {
-        escrow.click().await.unwrap();
-        assert_eq!(visit.settled("escrow", "").await, "Escrow");
-    }
-
+async fn the_federation_shows_a_final_epoch_for_each_cell(visit: &Visit<'_>) {
     assert_eq!(
         visit.page("/explorer/federation", "federation").await,
         "Federation"
     );
-    let finals = client
+    let finals = (visit.client)
         .find_all(Locator::Css(
             "#cells tbody tr td a[href^='/explorer/checkpoints/']",
         ))
-        .await;
-    let finals = finals.unwrap();
+        .await
+        .unwrap();
     assert_eq!(finals.len(), 3, "a final epoch for each of the 3 cells");
     finals[1].click().await.unwrap();
     let checkpoint = visit.settled("checkpoint", "").await;
@@ -283,16 +290,15 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
         visit.count("ul.signers li").await >= 3,
         "its signers, by cell"
     );
+}
 
-    // An unknown id answers a page saying so, with status 404 (which the console reports).
+/// Unknown and malformed ids, heights, paths and searches: a "not found" page, status 404.
+async fn unknown_pages_say_so(visit: &Visit<'_>, api: &ApiClient) {
     let unknown = "f".repeat(64);
-    client
-        .goto(&format!("{}/explorer/search?q={unknown}", visit.base))
-        .await
-        .unwrap();
+    let search = format!("{}/explorer/search?q={unknown}", visit.base);
+    visit.client.goto(&search).await.unwrap();
+    // The browser reports the 404 on its console; nothing else may be there.
     assert_eq!(visit.settled("not-found", "404").await, "Not found");
-
-    // Malformed and unknown ids, heights and paths: a "not found" page, status 404.
     let zeros = "0".repeat(64);
     let unknown_pages = [
         "/explorer/passports/not-hex".to_string(),
@@ -314,20 +320,16 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
         assert!(body.contains("<h1>Not found</h1>"), "{path}: {body}");
         assert!(!body.contains("<script>"), "{path} echoes markup unescaped");
     }
+}
 
-    // A phone's width: nothing wider than the screen.
-    client.set_window_rect(0, 0, 390, 844).await.unwrap();
-    for (path, name) in [
-        ("/explorer", "cell-phone"),
-        (&format!("/explorer/blocks/{height}")[..], "block-phone"),
-    ] {
+/// At a phone's width, nothing is wider than the screen.
+async fn pages_fit_a_phone(visit: &Visit<'_>, height: u64) {
+    visit.client.set_window_rect(0, 0, 390, 844).await.unwrap();
+    let block = format!("/explorer/blocks/{height}");
+    for (path, name) in [("/explorer", "cell-phone"), (&block[..], "block-phone")] {
         visit.page(path, name).await;
         let fits = "return document.documentElement.scrollWidth <= window.innerWidth;";
-        assert_eq!(
-            client.execute(fits, vec![]).await.unwrap(),
-            json!(true),
-            "{name} fits a phone"
-        );
+        let answer = visit.client.execute(fits, vec![]).await.unwrap();
+        assert_eq!(answer, json!(true), "{name} fits a phone");
     }
-    client.close().await.unwrap();
 }

@@ -42,6 +42,16 @@ fn metric(api: &str, name: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
+/// An explorer page of `api`'s node, which must answer 200.
+fn explorer_page(api: &str, path: &str) -> String {
+    let (status, body) = ApiClient::new(api)
+        .unwrap()
+        .request("GET", path, b"")
+        .unwrap();
+    assert_eq!(status, 200, "{path}");
+    String::from_utf8(body).unwrap()
+}
+
 /// Polls a node until `done` holds for what it answers (finality is only observable through
 /// the nodes).
 fn wait_for(api: &str, path: &str, mut done: impl FnMut(u16, &Value) -> bool) -> Value {
@@ -409,6 +419,16 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
             Some(1.0),
             "{api}"
         );
+        // So do explorers: the federation page shows the proof and the bridge in lockdown.
+        let page = explorer_page(api, "/explorer/federation");
+        assert!(
+            page.contains("Cell 2 certified two checkpoints for epoch 1"),
+            "{page}"
+        );
+        assert!(
+            page.contains("no ruling yet: the bridge is in lockdown"),
+            "{page}"
+        );
     }
     // Its certificates are no longer served as proofs.
     let (status, refused) = get(&honest[0], "/v1/checkpoints/2/latest");
@@ -530,6 +550,11 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
         assert_eq!(
             federation["equivocations"][0]["kept"].as_str(),
             Some(honest_id.as_str())
+        );
+        let page = explorer_page(api, "/explorer/federation");
+        assert!(
+            !page.contains("no ruling yet"),
+            "the ruling is shown: {page}"
         );
         assert_eq!(
             get(api, "/v1/checkpoints/2/1").1["certificate"]["checkpoint"]["state_root"],

@@ -4,6 +4,7 @@
 use super::html::{block_link, escrow_link, hex, page, passport_link, transaction_link, value};
 use super::index::SlashRecord;
 use super::{Explorer, PageError, PageResult};
+use crate::api::parse_id;
 use charter_ledger::state::{
     ActiveValidators, Bond, Escrow, Passport, StateKey, StateObject, Validator,
 };
@@ -30,13 +31,9 @@ fn json(value: &impl Serialize) -> Value {
     serde_json::to_value(value).unwrap_or_default()
 }
 
-fn parse_passport(id: &str) -> Option<PassportId> {
-    serde_json::from_value(Value::String(id.to_string())).ok()
-}
-
 pub fn passport(explorer: &Explorer, id: &str) -> PageResult {
     let not_found = || PageError::NotFound(format!("Passport {id}"));
-    let passport_id = parse_passport(id).ok_or_else(not_found)?;
+    let passport_id: PassportId = parse_id(id).ok_or_else(not_found)?;
     let index = explorer.index()?;
     let ledger = explorer.api.ledger().map_err(PageError::read)?;
     let passport: Passport =
@@ -201,8 +198,7 @@ pub fn escrows(explorer: &Explorer) -> PageResult {
 
 pub fn escrow(explorer: &Explorer, id: &str) -> PageResult {
     let not_found = || PageError::NotFound(format!("Escrow {id}"));
-    let escrow_id: EscrowId =
-        serde_json::from_value(Value::String(id.to_string())).map_err(|_| not_found())?;
+    let escrow_id: EscrowId = parse_id(id).ok_or_else(not_found)?;
     let ledger = explorer.api.ledger().map_err(PageError::read)?;
     let escrow: Escrow = read(&ledger, StateKey::Escrow(escrow_id))?.ok_or_else(not_found)?;
     Ok(page(

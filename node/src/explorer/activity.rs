@@ -11,7 +11,8 @@ const BUCKET: Duration = Duration::from_secs(10);
 const PLOT_TOP: f64 = 20.0;
 const PLOT_BOTTOM: f64 = 140.0;
 
-/// One bucket's figures: transactions per second, and the mean interval between its blocks.
+/// One bucket's figures: transactions per second, and the mean time from the block before to
+/// each block that committed in it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Bucket {
     transactions_per_second: f64,
@@ -21,20 +22,27 @@ struct Bucket {
 fn buckets(recent: &RecentBlocks, now: SystemTime) -> Vec<Bucket> {
     let count = (RECENT.as_secs() / BUCKET.as_secs()) as usize;
     let mut transactions = vec![0usize; count];
-    let mut blocks = vec![0u32; count];
+    let mut intervals = vec![Vec::new(); count];
+    let mut previous: Option<SystemTime> = None;
     for block in recent.blocks() {
         let age = now.duration_since(block.at).unwrap_or_default();
         let back = (age.as_secs() / BUCKET.as_secs()) as usize;
         if back < count {
             transactions[count - 1 - back] += block.transactions;
-            blocks[count - 1 - back] += 1;
+            if let Some(since) =
+                previous.and_then(|previous| block.at.duration_since(previous).ok())
+            {
+                intervals[count - 1 - back].push(since.as_secs_f64());
+            }
         }
+        previous = Some(block.at);
     }
     let seconds = BUCKET.as_secs_f64();
-    (transactions.iter().zip(&blocks))
-        .map(|(transactions, blocks)| Bucket {
+    (transactions.iter().zip(&intervals))
+        .map(|(transactions, intervals)| Bucket {
             transactions_per_second: *transactions as f64 / seconds,
-            interval: (*blocks > 0).then(|| seconds / f64::from(*blocks)),
+            interval: (!intervals.is_empty())
+                .then(|| intervals.iter().sum::<f64>() / intervals.len() as f64),
         })
         .collect()
 }
@@ -87,7 +95,6 @@ mod tests {
         for (age, transactions) in [(25, 40), (3, 10), (1, 20)] {
             recent.committed(RecentBlock {
                 at: now - Duration::from_secs(age),
-                height: 1,
                 transactions,
             });
         }
@@ -95,8 +102,9 @@ mod tests {
         assert_eq!(buckets.len(), 30);
         let last = buckets[29];
         assert_eq!(last.transactions_per_second, 3.0);
-        assert_eq!(last.interval, Some(5.0));
+        assert_eq!(last.interval, Some(12.0), "the mean of 22 s and 2 s");
         assert_eq!(buckets[27].transactions_per_second, 4.0);
+        assert_eq!(buckets[27].interval, None, "no block before the first");
         assert_eq!(buckets[28], Bucket::default());
     }
 }

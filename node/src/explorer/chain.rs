@@ -5,9 +5,9 @@ use super::html::{
     action_kind, block_link, hex, outcome, page, passport_link, transaction_link, value,
 };
 use super::{activity, Explorer, PageError, PageResult};
-use crate::api::{read_block, read_status, transaction_status};
+use crate::api::{collector, read_block, read_status, transaction_status};
 use charter_ledger::state::{Escrow, Passport, StateKey};
-use charter_ledger::{EscrowId, PassportId, TxId};
+use charter_ledger::{CellId, EscrowId, PassportId, TxId};
 use maud::{html, Markup};
 use serde_json::Value;
 use std::time::{Duration, SystemTime};
@@ -170,6 +170,8 @@ pub fn block(explorer: &Explorer, height: &str) -> PageResult {
     let transactions = block["transactions"]
         .as_array()
         .map_or(&[][..], Vec::as_slice);
+    let applied = read_status(&explorer.api).map_err(PageError::read)?["height"].as_u64();
+    let next = number.checked_add(1).filter(|next| applied >= Some(*next));
     Ok(page(
         &format!("Block {number}"),
         None,
@@ -185,7 +187,9 @@ pub fn block(explorer: &Explorer, height: &str) -> PageResult {
                 dt { "State root" } dd { code { (header["state_root"].as_str().unwrap_or_default()) } }
                 dt { "Transactions root" } dd { code { (header["transactions_root"].as_str().unwrap_or_default()) } }
                 dt { "Decided in round" } dd { (block["certificate"]["round"]) }
-                dt { "Next" } dd { a href={ "/explorer/blocks/" (number + 1) } { (number + 1) } }
+                @if let Some(next) = next {
+                    dt { "Next" } dd { a href={ "/explorer/blocks/" (next) } { (next) } }
+                }
             }
             section {
                 h2 { "Certificate signers" }
@@ -280,8 +284,12 @@ pub fn find(explorer: &Explorer, query: &str) -> Result<Option<String>, PageErro
         return Ok(found.map(|_| format!("/explorer/blocks/{height}")));
     }
     if let Some((cell, epoch)) = query.split_once('/') {
-        let valid = cell.parse::<u32>().is_ok() && epoch.parse::<u64>().is_ok();
-        return Ok(valid.then(|| format!("/explorer/checkpoints/{cell}/{epoch}")));
+        let (Ok(cell), Ok(epoch)) = (cell.parse::<u32>(), epoch.parse::<u64>()) else {
+            return Ok(None);
+        };
+        let final_here = collector(&explorer.api)
+            .is_some_and(|collector| collector.final_certificate(CellId(cell), epoch).is_some());
+        return Ok(final_here.then(|| format!("/explorer/checkpoints/{cell}/{epoch}")));
     }
     let Ok(id) = TxId::from_hex(query) else {
         return Ok(None);

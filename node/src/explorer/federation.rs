@@ -6,7 +6,6 @@ use super::{Explorer, PageError, PageResult};
 use crate::api::{collector, federation_json};
 use charter_federation::checkpoint::CheckpointCertificate;
 use charter_federation::collector::Collector;
-use charter_ledger::state::{BridgeRuling, StateKey};
 use charter_ledger::CellId;
 use maud::{html, Markup};
 use serde_json::Value;
@@ -42,7 +41,6 @@ pub fn federation(explorer: &Explorer) -> PageResult {
         ));
     };
     let federation = federation_json(&collector);
-    let rulings = bridge_rulings(explorer, &federation)?;
     let cells = federation["cells"]
         .as_array()
         .map_or(&[][..], Vec::as_slice);
@@ -74,8 +72,8 @@ pub fn federation(explorer: &Explorer) -> PageResult {
                 h2 { "Quarantines and bridge rulings" }
                 @let equivocations = federation["equivocations"].as_array().map_or(&[][..], Vec::as_slice);
                 @if equivocations.is_empty() { p.none { "No cell has certified two checkpoints for one epoch." } }
-                @for (equivocation, ruling) in equivocations.iter().zip(&rulings) {
-                    (equivocation_entry(equivocation, ruling))
+                @for equivocation in equivocations {
+                    (equivocation_entry(equivocation))
                 }
             }
         },
@@ -90,51 +88,37 @@ fn latest_signers(collector: &Collector, cell: u64) -> Markup {
     match certificate {
         Some(certificate) => html! {
             @for (signing, signed, total) in signer_counts(collector, certificate) {
-                span.signed { "cell " (signing) ": " (signed) " of " (total) } " "
+                span.signed {
+                    "cell " (signing) ": " (signed)
+                    @match total { Some(total) => { " of " (total) }, None => " (its set is not held here)" }
+                }
+                " "
             }
         },
         None => html! { span.none { "–" } },
     }
 }
 
-/// For each signing cell: how many of its validators signed, out of how many.
+/// For each signing cell: how many of its validators signed, out of how many (`None` when
+/// this node does not hold the set they signed with).
 fn signer_counts(
     collector: &Collector,
     certificate: &CheckpointCertificate,
-) -> Vec<(u32, usize, usize)> {
+) -> Vec<(u32, usize, Option<usize>)> {
     (certificate.signers.iter())
         .map(|signers| {
-            let total = (collector.sets().held(signers.cell, &signers.validators))
-                .map_or(signers.bitmap.len() * 8, |set| set.len());
-            let signed = (0..total).filter(|index| signers.signed(*index)).count();
+            let total =
+                (collector.sets().held(signers.cell, &signers.validators)).map(|set| set.len());
+            let positions = total.unwrap_or(signers.bitmap.len() * 8);
+            let signed = (0..positions)
+                .filter(|index| signers.signed(*index))
+                .count();
             (signers.cell.0, signed, total)
         })
         .collect()
 }
 
-/// The ruling this cell's ledger holds for each equivocation, in the same order.
-fn bridge_rulings(
-    explorer: &Explorer,
-    federation: &Value,
-) -> Result<Vec<Option<BridgeRuling>>, PageError> {
-    let ledger = explorer.api.ledger().map_err(PageError::read)?;
-    let mut rulings = Vec::new();
-    for equivocation in federation["equivocations"].as_array().into_iter().flatten() {
-        let checkpoint = &equivocation["first"]["checkpoint"];
-        let (Some(remote), Some(epoch)) =
-            (checkpoint["cell"].as_u64(), checkpoint["epoch"].as_u64())
-        else {
-            rulings.push(None);
-            continue;
-        };
-        let remote = CellId(u32::try_from(remote).unwrap_or(u32::MAX));
-        let key = StateKey::BridgeRuling { remote, epoch };
-        rulings.push(ledger.get(&key).map_err(PageError::read)?);
-    }
-    Ok(rulings)
-}
-
-fn equivocation_entry(equivocation: &Value, ruling: &Option<BridgeRuling>) -> Markup {
+fn equivocation_entry(equivocation: &Value) -> Markup {
     let checkpoint = &equivocation["first"]["checkpoint"];
     html! {
         article.equivocation {
@@ -143,8 +127,8 @@ fn equivocation_entry(equivocation: &Value, ruling: &Option<BridgeRuling>) -> Ma
                 dt { "First" } dd { (hex(equivocation["first_id"].as_str().unwrap_or_default())) }
                 dt { "Second" } dd { (hex(equivocation["second_id"].as_str().unwrap_or_default())) }
                 dt { "Kept by ruling" } dd {
-                    @match ruling {
-                        Some(ruling) => { (hex(&ruling.keep.to_string())) " (ruled at block " (ruling.decided_at) ")" }
+                    @match equivocation["kept"].as_str() {
+                        Some(kept) => (hex(kept)),
                         None => span.badge.lockdown { "no ruling yet: the bridge is in lockdown" },
                     }
                 }
@@ -187,8 +171,13 @@ pub fn checkpoint(explorer: &Explorer, cell: &str, epoch: &str) -> PageResult {
             section {
                 h2 { "Signers by cell" }
                 @for (signing, passports) in &signers {
-                    h3 { "Cell " (signing) " (" (passports.len()) " signed)" }
-                    ul.signers { @for passport in passports { li { (passport_link(passport)) } } }
+                    @match passports {
+                        Some(passports) => {
+                            h3 { "Cell " (signing) " (" (passports.len()) " signed)" }
+                            ul.signers { @for passport in passports { li { (passport_link(passport)) } } }
+                        }
+                        None => h3 { "Cell " (signing) " (signed with a set not held here)" },
+                    }
                 }
             }
             details { summary { "The whole certificate" } (value("certificate", &serde_json::to_value(certificate).unwrap_or_default())) }
@@ -196,20 +185,21 @@ pub fn checkpoint(explorer: &Explorer, cell: &str, epoch: &str) -> PageResult {
     ))
 }
 
-/// The passports that signed, by cell, resolved through the set each cell signed with.
+/// The passports that signed, by cell, resolved through the set each cell signed with (`None`
+/// when this node does not hold that set).
 fn signer_passports(
     collector: &Collector,
     certificate: &CheckpointCertificate,
-) -> Vec<(u32, Vec<String>)> {
+) -> Vec<(u32, Option<Vec<String>>)> {
     (certificate.signers.iter())
         .map(|signers| {
-            let members = (collector.sets().held(signers.cell, &signers.validators))
-                .map(|set| set.validators().0.clone())
-                .unwrap_or_default();
-            let passports = (members.iter().enumerate())
-                .filter(|(index, _)| signers.signed(*index))
-                .map(|(_, member)| member.passport.to_string())
-                .collect();
+            let set = collector.sets().held(signers.cell, &signers.validators);
+            let passports = set.map(|set| {
+                (set.validators().0.iter().enumerate())
+                    .filter(|(index, _)| signers.signed(*index))
+                    .map(|(_, member)| member.passport.to_string())
+                    .collect()
+            });
             (signers.cell.0, passports)
         })
         .collect()

@@ -54,7 +54,7 @@ pub fn page(title: &str, live: Option<&str>, body: Markup) -> Markup {
 
 /// The first and last few characters of a long hex id, whole in the tooltip.
 pub fn short(id: &str) -> String {
-    match id.len() > 16 {
+    match id.is_ascii() && id.len() > 16 {
         true => format!("{}…{}", &id[..8], &id[id.len() - 6..]),
         false => id.to_string(),
     }

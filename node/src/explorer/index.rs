@@ -13,9 +13,6 @@ use std::time::{Duration, SystemTime};
 
 /// The transactions kept per passport, latest first on its page.
 const TRANSACTIONS_PER_PASSPORT: usize = 200;
-/// The blocks read from the store per catch-up step, so a request after a long gap is not
-/// held behind one long scan of the whole chain at once.
-const BLOCKS_PER_STEP: u64 = 5_000;
 /// How far back the activity chart reaches.
 pub const RECENT: Duration = Duration::from_secs(300);
 
@@ -39,15 +36,14 @@ pub struct ExplorerIndex {
 
 impl ExplorerIndex {
     /// Indexes the committed transactions of the blocks above what is indexed, up to `applied`
-    /// (the ledger's height) at most one step of blocks at a time.
+    /// (the ledger's height); a height at or below what is indexed changes nothing.
     pub fn catch_up(
         &mut self,
         blocks: &BlockStore,
         cell: CellId,
         applied: u64,
     ) -> Result<(), BlockStoreError> {
-        let until = applied.min(self.indexed + BLOCKS_PER_STEP);
-        for height in self.indexed + 1..=until {
+        for height in self.indexed + 1..=applied {
             let (Some(decided), Some(outcomes)) = (
                 blocks.decided(BlockHeight(height))?,
                 blocks.outcomes(BlockHeight(height))?,
@@ -61,8 +57,8 @@ impl ExplorerIndex {
                     self.committed(cell, height, outcome.id, &transaction.body);
                 }
             }
+            self.indexed = height;
         }
-        self.indexed = until;
         Ok(())
     }
 
@@ -119,7 +115,7 @@ impl ExplorerIndex {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RecentBlock {
     pub at: SystemTime,
-    pub height: u64,
+    /// Its transactions that committed (not those it carried and the ledger rejected).
     pub transactions: usize,
 }
 
@@ -172,7 +168,6 @@ mod tests {
         for (second, transactions) in [(0, 7), (1, 10), (2, 30)] {
             recent.committed(RecentBlock {
                 at: start + Duration::from_secs(second),
-                height: second + 1,
                 transactions,
             });
         }
@@ -188,14 +183,13 @@ mod tests {
     fn blocks_older_than_the_chart_are_forgotten() {
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let mut recent = RecentBlocks::default();
-        let block = |seconds, height| RecentBlock {
+        let block = |seconds| RecentBlock {
             at: start + Duration::from_secs(seconds),
-            height,
             transactions: 0,
         };
-        recent.committed(block(0, 1));
-        recent.committed(block(RECENT.as_secs() + 1, 2));
-        let heights: Vec<u64> = recent.blocks().map(|block| block.height).collect();
-        assert_eq!(heights, [2]);
+        recent.committed(block(0));
+        recent.committed(block(RECENT.as_secs() + 1));
+        let kept: Vec<SystemTime> = recent.blocks().map(|block| block.at).collect();
+        assert_eq!(kept, [start + Duration::from_secs(RECENT.as_secs() + 1)]);
     }
 }

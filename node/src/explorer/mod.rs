@@ -14,6 +14,7 @@ mod html;
 mod index;
 
 use crate::api::ApiState;
+use crate::metrics::lock;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -77,12 +78,6 @@ impl Explorer {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// The explorer's routes; also starts recording when blocks commit here, for the chart.
 pub fn router(api: Arc<ApiState>) -> Router {
     let recent = Arc::new(Mutex::new(RecentBlocks::default()));
@@ -123,13 +118,24 @@ async fn record_commits(
         match committed.recv().await {
             Ok(block) => lock(&recent).committed(RecentBlock {
                 at: SystemTime::now(),
-                height: block.height.0,
-                transactions: block.outcomes.len(),
+                transactions: (block.outcomes.iter())
+                    .filter(|outcome| outcome.rejection.is_none())
+                    .count(),
             }),
             Err(broadcast::error::RecvError::Lagged(_)) => continue,
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }
+}
+
+/// Renders a page off the async workers: its reads are synchronous storage reads (indexing a
+/// long chain for the first time among them), and the runtime is consensus's too.
+async fn render(
+    explorer: Arc<Explorer>,
+    page: impl FnOnce(&Explorer) -> PageResult + Send + 'static,
+) -> Response {
+    let rendered = tokio::task::spawn_blocking(move || page(&explorer)).await;
+    respond(rendered.unwrap_or_else(|error| Err(PageError::read(error))))
 }
 
 fn respond(page: PageResult) -> Response {
@@ -151,7 +157,7 @@ fn respond(page: PageResult) -> Response {
 type Shared = State<Arc<Explorer>>;
 
 async fn overview(State(explorer): Shared) -> Response {
-    respond(chain::overview(&explorer))
+    render(explorer, chain::overview).await
 }
 
 async fn activity_chart(State(explorer): Shared) -> Response {
@@ -173,46 +179,48 @@ async fn blocks(State(explorer): Shared, Query(query): Query<BlocksQuery>) -> Re
     let before = query.before.map(|before| {
         (before.parse::<u64>()).map_err(|_| PageError::NotFound(format!("A block before {before}")))
     });
-    respond(
-        before
-            .transpose()
-            .and_then(|before| chain::blocks(&explorer, before)),
-    )
+    match before.transpose() {
+        Ok(before) => render(explorer, move |explorer| chain::blocks(explorer, before)).await,
+        Err(not_found) => respond(Err(not_found)),
+    }
 }
 
 async fn block(State(explorer): Shared, Path(height): Path<String>) -> Response {
-    respond(chain::block(&explorer, &height))
+    render(explorer, move |explorer| chain::block(explorer, &height)).await
 }
 
 async fn transaction(State(explorer): Shared, Path(id): Path<String>) -> Response {
-    respond(chain::transaction(&explorer, &id))
+    render(explorer, move |explorer| chain::transaction(explorer, &id)).await
 }
 
 async fn passport(State(explorer): Shared, Path(id): Path<String>) -> Response {
-    respond(accounts::passport(&explorer, &id))
+    render(explorer, move |explorer| accounts::passport(explorer, &id)).await
 }
 
 async fn validators(State(explorer): Shared) -> Response {
-    respond(accounts::validators(&explorer))
+    render(explorer, accounts::validators).await
 }
 
 async fn escrows(State(explorer): Shared) -> Response {
-    respond(accounts::escrows(&explorer))
+    render(explorer, accounts::escrows).await
 }
 
 async fn escrow(State(explorer): Shared, Path(id): Path<String>) -> Response {
-    respond(accounts::escrow(&explorer, &id))
+    render(explorer, move |explorer| accounts::escrow(explorer, &id)).await
 }
 
 async fn federation(State(explorer): Shared) -> Response {
-    respond(federation::federation(&explorer))
+    render(explorer, federation::federation).await
 }
 
 async fn checkpoint(
     State(explorer): Shared,
     Path((cell, epoch)): Path<(String, String)>,
 ) -> Response {
-    respond(federation::checkpoint(&explorer, &cell, &epoch))
+    render(explorer, move |explorer| {
+        federation::checkpoint(explorer, &cell, &epoch)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -223,7 +231,9 @@ struct SearchQuery {
 
 /// Sends the reader to the page of what they searched for, or says it is not known.
 async fn search(State(explorer): Shared, Query(query): Query<SearchQuery>) -> Response {
-    match chain::find(&explorer, query.q.trim()) {
+    let wanted = query.q.trim().to_string();
+    let found = tokio::task::spawn_blocking(move || chain::find(&explorer, &wanted)).await;
+    match found.unwrap_or_else(|error| Err(PageError::read(error))) {
         Ok(Some(page)) => Redirect::to(&page).into_response(),
         Ok(None) => respond(Err(PageError::NotFound(format!("“{}”", query.q.trim())))),
         Err(error) => respond(Err(error)),
