@@ -8,6 +8,7 @@
 use charter_client::ApiClient;
 use charter_e2e::localnet::RunningLocalnet;
 use charter_e2e::service::LocalService;
+use fantoccini::elements::Element;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -98,6 +99,18 @@ impl Visit<'_> {
             .goto(&format!("{}{path}", self.base))
             .await
             .unwrap();
+        self.settled(name, "").await
+    }
+
+    /// Clicks `element`, waits until the browser is at `path` (a click returns before the
+    /// page it leads to has replaced the one clicked on), and checks it as [`Visit::page`] does.
+    async fn follow(&self, element: Element, path: &str, name: &str) -> String {
+        element.click().await.unwrap();
+        let url = url::Url::parse(&format!("{}{path}", self.base)).unwrap();
+        (self.client.wait().at_most(Duration::from_secs(10)))
+            .for_url(&url)
+            .await
+            .unwrap_or_else(|_| panic!("the click leads to {path}"));
         self.settled(name, "").await
     }
 
@@ -197,8 +210,8 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
     );
     assert_eq!(visit.page("/explorer/escrows", "escrows").await, "Escrows");
     if let Ok(escrow) = client.find(Locator::Css("main table tbody tr td a")).await {
-        escrow.click().await.unwrap();
-        assert_eq!(visit.settled("escrow", "").await, "Escrow");
+        let path = escrow.attr("href").await.unwrap().expect("a link");
+        assert_eq!(visit.follow(escrow, &path, "escrow").await, "Escrow");
     }
     the_federation_shows_a_final_epoch_for_each_cell(&visit).await;
     unknown_pages_say_so(&visit, &api).await;
@@ -241,8 +254,11 @@ async fn search_finds_the_transaction_and_its_pages(visit: &Visit<'_>, committed
         .find(Locator::Css("form.search button"))
         .await
         .unwrap();
-    button.click().await.unwrap();
-    assert_eq!(visit.settled("transaction", "").await, "Transaction");
+    let found = format!("/explorer/transactions/{}", committed.id);
+    assert_eq!(
+        visit.follow(button, &found, "transaction").await,
+        "Transaction"
+    );
     let url = client.current_url().await.unwrap();
     assert!(url.path().ends_with(&committed.id), "{url}");
     assert_eq!(visit.text("dd .badge").await, "committed");
@@ -280,8 +296,8 @@ async fn the_federation_shows_a_final_epoch_for_each_cell(visit: &Visit<'_>) {
         .await
         .unwrap();
     assert_eq!(finals.len(), 3, "a final epoch for each of the 3 cells");
-    finals[1].click().await.unwrap();
-    let checkpoint = visit.settled("checkpoint", "").await;
+    let path = finals[1].attr("href").await.unwrap().expect("a link");
+    let checkpoint = visit.follow(finals[1].clone(), &path, "checkpoint").await;
     assert!(
         checkpoint.starts_with("Checkpoint of cell 1"),
         "{checkpoint}"
