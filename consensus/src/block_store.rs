@@ -175,7 +175,6 @@ impl BlockStore {
             "a block commits the state of its height"
         );
         let mut batch = WriteBatch::default();
-        self.store.state().put_commit(&mut batch, state)?;
         batch.put_cf(self.cf(DECIDED)?, height.0.to_be_bytes(), encode(decided));
         batch.put_cf(
             self.cf(OUTCOMES)?,
@@ -195,7 +194,7 @@ impl BlockStore {
         }
         let end = (height.0 + 1).to_be_bytes();
         batch.delete_range_cf(self.cf(UNDECIDED)?, [0u8; 8], end);
-        Ok(self.store.write_synced(batch)?)
+        Ok(self.store.state().write_with(batch, state)?)
     }
 
     fn read<T: BorshDeserialize>(

@@ -177,6 +177,52 @@ fn every_transaction_of_a_decided_block_is_indexed_with_its_outcome() {
     ));
 }
 
+/// A Byzantine proposer puts a forged transaction between two good ones. One validator had
+/// verified a good one on admission and tried the forgery there too, another had seen none of
+/// them: both accept the block, reject the forgery in it, agree on the root, and neither
+/// remembers the forgery as verified.
+#[test]
+fn a_forged_signature_in_a_block_is_rejected_on_every_node_whatever_each_verified_before() {
+    let cell = dev_cell();
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut apps: Vec<CellApp> = dirs.iter().map(|dir| open(&cell, dir.path())).collect();
+    let pay = |member: usize| {
+        let to = cell.member(1).id;
+        cell.transaction(cell.member(member), 0, Action::Transfer { to, amount: 10 })
+    };
+    let (first, second) = (pay(0), pay(3));
+    let mut forged = pay(4);
+    forged.signature.0[40] ^= 1;
+    let remembered = apps[1].verified_signatures();
+    remembered.check(&first);
+    remembered.check(&forged);
+    assert!(remembered.contains(&first.id()) && !remembered.contains(&forged.id()));
+
+    let proposer = cell.validator(0).id;
+    let mut block = apps[0]
+        .propose(proposer, &[first.clone(), second.clone()])
+        .unwrap();
+    block.transactions = vec![first, forged.clone(), second];
+    block.header.transactions_root = Block::transactions_root(&block.transactions);
+    let certificate = certify(&cell, &block, &[0, 1, 2]);
+    for validator in &mut apps[1..] {
+        assert_eq!(validator.validate(&block).unwrap(), Ok(()));
+        let outcomes = validator
+            .commit(block.clone(), certificate.clone())
+            .unwrap();
+        let codes: Vec<Option<&str>> = (outcomes.iter())
+            .map(|outcome| outcome.rejection.as_ref().map(|r| r.code.as_str()))
+            .collect();
+        assert_eq!(codes, [None, Some("bad_signature"), None]);
+        let height = validator.ledger().height().unwrap();
+        assert_eq!(
+            validator.ledger().state_root(height).unwrap(),
+            block.header.state_root
+        );
+        assert!(!validator.verified_signatures().contains(&forged.id()));
+    }
+}
+
 #[test]
 fn invalid_proposals_are_named_for_what_is_wrong() {
     let cell = dev_cell();

@@ -17,6 +17,7 @@ use charter_node::api::{app, ApiParts, ApiState};
 use charter_node::mempool::{MempoolLimits, SharedMempool};
 use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
+use charter_node::transaction_gossip::TransactionGossip;
 use charter_store::NodeStore;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -134,11 +135,13 @@ fn api() -> &'static Api {
         let (committed, _) = tokio::sync::broadcast::channel(16);
         let (_, position) = tokio::sync::watch::channel(Default::default());
         let metrics = Arc::new(NodeMetrics::new());
+        let gossip = runtime
+            .block_on(async { TransactionGossip::start(Publisher::new("transactions", outbound)) });
         let admission = Admission::new(
             SharedMempool::new(MempoolLimits::default(), Default::default()),
             Ledger::open(store.state()).expect("the ledger opens"),
             Arc::clone(&metrics),
-            Publisher::new("transactions", outbound),
+            gossip,
         );
         let state = ApiState::new(ApiParts {
             ledger,

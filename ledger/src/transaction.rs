@@ -296,6 +296,6 @@ impl SignedTransaction {
     /// Checks the signature alone (not that the signer controls the sender: that needs state).
     pub fn verify_signature(&self) -> Result<(), Ed25519Error> {
         self.signer
-            .verify(&self.body.signing_bytes(), &self.signature)
+            .verify_transaction(&self.body.signing_bytes(), &self.signature)
     }
 }

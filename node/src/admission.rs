@@ -7,7 +7,8 @@
 use crate::latest_ledger::LatestLedger;
 use crate::mempool::{AdmissionError, SharedMempool};
 use crate::metrics::NodeMetrics;
-use crate::publisher::Publisher;
+use crate::transaction_gossip::TransactionGossip;
+use charter_ledger::execution::VerifiedSignatures;
 use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::Storage;
 use charter_ledger::{Ledger, Nonce, PassportId, SignedTransaction, TxId};
@@ -37,10 +38,11 @@ impl Source {
 
 pub struct Admission<S: Storage> {
     mempool: SharedMempool,
+    verified: VerifiedSignatures,
     ledger: LatestLedger<S>,
     metrics: Arc<NodeMetrics>,
     /// The cell's transaction topic.
-    gossip: Publisher,
+    gossip: TransactionGossip,
 }
 
 impl<S: Storage> Admission<S> {
@@ -48,10 +50,12 @@ impl<S: Storage> Admission<S> {
         mempool: SharedMempool,
         ledger: Ledger<S>,
         metrics: Arc<NodeMetrics>,
-        gossip: Publisher,
+        gossip: TransactionGossip,
     ) -> Self {
+        let verified = mempool.lock().verified().clone();
         Self {
             mempool,
+            verified,
             ledger: LatestLedger::new(ledger),
             metrics,
             gossip,
@@ -65,14 +69,59 @@ impl<S: Storage> Admission<S> {
 
     /// Admits a transaction given as its encoded bytes, and counts the verdict.
     pub fn admit(&self, bytes: &[u8], source: Source) -> Result<TxId, AdmissionError> {
-        let admitted = {
-            let ledger = self.ledger.at_latest()?;
-            self.mempool.lock().admit_encoded(bytes, &ledger)
-        };
-        match &admitted {
+        let [verdict] = <[_; 1]>::try_from(self.admit_batch(&[bytes], source))
+            .expect("one verdict per transaction");
+        verdict
+    }
+
+    /// Admits encoded transactions in order, each on its own as [`Admission::admit`] would, with
+    /// their signatures verified in one batch first, and counts each verdict. What a client or
+    /// this node submitted leaves for the mesh together.
+    pub fn admit_batch(
+        &self,
+        encoded: &[impl AsRef<[u8]>],
+        source: Source,
+    ) -> Vec<Result<TxId, AdmissionError>> {
+        let mut verdicts: Vec<Option<Result<TxId, AdmissionError>>> =
+            encoded.iter().map(|_| None).collect();
+        let mut decoded = Vec::with_capacity(encoded.len());
+        let mut positions = Vec::with_capacity(encoded.len());
+        for (position, bytes) in encoded.iter().enumerate() {
+            match SignedTransaction::decode(bytes.as_ref()) {
+                Ok(transaction) => {
+                    decoded.push(transaction);
+                    positions.push(position);
+                }
+                Err(error) => verdicts[position] = Some(Err(error.into())),
+            }
+        }
+        let checked = self.verified.check_all(&decoded);
+        match self.ledger.at_latest() {
+            Ok(ledger) => {
+                let mut mempool = self.mempool.lock();
+                for (position, checked) in positions.into_iter().zip(&checked) {
+                    verdicts[position] = Some(mempool.admit_checked(checked, &ledger));
+                }
+            }
+            Err(error) => {
+                for position in positions {
+                    verdicts[position] = Some(Err(AdmissionError::Ledger(error.clone())));
+                }
+            }
+        }
+        let verdicts: Vec<_> = verdicts.into_iter().flatten().collect();
+        debug_assert_eq!(verdicts.len(), encoded.len());
+        for (bytes, verdict) in encoded.iter().zip(&verdicts) {
+            self.count(bytes.as_ref(), verdict, source);
+        }
+        verdicts
+    }
+
+    fn count(&self, bytes: &[u8], verdict: &Result<TxId, AdmissionError>, source: Source) {
+        match verdict {
             Ok(id) => {
                 self.metrics.record_admitted(*id, source.label());
-                if source != Source::Gossip && !self.gossip.publish(bytes.to_vec()) {
+                if source != Source::Gossip && !self.gossip.pass_on(bytes.to_vec()) {
                     tracing::warn!(%id, "the gossip queue is full; the transaction stays local");
                 }
             }
@@ -80,7 +129,6 @@ impl<S: Storage> Admission<S> {
             Err(AdmissionError::Duplicate(_)) if source == Source::Gossip => {}
             Err(refused) => self.metrics.record_refused(refused.code()),
         }
-        admitted
     }
 
     /// Admits a transaction this node signs itself with `sign(nonce)`, at the sender's next

@@ -74,6 +74,8 @@ pub(crate) enum ReadError {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Blocks(#[from] BlockStoreError),
+    #[error("the admission task failed: {0}")]
+    Admission(#[from] tokio::task::JoinError),
 }
 
 fn internal(error: impl Into<ReadError>) -> Reply {
@@ -211,9 +213,12 @@ async fn status(State(state): State<Arc<ApiState>>) -> Reply {
 /// Admits a transaction given as its raw encoded bytes. 202 with its id once in the mempool; a
 /// typed error (the rule it broke, or why the pool refused it) otherwise.
 async fn submit(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply {
-    match state.admission.admit(&body, Source::Client) {
-        Ok(id) => (StatusCode::ACCEPTED, Json(json!({ "id": id }))),
-        Err(refused) => error(refusal_status(&refused), refused.code(), &refused),
+    let admitted =
+        tokio::task::spawn_blocking(move || state.admission.admit(&body, Source::Client)).await;
+    match admitted {
+        Ok(Ok(id)) => (StatusCode::ACCEPTED, Json(json!({ "id": id }))),
+        Ok(Err(refused)) => error(refusal_status(&refused), refused.code(), &refused),
+        Err(failed) => internal(failed),
     }
 }
 
@@ -235,13 +240,21 @@ async fn submit_batch(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply 
         Ok(transactions) => transactions,
         Err(refused) => return error(StatusCode::BAD_REQUEST, refused.code(), refused),
     };
-    let results: Vec<Value> = (transactions.iter())
-        .map(
-            |transaction| match state.admission.admit(transaction, Source::Client) {
-                Ok(id) => json!({ "id": id }),
-                Err(refused) => json!({ "error": refused.code(), "message": refused.to_string() }),
-            },
-        )
+    // Verifying and executing a batch is work for the blocking pool, not the runtime that
+    // also drives consensus.
+    let admitted = tokio::task::spawn_blocking(move || {
+        state.admission.admit_batch(&transactions, Source::Client)
+    })
+    .await;
+    let verdicts = match admitted {
+        Ok(verdicts) => verdicts,
+        Err(failed) => return internal(failed),
+    };
+    let results: Vec<Value> = (verdicts.iter())
+        .map(|verdict| match verdict {
+            Ok(id) => json!({ "id": id }),
+            Err(refused) => json!({ "error": refused.code(), "message": refused.to_string() }),
+        })
         .collect();
     ok(json!({ "results": results }))
 }

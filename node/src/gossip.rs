@@ -8,6 +8,7 @@ use crate::config::GossipSection;
 use crate::mempool::AdmissionError;
 use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
+use crate::submission_batch::decode_batch;
 use charter_ledger::storage::Storage;
 use charter_ledger::{CellId, FederationId};
 use charter_ledger::{TxError, TxId};
@@ -27,7 +28,7 @@ const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// The topic a cell's transactions travel on.
 pub fn transactions_topic(federation: &FederationId, cell: CellId) -> String {
     format!(
-        "charter/{}/cell/{}/transactions/v1",
+        "charter/{}/cell/{}/transactions/v2",
         federation.to_hex(),
         cell.0
     )
@@ -114,11 +115,7 @@ impl Gossip {
                     event = mesh.next_event() => match event {
                         Some(MeshEvent::Message { topic, data, author, id, source }) => {
                             let verdict = if topic == transactions {
-                                let admission = admission.admit(&data, Source::Gossip);
-                                if let Err(refused) = &admission {
-                                    tracing::debug!(peer = %author, %source, %refused, "gossiped transaction not admitted");
-                                }
-                                Some(transaction_verdict(&admission))
+                                Some(admit_heard(&admission, &metrics, &data, &author, &source))
                             } else {
                                 let finality = checkpoints.as_ref().filter(|(name, _)| *name == topic);
                                 let heard = Heard { data, id: id.clone(), source };
@@ -196,10 +193,47 @@ async fn report(
     mesh.report(id, source, verdict).await
 }
 
-/// What the mesh makes of a gossiped transaction, from its admission here: one no honest peer
-/// would pass on (it does not decode, its signature does not verify, it is for another
-/// federation or cell) penalizes the peer that sent it; one that is only known already or no
-/// longer fits the state does not, since honest peers race each other and the chain.
+/// Admits a batch of transactions heard on the cell's topic, and says what the mesh makes of
+/// the message.
+fn admit_heard<S: Storage>(
+    admission: &Admission<S>,
+    metrics: &NodeMetrics,
+    message: &[u8],
+    author: &impl std::fmt::Display,
+    source: &PeerId,
+) -> Verdict {
+    let transactions = match decode_batch(message) {
+        Ok(transactions) => transactions,
+        Err(refused) => {
+            tracing::debug!(peer = %author, %source, %refused, "gossiped batch not decoded");
+            metrics.record_refused(refused.code());
+            return Verdict::Reject;
+        }
+    };
+    let verdicts = admission.admit_batch(&transactions, Source::Gossip);
+    for refused in verdicts.iter().filter_map(|verdict| verdict.as_ref().err()) {
+        tracing::debug!(peer = %author, %source, %refused, "gossiped transaction not admitted");
+    }
+    batch_verdict(&verdicts)
+}
+
+/// What the mesh makes of a gossiped batch, from the admission of its transactions here: one
+/// no honest peer would pass on (a transaction that does not decode, whose signature does not
+/// verify, or that is for another federation or cell) penalizes the peer that sent it; one
+/// whose transactions are only known already or no longer fit the state does not, since honest
+/// peers race each other and the chain.
+fn batch_verdict(admissions: &[Result<TxId, AdmissionError>]) -> Verdict {
+    let verdicts: Vec<Verdict> = admissions.iter().map(transaction_verdict).collect();
+    if verdicts.contains(&Verdict::Reject) {
+        Verdict::Reject
+    } else if verdicts.contains(&Verdict::Accept) {
+        Verdict::Accept
+    } else {
+        Verdict::Ignore
+    }
+}
+
+/// The same for one transaction.
 fn transaction_verdict(admission: &Result<TxId, AdmissionError>) -> Verdict {
     match admission {
         Ok(_) => Verdict::Accept,
@@ -257,5 +291,20 @@ mod tests {
         ] {
             assert_eq!(transaction_verdict(&racing), Verdict::Ignore, "{racing:?}");
         }
+    }
+
+    #[test]
+    fn a_batch_with_one_transaction_no_honest_peer_would_pass_on_penalizes_its_sender() {
+        let id = TxId([1; 32]);
+        let known = || Err(AdmissionError::Duplicate(id));
+        let forged = || {
+            Err(AdmissionError::Rejected(TxError::BadSignature(
+                Ed25519Error::BadSignature,
+            )))
+        };
+        assert_eq!(batch_verdict(&[known(), Ok(id), known()]), Verdict::Accept);
+        assert_eq!(batch_verdict(&[known(), known()]), Verdict::Ignore);
+        assert_eq!(batch_verdict(&[]), Verdict::Ignore);
+        assert_eq!(batch_verdict(&[Ok(id), forged(), known()]), Verdict::Reject);
     }
 }

@@ -28,3 +28,4 @@ pub mod publisher;
 pub mod restart;
 pub mod stop_signals;
 pub mod submission_batch;
+pub mod transaction_gossip;

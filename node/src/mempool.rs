@@ -166,6 +166,22 @@ impl Mempool {
         ledger: &Ledger<S>,
     ) -> Result<TxId, AdmissionError> {
         let checked = self.verified.check(&transaction);
+        self.admit_checked(&checked, ledger)
+    }
+
+    /// The signatures this pool's admissions are verified against: checking a batch's with
+    /// [`VerifiedSignatures::check_all`] first verifies them in one batch, outside the pool.
+    pub fn verified(&self) -> &VerifiedSignatures {
+        &self.verified
+    }
+
+    /// Admits a transaction whose signature is already checked.
+    pub fn admit_checked<S: Storage>(
+        &mut self,
+        checked: &CheckedTransaction<'_>,
+        ledger: &Ledger<S>,
+    ) -> Result<TxId, AdmissionError> {
+        let transaction = checked.transaction;
         let id = checked.id;
         if self.entries.contains_key(&id) {
             return Err(AdmissionError::Duplicate(id));
@@ -191,7 +207,7 @@ impl Mempool {
             _ => self.project(&sender, &state, height)?.0,
         };
         let outcome = projection
-            .apply(&state, &checked)
+            .apply(&state, checked)
             .map_err(LedgerError::from)?;
         self.projections.insert(sender, projection);
         if let Err(error) = outcome {
@@ -208,7 +224,7 @@ impl Mempool {
         self.entries.insert(
             id,
             Queued {
-                transaction,
+                transaction: transaction.clone(),
                 size,
                 arrival,
             },

@@ -16,6 +16,7 @@ use crate::mempool::{MempoolLimits, SharedMempool};
 use crate::metrics::NodeMetrics;
 use crate::restart::StallWatchdog;
 use crate::stop_signals::StopSignals;
+use crate::transaction_gossip::TransactionGossip;
 use charter_consensus::app::{AppError, CellApp};
 use charter_consensus::block_store::{BlockStore, BlockStoreError};
 use charter_consensus::context::CellContext;
@@ -196,7 +197,7 @@ impl Node {
             mempool,
             Ledger::open(store.state())?,
             Arc::clone(&metrics),
-            gossip.publisher(&topic),
+            TransactionGossip::start(gossip.publisher(&topic)),
         ));
         let federation = start_finality(&config, &identity, &store, &gossip, &running, &metrics)?;
         if let Some(votes) = running.take_heard_votes() {

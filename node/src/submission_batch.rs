@@ -1,7 +1,7 @@
-//! The envelope of `POST /v1/transactions/batch`: many encoded transactions in one request,
-//! Borsh `Vec<Vec<u8>>` (a u32 little-endian count, then each transaction as a u32
-//! little-endian length and its bytes). Each transaction inside is then admitted on its own,
-//! in order, exactly as a single submission would be.
+//! The envelope of `POST /v1/transactions/batch` and of the cell's transaction topic: many
+//! encoded transactions in one request or message, Borsh `Vec<Vec<u8>>` (a u32 little-endian
+//! count, then each transaction as a u32 little-endian length and its bytes). Each transaction
+//! inside is then admitted on its own, in order, exactly as a single submission would be.
 
 use borsh::BorshDeserialize;
 
@@ -28,6 +28,12 @@ impl BatchError {
     pub fn code(&self) -> &'static str {
         "bad_batch"
     }
+}
+
+/// The envelope of `transactions`, each already encoded.
+pub fn encode_batch(transactions: &[Vec<u8>]) -> Vec<u8> {
+    debug_assert!(transactions.len() <= MAX_BATCH_TRANSACTIONS);
+    borsh::to_vec(transactions).expect("writing to a Vec cannot fail")
 }
 
 /// The transactions a batch body carries, each still encoded.

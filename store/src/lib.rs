@@ -13,10 +13,12 @@
 //! [`Storage`]: charter_ledger::storage::Storage
 
 pub mod columns;
+mod latest;
 mod state;
 
 pub use state::StateStore;
 
+use latest::LatestValues;
 use rocksdb::{ColumnFamily, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
 use std::sync::Arc;
@@ -35,11 +37,12 @@ impl From<rocksdb::Error> for StoreError {
     }
 }
 
-/// The node's database. Cheap to clone: clones share one open database, so the API and the
-/// evidence reporter read what consensus writes.
+/// The node's database. Cheap to clone: clones share one open database (and the cache of the
+/// latest state values), so the API and the evidence reporter read what consensus writes.
 #[derive(Clone)]
 pub struct NodeStore {
     db: Arc<DB>,
+    latest: Arc<LatestValues>,
 }
 
 impl NodeStore {
@@ -49,7 +52,10 @@ impl NodeStore {
         options.create_if_missing(true);
         options.create_missing_column_families(true);
         let db = DB::open_cf(&options, path, columns::ALL)?;
-        Ok(Self { db: Arc::new(db) })
+        Ok(Self {
+            db: Arc::new(db),
+            latest: Arc::default(),
+        })
     }
 
     pub fn db(&self) -> &DB {

@@ -10,9 +10,13 @@ use rocksdb::{Direction, IteratorMode, WriteBatch};
 
 const LATEST_VERSION: &[u8] = b"latest_version";
 
+/// A state value as written at one version: `None` for a deletion.
+type StoredValue = Option<Vec<u8>>;
+
 /// The state tree of a [`NodeStore`]. A block's state changes are written either alone
-/// ([`Storage::commit`], for genesis) or into the batch that also stores the block
-/// ([`StateStore::put_commit`]).
+/// ([`Storage::commit`], for genesis) or with the batch that also stores the block
+/// ([`StateStore::write_with`]). Reads of the latest state are answered from the store's cache
+/// of newest values where it can (`latest.rs`).
 #[derive(Clone)]
 pub struct StateStore {
     store: NodeStore,
@@ -53,9 +57,24 @@ impl StateStore {
         self.store.column(name).map_err(storage_error)
     }
 
-    /// Adds `commit` — one block's state changes — to `batch`, to be written with whatever
-    /// else the batch holds.
-    pub fn put_commit(&self, batch: &mut WriteBatch, commit: &Commit) -> Result<(), StoreError> {
+    /// Writes `batch` with `commit` — one block's state changes — added to it, in one synced
+    /// write.
+    pub fn write_with(&self, mut batch: WriteBatch, commit: &Commit) -> Result<(), StoreError> {
+        self.put_commit(&mut batch, commit)?;
+        self.store.write_synced(batch)?;
+        let writes = commit
+            .node_batch
+            .values()
+            .iter()
+            .map(|((version, key_hash), value)| {
+                debug_assert_eq!(*version, commit.version, "a commit writes its own version");
+                (key_hash, value)
+            });
+        self.store.latest.written(commit.version, writes);
+        Ok(())
+    }
+
+    fn put_commit(&self, batch: &mut WriteBatch, commit: &Commit) -> Result<(), StoreError> {
         let (nodes, values, keys, meta) = (
             self.store.column(STATE_NODES)?,
             self.store.column(STATE_VALUES)?,
@@ -73,6 +92,31 @@ impl StateStore {
         }
         batch.put_cf(meta, LATEST_VERSION, commit.version.to_be_bytes());
         Ok(())
+    }
+
+    /// The newest write of `key_hash` at or below `max_version` in the database: its version
+    /// and its value (`None` for a deletion).
+    fn newest_write(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> Result<Option<(Version, StoredValue)>, StorageError> {
+        let seek = value_key(&key_hash, max_version);
+        let mut iterator = self.store.db().iterator_cf(
+            self.column(STATE_VALUES)?,
+            IteratorMode::From(&seek, Direction::Reverse),
+        );
+        let Some(entry) = iterator.next() else {
+            return Ok(None);
+        };
+        let (key, value) = entry.map_err(database_error)?;
+        if key.len() != 40 || key[..32] != key_hash.0 {
+            return Ok(None);
+        }
+        let version = Version::from_be_bytes(key[32..].try_into().expect("8 bytes"));
+        let value = borsh::from_slice::<Option<Vec<u8>>>(&value)
+            .map_err(|error| corrupt("state value", error))?;
+        Ok(Some((version, value)))
     }
 }
 
@@ -95,22 +139,13 @@ impl Storage for StateStore {
         max_version: Version,
         key_hash: KeyHash,
     ) -> Result<Option<Vec<u8>>, StorageError> {
-        let seek = value_key(&key_hash, max_version);
-        let mut iterator = self.store.db().iterator_cf(
-            self.column(STATE_VALUES)?,
-            IteratorMode::From(&seek, Direction::Reverse),
-        );
-        match iterator.next() {
-            None => Ok(None),
-            Some(entry) => {
-                let (key, value) = entry.map_err(database_error)?;
-                if key.len() != 40 || key[..32] != key_hash.0 {
-                    return Ok(None);
-                }
-                borsh::from_slice::<Option<Vec<u8>>>(&value)
-                    .map_err(|error| corrupt("state value", error))
-            }
+        if let Some(value) = self.store.latest.get(max_version, &key_hash) {
+            return Ok(value);
         }
+        let newest = self.newest_write(max_version, key_hash)?;
+        let (written_at, value) = newest.map_or((None, None), |(at, value)| (Some(at), value));
+        (self.store.latest).read(max_version, key_hash, written_at, &value);
+        Ok(value)
     }
 
     fn latest_version(&self) -> Result<Option<Version>, StorageError> {
@@ -138,9 +173,6 @@ impl Storage for StateStore {
     }
 
     fn commit(&self, commit: Commit) -> Result<(), StorageError> {
-        let mut batch = WriteBatch::default();
-        self.put_commit(&mut batch, &commit)
-            .map_err(storage_error)?;
-        self.store.write_synced(batch).map_err(storage_error)
+        (self.write_with(WriteBatch::default(), &commit)).map_err(storage_error)
     }
 }

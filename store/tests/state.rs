@@ -51,6 +51,14 @@ fn the_store_agrees_with_memory_block_by_block() {
         durable.storage().state_keys().unwrap(),
         memory.storage().state_keys().unwrap()
     );
+    // Another handle on the store (sharing its cache of the newest values) reads the latest
+    // state as memory does, and then every version below it.
+    let reader = Ledger::open(store.state()).unwrap();
+    for member in 0..6 {
+        let key = StateKey::Passport(cell.member(member).id);
+        let latest: Option<Passport> = reader.get(&key).unwrap();
+        assert_eq!(latest, memory.get(&key).unwrap(), "member {member}");
+    }
     for height in 0..=5 {
         let root = durable.state_root(height).unwrap();
         for key in [

@@ -404,17 +404,15 @@ impl Cell {
         &self.dir
     }
 
-    /// The gossip topic the cell's transactions travel on, as node 0's status names the cell.
+    /// The gossip topic the cell's transactions travel on, for the cell node 0's status names.
     pub fn transactions_topic(&self) -> String {
         let (_, body) = http(&self.nodes[0].api, "GET", "/v1/status", b"");
         let status: serde_json::Value = serde_json::from_slice(&body).expect("the status is JSON");
-        format!(
-            "charter/{}/cell/{}/transactions/v1",
-            status["federation"]
-                .as_str()
-                .expect("the status names the federation"),
-            status["cell"]
-        )
+        let federation = (status["federation"].as_str())
+            .and_then(|hex| charter_ledger::FederationId::from_hex(hex).ok())
+            .expect("the status names the federation");
+        let cell = status["cell"].as_u64().expect("the status names the cell");
+        charter_node::gossip::transactions_topic(&federation, charter_ledger::CellId(cell as u32))
     }
 
     /// Validators in the genesis (twins are not counted).

@@ -406,17 +406,25 @@ struct Batch {
 }
 
 /// A batch of member 0's transfers at nonces 1 and 2 (after its nonce 0 submitted alone), the
-/// second with its signature's last byte flipped, and bytes that are no transaction.
+/// second again, the first with its signature's last byte flipped, and bytes that are no
+/// transaction.
 fn batch_of_two_transfers_a_forgery_and_garbage(cell: &Cell, dir: &std::path::Path) -> Batch {
     let (second, third) = (member_pays(cell, dir, 6, 1), member_pays(cell, dir, 7, 2));
     let mut forged = second.encode();
     *forged.last_mut().unwrap() ^= 1;
-    let transactions = vec![second.encode(), third.encode(), forged, b"garbage".to_vec()];
+    let transactions = vec![
+        second.encode(),
+        third.encode(),
+        third.encode(),
+        forged,
+        b"garbage".to_vec(),
+    ];
     Batch {
         envelope: borsh::to_vec(&transactions).unwrap(),
         expected: vec![
             ("id", second.id().to_hex()),
             ("id", third.id().to_hex()),
+            ("error", "duplicate".to_string()),
             ("error", "bad_signature".to_string()),
             ("error", "malformed".to_string()),
         ],

@@ -160,9 +160,16 @@ fn garbage_malformed_and_oversized_peer_messages_are_dropped_and_the_cell_keeps_
             }
         }
         // The transaction topic takes anyone's messages (transactions are signed), so the
-        // malformed one must go out.
+        // malformed one must go out: a well-formed batch (a u32 little-endian count, then each
+        // transaction's u32 little-endian length and bytes) of one that is not a transaction.
+        let malformed = b"\x07not a transaction";
+        let batch = [
+            &1u32.to_le_bytes()[..],
+            &(malformed.len() as u32).to_le_bytes(),
+            malformed,
+        ];
         hostile
-            .publish(&transactions_topic, b"\x07not a transaction".to_vec())
+            .publish(&transactions_topic, batch.concat())
             .await
             .unwrap();
         for topic in [transactions_topic.as_str(), "/consensus", "/proposal_parts"] {
@@ -188,8 +195,8 @@ fn garbage_malformed_and_oversized_peer_messages_are_dropped_and_the_cell_keeps_
         hostile
     });
 
-    // The malformed transaction reached validator 1, was refused as such, and cost the peer
-    // that sent it a penalty in the mesh's scoring.
+    // The malformed transaction and the message that is no batch reached validator 1, were
+    // refused as such, and cost the peer that sent them a penalty in the mesh's scoring.
     wait_for(|| {
         let (_, body) = http(&cell.nodes[1].api, "GET", "/metrics", b"");
         let metrics = String::from_utf8_lossy(&body).into_owned();
@@ -205,7 +212,8 @@ fn garbage_malformed_and_oversized_peer_messages_are_dropped_and_the_cell_keeps_
                 .unwrap_or(0)
         };
         count("charter_transactions_refused_total{reason=\"malformed\"}") >= 1
-            && count("charter_gossip_penalties_total") >= 1
+            && count("charter_transactions_refused_total{reason=\"bad_batch\"}") >= 1
+            && count("charter_gossip_penalties_total") >= 2
     });
     // Every validator is still up and committing.
     let now = (0..4).map(|node| cell.latest(node)).max().unwrap();

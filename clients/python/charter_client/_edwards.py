@@ -1,8 +1,11 @@
-"""Just enough edwards25519 arithmetic (RFC 8032 §5.1) to apply Charter's key rules, which a
-generic Ed25519 library does not: a key or `R` must decompress, be canonical (compress back to
-the same bytes) and not be of small order (docs/wire-format.md §4, docs/proofs.md §4.2)."""
+"""Just enough edwards25519 arithmetic (RFC 8032 §5.1) to apply Charter's rules that a generic
+Ed25519 library does not: a key or `R` must decompress, be canonical (compress back to the same
+bytes) and not be of small order (docs/wire-format.md §4, docs/proofs.md §4.2); and a
+transaction's signature is checked by ZIP-215's cofactored equation (docs/wire-format.md §3)."""
 
 from __future__ import annotations
+
+import hashlib
 
 from typing import Optional
 
@@ -24,6 +27,21 @@ def _add(a: Point, b: Point) -> Point:
     dd = z1 * 2 * z2 % P
     e, f, g, h = bb - aa, dd - cc, dd + cc, bb + aa
     return (e * f % P, g * h % P, f * g % P, e * h % P)
+
+
+def _neg(p: Point) -> Point:
+    x, y, z, t = p
+    return ((P - x) % P, y, z, (P - t) % P)
+
+
+def _mul(k: int, p: Point) -> Point:
+    result = IDENTITY
+    while k:
+        if k & 1:
+            result = _add(result, p)
+        p = _add(p, p)
+        k >>= 1
+    return result
 
 
 def _is_identity(p: Point) -> bool:
@@ -94,3 +112,28 @@ def check_signature_shape(public_key: bytes, signature: bytes) -> Optional[str]:
     if r is None or is_small_order(r):
         return "R is not a point of large order"
     return None
+
+
+BASE: Point = (
+    15112221349535400772501151409588531511454012693041857206046113283949847762202,
+    46316835694926478169428394003475163141307993866256225615783033603165251855960,
+    1,
+    15112221349535400772501151409588531511454012693041857206046113283949847762202
+    * 46316835694926478169428394003475163141307993866256225615783033603165251855960
+    % P,
+)
+
+
+def verify_zip215(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """A transaction's signature rule (ZIP-215): `s < L`, `A` and `R` decode to curve points (any
+    encoding, any order), and `[8]([s]B - R - [k]A)` is the identity, with
+    `k = SHA-512(R || A || message) mod L` over the bytes as given."""
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    s = int.from_bytes(signature[32:], "little")
+    a, r = decompress(public_key), decompress(signature[:32])
+    if s >= L or a is None or r is None:
+        return False
+    k = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little") % L
+    error = _add(_mul(s, BASE), _neg(_add(r, _mul(k, a))))
+    return is_small_order(error)

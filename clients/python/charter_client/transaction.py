@@ -9,7 +9,8 @@ from .actions import Action, action_from_json, decode_action
 from .encoding import MAX_TRANSACTION_BYTES, Reader, Writer, decode_all, from_hex
 from .errors import EncodingError
 from .ids import hash32
-from .keys import SigningKey, verify_strict
+from . import _edwards
+from .keys import SigningKey
 
 TX_DOMAIN = b"CHARTER_TX_V1"
 
@@ -78,7 +79,8 @@ class SignedTransaction:
         return hash32(self.encode())
 
     def verify_signature(self) -> bool:
-        return verify_strict(self.signer, self.body.signing_bytes(), self.signature)
+        """ZIP-215, the rule for transactions (docs/wire-format.md §3)."""
+        return _edwards.verify_zip215(self.signer, self.body.signing_bytes(), self.signature)
 
     @classmethod
     def decode(cls, data: bytes) -> "SignedTransaction":

@@ -117,3 +117,26 @@ def test_state_key_encodings() -> None:
     assert StateKey.active_validators().encode() == b"\x0d"
     assert StateKey.bridge_ruling(2, 7).encode() == b"\x0e" + (2).to_bytes(4, "little") + (7).to_bytes(8, "little")
     assert StateKey.passport(bytes(32)).encode() == b"\x01" + bytes(32)
+
+
+def test_transaction_signatures_follow_zip215_where_statements_are_strict() -> None:
+    """A signature its key holder made with a point of order 8 added to R: valid for a transaction
+    (the cofactored rule of docs/wire-format.md §3), refused by the strict rule of other statements."""
+    import hashlib
+
+    from charter_client import _edwards as ed
+
+    torsion = ed.decompress(bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"))
+    assert torsion is not None and ed.is_small_order(torsion)
+    assert not ed._is_identity(ed._mul(4, torsion))
+    secret, nonce = 12345678901234567890, 98765432109876543210
+    public = ed.compress(ed._mul(secret, ed.BASE))
+    body = TransactionBody(bytes([1]) * 32, 0, bytes([2]) * 32, 5, 1, Transfer(bytes([3]) * 32, 10))
+    message = body.signing_bytes()
+    r = ed.compress(ed._add(ed._mul(nonce, ed.BASE), torsion))
+    k = int.from_bytes(hashlib.sha512(r + public + message).digest(), "little") % ed.L
+    signature = r + ((nonce + k * secret) % ed.L).to_bytes(32, "little")
+    tx = SignedTransaction(body, public, signature)
+    assert tx.verify_signature()
+    assert not verify_strict(public, message, signature)
+    assert not SignedTransaction(body, public, signature[:40] + bytes([signature[40] ^ 1]) + signature[41:]).verify_signature()

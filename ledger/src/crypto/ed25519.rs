@@ -1,9 +1,19 @@
 //! ed25519 keys and signatures as they appear on the wire and in state.
 //!
-//! Validity is `verify_strict` (RFC 8032 with canonical encodings and no small-order keys or
-//! `R` points). Blocks are checked with ed25519-dalek's batch verification first; its
-//! coefficients are derived from the batch itself, so its verdict is the same on every machine,
-//! and a failing batch falls back to `verify_strict` one by one to name the culprits.
+//! Two validity rules, each a pure function of the bytes:
+//!
+//! - **Transactions** follow ZIP-215 ([`Ed25519PublicKey::verify_transaction`]): canonical `s`,
+//!   `A` and `R` any encodings of curve points, and the cofactored equation
+//!   `[8][s]B = [8]R + [8][k]A`. Its batch verification ([`verify_transactions`]) accepts a batch
+//!   exactly when each signature in it would verify alone (but for a 2^-128 chance), so a
+//!   node may verify transactions in whatever batches it meets them in, and remember the
+//!   verdict, and every node still reaches the same verdict on every transaction. The
+//!   cofactorless rule cannot promise that: a signer who puts a small-order component in its own
+//!   `R` makes a signature that a cofactorless batch accepts or refuses depending on its other
+//!   members.
+//! - **Every other signed statement** (votes, approvals, proofs of key ownership) follows
+//!   `verify_strict` (RFC 8032 with canonical encodings and no small-order keys or `R` points),
+//!   checked one at a time.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::Signer;
@@ -62,41 +72,40 @@ impl Ed25519PublicKey {
             .map_err(|_| Ed25519Error::BadSignature)
     }
 
+    /// Verifies a transaction's signature by ZIP-215 (see the module's description).
+    pub fn verify_transaction(
+        &self,
+        message: &[u8],
+        signature: &Ed25519Signature,
+    ) -> Result<(), Ed25519Error> {
+        let key = ed25519_zebra::VerificationKey::try_from(self.0)
+            .map_err(|_| Ed25519Error::MalformedKey)?;
+        key.verify(&ed25519_zebra::Signature::from_bytes(&signature.0), message)
+            .map_err(|_| Ed25519Error::BadSignature)
+    }
+
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
 }
 
-/// Verifies many `(key, message, signature)` triples at once. `Ok` means every one is valid;
-/// otherwise the result lists, in order, the verdict for each.
-pub fn verify_batch(
+/// Verifies many transactions' `(key, message, signature)` triples by ZIP-215, at once. `Ok`
+/// means every one is valid; otherwise the result lists, in order, each one's verdict alone.
+pub fn verify_transactions(
     items: &[(Ed25519PublicKey, &[u8], Ed25519Signature)],
 ) -> Result<(), Vec<Result<(), Ed25519Error>>> {
-    let mut keys = Vec::with_capacity(items.len());
-    for (key, _, _) in items {
-        match key.verifying_key() {
-            Ok(key) => keys.push(key),
-            Err(_) => return Err(verify_each(items)),
-        }
+    let mut batch = ed25519_zebra::batch::Verifier::new();
+    for (key, message, signature) in items {
+        let signature = ed25519_zebra::Signature::from_bytes(&signature.0);
+        batch.queue((key.0.into(), signature, message));
     }
-    let messages: Vec<&[u8]> = items.iter().map(|(_, message, _)| *message).collect();
-    let signatures: Vec<ed25519_dalek::Signature> = items
-        .iter()
-        .map(|(_, _, signature)| ed25519_dalek::Signature::from_bytes(&signature.0))
-        .collect();
-    match ed25519_dalek::verify_batch(&messages, &signatures, &keys) {
+    match batch.verify(rand::thread_rng()) {
         Ok(()) => Ok(()),
-        Err(_) => Err(verify_each(items)),
+        Err(_) => Err(items
+            .iter()
+            .map(|(key, message, signature)| key.verify_transaction(message, signature))
+            .collect()),
     }
-}
-
-fn verify_each(
-    items: &[(Ed25519PublicKey, &[u8], Ed25519Signature)],
-) -> Vec<Result<(), Ed25519Error>> {
-    items
-        .iter()
-        .map(|(key, message, signature)| key.verify(message, signature))
-        .collect()
 }
 
 /// A signing key held by a client, validator or arbiter. Never serialized into state.
@@ -214,5 +223,91 @@ mod tests {
             non_canonical.validate_canonical(),
             Err(Ed25519Error::NonCanonicalKey)
         );
+    }
+
+    /// A signature its key holder made with a small-order point added to `R`: valid by ZIP-215,
+    /// not by the cofactorless rule.
+    fn with_torsion_in_r(seed: u8, message: &[u8]) -> (Ed25519PublicKey, Ed25519Signature) {
+        use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+        use curve25519_dalek::Scalar;
+        use sha2::{Digest, Sha512};
+        let secret = Scalar::from_bytes_mod_order([seed; 32]);
+        let nonce = Scalar::from_bytes_mod_order([seed.wrapping_add(1); 32]);
+        let public = (ED25519_BASEPOINT_POINT * secret).compress();
+        let r = (ED25519_BASEPOINT_POINT * nonce + EIGHT_TORSION[1]).compress();
+        let hash = Sha512::new()
+            .chain_update(r.as_bytes())
+            .chain_update(public.as_bytes())
+            .chain_update(message)
+            .finalize();
+        let k = Scalar::from_bytes_mod_order_wide(&hash.into());
+        let s = nonce + k * secret;
+        let mut signature = [0u8; 64];
+        signature[..32].copy_from_slice(r.as_bytes());
+        signature[32..].copy_from_slice(s.as_bytes());
+        (
+            Ed25519PublicKey(public.to_bytes()),
+            Ed25519Signature(signature),
+        )
+    }
+
+    #[test]
+    fn transactions_follow_zip215_where_other_statements_are_strict() {
+        let (key, signature) = with_torsion_in_r(3, b"message");
+        assert_eq!(key.verify_transaction(b"message", &signature), Ok(()));
+        assert_eq!(
+            key.verify(b"message", &signature),
+            Err(Ed25519Error::BadSignature)
+        );
+        assert_eq!(
+            key.verify_transaction(b"another message", &signature),
+            Err(Ed25519Error::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_transaction_signature_has_its_own_verdict_in_every_batch() {
+        use rand::seq::SliceRandom;
+        use rand::{Rng, SeedableRng};
+        let mut signed: Vec<(Ed25519PublicKey, Vec<u8>, Ed25519Signature)> = Vec::new();
+        for index in 0..24u8 {
+            let message = vec![index; 40];
+            let (key, mut signature) = match index % 4 {
+                0 => with_torsion_in_r(index, &message),
+                _ => {
+                    let keypair = Ed25519Keypair::from_seed([index; 32]);
+                    (keypair.public_key(), keypair.sign(&message))
+                }
+            };
+            if index % 6 == 5 {
+                signature.0[40] ^= 1;
+            }
+            signed.push((key, message, signature));
+        }
+        let alone: Vec<Result<(), Ed25519Error>> = (signed.iter())
+            .map(|(key, message, signature)| key.verify_transaction(message, signature))
+            .collect();
+        assert!(alone.iter().any(Result::is_err) && alone.iter().any(Result::is_ok));
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(215);
+        for _ in 0..200 {
+            let mut members: Vec<usize> = (0..signed.len()).collect();
+            members.shuffle(&mut rng);
+            members.truncate(rng.gen_range(1..=signed.len()));
+            let items: Vec<(Ed25519PublicKey, &[u8], Ed25519Signature)> = (members.iter())
+                .map(|index| {
+                    (
+                        signed[*index].0,
+                        signed[*index].1.as_slice(),
+                        signed[*index].2,
+                    )
+                })
+                .collect();
+            let verdicts = match verify_transactions(&items) {
+                Ok(()) => vec![Ok(()); items.len()],
+                Err(each) => each,
+            };
+            let expected: Vec<_> = members.iter().map(|index| alone[*index].clone()).collect();
+            assert_eq!(verdicts, expected, "batch of {members:?}");
+        }
     }
 }

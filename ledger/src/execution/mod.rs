@@ -96,7 +96,7 @@ fn batch_verdicts(transactions: &[&SignedTransaction]) -> Vec<Result<(), Ed25519
     let items: Vec<_> = (transactions.iter().zip(&messages))
         .map(|(tx, message)| (tx.signer, message.as_slice(), tx.signature))
         .collect();
-    match ed25519::verify_batch(&items) {
+    match ed25519::verify_transactions(&items) {
         Ok(()) => vec![Ok(()); transactions.len()],
         Err(each) => each,
     }
