@@ -4,6 +4,7 @@
 //! commits are timed from the block stream. Reports committed transactions per second, submit→commit latency, and each
 //! validator process's CPU and memory, plus the cell's CPU when idle.
 
+use crate::catch_up::{self, CatchUpResult};
 use anyhow::{bail, Context, Result};
 use charter_client::ApiClient;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
@@ -32,6 +33,10 @@ pub struct CellLoadConfig {
     pub rates: Vec<u64>,
     pub stage: Duration,
     pub idle: Duration,
+    /// How long the cell commits under load while one validator is down (zero: no catch-up
+    /// measurement), and at what rate.
+    pub catch_up_load: Duration,
+    pub catch_up_rate: u64,
 }
 
 pub struct StageResult {
@@ -44,6 +49,8 @@ pub struct StageResult {
     /// Per validator: percent of one core, and resident memory in MiB at the stage's end.
     pub cpu_percent: Vec<f64>,
     pub rss_mib: Vec<f64>,
+    /// This load generator's own use of the cores, percent of one.
+    pub generator_cpu_percent: f64,
 }
 
 pub struct CellLoadResult {
@@ -51,6 +58,7 @@ pub struct CellLoadResult {
     /// All validators together, percent of one core, with no transactions.
     pub idle_cpu_percent: f64,
     pub stages: Vec<StageResult>,
+    pub catch_up: Option<CatchUpResult>,
 }
 
 impl CellLoadResult {
@@ -62,10 +70,11 @@ impl CellLoadResult {
 }
 
 /// The cell's validator processes, and the localnet that started them.
-struct Localnet {
+pub(crate) struct Localnet {
     child: Child,
-    pids: Vec<u32>,
-    apis: Vec<String>,
+    pub(crate) pids: Vec<u32>,
+    pub(crate) apis: Vec<String>,
+    pub(crate) configs: Vec<PathBuf>,
 }
 
 impl Drop for Localnet {
@@ -103,6 +112,7 @@ fn start_localnet(config: &CellLoadConfig) -> Result<Localnet> {
         child,
         pids: Vec::new(),
         apis: Vec::new(),
+        configs: Vec::new(),
     };
     loop {
         if started.elapsed() > Duration::from_secs(120) {
@@ -122,6 +132,11 @@ fn start_localnet(config: &CellLoadConfig) -> Result<Localnet> {
                 .iter()
                 .filter_map(|node| node["api"].as_str())
                 .map(String::from)
+                .collect();
+            localnet.configs = nodes
+                .iter()
+                .filter_map(|node| node["config"].as_str())
+                .map(PathBuf::from)
                 .collect();
             let up = localnet.apis.iter().all(|api| {
                 ApiClient::new(api)
@@ -222,8 +237,8 @@ fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> R
     Ok(())
 }
 
-struct Member {
-    id: PassportId,
+pub(crate) struct Member {
+    pub(crate) id: PassportId,
     key: Ed25519Keypair,
     nonce: u64,
 }
@@ -252,22 +267,27 @@ fn members(dir: &Path, genesis: &Genesis, first: usize, count: usize) -> Result<
 
 /// One validator's API and the members that send through it, so that each sender's nonces
 /// arrive in order at one mempool.
-struct Sender {
-    api: ApiClient,
-    members: Vec<Member>,
+pub(crate) struct Sender {
+    pub(crate) api: ApiClient,
+    pub(crate) members: Vec<Member>,
 }
 
 /// A stage's transfers through one API, signed before the stage starts so that signing does
 /// not compete with the cell for the cores while it is measured: their ids and encodings, in
 /// the order they are offered.
-struct Signed {
+pub(crate) struct Signed {
     ids: Vec<String>,
     encoded: Vec<Vec<u8>>,
 }
 
 impl Sender {
     /// `count` transfers of 1 from the members in turn, each at its sender's next nonce.
-    fn sign(&mut self, genesis: &Genesis, payees: &[PassportId], count: usize) -> Signed {
+    pub(crate) fn sign(
+        &mut self,
+        genesis: &Genesis,
+        payees: &[PassportId],
+        count: usize,
+    ) -> Signed {
         let mut signed = Signed {
             ids: Vec::with_capacity(count),
             encoded: Vec::with_capacity(count),
@@ -296,7 +316,7 @@ impl Sender {
 
     /// After a stage the chain is the authority on nonces (a transfer may have been refused
     /// or dropped).
-    fn resync_nonces(&mut self) {
+    pub(crate) fn resync_nonces(&mut self) {
         for member in &mut self.members {
             let read = self.api.get(&format!("/v1/passports/{}", member.id));
             if let Some(nonce) = read.ok().and_then(|read| read["value"]["nonce"].as_u64()) {
@@ -308,14 +328,14 @@ impl Sender {
 
 /// What one sender thread did in a stage.
 #[derive(Default)]
-struct Sent {
+pub(crate) struct Sent {
     submitted: Vec<(String, Instant)>,
     refused: BTreeMap<String, u64>,
 }
 
 /// Offers `signed` at `rate` per second for `duration` through `api`: every
 /// `BATCH_INTERVAL`, what came due since the last batch goes in one batch request.
-fn offer(api: &ApiClient, signed: &Signed, rate: f64, duration: Duration) -> Sent {
+pub(crate) fn offer(api: &ApiClient, signed: &Signed, rate: f64, duration: Duration) -> Sent {
     let mut sent = Sent::default();
     let started = Instant::now();
     let mut next = 0;
@@ -400,6 +420,7 @@ fn run_stage(
         .collect();
 
     let before = sample_cpu(&localnet.pids)?;
+    let generator_before = sample_cpu(&[std::process::id()])?;
     let stage_started = Instant::now();
     let results: Vec<Sent> = std::thread::scope(|scope| {
         let handles: Vec<_> = (senders.iter().zip(&signed))
@@ -414,6 +435,8 @@ fn run_stage(
     let elapsed = stage_started.elapsed();
     let stage_end = Instant::now();
     let cpu_percent = cpu_percent(&before, &sample_cpu(&localnet.pids)?, elapsed, ticks);
+    let generator = sample_cpu(&[std::process::id()])?;
+    let generator_cpu_percent = self::cpu_percent(&generator_before, &generator, elapsed, ticks)[0];
     let rss_mib = (localnet.pids.iter())
         .map(|pid| rss_mib(*pid))
         .collect::<Result<_>>()?;
@@ -443,6 +466,7 @@ fn run_stage(
         p99: percentile(&latencies, 0.99),
         cpu_percent,
         rss_mib,
+        generator_cpu_percent,
     })
 }
 
@@ -491,11 +515,15 @@ pub fn run(config: &CellLoadConfig, progress: impl Fn(&str)) -> Result<CellLoadR
         ));
         stages.push(stage);
     }
+    let catch_up = (!config.catch_up_load.is_zero())
+        .then(|| catch_up::measure(&localnet, &mut senders, &genesis, config, &progress))
+        .transpose()?;
     stop.store(true, Ordering::SeqCst);
     drop(localnet);
     Ok(CellLoadResult {
         validators: senders.len(),
         idle_cpu_percent,
         stages,
+        catch_up,
     })
 }

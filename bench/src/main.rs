@@ -10,6 +10,7 @@
 //!   and 1,000 cells of 100 validators, and a live 3-cell federation's time from a
 //!   checkpoint's block to its final certificate.
 
+mod catch_up;
 mod cell_load;
 mod certificates;
 mod noop;
@@ -38,6 +39,13 @@ struct Args {
     stage_seconds: u64,
     #[arg(long, default_value_t = 20)]
     idle_seconds: u64,
+    /// How long the cell commits under load while one validator is down, before it is started
+    /// again and timed catching up (0: no catch-up measurement).
+    #[arg(long, default_value_t = 60)]
+    catch_up_seconds: u64,
+    /// Transfers per second the others commit meanwhile.
+    #[arg(long, default_value_t = 1000)]
+    catch_up_rate: u64,
     /// Member passports sending transfers.
     #[arg(long, default_value_t = 256)]
     members: usize,
@@ -144,6 +152,8 @@ fn measure_cell(
             rates: args.rates.clone(),
             stage: Duration::from_secs(args.stage_seconds),
             idle: Duration::from_secs(args.idle_seconds),
+            catch_up_load: Duration::from_secs(args.catch_up_seconds),
+            catch_up_rate: args.catch_up_rate,
         },
         progress,
     )
@@ -270,14 +280,15 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
         cell.idle_cpu_percent
     );
     println!(
-        "{:>8} {:>9} {:>10} {:>9} {:>9} {:>24} {:>24}  refused",
+        "{:>8} {:>9} {:>10} {:>9} {:>9} {:>24} {:>24} {:>14}  refused",
         "offered",
         "submitted",
         "committed",
         "p50",
         "p99",
         "CPU % per validator",
-        "RSS MiB per validator"
+        "RSS MiB per validator",
+        "generator CPU %"
     );
     let best = cell.best_committed_per_second();
     for stage in &cell.stages {
@@ -294,7 +305,7 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
                 .join("/")
         };
         println!(
-            "{:>8} {:>9} {:>10.0} {:>9} {:>9} {:>24} {:>24}  {:?}",
+            "{:>8} {:>9} {:>10.0} {:>9} {:>9} {:>24} {:>24} {:>14.0}  {:?}",
             stage.offered_per_second,
             stage.submitted,
             stage.committed_per_second,
@@ -302,7 +313,19 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
             millis(stage.p99),
             list(&stage.cpu_percent),
             list(&stage.rss_mib),
+            stage.generator_cpu_percent,
             stage.refused
+        );
+    }
+    if let Some(catch_up) = &cell.catch_up {
+        println!(
+            "catch-up: a validator {} blocks behind took its first block {:.1} s after its \
+             restart, then {:.1} blocks/s; the cell committed {:.2} blocks/s meanwhile: {:.1}x",
+            catch_up.behind,
+            catch_up.first_block_after.as_secs_f64(),
+            catch_up.blocks_per_second,
+            catch_up.cell_blocks_per_second,
+            catch_up.blocks_per_second / catch_up.cell_blocks_per_second.max(f64::MIN_POSITIVE)
         );
     }
     best

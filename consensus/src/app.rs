@@ -14,6 +14,8 @@ use charter_ledger::{
     Ledger, LedgerError, PassportId, PreparedBlock, SignedTransaction, StateRoot,
 };
 use charter_store::{NodeStore, StateStore};
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// Why a proposed block is not valid. Validators prevote nil on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +104,11 @@ pub trait Application: Send + 'static {
 pub trait TransactionPool<A: Application>: Send {
     fn candidates(&mut self) -> Vec<SignedTransaction>;
     fn block_committed(&mut self, block: &CommittedBlock, state: &A::State);
+    /// Notified when transactions arrive, so that a proposer waiting for some proposes at once.
+    /// A pool that never notifies leaves an idle proposer waiting its whole idle time.
+    fn arrivals(&self) -> Arc<Notify> {
+        Arc::new(Notify::new())
+    }
 }
 
 impl Application for CellApp {

@@ -17,7 +17,7 @@ use crate::engine_signer::EngineSigner;
 use crate::guarded_signer::SignerError;
 use crate::proposal_parts::ProposalParts;
 use bytes::Bytes;
-use charter_ledger::StateRoot;
+use charter_ledger::{SignedTransaction, StateRoot};
 use malachitebft_app_channel::app::engine::host::Next;
 use malachitebft_app_channel::app::streaming::StreamContent;
 use malachitebft_app_channel::app::types::core::{
@@ -29,7 +29,8 @@ use malachitebft_app_channel::app::types::{LocallyProposedValue, ProposedValue};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 /// A committed block, as the rest of the node hears of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +72,17 @@ pub struct Host<A: Application, P: TransactionPool<A>> {
     committed: broadcast::Sender<CommittedBlock>,
     position: watch::Sender<ConsensusPosition>,
     idle_proposal: Duration,
+    /// The engine's request for our proposal while the pool was empty: answered when
+    /// transactions arrive or its idle time is up, while the host goes on answering the rest.
+    waiting: Option<WaitingProposal>,
+}
+
+/// A proposal the engine asked for, waiting for transactions.
+struct WaitingProposal {
+    height: BlockHeight,
+    round: Round,
+    reply: oneshot::Sender<LocallyProposedValue<CellContext>>,
+    until: Instant,
 }
 
 impl<A: Application, P: TransactionPool<A>> Host<A, P> {
@@ -95,6 +107,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             committed,
             position,
             idle_proposal,
+            waiting: None,
         }
     }
 
@@ -109,10 +122,74 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
     }
 
     pub async fn run(mut self, mut channels: Channels<CellContext>) -> Result<(), HostError> {
-        while let Some(message) = channels.consensus.recv().await {
+        let arrivals = self.pool.arrivals();
+        loop {
+            let until = self.waiting.as_ref().map(|waiting| waiting.until);
+            let message = match until {
+                None => channels.consensus.recv().await,
+                Some(until) => tokio::select! {
+                    message = channels.consensus.recv() => message,
+                    () = arrivals.notified() => {
+                        self.end_wait(false, &channels.network).await?;
+                        continue;
+                    }
+                    () = tokio::time::sleep_until(until) => {
+                        self.end_wait(true, &channels.network).await?;
+                        continue;
+                    }
+                },
+            };
+            let Some(message) = message else {
+                return Ok(());
+            };
             self.handle(message, &channels.network).await?;
         }
-        Ok(())
+    }
+
+    /// Proposes what the pool holds now for the waiting request, unless it holds nothing and
+    /// the idle time is not up.
+    async fn end_wait(
+        &mut self,
+        idle_time_up: bool,
+        network: &mpsc::Sender<NetworkMsg<CellContext>>,
+    ) -> Result<(), HostError> {
+        let candidates = self.pool.candidates();
+        if candidates.is_empty() && !idle_time_up {
+            return Ok(());
+        }
+        let Some(waiting) = self.waiting.take() else {
+            return Ok(());
+        };
+        debug_assert_eq!(
+            waiting.height,
+            self.app.next_height(),
+            "cleared once decided"
+        );
+        let block = self.new_proposal(waiting.height, waiting.round, &candidates)?;
+        self.send_proposal(
+            waiting.height,
+            waiting.round,
+            Round::Nil,
+            block,
+            waiting.reply,
+            network,
+        )
+        .await
+    }
+
+    /// Answers the engine with our proposal and streams it to the other validators.
+    async fn send_proposal(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        pol_round: Round,
+        block: Block,
+        reply: oneshot::Sender<LocallyProposedValue<CellContext>>,
+        network: &mpsc::Sender<NetworkMsg<CellContext>>,
+    ) -> Result<(), HostError> {
+        let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
+        let stream = self.proposal_stream(height, round, pol_round, block)?;
+        publish(network, stream).await
     }
 
     /// One of our own proposals as the stream the other validators receive: `Init`, the block,
@@ -187,6 +264,8 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 reply_value,
                 ..
             } => {
+                // A request of an earlier round is no longer waited for.
+                self.waiting = None;
                 self.position.send_replace(ConsensusPosition {
                     height,
                     round: round.as_u32().unwrap_or(0),
@@ -201,10 +280,29 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             } => {
                 // Without a block to propose, the reply is dropped and the round's propose
                 // timeout passes it to the next proposer.
-                if let Some((block, pol_round)) = self.own_proposal(height, round, timeout).await? {
-                    let _ = reply.send(LocallyProposedValue::new(height, round, block.clone()));
-                    let stream = self.proposal_stream(height, round, pol_round, block)?;
-                    publish(network, stream).await?;
+                match self.own_proposal(height, round)? {
+                    OwnProposal::Held(block, pol_round) => {
+                        (self.send_proposal(height, round, pol_round, *block, reply, network))
+                            .await?;
+                    }
+                    OwnProposal::Refused => {}
+                    OwnProposal::New => {
+                        let candidates = self.pool.candidates();
+                        if candidates.is_empty() && !self.idle_proposal.is_zero() {
+                            let idle = self.idle_proposal.min(timeout / 2);
+                            let until = Instant::now() + idle;
+                            self.waiting = Some(WaitingProposal {
+                                height,
+                                round,
+                                reply,
+                                until,
+                            });
+                        } else {
+                            let block = self.new_proposal(height, round, &candidates)?;
+                            (self.send_proposal(height, round, Round::Nil, block, reply, network))
+                                .await?;
+                        }
+                    }
                 }
             }
             AppMsg::ExtendVote { reply, .. } => {
@@ -247,6 +345,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             AppMsg::Decided {
                 certificate, reply, ..
             } => {
+                self.waiting = None;
                 let next = self.decide(&certificate)?;
                 let _ = reply.send(next);
             }
@@ -347,17 +446,11 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             .collect())
     }
 
-    /// The block this validator proposes at (height, round), with the round of the proof of
-    /// lock it re-proposes under (`Round::Nil` for a block of its own): what it already
-    /// proposed there if it did (a restarted proposer must not propose something else), or a
-    /// new block. With nothing to propose, it first waits up to `idle_proposal` (at most half
-    /// the propose timeout) for transactions, so an idle cell does not spin out empty blocks.
-    async fn own_proposal(
-        &mut self,
-        height: BlockHeight,
-        round: Round,
-        timeout: Duration,
-    ) -> Result<Option<(Block, Round)>, HostError> {
+    /// What this validator proposes at (height, round): what it already proposed there if it
+    /// did (a restarted proposer must not propose something else), with the round of the
+    /// proof of lock it was proposed under; nothing, if its signer signed a proposal there that
+    /// the node no longer holds; or a new block.
+    fn own_proposal(&self, height: BlockHeight, round: Round) -> Result<OwnProposal, HostError> {
         let round = round.as_u32().unwrap_or(0);
         let proposed_here = self
             .app
@@ -377,27 +470,34 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                     round,
                     "this node's signer proposed a block here that the node no longer holds; proposing nothing this round"
                 );
-                return Ok(None);
+                return Ok(OwnProposal::Refused);
             }
         }
-        if let Some(stored) = proposed_here {
-            let pol_round = stored_pol_round(&stored);
-            return Ok(Some((stored.block, pol_round)));
-        }
-        let mut candidates = self.pool.candidates();
-        if candidates.is_empty() && !self.idle_proposal.is_zero() {
-            tokio::time::sleep(self.idle_proposal.min(timeout / 2)).await;
-            candidates = self.pool.candidates();
-        }
-        let block = self.app.propose(self.address.0, &candidates)?;
+        Ok(match proposed_here {
+            Some(stored) => {
+                let pol_round = stored_pol_round(&stored);
+                OwnProposal::Held(Box::new(stored.block), pol_round)
+            }
+            None => OwnProposal::New,
+        })
+    }
+
+    /// A new block of `candidates` at (height, round), recorded as this round's proposal.
+    fn new_proposal(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        candidates: &[SignedTransaction],
+    ) -> Result<Block, HostError> {
+        let block = self.app.propose(self.address.0, candidates)?;
         let stored = UndecidedBlock {
-            round,
+            round: round.as_u32().unwrap_or(0),
             pol_round: None,
             proposer: self.address.0,
             block: block.clone(),
         };
         self.app.blocks().store_undecided(height, &stored)?;
-        Ok(Some((block, Round::Nil)))
+        Ok(block)
     }
 
     /// Judges a complete proposal stream; `None` when it is not a well-formed proposal from the
@@ -566,6 +666,13 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             certificate,
         }))
     }
+}
+
+/// What [`Host::own_proposal`] found.
+enum OwnProposal {
+    Held(Box<Block>, Round),
+    Refused,
+    New,
 }
 
 fn stored_pol_round(stored: &UndecidedBlock) -> Round {

@@ -135,13 +135,13 @@ fn api() -> &'static Api {
         let (committed, _) = tokio::sync::broadcast::channel(16);
         let (_, position) = tokio::sync::watch::channel(Default::default());
         let metrics = Arc::new(NodeMetrics::new());
-        let gossip = runtime
+        let passing_on = runtime
             .block_on(async { TransactionGossip::start(Publisher::new("transactions", outbound)) });
         let admission = Admission::new(
             SharedMempool::new(MempoolLimits::default(), Default::default()),
             Ledger::open(store.state()).expect("the ledger opens"),
             Arc::clone(&metrics),
-            gossip,
+            passing_on,
         );
         let state = ApiState::new(ApiParts {
             ledger,

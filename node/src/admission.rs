@@ -111,6 +111,9 @@ impl<S: Storage> Admission<S> {
         }
         let verdicts: Vec<_> = verdicts.into_iter().flatten().collect();
         debug_assert_eq!(verdicts.len(), encoded.len());
+        if verdicts.iter().any(Result::is_ok) {
+            self.mempool.announce_arrivals();
+        }
         for (bytes, verdict) in encoded.iter().zip(&verdicts) {
             self.count(bytes.as_ref(), verdict, source);
         }

@@ -14,9 +14,15 @@ use charter_ledger::storage::Storage;
 use charter_ledger::transaction::DecodeError;
 use charter_ledger::{Ledger, LedgerError, Nonce, PassportId, SignedTransaction, TxError, TxId};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// Most dropped transactions whose reasons the pool remembers for clients following them.
 const REMEMBERED_DROPS: usize = 10_000;
+
+/// Every this many blocks the pool re-runs every sender's queue, not only the queues of senders
+/// whose nonces the block used.
+pub const FULL_RECHECK_INTERVAL: u64 = 8;
 
 /// Why an admitted transaction left the pool without committing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -249,21 +255,31 @@ impl Mempool {
     }
 
     /// After a block commits: drops every transaction whose nonce the chain has passed
-    /// (committed, or replaced by another with the same nonce), then re-runs what each sender
+    /// (committed, or replaced by another with the same nonce), then re-runs what such a sender
     /// still has queued and evicts from the first one that would now fail. Returns how many
     /// transactions left the pool.
+    ///
+    /// A sender none of whose nonces the block used is re-run only every
+    /// [`FULL_RECHECK_INTERVAL`] blocks: what others' transactions or the block's end do to
+    /// its standing (a sanction, a mode change) evicts its transactions at most that many blocks
+    /// late, and meanwhile a proposer's trial execution leaves them out of blocks.
     pub fn on_block_committed<S: Storage>(
         &mut self,
         ledger: &Ledger<S>,
     ) -> Result<usize, LedgerError> {
         let before = self.entries.len();
         let height = ledger.height().ok_or(LedgerError::NotInitialized)? + 1;
+        let every_sender = height.is_multiple_of(FULL_RECHECK_INTERVAL);
         let state = ledger.latest_state()?;
         let senders: Vec<PassportId> = self.queues.keys().copied().collect();
         for sender in senders {
             let chain_nonce = ledger
                 .get::<Passport>(&StateKey::Passport(sender))?
                 .map_or(0, |passport| passport.nonce);
+            let first_queued = self.queues[&sender].keys().next().copied();
+            if !every_sender && first_queued.is_some_and(|nonce| nonce >= chain_nonce) {
+                continue;
+            }
             let passed: Vec<Nonce> = self.queues[&sender]
                 .range(..chain_nonce)
                 .map(|(nonce, _)| *nonce)
@@ -368,19 +384,28 @@ pub const MAX_BLOCK_BYTES: usize = 3 * 1024 * 1024;
 /// A mempool shared by the consensus host (which reaps it) and the node's API and gossip (which
 /// fill it).
 #[derive(Clone, Default)]
-pub struct SharedMempool(pub std::sync::Arc<std::sync::Mutex<Mempool>>);
+pub struct SharedMempool {
+    pool: Arc<std::sync::Mutex<Mempool>>,
+    arrivals: Arc<Notify>,
+}
 
 impl SharedMempool {
     pub fn new(limits: MempoolLimits, verified: VerifiedSignatures) -> Self {
-        Self(std::sync::Arc::new(std::sync::Mutex::new(Mempool::new(
-            limits, verified,
-        ))))
+        Self {
+            pool: Arc::new(std::sync::Mutex::new(Mempool::new(limits, verified))),
+            arrivals: Arc::default(),
+        }
     }
 
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Mempool> {
-        self.0
+        self.pool
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Tells a proposer waiting for transactions that some arrived.
+    pub fn announce_arrivals(&self) {
+        self.arrivals.notify_one();
     }
 }
 
@@ -393,6 +418,10 @@ impl<S: Storage, A: Application<State = Ledger<S>>> TransactionPool<A> for Share
         if let Err(error) = self.lock().on_block_committed(ledger) {
             tracing::error!(%error, "re-checking the mempool after a block failed");
         }
+    }
+
+    fn arrivals(&self) -> Arc<Notify> {
+        Arc::clone(&self.arrivals)
     }
 }
 
@@ -550,6 +579,55 @@ mod tests {
         );
         assert_eq!(pool.len(), 1);
         assert_eq!(pool.reap(10, usize::MAX)[0].body.nonce, 1);
+    }
+
+    /// A transfer to a passport that exits elsewhere can no longer commit, though none of its
+    /// sender's nonces moved: it stays queued until the next full re-check, and leaves then.
+    #[test]
+    fn a_sender_whose_nonces_did_not_move_is_rechecked_every_few_blocks() {
+        let mut s = setup();
+        let mut pool = Mempool::default();
+        let key = charter_ledger::crypto::ed25519::Ed25519Keypair::from_seed([42; 32]);
+        let sponsor = s.cell.member(1);
+        let issue = Action::IssuePassport {
+            controller_keys: vec![key.public_key()],
+            tier: 1,
+        };
+        let issued = s
+            .ledger
+            .apply_block(&[s.cell.transaction(sponsor, 0, issue)]);
+        assert_eq!(issued.unwrap().receipts[0].outcome, Ok(()));
+        let newcomer = PassportId::derive(s.cell.genesis.cell, &sponsor.id, 0);
+        let to_newcomer = s.cell.transaction(
+            s.cell.member(0),
+            0,
+            Action::Transfer {
+                to: newcomer,
+                amount: 10,
+            },
+        );
+        let id = pool.admit(to_newcomer, &s.ledger).unwrap();
+        let exit = charter_ledger::TransactionBody {
+            federation: s.cell.genesis.federation,
+            cell: s.cell.genesis.cell,
+            sender: newcomer,
+            nonce: 0,
+            fee: 0,
+            action: Action::Exit,
+        }
+        .sign(&key);
+        let exited = s.ledger.apply_block(&[exit]).unwrap();
+        assert_eq!(exited.receipts[0].outcome, Ok(()), "the newcomer exits");
+        while !(s.ledger.height().unwrap() + 1).is_multiple_of(FULL_RECHECK_INTERVAL) {
+            assert_eq!(pool.on_block_committed(&s.ledger).unwrap(), 0);
+            assert!(pool.contains(&id));
+            s.ledger.apply_block(&[]).unwrap();
+        }
+        assert_eq!(pool.on_block_committed(&s.ledger).unwrap(), 1);
+        assert_eq!(
+            pool.dropped(&id).map(|dropped| dropped.code.as_str()),
+            Some("passport_not_active")
+        );
     }
 
     /// A sender's next transaction is checked after its queue in one execution, on a projection
