@@ -75,6 +75,9 @@ pub struct Host<A: Application, P: TransactionPool<A>> {
     /// The engine's request for our proposal while the pool was empty: answered when
     /// transactions arrive or its idle time is up, while the host goes on answering the rest.
     waiting: Option<WaitingProposal>,
+    /// The height of the last block that came by sync: a node taking blocks from its peers is
+    /// behind, and waiting for transactions as a proposer would only hold its catch-up up.
+    synced: Option<BlockHeight>,
 }
 
 /// A proposal the engine asked for, waiting for transactions.
@@ -108,6 +111,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             position,
             idle_proposal,
             waiting: None,
+            synced: None,
         }
     }
 
@@ -288,7 +292,9 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                     OwnProposal::Refused => {}
                     OwnProposal::New => {
                         let candidates = self.pool.candidates();
-                        if candidates.is_empty() && !self.idle_proposal.is_zero() {
+                        let catching_up =
+                            (self.synced).is_some_and(|synced| synced.increment() >= height);
+                        if candidates.is_empty() && !self.idle_proposal.is_zero() && !catching_up {
                             let idle = self.idle_proposal.min(timeout / 2);
                             let until = Instant::now() + idle;
                             self.waiting = Some(WaitingProposal {
@@ -359,6 +365,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 value_bytes,
                 reply,
             } => {
+                self.synced = Some(height);
                 let _ = reply.send(self.synced_value(height, round, &value_bytes)?);
             }
         }
