@@ -3,10 +3,10 @@
 //! and followed until it holds every block the cell had when it came back. Compares its rate
 //! with the cell's own commit rate over the same blocks.
 
-use crate::cell_load::{offer, CellLoadConfig, Localnet, Sender};
+use crate::cell_load::{offer, sign_stage, CellLoadConfig, Localnet, Sender};
 use anyhow::{bail, Context, Result};
 use charter_client::ApiClient;
-use charter_ledger::{Genesis, PassportId};
+use charter_ledger::Genesis;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -110,14 +110,8 @@ pub(crate) fn measure(
 
 /// Transfers through `senders` at the configured rate for the configured time.
 fn load(senders: &mut [Sender], genesis: &Genesis, config: &CellLoadConfig) {
-    let per_sender = config.catch_up_rate as f64 / senders.len() as f64;
-    let count = (per_sender * config.catch_up_load.as_secs_f64()).ceil() as usize;
-    let payees: Vec<PassportId> = (senders.iter())
-        .flat_map(|sender| sender.members.iter().map(|member| member.id))
-        .collect();
-    let signed: Vec<_> = (senders.iter_mut())
-        .map(|sender| sender.sign(genesis, &payees, count))
-        .collect();
+    let (per_sender, signed) =
+        sign_stage(senders, genesis, config.catch_up_rate, config.catch_up_load);
     std::thread::scope(|scope| {
         for (sender, signed) in senders.iter().zip(&signed) {
             scope.spawn(move || offer(&sender.api, signed, per_sender, config.catch_up_load));

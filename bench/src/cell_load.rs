@@ -403,6 +403,25 @@ fn settle(submitted: &[(String, Instant)], committed: &CommitTimes) -> HashMap<S
 }
 
 /// One stage: each sender offers its share of `rate` for the stage's length, in parallel.
+/// Each sender's transfers for `duration` at `rate` among them all, signed, and the rate each
+/// sender offers them at.
+pub(crate) fn sign_stage(
+    senders: &mut [Sender],
+    genesis: &Genesis,
+    rate: u64,
+    duration: Duration,
+) -> (f64, Vec<Signed>) {
+    let per_sender = rate as f64 / senders.len() as f64;
+    let count = (per_sender * duration.as_secs_f64()).ceil() as usize;
+    let payees: Vec<PassportId> = (senders.iter())
+        .flat_map(|sender| sender.members.iter().map(|member| member.id))
+        .collect();
+    let signed = (senders.iter_mut())
+        .map(|sender| sender.sign(genesis, &payees, count))
+        .collect();
+    (per_sender, signed)
+}
+
 fn run_stage(
     (config, localnet, genesis): (&CellLoadConfig, &Localnet, &Genesis),
     senders: &mut [Sender],
@@ -410,14 +429,7 @@ fn run_stage(
     rate: u64,
     ticks: f64,
 ) -> Result<StageResult> {
-    let per_sender = rate as f64 / senders.len() as f64;
-    let count = (per_sender * config.stage.as_secs_f64()).ceil() as usize;
-    let payees: Vec<PassportId> = (senders.iter())
-        .flat_map(|sender| sender.members.iter().map(|member| member.id))
-        .collect();
-    let signed: Vec<Signed> = (senders.iter_mut())
-        .map(|sender| sender.sign(genesis, &payees, count))
-        .collect();
+    let (per_sender, signed) = sign_stage(senders, genesis, rate, config.stage);
 
     let before = sample_cpu(&localnet.pids)?;
     let generator_before = sample_cpu(&[std::process::id()])?;

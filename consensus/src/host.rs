@@ -282,34 +282,8 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 timeout,
                 reply,
             } => {
-                // Without a block to propose, the reply is dropped and the round's propose
-                // timeout passes it to the next proposer.
-                match self.own_proposal(height, round)? {
-                    OwnProposal::Held(block, pol_round) => {
-                        (self.send_proposal(height, round, pol_round, *block, reply, network))
-                            .await?;
-                    }
-                    OwnProposal::Refused => {}
-                    OwnProposal::New => {
-                        let candidates = self.pool.candidates();
-                        let catching_up =
-                            (self.synced).is_some_and(|synced| synced.increment() >= height);
-                        if candidates.is_empty() && !self.idle_proposal.is_zero() && !catching_up {
-                            let idle = self.idle_proposal.min(timeout / 2);
-                            let until = Instant::now() + idle;
-                            self.waiting = Some(WaitingProposal {
-                                height,
-                                round,
-                                reply,
-                                until,
-                            });
-                        } else {
-                            let block = self.new_proposal(height, round, &candidates)?;
-                            (self.send_proposal(height, round, Round::Nil, block, reply, network))
-                                .await?;
-                        }
-                    }
-                }
+                self.get_value(height, round, timeout, reply, network)
+                    .await?;
             }
             AppMsg::ExtendVote { reply, .. } => {
                 let _ = reply.send(None);
@@ -451,6 +425,42 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 validity: Validity::Valid,
             })
             .collect())
+    }
+
+    /// Answers the engine's request for our proposal at (height, round): what we proposed there
+    /// before, nothing, a new block, or, with nothing to propose, later (a waiting proposal).
+    /// Without a block to propose, the reply is dropped and the round's propose timeout passes
+    /// it to the next proposer.
+    async fn get_value(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        timeout: Duration,
+        reply: oneshot::Sender<LocallyProposedValue<CellContext>>,
+        network: &mpsc::Sender<NetworkMsg<CellContext>>,
+    ) -> Result<(), HostError> {
+        match self.own_proposal(height, round)? {
+            OwnProposal::Held(block, pol_round) => {
+                (self.send_proposal(height, round, pol_round, *block, reply, network)).await
+            }
+            OwnProposal::Refused => Ok(()),
+            OwnProposal::New => {
+                let candidates = self.pool.candidates();
+                let catching_up = (self.synced).is_some_and(|synced| synced.increment() >= height);
+                if candidates.is_empty() && !self.idle_proposal.is_zero() && !catching_up {
+                    let until = Instant::now() + self.idle_proposal.min(timeout / 2);
+                    self.waiting = Some(WaitingProposal {
+                        height,
+                        round,
+                        reply,
+                        until,
+                    });
+                    return Ok(());
+                }
+                let block = self.new_proposal(height, round, &candidates)?;
+                (self.send_proposal(height, round, Round::Nil, block, reply, network)).await
+            }
+        }
     }
 
     /// What this validator proposes at (height, round): what it already proposed there if it
