@@ -12,8 +12,8 @@
 //!   `R` makes a signature that a cofactorless batch accepts or refuses depending on its other
 //!   members.
 //! - **Every other signed statement** (votes, approvals, proofs of key ownership) follows
-//!   `verify_strict` (RFC 8032 with canonical encodings and no small-order keys or `R` points),
-//!   checked one at a time.
+//!   `verify_strict` (RFC 8032 with canonical `s`, no small-order keys or `R` points, and the
+//!   cofactorless equation compared on `R`'s bytes), checked one at a time.
 
 use borsh::{BorshDeserialize, BorshSerialize};
 use ed25519_dalek::Signer;
