@@ -55,10 +55,44 @@
     }
   }
 
+  function topHeight() {
+    const link = document.querySelector("#blocks tbody tr:first-child td:first-child a");
+    return link ? Number(link.textContent) : null;
+  }
+
+  // Blocks committed between the page's rendering and the stream's first event never come
+  // through the stream: the table is read again from the server, and rows above `after` are
+  // marked fresh.
+  function refill(after) {
+    fetch(location.pathname + location.search)
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
+      .then(function (html) {
+        const body = document.querySelector("#blocks tbody");
+        const read = new DOMParser().parseFromString(html, "text/html");
+        const fetched = read.querySelector("#blocks tbody");
+        if (!body || !fetched) return;
+        for (const row of Array.from(fetched.rows)) {
+          if (Number(row.cells[0].textContent) > after) row.className = "fresh";
+        }
+        body.replaceChildren.apply(body, Array.from(fetched.rows));
+        shown = Math.max(shown, topHeight() || 0);
+      })
+      .catch(function () {});
+  }
+
+  let shown = topHeight();
   const stream = new EventSource("/v1/blocks/stream");
   stream.addEventListener("block", function (event) {
     const block = JSON.parse(event.data);
-    prependBlock(block);
     updateFigures(block);
+    if (shown !== null && block.height <= shown) return;
+    if (shown !== null && block.height > shown + 1) {
+      const after = shown;
+      shown = block.height;
+      refill(after);
+      return;
+    }
+    shown = block.height;
+    prependBlock(block);
   });
 })();
