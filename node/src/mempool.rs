@@ -157,15 +157,6 @@ impl Mempool {
         self.dropped.insert(id, Dropped { code, message });
     }
 
-    /// Decodes and admits a transaction as received from a client or a peer.
-    pub fn admit_encoded<S: Storage>(
-        &mut self,
-        bytes: &[u8],
-        ledger: &Ledger<S>,
-    ) -> Result<TxId, AdmissionError> {
-        self.admit(SignedTransaction::decode(bytes)?, ledger)
-    }
-
     pub fn admit<S: Storage>(
         &mut self,
         transaction: SignedTransaction,
@@ -494,14 +485,10 @@ mod tests {
             Err(AdmissionError::Rejected(TxError::BadSignature(_)))
         ));
         let oversized = vec![0u8; charter_ledger::transaction::MAX_TRANSACTION_BYTES + 1];
-        let error = pool.admit_encoded(&oversized, &s.ledger).unwrap_err();
-        assert_eq!(error.code(), "oversized");
-        assert_eq!(
-            pool.admit_encoded(&[1, 2, 3], &s.ledger)
-                .unwrap_err()
-                .code(),
-            "malformed"
-        );
+        // Admission decodes before the pool; its refusals carry these codes.
+        let decoded = |bytes: &[u8]| SignedTransaction::decode(bytes).map_err(AdmissionError::from);
+        assert_eq!(decoded(&oversized).unwrap_err().code(), "oversized");
+        assert_eq!(decoded(&[1, 2, 3]).unwrap_err().code(), "malformed");
         assert_eq!(pool.len(), 1);
     }
 
