@@ -4,6 +4,7 @@
 
 use charter_consensus::app::{AppError, CellApp, InvalidBlock};
 use charter_consensus::block::{Block, BlockHash, BlockHeight};
+use charter_consensus::block_store::UndecidedBlock;
 use charter_consensus::certificate::BlockCertificate;
 use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::{InclusionError, InclusionProof};
@@ -103,6 +104,64 @@ fn a_block_proposed_by_one_validator_is_judged_and_committed_by_another() {
     drop(b);
     let reopened = open(&cell, b_dir.path());
     assert_eq!(reopened.next_height(), BlockHeight(4));
+}
+
+/// Each height's proposals (one per round it was proposed in) are kept until its block is
+/// committed and dropped with it, while the next height's are kept.
+#[test]
+fn a_heights_proposals_leave_the_store_with_its_block() {
+    let cell = dev_cell();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = open(&cell, dir.path());
+    let proposer = cell.validator(0).id;
+    for height in 1..=3u64 {
+        let block = app
+            .propose(proposer, &transfers(&cell, height - 1))
+            .unwrap();
+        for round in 0..2 {
+            let undecided = UndecidedBlock {
+                round,
+                pol_round: None,
+                proposer,
+                block: block.clone(),
+            };
+            app.blocks()
+                .store_undecided(BlockHeight(height), &undecided)
+                .unwrap();
+        }
+        assert_eq!(
+            app.blocks()
+                .undecided_at(BlockHeight(height))
+                .unwrap()
+                .len(),
+            2
+        );
+        let certificate = certify(&cell, &block, &[0, 1, 2]);
+        app.commit(block, certificate).unwrap();
+        for held in 1..=height {
+            assert!(app
+                .blocks()
+                .undecided_at(BlockHeight(held))
+                .unwrap()
+                .is_empty());
+        }
+    }
+    let next = app.propose(proposer, &transfers(&cell, 3)).unwrap();
+    let undecided = UndecidedBlock {
+        round: 0,
+        pol_round: None,
+        proposer,
+        block: next,
+    };
+    app.blocks()
+        .store_undecided(BlockHeight(4), &undecided)
+        .unwrap();
+    drop(app);
+    let reopened = open(&cell, dir.path());
+    assert_eq!(
+        reopened.blocks().undecided_at(BlockHeight(4)).unwrap(),
+        vec![undecided]
+    );
 }
 
 #[test]
