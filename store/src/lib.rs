@@ -23,6 +23,11 @@ use rocksdb::{ColumnFamily, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
 use std::sync::Arc;
 
+/// All column families' memtables together flush beyond this. Each would otherwise fill to
+/// RocksDB's default 64 MiB before flushing, and a node that writes in several of them under
+/// load would hold hundreds of MiB of memtables.
+const MEMTABLE_BUDGET: usize = 64 * 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -51,6 +56,7 @@ impl NodeStore {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
+        options.set_db_write_buffer_size(MEMTABLE_BUDGET);
         let db = DB::open_cf(&options, path, columns::ALL)?;
         Ok(Self {
             db: Arc::new(db),
