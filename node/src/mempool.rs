@@ -4,7 +4,8 @@
 //! running it after the sender's already-queued transactions on the latest committed state
 //! passes every ledger rule (nonce, funds, authorization, mode). The pool is bounded in count,
 //! bytes and per sender, and says so with a typed error when full. After each committed block
-//! it drops what committed and re-checks what remains, evicting transactions that went stale.
+//! it drops what committed, and re-checks each sender's queue at least every
+//! [`RECHECK_INTERVAL`] blocks, evicting transactions that went stale.
 
 use charter_consensus::app::{Application, TransactionPool};
 use charter_consensus::host::CommittedBlock;
@@ -13,16 +14,27 @@ use charter_ledger::state::{Passport, StateKey};
 use charter_ledger::storage::Storage;
 use charter_ledger::transaction::DecodeError;
 use charter_ledger::{Ledger, LedgerError, Nonce, PassportId, SignedTransaction, TxError, TxId};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// Most dropped transactions whose reasons the pool remembers for clients following them.
 const REMEMBERED_DROPS: usize = 10_000;
 
-/// Every this many blocks the pool re-runs every sender's queue, not only the queues of senders
-/// whose nonces the block used.
-pub const FULL_RECHECK_INTERVAL: u64 = 8;
+/// The pool re-runs each sender's queue on the latest state once every this many blocks, a
+/// different share of the senders after each block, and at once where another transaction
+/// took a queued one's nonce.
+pub const RECHECK_INTERVAL: u64 = 8;
+
+/// Whether `sender`'s queue is re-run after the block before `height`.
+pub(crate) fn recheck_due(sender: &PassportId, height: u64) -> bool {
+    let bucket = u64::from_le_bytes(
+        sender.0[..8]
+            .try_into()
+            .expect("a passport id has 32 bytes"),
+    );
+    bucket % RECHECK_INTERVAL == height % RECHECK_INTERVAL
+}
 
 /// Why an admitted transaction left the pool without committing.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +98,14 @@ struct Queued {
     arrival: u64,
 }
 
+/// A sender's projection, and whether it was made from the queue on the latest state (exact)
+/// or carried across blocks since, which is exact but for what those blocks did to the sender
+/// besides committing its queued transactions (a payment to it, a sanction).
+struct SenderProjection {
+    projection: Projection,
+    exact: bool,
+}
+
 #[derive(Default)]
 pub struct Mempool {
     limits: MempoolLimits,
@@ -99,9 +119,8 @@ pub struct Mempool {
     dropped: HashMap<TxId, Dropped>,
     drop_order: VecDeque<TxId>,
     /// Per sender with queued transactions: the next block's state after them, so that its
-    /// next transaction is checked in one execution. One made for an earlier height is stale
-    /// and made again from the queue.
-    projections: HashMap<PassportId, Projection>,
+    /// next transaction is checked in one execution.
+    projections: HashMap<PassportId, SenderProjection>,
     /// Signatures verified here, shared with the node's consensus application so that a block
     /// of admitted transactions is not verified again.
     verified: VerifiedSignatures,
@@ -199,14 +218,22 @@ impl Mempool {
         }
         let height = ledger.height().ok_or(LedgerError::NotInitialized)? + 1;
         let state = ledger.latest_state()?;
-        let mut projection = match self.projections.remove(&sender) {
-            Some(projection) if projection.height() == height => projection,
-            _ => self.project(&sender, &state, height)?.0,
+        let mut projected = match self.projections.remove(&sender) {
+            Some(projected) if projected.projection.height() == height => projected,
+            _ => self.exact_projection(&sender, &state, height)?,
         };
-        let outcome = projection
+        let mut outcome = (projected.projection)
             .apply(&state, checked)
             .map_err(LedgerError::from)?;
-        self.projections.insert(sender, projection);
+        if outcome.is_err() && !projected.exact {
+            // What a carried projection refuses may pass on the chain as it is (the sender was
+            // paid since, say): only a projection made afresh refuses.
+            projected = self.exact_projection(&sender, &state, height)?;
+            outcome = (projected.projection)
+                .apply(&state, checked)
+                .map_err(LedgerError::from)?;
+        }
+        self.projections.insert(sender, projected);
         if let Err(error) = outcome {
             return Err(AdmissionError::Rejected(error));
         }
@@ -246,78 +273,119 @@ impl Mempool {
     }
 
     /// After a block commits: drops every transaction whose nonce the chain has passed
-    /// (committed, or replaced by another with the same nonce), then re-runs what such a sender
-    /// still has queued and evicts from the first one that would now fail. Returns how many
-    /// transactions left the pool.
+    /// (`committed` holds the ids the block committed; any other was beaten by another
+    /// transaction with its nonce). A sender due for its re-check, or one beaten so, has its
+    /// queue re-run and loses it from the first transaction that would now fail; every other
+    /// sender's projection is carried to the next height. Returns how many transactions left
+    /// the pool.
     ///
-    /// A sender none of whose nonces the block used is re-run only every
-    /// [`FULL_RECHECK_INTERVAL`] blocks: what others' transactions or the block's end do to
-    /// its standing (a sanction, a mode change) evicts its transactions at most that many blocks
+    /// Between re-checks, what others' transactions or a block's end did to a sender's standing
+    /// (a sanction, a mode change) evicts its transactions up to [`RECHECK_INTERVAL`] blocks
     /// late, and meanwhile a proposer's trial execution leaves them out of blocks.
     pub fn on_block_committed<S: Storage>(
         &mut self,
         ledger: &Ledger<S>,
+        committed: &HashSet<TxId>,
     ) -> Result<usize, LedgerError> {
         let before = self.entries.len();
         let height = ledger.height().ok_or(LedgerError::NotInitialized)? + 1;
-        let every_sender = height.is_multiple_of(FULL_RECHECK_INTERVAL);
         let state = ledger.latest_state()?;
         let senders: Vec<PassportId> = self.queues.keys().copied().collect();
         for sender in senders {
             let chain_nonce = ledger
                 .get::<Passport>(&StateKey::Passport(sender))?
                 .map_or(0, |passport| passport.nonce);
-            let first_queued = self.queues[&sender].keys().next().copied();
-            if !every_sender && first_queued.is_some_and(|nonce| nonce >= chain_nonce) {
-                continue;
-            }
-            let passed: Vec<Nonce> = self.queues[&sender]
-                .range(..chain_nonce)
-                .map(|(nonce, _)| *nonce)
-                .collect();
-            for nonce in passed {
-                // Committed (then the block store knows it), or beaten by another transaction
-                // with the same nonce.
-                if let Some(id) = self.evict(&sender, nonce) {
-                    self.remember_drop(
-                        id,
-                        "nonce_used",
-                        format!("another transaction of the sender used nonce {nonce}"),
-                    );
-                }
-            }
+            let beaten = self.evict_passed(&sender, chain_nonce, committed);
             if !self.queues.contains_key(&sender) {
                 continue;
             }
-            let (projection, first_failure) = self.project(&sender, &state, height)?;
-            // What stays after an eviction is projected again when the sender next submits.
-            match &first_failure {
-                None => self.projections.insert(sender, projection),
-                Some(_) => self.projections.remove(&sender),
-            };
-            if let Some((position, error)) = first_failure {
-                let stale: Vec<Nonce> = self.queues[&sender]
-                    .keys()
-                    .skip(position)
-                    .copied()
-                    .collect();
-                for (offset, nonce) in stale.into_iter().enumerate() {
-                    let Some(id) = self.evict(&sender, nonce) else {
-                        continue;
-                    };
-                    if offset == 0 {
-                        self.remember_drop(id, error.code(), error.to_string());
-                    } else {
-                        self.remember_drop(
-                            id,
-                            "preceding_transaction_dropped",
-                            "an earlier transaction of the sender was dropped".to_string(),
-                        );
-                    }
+            if beaten || recheck_due(&sender, height) {
+                self.recheck(&sender, &state, height)?;
+            } else if let Some(projected) = self.projections.get_mut(&sender) {
+                if projected.projection.height() < height {
+                    projected.projection.carry_to(height);
+                    projected.exact = false;
                 }
             }
         }
         Ok(before - self.entries.len())
+    }
+
+    /// Drops `sender`'s transactions with nonces below `chain_nonce`; true if one of them is
+    /// not in `committed`, so that another transaction took its nonce.
+    fn evict_passed(
+        &mut self,
+        sender: &PassportId,
+        chain_nonce: Nonce,
+        committed: &HashSet<TxId>,
+    ) -> bool {
+        let passed: Vec<Nonce> = self.queues[sender]
+            .range(..chain_nonce)
+            .map(|(nonce, _)| *nonce)
+            .collect();
+        let mut beaten = false;
+        for nonce in passed {
+            let Some(id) = self.evict(sender, nonce) else {
+                continue;
+            };
+            if !committed.contains(&id) {
+                beaten = true;
+                self.remember_drop(
+                    id,
+                    "nonce_used",
+                    format!("another transaction of the sender used nonce {nonce}"),
+                );
+            }
+        }
+        beaten
+    }
+
+    /// Re-runs `sender`'s queue on `state` and evicts it from the first transaction that fails.
+    fn recheck(
+        &mut self,
+        sender: &PassportId,
+        state: &dyn StateReader,
+        height: u64,
+    ) -> Result<(), LedgerError> {
+        let (projection, first_failure) = self.project(sender, state, height)?;
+        let Some((position, error)) = first_failure else {
+            let exact = true;
+            self.projections
+                .insert(*sender, SenderProjection { projection, exact });
+            return Ok(());
+        };
+        // What stays is projected again when the sender next submits.
+        self.projections.remove(sender);
+        let stale: Vec<Nonce> = self.queues[sender].keys().skip(position).copied().collect();
+        for (offset, nonce) in stale.into_iter().enumerate() {
+            let Some(id) = self.evict(sender, nonce) else {
+                continue;
+            };
+            if offset == 0 {
+                self.remember_drop(id, error.code(), error.to_string());
+            } else {
+                self.remember_drop(
+                    id,
+                    "preceding_transaction_dropped",
+                    "an earlier transaction of the sender was dropped".to_string(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// `sender`'s queue run on `state` for the block at `height`.
+    fn exact_projection(
+        &self,
+        sender: &PassportId,
+        state: &dyn StateReader,
+        height: u64,
+    ) -> Result<SenderProjection, LedgerError> {
+        let projection = self.project(sender, state, height)?.0;
+        Ok(SenderProjection {
+            projection,
+            exact: true,
+        })
     }
 
     fn queued_for(&self, sender: &PassportId) -> impl Iterator<Item = &SignedTransaction> {
@@ -405,8 +473,12 @@ impl<S: Storage, A: Application<State = Ledger<S>>> TransactionPool<A> for Share
         self.lock().reap(MAX_BLOCK_TRANSACTIONS, MAX_BLOCK_BYTES)
     }
 
-    fn block_committed(&mut self, _block: &CommittedBlock, ledger: &Ledger<S>) {
-        if let Err(error) = self.lock().on_block_committed(ledger) {
+    fn block_committed(&mut self, block: &CommittedBlock, ledger: &Ledger<S>) {
+        let committed: HashSet<TxId> = (block.outcomes.iter())
+            .filter(|outcome| outcome.rejection.is_none())
+            .map(|outcome| outcome.id)
+            .collect();
+        if let Err(error) = self.lock().on_block_committed(ledger, &committed) {
             tracing::error!(%error, "re-checking the mempool after a block failed");
         }
     }
@@ -426,6 +498,10 @@ mod tests {
     struct Setup {
         cell: DevCell,
         ledger: Ledger<MemoryStorage>,
+    }
+
+    fn ids(block: &[SignedTransaction]) -> HashSet<TxId> {
+        block.iter().map(SignedTransaction::id).collect()
     }
 
     fn setup() -> Setup {
@@ -552,7 +628,7 @@ mod tests {
         let mut block = pool.reap(1, usize::MAX);
         block.push(elsewhere);
         s.ledger.apply_block(&block).unwrap();
-        let evicted = pool.on_block_committed(&s.ledger).unwrap();
+        let evicted = pool.on_block_committed(&s.ledger, &ids(&block)).unwrap();
         assert_eq!(
             evicted, 2,
             "the committed transfer and member 1's now-stale one"
@@ -569,7 +645,8 @@ mod tests {
     }
 
     /// A transfer to a passport that exits elsewhere can no longer commit, though none of its
-    /// sender's nonces moved: it stays queued until the next full re-check, and leaves then.
+    /// sender's nonces moved: it stays queued until its sender's turn to be re-checked, and
+    /// leaves then.
     #[test]
     fn a_sender_whose_nonces_did_not_move_is_rechecked_every_few_blocks() {
         let mut s = setup();
@@ -605,12 +682,22 @@ mod tests {
         .sign(&key);
         let exited = s.ledger.apply_block(&[exit]).unwrap();
         assert_eq!(exited.receipts[0].outcome, Ok(()), "the newcomer exits");
-        while !(s.ledger.height().unwrap() + 1).is_multiple_of(FULL_RECHECK_INTERVAL) {
-            assert_eq!(pool.on_block_committed(&s.ledger).unwrap(), 0);
+        let sender = s.cell.member(0).id;
+        let mut blocks = 0;
+        while !recheck_due(&sender, s.ledger.height().unwrap() + 1) {
+            assert_eq!(
+                pool.on_block_committed(&s.ledger, &HashSet::new()).unwrap(),
+                0
+            );
             assert!(pool.contains(&id));
             s.ledger.apply_block(&[]).unwrap();
+            blocks += 1;
         }
-        assert_eq!(pool.on_block_committed(&s.ledger).unwrap(), 1);
+        assert!(blocks < RECHECK_INTERVAL);
+        assert_eq!(
+            pool.on_block_committed(&s.ledger, &HashSet::new()).unwrap(),
+            1
+        );
         assert_eq!(
             pool.dropped(&id).map(|dropped| dropped.code.as_str()),
             Some("passport_not_active")
@@ -644,9 +731,8 @@ mod tests {
                 amount: 50_000,
             },
         );
-        s.ledger
-            .apply_block(&[s.transfer(0, 0, 600_000), back])
-            .unwrap();
+        let block = [s.transfer(0, 0, 600_000), back];
+        s.ledger.apply_block(&block).unwrap();
         pool.admit(s.transfer(0, 2, 100_000), &s.ledger).unwrap();
         let overdraw = pool.admit(s.transfer(0, 3, 50_001), &s.ledger);
         assert!(matches!(
@@ -655,8 +741,42 @@ mod tests {
                 TxError::InsufficientBalance { .. }
             ))
         ));
-        pool.on_block_committed(&s.ledger).unwrap();
+        pool.on_block_committed(&s.ledger, &ids(&block)).unwrap();
         pool.admit(s.transfer(0, 3, 50_000), &s.ledger).unwrap();
         assert_eq!(pool.len(), 3, "nonces 1 to 3 wait; nonce 0 committed");
+    }
+
+    /// Between its sender's re-checks a projection is carried across blocks and misses what
+    /// they paid the sender; what it would refuse is judged again on the queue run afresh.
+    #[test]
+    fn a_carried_projection_refuses_nothing_the_chain_would_commit() {
+        let mut s = setup();
+        let mut pool = Mempool::default();
+        let sender = s.cell.member(0).id;
+        while recheck_due(&sender, s.ledger.height().unwrap() + 2) {
+            s.ledger.apply_block(&[]).unwrap();
+        }
+        let spend = s.transfer(0, 0, 600_000);
+        pool.admit(spend.clone(), &s.ledger).unwrap();
+        pool.admit(s.transfer(0, 1, 400_000), &s.ledger).unwrap();
+        let back = s.cell.transaction(
+            s.cell.member(1),
+            0,
+            Action::Transfer {
+                to: sender,
+                amount: 50_000,
+            },
+        );
+        let block = [spend, back];
+        s.ledger.apply_block(&block).unwrap();
+        pool.on_block_committed(&s.ledger, &ids(&block)).unwrap();
+        pool.admit(s.transfer(0, 2, 50_000), &s.ledger).unwrap();
+        let overdraw = pool.admit(s.transfer(0, 3, 1), &s.ledger);
+        assert!(matches!(
+            overdraw,
+            Err(AdmissionError::Rejected(
+                TxError::InsufficientBalance { .. }
+            ))
+        ));
     }
 }

@@ -168,6 +168,17 @@ impl Projection {
         self.height
     }
 
+    /// Makes this a projection of the block at `height`, a later one, keeping what it holds
+    /// as if the blocks between had changed nothing it read. What it then judges can be wrong
+    /// where they did; a caller that carries projections must project afresh to be exact.
+    pub fn carry_to(&mut self, height: Height) {
+        debug_assert!(
+            height >= self.height,
+            "a projection is carried forward only"
+        );
+        self.height = height;
+    }
+
     /// Runs `checked` on `state` (the state this projection started from) after what it holds;
     /// its effects join the projection when it succeeds. The outer error is only a storage
     /// failure.
