@@ -31,6 +31,9 @@ use tokio::sync::{broadcast, mpsc, watch};
 /// 100 validators sends about 200 votes a round).
 const HEARD_VOTES_QUEUE: usize = 4_096;
 
+const SYNC_STATUS_INTERVAL: Duration = Duration::from_secs(2);
+const SYNC_PARALLEL_REQUESTS: usize = 24;
+
 /// Consensus timeouts. The defaults suit validators on one machine or a LAN: a round whose
 /// proposer is down moves on within about three seconds, each further round waits a little
 /// longer, and an idle cell makes about one block a second.
@@ -155,7 +158,16 @@ impl EngineConfig {
         Self {
             moniker: settings.moniker.clone(),
             consensus,
-            value_sync: ValueSyncConfig::default(),
+            value_sync: ValueSyncConfig {
+                // A validator learns that peers are ahead from their status, so a restarted one
+                // waits up to this long before it asks for the first block it missed.
+                status_update_interval: SYNC_STATUS_INTERVAL,
+                // Heights asked for at once while catching up (and decided values held ahead of
+                // the one being committed): each request is one block, so a window this wide
+                // keeps the link busy while the blocks before are committed.
+                parallel_requests: SYNC_PARALLEL_REQUESTS,
+                ..ValueSyncConfig::default()
+            },
         }
     }
 }
