@@ -33,15 +33,17 @@ pub struct CellLoadConfig {
     pub rates: Vec<u64>,
     pub stage: Duration,
     pub idle: Duration,
-    /// How long the cell commits under load while one validator is down (zero: no catch-up
-    /// measurement), and at what rate.
-    pub catch_up_load: Duration,
+    /// How many blocks behind a validator restored from a backup is (zero: no catch-up
+    /// measurement), and the transfers per second the others commit while it catches up.
+    pub catch_up_blocks: u64,
     pub catch_up_rate: u64,
 }
 
 pub struct StageResult {
     pub offered_per_second: u64,
     pub submitted: u64,
+    /// Offers refused for the moment (a full pool or sender queue) and made again.
+    pub retried: u64,
     pub refused: BTreeMap<String, u64>,
     pub committed_per_second: f64,
     pub p50: Option<Duration>,
@@ -330,35 +332,69 @@ impl Sender {
 #[derive(Default)]
 pub(crate) struct Sent {
     submitted: Vec<(String, Instant)>,
+    /// Refusals that were final, and those of the transactions still waiting to be offered
+    /// again when the stage ended, by code.
     refused: BTreeMap<String, u64>,
+    /// Offers refused for the moment and made again.
+    retried: u64,
 }
 
+/// Refusals that mean "not now": the pool or the sender's queue is full, or an earlier
+/// transaction of the sender is still waiting to be offered again (its successors then come
+/// too early). Such a transaction is offered again, in its sender's nonce order, after
+/// [`BACKOFF`], as a client honouring the API's backpressure does; any other refusal is final.
+const RETRIED_CODES: [&str; 3] = ["mempool_full", "sender_backlog", "future_nonce"];
+
+/// How long a sender waits after a request that had refusals to retry.
+const BACKOFF: Duration = Duration::from_millis(50);
+
 /// Offers `signed` at `rate` per second for `duration` through `api`: every
-/// `BATCH_INTERVAL`, what came due since the last batch goes in one batch request.
+/// `BATCH_INTERVAL`, what came due since the last batch goes in one batch request, after the
+/// transactions waiting to be offered again.
 pub(crate) fn offer(api: &ApiClient, signed: &Signed, rate: f64, duration: Duration) -> Sent {
     let mut sent = Sent::default();
     let started = Instant::now();
     let mut next = 0;
-    while next < signed.encoded.len() && started.elapsed() < duration {
+    // Indices of refused-for-now transactions, in offer order, with their last refusal.
+    let mut waiting: Vec<(usize, String)> = Vec::new();
+    while started.elapsed() < duration {
         let due = ((started.elapsed().as_secs_f64() * rate) as usize).min(signed.encoded.len());
-        if due == next {
+        let fresh = next..due.min(next + MAX_BATCH_TRANSACTIONS.saturating_sub(waiting.len()));
+        if waiting.is_empty() && fresh.is_empty() {
+            if next == signed.encoded.len() {
+                break;
+            }
             std::thread::sleep(BATCH_INTERVAL);
             continue;
         }
-        let end = due.min(next + MAX_BATCH_TRANSACTIONS);
+        next = fresh.end;
+        let batch: Vec<usize> = (waiting.drain(..).map(|(index, _)| index))
+            .chain(fresh)
+            .collect();
+        let encoded: Vec<Vec<u8>> = batch.iter().map(|i| signed.encoded[*i].clone()).collect();
         let submitted_at = Instant::now();
-        match api.submit_batch(&signed.encoded[next..end]) {
-            Ok(results) => {
-                for (id, result) in signed.ids[next..end].iter().zip(results) {
-                    match result {
-                        Ok(_) => sent.submitted.push((id.clone(), submitted_at)),
-                        Err(code) => *sent.refused.entry(code).or_default() += 1,
-                    }
+        let Ok(results) = api.submit_batch(&encoded) else {
+            *sent.refused.entry("unreachable".into()).or_default() += batch.len() as u64;
+            continue;
+        };
+        for (index, result) in batch.into_iter().zip(results) {
+            match result {
+                Ok(_) => sent
+                    .submitted
+                    .push((signed.ids[index].clone(), submitted_at)),
+                Err(code) if RETRIED_CODES.contains(&code.as_str()) => {
+                    sent.retried += 1;
+                    waiting.push((index, code));
                 }
+                Err(code) => *sent.refused.entry(code).or_default() += 1,
             }
-            Err(_) => *sent.refused.entry("unreachable".into()).or_default() += (end - next) as u64,
         }
-        next = end;
+        if !waiting.is_empty() {
+            std::thread::sleep(BACKOFF);
+        }
+    }
+    for (_, code) in waiting {
+        *sent.refused.entry(code).or_default() += 1;
     }
     sent
 }
@@ -472,6 +508,7 @@ fn run_stage(
     Ok(StageResult {
         offered_per_second: rate,
         submitted: submitted.len() as u64,
+        retried: results.iter().map(|sent| sent.retried).sum(),
         refused,
         committed_per_second: committed_in_stage as f64 / elapsed.as_secs_f64(),
         p50: percentile(&latencies, 0.50),
@@ -527,7 +564,7 @@ pub fn run(config: &CellLoadConfig, progress: impl Fn(&str)) -> Result<CellLoadR
         ));
         stages.push(stage);
     }
-    let catch_up = (!config.catch_up_load.is_zero())
+    let catch_up = (config.catch_up_blocks > 0)
         .then(|| catch_up::measure(&localnet, &mut senders, &genesis, config, &progress))
         .transpose()?;
     stop.store(true, Ordering::SeqCst);

@@ -39,11 +39,11 @@ struct Args {
     stage_seconds: u64,
     #[arg(long, default_value_t = 20)]
     idle_seconds: u64,
-    /// How long the cell commits under load while one validator is down, before it is started
-    /// again and timed catching up (0: no catch-up measurement).
-    #[arg(long, default_value_t = 60)]
-    catch_up_seconds: u64,
-    /// Transfers per second the others commit meanwhile.
+    /// How many blocks behind the cell a validator restored from a backup is, timed catching
+    /// up (0: no catch-up measurement).
+    #[arg(long, default_value_t = 1000)]
+    catch_up_blocks: u64,
+    /// Transfers per second the others commit while it catches up.
     #[arg(long, default_value_t = 1000)]
     catch_up_rate: u64,
     /// Member passports sending transfers.
@@ -152,7 +152,7 @@ fn measure_cell(
             rates: args.rates.clone(),
             stage: Duration::from_secs(args.stage_seconds),
             idle: Duration::from_secs(args.idle_seconds),
-            catch_up_load: Duration::from_secs(args.catch_up_seconds),
+            catch_up_blocks: args.catch_up_blocks,
             catch_up_rate: args.catch_up_rate,
         },
         progress,
@@ -280,9 +280,10 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
         cell.idle_cpu_percent
     );
     println!(
-        "{:>8} {:>9} {:>10} {:>9} {:>9} {:>24} {:>24} {:>14}  refused",
+        "{:>8} {:>9} {:>8} {:>10} {:>9} {:>9} {:>24} {:>24} {:>14}  refused",
         "offered",
         "submitted",
+        "retried",
         "committed",
         "p50",
         "p99",
@@ -305,9 +306,10 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
                 .join("/")
         };
         println!(
-            "{:>8} {:>9} {:>10.0} {:>9} {:>9} {:>24} {:>24} {:>14.0}  {:?}",
+            "{:>8} {:>9} {:>8} {:>10.0} {:>9} {:>9} {:>24} {:>24} {:>14.0}  {:?}",
             stage.offered_per_second,
             stage.submitted,
+            stage.retried,
             stage.committed_per_second,
             millis(stage.p50),
             millis(stage.p99),
