@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 cargo build --release --locked --bin charter --bin charter-bench
-exec target/release/charter-bench --charter target/release/charter "$@"
+release="${CARGO_TARGET_DIR:-target}/release"
+exec "$release/charter-bench" --charter "$release/charter" "$@"

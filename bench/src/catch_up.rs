@@ -21,13 +21,15 @@ const POLL: Duration = Duration::from_millis(100);
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// Transfers per second while the cell makes the blocks the restored validator will miss:
 /// light, so that blocks follow each other as fast as consensus allows.
-const FILL_RATE: u64 = 100;
+pub(crate) const FILL_RATE: u64 = 100;
 /// Load is signed and offered in pieces of this length until it is told to stop.
 const LOAD_PIECE: Duration = Duration::from_secs(5);
 
 pub struct CatchUpResult {
     /// Blocks the validator missed.
     pub behind: u64,
+    /// Blocks per second at which the whole cell made the blocks it missed (light load).
+    pub made_blocks_per_second: f64,
     /// The cell's blocks per second while the validator caught up.
     pub cell_blocks_per_second: f64,
     /// From its restart to the first block it took from the others.
@@ -89,11 +91,14 @@ pub(crate) fn measure(
     ));
     let running = restart("after-backup")?;
     let target = backed_up_at + config.catch_up_blocks;
+    let filling = Instant::now();
     load_until(&mut senders[..laggard], genesis, FILL_RATE, || {
         let at = height(&tip).unwrap_or(0);
         progress(&format!("cell at height {at} of {target}"));
         at >= target
     });
+    let made_blocks_per_second =
+        (height(&tip)? - backed_up_at) as f64 / filling.elapsed().as_secs_f64();
     drop(running);
     std::fs::remove_dir_all(&data)?;
     copy_dir(&backup, &data)?;
@@ -130,6 +135,7 @@ pub(crate) fn measure(
     let seconds = (caught_up_at - first_at).as_secs_f64();
     Ok(CatchUpResult {
         behind: to - start,
+        made_blocks_per_second,
         cell_blocks_per_second,
         first_block_after: first_at,
         blocks_per_second: (to - first_height) as f64 / seconds.max(f64::MIN_POSITIVE),

@@ -19,6 +19,7 @@ mod noop_malachite;
 mod signatures;
 
 use anyhow::Result;
+use catch_up::FILL_RATE;
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -320,14 +321,18 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
         );
     }
     if let Some(catch_up) = &cell.catch_up {
+        let rate = catch_up.blocks_per_second;
         println!(
             "catch-up: a validator {} blocks behind took its first block {:.1} s after its \
-             restart, then {:.1} blocks/s; the cell committed {:.2} blocks/s meanwhile: {:.1}x",
+             restart, then {rate:.1} blocks/s. The cell made those blocks at {:.1} blocks/s \
+             ({FILL_RATE} tx/s, every validator up): {:.1}x; it committed {:.2} blocks/s \
+             meanwhile: {:.1}x",
             catch_up.behind,
             catch_up.first_block_after.as_secs_f64(),
-            catch_up.blocks_per_second,
+            catch_up.made_blocks_per_second,
+            rate / catch_up.made_blocks_per_second.max(f64::MIN_POSITIVE),
             catch_up.cell_blocks_per_second,
-            catch_up.blocks_per_second / catch_up.cell_blocks_per_second.max(f64::MIN_POSITIVE)
+            rate / catch_up.cell_blocks_per_second.max(f64::MIN_POSITIVE)
         );
     }
     best
