@@ -143,10 +143,7 @@ impl BlockStore {
     }
 
     /// The keys and values of the undecided proposals at `height`.
-    fn undecided_entries(
-        &self,
-        height: BlockHeight,
-    ) -> Result<Vec<RawEntry>, BlockStoreError> {
+    fn undecided_entries(&self, height: BlockHeight) -> Result<Vec<RawEntry>, BlockStoreError> {
         let prefix = height.0.to_be_bytes();
         let mut found = Vec::new();
         for entry in self.store.db().iterator_cf(
