@@ -500,6 +500,15 @@ mod tests {
         ledger: Ledger<MemoryStorage>,
     }
 
+    fn assert_overdraws(admitted: Result<TxId, AdmissionError>) {
+        assert!(matches!(
+            admitted,
+            Err(AdmissionError::Rejected(
+                TxError::InsufficientBalance { .. }
+            ))
+        ));
+    }
+
     fn ids(block: &[SignedTransaction]) -> HashSet<TxId> {
         block.iter().map(SignedTransaction::id).collect()
     }
@@ -519,6 +528,12 @@ mod tests {
                 nonce,
                 Action::Transfer { to, amount },
             )
+        }
+
+        /// Member 1's first transaction: `amount` to member 0.
+        fn pays_back(&self, amount: Amount) -> SignedTransaction {
+            let to = self.cell.member(0).id;
+            (self.cell).transaction(self.cell.member(1), 0, Action::Transfer { to, amount })
         }
     }
 
@@ -540,12 +555,7 @@ mod tests {
         let mut pool = Mempool::default();
         pool.admit(s.transfer(0, 0, 600_000), &s.ledger).unwrap();
         let overdraw = pool.admit(s.transfer(0, 1, 600_000), &s.ledger);
-        assert!(matches!(
-            overdraw,
-            Err(AdmissionError::Rejected(
-                TxError::InsufficientBalance { .. }
-            ))
-        ));
+        assert_overdraws(overdraw);
         let gap = pool.admit(s.transfer(0, 3, 1), &s.ledger);
         assert!(matches!(
             gap,
@@ -715,32 +725,15 @@ mod tests {
         pool.admit(s.transfer(0, 0, 600_000), &s.ledger).unwrap();
         pool.admit(s.transfer(0, 1, 300_000), &s.ledger).unwrap();
         let overdraw = pool.admit(s.transfer(0, 2, balance - 900_000 + 1), &s.ledger);
-        assert!(matches!(
-            overdraw,
-            Err(AdmissionError::Rejected(
-                TxError::InsufficientBalance { .. }
-            ))
-        ));
+        assert_overdraws(overdraw);
         // The first transfer commits, and member 1 pays member 0 back, without the pool being
         // told: its projection is of an earlier height and is made again from the queue.
-        let back = s.cell.transaction(
-            s.cell.member(1),
-            0,
-            Action::Transfer {
-                to: s.cell.member(0).id,
-                amount: 50_000,
-            },
-        );
+        let back = s.pays_back(50_000);
         let block = [s.transfer(0, 0, 600_000), back];
         s.ledger.apply_block(&block).unwrap();
         pool.admit(s.transfer(0, 2, 100_000), &s.ledger).unwrap();
         let overdraw = pool.admit(s.transfer(0, 3, 50_001), &s.ledger);
-        assert!(matches!(
-            overdraw,
-            Err(AdmissionError::Rejected(
-                TxError::InsufficientBalance { .. }
-            ))
-        ));
+        assert_overdraws(overdraw);
         pool.on_block_committed(&s.ledger, &ids(&block)).unwrap();
         pool.admit(s.transfer(0, 3, 50_000), &s.ledger).unwrap();
         assert_eq!(pool.len(), 3, "nonces 1 to 3 wait; nonce 0 committed");
@@ -759,24 +752,12 @@ mod tests {
         let spend = s.transfer(0, 0, 600_000);
         pool.admit(spend.clone(), &s.ledger).unwrap();
         pool.admit(s.transfer(0, 1, 400_000), &s.ledger).unwrap();
-        let back = s.cell.transaction(
-            s.cell.member(1),
-            0,
-            Action::Transfer {
-                to: sender,
-                amount: 50_000,
-            },
-        );
+        let back = s.pays_back(50_000);
         let block = [spend, back];
         s.ledger.apply_block(&block).unwrap();
         pool.on_block_committed(&s.ledger, &ids(&block)).unwrap();
         pool.admit(s.transfer(0, 2, 50_000), &s.ledger).unwrap();
         let overdraw = pool.admit(s.transfer(0, 3, 1), &s.ledger);
-        assert!(matches!(
-            overdraw,
-            Err(AdmissionError::Rejected(
-                TxError::InsufficientBalance { .. }
-            ))
-        ));
+        assert_overdraws(overdraw);
     }
 }
