@@ -9,7 +9,7 @@ use charter_federation::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
     FederationView,
 };
-use charter_federation::sets::KnownSets;
+use charter_federation::sets::{verify_pairings, KnownSets};
 use charter_ledger::crypto::bls::{
     aggregate, fast_aggregate_verify, BlsPublicKey, BlsSecretKey, BlsSignature,
 };
@@ -25,7 +25,22 @@ pub struct CertificateCosts {
     /// Aggregating one cell's 100 signatures.
     pub aggregate_cell: Duration,
     pub verify: Vec<VerifyCosts>,
+    pub batch: BatchCosts,
 }
+
+/// Verifying many certificates of different checkpoints, each signed by 67 of 100 validators
+/// of `cells` cells (a committee certificate's size): one by one, and in one batch.
+pub struct BatchCosts {
+    pub certificates: usize,
+    pub cells: usize,
+    pub one_by_one: Duration,
+    pub batched: Duration,
+}
+
+/// Certificates in the batch measured, and the cells each names (a committee's quorum of 22
+/// and the checkpoint's own cell).
+const BATCH_CERTIFICATES: usize = 100;
+const BATCH_CELLS: usize = 23;
 
 /// What verifying one certificate signed by every cell of a federation of `cells` costs.
 pub struct VerifyCosts {
@@ -68,7 +83,7 @@ pub fn measure(cell_counts: &[usize]) -> Result<CertificateCosts> {
         block: BlockHash([2; 32]),
         state_root: StateRoot([3; 32]),
         validators: set.hash(),
-        next_validators: set.clone(),
+        next_validators: set.hash(),
     };
     let message = checkpoint.signing_bytes();
     let started = Instant::now();
@@ -98,6 +113,7 @@ pub fn measure(cell_counts: &[usize]) -> Result<CertificateCosts> {
                     .map(|cell| CellSigners::from_indices(CellId(cell), &set, 0..signers))
                     .collect(),
                 signature: aggregate(&vec![cell_signature; cells])?,
+                next_set: None,
             })
         };
         let all = certificate(VALIDATORS_PER_CELL, cell_aggregate)?;
@@ -117,10 +133,66 @@ pub fn measure(cell_counts: &[usize]) -> Result<CertificateCosts> {
             keys_checked_per_verify,
         });
     }
+    let batch = measure_batch(&keys, &set, &checkpoint)?;
     Ok(CertificateCosts {
         sign,
         aggregate_cell,
         verify,
+        batch,
+    })
+}
+
+/// [`BatchCosts`]: each cell's quorum signs with the sum of its signers' secret keys, the same
+/// bytes as aggregating their signatures.
+fn measure_batch(
+    keys: &[BlsSecretKey],
+    set: &CellValidators,
+    template: &Checkpoint,
+) -> Result<BatchCosts> {
+    let view = FederationView {
+        federation: template.federation,
+        k: BATCH_CELLS,
+        cells: (0..BATCH_CELLS as u32)
+            .map(|cell| (CellId(cell), set.clone()))
+            .collect(),
+    };
+    let sets = KnownSets::new(&view)?;
+    let quorum = BlsSecretKey::sum(&keys[..QUORUM_SIGNERS]).context("keys that cancel out")?;
+    let certificates = (0..BATCH_CERTIFICATES as u64)
+        .map(|epoch| {
+            let checkpoint = Checkpoint {
+                epoch,
+                ..template.clone()
+            };
+            let cell_signature = quorum.sign(&checkpoint.signing_bytes());
+            Ok(CheckpointCertificate {
+                checkpoint,
+                signers: (0..BATCH_CELLS as u32)
+                    .map(|cell| CellSigners::from_indices(CellId(cell), set, 0..QUORUM_SIGNERS))
+                    .collect(),
+                signature: aggregate(&vec![cell_signature; BATCH_CELLS])?,
+                next_set: None,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let started = Instant::now();
+    for certificate in &certificates {
+        sets.verify(certificate)?;
+    }
+    let one_by_one = started.elapsed();
+    let started = Instant::now();
+    let pairings = (certificates.iter())
+        .map(|certificate| sets.check(certificate))
+        .collect::<Result<Vec<_>, _>>()?;
+    for outcome in verify_pairings(&pairings, &mut rand::thread_rng()) {
+        outcome?;
+    }
+    let batched = started.elapsed();
+    Ok(BatchCosts {
+        certificates: BATCH_CERTIFICATES,
+        cells: BATCH_CELLS,
+        one_by_one,
+        batched,
     })
 }
 

@@ -193,7 +193,7 @@ fn accept(sets: &mut KnownSets, same: &[&Given]) -> Result<bool> {
             second.checkpoint.id()
         );
     }
-    sets.hand_over(checkpoint.cell, &checkpoint.next_validators)?;
+    sets.take_hand_over(certificate)?;
     let cells: Vec<String> = (certificate.signers.iter())
         .map(|signers| signers.cell.to_string())
         .collect();
@@ -228,18 +228,25 @@ pub fn verify(args: VerifyArgs) -> Result<()> {
     let mut sets = KnownSets::new(&genesis).context("the federation genesis")?;
     for path in &args.trusted {
         let trusted: CheckpointCertificate = load(path)?;
-        let checkpoint = trusted.checkpoint;
+        let checkpoint = &trusted.checkpoint;
         ensure!(
             sets.is_cell(checkpoint.cell),
             "{} is of {}, which is not a cell of this federation",
             path.display(),
             checkpoint.cell
         );
+        sets.take_hand_over(&trusted).with_context(|| {
+            format!(
+                "{}: a trusted certificate hands over the set it carries, or one this \
+                 verifier holds already (the federation genesis's, or one a certificate \
+                 carried)",
+                path.display()
+            )
+        })?;
         println!(
             "trusted: {} epoch {} hands over its next validators",
             checkpoint.cell, checkpoint.epoch
         );
-        sets.hand_over(checkpoint.cell, &checkpoint.next_validators)?;
     }
     let mut loaded = Vec::new();
     for path in &args.certificates {

@@ -2,7 +2,8 @@
 //! for it, and the certificate that makes it final — a quorum of quorums.
 //!
 //! Every `E` blocks a cell takes a checkpoint of its chain (the epoch's last block, its state
-//! root, the validator set that certified it, and the set that will certify the next epoch).
+//! root, and the hashes of the validator set that certified it and of the set that will
+//! certify the next epoch).
 //! A validator of any cell that has verified the checkpoint signs `CHECKPOINT_DOMAIN ‖
 //! borsh(checkpoint)` with its BLS key. A certificate is the checkpoint, one signer bitmap per
 //! cell over that cell's validator set (in the set's order), and the aggregate of the
@@ -10,7 +11,7 @@
 //! power and at least `k` cells — the checkpoint's own among them — are listed.
 //!
 //! A verifier needs only the federation's validator sets: from the federation genesis, then
-//! from each cell's final checkpoints (each carries the next set). `docs/checkpoints.md` gives
+//! from each cell's final certificates (one carries the next set when it is a new one). `docs/checkpoints.md` gives
 //! the byte layout for verifiers in other languages.
 
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -62,8 +63,10 @@ pub struct Checkpoint {
     /// The set that certified this epoch's blocks ([`CellValidators::hash`]).
     #[serde(with = "hex::serde")]
     pub validators: [u8; 32],
-    /// The set that certifies the next epoch.
-    pub next_validators: CellValidators,
+    /// The set that certifies the next epoch ([`CellValidators::hash`]); the same as
+    /// `validators` when the set did not change.
+    #[serde(with = "hex::serde")]
+    pub next_validators: [u8; 32],
 }
 
 impl Checkpoint {
@@ -78,11 +81,27 @@ impl Checkpoint {
     pub fn id(&self) -> CheckpointId {
         CheckpointId(*blake3::hash(&self.signing_bytes()).as_bytes())
     }
+
+    /// Whether the cell hands over to a set other than the one that certified this epoch.
+    pub fn hands_over(&self) -> bool {
+        self.next_validators != self.validators
+    }
+
+    /// Checks that `next_set` is what must travel with this checkpoint: the set it hands over
+    /// when it is a new one, and nothing otherwise.
+    pub fn check_next_set(&self, next_set: Option<&CellValidators>) -> Result<(), CheckpointError> {
+        match (self.hands_over(), next_set) {
+            (false, None) => Ok(()),
+            (true, Some(set)) if set.hash() == self.next_validators => Ok(()),
+            (true, None) => Err(CheckpointError::NextSetMissing(self.cell)),
+            (_, Some(_)) => Err(CheckpointError::NextSetMismatch(self.cell)),
+        }
+    }
 }
 
 impl CheckpointError {
     /// Every [`CheckpointError::reason`], so that metrics can show each at zero from the start.
-    pub const REASONS: [&'static str; 11] = [
+    pub const REASONS: [&'static str; 13] = [
         "wrong_federation",
         "unknown_cell",
         "cells_out_of_order",
@@ -93,6 +112,8 @@ impl CheckpointError {
         "other_validator_set",
         "unknown_validator_set",
         "invalid_key",
+        "next_set_missing",
+        "next_set_mismatch",
         "bad_signature",
     ];
 
@@ -109,6 +130,8 @@ impl CheckpointError {
             Self::OtherValidatorSet(_) => "other_validator_set",
             Self::UnknownValidatorSet { .. } => "unknown_validator_set",
             Self::InvalidKey { .. } => "invalid_key",
+            Self::NextSetMissing(_) => "next_set_missing",
+            Self::NextSetMismatch(_) => "next_set_mismatch",
             Self::Signature(_) => "bad_signature",
         }
     }
@@ -184,6 +207,10 @@ pub struct CheckpointCertificate {
     /// One entry per cell, in cell order.
     pub signers: Vec<CellSigners>,
     pub signature: BlsSignature,
+    /// The set the checkpoint hands over, exactly when it is a new one
+    /// ([`Checkpoint::check_next_set`]): a verifier learns each set from the certificate that
+    /// makes it its cell's, and an unchanged set costs nothing.
+    pub next_set: Option<CellValidators>,
 }
 
 /// The federation, `k`, and each cell's validator set: the federation genesis (`charter
@@ -231,6 +258,12 @@ pub enum CheckpointError {
     UnknownValidatorSet { cell: CellId, hash: [u8; 32] },
     #[error("a validator set of cell {cell} has a key that fails KeyValidate: {error}")]
     InvalidKey { cell: CellId, error: BlsError },
+    #[error("cell {0}'s checkpoint hands over a new validator set that does not travel with it")]
+    NextSetMissing(CellId),
+    #[error(
+        "the validator set travelling with cell {0}'s checkpoint is not the new one it hands over"
+    )]
+    NextSetMismatch(CellId),
     #[error("the aggregate signature does not verify: {0}")]
     Signature(#[from] BlsError),
 }

@@ -10,7 +10,7 @@
 use crate::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError, FederationView,
 };
-use crate::sets::{KnownSets, ValidatedSet};
+use crate::sets::{verify_pairings, KnownSets, Pairing, ValidatedSet};
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSignature};
 use charter_ledger::{CellId, CheckpointId, PassportId};
@@ -25,6 +25,9 @@ pub enum FederationMessage {
     /// can check it on its own).
     Signature {
         checkpoint: Checkpoint,
+        /// The set the checkpoint hands over when it is a new one: its own cell's validators
+        /// send it, so that any node can assemble the certificate; co-signers need not.
+        next_set: Option<CellValidators>,
         cell: CellId,
         signer: PassportId,
         signature: BlsSignature,
@@ -127,6 +130,8 @@ pub enum Added {
 
 struct Pending {
     checkpoint: Checkpoint,
+    /// The new set the checkpoint hands over, once a signature brought it.
+    next_set: Option<CellValidators>,
     /// Per cell: signer position in the cell's set → signature.
     signatures: BTreeMap<CellId, BTreeMap<usize, BlsSignature>>,
 }
@@ -144,6 +149,9 @@ pub struct Collector {
     rulings: BTreeMap<(CellId, u64), CheckpointId>,
     /// Cells with an equivocation whose final certificate is not the one a ruling kept.
     quarantined: BTreeSet<CellId>,
+    /// The pairings of the latest batch of certificates that verified together
+    /// ([`Collector::pre_verify`]), by [`SignedBy::digest`].
+    batch_verified: BTreeSet<[u8; 32]>,
 }
 
 impl Collector {
@@ -157,6 +165,7 @@ impl Collector {
             equivocations: BTreeMap::new(),
             rulings: BTreeMap::new(),
             quarantined: BTreeSet::new(),
+            batch_verified: BTreeSet::new(),
         })
     }
 
@@ -235,9 +244,7 @@ impl Collector {
         self.finals
             .retain(|(held, at), _| *held != cell || *at <= epoch);
         self.finals.insert((cell, epoch), kept.clone());
-        let mut installed = self
-            .install_set(cell, &kept.checkpoint.next_validators)
-            .is_ok();
+        let mut installed = self.install_set(kept).is_ok();
         let mut dropped = Vec::new();
         for certificate in later {
             installed = installed && self.advance(&certificate).is_ok();
@@ -342,12 +349,16 @@ impl Collector {
     pub fn add_signature(
         &mut self,
         checkpoint: &Checkpoint,
+        next_set: Option<&CellValidators>,
         cell: CellId,
         signer: PassportId,
         signature: BlsSignature,
     ) -> Result<Option<CheckpointCertificate>, CollectError> {
         if checkpoint.federation != self.sets.federation() {
             return Err(CollectError::WrongFederation);
+        }
+        if next_set.is_some() {
+            checkpoint.check_next_set(next_set)?;
         }
         for involved in [checkpoint.cell, cell] {
             if self.quarantined.contains(&involved) {
@@ -387,8 +398,12 @@ impl Collector {
         }
         let pending = self.pending.entry(id).or_insert_with(|| Pending {
             checkpoint: checkpoint.clone(),
+            next_set: None,
             signatures: BTreeMap::new(),
         });
+        if pending.next_set.is_none() {
+            pending.next_set = next_set.cloned();
+        }
         pending
             .signatures
             .entry(cell)
@@ -402,7 +417,7 @@ impl Collector {
     }
 
     /// A certificate from the cells whose signers already hold a quorum, when there are `k`
-    /// of them including the origin.
+    /// of them including the origin and the set the checkpoint hands over is here.
     fn assemble(&self, id: &CheckpointId) -> Option<CheckpointCertificate> {
         let pending = self.pending.get(id)?;
         let mut signers = Vec::new();
@@ -421,13 +436,15 @@ impl Collector {
         let origin_signed = signers
             .iter()
             .any(|signers| signers.cell == pending.checkpoint.cell);
-        if signers.len() < self.sets.k() || !origin_signed {
+        let next_set_known = !pending.checkpoint.hands_over() || pending.next_set.is_some();
+        if signers.len() < self.sets.k() || !origin_signed || !next_set_known {
             return None;
         }
         Some(CheckpointCertificate {
             checkpoint: pending.checkpoint.clone(),
             signers,
             signature: aggregate(&signatures).ok()?,
+            next_set: pending.next_set.clone(),
         })
     }
 
@@ -448,7 +465,8 @@ impl Collector {
             let overruled = self.settled(&position);
             // Judged with the cell's signers in the set that certified that epoch: the one
             // the known certificate names.
-            (self.sets).verify_with_origin(certificate, &known.checkpoint.validators)?;
+            let pairing = (self.sets).check_with_origin(certificate, &known.checkpoint.validators);
+            self.verify_pairing(pairing?)?;
             if overruled {
                 return Ok(Added::Overruled);
             }
@@ -474,15 +492,54 @@ impl Collector {
 
     /// Checks a final certificate and moves to the validator set it hands over.
     fn advance(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
-        self.sets.verify(certificate)?;
-        let checkpoint = &certificate.checkpoint;
-        self.install_set(checkpoint.cell, &checkpoint.next_validators)
+        self.verify_pairing(self.sets.check(certificate)?)?;
+        self.install_set(certificate)
     }
 
-    /// Makes `set` the current one of `cell`. Signatures collected from a previous, different
-    /// set are dropped: their positions name members of that set.
-    fn install_set(&mut self, cell: CellId, set: &CellValidators) -> Result<(), CheckpointError> {
-        if self.sets.hand_over(cell, set)? {
+    /// Makes a certificate's pairing check, unless it passed in the latest batch.
+    fn verify_pairing(&self, pairing: Pairing) -> Result<(), CheckpointError> {
+        if self.batch_verified.contains(&pairing.signed_by().digest()) {
+            return Ok(());
+        }
+        pairing.verify()
+    }
+
+    /// Verifies the signatures of certificates about to be added, together: one Miller loop
+    /// each and a single final exponentiation for the batch, where one by one each costs two
+    /// and one. Only a certificate that passes every other check against the sets known now is
+    /// in the batch; adding them (in any order) then skips the pairings that passed. A
+    /// certificate whose checks change as earlier ones hand sets over is checked in full.
+    /// Returns how many pairings passed.
+    pub fn pre_verify(
+        &mut self,
+        certificates: &[&CheckpointCertificate],
+        rng: &mut impl rand_core::RngCore,
+    ) -> usize {
+        let pairings: Vec<Pairing> = (certificates.iter())
+            .filter(|certificate| !self.is_known(certificate))
+            .filter_map(|certificate| self.sets.check(certificate).ok())
+            .collect();
+        let outcomes = verify_pairings(&pairings, rng);
+        self.batch_verified = (pairings.iter().zip(outcomes))
+            .filter(|(_, outcome)| outcome.is_ok())
+            .map(|(pairing, _)| pairing.signed_by().digest())
+            .collect();
+        self.batch_verified.len()
+    }
+
+    /// Whether this very checkpoint is final here already.
+    fn is_known(&self, certificate: &CheckpointCertificate) -> bool {
+        let checkpoint = &certificate.checkpoint;
+        (self.finals.get(&(checkpoint.cell, checkpoint.epoch)))
+            .is_some_and(|known| known.checkpoint == *checkpoint)
+    }
+
+    /// Makes the set `certificate` hands over the current one of its cell. Signatures
+    /// collected from a previous, different set are dropped: their positions name members of
+    /// that set.
+    fn install_set(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
+        if self.sets.take_hand_over(certificate)? {
+            let cell = certificate.checkpoint.cell;
             for pending in self.pending.values_mut() {
                 pending.signatures.remove(&cell);
             }

@@ -13,7 +13,7 @@
 use crate::checkpoint::{
     CellSigners, CellValidators, CheckpointCertificate, CheckpointError, FederationView,
 };
-use charter_ledger::crypto::bls::{KeySum, ValidatedKey};
+use charter_ledger::crypto::bls::{verify_batch, KeySum, SignedBy, ValidatedKey};
 use charter_ledger::{CellId, FederationId};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
@@ -188,12 +188,7 @@ impl KnownSets {
     /// Checks a certificate of a cell's next epoch: its own cell's signers are the cell's head
     /// set.
     pub fn verify(&self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
-        let cell = certificate.checkpoint.cell;
-        let head = self
-            .heads
-            .get(&cell)
-            .ok_or(CheckpointError::UnknownCell(cell))?;
-        self.verify_with_origin(certificate, head)
+        self.check(certificate)?.verify()
     }
 
     /// Checks finality with the checkpoint's own cell signing as the set `origin`: the
@@ -206,6 +201,26 @@ impl KnownSets {
         certificate: &CheckpointCertificate,
         origin: &[u8; 32],
     ) -> Result<(), CheckpointError> {
+        self.check_with_origin(certificate, origin)?.verify()
+    }
+
+    /// Every check of [`KnownSets::verify`] but the pairing, which is returned to be made
+    /// alone ([`Pairing::verify`]) or with others ([`verify_pairings`]).
+    pub fn check(&self, certificate: &CheckpointCertificate) -> Result<Pairing, CheckpointError> {
+        let cell = certificate.checkpoint.cell;
+        let head = self
+            .heads
+            .get(&cell)
+            .ok_or(CheckpointError::UnknownCell(cell))?;
+        self.check_with_origin(certificate, head)
+    }
+
+    /// Every check of [`KnownSets::verify_with_origin`] but the pairing.
+    pub fn check_with_origin(
+        &self,
+        certificate: &CheckpointCertificate,
+        origin: &[u8; 32],
+    ) -> Result<Pairing, CheckpointError> {
         let checkpoint = &certificate.checkpoint;
         if checkpoint.federation != self.federation {
             return Err(CheckpointError::WrongFederation(checkpoint.federation));
@@ -237,8 +252,12 @@ impl KnownSets {
         if !(certificate.signers.iter()).any(|signers| signers.cell == checkpoint.cell) {
             return Err(CheckpointError::OriginMissing(checkpoint.cell));
         }
-        key.verify(&checkpoint.signing_bytes(), &certificate.signature)?;
-        Ok(())
+        checkpoint.check_next_set(certificate.next_set.as_ref())?;
+        Ok(Pairing {
+            key,
+            message: checkpoint.signing_bytes(),
+            signature: certificate.signature,
+        })
     }
 
     /// The aggregate key of one cell's signers, once their set is known, their bitmap fits it
@@ -277,8 +296,65 @@ impl KnownSets {
     /// — how a verifier follows other cells' sets.
     pub fn advance(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
         self.verify(certificate)?;
-        let checkpoint = &certificate.checkpoint;
-        self.hand_over(checkpoint.cell, &checkpoint.next_validators)?;
+        self.take_hand_over(certificate)?;
         Ok(())
     }
+
+    /// Makes the set a certificate hands over its cell's head, without verifying the
+    /// certificate (the caller did, or trusts it): the new set it carries, or, when it carries
+    /// none, the set that certified its epoch, which must be held here (it is, once the
+    /// certificate verified). Returns whether the head changed.
+    pub fn take_hand_over(
+        &mut self,
+        certificate: &CheckpointCertificate,
+    ) -> Result<bool, CheckpointError> {
+        let checkpoint = &certificate.checkpoint;
+        let cell = checkpoint.cell;
+        checkpoint.check_next_set(certificate.next_set.as_ref())?;
+        if let Some(set) = &certificate.next_set {
+            return self.hand_over(cell, set);
+        }
+        let hash = checkpoint.next_validators;
+        if !self.held.contains_key(&(cell, hash)) {
+            return Err(CheckpointError::UnknownValidatorSet { cell, hash });
+        }
+        Ok(self.heads.insert(cell, hash) != Some(hash))
+    }
+}
+
+/// The last check of a certificate: that its signature is the listed signers' aggregate
+/// signature on its checkpoint.
+#[derive(Clone, Debug)]
+pub struct Pairing {
+    key: KeySum,
+    message: Vec<u8>,
+    signature: charter_ledger::crypto::bls::BlsSignature,
+}
+
+impl Pairing {
+    pub fn signed_by(&self) -> SignedBy<'_> {
+        SignedBy {
+            key: &self.key,
+            message: &self.message,
+            signature: &self.signature,
+        }
+    }
+
+    pub fn verify(&self) -> Result<(), CheckpointError> {
+        self.key.verify(&self.message, &self.signature)?;
+        Ok(())
+    }
+}
+
+/// Each pairing's outcome, checked together: in one batch, and one by one only when the batch
+/// fails, to name which do not verify.
+pub fn verify_pairings(
+    pairings: &[Pairing],
+    rng: &mut impl rand_core::RngCore,
+) -> Vec<Result<(), CheckpointError>> {
+    let batch: Vec<SignedBy> = pairings.iter().map(Pairing::signed_by).collect();
+    if verify_batch(&batch, rng).is_ok() {
+        return vec![Ok(()); pairings.len()];
+    }
+    pairings.iter().map(Pairing::verify).collect()
 }

@@ -87,7 +87,23 @@ impl Federation {
             block: BlockHash([epoch as u8; 32]),
             state_root: StateRoot([7; 32]),
             validators: self.head(cell).hash(),
-            next_validators: next,
+            next_validators: next.hash(),
+        }
+    }
+
+    /// The certificate of `cell`'s checkpoint of `epoch` handing over to `next`, which travels
+    /// with it when it is a new set.
+    fn certify_handing_over(
+        &self,
+        cell: u32,
+        epoch: u64,
+        next: CellValidators,
+        signers: &[(u32, &[usize])],
+    ) -> CheckpointCertificate {
+        let checkpoint = self.checkpoint(cell, epoch, next.clone());
+        CheckpointCertificate {
+            next_set: checkpoint.hands_over().then_some(next),
+            ..self.certify(checkpoint, signers)
         }
     }
 
@@ -115,6 +131,7 @@ impl Federation {
             checkpoint,
             signers: bitmaps,
             signature: aggregate(&signatures).unwrap(),
+            next_set: None,
         }
     }
 
@@ -273,8 +290,7 @@ fn malformed_certificates_are_named_for_what_is_wrong() {
 fn a_cells_next_validators_are_learned_only_from_its_final_checkpoint() {
     let mut federation = federation();
     let (next, next_keys) = cell_set(2, 1);
-    let handover = federation.checkpoint(2, 1, next.clone());
-    let certificate = federation.certify(handover, &[(1, ALL), (2, ALL)]);
+    let certificate = federation.certify_handing_over(2, 1, next.clone(), &[(1, ALL), (2, ALL)]);
     federation.sets.advance(&certificate).unwrap();
     assert_eq!(federation.head(2).validators(), &next);
 
@@ -308,7 +324,7 @@ fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
         )
     };
     let add = |collector: &mut Collector, (cell, passport, signature)| {
-        collector.add_signature(&checkpoint, cell, passport, signature)
+        collector.add_signature(&checkpoint, None, cell, passport, signature)
     };
     for index in 0..2 {
         assert_eq!(add(&mut collector, signer(0, index)), Ok(None));
@@ -345,12 +361,12 @@ fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
     let (cell, passport, _) = signer(1, 2);
     let foreign = federation.keys[&CellId(2)][0].sign(&next.signing_bytes());
     assert!(matches!(
-        collector.add_signature(&next, cell, passport, foreign),
+        collector.add_signature(&next, None, cell, passport, foreign),
         Err(CollectError::BadSignature(_))
     ));
     let genuine = federation.keys[&CellId(1)][0].sign(&next.signing_bytes());
     assert!(matches!(
-        collector.add_signature(&next, CellId(1), PassportId([99; 32]), genuine),
+        collector.add_signature(&next, None, CellId(1), PassportId([99; 32]), genuine),
         Err(CollectError::NotAValidator { .. })
     ));
 }
@@ -377,7 +393,7 @@ fn two_final_certificates_for_one_epoch_quarantine_the_cell_until_a_ruling_keeps
     let signature = federation.keys[&CellId(2)][0].sign(&next.signing_bytes());
     let passport = federation.view.cells[&CellId(2)].0[0].passport;
     assert_eq!(
-        collector.add_signature(&next, CellId(2), passport, signature),
+        collector.add_signature(&next, None, CellId(2), passport, signature),
         Err(CollectError::Quarantined(CellId(2)))
     );
 
@@ -468,12 +484,12 @@ fn signatures_collected_from_a_set_that_hands_over_to_a_smaller_one_are_dropped(
     let member = &federation.view.cells[&CellId(1)].0[3];
     let signature = federation.keys[&CellId(1)][3].sign(&pending.signing_bytes());
     assert_eq!(
-        collector.add_signature(&pending, CellId(1), member.passport, signature),
+        collector.add_signature(&pending, None, CellId(1), member.passport, signature),
         Ok(None)
     );
     // Cell 1 hands over to a set of three.
     let smaller = CellValidators(federation.view.cells[&CellId(1)].0[..3].to_vec());
-    let handover = federation.certify(federation.checkpoint(1, 1, smaller), &[(0, ALL), (1, ALL)]);
+    let handover = federation.certify_handing_over(1, 1, smaller, &[(0, ALL), (1, ALL)]);
     assert_eq!(collector.add_certificate(&handover), Ok(Added::Final));
     // Position 3 named a member of the old set: it no longer counts, and nothing reads past
     // the new set.
@@ -513,10 +529,7 @@ fn catch_up_ranges_from_the_network_cannot_panic() {
 fn certificates_verify_against_the_sets_they_name_in_whatever_order_they_are_learned() {
     let mut federation = federation();
     let (rotated, rotated_keys) = cell_set(1, 1);
-    let handover = federation.certify(
-        federation.checkpoint(1, 1, rotated.clone()),
-        &[(1, ALL), (2, ALL)],
-    );
+    let handover = federation.certify_handing_over(1, 1, rotated.clone(), &[(1, ALL), (2, ALL)]);
     let by_old_set = federation.certify(
         federation.checkpoint(0, 1, federation.unchanged(0)),
         &[(0, ALL), (1, THREE)],
@@ -584,7 +597,7 @@ fn the_signers_key_is_exact_whether_most_or_few_of_the_set_signed() {
         block: BlockHash([1; 32]),
         state_root: StateRoot([7; 32]),
         validators: set.hash(),
-        next_validators: set.clone(),
+        next_validators: set.hash(),
     };
     let certify = |signers: &[usize], signing: &[usize]| {
         let message = checkpoint.signing_bytes();
@@ -602,6 +615,7 @@ fn the_signers_key_is_exact_whether_most_or_few_of_the_set_signed() {
                     .collect::<Vec<_>>(),
             )
             .unwrap(),
+            next_set: None,
         }
     };
     for signers in [&[0][..], &[0, 2], &[0, 1, 2, 4], &[0, 1, 2, 3, 4]] {
@@ -637,7 +651,7 @@ fn a_second_certificate_by_another_set_of_the_cell_proves_no_equivocation() {
     let federation = federation();
     let mut collector = Collector::new(&federation.view).unwrap();
     let (rotated, rotated_keys) = cell_set(2, 1);
-    let handover = federation.certify(federation.checkpoint(2, 1, rotated), &[(1, ALL), (2, ALL)]);
+    let handover = federation.certify_handing_over(2, 1, rotated, &[(1, ALL), (2, ALL)]);
     assert_eq!(collector.add_certificate(&handover), Ok(Added::Final));
     let mut rotated_federation = federation;
     rotated_federation.sets.advance(&handover).unwrap();
@@ -672,7 +686,7 @@ fn a_set_with_a_key_that_fails_key_validate_is_refused_when_learned() {
     assert_eq!(KnownSets::new(&genesis).map(|_| ()), invalid);
     assert!(Collector::new(&genesis).is_err());
 
-    let handover = federation.certify(federation.checkpoint(1, 1, broken), &[(0, ALL), (1, ALL)]);
+    let handover = federation.certify_handing_over(1, 1, broken, &[(0, ALL), (1, ALL)]);
     let before = federation.head(1).hash();
     assert_eq!(federation.sets.advance(&handover), invalid);
     assert_eq!(federation.head(1).hash(), before);
@@ -746,6 +760,8 @@ fn every_refusal_reason_is_listed_for_the_metrics() {
             cell,
             error: BlsError::IdentityPublicKey,
         },
+        CheckpointError::NextSetMissing(cell),
+        CheckpointError::NextSetMismatch(cell),
         CheckpointError::Signature(BlsError::BadSignature),
     ];
     let reasons: Vec<&str> = checkpoint_errors
@@ -773,4 +789,110 @@ fn every_refusal_reason_is_listed_for_the_metrics() {
             error.reason()
         );
     }
+}
+
+/// A checkpoint names the set it hands over by its hash; the set travels with the certificate
+/// exactly when it is a new one, and must be that set.
+#[test]
+fn a_new_set_travels_with_its_certificate_and_only_then() {
+    let federation = federation();
+    let (next, _) = cell_set(2, 1);
+    let carried = federation.certify_handing_over(2, 1, next, &[(1, ALL), (2, ALL)]);
+    carried.verify(&federation.sets).unwrap();
+    let missing = CheckpointCertificate {
+        next_set: None,
+        ..carried.clone()
+    };
+    let other = CheckpointCertificate {
+        next_set: Some(federation.unchanged(2)),
+        ..carried
+    };
+    let unchanged =
+        federation.certify_handing_over(2, 1, federation.unchanged(2), &[(1, ALL), (2, ALL)]);
+    assert_eq!(unchanged.next_set, None, "an unchanged set does not travel");
+    unchanged.verify(&federation.sets).unwrap();
+    let superfluous = CheckpointCertificate {
+        next_set: Some(federation.unchanged(2)),
+        ..unchanged
+    };
+    for (refused, expected) in [
+        (missing, CheckpointError::NextSetMissing(CellId(2))),
+        (other, CheckpointError::NextSetMismatch(CellId(2))),
+        (superfluous, CheckpointError::NextSetMismatch(CellId(2))),
+    ] {
+        assert_eq!(refused.verify(&federation.sets), Err(expected.clone()));
+        assert!(expected.provably_invalid());
+    }
+}
+
+/// Co-signers send no set; the collector assembles a hand-over's certificate once a signature
+/// of the checkpoint's own cell brought the new set, and refuses a signature bringing another.
+#[test]
+fn the_collector_assembles_a_hand_over_only_once_the_new_set_is_here() {
+    let federation = federation();
+    let mut collector = Collector::new(&federation.view).unwrap();
+    let (next, _) = cell_set(0, 1);
+    let checkpoint = federation.checkpoint(0, 1, next.clone());
+    let message = checkpoint.signing_bytes();
+    let mut add = |cell: u32, index: usize, next_set: Option<&CellValidators>| {
+        let passport = federation.view.cells[&CellId(cell)].0[index].passport;
+        let signature = federation.keys[&CellId(cell)][index].sign(&message);
+        collector.add_signature(&checkpoint, next_set, CellId(cell), passport, signature)
+    };
+    for index in 0..3 {
+        assert_eq!(add(0, index, None), Ok(None));
+    }
+    for index in 0..4 {
+        assert_eq!(add(1, index, None), Ok(None), "quorums, but no set yet");
+    }
+    assert_eq!(
+        add(0, 3, Some(&federation.unchanged(0))),
+        Err(CollectError::Certificate(CheckpointError::NextSetMismatch(
+            CellId(0)
+        )))
+    );
+    let certificate = add(0, 3, Some(&next)).unwrap().expect("final");
+    assert_eq!(certificate.next_set.as_ref(), Some(&next));
+    assert_eq!(
+        collector.sets().head(CellId(0)).map(ValidatedSet::hash),
+        Some(next.hash())
+    );
+}
+
+/// Certificates heard together have their signatures verified in one batch; adding them then
+/// skips what passed. A forged aggregate among them fails the batch, is found one by one, and
+/// is refused when added, while the others are final.
+#[test]
+fn certificates_verified_in_a_batch_are_final_and_a_forged_one_among_them_is_refused() {
+    use rand_core::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(15);
+    let federation = federation();
+    let mut collector = Collector::new(&federation.view).unwrap();
+    let certify = |cell: u32, epoch: u64, signers: &[(u32, &[usize])]| {
+        federation.certify(
+            federation.checkpoint(cell, epoch, federation.unchanged(cell)),
+            signers,
+        )
+    };
+    let first = certify(0, 1, &[(0, ALL), (1, ALL)]);
+    let second = certify(0, 2, &[(0, THREE), (2, ALL)]);
+    let other_cell = certify(1, 1, &[(1, ALL), (2, THREE)]);
+    let mut forged = certify(2, 1, &[(0, ALL), (2, ALL)]);
+    forged.signature = first.signature;
+    let batch = [&second, &forged, &first, &other_cell];
+    assert_eq!(collector.pre_verify(&batch, &mut rng), 3);
+    assert_eq!(
+        collector.add_certificate(&forged),
+        Err(CollectError::Certificate(CheckpointError::Signature(
+            BlsError::BadSignature
+        )))
+    );
+    for certificate in [&first, &second, &other_cell] {
+        assert_eq!(collector.add_certificate(certificate), Ok(Added::Final));
+    }
+    assert_eq!(
+        collector.pre_verify(&batch, &mut rng),
+        0,
+        "what is final here is not verified again"
+    );
 }

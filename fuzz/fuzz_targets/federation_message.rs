@@ -97,8 +97,14 @@ impl Script<'_> {
     }
 }
 
-/// A checkpoint of `cell` at `epoch` against the collector's current view of its set.
-fn checkpoint(collector: &Collector, script: &mut Script, cell: CellId, epoch: u64) -> Checkpoint {
+/// A checkpoint of `cell` at `epoch` against the collector's current view of its set, with the
+/// set it hands over as it travels: the new set, though one time in four it is left behind.
+fn checkpoint(
+    collector: &Collector,
+    script: &mut Script,
+    cell: CellId,
+    epoch: u64,
+) -> (Checkpoint, Option<CellValidators>) {
     let keys = keys();
     let current = (collector.sets().head(cell))
         .expect("every cell of the federation has a head set")
@@ -109,7 +115,7 @@ fn checkpoint(collector: &Collector, script: &mut Script, cell: CellId, epoch: u
         1 => CellValidators(current.0[..current.0.len().saturating_sub(1)].to_vec()),
         _ => keys.rotated[&cell].clone(),
     };
-    Checkpoint {
+    let checkpoint = Checkpoint {
         federation: FEDERATION,
         cell,
         epoch,
@@ -117,14 +123,16 @@ fn checkpoint(collector: &Collector, script: &mut Script, cell: CellId, epoch: u
         block: BlockHash([script.byte(); 32]),
         state_root: StateRoot([script.byte() % 2; 32]),
         validators: current.hash(),
-        next_validators: next,
-    }
+        next_validators: next.hash(),
+    };
+    let carried = checkpoint.hands_over() && script.byte() % 4 != 0;
+    (checkpoint, carried.then_some(next))
 }
 
 /// A certificate for `checkpoint` signed by every current validator of its cell and `other`.
 fn certify(
     collector: &Collector,
-    checkpoint: Checkpoint,
+    (checkpoint, next_set): (Checkpoint, Option<CellValidators>),
     other: CellId,
 ) -> Option<CheckpointCertificate> {
     let message = checkpoint.signing_bytes();
@@ -146,6 +154,7 @@ fn certify(
         checkpoint,
         signers,
         signature: aggregate(&signatures).ok()?,
+        next_set,
     })
 }
 
@@ -221,7 +230,8 @@ fn run_script(node: &mut Node, mut script: Script) {
             0 => {
                 let cell = script.cell();
                 let epoch = u64::from(script.byte() % 6);
-                let checkpoint = checkpoint(&node.collector(), &mut script, cell, epoch);
+                let (checkpoint, next_set) =
+                    checkpoint(&node.collector(), &mut script, cell, epoch);
                 let signing = script.cell();
                 let member = {
                     let collector = node.collector();
@@ -238,6 +248,7 @@ fn run_script(node: &mut Node, mut script: Script) {
                 let signature = keys().secret[&member.bls_key].sign(&checkpoint.signing_bytes());
                 node.handle(&FederationMessage::Signature {
                     checkpoint,
+                    next_set,
                     cell: signing,
                     signer: member.passport,
                     signature,

@@ -44,8 +44,20 @@ fn refused(error: &CollectError) -> Verdict {
     }
 }
 
+/// A checkpoint, and the new set it hands over when it hands over one.
+type Handing = (Checkpoint, Option<CellValidators>);
+
+/// Who signed a checkpoint, with what.
+struct Signed {
+    cell: CellId,
+    signer: PassportId,
+    signature: BlsSignature,
+}
+
 /// Messages from the federation topic waiting to be handled.
 pub const INBOUND_QUEUE: usize = 4_096;
+/// Most queued messages handled together (their certificates verified in one batch).
+const INBOUND_BATCH: usize = 64;
 
 pub struct Finality<S: Storage> {
     pub collector: Arc<Mutex<Collector>>,
@@ -128,8 +140,9 @@ impl<S: Storage> Finality<S> {
         Ok(CellValidators::from(&active))
     }
 
-    /// The checkpoint of the epoch `block` ends, if it ends one.
-    fn checkpoint_of(&mut self, block: &CommittedBlock) -> Result<Option<Checkpoint>, LedgerError> {
+    /// The checkpoint of the epoch `block` ends, if it ends one, with the set it hands over
+    /// when that is a new one.
+    fn checkpoint_of(&mut self, block: &CommittedBlock) -> Result<Option<Handing>, LedgerError> {
         self.ledger.refresh()?;
         let cell: CellInfo = self
             .ledger
@@ -140,24 +153,29 @@ impl<S: Storage> Finality<S> {
         if !height.is_multiple_of(epoch_length) {
             return Ok(None);
         }
-        Ok(Some(Checkpoint {
+        // The set elected at the end of the previous epoch certified this one; the set
+        // elected at this block's end certifies the next.
+        let validators = self.validators_at(height - 1)?.hash();
+        let next = self.validators_at(height)?;
+        let checkpoint = Checkpoint {
             federation: cell.federation,
             cell: cell.cell,
             epoch: height / epoch_length,
             height,
             block: block.hash,
             state_root: block.state_root,
-            // The set elected at the end of the previous epoch certified this one; the set
-            // elected at this block's end certifies the next.
-            validators: self.validators_at(height - 1)?.hash(),
-            next_validators: self.validators_at(height)?,
-        }))
+            validators,
+            next_validators: next.hash(),
+        };
+        let next_set = checkpoint.hands_over().then_some(next);
+        Ok(Some((checkpoint, next_set)))
     }
 
     /// Signs (if the guard allows), collects our own signature and publishes it; not when
     /// this validator is not in its cell's set as the federation knows it (it was slashed out
-    /// or never joined), since no node would count its signature.
-    fn sign(&mut self, checkpoint: &Checkpoint) {
+    /// or never joined), since no node would count its signature. `next_set` is the new set
+    /// our own cell's checkpoint hands over, sent with our signature.
+    fn sign(&mut self, checkpoint: &Checkpoint, next_set: Option<CellValidators>) {
         let member = (self.collector().sets().head(self.cell)).is_some_and(|set| {
             (set.validators().0.iter()).any(|member| member.passport == self.passport)
         });
@@ -176,9 +194,13 @@ impl<S: Storage> Finality<S> {
                 return;
             }
         };
-        let added = self
-            .collector()
-            .add_signature(checkpoint, self.cell, self.passport, signature);
+        let added = self.collector().add_signature(
+            checkpoint,
+            next_set.as_ref(),
+            self.cell,
+            self.passport,
+            signature,
+        );
         match added {
             Ok(Some(certificate)) => self.keep_and_publish(&certificate),
             Ok(None) => {}
@@ -186,6 +208,7 @@ impl<S: Storage> Finality<S> {
         }
         let message = FederationMessage::Signature {
             checkpoint: checkpoint.clone(),
+            next_set,
             cell: self.cell,
             signer: self.passport,
             signature,
@@ -229,14 +252,41 @@ impl<S: Storage> Finality<S> {
     /// make of it: passed on if it was of use, dropped if not, and its sender penalized if no
     /// honest node could have sent it.
     pub fn handle(&mut self, bytes: &[u8]) -> Verdict {
-        let message = match FederationMessage::try_from_slice(bytes) {
-            Ok(message) => message,
+        self.handle_all(&[bytes])[0]
+    }
+
+    /// Handles messages heard together, in order, with the signatures of every certificate
+    /// among them verified in one batch first; each one's verdict.
+    pub fn handle_all(&mut self, messages: &[&[u8]]) -> Vec<Verdict> {
+        let decoded: Vec<Option<FederationMessage>> =
+            (messages.iter()).map(|bytes| self.decode(bytes)).collect();
+        let certificates: Vec<&CheckpointCertificate> = (decoded.iter().flatten())
+            .flat_map(|message| match message {
+                FederationMessage::Certificate(certificate) => std::slice::from_ref(certificate),
+                FederationMessage::Certificates(batch) if batch.len() <= CATCH_UP_BATCH => batch,
+                _ => &[],
+            })
+            .collect();
+        if certificates.len() > 1 {
+            (self.collector()).pre_verify(&certificates, &mut rand::thread_rng());
+        }
+        (decoded.into_iter())
+            .map(|message| message.map_or(Verdict::Reject, |message| self.dispatch(message)))
+            .collect()
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Option<FederationMessage> {
+        match FederationMessage::try_from_slice(bytes) {
+            Ok(message) => Some(message),
             Err(error) => {
                 self.metrics.federation.record_message("undecodable");
                 tracing::debug!(%error, "undecodable federation message");
-                return Verdict::Reject;
+                None
             }
-        };
+        }
+    }
+
+    fn dispatch(&mut self, message: FederationMessage) -> Verdict {
         let kind = match &message {
             FederationMessage::Signature { .. } => "signature",
             FederationMessage::Certificate(_) => "certificate",
@@ -247,11 +297,17 @@ impl<S: Storage> Finality<S> {
         match message {
             FederationMessage::Signature {
                 checkpoint,
+                next_set,
                 cell,
                 signer,
                 signature,
             } => {
-                let verdict = self.take_signature(&checkpoint, cell, signer, signature);
+                let signed = Signed {
+                    cell,
+                    signer,
+                    signature,
+                };
+                let verdict = self.take_signature(&checkpoint, next_set.as_ref(), signed);
                 self.notice_epoch(checkpoint.cell, checkpoint.epoch);
                 verdict
             }
@@ -283,11 +339,15 @@ impl<S: Storage> Finality<S> {
     fn take_signature(
         &mut self,
         checkpoint: &Checkpoint,
-        cell: CellId,
-        signer: PassportId,
-        signature: BlsSignature,
+        next_set: Option<&CellValidators>,
+        signed: Signed,
     ) -> Verdict {
-        let added = (self.collector()).add_signature(checkpoint, cell, signer, signature);
+        let Signed {
+            cell,
+            signer,
+            signature,
+        } = signed;
+        let added = (self.collector()).add_signature(checkpoint, next_set, cell, signer, signature);
         (self.metrics.federation).record_signature(added.as_ref().map(|_| ()));
         match added {
             Ok(Some(certificate)) => self.keep_and_publish(&certificate),
@@ -295,7 +355,7 @@ impl<S: Storage> Finality<S> {
                 let vouched =
                     checkpoint.cell != self.cell && self.collector().origin_vouches(checkpoint);
                 if vouched && self.co_signed.first_time(checkpoint.cell, checkpoint.epoch) {
-                    self.sign(checkpoint);
+                    self.sign(checkpoint, None);
                 }
             }
             Err(error) => {
@@ -494,6 +554,30 @@ impl<S: Storage> Finality<S> {
         self.record_quarantined();
     }
 
+    /// Handles `first` with whatever else is queued behind it (up to [`INBOUND_BATCH`]), so
+    /// that the certificates among them are verified in one batch, and returns each verdict
+    /// to the mesh.
+    fn handle_queued(&mut self, first: Heard, inbound: &mut mpsc::Receiver<Heard>) {
+        let mut heard = vec![first];
+        while heard.len() < INBOUND_BATCH {
+            match inbound.try_recv() {
+                Ok(next) => heard.push(next),
+                Err(_) => break,
+            }
+        }
+        let messages: Vec<&[u8]> = heard.iter().map(|heard| heard.data.as_slice()).collect();
+        let verdicts = self.handle_all(&messages);
+        for (heard, verdict) in heard.into_iter().zip(verdicts) {
+            if self
+                .verdicts
+                .try_send((heard.id, heard.source, verdict))
+                .is_err()
+            {
+                tracing::warn!("the mesh is behind; a checkpoint message's verdict was dropped");
+            }
+        }
+    }
+
     /// Runs until the node stops: checkpoints at our cell's epoch ends, and whatever the
     /// federation topic brings.
     pub async fn run(
@@ -508,10 +592,10 @@ impl<S: Storage> Finality<S> {
                 block = committed.recv() => match block {
                     Ok(block) => {
                         match self.checkpoint_of(&block) {
-                            Ok(Some(checkpoint)) => {
+                            Ok(Some((checkpoint, next_set))) => {
                                 self.catch_up.own_epoch = checkpoint.epoch;
                                 self.metrics.federation.record_built(checkpoint.epoch);
-                                self.sign(&checkpoint);
+                                self.sign(&checkpoint, next_set);
                             }
                             Ok(None) => {}
                             Err(error) => tracing::error!(%error, "building the checkpoint failed"),
@@ -524,12 +608,7 @@ impl<S: Storage> Finality<S> {
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 message = inbound.recv() => match message {
-                    Some(heard) => {
-                        let verdict = self.handle(&heard.data);
-                        if self.verdicts.try_send((heard.id, heard.source, verdict)).is_err() {
-                            tracing::warn!("the mesh is behind; a checkpoint message's verdict was dropped");
-                        }
-                    }
+                    Some(heard) => self.handle_queued(heard, &mut inbound),
                     None => return,
                 },
             }

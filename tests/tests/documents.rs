@@ -190,6 +190,8 @@ fn cell_set(cell: u8) -> CellValidators {
 
 fn checkpoint_example() -> BTreeMap<&'static str, String> {
     let (cell_0, cell_1) = (cell_set(0), cell_set(1));
+    let mut next_set = cell_0.clone();
+    next_set.0[3].power = 20_000;
     let view = FederationView {
         federation: FederationId([0x33; 32]),
         k: 2,
@@ -203,7 +205,7 @@ fn checkpoint_example() -> BTreeMap<&'static str, String> {
         block: BlockHash([0x44; 32]),
         state_root: StateRoot([0x55; 32]),
         validators: cell_0.hash(),
-        next_validators: cell_0.clone(),
+        next_validators: next_set.hash(),
     };
     let message = checkpoint.signing_bytes();
     let signers = [(0u8, [0u8, 1, 2]), (1, [1, 2, 3])];
@@ -217,6 +219,7 @@ fn checkpoint_example() -> BTreeMap<&'static str, String> {
         ],
         signature: aggregate(&signatures).unwrap(),
         checkpoint,
+        next_set: Some(next_set.clone()),
     };
     KnownSets::new(&view).unwrap().verify(&certificate).unwrap();
     let first = secret_key(0, 0);
@@ -228,6 +231,8 @@ fn checkpoint_example() -> BTreeMap<&'static str, String> {
         ("cell_0_set_hash", hex::encode(cell_0.hash())),
         ("cell_1_set", hex::encode(borsh::to_vec(&cell_1).unwrap())),
         ("cell_1_set_hash", hex::encode(cell_1.hash())),
+        ("next_set", hex::encode(borsh::to_vec(&next_set).unwrap())),
+        ("next_set_hash", hex::encode(next_set.hash())),
         ("checkpoint_signing_bytes", hex::encode(&message)),
         ("checkpoint_id", certificate.checkpoint.id().to_hex()),
         ("aggregate_signature", hex::encode(certificate.signature.0)),

@@ -348,6 +348,7 @@ fn a_cell_that_certifies_two_checkpoints_for_one_epoch_is_quarantined_until_gove
         checkpoint: twin,
         signers,
         signature: aggregate(&signatures).unwrap(),
+        next_set: honest_certificate.next_set.clone(),
     };
     charter_federation::sets::KnownSets::new(&view)
         .unwrap()

@@ -6,7 +6,7 @@
 use charter_consensus::block::BlockHash;
 use charter_e2e::charter;
 use charter_federation::checkpoint::{
-    CellSigners, Checkpoint, CheckpointCertificate, FederationView,
+    CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationView,
 };
 use charter_ledger::crypto::bls::{aggregate, BlsSecretKey, BlsSignature};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
@@ -41,6 +41,8 @@ struct Setup {
     federation: PathBuf,
     view: FederationView,
     checkpoint: Checkpoint,
+    /// The new set the checkpoint hands over, if it hands over one.
+    next_set: Option<CellValidators>,
     read: PathBuf,
     key: String,
 }
@@ -85,6 +87,7 @@ impl Setup {
             checkpoint: self.checkpoint.clone(),
             signers: bitmaps,
             signature: aggregate(&signatures).unwrap(),
+            next_set: self.next_set.clone(),
         }
     }
 
@@ -197,7 +200,6 @@ fn setup() -> Setup {
     )
     .unwrap();
     let set = view.cells[&CellId(0)].clone();
-    let next_validators = set.clone();
     let checkpoint = Checkpoint {
         federation: genesis.federation,
         cell: CellId(0),
@@ -206,13 +208,14 @@ fn setup() -> Setup {
         block: BlockHash([1; 32]),
         state_root: applied.state_root,
         validators: set.hash(),
-        next_validators,
+        next_validators: set.hash(),
     };
     Setup {
         dir,
         federation,
         view,
         checkpoint,
+        next_set: None,
         read,
         key: format!("passport:{payee}"),
     }
@@ -274,11 +277,13 @@ fn flipped_bits_foreign_signatures_and_cells_below_two_thirds_are_refused() {
 fn a_chain_of_certificates_verifies_in_any_order_from_genesis_or_from_a_trusted_checkpoint() {
     let setup = setup();
     // Epoch 1 of cell 0 hands over to a new set: the keys of cell 1's validators.
+    let new_set = setup.view.cells[&CellId(1)].clone();
     let handover = {
         let mut checkpoint = setup.checkpoint.clone();
-        checkpoint.next_validators = setup.view.cells[&CellId(1)].clone();
+        checkpoint.next_validators = new_set.hash();
         Setup {
             checkpoint,
+            next_set: Some(new_set.clone()),
             ..setup
         }
     };
@@ -287,7 +292,8 @@ fn a_chain_of_certificates_verifies_in_any_order_from_genesis_or_from_a_trusted_
     let mut second_checkpoint = first.checkpoint.clone();
     second_checkpoint.epoch = 2;
     second_checkpoint.height = 2;
-    second_checkpoint.validators = first.checkpoint.next_validators.hash();
+    second_checkpoint.validators = new_set.hash();
+    second_checkpoint.next_validators = new_set.hash();
     let message = second_checkpoint.signing_bytes();
     let cell_1_signatures = handover.signatures_on(&message, 1, &[0, 1, 2, 3]);
     let mut signatures = cell_1_signatures.clone();
@@ -295,10 +301,11 @@ fn a_chain_of_certificates_verifies_in_any_order_from_genesis_or_from_a_trusted_
     let second = CheckpointCertificate {
         checkpoint: second_checkpoint,
         signers: vec![
-            CellSigners::from_indices(CellId(0), &first.checkpoint.next_validators, 0..4),
+            CellSigners::from_indices(CellId(0), &new_set, 0..4),
             CellSigners::from_indices(CellId(1), &handover.view.cells[&CellId(1)], 0..4),
         ],
         signature: aggregate(&signatures).unwrap(),
+        next_set: None,
     };
     let write = |name: &str, certificate: &CheckpointCertificate| {
         let path = handover.path(name);
@@ -338,6 +345,15 @@ fn a_chain_of_certificates_verifies_in_any_order_from_genesis_or_from_a_trusted_
         String::from_utf8_lossy(&trusted.stderr)
     );
     assert!(String::from_utf8_lossy(&trusted.stdout).contains("final: cell-0 epoch 2"));
+    // Epoch 2 keeps the set epoch 1 handed over, so it does not carry it: trusted alone, it
+    // names a set this verifier never learned.
+    let unanchored = verify(&["--trusted", &second_path, "--certificate", &second_path]);
+    assert!(!unanchored.status.success());
+    assert!(
+        String::from_utf8_lossy(&unanchored.stderr).contains("one this verifier holds already"),
+        "{}",
+        String::from_utf8_lossy(&unanchored.stderr)
+    );
 }
 
 #[test]

@@ -58,12 +58,11 @@ class Checkpoint:
     block: bytes
     state_root: bytes
     validators: bytes
-    next_validators: tuple[FederationValidator, ...]
+    next_validators: bytes
 
     def encode_into(self, w: Writer) -> None:
         (w.fixed(self.federation, 32).u32(self.cell).u64(self.epoch).u64(self.height).fixed(self.block, 32)
-         .fixed(self.state_root, 32).fixed(self.validators, 32))
-        w.vec(self.next_validators, lambda w2, m: m.encode_into(w2))
+         .fixed(self.state_root, 32).fixed(self.validators, 32).fixed(self.next_validators, 32))
 
     def encode(self) -> bytes:
         w = Writer()
@@ -75,25 +74,29 @@ class Checkpoint:
         return CHECKPOINT_DOMAIN + self.encode()
 
     @property
+    def hands_over(self) -> bool:
+        """Whether the next epoch is certified by a set other than this one's."""
+        return self.next_validators != self.validators
+
+    @property
     def id(self) -> bytes:
         """`Checkpoint::id = blake3(signing message)` (named in equivocation proofs and bridge rulings)."""
         return hash32(self.signing_bytes())
 
     @classmethod
     def decode(cls, r: Reader) -> "Checkpoint":
-        return cls(r.fixed(32), r.u32(), r.u64(), r.u64(), r.fixed(32), r.fixed(32), r.fixed(32),
-                   tuple(r.vec(FederationValidator.decode)))
+        return cls(r.fixed(32), r.u32(), r.u64(), r.u64(), r.fixed(32), r.fixed(32), r.fixed(32), r.fixed(32))
 
     def to_json(self) -> dict[str, Any]:
         return {"federation": self.federation.hex(), "cell": self.cell, "epoch": self.epoch, "height": self.height,
                 "block": self.block.hex(), "state_root": self.state_root.hex(), "validators": self.validators.hex(),
-                "next_validators": [m.to_json() for m in self.next_validators]}
+                "next_validators": self.next_validators.hex()}
 
     @classmethod
     def from_json(cls, o: Mapping[str, Any]) -> "Checkpoint":
         return cls(from_hex(o["federation"], 32, "federation"), int(o["cell"]), int(o["epoch"]), int(o["height"]),
                    from_hex(o["block"], 32, "block"), from_hex(o["state_root"], 32, "state_root"),
-                   from_hex(o["validators"], 32, "validators"), validator_set_from_json(o["next_validators"]))
+                   from_hex(o["validators"], 32, "validators"), from_hex(o["next_validators"], 32, "next_validators"))
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,15 @@ class CheckpointCertificate:
     checkpoint: Checkpoint
     signers: tuple[CellSigners, ...]
     signature: bytes
+    # The set the checkpoint hands over, present exactly when it is a new one.
+    next_set: tuple[FederationValidator, ...] | None = None
 
     def encode(self) -> bytes:
         w = Writer()
         self.checkpoint.encode_into(w)
         w.vec(self.signers, lambda w2, s: w2.u32(s.cell).fixed(s.validators, 32).bytes_vec(s.bitmap))
         w.fixed(self.signature, 96)
+        w.option(self.next_set, lambda w2, members: w2.vec(members, lambda w3, m: m.encode_into(w3)))
         return w.getvalue()
 
     @classmethod
@@ -127,19 +133,24 @@ class CheckpointCertificate:
         def get(r: Reader) -> "CheckpointCertificate":
             cp = Checkpoint.decode(r)
             signers = tuple(r.vec(lambda r2: CellSigners(r2.u32(), r2.fixed(32), r2.bytes_vec())))
-            return cls(cp, signers, r.fixed(96))
+            signature = r.fixed(96)
+            next_set = r.option(lambda r2: tuple(r2.vec(FederationValidator.decode)))
+            return cls(cp, signers, signature, next_set)
         return decode_all(data, get)
 
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint.to_json(), "signers": [s.to_json() for s in self.signers],
-                "signature": self.signature.hex()}
+                "signature": self.signature.hex(),
+                "next_set": None if self.next_set is None else [m.to_json() for m in self.next_set]}
 
     @classmethod
     def from_json(cls, o: Mapping[str, Any]) -> "CheckpointCertificate":
         try:
             signers = tuple(CellSigners(int(s["cell"]), from_hex(s["validators"], 32, "validators"),
                                         from_hex(s["bitmap"], None, "bitmap")) for s in o["signers"])
-            return cls(Checkpoint.from_json(o["checkpoint"]), signers, from_hex(o["signature"], 96, "signature"))
+            next_set = None if o["next_set"] is None else validator_set_from_json(o["next_set"])
+            return cls(Checkpoint.from_json(o["checkpoint"]), signers, from_hex(o["signature"], 96, "signature"),
+                       next_set)
         except KeyError as e:
             raise EncodingError(f"certificate lacks {e.args[0]!r}") from e
 
@@ -162,7 +173,8 @@ class _CellState:
 class FederationVerifier:
     """Verifies checkpoint certificates (docs/checkpoints.md, Verification). Knows the federation
     id, `k` and, per cell, the sets it has held and its head. A certificate that verifies moves
-    its cell's head to `next_validators`."""
+    its cell's head to the set `next_validators` names: the one it carries in `next_set` when
+    that is new, else the set that certified its epoch."""
 
     def __init__(self, federation: bytes, k: int, cells: Mapping[int, Sequence[FederationValidator]]):
         self.federation = federation
@@ -221,8 +233,15 @@ class FederationVerifier:
             raise ProofError(f"cell {cp.cell} is not a cell of the federation")
         if cp.validators != own.head:
             raise ProofError(f"checkpoint names set {cp.validators.hex()}, not cell {cp.cell}'s head {own.head.hex()}")
-        if not cp.next_validators or sum(m.power for m in cp.next_validators) == 0:
-            raise ProofError("next_validators is empty or without power")
+        if cp.hands_over:
+            if cert.next_set is None:
+                raise ProofError("the checkpoint hands over a new set that does not travel with it")
+            if validator_set_hash(cert.next_set) != cp.next_validators:
+                raise ProofError("next_set is not the set next_validators names")
+            if not cert.next_set or sum(m.power for m in cert.next_set) == 0:
+                raise ProofError("next_set is empty or without power")
+        elif cert.next_set is not None:
+            raise ProofError("a next_set travels with a checkpoint that hands over no new set")
         keys: list[bytes] = []
         listed: list[int] = []
         prev = -1
@@ -258,6 +277,10 @@ class FederationVerifier:
             raise ProofError("the aggregate BLS signature does not verify")
 
     def verify(self, cert: CheckpointCertificate) -> None:
-        """Verify a certificate and, if final, make its `next_validators` its cell's head."""
+        """Verify a certificate and, if final, make the set it hands over its cell's head."""
         self.check(cert)
-        self._learn(self._cells[cert.checkpoint.cell], tuple(cert.checkpoint.next_validators))
+        st = self._cells[cert.checkpoint.cell]
+        if cert.next_set is None:
+            st.head = cert.checkpoint.next_validators
+        else:
+            self._learn(st, cert.next_set)

@@ -86,6 +86,10 @@ def test_tampered_certificates_are_refused(federation: Any) -> None:
     refused(replace(cert, signers=tuple(s for s in cert.signers if s.cell == 0)), "fewer than k cells")
     refused(replace(cert, signers=tuple(reversed(cert.signers))), "cells out of order")
     refused(replace(cert, checkpoint=replace(cp, federation=bytes(32))), "another federation")
+    if cert.next_set is None:
+        refused(replace(cert, next_set=verifier.head(0)), "a set travelling with an unchanged one")
+    else:
+        refused(replace(cert, next_set=None), "a new set left behind")
 
     # JSON that is not the decoding of the served bytes is refused before any pairing
     answer = copy.deepcopy(federation.client.checkpoint(0, cp.epoch))

@@ -4,6 +4,7 @@ reproduced with the SDK."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_checkpoints_worked_example_verifies_with_py_ecc() -> None:
     v = doc_values("checkpoints.md")
     _need(v, "checkpoints.md", "certificate", "checkpoint_id", "checkpoint_signing_bytes", "cell_0_set",
           "cell_0_set_hash", "cell_1_set", "cell_1_set_hash", "aggregate_signature", "signer_secret_key",
-          "signer_public_key", "signer_signature")
+          "signer_public_key", "signer_signature", "next_set", "next_set_hash")
     from py_ecc.bls import G2ProofOfPossession
 
     def vset(b: bytes) -> tuple[FederationValidator, ...]:
@@ -128,6 +129,13 @@ def test_checkpoints_worked_example_verifies_with_py_ecc() -> None:
     assert cert.signature == v["aggregate_signature"]
     assert [(s.cell, s.bitmap) for s in cert.signers] == [(0, b"\x07"), (1, b"\x0e")]
 
+    next_set = vset(v["next_set"])
+    assert validator_set_hash(next_set) == v["next_set_hash"] == cert.checkpoint.next_validators
+    assert cert.next_set == next_set and cert.checkpoint.hands_over
+    assert [m.power for m in next_set] == [10_000, 10_000, 10_000, 20_000]
+
     verifier = FederationVerifier(cert.checkpoint.federation, 2, {0: s0, 1: s1})
+    with pytest.raises(ProofError):  # a hand-over without the set it hands over
+        verifier.check(replace(cert, next_set=None))
     verifier.verify(cert)
-    assert verifier.head_hash(0) == validator_set_hash(cert.checkpoint.next_validators)
+    assert verifier.head_hash(0) == v["next_set_hash"]

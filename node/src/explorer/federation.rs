@@ -166,7 +166,13 @@ pub fn checkpoint(explorer: &Explorer, cell: &str, epoch: &str) -> PageResult {
                 dt { "Last block of the epoch" } dd { (checkpoint.height) " " (hex(&checkpoint.block.to_string())) }
                 dt { "State root" } dd { code { (checkpoint.state_root) } }
                 dt { "Validator set" } dd { (hex(&hex::encode(checkpoint.validators))) }
-                dt { "Next validator set" } dd { (checkpoint.next_validators.0.len()) " validators" }
+                dt { "Next validator set" } dd {
+                    (hex(&hex::encode(checkpoint.next_validators)))
+                    @match &certificate.next_set {
+                        Some(set) => { " (new: " (set.0.len()) " validators)" }
+                        None => { " (unchanged)" }
+                    }
+                }
             }
             section {
                 h2 { "Signers by cell" }
