@@ -29,7 +29,7 @@ const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "HEAD"];
 
 /// Every route the node serves (the API and the explorer), `{}` standing for a path parameter,
 /// and one with no route.
-const ROUTES: [&str; 30] = [
+const ROUTES: [&str; 31] = [
     "/v1/status",
     "/v1/transactions",
     "/v1/transactions/batch",
@@ -45,6 +45,7 @@ const ROUTES: [&str; 30] = [
     "/v1/bridges/{}/rulings/{}",
     "/v1/federation",
     "/v1/checkpoints/{}/{}",
+    "/v1/validator-sets/{}/{}",
     "/v1/openapi.json",
     "/metrics",
     "/explorer",

@@ -171,6 +171,7 @@ fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/bridges/{cell}/rulings/{epoch}", get(bridge_ruling))
         .route("/v1/federation", get(federation))
         .route("/v1/checkpoints/{cell}/{epoch}", get(checkpoint))
+        .route("/v1/validator-sets/{cell}/{hash}", get(validator_set))
         .route("/v1/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
         .with_state(state)
@@ -718,6 +719,44 @@ pub(crate) fn federation_json(collector: &Collector) -> Value {
         "cells": cells,
         "equivocations": equivocations,
     })
+}
+
+/// A validator set a cell has held here — its genesis set or one a final certificate handed
+/// over — by its hash: what a checkpoint's `next_validators` or a signer entry names.
+async fn validator_set(
+    State(state): State<Arc<ApiState>>,
+    Path((cell, hash)): Path<(String, String)>,
+) -> Reply {
+    let Some(collector) = collector(&state) else {
+        return not_in_a_federation();
+    };
+    let Ok(cell) = cell.parse::<u32>().map(charter_ledger::CellId) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_cell",
+            "a cell id is a number",
+        );
+    };
+    let mut bytes = [0u8; 32];
+    if hex::decode_to_slice(&hash, &mut bytes).is_err() {
+        return invalid_id("validator_set");
+    }
+    match collector.sets().held(cell, &bytes) {
+        Some(set) => ok(json!({
+            "cell": cell,
+            "hash": hex::encode(set.hash()),
+            "validators": set.validators(),
+            "encoded": hex::encode(borsh::to_vec(set.validators()).expect("writing to a Vec cannot fail")),
+        })),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown_validator_set",
+            format!(
+                "cell {} has held no validator set with that hash here",
+                cell.0
+            ),
+        ),
+    }
 }
 
 /// A cell's checkpoint for an epoch (`latest` for the latest final one): its certificate when

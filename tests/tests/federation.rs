@@ -640,6 +640,31 @@ fn final_certificates(api: &str, openapi: &OpenApi) -> Vec<Value> {
     certificates
 }
 
+/// Every set `certificate` names — the set that certified its epoch, the one it hands over and
+/// each signing cell's — is served by its hash by the `api` that served the certificate, and a
+/// set it carries is the one its `next_validators` names; whether it carried one. Answers are
+/// checked against the OpenAPI document.
+fn sets_served(api: &str, certificate: &Value, openapi: &OpenApi) -> bool {
+    let route = "/v1/validator-sets/{cell}/{hash}";
+    let set = |cell: &Value, hash: &Value| {
+        let path = format!("/v1/validator-sets/{cell}/{}", hash.as_str().unwrap());
+        let answer = openapi.get(api, route, &path);
+        assert_eq!(&answer["hash"], hash, "{path}: {answer}");
+        answer
+    };
+    let checkpoint = &certificate["checkpoint"];
+    set(&checkpoint["cell"], &checkpoint["validators"]);
+    let next = set(&checkpoint["cell"], &checkpoint["next_validators"]);
+    for signers in certificate["signers"].as_array().unwrap() {
+        set(&signers["cell"], &signers["validators"]);
+    }
+    let carried = certificate["next_set"].is_array();
+    if carried {
+        assert_eq!(certificate["next_set"], next["validators"]);
+    }
+    carried
+}
+
 /// `charter verify` accepts `certificates` (JSON texts) given in several shuffled orders, and
 /// prints the same for each.
 fn verify_in_shuffled_orders(dir: &Path, certificates: &[String]) {
@@ -681,8 +706,9 @@ fn verify_in_shuffled_orders(dir: &Path, certificates: &[String]) {
 /// to hold more than 2/3 of its cell's power alone (the four start with 10,000 each), so that
 /// which signers make a quorum differs from one set to the next. Every final certificate held by any of the twelve
 /// nodes is then verified offline by `charter verify`, in several shuffled orders: all are
-/// accepted, with the same output. Every federation answer fetched on the way is checked
-/// against the OpenAPI document.
+/// accepted, with the same output. Each hand-over's certificate carried the new set, and every
+/// set a certificate names is served by its hash. Every federation answer fetched on the way is
+/// checked against the OpenAPI document.
 #[test]
 fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -731,8 +757,35 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
     });
 
     let openapi = OpenApi::served_by(&first_of(0));
-    let mut certificates: Vec<String> = (apis.iter())
-        .flat_map(|(_, api)| final_certificates(api, &openapi))
+    let served: Vec<(&String, Vec<Value>)> = (apis.iter())
+        .map(|(_, api)| (api, final_certificates(api, &openapi)))
+        .collect();
+    let mut handed_over = 0;
+    for (api, certificates) in &served {
+        for certificate in certificates {
+            handed_over += usize::from(sets_served(api, certificate, &openapi));
+        }
+    }
+    assert!(
+        handed_over >= 6,
+        "cells 0 and 1 each handed over three times"
+    );
+    // What is refused: a hash no cell held here, one that is not hex, a cell that is not one.
+    let route = "/v1/validator-sets/{cell}/{hash}";
+    let unknown = format!("/v1/validator-sets/0/{}", "00".repeat(32));
+    for (path, code) in [
+        (unknown.as_str(), "unknown_validator_set"),
+        ("/v1/validator-sets/0/beef", "invalid_validator_set_id"),
+        ("/v1/validator-sets/zero/00", "invalid_cell"),
+    ] {
+        assert_eq!(
+            openapi.get(&first_of(0), route, path)["error"],
+            code,
+            "{path}"
+        );
+    }
+    let mut certificates: Vec<String> = (served.into_iter())
+        .flat_map(|(_, certificates)| certificates)
         .map(|certificate| certificate.to_string())
         .collect();
     certificates.sort();
