@@ -35,6 +35,7 @@ pub struct FederationMetrics {
     signatures_refused: IntCounterVec,
     certificates: IntCounterVec,
     certificates_refused: IntCounterVec,
+    certificates_batch_verified: IntCounter,
     time_to_finality: Histogram,
     latest_final_epoch: IntGaugeVec,
     latest_final_time: IntGaugeVec,
@@ -80,6 +81,15 @@ impl FederationMetrics {
                 "federation_certificates_refused_total",
                 "Certificates refused, by reason",
                 "reason",
+            ),
+            certificates_batch_verified: register(
+                registry,
+                IntCounter::new(
+                    "federation_certificates_batch_verified_total",
+                    "Certificates whose signatures passed in one batch with others heard at the \
+                     same time",
+                )
+                .expect("a valid counter"),
             ),
             time_to_finality: register(
                 registry,
@@ -178,6 +188,11 @@ impl FederationMetrics {
                 .with_label_values(&[error.reason()])
                 .inc(),
         }
+    }
+
+    /// `passed` certificates' signatures passed in one batch.
+    pub fn record_batch_verified(&self, passed: usize) {
+        self.certificates_batch_verified.inc_by(passed as u64);
     }
 
     /// This node built its own cell's checkpoint of `epoch`.

@@ -268,7 +268,8 @@ impl<S: Storage> Finality<S> {
             })
             .collect();
         if certificates.len() > 1 {
-            (self.collector()).pre_verify(&certificates, &mut rand::thread_rng());
+            let passed = (self.collector()).pre_verify(&certificates, &mut rand::thread_rng());
+            self.metrics.federation.record_batch_verified(passed);
         }
         (decoded.into_iter())
             .map(|message| message.map_or(Verdict::Reject, |message| self.dispatch(message)))
