@@ -640,12 +640,8 @@ async fn bridge_ruling(
     Path((cell, epoch)): Path<(String, String)>,
     Query(options): Query<ReadOptions>,
 ) -> Reply {
-    let Ok(remote) = cell.parse::<u32>().map(charter_ledger::CellId) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_cell",
-            "a cell id is a number",
-        );
+    let Some(remote) = parse_cell(&cell) else {
+        return invalid_cell();
     };
     let Ok(epoch) = epoch.parse::<u64>() else {
         return error(
@@ -655,6 +651,19 @@ async fn bridge_ruling(
         );
     };
     key_reply::<BridgeRuling>(&state, StateKey::BridgeRuling { remote, epoch }, &options)
+}
+
+/// A cell id as a path segment carries it: a number from 0 to 2³² − 1.
+fn parse_cell(text: &str) -> Option<charter_ledger::CellId> {
+    text.parse::<u32>().ok().map(charter_ledger::CellId)
+}
+
+fn invalid_cell() -> Reply {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_cell",
+        "a cell id is a number",
+    )
 }
 
 fn not_in_a_federation() -> Reply {
@@ -730,12 +739,8 @@ async fn validator_set(
     let Some(collector) = collector(&state) else {
         return not_in_a_federation();
     };
-    let Ok(cell) = cell.parse::<u32>().map(charter_ledger::CellId) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_cell",
-            "a cell id is a number",
-        );
+    let Some(cell) = parse_cell(&cell) else {
+        return invalid_cell();
     };
     let mut bytes = [0u8; 32];
     if hex::decode_to_slice(&hash, &mut bytes).is_err() {
@@ -769,12 +774,8 @@ async fn checkpoint(
     let Some(collector) = collector(&state) else {
         return not_in_a_federation();
     };
-    let Ok(cell) = cell.parse::<u32>().map(charter_ledger::CellId) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_cell",
-            "a cell id is a number",
-        );
+    let Some(cell) = parse_cell(&cell) else {
+        return invalid_cell();
     };
     if collector.quarantined().contains(&cell) {
         let proofs: Vec<_> = collector
