@@ -11,7 +11,7 @@ from .actions import (
 )
 from .checkpoints import (
     Checkpoint, CheckpointCertificate, FederationValidator, FederationVerifier, certificate_from_api,
-    validator_set_hash,
+    validator_set_from_api, validator_set_hash,
 )
 from .client import BatchResult, CharterClient
 from .errors import ApiError, CharterError, EncodingError, ProofError, TransactionFailed, WaitTimeout
@@ -35,7 +35,7 @@ __all__ = [
     "ForkPassport", "IssuePassport", "LiftBridgeLockdown", "RegisterValidator", "RotateKeys", "Sanction",
     "SetCellMode", "SignedVote", "Slash", "Transfer", "Unbond", "ValidatorApproval", "Withdraw", "action_from_json",
     "Checkpoint", "CheckpointCertificate", "FederationValidator", "FederationVerifier", "certificate_from_api",
-    "validator_set_hash", "BatchResult", "CharterClient", "ApiError", "CharterError", "EncodingError", "ProofError",
+    "validator_set_from_api", "validator_set_hash", "BatchResult", "CharterClient", "ApiError", "CharterError", "EncodingError", "ProofError",
     "TransactionFailed", "WaitTimeout", "escrow_id", "genesis_passport_id", "passport_id", "KeyFile", "SigningKey",
     "load_key_dir", "verify_strict", "BlockCertificate", "BlockHeader", "InclusionProof", "StateProof",
     "ValidatorSet", "verify_block_json", "verify_certificate", "verify_inclusion", "verify_read",

@@ -155,6 +155,18 @@ class CheckpointCertificate:
             raise EncodingError(f"certificate lacks {e.args[0]!r}") from e
 
 
+def validator_set_from_api(answer: Mapping[str, Any], expected_hash: bytes) -> tuple[FederationValidator, ...]:
+    """Decode `GET /v1/validator-sets/{cell}/{hash}`: the set is decoded from `encoded`, must hash
+    to the hash asked for, and the served JSON must be exactly its decoding."""
+    members = decode_all(from_hex(answer["encoded"], None, "encoded"),
+                         lambda r: tuple(r.vec(FederationValidator.decode)))
+    if validator_set_hash(members) != expected_hash:
+        raise ProofError("the served validator set does not hash to the hash asked for")
+    if validator_set_from_json(answer["validators"]) != members or from_hex(answer["hash"], 32, "hash") != expected_hash:
+        raise ProofError("the served validator set JSON is not the decoding of its encoded bytes")
+    return members
+
+
 def certificate_from_api(answer: Mapping[str, Any]) -> CheckpointCertificate:
     """Decode `GET /v1/checkpoints/{cell}/{epoch}`: the certificate is decoded from `encoded` (the
     bytes), and the served JSON must be exactly its decoding."""

@@ -319,6 +319,13 @@ class CharterClient:
         out: dict[str, Any] = self._get("/v1/federation")
         return out
 
+    def validator_set(self, cell: int, hash_: bytes) -> dict[str, Any]:
+        """`GET /v1/validator-sets/{cell}/{hash}`: `{cell, hash, validators, encoded}`, a set the
+        cell has held at that node, by the hash checkpoints and signer entries name it with;
+        `ApiError` `unknown_validator_set` when it has not."""
+        out: dict[str, Any] = self._get(f"/v1/validator-sets/{cell}/{hash_.hex()}")
+        return out
+
     def checkpoint(self, cell: int, epoch: Union[int, str] = "latest") -> dict[str, Any]:
         """`GET /v1/checkpoints/{cell}/{epoch}`: `{final, certificate, encoded}`; `ApiError`
         `not_final` (with `progress`) until it is final."""

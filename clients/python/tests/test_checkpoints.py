@@ -12,7 +12,7 @@ import pytest
 
 from charter_client import (
     ApiError, CharterClient, CheckpointCertificate, FederationVerifier, Genesis, ProofError, Verifier,
-    certificate_from_api, validator_set_hash,
+    certificate_from_api, validator_set_from_api, validator_set_hash,
 )
 from charter_client.checkpoints import CellSigners
 
@@ -34,6 +34,22 @@ def test_final_checkpoint_certificates_verify_against_the_federation_sets(federa
         assert cp.validators.hex() == state["cells"][c]["validators_hash"]
         verifier.check(cert)
         assert len(cert.signers) >= 2 and c in [s.cell for s in cert.signers]
+
+
+def test_every_set_a_certificate_names_is_served_by_its_hash(federation: Any) -> None:
+    for c in (0, 1, 2):
+        cert = _latest(federation, c)
+        named = [(c, cert.checkpoint.validators), (c, cert.checkpoint.next_validators)]
+        named += [(s.cell, s.validators) for s in cert.signers]
+        for cell, h in named:
+            members = validator_set_from_api(federation.client.validator_set(cell, h), h)
+            assert validator_set_hash(members) == h
+    with pytest.raises(ApiError) as e:
+        federation.client.validator_set(0, bytes(32))
+    assert (e.value.status, e.value.code) == (404, "unknown_validator_set")
+    answer = federation.client.validator_set(0, _latest(federation, 0).checkpoint.validators)
+    with pytest.raises(ProofError):  # a set served under another hash than the one asked for
+        validator_set_from_api(answer, bytes(32))
 
 
 def test_checkpoint_names_the_cells_certified_block(federation: Any) -> None:
