@@ -26,9 +26,10 @@ use charter_consensus::host::CommittedBlock;
 use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
 use charter_federation::collector::Collector;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
+use charter_ledger::state::{StateKey, Validator};
 use charter_ledger::{Genesis, Ledger, LedgerError, PassportId};
 use charter_p2p::MeshError;
-use charter_store::{NodeStore, StoreError};
+use charter_store::{NodeStore, StateStore, StoreError};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -128,6 +129,29 @@ impl Identity {
         })
     }
 
+    /// Says so, loudly, when the key file holds other keys than the ones this passport
+    /// registered as a validator: the node runs (a passport may register its keys later, and a
+    /// node that follows the cell harms nobody), but nothing it signs will count.
+    fn warn_if_not_registered(&self, ledger: &Ledger<StateStore>) -> Result<(), NodeError> {
+        let key = StateKey::Validator(self.passport);
+        let Some(registered) = ledger.get::<Validator>(&key)? else {
+            return Ok(());
+        };
+        let which = if registered.consensus_key != self.consensus_key.public_key() {
+            "consensus"
+        } else if registered.bls_key != self.keys.bls()?.public_key() {
+            "BLS"
+        } else {
+            return Ok(());
+        };
+        tracing::error!(
+            passport = %self.passport,
+            "the key file's {which} key is not the one this passport registered as a validator: \
+             nothing this node signs with it will count (run it with that validator's key file)"
+        );
+        Ok(())
+    }
+
     fn context(&self) -> CellContext {
         CellContext {
             federation: self.genesis.federation,
@@ -174,6 +198,7 @@ impl Node {
     pub async fn start(config: NodeConfig, faults: FaultPlan) -> Result<Self, NodeError> {
         let identity = Identity::load(&config)?;
         let store = open_store(&config.store_dir(), &identity.genesis)?;
+        identity.warn_if_not_registered(&Ledger::open(store.state())?)?;
         let mut app = CellApp::open(identity.context(), store.clone())?;
         app.inject_crashes(faults.before_commit, faults.during_commit);
         let resumed_at = app.next_height().0;

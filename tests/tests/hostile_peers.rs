@@ -56,6 +56,13 @@ fn a_process_with_a_validators_identity_but_not_its_key_gets_no_vote_counted() {
         .unwrap();
     assert!(copied.success());
     cell.start(4);
+    // Its own log says that its consensus key is not the one validator 2 registered.
+    let impostor_log = dir.path().join("node-4.log");
+    wait_for(|| {
+        std::fs::read_to_string(&impostor_log).is_ok_and(|log| {
+            log.contains("the key file's consensus key is not the one this passport registered")
+        })
+    });
 
     // Validator 0 hears the impostor's votes for the stalled height and rejects each one: it
     // rebroadcasts them every few seconds, and after three of them nothing has been decided.
