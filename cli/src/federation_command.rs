@@ -43,7 +43,9 @@ pub struct VerifyArgs {
     certificates: Vec<PathBuf>,
     /// Certificates taken as final without checking (checkpoints the verifier already trusts),
     /// each handing over its cell's next validator set: to start a chain from a trusted
-    /// checkpoint rather than from genesis. Repeat the option for each.
+    /// checkpoint rather than from genesis. A certificate carries that set only when it is new,
+    /// so trust the one that handed the set over (or one whose set the federation genesis
+    /// holds). Repeat the option for each.
     #[arg(long = "trusted")]
     trusted: Vec<PathBuf>,
     /// A state read with its proof (the API's answer to `?proof=true&height=H`), checked

@@ -191,19 +191,6 @@ impl KnownSets {
         self.check(certificate)?.verify()
     }
 
-    /// Checks finality with the checkpoint's own cell signing as the set `origin`: the
-    /// checkpoint names that set, every listed cell's signers hold more than 2/3 of the power
-    /// of a set the cell has held (the one its entry names), at least `k` cells are listed
-    /// (the origin among them), and the aggregate signature is exactly the listed signers'
-    /// signatures on the checkpoint.
-    pub fn verify_with_origin(
-        &self,
-        certificate: &CheckpointCertificate,
-        origin: &[u8; 32],
-    ) -> Result<(), CheckpointError> {
-        self.check_with_origin(certificate, origin)?.verify()
-    }
-
     /// Every check of [`KnownSets::verify`] but the pairing, which is returned to be made
     /// alone ([`Pairing::verify`]) or with others ([`verify_pairings`]).
     pub fn check(&self, certificate: &CheckpointCertificate) -> Result<Pairing, CheckpointError> {
@@ -215,7 +202,12 @@ impl KnownSets {
         self.check_with_origin(certificate, head)
     }
 
-    /// Every check of [`KnownSets::verify_with_origin`] but the pairing.
+    /// Every check but the pairing, with the checkpoint's own cell signing as the set
+    /// `origin`: the checkpoint names that set, every listed cell's signers hold more than 2/3
+    /// of the power of a set the cell has held (the one its entry names), at least `k` cells
+    /// are listed (the origin among them), and the set it hands over travels with it exactly
+    /// when it is new. What is left is that the aggregate signature is exactly the listed
+    /// signers' signatures on the checkpoint.
     pub fn check_with_origin(
         &self,
         certificate: &CheckpointCertificate,

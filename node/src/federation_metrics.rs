@@ -86,8 +86,8 @@ impl FederationMetrics {
                 registry,
                 IntCounter::new(
                     "federation_certificates_batch_verified_total",
-                    "Certificates whose signatures passed in one batch with others heard at the \
-                     same time",
+                    "Certificates heard together whose signatures were checked as one batch (one \
+                     by one when the batch failed) and passed",
                 )
                 .expect("a valid counter"),
             ),

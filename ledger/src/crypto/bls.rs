@@ -116,7 +116,6 @@ impl BlsSecretKey {
         BlsSignature(G2Affine::from(point).to_compressed())
     }
 
-    /// The scalar in big-endian bytes (I2OSP(SK, 32)), for key files.
     /// The key whose signature on any message is the aggregate of these keys' signatures on
     /// it: a whole set's signature at the cost of one, for simulations and benchmarks (a live
     /// set aggregates its members' signatures, whose secret keys nobody holds together).
@@ -126,6 +125,7 @@ impl BlsSecretKey {
         (sum != Scalar::zero()).then_some(BlsSecretKey(sum))
     }
 
+    /// The scalar in big-endian bytes (I2OSP(SK, 32)), for key files.
     pub fn to_bytes(&self) -> [u8; 32] {
         let mut bytes = self.0.to_bytes();
         bytes.reverse();
@@ -334,12 +334,13 @@ impl SignedBy<'_> {
 }
 
 /// Checks several aggregate signatures, each with its own key and message, in one pairing
-/// product: with a random nonzero 64-bit `rᵢ` per item, `e(−G1, Σ rᵢ·σᵢ) · Π e(rᵢ·PKᵢ, H(mᵢ))`
+/// product: with a random odd 64-bit `rᵢ` per item, `e(−G1, Σ rᵢ·σᵢ) · Π e(rᵢ·PKᵢ, H(mᵢ))`
 /// is the identity. That is one Miller loop per item plus one, and a single final
 /// exponentiation, where checking them one by one costs two loops and an exponentiation each.
 /// Each key and signature is refused as [`KeySum::verify`] refuses it. A batch holding a
-/// signature that does not verify passes with probability at most 2⁻⁶⁴ (the `rᵢ` are secret
-/// until the product is formed), and the error does not say which: check one by one to name it.
+/// signature that does not verify passes with probability at most 2⁻⁶³ (each `rᵢ` is odd, so 63
+/// of its bits are random, and secret until the product is formed), and the error does not say
+/// which: check one by one to name it.
 pub fn verify_batch(
     items: &[SignedBy<'_>],
     rng: &mut impl rand_core::RngCore,
