@@ -98,7 +98,9 @@ impl FederationStore {
 
     /// The collector on the federation genesis at `genesis` and every certificate kept: final
     /// ones in the order they became final, then the second certificates of equivocations. A
-    /// kept certificate that no longer verifies is left out, with a warning.
+    /// kept certificate that no longer verifies, or is not in this version's format (one kept
+    /// by a version whose certificates this one cannot verify), is left out with a warning and
+    /// left on disk; the node asks its peers for what it lacks.
     pub fn restore(&self, genesis: &Path) -> Result<Collector, FederationStoreError> {
         let view = serde_json::from_slice(&std::fs::read(genesis).map_err(io_at(genesis))?)
             .map_err(json_at(genesis))?;
@@ -121,8 +123,13 @@ impl FederationStore {
         let kept = finals.into_iter().map(|(_, path)| path).chain(seconds);
         for path in kept {
             let bytes = std::fs::read(&path).map_err(io_at(&path))?;
-            let certificate: CheckpointCertificate =
-                serde_json::from_slice(&bytes).map_err(json_at(&path))?;
+            let certificate: CheckpointCertificate = match serde_json::from_slice(&bytes) {
+                Ok(certificate) => certificate,
+                Err(error) => {
+                    tracing::warn!(%error, path = %path.display(), "a kept certificate is not in this version's format");
+                    continue;
+                }
+            };
             if let Err(error) = collector.add_certificate(&certificate) {
                 tracing::warn!(%error, path = %path.display(), "a kept certificate no longer verifies");
             }
@@ -217,6 +224,35 @@ fn json_at(path: &Path) -> impl FnOnce(serde_json::Error) -> FederationStoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A certificate an earlier version kept, whose `next_validators` was the whole set, is
+    /// left out of the collector (and on disk) instead of stopping the node.
+    #[test]
+    fn a_kept_certificate_in_another_versions_format_is_left_out_and_left_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FederationStore::open(dir.path()).unwrap();
+        let key = charter_ledger::crypto::bls::BlsSecretKey::key_gen(&[1; 32], b"").unwrap();
+        let set = charter_federation::checkpoint::CellValidators(vec![
+            charter_federation::checkpoint::FederationValidator {
+                passport: charter_ledger::PassportId([1; 32]),
+                bls_key: key.public_key(),
+                power: 10,
+            },
+        ]);
+        let genesis = dir.path().join("federation.json");
+        let view = serde_json::json!({
+            "federation": hex::encode([5u8; 32]),
+            "k": 1,
+            "cells": { "0": set },
+        });
+        std::fs::write(&genesis, view.to_string()).unwrap();
+        let old = store.dir.join(final_file(1, CellId(0), 1));
+        let old_format = r#"{"checkpoint": {"next_validators": []}, "signers": []}"#;
+        std::fs::write(&old, old_format).unwrap();
+        let collector = store.restore(&genesis).unwrap();
+        assert_eq!(collector.latest_final_epoch(CellId(0)), 0);
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), old_format);
+    }
 
     #[test]
     fn final_files_name_their_order_cell_and_epoch_and_nothing_else_parses_as_one() {
