@@ -99,6 +99,7 @@ pub fn measure(cell_counts: &[usize]) -> Result<CertificateCosts> {
         let view = FederationView {
             federation: checkpoint.federation,
             k: cells,
+            committee: cells - 1,
             cells: (0..cells as u32)
                 .map(|cell| (CellId(cell), set.clone()))
                 .collect::<BTreeMap<_, _>>(),
@@ -152,6 +153,7 @@ fn measure_batch(
     let view = FederationView {
         federation: template.federation,
         k: BATCH_CELLS,
+        committee: BATCH_CELLS - 1,
         cells: (0..BATCH_CELLS as u32)
             .map(|cell| (CellId(cell), set.clone()))
             .collect(),

@@ -22,6 +22,10 @@ pub struct FederationGenesisArgs {
     /// Cells whose quorums a checkpoint needs to be final (its own cell among them).
     #[arg(long)]
     k: usize,
+    /// Cells on each checkpoint's committee, from which its `k − 1` co-signing cells come
+    /// (default: 32, or every other cell in a federation of fewer than 34 cells).
+    #[arg(long)]
+    committee: Option<usize>,
     /// Each cell's genesis (all of one federation); repeat the option for each.
     #[arg(long = "cell-genesis", required = true)]
     cells: Vec<PathBuf>,
@@ -64,11 +68,21 @@ fn load<T: DeserializeOwned>(path: &Path) -> Result<T> {
 }
 
 pub fn federation_genesis(args: FederationGenesisArgs) -> Result<()> {
-    write_federation_genesis(args.k, &args.cells, &args.out)
+    write_federation_genesis(args.k, args.committee, &args.cells, &args.out)
 }
 
-/// Writes the federation genesis of the cells whose geneses are at `cells`.
-pub fn write_federation_genesis(k: usize, cells_genesis: &[PathBuf], out: &Path) -> Result<()> {
+/// Cells on a committee unless told otherwise: enough that Byzantine cells rarely hold one
+/// (`docs/checkpoints.md`, "Committees"), and never fewer than the `k − 1` co-signers.
+const DEFAULT_COMMITTEE: usize = 32;
+
+/// Writes the federation genesis of the cells whose geneses are at `cells`, final with the
+/// quorums of `k` cells: the checkpoint's own and `k − 1` of its `committee`.
+pub fn write_federation_genesis(
+    k: usize,
+    committee: Option<usize>,
+    cells_genesis: &[PathBuf],
+    out: &Path,
+) -> Result<()> {
     let mut federation = None;
     let mut cells = BTreeMap::new();
     for path in cells_genesis {
@@ -94,18 +108,28 @@ pub fn write_federation_genesis(k: usize, cells_genesis: &[PathBuf], out: &Path)
         "k must be between 1 and the number of cells ({})",
         cells.len()
     );
+    let others = cells.len() - 1;
+    let committee = committee.unwrap_or(DEFAULT_COMMITTEE.min(others).max(k - 1));
+    ensure!(
+        (k - 1..=others).contains(&committee),
+        "the committee must hold the k − 1 = {} co-signing cells and at most the {others} other cells",
+        k - 1
+    );
     let view = FederationView {
         federation: federation.context("no cell genesis given")?,
         k,
+        committee,
         cells,
     };
+    KnownSets::new(&view).context("the federation genesis")?;
     std::fs::write(out, serde_json::to_string_pretty(&view)?)
         .with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "wrote {}: {} cells, final with quorums of {}",
+        "wrote {}: {} cells, final with the quorums of its own cell and {} of a committee of {}",
         out.display(),
         view.cells.len(),
-        view.k
+        view.k - 1,
+        view.committee
     );
     Ok(())
 }

@@ -34,6 +34,10 @@ pub struct LocalnetArgs {
     /// Cells whose quorums make a checkpoint final (default: a majority of the cells).
     #[arg(long)]
     k: Option<usize>,
+    /// Cells on each checkpoint's committee, from which its other `k − 1` cells come
+    /// (default: every other cell, up to 32).
+    #[arg(long)]
+    committee: Option<usize>,
     /// Blocks per epoch (default: the genesis default for one cell, 10 for a federation, so
     /// that checkpoints come every few seconds).
     #[arg(long)]
@@ -156,6 +160,7 @@ fn write_layout(args: &LocalnetArgs) -> Result<Layout> {
             .collect();
         crate::federation_command::write_federation_genesis(
             k,
+            args.committee,
             &cell_geneses,
             &dir.join("federation.json"),
         )?;

@@ -101,7 +101,7 @@ impl Checkpoint {
 
 impl CheckpointError {
     /// Every [`CheckpointError::reason`], so that metrics can show each at zero from the start.
-    pub const REASONS: [&'static str; 13] = [
+    pub const REASONS: [&'static str; 15] = [
         "wrong_federation",
         "unknown_cell",
         "cells_out_of_order",
@@ -109,6 +109,8 @@ impl CheckpointError {
         "below_quorum",
         "too_few_cells",
         "origin_missing",
+        "not_on_committee",
+        "invalid_rule",
         "other_validator_set",
         "unknown_validator_set",
         "invalid_key",
@@ -127,6 +129,8 @@ impl CheckpointError {
             Self::BelowQuorum { .. } => "below_quorum",
             Self::TooFewCells { .. } => "too_few_cells",
             Self::OriginMissing(_) => "origin_missing",
+            Self::NotOnCommittee { .. } => "not_on_committee",
+            Self::InvalidRule { .. } => "invalid_rule",
             Self::OtherValidatorSet(_) => "other_validator_set",
             Self::UnknownValidatorSet { .. } => "unknown_validator_set",
             Self::InvalidKey { .. } => "invalid_key",
@@ -213,13 +217,17 @@ pub struct CheckpointCertificate {
     pub next_set: Option<CellValidators>,
 }
 
-/// The federation, `k`, and each cell's validator set: the federation genesis (`charter
-/// federation-genesis` writes it), or a verifier's current sets ([`crate::sets::KnownSets`]).
+/// The federation, its finality rule, and each cell's validator set: the federation genesis
+/// (`charter federation-genesis` writes it), or a verifier's current sets
+/// ([`crate::sets::KnownSets`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FederationView {
     pub federation: FederationId,
-    /// Cells whose quorums a checkpoint needs.
+    /// Cells whose quorums a checkpoint needs: its own, and `k − 1` of its committee.
     pub k: usize,
+    /// Cells on each checkpoint's committee ([`crate::committee::committee`]); every other
+    /// cell when the federation has no more.
+    pub committee: usize,
     pub cells: BTreeMap<CellId, CellValidators>,
 }
 
@@ -247,6 +255,20 @@ pub enum CheckpointError {
     TooFewCells { needed: usize, got: usize },
     #[error("the checkpoint's own cell {0} is not among the signing cells")]
     OriginMissing(CellId),
+    #[error("cell {cell} is not on the committee of cell {origin}'s checkpoint of epoch {epoch}")]
+    NotOnCommittee {
+        cell: CellId,
+        origin: CellId,
+        epoch: u64,
+    },
+    #[error(
+        "k = {k} with committees of {committee} is no finality rule for {cells} cells: it needs 1 ≤ k ≤ {cells} and k − 1 ≤ committee"
+    )]
+    InvalidRule {
+        k: usize,
+        committee: usize,
+        cells: usize,
+    },
     #[error(
         "the checkpoint names a validator set other than the one the federation knows for cell {0}"
     )]

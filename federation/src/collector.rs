@@ -1,6 +1,7 @@
 //! Assembling finality from the federation's gossip: every validator's checkpoint signature is
-//! checked and collected; once validators holding more than 2/3 of the power of `k` cells (the
-//! checkpoint's own among them) have signed, any node assembles the certificate. Certificates
+//! checked and collected; once validators holding more than 2/3 of the power of the
+//! checkpoint's own cell and of `k − 1` cells of its committee have signed, any node assembles
+//! the certificate. Signatures of cells off the committee are refused. Certificates
 //! heard from others are checked the same way. Two different final certificates for one cell
 //! and epoch are kept as proof that the cell equivocated, and that cell is quarantined (the
 //! bridge to it is in lockdown) until a ruling names which of the two to keep.
@@ -382,6 +383,13 @@ impl Collector {
             return Err(CollectError::OtherValidatorSet(checkpoint.cell));
         }
         let set = (self.sets.head(cell)).ok_or(CollectError::UnknownCell(cell))?;
+        if !(self.sets).may_sign(checkpoint.cell, checkpoint.epoch, cell) {
+            return Err(CollectError::Certificate(CheckpointError::NotOnCommittee {
+                cell,
+                origin: checkpoint.cell,
+                epoch: checkpoint.epoch,
+            }));
+        }
         let position = (set.validators().0.iter())
             .position(|member| member.passport == signer)
             .ok_or(CollectError::NotAValidator { cell, signer })?;

@@ -9,10 +9,10 @@
 //! guarded BLS signer of checkpoints.
 //!
 //! Guarantees:
-//! - a certificate verifies only if, for at least `k` cells (its own among them), validators
-//!   holding more than 2/3 of the power of a set that cell has held signed it — for its own
-//!   cell, the set its previous final checkpoint handed over — whatever order the verifier
-//!   learned the sets in;
+//! - a certificate verifies only if, for its own cell and `k − 1` cells of its
+//!   [`committee::committee`], validators holding more than 2/3 of the power of a set that cell
+//!   has held signed it — for its own cell, the set its previous final checkpoint handed over
+//!   — whatever order the verifier learned the sets in;
 //! - two final certificates for one cell and epoch are proof the cell equivocated, and the
 //!   collector quarantines it until a ruling settles every such proof;
 //! - the checkpoint signer never signs two different checkpoints for one cell and epoch,
@@ -24,4 +24,5 @@
 pub mod checkpoint;
 pub mod checkpoint_signer;
 pub mod collector;
+pub mod committee;
 pub mod sets;

@@ -13,6 +13,7 @@
 use crate::checkpoint::{
     CellSigners, CellValidators, CheckpointCertificate, CheckpointError, FederationView,
 };
+use crate::committee::committee;
 use charter_ledger::crypto::bls::{verify_batch, KeySum, SignedBy, ValidatedKey};
 use charter_ledger::{CellId, FederationId};
 use std::collections::btree_map::Entry;
@@ -108,6 +109,9 @@ impl ValidatedSet {
 pub struct KnownSets {
     federation: FederationId,
     k: usize,
+    committee: usize,
+    /// The federation's cells, in increasing order.
+    cells: Vec<CellId>,
     /// Per cell, the set its next final checkpoint must name: its genesis set, then the one
     /// its latest final checkpoint handed over.
     heads: BTreeMap<CellId, [u8; 32]>,
@@ -115,11 +119,24 @@ pub struct KnownSets {
 }
 
 impl KnownSets {
-    /// The sets of the federation genesis, each cell's head.
+    /// The sets of the federation genesis, each cell's head; refused when a key fails
+    /// KeyValidate or `k` and the committee size make no rule for its cells.
     pub fn new(genesis: &FederationView) -> Result<Self, CheckpointError> {
+        let cells: Vec<CellId> = genesis.cells.keys().copied().collect();
+        let (k, committee) = (genesis.k, genesis.committee);
+        if !(1..=cells.len()).contains(&k) || committee < k - 1 {
+            let cells = cells.len();
+            return Err(CheckpointError::InvalidRule {
+                k,
+                committee,
+                cells,
+            });
+        }
         let mut sets = Self {
             federation: genesis.federation,
-            k: genesis.k,
+            k,
+            committee,
+            cells,
             heads: BTreeMap::new(),
             held: BTreeMap::new(),
         };
@@ -133,9 +150,26 @@ impl KnownSets {
         self.federation
     }
 
-    /// Cells whose quorums a checkpoint needs.
+    /// Cells whose quorums a checkpoint needs: its own and `k − 1` of its committee.
     pub fn k(&self) -> usize {
         self.k
+    }
+
+    /// Cells on each checkpoint's committee (fewer when the federation has fewer others).
+    pub fn committee_size(&self) -> usize {
+        self.committee
+    }
+
+    /// The cells that may co-sign `origin`'s checkpoint of `epoch`.
+    pub fn committee(&self, origin: CellId, epoch: u64) -> Vec<CellId> {
+        let seed = &self.federation.0;
+        committee(seed, &self.cells, origin, epoch, self.committee)
+    }
+
+    /// Whether `cell` may sign `origin`'s checkpoint of `epoch`: it is `origin`, or on its
+    /// committee.
+    pub fn may_sign(&self, origin: CellId, epoch: u64, cell: CellId) -> bool {
+        cell == origin || self.committee(origin, epoch).contains(&cell)
     }
 
     pub fn is_cell(&self, cell: CellId) -> bool {
@@ -165,6 +199,7 @@ impl KnownSets {
         FederationView {
             federation: self.federation,
             k: self.k,
+            committee: self.committee,
             cells: (self.heads())
                 .map(|(cell, set)| (cell, set.validators.clone()))
                 .collect(),
@@ -203,10 +238,10 @@ impl KnownSets {
     }
 
     /// Every check but the pairing, with the checkpoint's own cell signing as the set
-    /// `origin`: the checkpoint names that set, every listed cell's signers hold more than 2/3
-    /// of the power of a set the cell has held (the one its entry names), at least `k` cells
-    /// are listed (the origin among them), and the set it hands over travels with it exactly
-    /// when it is new. What is left is that the aggregate signature is exactly the listed
+    /// `origin`: the checkpoint names that set, every listed cell is the origin or on its
+    /// committee and its signers hold more than 2/3 of the power of a set the cell has held
+    /// (the one its entry names), at least `k` cells are listed (the origin among them), and
+    /// the set it hands over travels with it exactly when it is new. What is left is that the aggregate signature is exactly the listed
     /// signers' signatures on the checkpoint.
     pub fn check_with_origin(
         &self,
@@ -223,6 +258,7 @@ impl KnownSets {
         if checkpoint.validators != *origin {
             return Err(CheckpointError::OtherValidatorSet(checkpoint.cell));
         }
+        let committee = self.committee(checkpoint.cell, checkpoint.epoch);
         let mut key = KeySum::default();
         let mut previous: Option<CellId> = None;
         for signers in &certificate.signers {
@@ -232,6 +268,16 @@ impl KnownSets {
             previous = Some(signers.cell);
             if signers.cell == checkpoint.cell && signers.validators != *origin {
                 return Err(CheckpointError::OtherValidatorSet(signers.cell));
+            }
+            if !self.is_cell(signers.cell) {
+                return Err(CheckpointError::UnknownCell(signers.cell));
+            }
+            if signers.cell != checkpoint.cell && !committee.contains(&signers.cell) {
+                return Err(CheckpointError::NotOnCommittee {
+                    cell: signers.cell,
+                    origin: checkpoint.cell,
+                    epoch: checkpoint.epoch,
+                });
             }
             key.add_sum(&self.quorum_key(signers)?);
         }
@@ -256,9 +302,6 @@ impl KnownSets {
     /// and they hold a quorum of it.
     fn quorum_key(&self, signers: &CellSigners) -> Result<KeySum, CheckpointError> {
         let cell = signers.cell;
-        if !self.is_cell(cell) {
-            return Err(CheckpointError::UnknownCell(cell));
-        }
         let set =
             (self.held(cell, &signers.validators)).ok_or(CheckpointError::UnknownValidatorSet {
                 cell,

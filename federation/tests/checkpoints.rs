@@ -1,7 +1,8 @@
 //! Quorum-of-quorums certificates: three cells of four validators with real BLS keys, k = 2.
 //! A certificate is final only with more than 2/3 of the power of each listed cell, at least k
-//! cells, the checkpoint's own among them, and an aggregate signature of exactly the listed
-//! signers; the next epoch's set comes only from a final checkpoint.
+//! cells, the checkpoint's own among them and the others on its committee, and an aggregate
+//! signature of exactly the listed signers; the next epoch's set comes only from a final
+//! checkpoint.
 
 use charter_federation::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
@@ -47,6 +48,10 @@ fn cell_set(cell: u32, generation: u8) -> (CellValidators, Vec<BlsSecretKey>) {
 }
 
 fn federation() -> Federation {
+    federation_with_committee(2)
+}
+
+fn federation_with_committee(committee: usize) -> Federation {
     let mut cells = BTreeMap::new();
     let mut keys = BTreeMap::new();
     for cell in 0..3 {
@@ -57,6 +62,7 @@ fn federation() -> Federation {
     let view = FederationView {
         federation: FEDERATION,
         k: 2,
+        committee,
         cells,
     };
     Federation {
@@ -188,6 +194,78 @@ fn too_few_cells_a_missing_origin_or_a_cell_below_two_thirds_is_not_final() {
             total: 40
         })
     );
+}
+
+/// With committees of one of the two other cells, only the cell drawn for a checkpoint co-signs
+/// it: a certificate naming the other, or a signature from it, is refused whatever its quorum,
+/// and the draw moves with the epoch.
+#[test]
+fn only_a_checkpoints_committee_co_signs_it() {
+    let federation = federation_with_committee(1);
+    let mut drawn_over_epochs = std::collections::BTreeSet::new();
+    for epoch in 1..=8 {
+        let checkpoint = federation.checkpoint(0, epoch, federation.unchanged(0));
+        let [drawn] = federation.sets.committee(CellId(0), epoch)[..] else {
+            panic!("a committee of one");
+        };
+        drawn_over_epochs.insert(drawn);
+        let off = if drawn == CellId(1) { 2 } else { 1 };
+        let not_on_committee = CheckpointError::NotOnCommittee {
+            cell: CellId(off),
+            origin: CellId(0),
+            epoch,
+        };
+        let verify = |signers: &[(u32, &[usize])]| {
+            (federation.certify(checkpoint.clone(), signers)).verify(&federation.sets)
+        };
+        verify(&[(0, ALL), (drawn.0, ALL)]).unwrap();
+        assert_eq!(
+            verify(&[(0, ALL), (off, ALL)]),
+            Err(not_on_committee.clone())
+        );
+        assert_eq!(
+            verify(&[(0, ALL), (1, ALL), (2, ALL)]),
+            Err(not_on_committee.clone())
+        );
+
+        let mut collector = Collector::new(&federation.view).unwrap();
+        let signer = federation.head(off).validators().0[0].passport;
+        let signature = federation.keys[&CellId(off)][0].sign(&checkpoint.signing_bytes());
+        let refused = collector
+            .add_signature(&checkpoint, None, CellId(off), signer, signature)
+            .unwrap_err();
+        assert_eq!(refused, CollectError::Certificate(not_on_committee));
+        assert!(refused.provably_invalid());
+    }
+    assert_eq!(
+        drawn_over_epochs.len(),
+        2,
+        "both other cells sit on some committee"
+    );
+}
+
+#[test]
+fn a_federation_genesis_whose_committee_cannot_hold_k_minus_one_cells_is_refused() {
+    let mut view = federation().view;
+    view.k = 3;
+    view.committee = 1;
+    assert_eq!(
+        KnownSets::new(&view).unwrap_err(),
+        CheckpointError::InvalidRule {
+            k: 3,
+            committee: 1,
+            cells: 3
+        }
+    );
+    view.k = 4;
+    view.committee = 3;
+    assert!(
+        KnownSets::new(&view).is_err(),
+        "k above the number of cells"
+    );
+    view.k = 0;
+    view.committee = 0;
+    assert!(KnownSets::new(&view).is_err(), "k of zero");
 }
 
 #[test]
@@ -586,6 +664,7 @@ fn the_signers_key_is_exact_whether_most_or_few_of_the_set_signed() {
     let view = FederationView {
         federation: FEDERATION,
         k: 1,
+        committee: 0,
         cells: BTreeMap::from([(CellId(5), set.clone())]),
     };
     let sets = KnownSets::new(&view).unwrap();
@@ -751,6 +830,16 @@ fn every_refusal_reason_is_listed_for_the_metrics() {
         },
         CheckpointError::TooFewCells { needed: 2, got: 1 },
         CheckpointError::OriginMissing(cell),
+        CheckpointError::NotOnCommittee {
+            cell,
+            origin: CellId(0),
+            epoch: 1,
+        },
+        CheckpointError::InvalidRule {
+            k: 0,
+            committee: 0,
+            cells: 1,
+        },
         CheckpointError::OtherValidatorSet(cell),
         CheckpointError::UnknownValidatorSet {
             cell,

@@ -74,6 +74,7 @@ fn keys() -> &'static Keys {
             genesis: FederationView {
                 federation: FEDERATION,
                 k: 2,
+                committee: usize::from(CELLS) - 1,
                 cells,
             },
             secret,
@@ -190,6 +191,7 @@ impl Node {
             ledger: Ledger::open(MemoryStorage::new()).expect("an empty ledger opens"),
             publisher: Publisher::new("checkpoints", outbound),
             store: FederationStore::open(&dir).expect("the store opens"),
+            own_hand_overs: Vec::new(),
             catch_up: Default::default(),
             co_signed: Default::default(),
             metrics: Arc::new(NodeMetrics::new()),

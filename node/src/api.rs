@@ -725,6 +725,7 @@ pub(crate) fn federation_json(collector: &Collector) -> Value {
     json!({
         "federation": sets.federation(),
         "k": sets.k(),
+        "committee": sets.committee_size(),
         "cells": cells,
         "equivocations": equivocations,
     })

@@ -36,6 +36,7 @@ pub struct FederationMetrics {
     certificates: IntCounterVec,
     certificates_refused: IntCounterVec,
     certificates_batch_verified: IntCounter,
+    hand_overs_resigned: IntCounter,
     time_to_finality: Histogram,
     latest_final_epoch: IntGaugeVec,
     latest_final_time: IntGaugeVec,
@@ -88,6 +89,15 @@ impl FederationMetrics {
                     "federation_certificates_batch_verified_total",
                     "Certificates heard together whose signatures were checked as one batch (one \
                      by one when the batch failed) and passed",
+                )
+                .expect("a valid counter"),
+            ),
+            hand_overs_resigned: register(
+                registry,
+                IntCounter::new(
+                    "federation_hand_overs_resigned_total",
+                    "Times this node signed again its own cell's checkpoint that hands over a new \
+                     validator set and was not final yet (once per epoch while it is not)",
                 )
                 .expect("a valid counter"),
             ),
@@ -193,6 +203,11 @@ impl FederationMetrics {
     /// `passed` certificates' signatures passed in one batch.
     pub fn record_batch_verified(&self, passed: usize) {
         self.certificates_batch_verified.inc_by(passed as u64);
+    }
+
+    /// This node signed again its own cell's hand-over that is not final yet.
+    pub fn record_hand_over_resigned(&self) {
+        self.hand_overs_resigned.inc();
     }
 
     /// This node built its own cell's checkpoint of `epoch`.

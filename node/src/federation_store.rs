@@ -3,13 +3,17 @@
 //! the federation survives restarts through it, and an auditor reads a stopped node's view from
 //! it the same way.
 //!
+//! It also keeps, in `own-hand-overs.json`, its own cell's checkpoints that hand over a new
+//! validator set and are not final yet ([`OwnHandOver`]), which the node signs again until they
+//! are, across restarts.
+//!
 //! Final certificates are numbered in the order they became final here, and restored in that
 //! order: a certificate is verified against the validator sets its cells had when it became
 //! final, and a cell's hand-over can come between two of another cell's certificates, so epoch
 //! order would not do.
 
 use charter_durable::write_durably;
-use charter_federation::checkpoint::CheckpointCertificate;
+use charter_federation::checkpoint::{CellValidators, Checkpoint, CheckpointCertificate};
 use charter_federation::collector::Collector;
 use charter_ledger::CellId;
 use std::collections::BTreeMap;
@@ -17,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 const FINAL_PREFIX: &str = "final-";
+const OWN_HAND_OVERS: &str = "own-hand-overs.json";
 /// Names the file that keeps the second certificate of an equivocation.
 const EQUIVOCATION_PREFIX: &str = "equivocation-";
 
@@ -57,6 +62,13 @@ pub enum FederationStoreError {
         path: PathBuf,
         source: charter_federation::checkpoint::CheckpointError,
     },
+}
+
+/// A checkpoint of the node's own cell that hands over a new validator set, with that set.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OwnHandOver {
+    pub checkpoint: Checkpoint,
+    pub next_set: CellValidators,
 }
 
 pub struct FederationStore {
@@ -182,6 +194,26 @@ impl FederationStore {
         Ok(())
     }
 
+    /// The own cell's hand-overs kept as not final yet, oldest first.
+    pub fn own_hand_overs(&self) -> Result<Vec<OwnHandOver>, FederationStoreError> {
+        let path = self.dir.join(OWN_HAND_OVERS);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(json_at(&path)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(error) => Err(io_at(&path)(error)),
+        }
+    }
+
+    /// Keeps `hand_overs` as the own cell's hand-overs not final yet, in place of those kept.
+    pub fn keep_own_hand_overs(
+        &self,
+        hand_overs: &[OwnHandOver],
+    ) -> Result<(), FederationStoreError> {
+        let path = self.dir.join(OWN_HAND_OVERS);
+        let bytes = serde_json::to_vec_pretty(hand_overs).map_err(json_at(&path))?;
+        write_durably(&path, &bytes).map_err(io_at(&path))
+    }
+
     /// Writes a certificate so that a crash leaves it whole or absent.
     fn keep(
         &self,
@@ -243,6 +275,7 @@ mod tests {
         let view = serde_json::json!({
             "federation": hex::encode([5u8; 32]),
             "k": 1,
+            "committee": 0,
             "cells": { "0": set },
         });
         std::fs::write(&genesis, view.to_string()).unwrap();

@@ -10,7 +10,7 @@
 //! read from the ledger once committed). For its own cell a node keeps the checkpoint it
 //! signed itself.
 
-use crate::federation_store::{FederationStore, FederationStoreError};
+use crate::federation_store::{FederationStore, FederationStoreError, OwnHandOver};
 use crate::gossip::{Heard, Verdicts};
 use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
@@ -32,7 +32,7 @@ use tokio::sync::{broadcast, mpsc};
 /// gossiped.
 fn log_unkept(kept: Result<(), FederationStoreError>) {
     if let Err(error) = kept {
-        tracing::error!(%error, "could not keep a certificate");
+        tracing::error!(%error, "could not write to the federation store");
     }
 }
 
@@ -72,10 +72,18 @@ pub struct Finality<S: Storage> {
     pub store: FederationStore,
     pub catch_up: CatchUp,
     pub co_signed: CoSigned,
+    /// Our cell's checkpoints that hand over a new set and are not final here yet, oldest
+    /// first (kept in the store too, for restarts).
+    pub own_hand_overs: Vec<OwnHandOver>,
     pub metrics: Arc<NodeMetrics>,
     /// Where the verdict on each message heard goes back to the mesh.
     pub verdicts: Verdicts,
 }
+
+/// Most of our own cell's hand-overs held while not final. Only the oldest is signed again
+/// (each later one waits on it), so past this a cell's operators have a partition to mend,
+/// and newer hand-overs are not held.
+const OWN_HAND_OVERS_KEPT: usize = 64;
 
 /// Most co-signed checkpoints remembered; the oldest are forgotten first.
 const CO_SIGNED_KEPT: usize = 1_024;
@@ -216,6 +224,61 @@ impl<S: Storage> Finality<S> {
         self.publish(&message);
     }
 
+    /// Signs our own cell's checkpoint of a new epoch, after signing again the oldest of our
+    /// cell's hand-overs that is not final yet.
+    pub fn own_checkpoint_built(
+        &mut self,
+        checkpoint: &Checkpoint,
+        next_set: Option<CellValidators>,
+    ) {
+        self.catch_up.own_epoch = checkpoint.epoch;
+        self.metrics.federation.record_built(checkpoint.epoch);
+        self.resign_stalled_hand_over();
+        if let Some(set) = &next_set {
+            self.hold_hand_over(checkpoint, set);
+        }
+        self.sign(checkpoint, next_set);
+    }
+
+    /// Our cell's oldest checkpoint that hands over a new set and is not final holds back
+    /// every later one (each names a set that no other cell takes before that checkpoint is
+    /// final), so our signature on it goes out again each epoch until it is: cells that were
+    /// down, or out of the mesh, when it was first gossiped can then co-sign it.
+    fn resign_stalled_hand_over(&mut self) {
+        let final_epoch = self.collector().latest_final_epoch(self.cell);
+        let held = self.own_hand_overs.len();
+        (self.own_hand_overs).retain(|hand_over| hand_over.checkpoint.epoch > final_epoch);
+        if self.own_hand_overs.len() != held {
+            log_unkept(self.store.keep_own_hand_overs(&self.own_hand_overs));
+        }
+        let Some(stalled) = self.own_hand_overs.first().cloned() else {
+            return;
+        };
+        tracing::info!(
+            epoch = stalled.checkpoint.epoch,
+            final_epoch,
+            "our cell's checkpoint handing over a new validator set is not final yet; signing it again"
+        );
+        self.metrics.federation.record_hand_over_resigned();
+        self.sign(&stalled.checkpoint, Some(stalled.next_set));
+    }
+
+    /// Holds our cell's checkpoint handing over `set` until it is final.
+    fn hold_hand_over(&mut self, checkpoint: &Checkpoint, set: &CellValidators) {
+        if self.own_hand_overs.len() >= OWN_HAND_OVERS_KEPT {
+            tracing::warn!(
+                epoch = checkpoint.epoch,
+                "too many of our cell's hand-overs wait to be final; not holding this one"
+            );
+            return;
+        }
+        self.own_hand_overs.push(OwnHandOver {
+            checkpoint: checkpoint.clone(),
+            next_set: set.clone(),
+        });
+        log_unkept(self.store.keep_own_hand_overs(&self.own_hand_overs));
+    }
+
     fn publish(&self, message: &FederationMessage) {
         let bytes = borsh::to_vec(message).expect("writing to a Vec cannot fail");
         if !self.publisher.publish(bytes) {
@@ -353,9 +416,9 @@ impl<S: Storage> Finality<S> {
         match added {
             Ok(Some(certificate)) => self.keep_and_publish(&certificate),
             Ok(None) => {
-                let vouched =
-                    checkpoint.cell != self.cell && self.collector().origin_vouches(checkpoint);
-                if vouched && self.co_signed.first_time(checkpoint.cell, checkpoint.epoch) {
+                if self.should_co_sign(checkpoint)
+                    && self.co_signed.first_time(checkpoint.cell, checkpoint.epoch)
+                {
                     self.sign(checkpoint, None);
                 }
             }
@@ -365,6 +428,15 @@ impl<S: Storage> Finality<S> {
             }
         }
         Verdict::Accept
+    }
+
+    /// Whether our cell co-signs another cell's checkpoint: it is on the checkpoint's committee,
+    /// and the checkpoint's own cell vouched for it.
+    fn should_co_sign(&self, checkpoint: &Checkpoint) -> bool {
+        let collector = self.collector();
+        let on_committee =
+            (collector.sets()).may_sign(checkpoint.cell, checkpoint.epoch, self.cell);
+        checkpoint.cell != self.cell && on_committee && collector.origin_vouches(checkpoint)
     }
 
     /// Asks for `cell`'s final certificates we lack when a message about its `epoch` shows
@@ -594,9 +666,7 @@ impl<S: Storage> Finality<S> {
                     Ok(block) => {
                         match self.checkpoint_of(&block) {
                             Ok(Some((checkpoint, next_set))) => {
-                                self.catch_up.own_epoch = checkpoint.epoch;
-                                self.metrics.federation.record_built(checkpoint.epoch);
-                                self.sign(&checkpoint, next_set);
+                                self.own_checkpoint_built(&checkpoint, next_set);
                             }
                             Ok(None) => {}
                             Err(error) => tracing::error!(%error, "building the checkpoint failed"),

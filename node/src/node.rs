@@ -415,6 +415,7 @@ fn start_finality(
         )?,
         ledger: Ledger::open(store.state())?,
         publisher: gossip.publisher(&topic),
+        own_hand_overs: certificates.own_hand_overs()?,
         store: certificates,
         catch_up: Default::default(),
         co_signed: Default::default(),

@@ -1,6 +1,7 @@
 //! A node's handling of the federation topic (`Finality::handle_all`), with a small federation's
 //! real BLS keys: certificates heard together are verified in one batch and counted on the
-//! metrics, and a forged one among them is still refused and penalized.
+//! metrics, and a forged one among them is still refused and penalized; and its own cell's
+//! hand-over that is not final is signed again each epoch until it is.
 
 use charter_consensus::block::BlockHash;
 use charter_federation::checkpoint::{
@@ -18,6 +19,7 @@ use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
 use charter_p2p::Verdict;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 const FEDERATION: FederationId = FederationId([8; 32]);
@@ -69,38 +71,150 @@ fn certificate(epoch: u64) -> CheckpointCertificate {
 
 /// `charter_federation_certificates_batch_verified_total` as `/metrics` shows it.
 fn batch_verified(metrics: &NodeMetrics) -> String {
-    let name = "charter_federation_certificates_batch_verified_total ";
+    counter(
+        metrics,
+        "charter_federation_certificates_batch_verified_total",
+    )
+}
+
+/// The counter `name`, without labels, as `/metrics` shows it.
+fn counter(metrics: &NodeMetrics, name: &str) -> String {
+    let name = format!("{name} ");
     let rendered = metrics.render();
-    let line = rendered.lines().find(|line| line.starts_with(name));
+    let line = rendered.lines().find(|line| line.starts_with(&name));
     line.expect("the counter is shown")
-        .trim_start_matches(name)
+        .trim_start_matches(&name)
         .to_string()
 }
 
-#[test]
-fn certificates_heard_together_are_verified_in_one_batch_and_a_forged_one_is_still_refused() {
-    let dir = tempfile::tempdir().unwrap();
+/// Validator 0 of cell 0 in a federation of cells 0 and 1 (k = 2), its data in `dir`; the
+/// messages it publishes, and its metrics.
+fn validator_0_of_cell_0(dir: &Path) -> (Finality<MemoryStorage>, Published, Arc<NodeMetrics>) {
     let genesis = FederationView {
         federation: FEDERATION,
         k: 2,
+        committee: 1,
         cells: BTreeMap::from([(CellId(0), set(0)), (CellId(1), set(1))]),
     };
-    let (outbound, _published) = tokio::sync::mpsc::channel(64);
+    let (outbound, published) = tokio::sync::mpsc::channel(64);
     let metrics = Arc::new(NodeMetrics::new());
-    let mut finality = Finality {
+    let store = FederationStore::open(dir).unwrap();
+    let finality = Finality {
         collector: Arc::new(Mutex::new(Collector::new(&genesis).unwrap())),
         cell: CellId(0),
         passport: set(0).0[0].passport,
-        signer: CheckpointSigner::open(keys(0)[0].clone(), &dir.path().join("signer.json"))
-            .unwrap(),
+        signer: CheckpointSigner::open(keys(0)[0].clone(), &dir.join("signer.json")).unwrap(),
         ledger: Ledger::open(MemoryStorage::new()).unwrap(),
         publisher: Publisher::new("checkpoints", outbound),
-        store: FederationStore::open(dir.path()).unwrap(),
+        own_hand_overs: store.own_hand_overs().unwrap(),
+        store,
         catch_up: Default::default(),
         co_signed: Default::default(),
         metrics: metrics.clone(),
         verdicts: tokio::sync::mpsc::channel(1).0,
     };
+    (finality, published, metrics)
+}
+
+type Published = tokio::sync::mpsc::Receiver<(String, Vec<u8>)>;
+
+/// The messages published since last asked.
+fn drain(published: &mut Published) -> Vec<FederationMessage> {
+    std::iter::from_fn(|| published.try_recv().ok())
+        .map(|(_, bytes)| borsh::from_slice(&bytes).unwrap())
+        .collect()
+}
+
+/// The epoch and carried set of each signature among `messages`.
+fn signed(messages: &[FederationMessage]) -> Vec<(u64, Option<CellValidators>)> {
+    (messages.iter())
+        .filter_map(|message| match message {
+            FederationMessage::Signature {
+                checkpoint,
+                next_set,
+                ..
+            } => Some((checkpoint.epoch, next_set.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Cell 0's checkpoint of `epoch`, certified by `validators` and handing over to `next`.
+fn own_checkpoint(epoch: u64, validators: &CellValidators, next: &CellValidators) -> Checkpoint {
+    Checkpoint {
+        federation: FEDERATION,
+        cell: CellId(0),
+        epoch,
+        height: epoch * 10,
+        block: BlockHash([epoch as u8; 32]),
+        state_root: StateRoot([4; 32]),
+        validators: validators.hash(),
+        next_validators: next.hash(),
+    }
+}
+
+/// A checkpoint of our cell that hands over a new set and is not final holds back every later
+/// one: the validator signs it again with each new epoch, across a restart, until it is final;
+/// then it stops.
+#[test]
+fn an_own_hand_over_that_is_not_final_is_signed_again_each_epoch_until_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut next = set(0);
+    next.0[3].power = 40;
+    let hand_over = own_checkpoint(1, &set(0), &next);
+    let (mut finality, mut published, metrics) = validator_0_of_cell_0(dir.path());
+    finality.own_checkpoint_built(&hand_over, Some(next.clone()));
+    assert_eq!(
+        signed(&drain(&mut published)),
+        vec![(1, Some(next.clone()))]
+    );
+    finality.own_checkpoint_built(&own_checkpoint(2, &next, &next), None);
+    assert_eq!(
+        signed(&drain(&mut published)),
+        vec![(1, Some(next.clone())), (2, None)],
+        "epoch 1's hand-over again, then epoch 2"
+    );
+    assert_eq!(
+        counter(&metrics, "charter_federation_hand_overs_resigned_total"),
+        "1"
+    );
+
+    // Restarted, the validator still holds the hand-over.
+    drop(finality);
+    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    finality.own_checkpoint_built(&own_checkpoint(3, &next, &next), None);
+    assert_eq!(
+        signed(&drain(&mut published)),
+        vec![(1, Some(next.clone())), (3, None)]
+    );
+
+    // Once it is final, it is not signed again.
+    let message = hand_over.signing_bytes();
+    let signatures: Vec<_> = (keys(0).iter().chain(&keys(1)))
+        .map(|key| key.sign(&message))
+        .collect();
+    let certificate = CheckpointCertificate {
+        checkpoint: hand_over,
+        signers: vec![
+            CellSigners::from_indices(CellId(0), &set(0), 0..4),
+            CellSigners::from_indices(CellId(1), &set(1), 0..4),
+        ],
+        signature: aggregate(&signatures).unwrap(),
+        next_set: Some(next.clone()),
+    };
+    let heard = borsh::to_vec(&FederationMessage::Certificate(certificate)).unwrap();
+    assert_eq!(finality.handle(&heard), Verdict::Accept);
+    drain(&mut published);
+    finality.own_checkpoint_built(&own_checkpoint(4, &next, &next), None);
+    assert_eq!(signed(&drain(&mut published)), vec![(4, None)]);
+    let restarted = FederationStore::open(dir.path()).unwrap();
+    assert_eq!(restarted.own_hand_overs().unwrap(), vec![]);
+}
+
+#[test]
+fn certificates_heard_together_are_verified_in_one_batch_and_a_forged_one_is_still_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, _published, metrics) = validator_0_of_cell_0(dir.path());
     let encode = |message: FederationMessage| borsh::to_vec(&message).unwrap();
     let together = [
         encode(FederationMessage::Certificate(certificate(1))),

@@ -15,6 +15,7 @@ use charter_federation::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
     FederationView,
 };
+use charter_federation::committee::committee;
 use charter_federation::sets::KnownSets;
 use charter_ledger::commitment::key_hash;
 use charter_ledger::crypto::bls::{aggregate, BlsSecretKey};
@@ -195,6 +196,7 @@ fn checkpoint_example() -> BTreeMap<&'static str, String> {
     let view = FederationView {
         federation: FederationId([0x33; 32]),
         k: 2,
+        committee: 1,
         cells: BTreeMap::from([(CellId(0), cell_0.clone()), (CellId(1), cell_1.clone())]),
     };
     let checkpoint = Checkpoint {
@@ -223,7 +225,11 @@ fn checkpoint_example() -> BTreeMap<&'static str, String> {
     };
     KnownSets::new(&view).unwrap().verify(&certificate).unwrap();
     let first = secret_key(0, 0);
+    let forty: Vec<CellId> = (0..40).map(CellId).collect();
+    let drawn = committee(&view.federation.0, &forty, CellId(7), 3, 8);
+    let drawn: Vec<u8> = drawn.iter().flat_map(|cell| cell.0.to_le_bytes()).collect();
     BTreeMap::from([
+        ("committee", hex::encode(drawn)),
         ("signer_secret_key", hex::encode(first.to_bytes())),
         ("signer_public_key", hex::encode(first.public_key().0)),
         ("signer_signature", hex::encode(signatures[0].0)),

@@ -4,12 +4,16 @@
 //! another cell's node; with two cells stopped no new checkpoint of the third becomes final,
 //! and finality resumes when one of them returns; a node that was down catches up on the
 //! certificates final meanwhile; twins are quarantined until a ruling; and every certificate of
-//! cells whose validator sets change verifies offline in any order.
+//! cells whose validator sets change verifies offline in any order. A federation of four
+//! single-validator cells with committees of one shows each checkpoint co-signed by its
+//! committee alone.
 
 use charter_client::ApiClient;
 use charter_e2e::openapi::OpenApi;
 use charter_e2e::{charter, charter_binary};
+use charter_federation::committee::committee;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
+use charter_ledger::CellId;
 use charter_ledger::{Action, Genesis, TransactionBody};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -97,8 +101,15 @@ fn start_validator(config: &Path) -> Child {
 
 /// `charter localnet --cells 3` in `dir`; the processes and the nodes of its layout.
 fn start_federation(dir: &Path) -> (Processes, Vec<Value>) {
+    start_localnet(dir, &["--cells", "3"])
+}
+
+/// `charter localnet` with `options` in `dir`, no agents and epochs of [`EPOCH`] blocks; the
+/// processes and the nodes of its layout.
+fn start_localnet(dir: &Path, options: &[&str]) -> (Processes, Vec<Value>) {
     let localnet = Command::new(charter_binary())
-        .args(["localnet", "--cells", "3", "--agents-batch", "0"])
+        .args(["localnet", "--agents-batch", "0"])
+        .args(options)
         .args(["--epoch-length", &EPOCH.to_string(), "--dir"])
         .arg(dir)
         .env("RUST_LOG", "warn")
@@ -825,4 +836,115 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
     assert!(metric(&api, "charter_federation_time_to_finality_seconds_count") > Some(0.0));
     let heard = r#"charter_federation_messages_received_total{kind="signature"}"#;
     assert!(metric(&api, heard) > Some(0.0));
+}
+
+/// Committees of one in a federation of four cells of one validator each (`--committee 1`,
+/// k = 2): every cell's checkpoints become final, each co-signed by exactly the cell drawn for
+/// it (docs/checkpoints.md, Committees), which changes from epoch to epoch; no node refuses a
+/// signature as off the committee, since honest nodes co-sign only where they are drawn; and
+/// `charter verify` accepts every certificate. A hand-over that no committee could co-sign
+/// while the other cells were down becomes final once they return, and cell 0's finality
+/// resumes after it.
+#[test]
+fn each_checkpoint_is_co_signed_by_its_committee_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = [
+        "--cells",
+        "4",
+        "--validators",
+        "1",
+        "--committee",
+        "1",
+        "--k",
+        "2",
+    ];
+    let (mut processes, nodes) = start_localnet(dir.path(), &options);
+    let apis: Vec<String> = (nodes.iter())
+        .map(|node| node["api"].as_str().unwrap().to_string())
+        .collect();
+    let final_epochs = |federation: &Value| -> Vec<u64> {
+        (federation["cells"].as_array().into_iter().flatten())
+            .map(|cell| cell["latest_final_epoch"].as_u64().unwrap_or(0))
+            .collect()
+    };
+    let federation = wait_for(&apis[0], "/v1/federation", |status, federation| {
+        status == 200 && final_epochs(federation).iter().all(|epoch| *epoch >= 4)
+    });
+    assert_eq!(
+        (federation["k"].as_u64(), federation["committee"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let id: [u8; 32] = hex::decode(federation["federation"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let cells: Vec<CellId> = (0..4).map(CellId).collect();
+
+    let openapi = OpenApi::served_by(&apis[0]);
+    let certificates = final_certificates(&apis[0], &openapi);
+    assert!(
+        certificates.len() >= 16,
+        "{} certificates",
+        certificates.len()
+    );
+    let mut pairs = BTreeSet::new();
+    for certificate in &certificates {
+        let checkpoint = &certificate["checkpoint"];
+        let origin = CellId(checkpoint["cell"].as_u64().unwrap() as u32);
+        let epoch = checkpoint["epoch"].as_u64().unwrap();
+        let [drawn] = committee(&id, &cells, origin, epoch, 1)[..] else {
+            panic!("a committee of one");
+        };
+        let listed: BTreeSet<u64> = (certificate["signers"].as_array().unwrap().iter())
+            .map(|signers| signers["cell"].as_u64().unwrap())
+            .collect();
+        let expected = BTreeSet::from([u64::from(origin.0), u64::from(drawn.0)]);
+        assert_eq!(listed, expected, "cell {origin}, epoch {epoch}");
+        pairs.insert((origin, drawn));
+    }
+    assert!(
+        pairs.len() > cells.len(),
+        "some cell's co-signer changed: {pairs:?}"
+    );
+    let off_committee = r#"charter_federation_signatures_refused_total{reason="not_on_committee"}"#;
+    for api in &apis {
+        assert_eq!(metric(api, off_committee), Some(0.0), "{api}");
+    }
+    let texts: Vec<String> = certificates.iter().map(Value::to_string).collect();
+    verify_in_shuffled_orders(dir.path(), &texts);
+
+    // Cells 1 to 3 stop, and cell 0's validator bonds more: its next checkpoint hands over a
+    // new set, and no committee is up to co-sign it. Every later checkpoint of cell 0 names
+    // that set, so none can be final before it; cell 0's validator signs it again each epoch.
+    let cell_0 = &apis[0];
+    let head = |federation: &Value| federation["cells"][0]["validators_hash"].clone();
+    let before = head(&get(cell_0, "/v1/federation").1);
+    for node in &nodes[1..] {
+        kill(node["pid"].as_u64().unwrap());
+    }
+    bond_more(dir.path(), cell_0, 0, 0, 60_000);
+    let resigned = "charter_federation_hand_overs_resigned_total";
+    wait_for(cell_0, "/metrics", |_, _| {
+        metric(cell_0, resigned) >= Some(2.0)
+    });
+    assert_eq!(
+        head(&get(cell_0, "/v1/federation").1),
+        before,
+        "the hand-over is not final"
+    );
+
+    // The cells return, hear the hand-over signed again, and their committee co-signs it: it
+    // is final, and so, after it, is a checkpoint its new set certified.
+    for cell in 1..4 {
+        let config = dir.path().join(format!("cell-{cell}/node-0.toml"));
+        processes.0.push(start_validator(&config));
+    }
+    let handed_over = wait_for(cell_0, "/v1/federation", |_, federation| {
+        federation["cells"].is_array() && head(federation) != before
+    })["cells"][0]["latest_final_epoch"]
+        .as_u64()
+        .unwrap();
+    wait_for(cell_0, "/v1/federation", |_, federation| {
+        federation["cells"][0]["latest_final_epoch"].as_u64() > Some(handed_over)
+    });
 }

@@ -10,9 +10,36 @@ from . import bls
 from .encoding import Reader, Writer, decode_all, from_hex
 from .errors import EncodingError, ProofError
 from .ids import hash32
+from blake3 import blake3
 
 CHECKPOINT_DOMAIN = b"CHARTER_CHECKPOINT_V1"
 VALIDATOR_SET_DOMAIN = b"charter/federation-validators/v1"
+COMMITTEE_DOMAIN = b"charter/committee/v1"
+
+
+def committee(seed: bytes, cells: Iterable[int], origin: int, epoch: int, size: int) -> list[int]:
+    """The committee of `origin`'s checkpoint of `epoch` (docs/checkpoints.md, Committees), in
+    draw order: a partial Fisher–Yates shuffle of the other cells, in cell order, driven by the
+    blake3 extendable output of `COMMITTEE_DOMAIN ‖ seed ‖ u32 origin ‖ u64 epoch`."""
+    others = sorted(c for c in cells if c != origin)
+    if len(others) <= size:
+        return others
+    stream = blake3(COMMITTEE_DOMAIN + seed + origin.to_bytes(4, "little") + epoch.to_bytes(8, "little"))
+    offset = 0
+
+    def below(bound: int) -> int:
+        nonlocal offset
+        accepted = ((2**64 - 1) // bound) * bound
+        while True:
+            x = int.from_bytes(stream.digest(length=8, seek=offset), "little")
+            offset += 8
+            if x < accepted:
+                return x % bound
+
+    for position in range(size):
+        chosen = position + below(len(others) - position)
+        others[position], others[chosen] = others[chosen], others[position]
+    return others[:size]
 
 
 @dataclass(frozen=True)
@@ -184,13 +211,17 @@ class _CellState:
 
 class FederationVerifier:
     """Verifies checkpoint certificates (docs/checkpoints.md, Verification). Knows the federation
-    id, `k` and, per cell, the sets it has held and its head. A certificate that verifies moves
+    id, `k`, the committee size and, per cell, the sets it has held and its head. A certificate that verifies moves
     its cell's head to the set `next_validators` names: the one it carries in `next_set` when
     that is new, else the set that certified its epoch."""
 
-    def __init__(self, federation: bytes, k: int, cells: Mapping[int, Sequence[FederationValidator]]):
+    def __init__(self, federation: bytes, k: int, committee: int,
+                 cells: Mapping[int, Sequence[FederationValidator]]):
+        if not 1 <= k <= len(cells) or committee < k - 1:
+            raise ProofError(f"k = {k} with committees of {committee} is no rule for {len(cells)} cells")
         self.federation = federation
         self.k = k
+        self.committee_size = committee
         self._cells: dict[int, _CellState] = {}
         for cell, members in cells.items():
             st = _CellState()
@@ -212,8 +243,8 @@ class FederationVerifier:
     @classmethod
     def from_federation_genesis(cls, fed: Mapping[str, Any]) -> "FederationVerifier":
         """From `federation.json` (`charter federation-genesis`, or a `localnet --cells N`
-        directory): `{"federation", "k", "cells": {"<cell>": [validators]}}`."""
-        return cls(from_hex(fed["federation"], 32, "federation"), int(fed["k"]),
+        directory): `{"federation", "k", "committee", "cells": {"<cell>": [validators]}}`."""
+        return cls(from_hex(fed["federation"], 32, "federation"), int(fed["k"]), int(fed["committee"]),
                    {int(c): validator_set_from_json(v) for c, v in fed["cells"].items()})
 
     @classmethod
@@ -226,7 +257,11 @@ class FederationVerifier:
             if validator_set_hash(members) != from_hex(c["validators_hash"], 32, "validators_hash"):
                 raise ProofError(f"cell {c['cell']}: validators_hash is not the hash of its validators")
             cells[int(c["cell"])] = members
-        return cls(from_hex(fed["federation"], 32, "federation"), int(fed["k"]), cells)
+        return cls(from_hex(fed["federation"], 32, "federation"), int(fed["k"]), int(fed["committee"]), cells)
+
+    def committee(self, origin: int, epoch: int) -> list[int]:
+        """The cells that may co-sign `origin`'s checkpoint of `epoch`, besides `origin`."""
+        return committee(self.federation, self._cells, origin, epoch, self.committee_size)
 
     def head(self, cell: int) -> tuple[FederationValidator, ...]:
         st = self._cells[cell]
@@ -254,6 +289,7 @@ class FederationVerifier:
                 raise ProofError("next_set is empty or without power")
         elif cert.next_set is not None:
             raise ProofError("a next_set travels with a checkpoint that hands over no new set")
+        drawn = self.committee(cp.cell, cp.epoch)
         keys: list[bytes] = []
         listed: list[int] = []
         prev = -1
@@ -264,6 +300,8 @@ class FederationVerifier:
             st = self._cells.get(entry.cell)
             if st is None:
                 raise ProofError(f"signer cell {entry.cell} is not a cell of the federation")
+            if entry.cell != cp.cell and entry.cell not in drawn:
+                raise ProofError(f"cell {entry.cell} is not on the committee of cell {cp.cell}'s epoch {cp.epoch}")
             members = st.held.get(entry.validators)
             if members is None:
                 raise ProofError(f"cell {entry.cell} has not held set {entry.validators.hex()} (the certificate waits)")

@@ -15,6 +15,7 @@ from charter_client import (
     validator_set_hash, verify_inclusion, verify_state_proof,
 )
 from charter_client import bls
+from charter_client.checkpoints import committee
 from charter_client.encoding import decode_all
 from charter_client.proofs import precommit_message, transactions_root
 from charter_client.state import ActiveValidators, Passport
@@ -103,7 +104,7 @@ def test_checkpoints_worked_example_verifies_with_py_ecc() -> None:
     v = doc_values("checkpoints.md")
     _need(v, "checkpoints.md", "certificate", "checkpoint_id", "checkpoint_signing_bytes", "cell_0_set",
           "cell_0_set_hash", "cell_1_set", "cell_1_set_hash", "aggregate_signature", "signer_secret_key",
-          "signer_public_key", "signer_signature", "next_set", "next_set_hash")
+          "signer_public_key", "signer_signature", "next_set", "next_set_hash", "committee")
     from py_ecc.bls import G2ProofOfPossession
 
     def vset(b: bytes) -> tuple[FederationValidator, ...]:
@@ -134,8 +135,23 @@ def test_checkpoints_worked_example_verifies_with_py_ecc() -> None:
     assert cert.next_set == next_set and cert.checkpoint.hands_over
     assert [m.power for m in next_set] == [10_000, 10_000, 10_000, 20_000]
 
-    verifier = FederationVerifier(cert.checkpoint.federation, 2, {0: s0, 1: s1})
+    drawn = committee(cert.checkpoint.federation, range(40), 7, 3, 8)
+    assert b"".join(c.to_bytes(4, "little") for c in drawn) == v["committee"]
+
+    verifier = FederationVerifier(cert.checkpoint.federation, 2, 1, {0: s0, 1: s1})
     with pytest.raises(ProofError):  # a hand-over without the set it hands over
         verifier.check(replace(cert, next_set=None))
     verifier.verify(cert)
     assert verifier.head_hash(0) == v["next_set_hash"]
+
+    # With a third cell holding cell 1's set and committees of one, the certificate verifies
+    # exactly when the cell its co-signing entry names is the one drawn for cell 0's epoch.
+    drawn = committee(cert.checkpoint.federation, [0, 1, 2], 0, cert.checkpoint.epoch, 1)
+    for cell in (1, 2):
+        relabelled = replace(cert, signers=(cert.signers[0], replace(cert.signers[1], cell=cell)))
+        three = FederationVerifier(cert.checkpoint.federation, 2, 1, {0: s0, 1: s1, 2: s1})
+        if [cell] == drawn:
+            three.check(relabelled)
+        else:
+            with pytest.raises(ProofError, match="not on the committee"):
+                three.check(relabelled)

@@ -49,7 +49,9 @@ pub fn federation(explorer: &Explorer) -> PageResult {
         None,
         html! {
             p { "Federation " (hex(federation["federation"].as_str().unwrap_or_default()))
-                ": " (cells.len()) " cells; a checkpoint is final with the quorums of " (federation["k"]) " cells." }
+                ": " (cells.len()) " cells; a checkpoint is final with the quorums of its own cell and "
+                (federation["k"].as_u64().unwrap_or(1).saturating_sub(1)) " cells of its committee of "
+                (federation["committee"]) "." }
             div.scroll {
                 table #cells {
                     thead { tr { th { "Cell" } th.number { "Validators" } th { "Latest final" } th.number { "At height" } th { "Bridge" } th { "Signed by" } } }
