@@ -2,9 +2,9 @@
 //! with no network — the ledger's real execution, commitment and storage path.
 
 use anyhow::{ensure, Context, Result};
-use charter_devnet::agents::{Agents, ChainView};
+use charter_devnet::agents::{voting, Agents, ChainView};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
-use charter_ledger::state::{Bond, CellModeState, Passport, StateKey, Validator};
+use charter_ledger::state::{ActiveValidators, Bond, CellModeState, Passport, StateKey, Validator};
 use charter_ledger::storage::Storage;
 use charter_ledger::{Ledger, PassportId};
 use charter_store::NodeStore;
@@ -131,6 +131,11 @@ impl<S: Storage> ChainView for LatestState<'_, S> {
             .ok()
             .flatten()
             .is_some()
+    }
+
+    fn voting_validators(&self) -> Vec<PassportId> {
+        let active = self.0.get::<ActiveValidators>(&StateKey::ActiveValidators);
+        (active.ok().flatten()).map_or_else(Vec::new, |active| voting(&active))
     }
 }
 

@@ -15,7 +15,9 @@ use charter_client::ApiClient;
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::evidence::Ruling;
-use charter_ledger::state::{Bond, CellMode, CellModeState, Passport, SanctionKind, Validator};
+use charter_ledger::state::{
+    ActiveValidators, Bond, CellMode, CellModeState, Passport, SanctionKind, Validator,
+};
 use charter_ledger::transaction::{ActionKind, Consent, SlashEvidence};
 use charter_ledger::{
     Action, CaseId, CellId, CheckpointId, EscrowId, Height, PassportId, SignedTransaction,
@@ -89,6 +91,9 @@ pub trait ChainView {
     fn bond(&self, id: &PassportId) -> Bond;
     fn mode(&self) -> Option<CellModeState>;
     fn is_validator(&self, id: &PassportId) -> bool;
+    /// The passports of the cell's current validator set (`ActiveValidators`): those whose
+    /// approvals count.
+    fn voting_validators(&self) -> Vec<PassportId>;
 }
 
 /// What a transaction was meant to do, so its receipt can update the workload's view.
@@ -284,7 +289,7 @@ impl Agents {
             Step::Sanction => self.sanction(),
             Step::SlashByRuling => self.slash_by_ruling(chain)?,
             Step::DeclareEmergency => self.declare_emergency(height, chain)?,
-            Step::BridgeRuling => self.bridge_ruling(),
+            Step::BridgeRuling => self.bridge_ruling(chain),
         };
         let courier = self.any_agent();
         let courier = self.agents[courier].clone();
@@ -407,7 +412,7 @@ impl Agents {
             mode.sequence,
             CellMode::Elevated,
             expires_at,
-            &self.all_validators(),
+            &self.approvers(chain),
         );
         Some(Action::SetCellMode {
             mode: CellMode::Elevated,
@@ -416,14 +421,13 @@ impl Agents {
         })
     }
 
-    fn bridge_ruling(&mut self) -> Action {
+    fn bridge_ruling(&mut self, chain: &dyn ChainView) -> Action {
         // A ruling on a cell outside the federation: recorded, lifting nothing.
         let remote = CellId(self.rng.gen_range(1_000..u32::MAX));
         let epoch = self.rng.gen();
         let keep = CheckpointId(self.rng.gen());
-        let approvals =
-            self.cell
-                .approve_bridge_ruling(remote, epoch, keep, &self.all_validators());
+        let approvers = self.approvers(chain);
+        let approvals = (self.cell).approve_bridge_ruling(remote, epoch, keep, &approvers);
         Action::LiftBridgeLockdown {
             remote,
             epoch,
@@ -458,8 +462,14 @@ impl Agents {
         Some((self.sign(&candidate, action), Intent::Plain))
     }
 
-    fn all_validators(&self) -> Vec<usize> {
-        (0..self.cell.config.validators).collect()
+    /// The genesis validators still in the cell's validator set: those whose approvals count
+    /// (one slashed below the minimum bond has left it, and its approval would refuse the
+    /// whole transaction).
+    fn approvers(&self, chain: &dyn ChainView) -> Vec<usize> {
+        let voting = chain.voting_validators();
+        (0..self.cell.config.validators)
+            .filter(|index| voting.contains(&self.cell.validator(*index).id))
+            .collect()
     }
 
     /// A fresh case and the approvals of the panel's quorum for `ruling`.
@@ -817,6 +827,20 @@ impl ChainView for ApiChain<'_> {
         self.value::<Validator>(&format!("/v1/validators/{id}"))
             .is_some()
     }
+
+    fn voting_validators(&self) -> Vec<PassportId> {
+        let active = self.value::<ActiveValidators>("/v1/validators");
+        active.map_or_else(Vec::new, |active| voting(&active))
+    }
+}
+
+/// The passports of a validator set's members.
+pub fn voting(active: &ActiveValidators) -> Vec<PassportId> {
+    active
+        .members
+        .iter()
+        .map(|member| member.passport)
+        .collect()
 }
 
 /// Submits a transaction; its id, or the code of the error that refused it.
@@ -845,4 +869,85 @@ pub fn follow(api: &ApiClient, id: &str, seconds: u64) -> Result<(), String> {
 
 fn code_of(answer: &Value) -> String {
     answer["error"].as_str().unwrap_or("unknown").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::DevCellConfig;
+
+    /// A chain in its genesis state whose validator set has lost the last genesis validator
+    /// (slashed below the minimum bond, say).
+    struct LostOneValidator {
+        cell: DevCell,
+    }
+
+    impl ChainView for LostOneValidator {
+        fn passport(&self, _: &PassportId) -> Option<Passport> {
+            None
+        }
+
+        fn bond(&self, _: &PassportId) -> Bond {
+            Bond::default()
+        }
+
+        fn mode(&self) -> Option<CellModeState> {
+            Some(CellModeState {
+                mode: CellMode::Normal,
+                expires_at: None,
+                sequence: 0,
+            })
+        }
+
+        fn is_validator(&self, _: &PassportId) -> bool {
+            false
+        }
+
+        fn voting_validators(&self) -> Vec<PassportId> {
+            let kept = self.cell.config.validators - 1;
+            (0..kept)
+                .map(|index| self.cell.validator(index).id)
+                .collect()
+        }
+    }
+
+    /// Governance approvals come only from validators still in the set: an approval from one
+    /// that left it would have the ledger refuse the whole transaction.
+    #[test]
+    fn governance_is_approved_by_the_current_validators_alone() {
+        let config = DevCellConfig {
+            validators: 5,
+            minor_validators: 1,
+            ..DevCellConfig::default()
+        };
+        let chain = LostOneValidator {
+            cell: DevCell::new(7, config.clone()),
+        };
+        let mut agents = Agents::new(DevCell::new(7, config), 7, &chain);
+        let voting = chain.voting_validators();
+        let mut approved = BTreeMap::new();
+        for height in 1..=30 {
+            for tx in agents.next_block(height, 32, &chain) {
+                let approvals = match &tx.body.action {
+                    Action::LiftBridgeLockdown { approvals, .. } => approvals,
+                    Action::SetCellMode { approvals, .. } => approvals,
+                    _ => continue,
+                };
+                let approvers: Vec<PassportId> = approvals
+                    .iter()
+                    .map(|approval| approval.validator)
+                    .collect();
+                assert_eq!(approvers, voting, "{:?}", tx.body.action.kind());
+                *approved.entry(tx.body.action.kind()).or_insert(0) += 1;
+            }
+        }
+        assert!(
+            approved.contains_key(&ActionKind::LiftBridgeLockdown),
+            "{approved:?}"
+        );
+        assert!(
+            approved.contains_key(&ActionKind::SetCellMode),
+            "{approved:?}"
+        );
+    }
 }
