@@ -217,6 +217,20 @@ pub struct CheckpointCertificate {
     pub next_set: Option<CellValidators>,
 }
 
+/// One cell's signatures on a checkpoint, aggregated inside the cell: what that cell adds to
+/// the checkpoint's certificate. Its validators' signatures stay on the cell's own topic; one
+/// aggregate per cell travels to the cells that need it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CellAggregate {
+    pub checkpoint: Checkpoint,
+    /// The set the checkpoint hands over when it is a new one, carried by the checkpoint's own
+    /// cell's aggregate ([`Checkpoint::check_next_set`]); none from a co-signing cell.
+    pub next_set: Option<CellValidators>,
+    pub signers: CellSigners,
+    /// The aggregate of the signatures of the validators `signers` names.
+    pub signature: BlsSignature,
+}
+
 /// The federation, its finality rule, and each cell's validator set: the federation genesis
 /// (`charter federation-genesis` writes it), or a verifier's current sets
 /// ([`crate::sets::KnownSets`]).

@@ -9,7 +9,8 @@
 //! Pure: the node feeds it messages and publishes what it returns.
 
 use crate::checkpoint::{
-    CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError, FederationView,
+    CellAggregate, CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
+    FederationView,
 };
 use crate::sets::{verify_pairings, KnownSets, Pairing, ValidatedSet};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -44,6 +45,8 @@ pub enum FederationMessage {
     },
     /// Final certificates of one cell, oldest first: an answer to `Missing`.
     Certificates(Vec<CheckpointCertificate>),
+    /// One cell's quorum of signatures on a checkpoint, aggregated inside the cell.
+    Aggregate(CellAggregate),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,6 +138,8 @@ struct Pending {
     next_set: Option<CellValidators>,
     /// Per cell: signer position in the cell's set → signature.
     signatures: BTreeMap<CellId, BTreeMap<usize, BlsSignature>>,
+    /// Per cell, the first verified aggregate of a quorum of its signers.
+    aggregates: BTreeMap<CellId, (CellSigners, BlsSignature)>,
 }
 
 /// Most certificates whose signatures are checked in one batch (≈ 2.7 ms each on this
@@ -324,15 +329,29 @@ impl Collector {
             .values()
             .filter(|pending| pending.checkpoint.cell == cell && pending.checkpoint.epoch == epoch)
             .flat_map(|pending| {
-                pending
-                    .signatures
-                    .iter()
-                    .filter_map(|(signing_cell, signed)| {
-                        let set = self.sets.head(*signing_cell)?;
-                        Some((*signing_cell, power_of(set, signed), set.total_power()))
-                    })
+                let signing_cells: BTreeSet<CellId> = (pending.signatures.keys())
+                    .chain(pending.aggregates.keys())
+                    .copied()
+                    .collect();
+                (signing_cells.into_iter())
+                    .filter_map(|signing_cell| self.cell_power(pending, signing_cell))
             })
             .collect()
+    }
+
+    /// A cell's signed and total power on a pending checkpoint: its aggregate's, or that of
+    /// the signatures collected from it, whichever signed more.
+    fn cell_power(&self, pending: &Pending, cell: CellId) -> Option<(CellId, u128, u128)> {
+        let collected = (pending.signatures.get(&cell)).and_then(|signed| {
+            let set = self.sets.head(cell)?;
+            Some((power_of(set, signed), set.total_power()))
+        });
+        let aggregated = (pending.aggregates.get(&cell)).and_then(|(signers, _)| {
+            let set = self.sets.held(cell, &signers.validators)?;
+            Some((set.signed_power(signers), set.total_power()))
+        });
+        let (signed, total) = collected.into_iter().chain(aggregated).max()?;
+        Some((cell, signed, total))
     }
 
     /// Whether the checkpoint's own cell has vouched for it: its signers collected here hold
@@ -344,10 +363,29 @@ impl Collector {
         let Some(set) = self.sets.head(checkpoint.cell) else {
             return false;
         };
-        pending
-            .signatures
-            .get(&checkpoint.cell)
-            .is_some_and(|signed| set.is_quorum(power_of(set, signed)))
+        pending.aggregates.contains_key(&checkpoint.cell)
+            || (pending.signatures.get(&checkpoint.cell))
+                .is_some_and(|signed| set.is_quorum(power_of(set, signed)))
+    }
+
+    /// The aggregate of the signatures collected from `cell`'s validators on `checkpoint`,
+    /// once they hold more than 2/3 of its power: what the cell's aggregators publish. The
+    /// checkpoint's own cell's aggregate carries the set it hands over when that is new.
+    pub fn cell_aggregate(&self, checkpoint: &Checkpoint, cell: CellId) -> Option<CellAggregate> {
+        let pending = self.pending.get(&checkpoint.id())?;
+        let signed = pending.signatures.get(&cell)?;
+        let set = self.sets.head(cell)?;
+        if !set.is_quorum(power_of(set, signed)) {
+            return None;
+        }
+        let own = cell == checkpoint.cell;
+        let signatures: Vec<BlsSignature> = signed.values().copied().collect();
+        Some(CellAggregate {
+            checkpoint: checkpoint.clone(),
+            next_set: (pending.next_set.clone()).filter(|_| own && checkpoint.hands_over()),
+            signers: CellSigners::from_indices(cell, set.validators(), signed.keys().copied()),
+            signature: aggregate(&signatures).ok()?,
+        })
     }
 
     /// Checks and collects one validator's signature; returns the certificate it completed, if
@@ -398,8 +436,47 @@ impl Collector {
         .verify(&checkpoint.signing_bytes(), &signature)
         .map_err(CollectError::BadSignature)?;
         let id = checkpoint.id();
+        (self
+            .pending_entry(checkpoint, next_set)
+            .signatures
+            .entry(cell))
+        .or_default()
+        .insert(position, signature);
+        self.assemble_and_add(&id)
+    }
+
+    /// Checks and collects one cell's aggregate; returns the certificate it completed, if any
+    /// (the caller publishes it).
+    pub fn add_aggregate(
+        &mut self,
+        aggregate: &CellAggregate,
+    ) -> Result<Option<CheckpointCertificate>, CollectError> {
+        let checkpoint = &aggregate.checkpoint;
+        for involved in [checkpoint.cell, aggregate.signers.cell] {
+            if self.quarantined.contains(&involved) {
+                return Err(CollectError::Quarantined(involved));
+            }
+        }
+        if (self.finals).contains_key(&(checkpoint.cell, checkpoint.epoch)) {
+            return Ok(None);
+        }
+        self.sets.verify_aggregate(aggregate)?;
+        let id = checkpoint.id();
+        let pending = self.pending_entry(checkpoint, aggregate.next_set.as_ref());
+        (pending.aggregates.entry(aggregate.signers.cell))
+            .or_insert_with(|| (aggregate.signers.clone(), aggregate.signature));
+        self.assemble_and_add(&id)
+    }
+
+    /// The checkpoint's entry among those collected, made (dropping the oldest epoch's when
+    /// full) if new, with the set it hands over once one arrives.
+    fn pending_entry(
+        &mut self,
+        checkpoint: &Checkpoint,
+        next_set: Option<&CellValidators>,
+    ) -> &mut Pending {
+        let id = checkpoint.id();
         if !self.pending.contains_key(&id) && self.pending.len() >= MAX_PENDING {
-            // Drop the checkpoint of the oldest epoch to make room.
             if let Some(oldest) = self
                 .pending
                 .iter()
@@ -413,39 +490,40 @@ impl Collector {
             checkpoint: checkpoint.clone(),
             next_set: None,
             signatures: BTreeMap::new(),
+            aggregates: BTreeMap::new(),
         });
         if pending.next_set.is_none() {
             pending.next_set = next_set.cloned();
         }
         pending
-            .signatures
-            .entry(cell)
-            .or_default()
-            .insert(position, signature);
-        let Some(certificate) = self.assemble(&id) else {
+    }
+
+    /// Adds the certificate a pending checkpoint's signatures and aggregates now make, if any.
+    fn assemble_and_add(
+        &mut self,
+        id: &CheckpointId,
+    ) -> Result<Option<CheckpointCertificate>, CollectError> {
+        let Some(certificate) = self.assemble(id) else {
             return Ok(None);
         };
         self.add_certificate(&certificate)?;
         Ok(Some(certificate))
     }
 
-    /// A certificate from the cells whose signers already hold a quorum, when there are `k`
-    /// of them including the origin and the set the checkpoint hands over is here.
+    /// A certificate from the cells whose signers already hold a quorum — an aggregate from
+    /// the cell, or signatures collected from its validators — when there are `k` of them
+    /// including the origin and the set the checkpoint hands over is here.
     fn assemble(&self, id: &CheckpointId) -> Option<CheckpointCertificate> {
         let pending = self.pending.get(id)?;
-        let mut signers = Vec::new();
-        let mut signatures = Vec::new();
-        for (cell, signed) in &pending.signatures {
-            let set = self.sets.head(*cell)?;
-            if set.is_quorum(power_of(set, signed)) {
-                signers.push(CellSigners::from_indices(
-                    *cell,
-                    set.validators(),
-                    signed.keys().copied(),
-                ));
-                signatures.extend(signed.values().copied());
+        let mut by_cell: BTreeMap<CellId, (CellSigners, BlsSignature)> = pending.aggregates.clone();
+        for cell in pending.signatures.keys() {
+            if !by_cell.contains_key(cell) {
+                let aggregated = self.cell_aggregate(&pending.checkpoint, *cell);
+                by_cell.extend(aggregated.map(|made| (*cell, (made.signers, made.signature))));
             }
         }
+        let (signers, signatures): (Vec<CellSigners>, Vec<BlsSignature>) =
+            by_cell.into_values().unzip();
         let origin_signed = signers
             .iter()
             .any(|signers| signers.cell == pending.checkpoint.cell);

@@ -43,6 +43,41 @@ pub fn committee(
     others
 }
 
+/// Prefix of the bytes that designate a cell's aggregators for a checkpoint.
+pub const AGGREGATORS_DOMAIN: &[u8] = b"charter/aggregators/v1";
+
+/// Validators of a cell that publish its aggregate on a checkpoint: more than one, so that one
+/// down or withholding does not hold the checkpoint back.
+pub const AGGREGATORS: usize = 3;
+
+/// Whether the member at `position` of `cell`'s set of `set_size` aggregates the cell's
+/// signatures on `origin`'s checkpoint of `epoch`: the [`AGGREGATORS`] positions from
+/// `blake3(AGGREGATORS_DOMAIN ‖ seed ‖ cell ‖ origin ‖ epoch)`'s first 8 bytes (little-endian)
+/// modulo the set's size, in turn. Spreading the role over the set's members by checkpoint
+/// shares the work; which ones hold it does not affect what becomes final.
+pub fn is_aggregator(
+    seed: &[u8; 32],
+    cell: CellId,
+    origin: CellId,
+    epoch: u64,
+    position: usize,
+    set_size: usize,
+) -> bool {
+    if position >= set_size {
+        return false;
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(AGGREGATORS_DOMAIN);
+    hasher.update(seed);
+    hasher.update(&cell.0.to_le_bytes());
+    hasher.update(&origin.0.to_le_bytes());
+    hasher.update(&epoch.to_le_bytes());
+    let digest = hasher.finalize();
+    let first: [u8; 8] = digest.as_bytes()[..8].try_into().expect("8 of 32 bytes");
+    let start = (u64::from_le_bytes(first) % set_size as u64) as usize;
+    (position + set_size - start) % set_size < AGGREGATORS.min(set_size)
+}
+
 /// Uniform draws from the extendable output of one committee's seed bytes.
 struct Draws(blake3::OutputReader);
 
@@ -111,6 +146,35 @@ mod tests {
         assert_ne!(committee(&[6; 32], &all, CellId(1), 4, 8), drawn);
         assert_ne!(committee(&[5; 32], &all, CellId(2), 4, 8), drawn);
         assert_ne!(committee(&[5; 32], &all, CellId(1), 5, 8), drawn);
+    }
+
+    #[test]
+    fn a_checkpoint_has_three_aggregators_in_each_cell_or_every_member_of_a_smaller_one() {
+        for epoch in 0..20 {
+            let count = |size: usize| {
+                (0..size + 2)
+                    .filter(|position| {
+                        is_aggregator(&[2; 32], CellId(1), CellId(0), epoch, *position, size)
+                    })
+                    .count()
+            };
+            assert_eq!(count(100), 3);
+            assert_eq!(count(4), 3);
+            assert_eq!(count(2), 2);
+            assert_eq!(count(1), 1);
+        }
+        let designated = |epoch| {
+            (0..100)
+                .filter(|position| {
+                    is_aggregator(&[2; 32], CellId(1), CellId(0), epoch, *position, 100)
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_ne!(
+            designated(1),
+            designated(2),
+            "the role moves from one checkpoint to the next"
+        );
     }
 
     /// Over many epochs every other cell sits on about `c / (N − 1)` of the committees: the

@@ -11,7 +11,8 @@
 //! over (its head).
 
 use crate::checkpoint::{
-    CellSigners, CellValidators, CheckpointCertificate, CheckpointError, FederationView,
+    CellAggregate, CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
+    FederationView,
 };
 use crate::committee::committee;
 use charter_ledger::crypto::bls::{verify_batch, KeySum, SignedBy, ValidatedKey};
@@ -77,14 +78,19 @@ impl ValidatedSet {
         self.keys.get(position)
     }
 
+    /// The power of the members a bitmap names (bits beyond the set count nothing).
+    pub fn signed_power(&self, signers: &CellSigners) -> u128 {
+        (self.validators.0.iter().enumerate())
+            .filter(|(index, _)| signers.signed(*index))
+            .map(|(_, member)| u128::from(member.power))
+            .sum()
+    }
+
     /// The signers' power and aggregate key, for a bitmap already checked against this set's
     /// size: from the set's sum less the missing keys when most signed, else from the signers'.
     fn signers(&self, signers: &CellSigners) -> (u128, KeySum) {
         let signed: Vec<bool> = (0..self.len()).map(|index| signers.signed(index)).collect();
-        let power = (self.validators.0.iter().zip(&signed))
-            .filter(|(_, signed)| **signed)
-            .map(|(member, _)| u128::from(member.power))
-            .sum();
+        let power = self.signed_power(signers);
         let count = signed.iter().filter(|signed| **signed).count();
         let most_signed = count * 2 > self.len();
         let mut sum = if most_signed {
@@ -273,11 +279,7 @@ impl KnownSets {
                 return Err(CheckpointError::UnknownCell(signers.cell));
             }
             if signers.cell != checkpoint.cell && !committee.contains(&signers.cell) {
-                return Err(CheckpointError::NotOnCommittee {
-                    cell: signers.cell,
-                    origin: checkpoint.cell,
-                    epoch: checkpoint.epoch,
-                });
+                return Err(not_on_committee(checkpoint, signers.cell));
             }
             key.add_sum(&self.quorum_key(signers)?);
         }
@@ -296,6 +298,38 @@ impl KnownSets {
             message: checkpoint.signing_bytes(),
             signature: certificate.signature,
         })
+    }
+
+    /// Checks one cell's aggregate on a checkpoint of another cell's next epoch, or of its
+    /// own: the checkpoint names its cell's head, the aggregating cell is that cell or on its
+    /// committee, the signers hold more than 2/3 of the power of the set they name (for the
+    /// checkpoint's own cell, its head), a carried set is the one handed over, and the
+    /// signature is theirs.
+    pub fn verify_aggregate(&self, aggregate: &CellAggregate) -> Result<(), CheckpointError> {
+        let (checkpoint, signers) = (&aggregate.checkpoint, &aggregate.signers);
+        if checkpoint.federation != self.federation {
+            return Err(CheckpointError::WrongFederation(checkpoint.federation));
+        }
+        let origin = (self.heads.get(&checkpoint.cell))
+            .ok_or(CheckpointError::UnknownCell(checkpoint.cell))?;
+        if checkpoint.validators != *origin {
+            return Err(CheckpointError::OtherValidatorSet(checkpoint.cell));
+        }
+        if !self.is_cell(signers.cell) {
+            return Err(CheckpointError::UnknownCell(signers.cell));
+        }
+        if signers.cell == checkpoint.cell && signers.validators != *origin {
+            return Err(CheckpointError::OtherValidatorSet(signers.cell));
+        }
+        if !self.may_sign(checkpoint.cell, checkpoint.epoch, signers.cell) {
+            return Err(not_on_committee(checkpoint, signers.cell));
+        }
+        if aggregate.next_set.is_some() {
+            checkpoint.check_next_set(aggregate.next_set.as_ref())?;
+        }
+        let key = self.quorum_key(signers)?;
+        key.verify(&checkpoint.signing_bytes(), &aggregate.signature)?;
+        Ok(())
     }
 
     /// The aggregate key of one cell's signers, once their set is known, their bitmap fits it
@@ -354,6 +388,14 @@ impl KnownSets {
             return Err(CheckpointError::UnknownValidatorSet { cell, hash });
         }
         Ok(self.heads.insert(cell, hash) != Some(hash))
+    }
+}
+
+fn not_on_committee(checkpoint: &Checkpoint, cell: CellId) -> CheckpointError {
+    CheckpointError::NotOnCommittee {
+        cell,
+        origin: checkpoint.cell,
+        epoch: checkpoint.epoch,
     }
 }
 

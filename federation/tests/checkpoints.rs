@@ -5,7 +5,7 @@
 //! checkpoint.
 
 use charter_federation::checkpoint::{
-    CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
+    CellAggregate, CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
     FederationValidator, FederationView,
 };
 use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
@@ -447,6 +447,120 @@ fn the_collector_assembles_a_certificate_once_k_cells_reach_their_quorums() {
         collector.add_signature(&next, None, CellId(1), PassportId([99; 32]), genuine),
         Err(CollectError::NotAValidator { .. })
     ));
+}
+
+impl Federation {
+    /// The aggregate of the given validators of `cell` on `checkpoint`.
+    fn aggregate(&self, checkpoint: &Checkpoint, cell: u32, indices: &[usize]) -> CellAggregate {
+        let message = checkpoint.signing_bytes();
+        let keys = &self.keys[&CellId(cell)];
+        let signatures: Vec<_> = indices
+            .iter()
+            .map(|index| keys[*index].sign(&message))
+            .collect();
+        CellAggregate {
+            checkpoint: checkpoint.clone(),
+            next_set: None,
+            signers: CellSigners::from_indices(
+                CellId(cell),
+                self.head(cell).validators(),
+                indices.iter().copied(),
+            ),
+            signature: aggregate(&signatures).unwrap(),
+        }
+    }
+}
+
+/// A cell's validators' signatures, collected inside the cell, make its aggregate; the
+/// checkpoint's own cell's aggregate vouches for it; with a committee cell's aggregate the
+/// certificate is final, the same one a verifier accepts.
+#[test]
+fn cell_aggregates_vouch_for_a_checkpoint_and_make_its_certificate() {
+    let federation = federation();
+    let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
+    let message = checkpoint.signing_bytes();
+
+    // Inside cell 1: its validators' signatures, collected, make its aggregate at a quorum.
+    let mut inside = Collector::new(&federation.view).unwrap();
+    for index in [0, 2, 3] {
+        assert_eq!(
+            inside.cell_aggregate(&checkpoint, CellId(1)),
+            None,
+            "no quorum yet"
+        );
+        let passport = federation.view.cells[&CellId(1)].0[index].passport;
+        let signature = federation.keys[&CellId(1)][index].sign(&message);
+        (inside.add_signature(&checkpoint, None, CellId(1), passport, signature)).unwrap();
+    }
+    let from_cell_1 = inside
+        .cell_aggregate(&checkpoint, CellId(1))
+        .expect("a quorum");
+    assert_eq!(
+        from_cell_1,
+        federation.aggregate(&checkpoint, 1, &[0, 2, 3])
+    );
+
+    // Elsewhere: cell 0's aggregate vouches; cell 1's completes the certificate.
+    let mut collector = Collector::new(&federation.view).unwrap();
+    assert!(!collector.origin_vouches(&checkpoint));
+    let from_cell_0 = federation.aggregate(&checkpoint, 0, &[0, 1, 2]);
+    assert_eq!(collector.add_aggregate(&from_cell_0), Ok(None));
+    assert!(collector.origin_vouches(&checkpoint));
+    assert_eq!(collector.progress(CellId(0), 1), vec![(CellId(0), 30, 40)]);
+    let certificate = (collector.add_aggregate(&from_cell_1))
+        .unwrap()
+        .expect("final");
+    certificate.verify(&federation.sets).unwrap();
+    assert_eq!(certificate.signers.len(), 2);
+    assert_eq!(
+        collector.add_aggregate(&from_cell_1),
+        Ok(None),
+        "already final"
+    );
+}
+
+#[test]
+fn a_forged_short_or_off_committee_aggregate_is_refused() {
+    let federation = federation_with_committee(1);
+    let epoch = 1;
+    let checkpoint = federation.checkpoint(0, epoch, federation.unchanged(0));
+    let [drawn] = federation.sets.committee(CellId(0), epoch)[..] else {
+        panic!("a committee of one");
+    };
+    let off = if drawn == CellId(1) { 2 } else { 1 };
+    let mut collector = Collector::new(&federation.view).unwrap();
+    let refused = |collector: &mut Collector, aggregate: &CellAggregate| {
+        let error = collector.add_aggregate(aggregate).unwrap_err();
+        assert!(error.provably_invalid(), "{error}");
+        error
+    };
+
+    let off_committee = federation.aggregate(&checkpoint, off, ALL);
+    assert!(matches!(
+        refused(&mut collector, &off_committee),
+        CollectError::Certificate(CheckpointError::NotOnCommittee { .. })
+    ));
+    let short = federation.aggregate(&checkpoint, drawn.0, &[0, 1]);
+    assert!(matches!(
+        refused(&mut collector, &short),
+        CollectError::Certificate(CheckpointError::BelowQuorum { .. })
+    ));
+    let mut forged = federation.aggregate(&checkpoint, drawn.0, &[0, 1, 2]);
+    forged.signers = CellSigners::from_indices(drawn, federation.head(drawn.0).validators(), 1..4);
+    assert!(matches!(
+        refused(&mut collector, &forged),
+        CollectError::Certificate(CheckpointError::Signature(_))
+    ));
+    let mut carrying = federation.aggregate(&checkpoint, 0, ALL);
+    carrying.next_set = Some(federation.unchanged(0));
+    assert!(matches!(
+        refused(&mut collector, &carrying),
+        CollectError::Certificate(CheckpointError::NextSetMismatch(_))
+    ));
+    assert!(
+        !collector.origin_vouches(&checkpoint),
+        "nothing refused was kept"
+    );
 }
 
 #[test]

@@ -9,8 +9,8 @@
 
 use charter_consensus::block::BlockHash;
 use charter_federation::checkpoint::{
-    CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
-    FederationView,
+    CellAggregate, CellSigners, CellValidators, Checkpoint, CheckpointCertificate,
+    FederationValidator, FederationView,
 };
 use charter_federation::checkpoint_signer::CheckpointSigner;
 use charter_federation::collector::{Collector, FederationMessage};
@@ -159,6 +159,30 @@ fn certify(
     })
 }
 
+/// The aggregate of the first `count` (modulo the set's size, plus one) current validators
+/// of `signing` on `checkpoint`.
+fn cell_aggregate(
+    collector: &Collector,
+    (checkpoint, next_set): (Checkpoint, Option<CellValidators>),
+    signing: CellId,
+    count: u8,
+) -> Option<CellAggregate> {
+    let set = (collector.sets().head(signing))
+        .expect("every cell of the federation has a head set")
+        .validators();
+    let count = usize::from(count) % set.0.len().max(1) + 1;
+    let message = checkpoint.signing_bytes();
+    let signatures: Vec<_> = (set.0.iter().take(count))
+        .map(|member| keys().secret[&member.bls_key].sign(&message))
+        .collect();
+    Some(CellAggregate {
+        signers: CellSigners::from_indices(signing, set, 0..count),
+        signature: aggregate(&signatures).ok()?,
+        checkpoint,
+        next_set,
+    })
+}
+
 /// A validator of cell 0 handling the federation topic, on files of its own that last one input.
 struct Node {
     finality: Finality<MemoryStorage>,
@@ -194,6 +218,7 @@ impl Node {
             own_hand_overs: Vec::new(),
             catch_up: Default::default(),
             co_signed: Default::default(),
+            aggregated: Default::default(),
             metrics: Arc::new(NodeMetrics::new()),
             // The verdicts go to the mesh from `Finality::run`, which the fuzzer does not run.
             verdicts: tokio::sync::mpsc::channel(1).0,
@@ -227,7 +252,7 @@ fn run_script(node: &mut Node, mut script: Script) {
         if script.0.is_empty() {
             return;
         }
-        match script.byte() % 5 {
+        match script.byte() % 6 {
             // One validator of a cell signs a checkpoint of a cell.
             0 => {
                 let cell = script.cell();
@@ -281,6 +306,19 @@ fn run_script(node: &mut Node, mut script: Script) {
             }
             // A ruling keeps one of an equivocation's checkpoints, or something else.
             3 => rule(&mut node.collector(), &mut script),
+            // The first few validators of a cell aggregate their signatures on a checkpoint.
+            4 => {
+                let cell = script.cell();
+                let epoch = u64::from(script.byte() % 6);
+                let aggregate = {
+                    let collector = node.collector();
+                    let checkpoint = checkpoint(&collector, &mut script, cell, epoch);
+                    cell_aggregate(&collector, checkpoint, script.cell(), script.byte())
+                };
+                if let Some(aggregate) = aggregate {
+                    node.handle(&FederationMessage::Aggregate(aggregate));
+                }
+            }
             // What the API reads.
             _ => {
                 let cell = script.cell();

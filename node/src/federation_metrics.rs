@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// The kinds of message the checkpoint topic carries, as [`FederationMetrics::record_message`]
+/// The kinds of message the checkpoint topics carry, as [`FederationMetrics::record_message`]
 /// names them.
-const MESSAGE_KINDS: [&str; 5] = [
+const MESSAGE_KINDS: [&str; 6] = [
     "signature",
+    "aggregate",
     "certificate",
     "missing",
     "certificates",
@@ -63,13 +64,13 @@ impl FederationMetrics {
                 registry,
                 IntCounter::new(
                     "federation_signatures_collected_total",
-                    "Checkpoint signatures verified and collected",
+                    "Checkpoint signatures, and cells' aggregates of them, verified and collected",
                 )
                 .expect("a valid counter"),
             ),
             signatures_refused: counters(
                 "federation_signatures_refused_total",
-                "Checkpoint signatures refused, by reason",
+                "Checkpoint signatures and cells' aggregates of them refused, by reason",
                 "reason",
             ),
             certificates: counters(

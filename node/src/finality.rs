@@ -11,14 +11,17 @@
 //! signed itself.
 
 use crate::federation_store::{FederationStore, FederationStoreError, OwnHandOver};
-use crate::gossip::{Heard, Verdicts};
+use crate::gossip::{cell_checkpoints_topic, Heard, Verdicts};
 use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
 use borsh::BorshDeserialize;
 use charter_consensus::host::CommittedBlock;
-use charter_federation::checkpoint::{CellValidators, Checkpoint, CheckpointCertificate};
+use charter_federation::checkpoint::{
+    CellAggregate, CellValidators, Checkpoint, CheckpointCertificate,
+};
 use charter_federation::checkpoint_signer::CheckpointSigner;
 use charter_federation::collector::{Added, CollectError, Collector, FederationMessage};
+use charter_federation::committee::is_aggregator;
 use charter_ledger::crypto::bls::BlsSignature;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::{Storage, StorageError};
@@ -33,6 +36,13 @@ use tokio::sync::{broadcast, mpsc};
 fn log_unkept(kept: Result<(), FederationStoreError>) {
     if let Err(error) = kept {
         tracing::error!(%error, "could not write to the federation store");
+    }
+}
+
+fn publish_on(publisher: &Publisher, message: &FederationMessage) {
+    let bytes = borsh::to_vec(message).expect("writing to a Vec cannot fail");
+    if !publisher.publish(bytes) {
+        tracing::warn!("the gossip queue is full; a checkpoint message was dropped");
     }
 }
 
@@ -71,7 +81,10 @@ pub struct Finality<S: Storage> {
     /// Where final certificates and equivocation proofs are kept.
     pub store: FederationStore,
     pub catch_up: CatchUp,
-    pub co_signed: CoSigned,
+    /// Other cells' checkpoints this process co-signed.
+    pub co_signed: Once,
+    /// Checkpoints whose aggregate of our cell's signatures this process published.
+    pub aggregated: Once,
     /// Our cell's checkpoints that hand over a new set and are not final here yet, oldest
     /// first (kept in the store too, for restarts).
     pub own_hand_overs: Vec<OwnHandOver>,
@@ -85,21 +98,22 @@ pub struct Finality<S: Storage> {
 /// and newer hand-overs are not held.
 const OWN_HAND_OVERS_KEPT: usize = 64;
 
-/// Most co-signed checkpoints remembered; the oldest are forgotten first.
-const CO_SIGNED_KEPT: usize = 1_024;
+/// Most checkpoints remembered as done; the oldest are forgotten first.
+const DONE_KEPT: usize = 1_024;
 
-/// Other cells' checkpoints this process co-signed. Each is co-signed once, however many
-/// signatures for it arrive: signing again on each would publish a fresh message each time,
-/// which every other node would answer in kind, without end. (After a restart a node may sign
-/// one again; its guard makes that the same signature.)
+/// Checkpoints (by cell and epoch) this process did something for that it does once per
+/// checkpoint, however many messages about it arrive: co-signing another cell's, publishing
+/// its cell's aggregate. Doing it again on each would publish a fresh message each time, which
+/// every other node would answer in kind, without end. (After a restart a node may sign one
+/// again; its guard makes that the same signature.)
 #[derive(Default)]
-pub struct CoSigned(BTreeSet<(CellId, u64)>);
+pub struct Once(BTreeSet<(CellId, u64)>);
 
-impl CoSigned {
+impl Once {
     /// Whether `cell`'s checkpoint of `epoch` is new here; remembers it.
     fn first_time(&mut self, cell: CellId, epoch: u64) -> bool {
         let new = self.0.insert((cell, epoch));
-        if self.0.len() > CO_SIGNED_KEPT {
+        if self.0.len() > DONE_KEPT {
             self.0.pop_first();
         }
         new
@@ -221,7 +235,8 @@ impl<S: Storage> Finality<S> {
             signer: self.passport,
             signature,
         };
-        self.publish(&message);
+        self.publish_to_cell(self.cell, &message);
+        self.aggregate_if_due(checkpoint, false);
     }
 
     /// Signs our own cell's checkpoint of a new epoch, after signing again the oldest of our
@@ -261,6 +276,7 @@ impl<S: Storage> Finality<S> {
         );
         self.metrics.federation.record_hand_over_resigned();
         self.sign(&stalled.checkpoint, Some(stalled.next_set));
+        self.aggregate_if_due(&stalled.checkpoint, true);
     }
 
     /// Holds our cell's checkpoint handing over `set` until it is final.
@@ -279,11 +295,16 @@ impl<S: Storage> Finality<S> {
         log_unkept(self.store.keep_own_hand_overs(&self.own_hand_overs));
     }
 
+    /// Publishes on the federation's topic.
     fn publish(&self, message: &FederationMessage) {
-        let bytes = borsh::to_vec(message).expect("writing to a Vec cannot fail");
-        if !self.publisher.publish(bytes) {
-            tracing::warn!("the gossip queue is full; a checkpoint message was dropped");
-        }
+        publish_on(&self.publisher, message);
+    }
+
+    /// Publishes on `cell`'s own topic ([`cell_checkpoints_topic`]).
+    fn publish_to_cell(&self, cell: CellId, message: &FederationMessage) {
+        let federation = self.collector().sets().federation();
+        let topic = cell_checkpoints_topic(&federation, cell);
+        publish_on(&self.publisher.to(&topic), message);
     }
 
     /// What this node's metrics learn of a certificate final here.
@@ -356,6 +377,7 @@ impl<S: Storage> Finality<S> {
             FederationMessage::Certificate(_) => "certificate",
             FederationMessage::Missing { .. } => "missing",
             FederationMessage::Certificates(_) => "certificates",
+            FederationMessage::Aggregate(_) => "aggregate",
         };
         self.metrics.federation.record_message(kind);
         match message {
@@ -395,6 +417,12 @@ impl<S: Storage> Finality<S> {
                 tracing::debug!(size = batch.len(), "an oversized batch of certificates");
                 Verdict::Reject
             }
+            FederationMessage::Aggregate(aggregate) => {
+                let verdict = self.take_aggregate(&aggregate);
+                let checkpoint = &aggregate.checkpoint;
+                self.notice_epoch(checkpoint.cell, checkpoint.epoch);
+                verdict
+            }
         }
     }
 
@@ -415,19 +443,83 @@ impl<S: Storage> Finality<S> {
         (self.metrics.federation).record_signature(added.as_ref().map(|_| ()));
         match added {
             Ok(Some(certificate)) => self.keep_and_publish(&certificate),
-            Ok(None) => {
-                if self.should_co_sign(checkpoint)
-                    && self.co_signed.first_time(checkpoint.cell, checkpoint.epoch)
-                {
-                    self.sign(checkpoint, None);
-                }
-            }
+            Ok(None) if cell == self.cell => self.aggregate_if_due(checkpoint, false),
+            Ok(None) => self.co_sign_if_due(checkpoint),
             Err(error) => {
                 tracing::debug!(%error, "checkpoint signature not collected");
                 return refused(&error);
             }
         }
         Verdict::Accept
+    }
+
+    /// Checks and collects a cell's aggregate; publishes the certificate it completes, or
+    /// co-signs the checkpoint once its own cell's aggregate vouched for it.
+    fn take_aggregate(&mut self, aggregate: &CellAggregate) -> Verdict {
+        let added = self.collector().add_aggregate(aggregate);
+        (self.metrics.federation).record_signature(added.as_ref().map(|_| ()));
+        match added {
+            Ok(Some(certificate)) => self.keep_and_publish(&certificate),
+            Ok(None) => self.co_sign_if_due(&aggregate.checkpoint),
+            Err(error) => {
+                tracing::debug!(%error, "cell aggregate not collected");
+                return refused(&error);
+            }
+        }
+        Verdict::Accept
+    }
+
+    /// Co-signs another cell's checkpoint, once, when our cell is on its committee and its own
+    /// cell vouched for it.
+    fn co_sign_if_due(&mut self, checkpoint: &Checkpoint) {
+        if self.should_co_sign(checkpoint)
+            && self.co_signed.first_time(checkpoint.cell, checkpoint.epoch)
+        {
+            self.sign(checkpoint, None);
+        }
+    }
+
+    /// When this validator is one of our cell's aggregators for `checkpoint` and the
+    /// signatures of our cell's validators collected here hold a quorum, publishes their
+    /// aggregate — once per checkpoint, or `again` (a hand-over signed again): to the cells of
+    /// the checkpoint's committee when it is our cell's, so that they co-sign it; to the
+    /// checkpoint's own cell otherwise, which assembles the certificate.
+    fn aggregate_if_due(&mut self, checkpoint: &Checkpoint, again: bool) {
+        let Some((aggregate, destinations)) = self.due_aggregate(checkpoint) else {
+            return;
+        };
+        if !self
+            .aggregated
+            .first_time(checkpoint.cell, checkpoint.epoch)
+            && !again
+        {
+            return;
+        }
+        let message = FederationMessage::Aggregate(aggregate);
+        for cell in destinations {
+            self.publish_to_cell(cell, &message);
+        }
+    }
+
+    /// Our cell's aggregate on `checkpoint` and the cells to send it to, when this validator
+    /// aggregates for it and our cell's collected signatures hold a quorum.
+    fn due_aggregate(&self, checkpoint: &Checkpoint) -> Option<(CellAggregate, Vec<CellId>)> {
+        let collector = self.collector();
+        let sets = collector.sets();
+        let set = sets.head(self.cell)?;
+        let position =
+            (set.validators().0.iter()).position(|member| member.passport == self.passport)?;
+        let seed = sets.federation().0;
+        let (origin, epoch) = (checkpoint.cell, checkpoint.epoch);
+        if !is_aggregator(&seed, self.cell, origin, epoch, position, set.len()) {
+            return None;
+        }
+        let aggregate = collector.cell_aggregate(checkpoint, self.cell)?;
+        let destinations = match origin == self.cell {
+            true => sets.committee(origin, epoch),
+            false => vec![origin],
+        };
+        Some((aggregate, destinations))
     }
 
     /// Whether our cell co-signs another cell's checkpoint: it is on the checkpoint's committee,

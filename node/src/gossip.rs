@@ -34,9 +34,20 @@ pub fn transactions_topic(federation: &FederationId, cell: CellId) -> String {
     )
 }
 
-/// The topic a federation's checkpoint signatures and certificates travel on.
+/// The topic a federation's final certificates, and requests for them, travel on.
 pub fn checkpoints_topic(federation: &FederationId) -> String {
     format!("charter/{}/checkpoints/v1", federation.to_hex())
+}
+
+/// The topic of one cell's part in finality: its validators' checkpoint signatures, the
+/// aggregates of cells whose checkpoints it co-signs, and its committees' aggregates on its
+/// own checkpoints. Only the cell's nodes subscribe.
+pub fn cell_checkpoints_topic(federation: &FederationId, cell: CellId) -> String {
+    format!(
+        "charter/{}/cell/{}/checkpoints/v1",
+        federation.to_hex(),
+        cell.0
+    )
 }
 
 /// A message heard on a topic whose verdict comes later, from the part that checks it.
@@ -87,12 +98,16 @@ impl Gossip {
         keypair: Keypair,
         config: &GossipSection,
         transactions: String,
-        checkpoints: Option<(String, mpsc::Sender<Heard>)>,
+        checkpoints: Option<(Vec<String>, mpsc::Sender<Heard>)>,
         admission: Arc<Admission<S>>,
         metrics: Arc<NodeMetrics>,
     ) -> Result<tokio::task::JoinHandle<()>, MeshError> {
         let mut topics = vec![transactions.clone()];
-        topics.extend(checkpoints.iter().map(|(topic, _)| topic.clone()));
+        topics.extend(
+            checkpoints
+                .iter()
+                .flat_map(|(topics, _)| topics.iter().cloned()),
+        );
         let mut mesh = Mesh::start(
             keypair,
             MeshConfig {
@@ -117,7 +132,7 @@ impl Gossip {
                             let verdict = if topic == transactions {
                                 Some(admit_heard(&admission, &metrics, &data, &author, &source))
                             } else {
-                                let finality = checkpoints.as_ref().filter(|(name, _)| *name == topic);
+                                let finality = checkpoints.as_ref().filter(|(names, _)| names.contains(&topic));
                                 let heard = Heard { data, id: id.clone(), source };
                                 pass_to_finality(finality.map(|(_, finality)| finality), heard)
                             };

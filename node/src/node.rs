@@ -172,10 +172,10 @@ impl Identity {
 }
 
 /// The federation's part of a node: the collector the API reads, and the channel finality
-/// hears the federation topic on.
+/// hears its topics on (the federation's, and its own cell's).
 struct FederationPart {
     collector: Arc<Mutex<Collector>>,
-    topic: String,
+    topics: Vec<String>,
     inbound: mpsc::Sender<Heard>,
 }
 
@@ -249,7 +249,7 @@ impl Node {
             identity.mesh_keypair()?,
             &config.gossip,
             topic,
-            federation.map(|part| (part.topic, part.inbound)),
+            federation.map(|part| (part.topics, part.inbound)),
             admission,
             Arc::clone(&metrics),
         )?;
@@ -403,7 +403,9 @@ fn start_finality(
     };
     let certificates = FederationStore::open(&config.data_dir)?;
     let collector = Arc::new(Mutex::new(certificates.restore(&section.genesis)?));
-    let topic = gossip::checkpoints_topic(&identity.genesis.federation);
+    let genesis = &identity.genesis;
+    let topic = gossip::checkpoints_topic(&genesis.federation);
+    let cell_topic = gossip::cell_checkpoints_topic(&genesis.federation, genesis.cell);
     let (inbound, heard) = mpsc::channel(finality::INBOUND_QUEUE);
     let part = Finality {
         collector: Arc::clone(&collector),
@@ -419,13 +421,14 @@ fn start_finality(
         store: certificates,
         catch_up: Default::default(),
         co_signed: Default::default(),
+        aggregated: Default::default(),
         metrics: Arc::clone(metrics),
         verdicts: gossip.verdicts(),
     };
     tokio::spawn(part.run(running.committed(), heard));
     Ok(Some(FederationPart {
         collector,
-        topic,
+        topics: vec![topic, cell_topic],
         inbound,
     }))
 }

@@ -18,6 +18,11 @@ impl Publisher {
         }
     }
 
+    /// A publisher on `topic` through the same mesh task.
+    pub fn to(&self, topic: &str) -> Self {
+        Self::new(topic, self.outbound.clone())
+    }
+
     /// Queues `message`; false when the queue is full and it was dropped.
     pub fn publish(&self, message: Vec<u8>) -> bool {
         self.outbound

@@ -10,11 +10,13 @@ use charter_federation::checkpoint::{
 };
 use charter_federation::checkpoint_signer::CheckpointSigner;
 use charter_federation::collector::{Collector, FederationMessage};
+use charter_federation::committee::is_aggregator;
 use charter_ledger::crypto::bls::{aggregate, BlsSecretKey};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{CellId, FederationId, Ledger, PassportId, StateRoot};
 use charter_node::federation_store::FederationStore;
 use charter_node::finality::Finality;
+use charter_node::gossip::cell_checkpoints_topic;
 use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
 use charter_p2p::Verdict;
@@ -110,6 +112,7 @@ fn validator_0_of_cell_0(dir: &Path) -> (Finality<MemoryStorage>, Published, Arc
         store,
         catch_up: Default::default(),
         co_signed: Default::default(),
+        aggregated: Default::default(),
         metrics: metrics.clone(),
         verdicts: tokio::sync::mpsc::channel(1).0,
     };
@@ -209,6 +212,57 @@ fn an_own_hand_over_that_is_not_final_is_signed_again_each_epoch_until_it_is() {
     assert_eq!(signed(&drain(&mut published)), vec![(4, None)]);
     let restarted = FederationStore::open(dir.path()).unwrap();
     assert_eq!(restarted.own_hand_overs().unwrap(), vec![]);
+}
+
+/// Our cell's signatures stay on our cell's topic; an aggregator of our cell publishes the
+/// cell's aggregate, once it holds a quorum and once only, on the topic of each cell of the
+/// checkpoint's committee.
+#[test]
+fn signatures_stay_in_the_cell_and_its_aggregate_goes_to_the_committee_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    // An epoch for which validator 0 is one of cell 0's aggregators.
+    let epoch = (1..)
+        .find(|epoch| is_aggregator(&FEDERATION.0, CellId(0), CellId(0), *epoch, 0, 4))
+        .unwrap();
+    let checkpoint = own_checkpoint(epoch, &set(0), &set(0));
+    let cell_topic = |cell: u32| cell_checkpoints_topic(&FEDERATION, CellId(cell));
+    let heard = |index: usize| {
+        let signature = keys(0)[index].sign(&checkpoint.signing_bytes());
+        borsh::to_vec(&FederationMessage::Signature {
+            checkpoint: checkpoint.clone(),
+            next_set: None,
+            cell: CellId(0),
+            signer: set(0).0[index].passport,
+            signature,
+        })
+        .unwrap()
+    };
+    assert_eq!(finality.handle(&heard(1)), Verdict::Accept);
+    finality.own_checkpoint_built(&checkpoint, None);
+    let topics = |published: &mut Published| -> Vec<(String, &'static str)> {
+        std::iter::from_fn(|| published.try_recv().ok())
+            .filter_map(|(topic, bytes)| {
+                let kind = match borsh::from_slice(&bytes).unwrap() {
+                    FederationMessage::Signature { .. } => "signature",
+                    FederationMessage::Aggregate(_) => "aggregate",
+                    // A request for the epochs before this one, which it has not seen final.
+                    FederationMessage::Missing { .. } => return None,
+                    other => panic!("unexpected {other:?}"),
+                };
+                Some((topic, kind))
+            })
+            .collect()
+    };
+    assert_eq!(
+        topics(&mut published),
+        vec![(cell_topic(0), "signature")],
+        "2 of 4: no quorum"
+    );
+    assert_eq!(finality.handle(&heard(2)), Verdict::Accept);
+    assert_eq!(topics(&mut published), vec![(cell_topic(1), "aggregate")]);
+    assert_eq!(finality.handle(&heard(3)), Verdict::Accept);
+    assert_eq!(topics(&mut published), vec![], "once per checkpoint");
 }
 
 #[test]

@@ -841,8 +841,9 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
 /// Committees of one in a federation of four cells of one validator each (`--committee 1`,
 /// k = 2): every cell's checkpoints become final, each co-signed by exactly the cell drawn for
 /// it (docs/checkpoints.md, Committees), which changes from epoch to epoch; no node refuses a
-/// signature as off the committee, since honest nodes co-sign only where they are drawn; and
-/// `charter verify` accepts every certificate. A hand-over that no committee could co-sign
+/// signature as off the committee, since honest nodes co-sign only where they are drawn; no
+/// validator's signature leaves its cell, only cell aggregates do; and `charter verify` accepts
+/// every certificate. A hand-over that no committee could co-sign
 /// while the other cells were down becomes final once they return, and cell 0's finality
 /// resumes after it.
 #[test]
@@ -906,9 +907,15 @@ fn each_checkpoint_is_co_signed_by_its_committee_alone() {
         pairs.len() > cells.len(),
         "some cell's co-signer changed: {pairs:?}"
     );
+    // Signatures stay inside their cell: with one validator per cell a node hears none, and
+    // every other cell's part reaches it as one aggregate.
     let off_committee = r#"charter_federation_signatures_refused_total{reason="not_on_committee"}"#;
+    let signatures = r#"charter_federation_messages_received_total{kind="signature"}"#;
+    let aggregates = r#"charter_federation_messages_received_total{kind="aggregate"}"#;
     for api in &apis {
         assert_eq!(metric(api, off_committee), Some(0.0), "{api}");
+        assert_eq!(metric(api, signatures), Some(0.0), "{api}");
+        assert!(metric(api, aggregates) > Some(0.0), "{api}");
     }
     let texts: Vec<String> = certificates.iter().map(Value::to_string).collect();
     verify_in_shuffled_orders(dir.path(), &texts);
