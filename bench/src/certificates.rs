@@ -9,9 +9,9 @@ use charter_federation::checkpoint::{
     CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
     FederationView,
 };
-use charter_federation::sets::{verify_pairings, KnownSets};
+use charter_federation::sets::{verify_pairings, KnownSets, Pairing};
 use charter_ledger::crypto::bls::{
-    aggregate, fast_aggregate_verify, BlsPublicKey, BlsSecretKey, BlsSignature,
+    aggregate, fast_aggregate_verify, BlsPublicKey, BlsSecretKey, BlsSignature, ValidatedKey,
 };
 use charter_ledger::{CellId, FederationId, PassportId, StateRoot};
 use serde_json::Value;
@@ -26,7 +26,20 @@ pub struct CertificateCosts {
     pub aggregate_cell: Duration,
     pub verify: Vec<VerifyCosts>,
     pub batch: BatchCosts,
+    /// A cell's validators' signatures on one checkpoint, as its nodes check them.
+    pub signatures: SignatureBatchCosts,
 }
+
+/// Verifying `signatures` validators' signatures on one checkpoint: one by one, and in one
+/// batch (which shares the checkpoint's hash and Miller loop).
+pub struct SignatureBatchCosts {
+    pub signatures: usize,
+    pub one_by_one: Duration,
+    pub batched: Duration,
+}
+
+/// Signatures in the batch measured: one batch of queued messages at most.
+const BATCH_SIGNATURES: usize = 64;
 
 /// Verifying many certificates of different checkpoints, each signed by 67 of 100 validators
 /// of `cells` cells (a committee certificate's size): one by one, and in one batch.
@@ -135,9 +148,11 @@ pub fn measure(cell_counts: &[usize]) -> Result<CertificateCosts> {
         });
     }
     let batch = measure_batch(&keys, &set, &checkpoint)?;
+    let signatures = measure_signature_batch(&keys, &message, &signatures)?;
     Ok(CertificateCosts {
         sign,
         aggregate_cell,
+        signatures,
         verify,
         batch,
     })
@@ -193,6 +208,35 @@ fn measure_batch(
     Ok(BatchCosts {
         certificates: BATCH_CERTIFICATES,
         cells: BATCH_CELLS,
+        one_by_one,
+        batched,
+    })
+}
+
+/// [`SignatureBatchCosts`] for the first [`BATCH_SIGNATURES`] of `signatures` on `message`.
+fn measure_signature_batch(
+    keys: &[BlsSecretKey],
+    message: &[u8],
+    signatures: &[BlsSignature],
+) -> Result<SignatureBatchCosts> {
+    let validated: Vec<ValidatedKey> = (keys.iter().take(BATCH_SIGNATURES))
+        .map(|key| key.public_key().validated())
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    for (key, signature) in validated.iter().zip(signatures) {
+        key.verify(message, signature)?;
+    }
+    let one_by_one = started.elapsed();
+    let started = Instant::now();
+    let pairings: Vec<Pairing> = (validated.iter().zip(signatures))
+        .map(|(key, signature)| Pairing::single(key, message.to_vec(), *signature))
+        .collect();
+    for outcome in verify_pairings(&pairings, &mut rand::thread_rng()) {
+        outcome?;
+    }
+    let batched = started.elapsed();
+    Ok(SignatureBatchCosts {
+        signatures: validated.len(),
         one_by_one,
         batched,
     })

@@ -100,6 +100,22 @@ impl CollectError {
     }
 }
 
+/// A validator's signature on a checkpoint, as a `Signature` message carries it.
+#[derive(Clone, Copy, Debug)]
+pub struct HeardSignature<'a> {
+    pub checkpoint: &'a Checkpoint,
+    pub cell: CellId,
+    pub signer: PassportId,
+    pub signature: &'a BlsSignature,
+}
+
+/// How many pairings of each kind passed in one batch ([`Collector::pre_verify`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Batched {
+    pub certificates: usize,
+    pub signatures: usize,
+}
+
 /// Two final certificates for one cell and epoch that differ.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Equivocation {
@@ -431,10 +447,14 @@ impl Collector {
         let position = (set.validators().0.iter())
             .position(|member| member.passport == signer)
             .ok_or(CollectError::NotAValidator { cell, signer })?;
-        (set.key(position)
-            .expect("a member's position indexes its key"))
-        .verify(&checkpoint.signing_bytes(), &signature)
-        .map_err(CollectError::BadSignature)?;
+        let key = set
+            .key(position)
+            .expect("a member's position indexes its key");
+        let pairing = Pairing::single(key, checkpoint.signing_bytes(), signature);
+        self.verify_pairing(pairing).map_err(|error| match error {
+            CheckpointError::Signature(error) => CollectError::BadSignature(error),
+            other => CollectError::Certificate(other),
+        })?;
         let id = checkpoint.id();
         (self
             .pending_entry(checkpoint, next_set)
@@ -595,30 +615,56 @@ impl Collector {
         }
     }
 
-    /// Verifies the signatures of certificates about to be added, together: one Miller loop
-    /// each and a single final exponentiation for the batch, where one by one each costs two
-    /// and one. Only a certificate that passes every other check against the sets known now is
-    /// in the batch; adding them (in any order) then skips the pairings that passed. A
-    /// certificate whose checks change as earlier ones hand sets over is checked in full, and
-    /// so is any past the first [`MAX_BATCH`], which bounds how long one batch holds the
-    /// collector. Returns how many pairings passed.
+    /// Verifies the signatures of certificates and validators' signatures about to be added,
+    /// together: one Miller loop per certificate and per checkpoint signed, and a single final
+    /// exponentiation for the batch, where one by one each costs two loops and one. Only what
+    /// passes every other check against the sets known now is in the batch; adding it (in any
+    /// order) then skips the pairings that passed. A certificate whose checks change as earlier
+    /// ones hand sets over is checked in full, and so is anything past the first [`MAX_BATCH`]
+    /// of each kind, which bounds how long one batch holds the collector. Returns how many
+    /// pairings of each kind passed.
     pub fn pre_verify(
         &mut self,
         certificates: &[&CheckpointCertificate],
+        signatures: &[HeardSignature<'_>],
         rng: &mut impl rand_core::RngCore,
-    ) -> usize {
-        let pairings: Vec<Pairing> = (certificates.iter())
+    ) -> Batched {
+        let of_certificates: Vec<Pairing> = (certificates.iter())
             .filter(|certificate| !self.is_known(certificate))
             .filter_map(|certificate| self.sets.check(certificate).ok())
             .take(MAX_BATCH)
             .collect();
+        let of_signatures: Vec<Pairing> = (signatures.iter())
+            .filter_map(|heard| self.signature_pairing(heard))
+            .take(MAX_BATCH)
+            .collect();
+        let pairings = [of_certificates.as_slice(), of_signatures.as_slice()].concat();
         let outcomes = verify_pairings(&pairings, rng);
+        let passed = |outcomes: &[Result<(), CheckpointError>]| {
+            outcomes.iter().filter(|outcome| outcome.is_ok()).count()
+        };
+        let batched = Batched {
+            certificates: passed(&outcomes[..of_certificates.len()]),
+            signatures: passed(&outcomes[of_certificates.len()..]),
+        };
         self.batch_checked = (pairings.iter().zip(outcomes))
             .map(|(pairing, outcome)| (pairing.signed_by().digest(), outcome))
             .collect();
-        (self.batch_checked.values())
-            .filter(|outcome| outcome.is_ok())
-            .count()
+        batched
+    }
+
+    /// The pairing check of a validator's signature, when the signer is a member of its
+    /// cell's current set.
+    fn signature_pairing(&self, heard: &HeardSignature<'_>) -> Option<Pairing> {
+        if heard.checkpoint.federation != self.sets.federation() {
+            return None;
+        }
+        let set = self.sets.head(heard.cell)?;
+        let position =
+            (set.validators().0.iter()).position(|member| member.passport == heard.signer)?;
+        let key = set.key(position)?;
+        let message = heard.checkpoint.signing_bytes();
+        Some(Pairing::single(key, message, *heard.signature))
     }
 
     /// Whether this very checkpoint is final here already.

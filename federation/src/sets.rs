@@ -15,7 +15,7 @@ use crate::checkpoint::{
     FederationView,
 };
 use crate::committee::committee;
-use charter_ledger::crypto::bls::{verify_batch, KeySum, SignedBy, ValidatedKey};
+use charter_ledger::crypto::bls::{verify_batch, BlsSignature, KeySum, SignedBy, ValidatedKey};
 use charter_ledger::{CellId, FederationId};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
@@ -405,10 +405,21 @@ fn not_on_committee(checkpoint: &Checkpoint, cell: CellId) -> CheckpointError {
 pub struct Pairing {
     key: KeySum,
     message: Vec<u8>,
-    signature: charter_ledger::crypto::bls::BlsSignature,
+    signature: BlsSignature,
 }
 
 impl Pairing {
+    /// One validator's signature on `message`.
+    pub fn single(key: &ValidatedKey, message: Vec<u8>, signature: BlsSignature) -> Self {
+        let mut sum = KeySum::default();
+        sum.add(key);
+        Self {
+            key: sum,
+            message,
+            signature,
+        }
+    }
+
     pub fn signed_by(&self) -> SignedBy<'_> {
         SignedBy {
             key: &self.key,

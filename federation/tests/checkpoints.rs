@@ -9,9 +9,11 @@ use charter_federation::checkpoint::{
     FederationValidator, FederationView,
 };
 use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSignerError};
-use charter_federation::collector::{Added, CollectError, Collector, Ruled};
+use charter_federation::collector::{
+    Added, Batched, CollectError, Collector, HeardSignature, Ruled,
+};
 use charter_federation::sets::{KnownSets, ValidatedSet};
-use charter_ledger::crypto::bls::{aggregate, BlsError, BlsPublicKey, BlsSecretKey};
+use charter_ledger::crypto::bls::{aggregate, BlsError, BlsPublicKey, BlsSecretKey, BlsSignature};
 use charter_ledger::BlockHash;
 use charter_ledger::{CellId, CheckpointId, FederationId, PassportId, StateRoot};
 use std::collections::BTreeMap;
@@ -1083,7 +1085,8 @@ fn certificates_verified_in_a_batch_are_final_and_a_forged_one_among_them_is_ref
     let mut forged = certify(2, 1, &[(0, ALL), (2, ALL)]);
     forged.signature = first.signature;
     let batch = [&second, &forged, &first, &other_cell];
-    assert_eq!(collector.pre_verify(&batch, &mut rng), 3);
+    let batched = collector.pre_verify(&batch, &[], &mut rng);
+    assert_eq!(batched.certificates, 3);
     assert_eq!(
         collector.add_certificate(&forged),
         Err(CollectError::Certificate(CheckpointError::Signature(
@@ -1094,8 +1097,55 @@ fn certificates_verified_in_a_batch_are_final_and_a_forged_one_among_them_is_ref
         assert_eq!(collector.add_certificate(certificate), Ok(Added::Final));
     }
     assert_eq!(
-        collector.pre_verify(&batch, &mut rng),
-        0,
+        collector.pre_verify(&batch, &[], &mut rng),
+        Batched::default(),
         "what is final here is not verified again"
+    );
+}
+
+/// Validators' signatures heard together are verified in one batch (one Miller loop per
+/// checkpoint); collecting them then skips what passed. A forged one among them fails the
+/// batch, is found one by one and refused; the others are collected.
+#[test]
+fn signatures_verified_in_a_batch_are_collected_and_a_forged_one_among_them_is_refused() {
+    use rand_core::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(16);
+    let federation = federation();
+    let mut collector = Collector::new(&federation.view).unwrap();
+    let checkpoint = federation.checkpoint(1, 1, federation.unchanged(1));
+    let message = checkpoint.signing_bytes();
+    let signers: Vec<(PassportId, BlsSignature)> = (0..4)
+        .map(|index| {
+            let passport = federation.view.cells[&CellId(1)].0[index].passport;
+            (passport, federation.keys[&CellId(1)][index].sign(&message))
+        })
+        .collect();
+    let mut signatures: Vec<BlsSignature> =
+        signers.iter().map(|(_, signature)| *signature).collect();
+    signatures[2] = signatures[3];
+    let heard: Vec<HeardSignature> = (signers.iter().zip(&signatures))
+        .map(|((signer, _), signature)| HeardSignature {
+            checkpoint: &checkpoint,
+            cell: CellId(1),
+            signer: *signer,
+            signature,
+        })
+        .collect();
+    let batched = collector.pre_verify(&[], &heard, &mut rng);
+    assert_eq!(batched.signatures, 3, "the forged one failed");
+    for (index, (signer, _)) in signers.iter().enumerate() {
+        let added =
+            collector.add_signature(&checkpoint, None, CellId(1), *signer, signatures[index]);
+        match index {
+            2 => assert_eq!(
+                added,
+                Err(CollectError::BadSignature(BlsError::BadSignature))
+            ),
+            _ => assert_eq!(added, Ok(None)),
+        }
+    }
+    assert!(
+        collector.origin_vouches(&checkpoint),
+        "the three genuine ones hold a quorum"
     );
 }

@@ -4,6 +4,7 @@
 //! epoch.
 
 use crate::metrics::{lock, register};
+use charter_federation::collector::Batched;
 use charter_federation::collector::{Added, CollectError};
 use charter_ledger::CellId;
 use prometheus::{
@@ -37,6 +38,7 @@ pub struct FederationMetrics {
     certificates: IntCounterVec,
     certificates_refused: IntCounterVec,
     certificates_batch_verified: IntCounter,
+    signatures_batch_verified: IntCounter,
     hand_overs_resigned: IntCounter,
     time_to_finality: Histogram,
     latest_final_epoch: IntGaugeVec,
@@ -90,6 +92,15 @@ impl FederationMetrics {
                     "federation_certificates_batch_verified_total",
                     "Certificates heard together whose signatures were checked as one batch (one \
                      by one when the batch failed) and passed",
+                )
+                .expect("a valid counter"),
+            ),
+            signatures_batch_verified: register(
+                registry,
+                IntCounter::new(
+                    "federation_signatures_batch_verified_total",
+                    "Validators' checkpoint signatures heard together whose pairings were checked \
+                     as one batch (one by one when the batch failed) and passed",
                 )
                 .expect("a valid counter"),
             ),
@@ -201,9 +212,10 @@ impl FederationMetrics {
         }
     }
 
-    /// `passed` certificates' signatures passed in one batch.
-    pub fn record_batch_verified(&self, passed: usize) {
-        self.certificates_batch_verified.inc_by(passed as u64);
+    /// What passed in one batch: certificates' signatures and validators' signatures.
+    pub fn record_batch_verified(&self, passed: Batched) {
+        (self.certificates_batch_verified).inc_by(passed.certificates as u64);
+        (self.signatures_batch_verified).inc_by(passed.signatures as u64);
     }
 
     /// This node signed again its own cell's hand-over that is not final yet.

@@ -20,7 +20,9 @@ use charter_federation::checkpoint::{
     CellAggregate, CellValidators, Checkpoint, CheckpointCertificate,
 };
 use charter_federation::checkpoint_signer::CheckpointSigner;
-use charter_federation::collector::{Added, CollectError, Collector, FederationMessage};
+use charter_federation::collector::{
+    Added, CollectError, Collector, FederationMessage, HeardSignature,
+};
 use charter_federation::committee::is_aggregator;
 use charter_ledger::crypto::bls::BlsSignature;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
@@ -340,7 +342,8 @@ impl<S: Storage> Finality<S> {
     }
 
     /// Handles messages heard together, in order, with the signatures of every certificate
-    /// among them verified in one batch first; each one's verdict.
+    /// and every validator's signature among them verified in one batch first; each one's
+    /// verdict.
     pub fn handle_all(&mut self, messages: &[&[u8]]) -> Vec<Verdict> {
         let decoded: Vec<Option<FederationMessage>> =
             (messages.iter()).map(|bytes| self.decode(bytes)).collect();
@@ -351,9 +354,28 @@ impl<S: Storage> Finality<S> {
                 _ => &[],
             })
             .collect();
-        if certificates.len() > 1 {
-            let passed = (self.collector()).pre_verify(&certificates, &mut rand::thread_rng());
-            self.metrics.federation.record_batch_verified(passed);
+        let signatures: Vec<HeardSignature> = (decoded.iter().flatten())
+            .filter_map(|message| match message {
+                FederationMessage::Signature {
+                    checkpoint,
+                    cell,
+                    signer,
+                    signature,
+                    ..
+                } => Some(HeardSignature {
+                    checkpoint,
+                    cell: *cell,
+                    signer: *signer,
+                    signature,
+                }),
+                _ => None,
+            })
+            .collect();
+        if certificates.len() + signatures.len() > 1 {
+            let mut collector = self.collector();
+            let batched = collector.pre_verify(&certificates, &signatures, &mut rand::thread_rng());
+            drop(collector);
+            self.metrics.federation.record_batch_verified(batched);
         }
         (decoded.into_iter())
             .map(|message| message.map_or(Verdict::Reject, |message| self.dispatch(message)))

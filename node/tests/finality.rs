@@ -265,6 +265,37 @@ fn signatures_stay_in_the_cell_and_its_aggregate_goes_to_the_committee_once() {
     assert_eq!(topics(&mut published), vec![], "once per checkpoint");
 }
 
+/// Validators' signatures heard together are verified in one batch and counted.
+#[test]
+fn signatures_heard_together_are_verified_in_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, _published, metrics) = validator_0_of_cell_0(dir.path());
+    let checkpoint = own_checkpoint(1, &set(0), &set(0));
+    let heard: Vec<Vec<u8>> = (1..3)
+        .map(|index| {
+            let signature = keys(0)[index].sign(&checkpoint.signing_bytes());
+            borsh::to_vec(&FederationMessage::Signature {
+                checkpoint: checkpoint.clone(),
+                next_set: None,
+                cell: CellId(0),
+                signer: set(0).0[index].passport,
+                signature,
+            })
+            .unwrap()
+        })
+        .collect();
+    let together: Vec<&[u8]> = heard.iter().map(Vec::as_slice).collect();
+    let verdicts = finality.handle_all(&together);
+    assert_eq!(verdicts, vec![Verdict::Accept, Verdict::Accept]);
+    let batched = counter(
+        &metrics,
+        "charter_federation_signatures_batch_verified_total",
+    );
+    assert_eq!(batched, "2");
+    let collector = finality.collector.lock().unwrap();
+    assert_eq!(collector.progress(CellId(0), 1), vec![(CellId(0), 20, 40)]);
+}
+
 #[test]
 fn certificates_heard_together_are_verified_in_one_batch_and_a_forged_one_is_still_refused() {
     let dir = tempfile::tempdir().unwrap();

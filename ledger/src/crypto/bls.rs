@@ -17,6 +17,7 @@ use bls12_381::{
     multi_miller_loop, G1Affine, G1Projective, G2Affine, G2Prepared, G2Projective, Gt, Scalar,
 };
 use borsh::{BorshDeserialize, BorshSerialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Domain separation tag for signatures on messages.
@@ -335,7 +336,8 @@ impl SignedBy<'_> {
 
 /// Checks several aggregate signatures, each with its own key and message, in one pairing
 /// product: with a random odd 64-bit `rᵢ` per item, `e(−G1, Σ rᵢ·σᵢ) · Π e(rᵢ·PKᵢ, H(mᵢ))`
-/// is the identity. That is one Miller loop per item plus one, and a single final
+/// is the identity. Items on one message share its term, `e(Σ rᵢ·PKᵢ, H(m))`: that is one
+/// hash to the curve and one Miller loop per distinct message plus one, and a single final
 /// exponentiation, where checking them one by one costs two loops and an exponentiation each.
 /// Each key and signature is refused as [`KeySum::verify`] refuses it. A batch holding a
 /// signature that does not verify passes with probability at most 2⁻⁶³ (each `rᵢ` is odd, so 63
@@ -346,11 +348,9 @@ pub fn verify_batch(
     rng: &mut impl rand_core::RngCore,
 ) -> Result<(), BlsError> {
     let mut signatures = G2Projective::identity();
-    let mut keys = Vec::with_capacity(items.len());
-    let mut messages = Vec::with_capacity(items.len());
+    let mut keys_by_message: BTreeMap<&[u8], G1Projective> = BTreeMap::new();
     for item in items {
-        let key = G1Affine::from(item.key.0);
-        if bool::from(key.is_identity()) {
+        if bool::from(item.key.0.is_identity()) {
             return Err(BlsError::IdentityAggregateKey);
         }
         let signature = item.signature.point()?;
@@ -359,12 +359,14 @@ pub fn verify_batch(
         }
         let weight = rng.next_u64() | 1;
         signatures += times(G2Projective::from(signature), weight);
-        keys.push(G1Affine::from(times(G1Projective::from(key), weight)));
-        messages.push(G2Prepared::from(G2Affine::from(hash_to_g2(
-            item.message,
-            SIGNATURE_DST,
-        ))));
+        *keys_by_message.entry(item.message).or_default() += times(item.key.0, weight);
     }
+    let (keys, messages): (Vec<G1Affine>, Vec<G2Prepared>) = (keys_by_message.into_iter())
+        .map(|(message, key)| {
+            let point = G2Affine::from(hash_to_g2(message, SIGNATURE_DST));
+            (G1Affine::from(key), G2Prepared::from(point))
+        })
+        .unzip();
     let generator = -G1Affine::generator();
     let signatures = G2Prepared::from(G2Affine::from(signatures));
     let mut terms: Vec<(&G1Affine, &G2Prepared)> = keys.iter().zip(&messages).collect();
@@ -748,6 +750,48 @@ mod tests {
             verify_batch(&[unsigned], &mut rng),
             Err(BlsError::IdentityAggregateKey)
         );
+    }
+
+    /// Items on one message share its term: the batch still passes exactly when every item
+    /// does, including two signatures swapped between signers of that message.
+    #[test]
+    fn a_batch_of_signers_of_one_message_verifies_exactly_when_each_does() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
+        let signers: Vec<BlsSecretKey> = (30..36).map(key).collect();
+        let keys: Vec<KeySum> = (signers.iter())
+            .map(|signer| {
+                let mut sum = KeySum::default();
+                sum.add(&signer.public_key().validated().unwrap());
+                sum
+            })
+            .collect();
+        let message = b"one checkpoint";
+        let mut signatures: Vec<BlsSignature> =
+            signers.iter().map(|signer| signer.sign(message)).collect();
+        let other = b"another checkpoint";
+        let mut batch = |signatures: &[BlsSignature]| {
+            let mut items: Vec<SignedBy> = (keys.iter().zip(signatures))
+                .map(|(key, signature)| SignedBy {
+                    key,
+                    message,
+                    signature,
+                })
+                .collect();
+            let signed_other = signers[0].sign(other);
+            items.push(SignedBy {
+                key: &keys[0],
+                message: other,
+                signature: &signed_other,
+            });
+            verify_batch(&items, &mut rng)
+        };
+        batch(&signatures).unwrap();
+        signatures.swap(2, 4);
+        assert_eq!(batch(&signatures), Err(BlsError::BadSignature));
+        signatures.swap(2, 4);
+        signatures[5] = signers[5].sign(other);
+        assert_eq!(batch(&signatures), Err(BlsError::BadSignature));
     }
 
     fn identity_signature() -> [u8; 96] {
