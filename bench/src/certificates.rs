@@ -2,6 +2,7 @@
 //! grows, and how long a live 3-cell federation takes from a checkpoint's block to its
 //! certificate being final.
 
+use crate::federation_epoch::{self, EpochWork};
 use anyhow::{bail, Context, Result};
 use charter_client::ApiClient;
 use charter_consensus::block::BlockHash;
@@ -28,6 +29,8 @@ pub struct CertificateCosts {
     pub batch: BatchCosts,
     /// A cell's validators' signatures on one checkpoint, as its nodes check them.
     pub signatures: SignatureBatchCosts,
+    /// One validator's federation work in an epoch, per federation size.
+    pub epoch: Vec<EpochWork>,
 }
 
 /// Verifying `signatures` validators' signatures on one checkpoint: one by one, and in one
@@ -149,7 +152,11 @@ pub fn measure(cell_counts: &[usize]) -> Result<CertificateCosts> {
     }
     let batch = measure_batch(&keys, &set, &checkpoint)?;
     let signatures = measure_signature_batch(&keys, &message, &signatures)?;
+    let files = std::env::temp_dir().join(format!("charter-bench-epoch-{}", std::process::id()));
+    let epoch = federation_epoch::measure(cell_counts, &files);
+    let _ = std::fs::remove_dir_all(&files);
     Ok(CertificateCosts {
+        epoch: epoch?,
         sign,
         aggregate_cell,
         signatures,

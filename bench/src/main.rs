@@ -13,6 +13,7 @@
 mod catch_up;
 mod cell_load;
 mod certificates;
+mod federation_epoch;
 mod noop;
 mod noop_hotstuff;
 mod noop_malachite;
@@ -278,6 +279,7 @@ fn print_certificate_costs(certificates: &certificates::CertificateCosts) {
         each(batch.batched),
         batch.one_by_one.as_secs_f64() / batch.batched.as_secs_f64().max(f64::MIN_POSITIVE)
     );
+    print_epoch_work(&certificates.epoch);
     let signatures = &certificates.signatures;
     let each = |total: Duration| total / signatures.signatures as u32;
     println!(
@@ -289,6 +291,34 @@ fn print_certificate_costs(certificates: &certificates::CertificateCosts) {
         signatures.one_by_one.as_secs_f64()
             / signatures.batched.as_secs_f64().max(f64::MIN_POSITIVE)
     );
+}
+
+/// One validator's federation work in an epoch per federation size, and its growth per cell
+/// between the two largest sizes.
+fn print_epoch_work(work: &[federation_epoch::EpochWork]) {
+    println!("one validator's federation work in an epoch (its node's own code, 100 validators per cell):");
+    for epoch in work {
+        println!(
+            "{:>6} cells (committee {:>2}, k {:>2}): {:>5} messages, {:>9} bytes received, {:>7} sent; {:?} handling",
+            epoch.cells,
+            epoch.committee,
+            epoch.k,
+            epoch.messages,
+            epoch.bytes_received,
+            epoch.bytes_sent,
+            epoch.handling,
+        );
+    }
+    if let [.., smaller, larger] = work {
+        let added = (larger.cells - smaller.cells) as f64;
+        println!(
+            "       from {} to {} cells, per added cell: {:.0} bytes, {:.2} ms",
+            smaller.cells,
+            larger.cells,
+            (larger.bytes_received as f64 - smaller.bytes_received as f64) / added,
+            (larger.handling.as_secs_f64() - smaller.handling.as_secs_f64()) * 1e3 / added,
+        );
+    }
 }
 
 /// The cell's stages, one line each; returns the best committed rate.

@@ -376,12 +376,21 @@ impl Collector {
         let Some(pending) = self.pending.get(&checkpoint.id()) else {
             return false;
         };
-        let Some(set) = self.sets.head(checkpoint.cell) else {
+        pending.aggregates.contains_key(&checkpoint.cell)
+            || self.has_quorum(pending, checkpoint.cell)
+    }
+
+    /// Whether the signatures collected from `cell`'s validators on `checkpoint` hold more
+    /// than 2/3 of its power.
+    pub fn cell_vouches(&self, checkpoint: &Checkpoint, cell: CellId) -> bool {
+        (self.pending.get(&checkpoint.id())).is_some_and(|pending| self.has_quorum(pending, cell))
+    }
+
+    fn has_quorum(&self, pending: &Pending, cell: CellId) -> bool {
+        let Some(set) = self.sets.head(cell) else {
             return false;
         };
-        pending.aggregates.contains_key(&checkpoint.cell)
-            || (pending.signatures.get(&checkpoint.cell))
-                .is_some_and(|signed| set.is_quorum(power_of(set, signed)))
+        (pending.signatures.get(&cell)).is_some_and(|signed| set.is_quorum(power_of(set, signed)))
     }
 
     /// The aggregate of the signatures collected from `cell`'s validators on `checkpoint`,
@@ -535,22 +544,30 @@ impl Collector {
     /// including the origin and the set the checkpoint hands over is here.
     fn assemble(&self, id: &CheckpointId) -> Option<CheckpointCertificate> {
         let pending = self.pending.get(id)?;
-        let mut by_cell: BTreeMap<CellId, (CellSigners, BlsSignature)> = pending.aggregates.clone();
-        for cell in pending.signatures.keys() {
-            if !by_cell.contains_key(cell) {
-                let aggregated = self.cell_aggregate(&pending.checkpoint, *cell);
-                by_cell.extend(aggregated.map(|made| (*cell, (made.signers, made.signature))));
-            }
+        let checkpoint = &pending.checkpoint;
+        let collected = (pending.signatures.keys())
+            .filter(|cell| !pending.aggregates.contains_key(cell))
+            .filter(|cell| self.has_quorum(pending, **cell));
+        let quorums: BTreeSet<CellId> = (pending.aggregates.keys())
+            .chain(collected)
+            .copied()
+            .collect();
+        let next_set_known = !checkpoint.hands_over() || pending.next_set.is_some();
+        if quorums.len() < self.sets.k() || !quorums.contains(&checkpoint.cell) || !next_set_known {
+            return None;
+        }
+        // Aggregating is the costly part (each signature decompressed and checked again): only
+        // once the certificate is complete.
+        let mut by_cell = pending.aggregates.clone();
+        for cell in quorums
+            .iter()
+            .filter(|cell| !pending.aggregates.contains_key(cell))
+        {
+            let made = self.cell_aggregate(checkpoint, *cell)?;
+            by_cell.insert(*cell, (made.signers, made.signature));
         }
         let (signers, signatures): (Vec<CellSigners>, Vec<BlsSignature>) =
             by_cell.into_values().unzip();
-        let origin_signed = signers
-            .iter()
-            .any(|signers| signers.cell == pending.checkpoint.cell);
-        let next_set_known = !pending.checkpoint.hands_over() || pending.next_set.is_some();
-        if signers.len() < self.sets.k() || !origin_signed || !next_set_known {
-            return None;
-        }
         Some(CheckpointCertificate {
             checkpoint: pending.checkpoint.clone(),
             signers,

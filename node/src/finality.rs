@@ -507,9 +507,9 @@ impl<S: Storage> Finality<S> {
     /// the checkpoint's committee when it is our cell's, so that they co-sign it; to the
     /// checkpoint's own cell otherwise, which assembles the certificate.
     fn aggregate_if_due(&mut self, checkpoint: &Checkpoint, again: bool) {
-        let Some((aggregate, destinations)) = self.due_aggregate(checkpoint) else {
+        if !self.aggregates_now(checkpoint) {
             return;
-        };
+        }
         if !self
             .aggregated
             .first_time(checkpoint.cell, checkpoint.epoch)
@@ -517,31 +517,46 @@ impl<S: Storage> Finality<S> {
         {
             return;
         }
+        let (aggregate, destinations) = {
+            let collector = self.collector();
+            let (origin, epoch) = (checkpoint.cell, checkpoint.epoch);
+            let destinations = match origin == self.cell {
+                true => collector.sets().committee(origin, epoch),
+                false => vec![origin],
+            };
+            (
+                collector.cell_aggregate(checkpoint, self.cell),
+                destinations,
+            )
+        };
+        let Some(aggregate) = aggregate else {
+            return;
+        };
         let message = FederationMessage::Aggregate(aggregate);
         for cell in destinations {
             self.publish_to_cell(cell, &message);
         }
     }
 
-    /// Our cell's aggregate on `checkpoint` and the cells to send it to, when this validator
-    /// aggregates for it and our cell's collected signatures hold a quorum.
-    fn due_aggregate(&self, checkpoint: &Checkpoint) -> Option<(CellAggregate, Vec<CellId>)> {
+    /// Whether this validator aggregates our cell's signatures on `checkpoint` and the ones
+    /// collected here hold a quorum.
+    fn aggregates_now(&self, checkpoint: &Checkpoint) -> bool {
         let collector = self.collector();
         let sets = collector.sets();
-        let set = sets.head(self.cell)?;
-        let position =
-            (set.validators().0.iter()).position(|member| member.passport == self.passport)?;
+        let Some(set) = sets.head(self.cell) else {
+            return false;
+        };
+        let members = &set.validators().0;
+        let Some(position) = members
+            .iter()
+            .position(|member| member.passport == self.passport)
+        else {
+            return false;
+        };
         let seed = sets.federation().0;
         let (origin, epoch) = (checkpoint.cell, checkpoint.epoch);
-        if !is_aggregator(&seed, self.cell, origin, epoch, position, set.len()) {
-            return None;
-        }
-        let aggregate = collector.cell_aggregate(checkpoint, self.cell)?;
-        let destinations = match origin == self.cell {
-            true => sets.committee(origin, epoch),
-            false => vec![origin],
-        };
-        Some((aggregate, destinations))
+        is_aggregator(&seed, self.cell, origin, epoch, position, set.len())
+            && collector.cell_vouches(checkpoint, self.cell)
     }
 
     /// Whether our cell co-signs another cell's checkpoint: it is on the checkpoint's committee,
