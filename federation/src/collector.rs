@@ -440,6 +440,28 @@ impl Collector {
         {
             return Ok(None);
         }
+        let position = self.check_signature(checkpoint, cell, signer, signature)?;
+        let id = checkpoint.id();
+        (self
+            .pending_entry(checkpoint, next_set)
+            .signatures
+            .entry(cell))
+        .or_default()
+        .insert(position, signature);
+        self.assemble_and_add(&id)
+    }
+
+    /// Checks a validator's signature on a checkpoint that names its cell's head: the signer
+    /// is a member of its cell's current set, the cell is the checkpoint's or on its committee,
+    /// and the signature verifies (unless the latest batch passed it). Returns the signer's
+    /// position in its cell's set.
+    fn check_signature(
+        &self,
+        checkpoint: &Checkpoint,
+        cell: CellId,
+        signer: PassportId,
+        signature: BlsSignature,
+    ) -> Result<usize, CollectError> {
         let origin =
             (self.sets.head(checkpoint.cell)).ok_or(CollectError::UnknownCell(checkpoint.cell))?;
         if origin.hash() != checkpoint.validators {
@@ -464,14 +486,7 @@ impl Collector {
             CheckpointError::Signature(error) => CollectError::BadSignature(error),
             other => CollectError::Certificate(other),
         })?;
-        let id = checkpoint.id();
-        (self
-            .pending_entry(checkpoint, next_set)
-            .signatures
-            .entry(cell))
-        .or_default()
-        .insert(position, signature);
-        self.assemble_and_add(&id)
+        Ok(position)
     }
 
     /// Checks and collects one cell's aggregate; returns the certificate it completed, if any

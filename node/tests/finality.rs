@@ -142,6 +142,19 @@ fn signed(messages: &[FederationMessage]) -> Vec<(u64, Option<CellValidators>)> 
         .collect()
 }
 
+/// The `Signature` message of validator `index` of cell 0 on `checkpoint`, encoded.
+fn signature_of_cell_0(checkpoint: &Checkpoint, index: usize) -> Vec<u8> {
+    let signature = keys(0)[index].sign(&checkpoint.signing_bytes());
+    borsh::to_vec(&FederationMessage::Signature {
+        checkpoint: checkpoint.clone(),
+        next_set: None,
+        cell: CellId(0),
+        signer: set(0).0[index].passport,
+        signature,
+    })
+    .unwrap()
+}
+
 /// Cell 0's checkpoint of `epoch`, certified by `validators` and handing over to `next`.
 fn own_checkpoint(epoch: u64, validators: &CellValidators, next: &CellValidators) -> Checkpoint {
     Checkpoint {
@@ -227,17 +240,7 @@ fn signatures_stay_in_the_cell_and_its_aggregate_goes_to_the_committee_once() {
         .unwrap();
     let checkpoint = own_checkpoint(epoch, &set(0), &set(0));
     let cell_topic = |cell: u32| cell_checkpoints_topic(&FEDERATION, CellId(cell));
-    let heard = |index: usize| {
-        let signature = keys(0)[index].sign(&checkpoint.signing_bytes());
-        borsh::to_vec(&FederationMessage::Signature {
-            checkpoint: checkpoint.clone(),
-            next_set: None,
-            cell: CellId(0),
-            signer: set(0).0[index].passport,
-            signature,
-        })
-        .unwrap()
-    };
+    let heard = |index: usize| signature_of_cell_0(&checkpoint, index);
     assert_eq!(finality.handle(&heard(1)), Verdict::Accept);
     finality.own_checkpoint_built(&checkpoint, None);
     let topics = |published: &mut Published| -> Vec<(String, &'static str)> {
@@ -272,17 +275,7 @@ fn signatures_heard_together_are_verified_in_one_batch() {
     let (mut finality, _published, metrics) = validator_0_of_cell_0(dir.path());
     let checkpoint = own_checkpoint(1, &set(0), &set(0));
     let heard: Vec<Vec<u8>> = (1..3)
-        .map(|index| {
-            let signature = keys(0)[index].sign(&checkpoint.signing_bytes());
-            borsh::to_vec(&FederationMessage::Signature {
-                checkpoint: checkpoint.clone(),
-                next_set: None,
-                cell: CellId(0),
-                signer: set(0).0[index].passport,
-                signature,
-            })
-            .unwrap()
-        })
+        .map(|index| signature_of_cell_0(&checkpoint, index))
         .collect();
     let together: Vec<&[u8]> = heard.iter().map(Vec::as_slice).collect();
     let verdicts = finality.handle_all(&together);

@@ -694,13 +694,7 @@ mod tests {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
         let signers: Vec<BlsSecretKey> = (20..24).map(key).collect();
         let messages: Vec<Vec<u8>> = (0..4u8).map(|index| vec![index; 40]).collect();
-        let keys: Vec<KeySum> = (signers.iter())
-            .map(|signer| {
-                let mut sum = KeySum::default();
-                sum.add(&signer.public_key().validated().unwrap());
-                sum
-            })
-            .collect();
+        let keys = key_sums(&signers);
         let mut signatures: Vec<BlsSignature> = (signers.iter().zip(&messages))
             .map(|(signer, message)| signer.sign(message))
             .collect();
@@ -752,6 +746,17 @@ mod tests {
         );
     }
 
+    /// Each signer's public key, as a sum of one key.
+    fn key_sums(signers: &[BlsSecretKey]) -> Vec<KeySum> {
+        (signers.iter())
+            .map(|signer| {
+                let mut sum = KeySum::default();
+                sum.add(&signer.public_key().validated().unwrap());
+                sum
+            })
+            .collect()
+    }
+
     /// Items on one message share its term: the batch still passes exactly when every item
     /// does, including two signatures swapped between signers of that message.
     #[test]
@@ -759,13 +764,7 @@ mod tests {
         use rand::SeedableRng;
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
         let signers: Vec<BlsSecretKey> = (30..36).map(key).collect();
-        let keys: Vec<KeySum> = (signers.iter())
-            .map(|signer| {
-                let mut sum = KeySum::default();
-                sum.add(&signer.public_key().validated().unwrap());
-                sum
-            })
-            .collect();
+        let keys = key_sums(&signers);
         let message = b"one checkpoint";
         let mut signatures: Vec<BlsSignature> =
             signers.iter().map(|signer| signer.sign(message)).collect();
