@@ -56,19 +56,21 @@ impl FederationMetrics {
                 IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid counter"),
             )
         };
+        let counter = |name: &str, help: &str| {
+            register(
+                registry,
+                IntCounter::new(name, help).expect("a valid counter"),
+            )
+        };
         let metrics = Self {
             messages: counters(
                 "federation_messages_received_total",
                 "Messages heard on the federation's checkpoint topic, by kind",
                 "kind",
             ),
-            signatures_collected: register(
-                registry,
-                IntCounter::new(
-                    "federation_signatures_collected_total",
-                    "Checkpoint signatures, and cells' aggregates of them, verified and collected",
-                )
-                .expect("a valid counter"),
+            signatures_collected: counter(
+                "federation_signatures_collected_total",
+                "Checkpoint signatures, and cells' aggregates of them, verified and collected",
             ),
             signatures_refused: counters(
                 "federation_signatures_refused_total",
@@ -86,32 +88,20 @@ impl FederationMetrics {
                 "Certificates refused, by reason",
                 "reason",
             ),
-            certificates_batch_verified: register(
-                registry,
-                IntCounter::new(
-                    "federation_certificates_batch_verified_total",
-                    "Certificates heard together whose signatures were checked as one batch (one \
+            certificates_batch_verified: counter(
+                "federation_certificates_batch_verified_total",
+                "Certificates heard together whose signatures were checked as one batch (one \
                      by one when the batch failed) and passed",
-                )
-                .expect("a valid counter"),
             ),
-            signatures_batch_verified: register(
-                registry,
-                IntCounter::new(
-                    "federation_signatures_batch_verified_total",
-                    "Validators' checkpoint signatures heard together whose pairings were checked \
+            signatures_batch_verified: counter(
+                "federation_signatures_batch_verified_total",
+                "Validators' checkpoint signatures heard together whose pairings were checked \
                      as one batch (one by one when the batch failed) and passed",
-                )
-                .expect("a valid counter"),
             ),
-            hand_overs_resigned: register(
-                registry,
-                IntCounter::new(
-                    "federation_hand_overs_resigned_total",
-                    "Times this node signed again its own cell's checkpoint that hands over a new \
+            hand_overs_resigned: counter(
+                "federation_hand_overs_resigned_total",
+                "Times this node signed again its own cell's checkpoint that hands over a new \
                      validator set and was not final yet (once per epoch while it is not)",
-                )
-                .expect("a valid counter"),
             ),
             time_to_finality: register(
                 registry,
