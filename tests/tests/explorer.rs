@@ -119,11 +119,8 @@ impl Visit<'_> {
         let heading = (self.client.wait().at_most(Duration::from_secs(10)))
             .for_element(Locator::Css("main h1"))
             .await;
-        let heading = heading
-            .expect("every page has a heading")
-            .text()
-            .await
-            .unwrap();
+        heading.expect("every page has a heading");
+        let heading = self.text("main h1").await;
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
         let errors = console_errors(self.client, allowed_error).await;
@@ -131,13 +128,20 @@ impl Visit<'_> {
         heading
     }
 
+    /// The text of the first element `css` finds. Live parts of a page are replaced as blocks
+    /// commit, so an element found may be gone by the time it is read: it is then found again
+    /// (a few times at most; the page cannot replace it on every read).
     async fn text(&self, css: &str) -> String {
-        let element = self.client.find(Locator::Css(css)).await;
-        element
-            .unwrap_or_else(|_| panic!("{css} is on the page"))
-            .text()
-            .await
-            .unwrap()
+        for _ in 0..5 {
+            let element = self.client.find(Locator::Css(css)).await;
+            let element = element.unwrap_or_else(|_| panic!("{css} is on the page"));
+            match element.text().await {
+                Ok(text) => return text,
+                Err(error) if error.is_stale_element_reference() => continue,
+                Err(error) => panic!("reading {css}: {error}"),
+            }
+        }
+        panic!("{css} was replaced each time it was read")
     }
 
     async fn count(&self, css: &str) -> usize {
