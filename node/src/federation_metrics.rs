@@ -56,6 +56,10 @@ impl FederationMetrics {
                 IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid counter"),
             )
         };
+        let per_cell = |name: &str, help: &str| {
+            let gauges = IntGaugeVec::new(Opts::new(name, help), &["cell"]);
+            register(registry, gauges.expect("a valid gauge"))
+        };
         let counter = |name: &str, help: &str| {
             register(
                 registry,
@@ -101,7 +105,7 @@ impl FederationMetrics {
             hand_overs_resigned: counter(
                 "federation_hand_overs_resigned_total",
                 "Times this node signed again its own cell's checkpoint that hands over a new \
-                     validator set and was not final yet (once per epoch while it is not)",
+                 validator set and was not final yet (once per epoch while it is not)",
             ),
             time_to_finality: register(
                 registry,
@@ -115,28 +119,14 @@ impl FederationMetrics {
                 )
                 .expect("a valid histogram"),
             ),
-            latest_final_epoch: register(
-                registry,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "federation_latest_final_epoch",
-                        "Each cell's latest epoch with a final certificate here",
-                    ),
-                    &["cell"],
-                )
-                .expect("a valid gauge"),
+            latest_final_epoch: per_cell(
+                "federation_latest_final_epoch",
+                "Each cell's latest epoch with a final certificate here",
             ),
-            latest_final_time: register(
-                registry,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "federation_latest_final_time_seconds",
-                        "When each cell's latest final certificate became final here, in Unix \
-                         seconds (the finality lag is the time since)",
-                    ),
-                    &["cell"],
-                )
-                .expect("a valid gauge"),
+            latest_final_time: per_cell(
+                "federation_latest_final_time_seconds",
+                "When each cell's latest final certificate became final here, in Unix seconds \
+                 (the finality lag is the time since)",
             ),
             quarantined: register(
                 registry,
