@@ -1,9 +1,11 @@
 //! One validator's federation work in one epoch, measured with the node's own code: the messages
 //! a validator of cell 0 hears in a federation of `N` cells of 100 validators, with committees
 //! of up to 32, fed to its `Finality` as the mesh queues them (64 at a time), and what handling
-//! them costs it — its own cell's signatures on the checkpoints its cell signs, the origin
-//! aggregates it co-signs on, its committee's aggregates, and every other cell's final
-//! certificate. Only the certificates grow with `N`; the rest is bounded by the committee.
+//! them costs it — its cell's signatures on the checkpoints it aggregates, its cell's aggregate
+//! on its own checkpoint, the origin aggregates it co-signs on, its committee's aggregates (from
+//! each cell's three aggregators), and every other cell's final certificate. The validator is
+//! the one of cell 0 that aggregates the most of the epoch's checkpoints its cell signs. Only
+//! the certificates grow with `N`; the rest is bounded by the committee.
 
 use anyhow::{ensure, Context, Result};
 use charter_consensus::block::BlockHash;
@@ -13,7 +15,7 @@ use charter_federation::checkpoint::{
 };
 use charter_federation::checkpoint_signer::CheckpointSigner;
 use charter_federation::collector::{Collector, FederationMessage};
-use charter_federation::committee::committee;
+use charter_federation::committee::{aggregators, committee, AGGREGATORS};
 use charter_ledger::crypto::bls::{aggregate, BlsSecretKey, BlsSignature};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{CellId, FederationId, Ledger, PassportId, StateRoot};
@@ -33,9 +35,13 @@ pub struct EpochWork {
     pub messages: usize,
     pub bytes_received: usize,
     pub bytes_sent: usize,
+    /// Checkpoints whose signatures of cell 0 this validator aggregates.
+    pub aggregated: usize,
     /// Time in the node's handlers (one thread), signing and writing to disk included, until
     /// every cell's certificate, its own included, is final at the node.
     pub handling: Duration,
+    /// The part of `handling` spent on other cells' final certificates.
+    pub certificates: Duration,
 }
 
 const VALIDATORS: usize = 100;
@@ -88,23 +94,28 @@ fn measure_one(
             .collect(),
     };
     let all: Vec<CellId> = view.cells.keys().copied().collect();
+    let drawn = |origin: CellId| committee(&FEDERATION.0, &all, origin, EPOCH, size);
+    let signed_by_cell_0: Vec<CellId> = (all.iter().copied())
+        .filter(|origin| *origin == CellId(0) || drawn(*origin).contains(&CellId(0)))
+        .collect();
+    let (position, aggregated) = busiest_aggregator(&signed_by_cell_0);
     let inputs = Inputs {
         keys,
         set,
         quorum,
         k,
-        drawn: |origin: CellId| committee(&FEDERATION.0, &all, origin, EPOCH, size),
+        position,
+        drawn,
     };
     let own = checkpoint(CellId(0), set);
-    let heard = inputs.epoch(&all, &own)?;
-    let (mut node, mut published) = node(&view, keys, dir)?;
+    let (heard, certificates) = inputs.epoch(&all, &own)?;
+    let (mut node, mut published) = node(&view, keys, position, dir)?;
 
     let started = Instant::now();
     node.own_checkpoint_built(&own, None);
-    for queued in heard.chunks(QUEUED) {
-        let messages: Vec<&[u8]> = queued.iter().map(Vec::as_slice).collect();
-        node.handle_all(&messages);
-    }
+    handle(&mut node, &heard);
+    let before_certificates = started.elapsed();
+    handle(&mut node, &certificates);
     let handling = started.elapsed();
     let bytes_sent = std::iter::from_fn(|| published.try_recv().ok())
         .map(|(_, bytes)| bytes.len())
@@ -119,16 +130,47 @@ fn measure_one(
         final_here == cells,
         "{final_here} of {cells} cells final at the node"
     );
+    let received = || heard.iter().chain(&certificates);
     Ok(EpochWork {
         cells,
         committee: size,
         k,
-        messages: heard.len(),
-        bytes_received: heard.iter().map(Vec::len).sum(),
+        messages: received().count(),
+        bytes_received: received().map(Vec::len).sum(),
         bytes_sent,
+        aggregated,
         handling,
+        certificates: handling - before_certificates,
     })
 }
+
+/// Hands `messages` to the node as the mesh queues them.
+fn handle(node: &mut Finality<MemoryStorage>, messages: &[Vec<u8>]) {
+    for queued in messages.chunks(QUEUED) {
+        let queued: Vec<&[u8]> = queued.iter().map(Vec::as_slice).collect();
+        node.handle_all(&queued);
+    }
+}
+
+/// The position in cell 0's set that aggregates the most of `checkpoints` (by their cells),
+/// and how many.
+fn busiest_aggregator(checkpoints: &[CellId]) -> (usize, usize) {
+    let duties = |position: usize| {
+        (checkpoints.iter())
+            .filter(|origin| {
+                aggregators(&FEDERATION.0, CellId(0), **origin, EPOCH, VALIDATORS)
+                    .contains(&position)
+            })
+            .count()
+    };
+    let busiest = (0..VALIDATORS)
+        .max_by_key(|position| (duties(*position), std::cmp::Reverse(*position)))
+        .expect("validators");
+    (busiest, duties(busiest))
+}
+
+/// Messages as they travel, encoded.
+type Encoded = Vec<Vec<u8>>;
 
 /// What the federation's other validators send, from their keys.
 struct Inputs<'a, D> {
@@ -137,26 +179,50 @@ struct Inputs<'a, D> {
     /// The sum of the first [`QUORUM`] validators' keys: signing with it gives their aggregate.
     quorum: &'a BlsSecretKey,
     k: usize,
+    /// The node's position in cell 0's set.
+    position: usize,
     drawn: D,
 }
 
 impl<D: Fn(CellId) -> Vec<CellId>> Inputs<'_, D> {
-    /// Every message a validator of cell 0 hears in the epoch, encoded, in the order it comes.
-    fn epoch(&self, cells: &[CellId], own: &Checkpoint) -> Result<Vec<Vec<u8>>> {
+    /// Every message the validator hears in the epoch, encoded, in the order it comes: what
+    /// its cell's part in finality brings, then the other cells' final certificates.
+    fn epoch(&self, cells: &[CellId], own: &Checkpoint) -> Result<(Encoded, Encoded)> {
         let encode = |message: &FederationMessage| borsh::to_vec(message).expect("encodes");
-        let mut heard: Vec<Vec<u8>> = self.cell_0_signatures(own).iter().map(encode).collect();
+        let mut heard: Vec<Vec<u8>> = self.cell_0_part(own, CellId(0))?;
         for origin in cells.iter().copied().filter(|cell| *cell != CellId(0)) {
             if (self.drawn)(origin).contains(&CellId(0)) {
                 let theirs = checkpoint(origin, self.set);
-                heard.push(encode(&self.aggregate(&theirs, origin)?));
-                heard.extend(self.cell_0_signatures(&theirs).iter().map(encode));
+                let aggregate = encode(&self.aggregate(&theirs, origin)?);
+                heard.extend(std::iter::repeat_n(aggregate, AGGREGATORS));
+                heard.extend(self.cell_0_part(&theirs, origin)?);
             }
         }
-        for signing in (self.drawn)(CellId(0)).into_iter().take(self.k - 1) {
-            heard.push(encode(&self.aggregate(own, signing)?));
+        for signing in (self.drawn)(CellId(0)) {
+            let aggregate = encode(&self.aggregate(own, signing)?);
+            heard.extend(std::iter::repeat_n(aggregate, AGGREGATORS));
         }
-        for origin in cells.iter().copied().filter(|cell| *cell != CellId(0)) {
-            heard.push(encode(&self.certificate(origin)?));
+        let certificates = (cells.iter().copied())
+            .filter(|cell| *cell != CellId(0))
+            .map(|origin| Ok(encode(&self.certificate(origin)?)))
+            .collect::<Result<_>>()?;
+        Ok((heard, certificates))
+    }
+
+    /// What the node hears of cell 0's signing of `origin`'s `checkpoint`: its cell's
+    /// validators' signatures when it aggregates them, and the aggregates of the cell's other
+    /// aggregators when it is the cell's own checkpoint.
+    fn cell_0_part(&self, checkpoint: &Checkpoint, origin: CellId) -> Result<Vec<Vec<u8>>> {
+        let encode = |message: &FederationMessage| borsh::to_vec(message).expect("encodes");
+        let designated = aggregators(&FEDERATION.0, CellId(0), origin, EPOCH, VALIDATORS);
+        let mut heard: Vec<Vec<u8>> = Vec::new();
+        if designated.contains(&self.position) {
+            heard.extend(self.cell_0_signatures(checkpoint).iter().map(encode));
+        }
+        if origin == CellId(0) {
+            let others = designated.iter().filter(|at| **at != self.position).count();
+            let aggregate = encode(&self.aggregate(checkpoint, CellId(0))?);
+            heard.extend(std::iter::repeat_n(aggregate, others));
         }
         Ok(heard)
     }
@@ -164,7 +230,8 @@ impl<D: Fn(CellId) -> Vec<CellId>> Inputs<'_, D> {
     /// The signatures of cell 0's validators other than this node's on `checkpoint`.
     fn cell_0_signatures(&self, checkpoint: &Checkpoint) -> Vec<FederationMessage> {
         let message = checkpoint.signing_bytes();
-        (1..VALIDATORS)
+        (0..VALIDATORS)
+            .filter(|index| *index != self.position)
             .map(|index| FederationMessage::Signature {
                 checkpoint: checkpoint.clone(),
                 next_set: None,
@@ -220,10 +287,11 @@ fn checkpoint(cell: CellId, set: &CellValidators) -> Checkpoint {
 
 type Published = tokio::sync::mpsc::Receiver<(String, Vec<u8>)>;
 
-/// Validator 0 of cell 0, with its files in `dir`.
+/// The validator at `position` of cell 0, with its files in `dir`.
 fn node(
     view: &FederationView,
     keys: &[BlsSecretKey],
+    position: usize,
     dir: &Path,
 ) -> Result<(Finality<MemoryStorage>, Published)> {
     std::fs::create_dir_all(dir)?;
@@ -232,8 +300,8 @@ fn node(
     let finality = Finality {
         collector: Arc::new(Mutex::new(Collector::new(view)?)),
         cell: CellId(0),
-        passport: view.cells[&CellId(0)].0[0].passport,
-        signer: CheckpointSigner::open(keys[0].clone(), &dir.join("signer.json"))?,
+        passport: view.cells[&CellId(0)].0[position].passport,
+        signer: CheckpointSigner::open(keys[position].clone(), &dir.join("signer.json"))?,
         ledger: Ledger::open(MemoryStorage::new())?,
         publisher: Publisher::new("checkpoints", outbound),
         own_hand_overs: Vec::new(),

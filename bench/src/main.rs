@@ -296,17 +296,23 @@ fn print_certificate_costs(certificates: &certificates::CertificateCosts) {
 /// One validator's federation work in an epoch per federation size, and its growth per cell
 /// between the two largest sizes.
 fn print_epoch_work(work: &[federation_epoch::EpochWork]) {
-    println!("one validator's federation work in an epoch (its node's own code, 100 validators per cell):");
+    println!(
+        "one validator's federation work in an epoch (its node's own code, 100 validators per \
+         cell; the validator of cell 0 with the most checkpoints to aggregate):"
+    );
     for epoch in work {
         println!(
-            "{:>6} cells (committee {:>2}, k {:>2}): {:>5} messages, {:>9} bytes received, {:>7} sent; {:?} handling",
+            "{:>6} cells (committee {:>2}, k {:>2}): {:>5} messages, {:>9} bytes received, {:>7} sent; \
+             aggregates {} checkpoints; {:.3} s handling, of which {:.3} s other cells' certificates",
             epoch.cells,
             epoch.committee,
             epoch.k,
             epoch.messages,
             epoch.bytes_received,
             epoch.bytes_sent,
-            epoch.handling,
+            epoch.aggregated,
+            epoch.handling.as_secs_f64(),
+            epoch.certificates.as_secs_f64(),
         );
     }
     if let [.., smaller, larger] = work {

@@ -63,6 +63,10 @@ pub enum CollectError {
     BadSignature(BlsError),
     #[error("{0} is quarantined: it certified two checkpoints for one epoch")]
     Quarantined(CellId),
+    #[error("a signature of a validator of {0}, sent to an aggregator of another cell")]
+    ForeignSignature(CellId),
+    #[error("an aggregate of {0} on this checkpoint is already collected")]
+    AlreadyCollected(CellId),
     #[error(transparent)]
     Certificate(#[from] CheckpointError),
 }
@@ -70,7 +74,12 @@ pub enum CollectError {
 impl CollectError {
     /// Every [`CollectError::reason`], so that metrics can show each at zero from the start.
     pub fn reasons() -> BTreeSet<&'static str> {
-        let own = ["not_a_validator", "quarantined"];
+        let own = [
+            "not_a_validator",
+            "quarantined",
+            "foreign_signature",
+            "already_collected",
+        ];
         own.into_iter().chain(CheckpointError::REASONS).collect()
     }
 
@@ -83,18 +92,27 @@ impl CollectError {
             Self::OtherValidatorSet(_) => "other_validator_set",
             Self::BadSignature(_) => "bad_signature",
             Self::Quarantined(_) => "quarantined",
+            Self::ForeignSignature(_) => "foreign_signature",
+            Self::AlreadyCollected(_) => "already_collected",
             Self::Certificate(error) => error.reason(),
         }
     }
 
     /// Whether no honest node could have sent what was refused, whatever it knew: a bad
-    /// signature, another federation, a cell that is not one, a malformed certificate. A
+    /// signature, another federation, a cell that is not one, a malformed certificate, a
+    /// signature sent to another cell's aggregator. A
     /// refusal that depends on what this node has learned (a set it has not caught up on, a
     /// validator that joined since, a quarantine) is not.
     pub fn provably_invalid(&self) -> bool {
         match self {
-            Self::WrongFederation | Self::UnknownCell(_) | Self::BadSignature(_) => true,
-            Self::NotAValidator { .. } | Self::OtherValidatorSet(_) | Self::Quarantined(_) => false,
+            Self::WrongFederation
+            | Self::UnknownCell(_)
+            | Self::BadSignature(_)
+            | Self::ForeignSignature(_) => true,
+            Self::NotAValidator { .. }
+            | Self::OtherValidatorSet(_)
+            | Self::Quarantined(_)
+            | Self::AlreadyCollected(_) => false,
             Self::Certificate(error) => error.provably_invalid(),
         }
     }
@@ -490,7 +508,9 @@ impl Collector {
     }
 
     /// Checks and collects one cell's aggregate; returns the certificate it completed, if any
-    /// (the caller publishes it).
+    /// (the caller publishes it). Another aggregate of a cell whose aggregate on the checkpoint
+    /// is already collected is refused unchecked: each of a cell's aggregators publishes one,
+    /// and a node needs one.
     pub fn add_aggregate(
         &mut self,
         aggregate: &CellAggregate,
@@ -503,6 +523,12 @@ impl Collector {
         }
         if (self.finals).contains_key(&(checkpoint.cell, checkpoint.epoch)) {
             return Ok(None);
+        }
+        let cell = aggregate.signers.cell;
+        if (self.pending.get(&checkpoint.id()))
+            .is_some_and(|pending| pending.aggregates.contains_key(&cell))
+        {
+            return Err(CollectError::AlreadyCollected(cell));
         }
         self.sets.verify_aggregate(aggregate)?;
         let id = checkpoint.id();

@@ -50,21 +50,20 @@ pub const AGGREGATORS_DOMAIN: &[u8] = b"charter/aggregators/v1";
 /// down or withholding does not hold the checkpoint back.
 pub const AGGREGATORS: usize = 3;
 
-/// Whether the member at `position` of `cell`'s set of `set_size` aggregates the cell's
-/// signatures on `origin`'s checkpoint of `epoch`: the [`AGGREGATORS`] positions from
-/// `blake3(AGGREGATORS_DOMAIN ‖ seed ‖ cell ‖ origin ‖ epoch)`'s first 8 bytes (little-endian)
-/// modulo the set's size, in turn. Spreading the role over the set's members by checkpoint
-/// shares the work; which ones hold it does not affect what becomes final.
-pub fn is_aggregator(
+/// The positions in `cell`'s set of `set_size` members that aggregate the cell's signatures on
+/// `origin`'s checkpoint of `epoch`: [`AGGREGATORS`] of them (every member of a smaller set),
+/// in turn from `blake3(AGGREGATORS_DOMAIN ‖ seed ‖ cell ‖ origin ‖ epoch)`'s first 8 bytes
+/// (little-endian) modulo the set's size. Spreading the role over the set's members by
+/// checkpoint shares the work; which ones hold it does not affect what becomes final.
+pub fn aggregators(
     seed: &[u8; 32],
     cell: CellId,
     origin: CellId,
     epoch: u64,
-    position: usize,
     set_size: usize,
-) -> bool {
-    if position >= set_size {
-        return false;
+) -> Vec<usize> {
+    if set_size == 0 {
+        return Vec::new();
     }
     let mut hasher = blake3::Hasher::new();
     hasher.update(AGGREGATORS_DOMAIN);
@@ -75,7 +74,9 @@ pub fn is_aggregator(
     let digest = hasher.finalize();
     let first: [u8; 8] = digest.as_bytes()[..8].try_into().expect("8 of 32 bytes");
     let start = (u64::from_le_bytes(first) % set_size as u64) as usize;
-    (position + set_size - start) % set_size < AGGREGATORS.min(set_size)
+    (0..AGGREGATORS.min(set_size))
+        .map(|turn| (start + turn) % set_size)
+        .collect()
 }
 
 /// Uniform draws from the extendable output of one committee's seed bytes.
@@ -150,29 +151,19 @@ mod tests {
 
     #[test]
     fn a_checkpoint_has_three_aggregators_in_each_cell_or_every_member_of_a_smaller_one() {
+        let designated = |epoch, size| aggregators(&[2; 32], CellId(1), CellId(0), epoch, size);
         for epoch in 0..20 {
-            let count = |size: usize| {
-                (0..size + 2)
-                    .filter(|position| {
-                        is_aggregator(&[2; 32], CellId(1), CellId(0), epoch, *position, size)
-                    })
-                    .count()
-            };
-            assert_eq!(count(100), 3);
-            assert_eq!(count(4), 3);
-            assert_eq!(count(2), 2);
-            assert_eq!(count(1), 1);
+            for (size, count) in [(100, 3), (4, 3), (2, 2), (1, 1), (0, 0)] {
+                let positions = designated(epoch, size);
+                assert_eq!(positions.len(), count);
+                assert!(positions.iter().all(|position| *position < size));
+                let distinct: std::collections::BTreeSet<_> = positions.iter().collect();
+                assert_eq!(distinct.len(), count);
+            }
         }
-        let designated = |epoch| {
-            (0..100)
-                .filter(|position| {
-                    is_aggregator(&[2; 32], CellId(1), CellId(0), epoch, *position, 100)
-                })
-                .collect::<Vec<_>>()
-        };
         assert_ne!(
-            designated(1),
-            designated(2),
+            designated(1, 100),
+            designated(2, 100),
             "the role moves from one checkpoint to the next"
         );
     }

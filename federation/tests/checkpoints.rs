@@ -509,6 +509,14 @@ fn cell_aggregates_vouch_for_a_checkpoint_and_make_its_certificate() {
     assert_eq!(collector.add_aggregate(&from_cell_0), Ok(None));
     assert!(collector.origin_vouches(&checkpoint));
     assert_eq!(collector.progress(CellId(0), 1), vec![(CellId(0), 30, 40)]);
+    // Another of cell 0's aggregators publishes its own: not needed, so not checked, nor
+    // held against its sender.
+    let mut forged_again = federation.aggregate(&checkpoint, 0, &[1, 2, 3]);
+    forged_again.signature = from_cell_0.signature;
+    let refused = collector.add_aggregate(&forged_again).unwrap_err();
+    assert_eq!(refused, CollectError::AlreadyCollected(CellId(0)));
+    assert!(!refused.provably_invalid());
+    assert_eq!(collector.progress(CellId(0), 1), vec![(CellId(0), 30, 40)]);
     let certificate = (collector.add_aggregate(&from_cell_1))
         .unwrap()
         .expect("final");

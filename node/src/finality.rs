@@ -1,9 +1,11 @@
 //! The node's part in federation finality. At the end of each epoch of its own cell it builds
 //! the checkpoint from what it committed and, as a validator, signs it (guarded: never two
-//! checkpoints for one cell and epoch); it co-signs other cells' checkpoints once their own
-//! cell has vouched for them; it collects every signature heard on the federation topic,
-//! publishes the certificate when one becomes final, and keeps final certificates (and any
-//! equivocation proof) on disk so that its view of the federation survives restarts.
+//! checkpoints for one cell and epoch) and sends its signature to its cell's aggregators of
+//! that checkpoint; it co-signs other cells' checkpoints once their own cell has vouched for
+//! them; as an aggregator it collects its cell's signatures and publishes their aggregate; it
+//! assembles its cell's certificates from cells' aggregates, publishes each when it becomes
+//! final, and keeps final certificates (and any equivocation proof) on disk so that its view
+//! of the federation survives restarts.
 //!
 //! A cell that certified two checkpoints for one epoch is quarantined: the bridge to it is in
 //! lockdown until this cell's validators rule which checkpoint to keep (`LiftBridgeLockdown`,
@@ -11,7 +13,7 @@
 //! signed itself.
 
 use crate::federation_store::{FederationStore, FederationStoreError, OwnHandOver};
-use crate::gossip::{cell_checkpoints_topic, Heard, Verdicts};
+use crate::gossip::{aggregator_topic, cell_checkpoints_topic, Heard, Verdicts};
 use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
 use borsh::BorshDeserialize;
@@ -23,7 +25,7 @@ use charter_federation::checkpoint_signer::CheckpointSigner;
 use charter_federation::collector::{
     Added, CollectError, Collector, FederationMessage, HeardSignature,
 };
-use charter_federation::committee::is_aggregator;
+use charter_federation::committee::aggregators;
 use charter_ledger::crypto::bls::BlsSignature;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::{Storage, StorageError};
@@ -237,7 +239,7 @@ impl<S: Storage> Finality<S> {
             signer: self.passport,
             signature,
         };
-        self.publish_to_cell(self.cell, &message);
+        self.send_to_aggregators(checkpoint, &message);
         self.aggregate_if_due(checkpoint, false);
     }
 
@@ -302,6 +304,34 @@ impl<S: Storage> Finality<S> {
         publish_on(&self.publisher, message);
     }
 
+    /// Sends our signature on `checkpoint` to our cell's other aggregators of it, each on its
+    /// own topic ([`aggregator_topic`]).
+    fn send_to_aggregators(&self, checkpoint: &Checkpoint, signature: &FederationMessage) {
+        let federation = self.collector().sets().federation();
+        for aggregator in self.own_aggregators(checkpoint) {
+            if aggregator != self.passport {
+                let topic = aggregator_topic(&federation, self.cell, &aggregator);
+                publish_on(&self.publisher.to(&topic), signature);
+            }
+        }
+    }
+
+    /// The validators of our cell that aggregate its signatures on `checkpoint`, by the set
+    /// of our cell the federation knows.
+    fn own_aggregators(&self, checkpoint: &Checkpoint) -> Vec<PassportId> {
+        let collector = self.collector();
+        let sets = collector.sets();
+        let Some(set) = sets.head(self.cell) else {
+            return Vec::new();
+        };
+        let members = &set.validators().0;
+        let seed = sets.federation().0;
+        let (origin, epoch) = (checkpoint.cell, checkpoint.epoch);
+        (aggregators(&seed, self.cell, origin, epoch, members.len()).into_iter())
+            .map(|position| members[position].passport)
+            .collect()
+    }
+
     /// Publishes on `cell`'s own topic ([`cell_checkpoints_topic`]).
     fn publish_to_cell(&self, cell: CellId, message: &FederationMessage) {
         let federation = self.collector().sets().federation();
@@ -362,7 +392,7 @@ impl<S: Storage> Finality<S> {
                     signer,
                     signature,
                     ..
-                } => Some(HeardSignature {
+                } if *cell == self.cell => Some(HeardSignature {
                     checkpoint,
                     cell: *cell,
                     signer: *signer,
@@ -448,8 +478,9 @@ impl<S: Storage> Finality<S> {
         }
     }
 
-    /// Checks and collects a validator's checkpoint signature; publishes the certificate it
-    /// completes, or co-signs another cell's checkpoint once its own cell vouched for it.
+    /// Checks and collects the checkpoint signature of a validator of our cell, sent to this
+    /// node as one of the checkpoint's aggregators; publishes the certificate it completes, or
+    /// the aggregate once the cell's signatures collected hold a quorum.
     fn take_signature(
         &mut self,
         checkpoint: &Checkpoint,
@@ -461,12 +492,14 @@ impl<S: Storage> Finality<S> {
             signer,
             signature,
         } = signed;
-        let added = (self.collector()).add_signature(checkpoint, next_set, cell, signer, signature);
+        let added = match cell == self.cell {
+            true => (self.collector()).add_signature(checkpoint, next_set, cell, signer, signature),
+            false => Err(CollectError::ForeignSignature(cell)),
+        };
         (self.metrics.federation).record_signature(added.as_ref().map(|_| ()));
         match added {
             Ok(Some(certificate)) => self.keep_and_publish(&certificate),
-            Ok(None) if cell == self.cell => self.aggregate_if_due(checkpoint, false),
-            Ok(None) => self.co_sign_if_due(checkpoint),
+            Ok(None) => self.aggregate_if_due(checkpoint, false),
             Err(error) => {
                 tracing::debug!(%error, "checkpoint signature not collected");
                 return refused(&error);
@@ -504,7 +537,8 @@ impl<S: Storage> Finality<S> {
     /// When this validator is one of our cell's aggregators for `checkpoint` and the
     /// signatures of our cell's validators collected here hold a quorum, publishes their
     /// aggregate — once per checkpoint, or `again` (a hand-over signed again): to the cells of
-    /// the checkpoint's committee when it is our cell's, so that they co-sign it; to the
+    /// the checkpoint's committee and to our own cell's other nodes when it is our cell's, so
+    /// that the committee co-signs it and our nodes can assemble the certificate; to the
     /// checkpoint's own cell otherwise, which assembles the certificate.
     fn aggregate_if_due(&mut self, checkpoint: &Checkpoint, again: bool) {
         if !self.aggregates_now(checkpoint) {
@@ -521,7 +555,7 @@ impl<S: Storage> Finality<S> {
             let collector = self.collector();
             let (origin, epoch) = (checkpoint.cell, checkpoint.epoch);
             let destinations = match origin == self.cell {
-                true => collector.sets().committee(origin, epoch),
+                true => [collector.sets().committee(origin, epoch), vec![origin]].concat(),
                 false => vec![origin],
             };
             (
@@ -541,22 +575,8 @@ impl<S: Storage> Finality<S> {
     /// Whether this validator aggregates our cell's signatures on `checkpoint` and the ones
     /// collected here hold a quorum.
     fn aggregates_now(&self, checkpoint: &Checkpoint) -> bool {
-        let collector = self.collector();
-        let sets = collector.sets();
-        let Some(set) = sets.head(self.cell) else {
-            return false;
-        };
-        let members = &set.validators().0;
-        let Some(position) = members
-            .iter()
-            .position(|member| member.passport == self.passport)
-        else {
-            return false;
-        };
-        let seed = sets.federation().0;
-        let (origin, epoch) = (checkpoint.cell, checkpoint.epoch);
-        is_aggregator(&seed, self.cell, origin, epoch, position, set.len())
-            && collector.cell_vouches(checkpoint, self.cell)
+        self.own_aggregators(checkpoint).contains(&self.passport)
+            && self.collector().cell_vouches(checkpoint, self.cell)
     }
 
     /// Whether our cell co-signs another cell's checkpoint: it is on the checkpoint's committee,

@@ -10,7 +10,7 @@ use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
 use crate::submission_batch::decode_batch;
 use charter_ledger::storage::Storage;
-use charter_ledger::{CellId, FederationId};
+use charter_ledger::{CellId, FederationId, PassportId};
 use charter_ledger::{TxError, TxId};
 use charter_p2p::{Mesh, MeshConfig, MeshError, MeshEvent, MessageId, PeerId, Verdict};
 use libp2p::identity::Keypair;
@@ -39,7 +39,7 @@ pub fn checkpoints_topic(federation: &FederationId) -> String {
     format!("charter/{}/checkpoints/v1", federation.to_hex())
 }
 
-/// The topic of one cell's part in finality: its validators' checkpoint signatures, the
+/// The topic of one cell's part in finality: its aggregates on its own checkpoints, the
 /// aggregates of cells whose checkpoints it co-signs, and its committees' aggregates on its
 /// own checkpoints. Only the cell's nodes subscribe.
 pub fn cell_checkpoints_topic(federation: &FederationId, cell: CellId) -> String {
@@ -47,6 +47,20 @@ pub fn cell_checkpoints_topic(federation: &FederationId, cell: CellId) -> String
         "charter/{}/cell/{}/checkpoints/v1",
         federation.to_hex(),
         cell.0
+    )
+}
+
+/// The topic a validator of `cell` collects its cell's checkpoint signatures on, as one of
+/// their aggregators: only that validator subscribes, and its cell's validators publish their
+/// signature on a checkpoint to the topics of that checkpoint's aggregators alone, so that no
+/// other node receives or checks it. A cell's validators are directly connected (consensus
+/// needs it too), which is what lets a topic of one subscriber reach it.
+pub fn aggregator_topic(federation: &FederationId, cell: CellId, validator: &PassportId) -> String {
+    format!(
+        "charter/{}/cell/{}/aggregator/{}/v1",
+        federation.to_hex(),
+        cell.0,
+        validator.to_hex()
     )
 }
 

@@ -406,6 +406,7 @@ fn start_finality(
     let genesis = &identity.genesis;
     let topic = gossip::checkpoints_topic(&genesis.federation);
     let cell_topic = gossip::cell_checkpoints_topic(&genesis.federation, genesis.cell);
+    let inbox = gossip::aggregator_topic(&genesis.federation, genesis.cell, &identity.passport);
     let (inbound, heard) = mpsc::channel(finality::INBOUND_QUEUE);
     let part = Finality {
         collector: Arc::clone(&collector),
@@ -428,7 +429,7 @@ fn start_finality(
     tokio::spawn(part.run(running.committed(), heard));
     Ok(Some(FederationPart {
         collector,
-        topics: vec![topic, cell_topic],
+        topics: vec![topic, cell_topic, inbox],
         inbound,
     }))
 }

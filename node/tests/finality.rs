@@ -1,22 +1,23 @@
-//! A node's handling of the federation topic (`Finality::handle_all`), with a small federation's
-//! real BLS keys: certificates heard together are verified in one batch and counted on the
-//! metrics, and a forged one among them is still refused and penalized; and its own cell's
-//! hand-over that is not final is signed again each epoch until it is.
+//! A node's handling of the federation's messages (`Finality::handle_all`), with a small
+//! federation's real BLS keys: certificates heard together are verified in one batch and
+//! counted on the metrics, and a forged one among them is still refused and penalized; its
+//! signatures go to its cell's aggregators alone, and aggregates to the committee and the cell;
+//! and its own cell's hand-over that is not final is signed again each epoch until it is.
 
 use charter_consensus::block::BlockHash;
 use charter_federation::checkpoint::{
-    CellSigners, CellValidators, Checkpoint, CheckpointCertificate, FederationValidator,
-    FederationView,
+    CellAggregate, CellSigners, CellValidators, Checkpoint, CheckpointCertificate,
+    FederationValidator, FederationView,
 };
 use charter_federation::checkpoint_signer::CheckpointSigner;
 use charter_federation::collector::{Collector, FederationMessage};
-use charter_federation::committee::is_aggregator;
+use charter_federation::committee::aggregators;
 use charter_ledger::crypto::bls::{aggregate, BlsSecretKey};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{CellId, FederationId, Ledger, PassportId, StateRoot};
 use charter_node::federation_store::FederationStore;
 use charter_node::finality::Finality;
-use charter_node::gossip::cell_checkpoints_topic;
+use charter_node::gossip::{aggregator_topic, cell_checkpoints_topic};
 use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
 use charter_p2p::Verdict;
@@ -128,18 +129,24 @@ fn drain(published: &mut Published) -> Vec<FederationMessage> {
         .collect()
 }
 
-/// The epoch and carried set of each signature among `messages`.
+/// The epoch and carried set of each signature among `messages`, in order, once each however
+/// many aggregators it went to.
 fn signed(messages: &[FederationMessage]) -> Vec<(u64, Option<CellValidators>)> {
-    (messages.iter())
-        .filter_map(|message| match message {
-            FederationMessage::Signature {
-                checkpoint,
-                next_set,
-                ..
-            } => Some((checkpoint.epoch, next_set.clone())),
-            _ => None,
-        })
-        .collect()
+    let mut signed: Vec<(u64, Option<CellValidators>)> = Vec::new();
+    for message in messages {
+        if let FederationMessage::Signature {
+            checkpoint,
+            next_set,
+            ..
+        } = message
+        {
+            let entry = (checkpoint.epoch, next_set.clone());
+            if !signed.contains(&entry) {
+                signed.push(entry);
+            }
+        }
+    }
+    signed
 }
 
 /// The `Signature` message of validator `index` of cell 0 on `checkpoint`, encoded.
@@ -227,45 +234,148 @@ fn an_own_hand_over_that_is_not_final_is_signed_again_each_epoch_until_it_is() {
     assert_eq!(restarted.own_hand_overs().unwrap(), vec![]);
 }
 
-/// Our cell's signatures stay on our cell's topic; an aggregator of our cell publishes the
-/// cell's aggregate, once it holds a quorum and once only, on the topic of each cell of the
-/// checkpoint's committee.
+/// The kind of each message published since last asked, with its topic; requests for the
+/// epochs before a checkpoint this node has not seen final are left out.
+fn topics(published: &mut Published) -> Vec<(String, &'static str)> {
+    std::iter::from_fn(|| published.try_recv().ok())
+        .filter_map(|(topic, bytes)| {
+            let kind = match borsh::from_slice(&bytes).unwrap() {
+                FederationMessage::Signature { .. } => "signature",
+                FederationMessage::Aggregate(_) => "aggregate",
+                FederationMessage::Missing { .. } => return None,
+                other => panic!("unexpected {other:?}"),
+            };
+            Some((topic, kind))
+        })
+        .collect()
+}
+
+/// The positions in cell 0's set that aggregate its signatures on its checkpoint of `epoch`.
+fn aggregators_of_cell_0(epoch: u64) -> Vec<usize> {
+    aggregators(&FEDERATION.0, CellId(0), CellId(0), epoch, 4)
+}
+
+fn aggregator_topic_of(position: usize) -> String {
+    aggregator_topic(&FEDERATION, CellId(0), &set(0).0[position].passport)
+}
+
+fn cell_topic(cell: u32) -> String {
+    cell_checkpoints_topic(&FEDERATION, CellId(cell))
+}
+
+/// A validator sends its signature to its cell's other aggregators of the checkpoint, each on
+/// its own topic, and to no one else; as an aggregator it publishes the cell's aggregate, once
+/// the signatures sent to it hold a quorum and once only, to the checkpoint's committee and to
+/// its own cell's topic.
 #[test]
-fn signatures_stay_in_the_cell_and_its_aggregate_goes_to_the_committee_once() {
+fn signatures_go_to_the_aggregators_alone_and_the_aggregate_to_committee_and_cell_once() {
     let dir = tempfile::tempdir().unwrap();
     let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
-    // An epoch for which validator 0 is one of cell 0's aggregators.
     let epoch = (1..)
-        .find(|epoch| is_aggregator(&FEDERATION.0, CellId(0), CellId(0), *epoch, 0, 4))
+        .find(|epoch| aggregators_of_cell_0(*epoch).contains(&0))
         .unwrap();
     let checkpoint = own_checkpoint(epoch, &set(0), &set(0));
-    let cell_topic = |cell: u32| cell_checkpoints_topic(&FEDERATION, CellId(cell));
     let heard = |index: usize| signature_of_cell_0(&checkpoint, index);
     assert_eq!(finality.handle(&heard(1)), Verdict::Accept);
     finality.own_checkpoint_built(&checkpoint, None);
-    let topics = |published: &mut Published| -> Vec<(String, &'static str)> {
-        std::iter::from_fn(|| published.try_recv().ok())
-            .filter_map(|(topic, bytes)| {
-                let kind = match borsh::from_slice(&bytes).unwrap() {
-                    FederationMessage::Signature { .. } => "signature",
-                    FederationMessage::Aggregate(_) => "aggregate",
-                    // A request for the epochs before this one, which it has not seen final.
-                    FederationMessage::Missing { .. } => return None,
-                    other => panic!("unexpected {other:?}"),
-                };
-                Some((topic, kind))
-            })
-            .collect()
-    };
+    let to_other_aggregators: Vec<(String, &str)> = (aggregators_of_cell_0(epoch).into_iter())
+        .filter(|position| *position != 0)
+        .map(|position| (aggregator_topic_of(position), "signature"))
+        .collect();
+    assert_eq!(to_other_aggregators.len(), 2);
     assert_eq!(
         topics(&mut published),
-        vec![(cell_topic(0), "signature")],
+        to_other_aggregators,
         "2 of 4: no quorum"
     );
     assert_eq!(finality.handle(&heard(2)), Verdict::Accept);
-    assert_eq!(topics(&mut published), vec![(cell_topic(1), "aggregate")]);
+    assert_eq!(
+        topics(&mut published),
+        vec![(cell_topic(1), "aggregate"), (cell_topic(0), "aggregate")]
+    );
     assert_eq!(finality.handle(&heard(3)), Verdict::Accept);
     assert_eq!(topics(&mut published), vec![], "once per checkpoint");
+}
+
+/// A validator that does not aggregate a checkpoint sends its signature to the three that do,
+/// and learns that its cell vouched from their aggregate on its cell's topic.
+#[test]
+fn a_validator_that_does_not_aggregate_learns_its_cells_quorum_from_the_aggregate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    let epoch = (1..)
+        .find(|epoch| !aggregators_of_cell_0(*epoch).contains(&0))
+        .unwrap();
+    let checkpoint = own_checkpoint(epoch, &set(0), &set(0));
+    finality.own_checkpoint_built(&checkpoint, None);
+    let expected: Vec<(String, &str)> = (aggregators_of_cell_0(epoch).into_iter())
+        .map(|position| (aggregator_topic_of(position), "signature"))
+        .collect();
+    assert_eq!(topics(&mut published), expected);
+
+    let message = checkpoint.signing_bytes();
+    let signatures: Vec<_> = keys(0)[1..].iter().map(|key| key.sign(&message)).collect();
+    let aggregate = FederationMessage::Aggregate(CellAggregate {
+        checkpoint: checkpoint.clone(),
+        next_set: None,
+        signers: CellSigners::from_indices(CellId(0), &set(0), 1..4),
+        signature: charter_ledger::crypto::bls::aggregate(&signatures).unwrap(),
+    });
+    let heard = borsh::to_vec(&aggregate).unwrap();
+    assert_eq!(finality.handle(&heard), Verdict::Accept);
+    let collector = finality.collector.lock().unwrap();
+    assert!(collector.origin_vouches(&checkpoint));
+    assert_eq!(
+        collector.progress(CellId(0), epoch),
+        vec![(CellId(0), 30, 40)]
+    );
+}
+
+/// A signature of another cell's validator has no place on this node's topics: refused, its
+/// sender penalized, counted by its reason, and never checked.
+#[test]
+fn a_signature_of_another_cells_validator_is_refused_unchecked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, _published, metrics) = validator_0_of_cell_0(dir.path());
+    let checkpoint = Checkpoint {
+        cell: CellId(1),
+        validators: set(1).hash(),
+        next_validators: set(1).hash(),
+        ..own_checkpoint(1, &set(1), &set(1))
+    };
+    let signature = keys(1)[0].sign(&checkpoint.signing_bytes());
+    let heard = |signer: u32| {
+        borsh::to_vec(&FederationMessage::Signature {
+            checkpoint: checkpoint.clone(),
+            next_set: None,
+            cell: CellId(1),
+            signer: set(1).0[0].passport,
+            signature: [signature, keys(0)[0].sign(b"forged")][signer as usize],
+        })
+        .unwrap()
+    };
+    let (genuine, forged) = (heard(0), heard(1));
+    let together: Vec<&[u8]> = vec![&genuine, &forged];
+    assert_eq!(
+        finality.handle_all(&together),
+        vec![Verdict::Reject, Verdict::Reject]
+    );
+    let rendered = metrics.render();
+    assert!(
+        rendered.contains(
+            "charter_federation_signatures_refused_total{reason=\"foreign_signature\"} 2"
+        ),
+        "{rendered}"
+    );
+    assert_eq!(
+        counter(
+            &metrics,
+            "charter_federation_signatures_batch_verified_total"
+        ),
+        "0"
+    );
+    let collector = finality.collector.lock().unwrap();
+    assert_eq!(collector.progress(CellId(1), 1), vec![]);
 }
 
 /// Validators' signatures heard together are verified in one batch and counted.
