@@ -12,7 +12,7 @@ use crate::checkpoint::{
     CellAggregate, CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
     FederationView,
 };
-use crate::sets::{verify_pairings, KnownSets, Pairing, ValidatedSet};
+use crate::sets::{verify_pairings, Checked, KnownSets, Pairing, ValidatedSet};
 use borsh::{BorshDeserialize, BorshSerialize};
 use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSignature};
 use charter_ledger::{CellId, CheckpointId, PassportId};
@@ -193,9 +193,10 @@ pub struct Collector {
     rulings: BTreeMap<(CellId, u64), CheckpointId>,
     /// Cells with an equivocation whose final certificate is not the one a ruling kept.
     quarantined: BTreeSet<CellId>,
-    /// The outcome of each pairing of the latest batch of certificates checked together
-    /// ([`Collector::pre_verify`]), by [`SignedBy::digest`]: a pairing's outcome is a function
-    /// of its bytes, so neither a pass nor a failure is worked out twice.
+    /// The outcome of each pairing of the latest batch checked together
+    /// ([`Collector::pre_verify`]), by [`Checked::name`] for certificates and
+    /// [`SignedBy::digest`] for validators' signatures: a pairing's outcome is a function of
+    /// those bytes, so neither a pass nor a failure is worked out twice.
     batch_checked: BTreeMap<[u8; 32], Result<(), CheckpointError>>,
 }
 
@@ -634,8 +635,8 @@ impl Collector {
             let overruled = self.settled(&position);
             // Judged with the cell's signers in the set that certified that epoch: the one
             // the known certificate names.
-            let pairing = (self.sets).check_with_origin(certificate, &known.checkpoint.validators);
-            self.verify_pairing(pairing?)?;
+            let checked = (self.sets).check_with_origin(certificate, &known.checkpoint.validators);
+            self.verify_certificate(checked?)?;
             if overruled {
                 return Ok(Added::Overruled);
             }
@@ -661,11 +662,20 @@ impl Collector {
 
     /// Checks a final certificate and moves to the validator set it hands over.
     fn advance(&mut self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
-        self.verify_pairing(self.sets.check(certificate)?)?;
+        self.verify_certificate(self.sets.check(certificate)?)?;
         self.install_set(certificate)
     }
 
-    /// Makes a certificate's pairing check, unless the latest batch made it.
+    /// Makes a certificate's pairing check, unless the latest batch made it: then not even
+    /// its keys are summed again.
+    fn verify_certificate(&self, checked: Checked) -> Result<(), CheckpointError> {
+        match self.batch_checked.get(&checked.name()) {
+            Some(outcome) => outcome.clone(),
+            None => checked.pairing().verify(),
+        }
+    }
+
+    /// Makes a validator's signature check, unless the latest batch made it.
     fn verify_pairing(&self, pairing: Pairing) -> Result<(), CheckpointError> {
         match self.batch_checked.get(&pairing.signed_by().digest()) {
             Some(outcome) => outcome.clone(),
@@ -687,11 +697,13 @@ impl Collector {
         signatures: &[HeardSignature<'_>],
         rng: &mut impl rand_core::RngCore,
     ) -> Batched {
-        let of_certificates: Vec<Pairing> = (certificates.iter())
-            .filter(|certificate| !self.is_known(certificate))
-            .filter_map(|certificate| self.sets.check(certificate).ok())
-            .take(MAX_BATCH)
-            .collect();
+        let (certificate_names, of_certificates): (Vec<[u8; 32]>, Vec<Pairing>) = (certificates
+            .iter())
+        .filter(|certificate| !self.is_known(certificate))
+        .filter_map(|certificate| self.sets.check(certificate).ok())
+        .take(MAX_BATCH)
+        .map(|checked| (checked.name(), checked.pairing()))
+        .unzip();
         let of_signatures: Vec<Pairing> = (signatures.iter())
             .filter_map(|heard| self.signature_pairing(heard))
             .take(MAX_BATCH)
@@ -705,9 +717,12 @@ impl Collector {
             certificates: passed(&outcomes[..of_certificates.len()]),
             signatures: passed(&outcomes[of_certificates.len()..]),
         };
-        self.batch_checked = (pairings.iter().zip(outcomes))
-            .map(|(pairing, outcome)| (pairing.signed_by().digest(), outcome))
-            .collect();
+        let names = (certificate_names.into_iter()).chain(
+            of_signatures
+                .iter()
+                .map(|pairing| pairing.signed_by().digest()),
+        );
+        self.batch_checked = names.zip(outcomes).collect();
         batched
     }
 

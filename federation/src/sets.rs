@@ -86,11 +86,10 @@ impl ValidatedSet {
             .sum()
     }
 
-    /// The signers' power and aggregate key, for a bitmap already checked against this set's
-    /// size: from the set's sum less the missing keys when most signed, else from the signers'.
-    fn signers(&self, signers: &CellSigners) -> (u128, KeySum) {
+    /// The signers' aggregate key, for a bitmap already checked against this set's size: from
+    /// the set's sum less the missing keys when most signed, else from the signers'.
+    fn signers_key(&self, signers: &CellSigners) -> KeySum {
         let signed: Vec<bool> = (0..self.len()).map(|index| signers.signed(index)).collect();
-        let power = self.signed_power(signers);
         let count = signed.iter().filter(|signed| **signed).count();
         let most_signed = count * 2 > self.len();
         let mut sum = if most_signed {
@@ -105,7 +104,7 @@ impl ValidatedSet {
                 _ => {}
             }
         }
-        (power, sum)
+        sum
     }
 }
 
@@ -229,12 +228,15 @@ impl KnownSets {
     /// Checks a certificate of a cell's next epoch: its own cell's signers are the cell's head
     /// set.
     pub fn verify(&self, certificate: &CheckpointCertificate) -> Result<(), CheckpointError> {
-        self.check(certificate)?.verify()
+        self.check(certificate)?.pairing().verify()
     }
 
-    /// Every check of [`KnownSets::verify`] but the pairing, which is returned to be made
-    /// alone ([`Pairing::verify`]) or with others ([`verify_pairings`]).
-    pub fn check(&self, certificate: &CheckpointCertificate) -> Result<Pairing, CheckpointError> {
+    /// Every check of [`KnownSets::verify`] but the pairing, which is left to be made alone
+    /// or with others ([`verify_pairings`]).
+    pub fn check<'a>(
+        &'a self,
+        certificate: &'a CheckpointCertificate,
+    ) -> Result<Checked<'a>, CheckpointError> {
         let cell = certificate.checkpoint.cell;
         let head = self
             .heads
@@ -249,11 +251,11 @@ impl KnownSets {
     /// (the one its entry names), at least `k` cells are listed (the origin among them), and
     /// the set it hands over travels with it exactly when it is new. What is left is that the aggregate signature is exactly the listed
     /// signers' signatures on the checkpoint.
-    pub fn check_with_origin(
-        &self,
-        certificate: &CheckpointCertificate,
+    pub fn check_with_origin<'a>(
+        &'a self,
+        certificate: &'a CheckpointCertificate,
         origin: &[u8; 32],
-    ) -> Result<Pairing, CheckpointError> {
+    ) -> Result<Checked<'a>, CheckpointError> {
         let checkpoint = &certificate.checkpoint;
         if checkpoint.federation != self.federation {
             return Err(CheckpointError::WrongFederation(checkpoint.federation));
@@ -265,7 +267,6 @@ impl KnownSets {
             return Err(CheckpointError::OtherValidatorSet(checkpoint.cell));
         }
         let committee = self.committee(checkpoint.cell, checkpoint.epoch);
-        let mut key = KeySum::default();
         let mut previous: Option<CellId> = None;
         for signers in &certificate.signers {
             if previous.is_some_and(|previous| previous >= signers.cell) {
@@ -281,7 +282,7 @@ impl KnownSets {
             if signers.cell != checkpoint.cell && !committee.contains(&signers.cell) {
                 return Err(not_on_committee(checkpoint, signers.cell));
             }
-            key.add_sum(&self.quorum_key(signers)?);
+            self.quorum_set(signers)?;
         }
         if certificate.signers.len() < self.k {
             return Err(CheckpointError::TooFewCells {
@@ -293,10 +294,9 @@ impl KnownSets {
             return Err(CheckpointError::OriginMissing(checkpoint.cell));
         }
         checkpoint.check_next_set(certificate.next_set.as_ref())?;
-        Ok(Pairing {
-            key,
-            message: checkpoint.signing_bytes(),
-            signature: certificate.signature,
+        Ok(Checked {
+            sets: self,
+            certificate,
         })
     }
 
@@ -327,14 +327,14 @@ impl KnownSets {
         if aggregate.next_set.is_some() {
             checkpoint.check_next_set(aggregate.next_set.as_ref())?;
         }
-        let key = self.quorum_key(signers)?;
+        let key = self.quorum_set(signers)?.signers_key(signers);
         key.verify(&checkpoint.signing_bytes(), &aggregate.signature)?;
         Ok(())
     }
 
-    /// The aggregate key of one cell's signers, once their set is known, their bitmap fits it
-    /// and they hold a quorum of it.
-    fn quorum_key(&self, signers: &CellSigners) -> Result<KeySum, CheckpointError> {
+    /// The set one cell's signers name, once it is known, their bitmap fits it and they hold a
+    /// quorum of it.
+    fn quorum_set(&self, signers: &CellSigners) -> Result<&ValidatedSet, CheckpointError> {
         let cell = signers.cell;
         let set =
             (self.held(cell, &signers.validators)).ok_or(CheckpointError::UnknownValidatorSet {
@@ -350,7 +350,7 @@ impl KnownSets {
                 got: signers.bitmap.len(),
             });
         }
-        let (signed, key) = set.signers(signers);
+        let signed = set.signed_power(signers);
         if !set.is_quorum(signed) {
             return Err(CheckpointError::BelowQuorum {
                 cell,
@@ -358,7 +358,7 @@ impl KnownSets {
                 total: set.total_power(),
             });
         }
-        Ok(key)
+        Ok(set)
     }
 
     /// Verifies a cell's next final checkpoint and makes the set it hands over the cell's head
@@ -396,6 +396,42 @@ fn not_on_committee(checkpoint: &Checkpoint, cell: CellId) -> CheckpointError {
         cell,
         origin: checkpoint.cell,
         epoch: checkpoint.epoch,
+    }
+}
+
+/// A certificate whose every claim but its signature holds against the known sets: what is
+/// left is its pairing check.
+pub struct Checked<'a> {
+    sets: &'a KnownSets,
+    certificate: &'a CheckpointCertificate,
+}
+
+impl Checked<'_> {
+    /// Names the pairing check by the certificate's bytes, without summing any key: the sets
+    /// its signers name by hash never change, so the same bytes make the same check.
+    pub fn name(&self) -> [u8; 32] {
+        let certificate = self.certificate;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"charter/certificate-check/v1");
+        hasher.update(&borsh::to_vec(&certificate.checkpoint).expect("writing to a Vec"));
+        hasher.update(&borsh::to_vec(&certificate.signers).expect("writing to a Vec"));
+        hasher.update(&certificate.signature.0);
+        *hasher.finalize().as_bytes()
+    }
+
+    /// The pairing check: the signers' keys summed, cell by cell.
+    pub fn pairing(&self) -> Pairing {
+        let mut key = KeySum::default();
+        for signers in &self.certificate.signers {
+            let set = (self.sets.held(signers.cell, &signers.validators))
+                .expect("a checked certificate's sets are held");
+            key.add_sum(&set.signers_key(signers));
+        }
+        Pairing {
+            key,
+            message: self.certificate.checkpoint.signing_bytes(),
+            signature: self.certificate.signature,
+        }
     }
 }
 
