@@ -302,11 +302,13 @@ fn print_epoch_work(work: &[federation_epoch::EpochWork]) {
     );
     for epoch in work {
         println!(
-            "{:>6} cells (committee {:>2}, k {:>2}): {:>5} messages, {:>9} bytes received, {:>7} sent; \
-             aggregates {} checkpoints; {:.3} s handling, of which {:.3} s other cells' certificates",
+            "{:>6} cells (committee {:>2}, k {:>2}, following {:>2}): {:>5} messages, {:>9} bytes \
+             received, {:>7} sent; aggregates {} checkpoints; {:.3} s handling, of which {:.3} s \
+             the followed cells' certificates",
             epoch.cells,
             epoch.committee,
             epoch.k,
+            epoch.followed,
             epoch.messages,
             epoch.bytes_received,
             epoch.bytes_sent,

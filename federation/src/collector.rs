@@ -43,10 +43,18 @@ pub enum FederationMessage {
         from_epoch: u64,
         to_epoch: u64,
     },
-    /// Final certificates of one cell, oldest first: an answer to `Missing`.
+    /// Final certificates of one cell, oldest first: an answer to `Missing` or
+    /// `MissingHandOvers`, or the two certificates of an equivocation.
     Certificates(Vec<CheckpointCertificate>),
     /// One cell's quorum of signatures on a checkpoint, aggregated inside the cell.
     Aggregate(CellAggregate),
+    /// A node lacks `cell`'s final certificates that hand over a new set after `after_epoch`:
+    /// asked by a node that does not follow the cell when it meets a set of the cell it does
+    /// not know, answered with `Certificates`.
+    MissingHandOvers {
+        cell: CellId,
+        after_epoch: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -322,6 +330,29 @@ impl Collector {
     }
 
     /// Up to `limit` of `cell`'s final certificates for `epochs`, oldest first.
+    /// Up to `limit` of `cell`'s final certificates that hand over a new set, after
+    /// `after_epoch`, oldest first.
+    pub fn hand_overs_after(
+        &self,
+        cell: CellId,
+        after_epoch: u64,
+        limit: usize,
+    ) -> Vec<CheckpointCertificate> {
+        (self
+            .finals
+            .range((Excluded((cell, after_epoch)), Included((cell, u64::MAX)))))
+        .map(|(_, certificate)| certificate)
+        .filter(|certificate| certificate.next_set.is_some())
+        .take(limit)
+        .cloned()
+        .collect()
+    }
+
+    /// The proof that `cell` certified two checkpoints for `epoch`, when one was found.
+    pub fn equivocation(&self, cell: CellId, epoch: u64) -> Option<&Equivocation> {
+        self.equivocations.get(&(cell, epoch))
+    }
+
     pub fn finals_in(
         &self,
         cell: CellId,
@@ -629,7 +660,9 @@ impl Collector {
         let checkpoint = &certificate.checkpoint;
         let position = (checkpoint.cell, checkpoint.epoch);
         if let Some(known) = self.finals.get(&position) {
-            if known.checkpoint == *checkpoint {
+            let proven = (self.equivocations.get(&position))
+                .is_some_and(|proof| proof.second.checkpoint == *checkpoint);
+            if known.checkpoint == *checkpoint || proven {
                 return Ok(Added::Known);
             }
             let overruled = self.settled(&position);

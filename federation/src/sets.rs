@@ -177,6 +177,11 @@ impl KnownSets {
         cell == origin || self.committee(origin, epoch).contains(&cell)
     }
 
+    /// The federation's cells, in increasing order.
+    pub fn cells(&self) -> &[CellId] {
+        &self.cells
+    }
+
     pub fn is_cell(&self, cell: CellId) -> bool {
         self.heads.contains_key(&cell)
     }

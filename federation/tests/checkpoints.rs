@@ -586,6 +586,11 @@ fn two_final_certificates_for_one_epoch_quarantine_the_cell_until_a_ruling_keeps
     assert_eq!(collector.add_certificate(&first), Ok(Added::Final));
     assert_eq!(collector.add_certificate(&first), Ok(Added::Known));
     assert_eq!(collector.add_certificate(&second), Ok(Added::Equivocation));
+    assert_eq!(
+        collector.add_certificate(&second),
+        Ok(Added::Known),
+        "the proof heard again proves nothing new"
+    );
     assert!(collector.quarantined().contains(&CellId(2)));
     let proof = collector.equivocations().next().unwrap();
     assert_ne!(proof.first.checkpoint, proof.second.checkpoint);
@@ -716,6 +721,13 @@ fn catch_up_ranges_from_the_network_cannot_panic() {
     assert!(collector.finals_in(CellId(0), backwards, 16).is_empty());
     assert!(collector.finals_in(CellId(0), 0..=u64::MAX, 16).len() == 1);
     assert_eq!(collector.next_final_after(CellId(0), u64::MAX), None);
+    assert!(collector
+        .hand_overs_after(CellId(0), u64::MAX, 16)
+        .is_empty());
+    assert!(
+        collector.hand_overs_after(CellId(0), 0, 16).is_empty(),
+        "epoch 1 hands over nothing"
+    );
     assert_eq!(collector.hole_below(CellId(0), 0), None);
     assert_eq!(
         collector.hole_below(CellId(0), u64::MAX),

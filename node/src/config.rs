@@ -22,6 +22,8 @@
 //!
 //! [federation]                           # optional: this cell is one of a federation's
 //! genesis = "../federation.json"         # from `charter federation-genesis`
+//! follow = "all"                         # or [2, 7]: cells whose every certificate it takes;
+//!                                        # default all up to 64 cells, else only its own
 //!
 //! [consensus.timeouts]                   # defaults, tuned for validators on one machine
 //! propose_ms = 2000
@@ -32,7 +34,9 @@
 //! ```
 
 use charter_consensus::engine::Timeouts;
+use charter_ledger::CellId;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +74,45 @@ pub struct NodeConfig {
 #[serde(deny_unknown_fields)]
 pub struct FederationSection {
     pub genesis: PathBuf,
+    /// The cells whose every final certificate this node takes, besides its own: `"all"`, or
+    /// a list of cell ids. Absent: all of them in a federation of up to
+    /// [`FOLLOW_ALL_UP_TO`] cells, none beyond its own in a larger one. Of the others it takes
+    /// only the certificates that hand over a new set.
+    #[serde(default)]
+    pub follow: Option<Follow>,
+}
+
+/// Federations of at most this many cells are followed whole by default.
+pub const FOLLOW_ALL_UP_TO: usize = 64;
+
+/// Which cells a node follows ([`FederationSection::follow`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Follow {
+    Every(Every),
+    Cells(Vec<CellId>),
+}
+
+/// The one keyword `follow` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Every {
+    All,
+}
+
+impl FederationSection {
+    /// The cells this node follows, of a federation of `cells`, its own cell `own` included.
+    pub fn followed(&self, own: CellId, cells: &[CellId]) -> BTreeSet<CellId> {
+        let everyone = || cells.iter().copied().collect::<BTreeSet<_>>();
+        let mut followed = match &self.follow {
+            Some(Follow::Every(Every::All)) => everyone(),
+            Some(Follow::Cells(listed)) => listed.iter().copied().collect(),
+            None if cells.len() <= FOLLOW_ALL_UP_TO => everyone(),
+            None => BTreeSet::new(),
+        };
+        followed.insert(own);
+        followed
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -164,5 +207,36 @@ impl NodeConfig {
             }
         }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(follow: &str) -> FederationSection {
+        toml::from_str(&format!("genesis = \"federation.json\"\n{follow}")).unwrap()
+    }
+
+    fn cells(count: u32) -> Vec<CellId> {
+        (0..count).map(CellId).collect()
+    }
+
+    fn ids(cells: &[u32]) -> BTreeSet<CellId> {
+        cells.iter().copied().map(CellId).collect()
+    }
+
+    #[test]
+    fn a_node_follows_small_federations_whole_and_in_large_ones_what_it_is_told() {
+        let default = section("");
+        assert_eq!(default.followed(CellId(2), &cells(64)).len(), 64);
+        assert_eq!(default.followed(CellId(2), &cells(65)), ids(&[2]));
+        let all = section("follow = \"all\"");
+        assert_eq!(all.followed(CellId(2), &cells(1_000)).len(), 1_000);
+        let listed = section("follow = [7, 9]");
+        assert_eq!(listed.followed(CellId(2), &cells(10)), ids(&[2, 7, 9]));
+        let none = section("follow = []");
+        assert_eq!(none.followed(CellId(2), &cells(10)), ids(&[2]));
+        assert!(toml::from_str::<FederationSection>("genesis = \"f\"\nfollow = \"some\"").is_err());
     }
 }

@@ -16,12 +16,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The kinds of message the checkpoint topics carry, as [`FederationMetrics::record_message`]
 /// names them.
-const MESSAGE_KINDS: [&str; 6] = [
+const MESSAGE_KINDS: [&str; 7] = [
     "signature",
     "aggregate",
     "certificate",
     "missing",
     "certificates",
+    "missing_hand_overs",
     "undecodable",
 ];
 /// What a certificate verified final was here: new, known, overruled by a ruling, or a second
@@ -157,8 +158,8 @@ impl FederationMetrics {
         }
     }
 
-    /// A message heard on the checkpoint topic: `signature`, `certificate`, `missing`,
-    /// `certificates`, or `undecodable`.
+    /// A message heard on a checkpoint topic: `signature`, `aggregate`, `certificate`,
+    /// `missing`, `certificates`, `missing_hand_overs`, or `undecodable`.
     pub fn record_message(&self, kind: &str) {
         self.messages.with_label_values(&[kind]).inc();
     }

@@ -13,13 +13,15 @@
 //! signed itself.
 
 use crate::federation_store::{FederationStore, FederationStoreError, OwnHandOver};
-use crate::gossip::{aggregator_topic, cell_checkpoints_topic, Heard, Verdicts};
+use crate::gossip::{
+    aggregator_topic, cell_checkpoints_topic, certificates_topic, Heard, Verdicts,
+};
 use crate::metrics::NodeMetrics;
 use crate::publisher::Publisher;
 use borsh::BorshDeserialize;
 use charter_consensus::host::CommittedBlock;
 use charter_federation::checkpoint::{
-    CellAggregate, CellValidators, Checkpoint, CheckpointCertificate,
+    CellAggregate, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
 };
 use charter_federation::checkpoint_signer::CheckpointSigner;
 use charter_federation::collector::{
@@ -84,6 +86,9 @@ pub struct Finality<S: Storage> {
     pub publisher: Publisher,
     /// Where final certificates and equivocation proofs are kept.
     pub store: FederationStore,
+    /// The cells whose every final certificate this node takes (its own among them); of the
+    /// others it takes the hand-overs only.
+    pub follows: BTreeSet<CellId>,
     pub catch_up: CatchUp,
     /// Other cells' checkpoints this process co-signed.
     pub co_signed: Once,
@@ -360,8 +365,35 @@ impl<S: Storage> Finality<S> {
             "checkpoint final"
         );
         log_unkept(self.store.keep_final(certificate));
-        self.publish(&FederationMessage::Certificate(certificate.clone()));
+        self.publish_certificate(certificate);
         self.ask_for_hole_below(checkpoint.cell, checkpoint.epoch);
+    }
+
+    /// Publishes a final certificate on its cell's certificate topic, and on the federation's
+    /// when it hands over a new set, which every node needs to follow the cell's sets. Of our
+    /// own cell's nodes, which all assemble its certificates, only the checkpoint's aggregators
+    /// publish them, so that a certificate travels in three copies, not one per validator.
+    fn publish_certificate(&self, certificate: &CheckpointCertificate) {
+        let checkpoint = &certificate.checkpoint;
+        if checkpoint.cell == self.cell
+            && !self.own_aggregators(checkpoint).contains(&self.passport)
+        {
+            return;
+        }
+        let message = FederationMessage::Certificate(certificate.clone());
+        self.publish_to_followers(certificate.checkpoint.cell, &message);
+        if certificate.next_set.is_some() {
+            self.publish(&message);
+        }
+    }
+
+    /// Publishes on `cell`'s certificate topic ([`certificates_topic`]).
+    fn publish_to_followers(&self, cell: CellId, message: &FederationMessage) {
+        let federation = self.collector().sets().federation();
+        publish_on(
+            &self.publisher.to(&certificates_topic(&federation, cell)),
+            message,
+        );
     }
 
     /// Handles one message from the federation topic, as a peer sent it; what the mesh should
@@ -430,6 +462,7 @@ impl<S: Storage> Finality<S> {
             FederationMessage::Missing { .. } => "missing",
             FederationMessage::Certificates(_) => "certificates",
             FederationMessage::Aggregate(_) => "aggregate",
+            FederationMessage::MissingHandOvers { .. } => "missing_hand_overs",
         };
         self.metrics.federation.record_message(kind);
         match message {
@@ -475,6 +508,10 @@ impl<S: Storage> Finality<S> {
                 self.notice_epoch(checkpoint.cell, checkpoint.epoch);
                 verdict
             }
+            FederationMessage::MissingHandOvers { cell, after_epoch } => {
+                self.answer_hand_overs(cell, after_epoch);
+                Verdict::Accept
+            }
         }
     }
 
@@ -518,6 +555,7 @@ impl<S: Storage> Finality<S> {
             Ok(None) => self.co_sign_if_due(&aggregate.checkpoint),
             Err(error) => {
                 tracing::debug!(%error, "cell aggregate not collected");
+                self.ask_for_hand_overs_if_behind(&error);
                 return refused(&error);
             }
         }
@@ -591,6 +629,9 @@ impl<S: Storage> Finality<S> {
     /// Asks for `cell`'s final certificates we lack when a message about its `epoch` shows
     /// that some before it never reached us; at most once per epoch of our own cell.
     fn notice_epoch(&mut self, cell: CellId, epoch: u64) {
+        if !self.follows.contains(&cell) {
+            return;
+        }
         let latest = self.collector().latest_final_epoch(cell);
         let own_epoch = self.catch_up.own_epoch;
         let asked = self.catch_up.asked_in.get(&cell) == Some(&own_epoch);
@@ -609,8 +650,10 @@ impl<S: Storage> Finality<S> {
         }
     }
 
+    /// Asks `cell`'s nodes, on its certificate topic, for its final certificates of `epochs`:
+    /// only of a cell this node follows, since of the others it takes the hand-overs alone.
     fn ask_for(&self, cell: CellId, epochs: std::ops::RangeInclusive<u64>) {
-        if self.collector().quarantined().contains(&cell) {
+        if !self.follows.contains(&cell) || self.collector().quarantined().contains(&cell) {
             return;
         }
         tracing::debug!(
@@ -618,34 +661,94 @@ impl<S: Storage> Finality<S> {
             ?epochs,
             "asking for missed final certificates"
         );
-        self.publish(&FederationMessage::Missing {
+        let missing = FederationMessage::Missing {
             cell,
             from_epoch: *epochs.start(),
             to_epoch: *epochs.end(),
-        });
+        };
+        self.publish_to_followers(cell, &missing);
     }
 
-    /// Our cell's nodes answer for it, a bounded number of times per epoch of ours.
+    /// Asks, on the federation topic, for the hand-overs of a cell this node does not follow
+    /// when a refusal shows it lacks one of the cell's sets; at most once per epoch of our own
+    /// cell.
+    fn ask_for_hand_overs_if_behind(&mut self, refusal: &CollectError) {
+        let cell = match refusal {
+            CollectError::OtherValidatorSet(cell)
+            | CollectError::Certificate(CheckpointError::OtherValidatorSet(cell))
+            | CollectError::Certificate(CheckpointError::UnknownValidatorSet { cell, .. }) => *cell,
+            _ => return,
+        };
+        let own_epoch = self.catch_up.own_epoch;
+        if self.follows.contains(&cell) || self.catch_up.asked_in.get(&cell) == Some(&own_epoch) {
+            return;
+        }
+        self.catch_up.asked_in.insert(cell, own_epoch);
+        let after_epoch = self.collector().latest_final_epoch(cell);
+        tracing::debug!(
+            cell = cell.0,
+            after_epoch,
+            "asking for hand-overs of a cell not followed"
+        );
+        self.publish(&FederationMessage::MissingHandOvers { cell, after_epoch });
+    }
+
+    /// Our cell's nodes answer for it, on its certificate topic, a bounded number of times per
+    /// epoch of ours.
     fn answer_missing(&mut self, cell: CellId, epochs: std::ops::RangeInclusive<u64>) {
         if cell != self.cell {
             return;
         }
-        let (latest, batch) = {
-            let collector = self.collector();
-            (
-                collector.latest_final_epoch(cell),
-                collector.finals_in(cell, epochs, CATCH_UP_BATCH),
-            )
-        };
+        let batch = self.collector().finals_in(cell, epochs, CATCH_UP_BATCH);
+        if self.may_answer(&batch) {
+            self.publish_to_followers(cell, &FederationMessage::Certificates(batch));
+        }
+    }
+
+    /// Our cell's nodes answer for its hand-overs on the federation topic, within the same
+    /// bound.
+    fn answer_hand_overs(&mut self, cell: CellId, after_epoch: u64) {
+        if cell != self.cell {
+            return;
+        }
+        let batch = (self.collector()).hand_overs_after(cell, after_epoch, CATCH_UP_BATCH);
+        if self.may_answer(&batch) {
+            self.publish(&FederationMessage::Certificates(batch));
+        }
+    }
+
+    /// Whether to send `batch` as an answer: not when empty, and at most
+    /// [`ANSWERS_PER_EPOCH`] answers per final epoch of our cell; counts it.
+    fn may_answer(&mut self, batch: &[CheckpointCertificate]) -> bool {
+        let latest = self.collector().latest_final_epoch(self.cell);
         let answers = match self.catch_up.answered {
             Some((at, answers)) if at == latest => answers,
             _ => 0,
         };
         if batch.is_empty() || answers >= ANSWERS_PER_EPOCH {
-            return;
+            return false;
         }
         self.catch_up.answered = Some((latest, answers + 1));
-        self.publish(&FederationMessage::Certificates(batch));
+        true
+    }
+
+    /// Publishes the two final certificates of `cell`'s equivocation at `epoch` on the
+    /// federation topic, so that the nodes that do not follow the cell quarantine it too: from
+    /// the nodes that follow it, and of each cell only the aggregators of the second
+    /// checkpoint, so that the proof travels in a few copies per following cell.
+    fn publish_equivocation(&self, cell: CellId, epoch: u64) {
+        let pair = (self.collector().equivocation(cell, epoch))
+            .map(|proof| vec![proof.first.clone(), proof.second.clone()]);
+        let Some(pair) = pair else {
+            return;
+        };
+        if self.follows.contains(&cell)
+            && self
+                .own_aggregators(&pair[1].checkpoint)
+                .contains(&self.passport)
+        {
+            self.publish(&FederationMessage::Certificates(pair));
+        }
     }
 
     /// Takes a batch answering `Missing`, then asks for what is still missing above it.
@@ -688,6 +791,7 @@ impl<S: Storage> Finality<S> {
             }
             Ok(Added::Equivocation) => {
                 log_unkept(self.store.keep_equivocation(certificate));
+                self.publish_equivocation(checkpoint.cell, checkpoint.epoch);
                 self.settle_equivocations();
                 self.record_quarantined();
                 let lockdown = self.collector().quarantined().contains(&checkpoint.cell);
@@ -701,6 +805,7 @@ impl<S: Storage> Finality<S> {
             }
             Err(error) => {
                 tracing::debug!(%error, "certificate not taken");
+                self.ask_for_hand_overs_if_behind(&error);
                 return refused(&error);
             }
         }

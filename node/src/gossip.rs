@@ -34,9 +34,21 @@ pub fn transactions_topic(federation: &FederationId, cell: CellId) -> String {
     )
 }
 
-/// The topic a federation's final certificates, and requests for them, travel on.
+/// The topic every node of a federation subscribes to: the final certificates that hand over
+/// a new set, equivocation proofs, and requests for a cell's hand-overs.
 pub fn checkpoints_topic(federation: &FederationId) -> String {
     format!("charter/{}/checkpoints/v1", federation.to_hex())
+}
+
+/// The topic of one cell's final certificates, and of requests for them: its own nodes and
+/// the nodes that follow it subscribe. Certificates that hand over a new set also go on the
+/// federation's topic ([`checkpoints_topic`]).
+pub fn certificates_topic(federation: &FederationId, cell: CellId) -> String {
+    format!(
+        "charter/{}/cell/{}/certificates/v1",
+        federation.to_hex(),
+        cell.0
+    )
 }
 
 /// The topic of one cell's part in finality: its aggregates on its own checkpoints, the

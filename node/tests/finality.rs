@@ -17,11 +17,13 @@ use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{CellId, FederationId, Ledger, PassportId, StateRoot};
 use charter_node::federation_store::FederationStore;
 use charter_node::finality::Finality;
-use charter_node::gossip::{aggregator_topic, cell_checkpoints_topic};
+use charter_node::gossip::{
+    aggregator_topic, cell_checkpoints_topic, certificates_topic, checkpoints_topic,
+};
 use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
 use charter_p2p::Verdict;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -47,15 +49,21 @@ fn set(cell: u8) -> CellValidators {
 
 /// Cell 1's checkpoint of `epoch`, its set unchanged, signed by every validator of cells 0 and 1.
 fn certificate(epoch: u64) -> CheckpointCertificate {
+    certificate_of(1, epoch, None)
+}
+
+/// `cell`'s checkpoint of `epoch`, handing over to `next` if given, signed by every validator
+/// of cells 0 and 1.
+fn certificate_of(cell: u8, epoch: u64, next: Option<CellValidators>) -> CheckpointCertificate {
     let checkpoint = Checkpoint {
         federation: FEDERATION,
-        cell: CellId(1),
+        cell: CellId(cell.into()),
         epoch,
         height: epoch * 10,
         block: BlockHash([epoch as u8; 32]),
         state_root: StateRoot([3; 32]),
-        validators: set(1).hash(),
-        next_validators: set(1).hash(),
+        validators: set(cell).hash(),
+        next_validators: next.as_ref().unwrap_or(&set(cell)).hash(),
     };
     let message = checkpoint.signing_bytes();
     let signatures: Vec<_> = (keys(0).iter().chain(&keys(1)))
@@ -68,7 +76,7 @@ fn certificate(epoch: u64) -> CheckpointCertificate {
             CellSigners::from_indices(CellId(1), &set(1), 0..4),
         ],
         signature: aggregate(&signatures).unwrap(),
-        next_set: None,
+        next_set: next,
     }
 }
 
@@ -90,8 +98,8 @@ fn counter(metrics: &NodeMetrics, name: &str) -> String {
         .to_string()
 }
 
-/// Validator 0 of cell 0 in a federation of cells 0 and 1 (k = 2), its data in `dir`; the
-/// messages it publishes, and its metrics.
+/// Validator 0 of cell 0 in a federation of cells 0 and 1 (k = 2), following both, its data
+/// in `dir`; the messages it publishes, and its metrics.
 fn validator_0_of_cell_0(dir: &Path) -> (Finality<MemoryStorage>, Published, Arc<NodeMetrics>) {
     let genesis = FederationView {
         federation: FEDERATION,
@@ -108,9 +116,10 @@ fn validator_0_of_cell_0(dir: &Path) -> (Finality<MemoryStorage>, Published, Arc
         passport: set(0).0[0].passport,
         signer: CheckpointSigner::open(keys(0)[0].clone(), &dir.join("signer.json")).unwrap(),
         ledger: Ledger::open(MemoryStorage::new()).unwrap(),
-        publisher: Publisher::new("checkpoints", outbound),
+        publisher: Publisher::new(&checkpoints_topic(&FEDERATION), outbound),
         own_hand_overs: store.own_hand_overs().unwrap(),
         store,
+        follows: BTreeSet::from([CellId(0), CellId(1)]),
         catch_up: Default::default(),
         co_signed: Default::default(),
         aggregated: Default::default(),
@@ -242,6 +251,7 @@ fn topics(published: &mut Published) -> Vec<(String, &'static str)> {
             let kind = match borsh::from_slice(&bytes).unwrap() {
                 FederationMessage::Signature { .. } => "signature",
                 FederationMessage::Aggregate(_) => "aggregate",
+                FederationMessage::Certificate(_) => "certificate",
                 FederationMessage::Missing { .. } => return None,
                 other => panic!("unexpected {other:?}"),
             };
@@ -432,4 +442,195 @@ fn certificates_heard_together_are_verified_in_one_batch_and_a_forged_one_is_sti
     let collector = finality.collector.lock().unwrap();
     assert!(collector.final_certificate(CellId(1), 3).is_some());
     assert!(collector.final_certificate(CellId(1), 4).is_none());
+}
+
+fn federation_topic() -> String {
+    checkpoints_topic(&FEDERATION)
+}
+
+fn certificates_topic_of(cell: u32) -> String {
+    certificates_topic(&FEDERATION, CellId(cell))
+}
+
+/// Cell 0's checkpoint of `epoch` handing over to a new set, signed by its validators 0, 1
+/// and 2 as they send it, with cell 1's aggregate on it: what makes it final at validator 0.
+fn hand_over_made_final(finality: &mut Finality<MemoryStorage>, epoch: u64) -> Checkpoint {
+    let mut next = set(0);
+    next.0[3].power = 40;
+    let checkpoint = own_checkpoint(epoch, &set(0), &next);
+    let message = checkpoint.signing_bytes();
+    finality.own_checkpoint_built(&checkpoint, Some(next.clone()));
+    for index in [1, 2] {
+        let signature = keys(0)[index].sign(&message);
+        let heard = borsh::to_vec(&FederationMessage::Signature {
+            checkpoint: checkpoint.clone(),
+            next_set: Some(next.clone()),
+            cell: CellId(0),
+            signer: set(0).0[index].passport,
+            signature,
+        })
+        .unwrap();
+        finality.handle(&heard);
+    }
+    let aggregate = |cell: u8, indices: std::ops::Range<usize>| {
+        let signatures: Vec<_> = keys(cell)[indices.clone()]
+            .iter()
+            .map(|key| key.sign(&message))
+            .collect();
+        borsh::to_vec(&FederationMessage::Aggregate(CellAggregate {
+            checkpoint: checkpoint.clone(),
+            next_set: (cell == 0).then(|| next.clone()),
+            signers: CellSigners::from_indices(CellId(cell.into()), &set(cell), indices),
+            signature: aggregate(&signatures).unwrap(),
+        }))
+        .unwrap()
+    };
+    finality.handle(&aggregate(0, 1..4));
+    assert_eq!(finality.handle(&aggregate(1, 0..4)), Verdict::Accept);
+    assert!(finality
+        .collector
+        .lock()
+        .unwrap()
+        .final_certificate(CellId(0), epoch)
+        .is_some());
+    checkpoint
+}
+
+/// Of a cell's nodes, which all assemble its certificate, its aggregators of the checkpoint
+/// publish it: on the cell's certificate topic, and on the federation topic as well when it
+/// hands over a new set. The others keep it.
+#[test]
+fn a_final_certificate_goes_to_its_followers_and_a_hand_over_to_every_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    let aggregating = (1..)
+        .find(|epoch| aggregators_of_cell_0(*epoch).contains(&0))
+        .unwrap();
+    hand_over_made_final(&mut finality, aggregating);
+    let certificates: Vec<(String, &str)> = (topics(&mut published).into_iter())
+        .filter(|(_, kind)| *kind == "certificate")
+        .collect();
+    assert_eq!(
+        certificates,
+        vec![
+            (certificates_topic_of(0), "certificate"),
+            (federation_topic(), "certificate")
+        ]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    let not_aggregating = (1..)
+        .find(|epoch| !aggregators_of_cell_0(*epoch).contains(&0))
+        .unwrap();
+    hand_over_made_final(&mut finality, not_aggregating);
+    assert!(
+        !(topics(&mut published).iter()).any(|(_, kind)| *kind == "certificate"),
+        "kept, not published"
+    );
+}
+
+/// A node asks a cell it follows for the epochs it missed, on the cell's certificate topic; a
+/// cell it does not follow it asks only for its hand-overs, on the federation topic, once it
+/// meets a set of the cell it does not know.
+#[test]
+fn missed_epochs_are_asked_of_followed_cells_and_hand_overs_of_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    let heard = borsh::to_vec(&FederationMessage::Certificate(certificate(3))).unwrap();
+    assert_eq!(finality.handle(&heard), Verdict::Accept);
+    let asked: Vec<(String, FederationMessage)> = std::iter::from_fn(|| published.try_recv().ok())
+        .map(|(topic, bytes)| (topic, borsh::from_slice(&bytes).unwrap()))
+        .collect();
+    assert_eq!(
+        asked,
+        vec![(
+            certificates_topic_of(1),
+            FederationMessage::Missing {
+                cell: CellId(1),
+                from_epoch: 1,
+                to_epoch: 2
+            }
+        )]
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    finality.follows = BTreeSet::from([CellId(0)]);
+    assert_eq!(finality.handle(&heard), Verdict::Accept);
+    assert_eq!(drain(&mut published), vec![], "no epochs asked of cell 1");
+    let mut newer = set(1);
+    newer.0[0].power = 20;
+    let mut unknown_set = certificate(4);
+    unknown_set.checkpoint.validators = newer.hash();
+    let heard = borsh::to_vec(&FederationMessage::Certificate(unknown_set)).unwrap();
+    assert_eq!(finality.handle(&heard), Verdict::Ignore);
+    let asked: Vec<(String, FederationMessage)> = std::iter::from_fn(|| published.try_recv().ok())
+        .map(|(topic, bytes)| (topic, borsh::from_slice(&bytes).unwrap()))
+        .collect();
+    assert_eq!(
+        asked,
+        vec![(
+            federation_topic(),
+            FederationMessage::MissingHandOvers {
+                cell: CellId(1),
+                after_epoch: 3
+            }
+        )]
+    );
+}
+
+/// A cell's node answers a request for its missed epochs on the cell's certificate topic, and
+/// one for its hand-overs on the federation topic, with the hand-overs alone.
+#[test]
+fn our_cells_missed_epochs_and_hand_overs_are_answered_where_they_were_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    let mut next = set(0);
+    next.0[3].power = 40;
+    let hand_over = certificate_of(0, 1, Some(next.clone()));
+    let heard = borsh::to_vec(&FederationMessage::Certificate(hand_over.clone())).unwrap();
+    assert_eq!(finality.handle(&heard), Verdict::Accept);
+    let mut routine = certificate_of(0, 2, None);
+    routine.checkpoint.validators = next.hash();
+    routine.checkpoint.next_validators = next.hash();
+    let message = routine.checkpoint.signing_bytes();
+    let signatures: Vec<_> = (keys(0).iter().chain(&keys(1)))
+        .map(|key| key.sign(&message))
+        .collect();
+    routine.signature = aggregate(&signatures).unwrap();
+    routine.signers[0] = CellSigners::from_indices(CellId(0), &next, 0..4);
+    let heard = borsh::to_vec(&FederationMessage::Certificate(routine.clone())).unwrap();
+    assert_eq!(finality.handle(&heard), Verdict::Accept);
+    drain(&mut published);
+
+    let ask = |message: FederationMessage| borsh::to_vec(&message).unwrap();
+    let missing = FederationMessage::Missing {
+        cell: CellId(0),
+        from_epoch: 1,
+        to_epoch: 2,
+    };
+    assert_eq!(finality.handle(&ask(missing)), Verdict::Accept);
+    let hand_overs = FederationMessage::MissingHandOvers {
+        cell: CellId(0),
+        after_epoch: 0,
+    };
+    assert_eq!(finality.handle(&ask(hand_overs)), Verdict::Accept);
+    let answers: Vec<(String, FederationMessage)> =
+        std::iter::from_fn(|| published.try_recv().ok())
+            .map(|(topic, bytes)| (topic, borsh::from_slice(&bytes).unwrap()))
+            .collect();
+    assert_eq!(
+        answers,
+        vec![
+            (
+                certificates_topic_of(0),
+                FederationMessage::Certificates(vec![hand_over.clone(), routine])
+            ),
+            (
+                federation_topic(),
+                FederationMessage::Certificates(vec![hand_over])
+            ),
+        ]
+    );
 }

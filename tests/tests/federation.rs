@@ -845,7 +845,8 @@ fn certificates_of_cells_whose_sets_change_verify_offline_in_any_order() {
 /// validator's signature leaves its cell, only cell aggregates do; and `charter verify` accepts
 /// every certificate. A hand-over that no committee could co-sign
 /// while the other cells were down becomes final once they return, and cell 0's finality
-/// resumes after it.
+/// resumes after it; a node that returned following only its own cell takes that hand-over but
+/// no more of another cell's certificates, and its own cell's stay final.
 #[test]
 fn each_checkpoint_is_co_signed_by_its_committee_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -940,8 +941,17 @@ fn each_checkpoint_is_co_signed_by_its_committee_alone() {
         "the hand-over is not final"
     );
 
-    // The cells return, hear the hand-over signed again, and their committee co-signs it: it
-    // is final, and so, after it, is a checkpoint its new set certified.
+    // The cells return, cell 3's node now following no cell but its own; they hear the
+    // hand-over signed again, and their committee co-signs it: it is final, and so, after it,
+    // is a checkpoint its new set certified.
+    let config_3 = dir.path().join("cell-3/node-0.toml");
+    let mut config = std::fs::read_to_string(&config_3).unwrap();
+    assert!(
+        config.trim_end().ends_with(".json\""),
+        "[federation] comes last"
+    );
+    config.push_str("follow = []\n");
+    std::fs::write(&config_3, config).unwrap();
     for cell in 1..4 {
         let config = dir.path().join(format!("cell-{cell}/node-0.toml"));
         processes.0.push(start_validator(&config));
@@ -953,5 +963,38 @@ fn each_checkpoint_is_co_signed_by_its_committee_alone() {
         .unwrap();
     wait_for(cell_0, "/v1/federation", |_, federation| {
         federation["cells"][0]["latest_final_epoch"].as_u64() > Some(handed_over)
+    });
+
+    // Cell 3's node took cell 0's hand-over, from the federation topic. Of cell 1, which it no
+    // longer follows (and whose set does not change), it holds only the certificates it
+    // assembled itself as the cell drawn to co-sign them (k = 2).
+    let cell_3 = &apis[3];
+    let (_, seen_by_3) = get(cell_3, "/v1/federation");
+    assert_eq!(head(&seen_by_3), head(&get(cell_0, "/v1/federation").1));
+    let cell_1_at_3 = seen_by_3["cells"][1]["latest_final_epoch"]
+        .as_u64()
+        .unwrap_or(0);
+    let own_at_3 = seen_by_3["cells"][3]["latest_final_epoch"].as_u64();
+    let window = cell_1_at_3 + 1..=cell_1_at_3 + 6;
+    wait_for(&apis[1], "/v1/federation", |_, federation| {
+        federation["cells"][1]["latest_final_epoch"].as_u64() >= Some(*window.end())
+    });
+    let held_by_3: BTreeSet<u64> = (final_certificates(cell_3, &openapi).iter())
+        .map(|certificate| &certificate["checkpoint"])
+        .filter(|checkpoint| checkpoint["cell"].as_u64() == Some(1))
+        .filter_map(|checkpoint| checkpoint["epoch"].as_u64())
+        .collect();
+    let not_drawn: Vec<u64> = (window.clone())
+        .filter(|epoch| committee(&id, &cells, CellId(1), *epoch, 1) != [CellId(3)])
+        .collect();
+    assert!(!not_drawn.is_empty(), "the draw over {window:?}");
+    for epoch in &not_drawn {
+        assert!(
+            !held_by_3.contains(epoch),
+            "cell 3 holds cell 1's epoch {epoch}, which it neither follows nor co-signed"
+        );
+    }
+    wait_for(cell_3, "/v1/federation", |_, federation| {
+        federation["cells"][3]["latest_final_epoch"].as_u64() > own_at_3
     });
 }
