@@ -218,8 +218,8 @@ pub struct CheckpointCertificate {
 }
 
 /// One cell's signatures on a checkpoint, aggregated inside the cell: what that cell adds to
-/// the checkpoint's certificate. Its validators' signatures stay on the cell's own topic; one
-/// aggregate per cell travels to the cells that need it.
+/// the checkpoint's certificate. Its validators' signatures go only to the cell's aggregators
+/// of the checkpoint; one aggregate per cell travels to the cells that need it.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct CellAggregate {
     pub checkpoint: Checkpoint,

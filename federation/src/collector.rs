@@ -20,15 +20,16 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound::{Excluded, Included};
 
-/// What travels on the federation's checkpoint topic.
+/// What travels on the federation's topics of finality (`docs/checkpoints.md`, Gossip).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum FederationMessage {
-    /// One validator's signature on a checkpoint (the checkpoint travels with it, so any node
-    /// can check it on its own).
+    /// One validator's signature on a checkpoint, sent to its cell's aggregators of it (the
+    /// checkpoint travels with it, so an aggregator can check it on its own).
     Signature {
         checkpoint: Checkpoint,
         /// The set the checkpoint hands over when it is a new one: its own cell's validators
-        /// send it, so that any node can assemble the certificate; co-signers need not.
+        /// send it, so that their aggregators pass it on in the cell's aggregate; co-signers
+        /// need not.
         next_set: Option<CellValidators>,
         cell: CellId,
         signer: PassportId,
@@ -75,6 +76,8 @@ pub enum CollectError {
     ForeignSignature(CellId),
     #[error("an aggregate of {0} on this checkpoint is already collected")]
     AlreadyCollected(CellId),
+    #[error("a certificate of {0}, which this node does not follow, that hands over no new set")]
+    NotFollowed(CellId),
     #[error(transparent)]
     Certificate(#[from] CheckpointError),
 }
@@ -87,6 +90,7 @@ impl CollectError {
             "quarantined",
             "foreign_signature",
             "already_collected",
+            "not_followed",
         ];
         own.into_iter().chain(CheckpointError::REASONS).collect()
     }
@@ -102,6 +106,7 @@ impl CollectError {
             Self::Quarantined(_) => "quarantined",
             Self::ForeignSignature(_) => "foreign_signature",
             Self::AlreadyCollected(_) => "already_collected",
+            Self::NotFollowed(_) => "not_followed",
             Self::Certificate(error) => error.reason(),
         }
     }
@@ -120,7 +125,8 @@ impl CollectError {
             Self::NotAValidator { .. }
             | Self::OtherValidatorSet(_)
             | Self::Quarantined(_)
-            | Self::AlreadyCollected(_) => false,
+            | Self::AlreadyCollected(_)
+            | Self::NotFollowed(_) => false,
             Self::Certificate(error) => error.provably_invalid(),
         }
     }
@@ -182,6 +188,8 @@ struct Pending {
     signatures: BTreeMap<CellId, BTreeMap<usize, BlsSignature>>,
     /// Per cell, the first verified aggregate of a quorum of its signers.
     aggregates: BTreeMap<CellId, (CellSigners, BlsSignature)>,
+    /// When the entry was made, in entries made before it: the oldest go first when full.
+    made: u64,
 }
 
 /// Most certificates whose signatures are checked in one batch (≈ 2.7 ms each on this
@@ -189,12 +197,16 @@ struct Pending {
 const MAX_BATCH: usize = 64;
 
 /// Most checkpoints collected at once, so a peer cannot exhaust memory with made-up ones (a
-/// checkpoint is collected only with a valid signature of a known validator).
+/// checkpoint is collected only with a valid signature of a known validator). The entries of
+/// checkpoints that never become final here (another cell's, co-signed but not followed) are
+/// dropped oldest first, by when they were made: epochs of different cells do not compare.
 const MAX_PENDING: usize = 256;
 
 pub struct Collector {
     sets: KnownSets,
     pending: BTreeMap<CheckpointId, Pending>,
+    /// Pending entries made so far.
+    pending_made: u64,
     finals: BTreeMap<(CellId, u64), CheckpointCertificate>,
     equivocations: BTreeMap<(CellId, u64), Equivocation>,
     /// Which checkpoint to keep where a cell equivocated.
@@ -215,6 +227,7 @@ impl Collector {
         Ok(Self {
             sets: KnownSets::new(genesis)?,
             pending: BTreeMap::new(),
+            pending_made: 0,
             finals: BTreeMap::new(),
             equivocations: BTreeMap::new(),
             rulings: BTreeMap::new(),
@@ -329,7 +342,6 @@ impl Collector {
             .map_or(0, |certificate| certificate.checkpoint.epoch)
     }
 
-    /// Up to `limit` of `cell`'s final certificates for `epochs`, oldest first.
     /// Up to `limit` of `cell`'s final certificates that hand over a new set, after
     /// `after_epoch`, oldest first.
     pub fn hand_overs_after(
@@ -353,6 +365,7 @@ impl Collector {
         self.equivocations.get(&(cell, epoch))
     }
 
+    /// Up to `limit` of `cell`'s final certificates for `epochs`, oldest first.
     pub fn finals_in(
         &self,
         cell: CellId,
@@ -540,9 +553,11 @@ impl Collector {
     }
 
     /// Checks and collects one cell's aggregate; returns the certificate it completed, if any
-    /// (the caller publishes it). Another aggregate of a cell whose aggregate on the checkpoint
-    /// is already collected is refused unchecked: each of a cell's aggregators publishes one,
-    /// and a node needs one.
+    /// (the caller publishes it). Each of a cell's aggregators publishes one, and a node needs
+    /// one: once a cell's aggregate on the checkpoint is collected, the very same aggregate is
+    /// taken again unchecked (it is passed on, as a hand-over's is when published again), and
+    /// another is refused unchecked — unless it brings the set the checkpoint hands over, which
+    /// is not here yet.
     pub fn add_aggregate(
         &mut self,
         aggregate: &CellAggregate,
@@ -556,11 +571,14 @@ impl Collector {
         if (self.finals).contains_key(&(checkpoint.cell, checkpoint.epoch)) {
             return Ok(None);
         }
-        let cell = aggregate.signers.cell;
-        if (self.pending.get(&checkpoint.id()))
-            .is_some_and(|pending| pending.aggregates.contains_key(&cell))
-        {
-            return Err(CollectError::AlreadyCollected(cell));
+        if aggregate.next_set.is_some() {
+            checkpoint.check_next_set(aggregate.next_set.as_ref())?;
+        }
+        if let Some(identical) = self.already_collected(aggregate) {
+            return match identical {
+                true => Ok(None),
+                false => Err(CollectError::AlreadyCollected(aggregate.signers.cell)),
+            };
         }
         self.sets.verify_aggregate(aggregate)?;
         let id = checkpoint.id();
@@ -570,8 +588,20 @@ impl Collector {
         self.assemble_and_add(&id)
     }
 
-    /// The checkpoint's entry among those collected, made (dropping the oldest epoch's when
-    /// full) if new, with the set it hands over once one arrives.
+    /// Whether an aggregate of the aggregate's cell on its checkpoint is collected here and the
+    /// aggregate brings nothing new (the set the checkpoint hands over, when missing): then
+    /// whether it is the very one collected.
+    fn already_collected(&self, aggregate: &CellAggregate) -> Option<bool> {
+        let pending = self.pending.get(&aggregate.checkpoint.id())?;
+        let (signers, signature) = pending.aggregates.get(&aggregate.signers.cell)?;
+        if aggregate.next_set.is_some() && pending.next_set.is_none() {
+            return None;
+        }
+        Some(*signers == aggregate.signers && *signature == aggregate.signature)
+    }
+
+    /// The checkpoint's entry among those collected, made (dropping the oldest made when full)
+    /// if new, with the set it hands over once one arrives.
     fn pending_entry(
         &mut self,
         checkpoint: &Checkpoint,
@@ -582,18 +612,23 @@ impl Collector {
             if let Some(oldest) = self
                 .pending
                 .iter()
-                .min_by_key(|(_, pending)| pending.checkpoint.epoch)
+                .min_by_key(|(_, pending)| pending.made)
                 .map(|(id, _)| *id)
             {
                 self.pending.remove(&oldest);
             }
         }
+        let made = self.pending_made;
         let pending = self.pending.entry(id).or_insert_with(|| Pending {
             checkpoint: checkpoint.clone(),
             next_set: None,
             signatures: BTreeMap::new(),
             aggregates: BTreeMap::new(),
+            made,
         });
+        if pending.made == made {
+            self.pending_made += 1;
+        }
         if pending.next_set.is_none() {
             pending.next_set = next_set.cloned();
         }

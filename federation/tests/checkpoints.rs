@@ -509,8 +509,10 @@ fn cell_aggregates_vouch_for_a_checkpoint_and_make_its_certificate() {
     assert_eq!(collector.add_aggregate(&from_cell_0), Ok(None));
     assert!(collector.origin_vouches(&checkpoint));
     assert_eq!(collector.progress(CellId(0), 1), vec![(CellId(0), 30, 40)]);
-    // Another of cell 0's aggregators publishes its own: not needed, so not checked, nor
-    // held against its sender.
+    // The same aggregate again (an aggregator publishing it again) is taken unchecked and
+    // passed on; another of cell 0's aggregators' own is not needed, so not checked, nor held
+    // against its sender.
+    assert_eq!(collector.add_aggregate(&from_cell_0), Ok(None));
     let mut forged_again = federation.aggregate(&checkpoint, 0, &[1, 2, 3]);
     forged_again.signature = from_cell_0.signature;
     let refused = collector.add_aggregate(&forged_again).unwrap_err();
@@ -1168,4 +1170,63 @@ fn signatures_verified_in_a_batch_are_collected_and_a_forged_one_among_them_is_r
         collector.origin_vouches(&checkpoint),
         "the three genuine ones hold a quorum"
     );
+}
+
+/// A hand-over's aggregate stripped of the set it hands over, taken first, does not stop the
+/// genuine one, which brings the set, from being checked and taken: the certificate needs it.
+#[test]
+fn an_aggregate_that_brings_the_missing_handed_over_set_is_taken_after_a_stripped_one() {
+    let federation = federation();
+    let mut next = federation.unchanged(0);
+    next.0[0].power += 1;
+    let hand_over = federation.checkpoint(0, 1, next.clone());
+    let stripped = federation.aggregate(&hand_over, 0, &[0, 1, 2]);
+    let mut genuine = stripped.clone();
+    genuine.next_set = Some(next.clone());
+    let mut collector = Collector::new(&federation.view).unwrap();
+    assert_eq!(collector.add_aggregate(&stripped), Ok(None));
+    let committee = federation.aggregate(&hand_over, 1, ALL);
+    assert_eq!(
+        collector.add_aggregate(&committee),
+        Ok(None),
+        "without the new set, no certificate"
+    );
+    let mut wrong = genuine.clone();
+    wrong.next_set = Some(federation.unchanged(1));
+    assert!(matches!(
+        collector.add_aggregate(&wrong),
+        Err(CollectError::Certificate(CheckpointError::NextSetMismatch(
+            _
+        )))
+    ));
+    let certificate = (collector.add_aggregate(&genuine))
+        .unwrap()
+        .expect("the set was what it lacked");
+    assert_eq!(certificate.next_set, Some(next));
+}
+
+/// Checkpoints that never become final here (another cell's, co-signed but not followed) are
+/// dropped from the collected ones oldest made first, whatever their epochs: a cell whose epoch
+/// numbers are low keeps collecting its newest checkpoint.
+#[test]
+fn a_full_collector_drops_the_checkpoint_collected_longest_ago() {
+    let federation = federation();
+    let mut collector = Collector::new(&federation.view).unwrap();
+    let sign = |collector: &mut Collector, cell: u32, epoch: u64| {
+        let checkpoint = federation.checkpoint(cell, epoch, federation.unchanged(cell));
+        let signature = federation.keys[&CellId(cell)][0].sign(&checkpoint.signing_bytes());
+        let passport = federation.view.cells[&CellId(cell)].0[0].passport;
+        (collector.add_signature(&checkpoint, None, CellId(cell), passport, signature)).unwrap();
+    };
+    sign(&mut collector, 1, 1_000);
+    for epoch in 1_001..1_256 {
+        sign(&mut collector, 1, epoch);
+    }
+    sign(&mut collector, 0, 1);
+    sign(&mut collector, 1, 1_256);
+    assert_eq!(collector.progress(CellId(0), 1), vec![(CellId(0), 10, 40)]);
+    for dropped in [1_000, 1_001] {
+        assert_eq!(collector.progress(CellId(1), dropped), vec![], "made first");
+    }
+    assert_eq!(collector.progress(CellId(1), 1_002).len(), 1);
 }

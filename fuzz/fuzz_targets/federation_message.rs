@@ -3,8 +3,9 @@
 //! input whose first byte is even is a message as a peer sends it. One whose first byte is odd
 //! is a script of operations signed with the real keys of a small federation (3 cells of 4
 //! validators), so that the deeper states are reached: quorums, co-signing, final
-//! certificates, validator-set hand-overs, twins' certificates, rulings and catch-up ranges.
-//! Nothing may panic, and a quarantined cell always has an equivocation no ruling settled.
+//! certificates, validator-set hand-overs, twins' certificates, rulings, catch-up ranges and
+//! requests for hand-overs. Nothing may panic, and a quarantined cell always has an
+//! equivocation no ruling settled.
 #![no_main]
 
 use charter_consensus::block::BlockHash;
@@ -22,7 +23,7 @@ use charter_node::finality::Finality;
 use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
 use libfuzzer_sys::fuzz_target;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -215,6 +216,8 @@ impl Node {
             ledger: Ledger::open(MemoryStorage::new()).expect("an empty ledger opens"),
             publisher: Publisher::new("checkpoints", outbound),
             store: FederationStore::open(&dir).expect("the store opens"),
+            // Cell 1 is followed, the others are not: both kinds of catch-up are exercised.
+            follows: BTreeSet::from([CellId(0), CellId(1)]),
             own_hand_overs: Vec::new(),
             catch_up: Default::default(),
             co_signed: Default::default(),
@@ -252,7 +255,7 @@ fn run_script(node: &mut Node, mut script: Script) {
         if script.0.is_empty() {
             return;
         }
-        match script.byte() % 6 {
+        match script.byte() % 7 {
             // One validator of a cell signs a checkpoint of a cell.
             0 => {
                 let cell = script.cell();
@@ -306,6 +309,12 @@ fn run_script(node: &mut Node, mut script: Script) {
             }
             // A ruling keeps one of an equivocation's checkpoints, or something else.
             3 => rule(&mut node.collector(), &mut script),
+            // Someone asks for a cell's hand-overs.
+            5 => {
+                let cell = script.cell();
+                let after_epoch = u64::from(script.byte()).wrapping_sub(2);
+                node.handle(&FederationMessage::MissingHandOvers { cell, after_epoch });
+            }
             // The first few validators of a cell aggregate their signatures on a checkpoint.
             4 => {
                 let cell = script.cell();

@@ -70,7 +70,7 @@ impl FederationMetrics {
         let metrics = Self {
             messages: counters(
                 "federation_messages_received_total",
-                "Messages heard on the federation's checkpoint topic, by kind",
+                "Messages heard on the federation's topics of finality, by kind",
                 "kind",
             ),
             signatures_collected: counter(

@@ -60,6 +60,18 @@ fn refused(error: &CollectError) -> Verdict {
     }
 }
 
+/// Whether `batch` is the two final certificates of one cell and epoch that prove it
+/// equivocated.
+fn is_equivocation_proof(batch: &[CheckpointCertificate]) -> bool {
+    match batch {
+        [first, second] => {
+            let (first, second) = (&first.checkpoint, &second.checkpoint);
+            first.cell == second.cell && first.epoch == second.epoch && first != second
+        }
+        _ => false,
+    }
+}
+
 /// A checkpoint, and the new set it hands over when it hands over one.
 type Handing = (Checkpoint, Option<CellValidators>);
 
@@ -70,7 +82,7 @@ struct Signed {
     signature: BlsSignature,
 }
 
-/// Messages from the federation topic waiting to be handled.
+/// Messages from the topics of finality waiting to be handled.
 pub const INBOUND_QUEUE: usize = 4_096;
 /// Most queued messages handled together (their certificates verified in one batch).
 const INBOUND_BATCH: usize = 64;
@@ -396,7 +408,7 @@ impl<S: Storage> Finality<S> {
         );
     }
 
-    /// Handles one message from the federation topic, as a peer sent it; what the mesh should
+    /// Handles one message from a topic of finality, as a peer sent it; what the mesh should
     /// make of it: passed on if it was of use, dropped if not, and its sender penalized if no
     /// honest node could have sent it.
     pub fn handle(&mut self, bytes: &[u8]) -> Verdict {
@@ -409,13 +421,19 @@ impl<S: Storage> Finality<S> {
     pub fn handle_all(&mut self, messages: &[&[u8]]) -> Vec<Verdict> {
         let decoded: Vec<Option<FederationMessage>> =
             (messages.iter()).map(|bytes| self.decode(bytes)).collect();
-        let certificates: Vec<&CheckpointCertificate> = (decoded.iter().flatten())
-            .flat_map(|message| match message {
-                FederationMessage::Certificate(certificate) => std::slice::from_ref(certificate),
-                FederationMessage::Certificates(batch) if batch.len() <= CATCH_UP_BATCH => batch,
-                _ => &[],
-            })
-            .collect();
+        let mut certificates: Vec<&CheckpointCertificate> = Vec::new();
+        for message in decoded.iter().flatten() {
+            match message {
+                FederationMessage::Certificate(certificate) if self.takes(certificate, false) => {
+                    certificates.push(certificate)
+                }
+                FederationMessage::Certificates(batch) if batch.len() <= CATCH_UP_BATCH => {
+                    let proof = is_equivocation_proof(batch);
+                    certificates.extend(batch.iter().filter(|c| self.takes(c, proof)));
+                }
+                _ => {}
+            }
+        }
         let signatures: Vec<HeardSignature> = (decoded.iter().flatten())
             .filter_map(|message| match message {
                 FederationMessage::Signature {
@@ -483,7 +501,7 @@ impl<S: Storage> Finality<S> {
                 verdict
             }
             FederationMessage::Certificate(certificate) => {
-                let verdict = self.take_certificate(&certificate);
+                let verdict = self.take_certificate(&certificate, false);
                 self.notice_epoch(certificate.checkpoint.cell, certificate.checkpoint.epoch);
                 verdict
             }
@@ -751,10 +769,12 @@ impl<S: Storage> Finality<S> {
         }
     }
 
-    /// Takes a batch answering `Missing`, then asks for what is still missing above it.
+    /// Takes a batch answering `Missing` or `MissingHandOvers`, or proving an equivocation,
+    /// then asks for what is still missing above it.
     fn take_batch(&mut self, batch: &[CheckpointCertificate]) -> Verdict {
+        let proof = is_equivocation_proof(batch);
         let verdicts: Vec<Verdict> = (batch.iter())
-            .map(|certificate| self.take_certificate(certificate))
+            .map(|certificate| self.take_certificate(certificate, proof))
             .collect();
         if let Some(last) = batch.last().map(|certificate| &certificate.checkpoint) {
             let next = self.collector().next_final_after(last.cell, last.epoch);
@@ -768,9 +788,23 @@ impl<S: Storage> Finality<S> {
         }
     }
 
+    /// Whether this node takes `certificate`: of a cell it follows, or handing over a new set,
+    /// or one of the two certificates of an equivocation `proof`.
+    fn takes(&self, certificate: &CheckpointCertificate, proof: bool) -> bool {
+        proof
+            || certificate.next_set.is_some()
+            || self.follows.contains(&certificate.checkpoint.cell)
+    }
+
     /// Checks a certificate heard from the federation and keeps it if it is final; passes on
-    /// what is new here (a final certificate, or a second one proving an equivocation).
-    fn take_certificate(&mut self, certificate: &CheckpointCertificate) -> Verdict {
+    /// what is new here (a final certificate, or a second one proving an equivocation). Of a
+    /// cell this node does not follow, it takes only hand-overs and equivocation proofs.
+    fn take_certificate(&mut self, certificate: &CheckpointCertificate, proof: bool) -> Verdict {
+        if !self.takes(certificate, proof) {
+            let not_taken = CollectError::NotFollowed(certificate.checkpoint.cell);
+            self.metrics.federation.record_certificate(Err(&not_taken));
+            return refused(&not_taken);
+        }
         let added = self.collector().add_certificate(certificate);
         self.metrics.federation.record_certificate(added.as_ref());
         let checkpoint = &certificate.checkpoint;
@@ -906,7 +940,7 @@ impl<S: Storage> Finality<S> {
     }
 
     /// Runs until the node stops: checkpoints at our cell's epoch ends, and whatever the
-    /// federation topic brings.
+    /// topics of finality bring.
     pub async fn run(
         mut self,
         mut committed: broadcast::Receiver<CommittedBlock>,

@@ -196,7 +196,9 @@ impl Gossip {
                         Some((topic, message)) => match mesh.publish(&topic, message).await {
                             Ok(()) => {}
                             // Alone for now: what was published still takes effect here.
-                            Err(MeshError::NoPeers(_)) => {}
+                            Err(MeshError::NoPeers(topic)) => {
+                                tracing::debug!(topic, "no peer on the topic; not sent");
+                            }
                             Err(error) => tracing::warn!(%error, topic, "publishing failed"),
                         },
                         None => return,

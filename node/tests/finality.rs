@@ -530,9 +530,10 @@ fn a_final_certificate_goes_to_its_followers_and_a_hand_over_to_every_node() {
     );
 }
 
-/// A node asks a cell it follows for the epochs it missed, on the cell's certificate topic; a
-/// cell it does not follow it asks only for its hand-overs, on the federation topic, once it
-/// meets a set of the cell it does not know.
+/// A node asks a cell it follows for the epochs it missed, on the cell's certificate topic. Of
+/// a cell it does not follow it takes no routine certificate (not even checked), and asks only
+/// for its hand-overs, on the federation topic, once it meets a set of the cell it does not
+/// hold.
 #[test]
 fn missed_epochs_are_asked_of_followed_cells_and_hand_overs_of_the_others() {
     let dir = tempfile::tempdir().unwrap();
@@ -555,13 +556,29 @@ fn missed_epochs_are_asked_of_followed_cells_and_hand_overs_of_the_others() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
+    let (mut finality, mut published, metrics) = validator_0_of_cell_0(dir.path());
     finality.follows = BTreeSet::from([CellId(0)]);
-    assert_eq!(finality.handle(&heard), Verdict::Accept);
+    let together = [heard.as_slice(), heard.as_slice()];
+    assert_eq!(
+        finality.handle_all(&together),
+        vec![Verdict::Ignore, Verdict::Ignore]
+    );
+    assert_eq!(batch_verified(&metrics), "0", "not checked");
+    let refused = r#"charter_federation_certificates_refused_total{reason="not_followed"} 2"#;
+    assert!(metrics.render().contains(refused));
+    assert_eq!(
+        finality
+            .collector
+            .lock()
+            .unwrap()
+            .latest_final_epoch(CellId(1)),
+        0
+    );
     assert_eq!(drain(&mut published), vec![], "no epochs asked of cell 1");
+
     let mut newer = set(1);
     newer.0[0].power = 20;
-    let mut unknown_set = certificate(4);
+    let mut unknown_set = certificate_of(1, 4, Some(set(1)));
     unknown_set.checkpoint.validators = newer.hash();
     let heard = borsh::to_vec(&FederationMessage::Certificate(unknown_set)).unwrap();
     assert_eq!(finality.handle(&heard), Verdict::Ignore);
@@ -574,10 +591,34 @@ fn missed_epochs_are_asked_of_followed_cells_and_hand_overs_of_the_others() {
             federation_topic(),
             FederationMessage::MissingHandOvers {
                 cell: CellId(1),
-                after_epoch: 3
+                after_epoch: 0
             }
         )]
     );
+}
+
+/// The two certificates of an equivocation, heard together on the federation topic, quarantine
+/// a cell this node does not follow.
+#[test]
+fn an_equivocation_proof_quarantines_a_cell_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, _published, _) = validator_0_of_cell_0(dir.path());
+    finality.follows = BTreeSet::from([CellId(0)]);
+    let first = certificate(3);
+    let mut second = certificate(3);
+    second.checkpoint.state_root = StateRoot([66; 32]);
+    let message = second.checkpoint.signing_bytes();
+    let signatures: Vec<_> = (keys(0).iter().chain(&keys(1)))
+        .map(|key| key.sign(&message))
+        .collect();
+    second.signature = aggregate(&signatures).unwrap();
+    let proof = FederationMessage::Certificates(vec![first, second]);
+    assert_eq!(
+        finality.handle(&borsh::to_vec(&proof).unwrap()),
+        Verdict::Accept
+    );
+    let collector = finality.collector.lock().unwrap();
+    assert!(collector.quarantined().contains(&CellId(1)));
 }
 
 /// A cell's node answers a request for its missed epochs on the cell's certificate topic, and
