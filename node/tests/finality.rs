@@ -265,6 +265,21 @@ fn aggregators_of_cell_0(epoch: u64) -> Vec<usize> {
     aggregators(&FEDERATION.0, CellId(0), CellId(0), epoch, 4)
 }
 
+/// The first epoch for which validator 0 is, or is not, one of cell 0's aggregators of its
+/// own checkpoint.
+fn epoch_where_validator_0_aggregates(aggregates: bool) -> u64 {
+    (1..)
+        .find(|epoch| aggregators_of_cell_0(*epoch).contains(&0) == aggregates)
+        .unwrap()
+}
+
+/// The messages published since last asked, each with its topic.
+fn published_on_topics(published: &mut Published) -> Vec<(String, FederationMessage)> {
+    std::iter::from_fn(|| published.try_recv().ok())
+        .map(|(topic, bytes)| (topic, borsh::from_slice(&bytes).unwrap()))
+        .collect()
+}
+
 fn aggregator_topic_of(position: usize) -> String {
     aggregator_topic(&FEDERATION, CellId(0), &set(0).0[position].passport)
 }
@@ -281,9 +296,7 @@ fn cell_topic(cell: u32) -> String {
 fn signatures_go_to_the_aggregators_alone_and_the_aggregate_to_committee_and_cell_once() {
     let dir = tempfile::tempdir().unwrap();
     let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
-    let epoch = (1..)
-        .find(|epoch| aggregators_of_cell_0(*epoch).contains(&0))
-        .unwrap();
+    let epoch = epoch_where_validator_0_aggregates(true);
     let checkpoint = own_checkpoint(epoch, &set(0), &set(0));
     let heard = |index: usize| signature_of_cell_0(&checkpoint, index);
     assert_eq!(finality.handle(&heard(1)), Verdict::Accept);
@@ -313,9 +326,7 @@ fn signatures_go_to_the_aggregators_alone_and_the_aggregate_to_committee_and_cel
 fn a_validator_that_does_not_aggregate_learns_its_cells_quorum_from_the_aggregate() {
     let dir = tempfile::tempdir().unwrap();
     let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
-    let epoch = (1..)
-        .find(|epoch| !aggregators_of_cell_0(*epoch).contains(&0))
-        .unwrap();
+    let epoch = epoch_where_validator_0_aggregates(false);
     let checkpoint = own_checkpoint(epoch, &set(0), &set(0));
     finality.own_checkpoint_built(&checkpoint, None);
     let expected: Vec<(String, &str)> = (aggregators_of_cell_0(epoch).into_iter())
@@ -503,9 +514,7 @@ fn hand_over_made_final(finality: &mut Finality<MemoryStorage>, epoch: u64) -> C
 fn a_final_certificate_goes_to_its_followers_and_a_hand_over_to_every_node() {
     let dir = tempfile::tempdir().unwrap();
     let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
-    let aggregating = (1..)
-        .find(|epoch| aggregators_of_cell_0(*epoch).contains(&0))
-        .unwrap();
+    let aggregating = epoch_where_validator_0_aggregates(true);
     hand_over_made_final(&mut finality, aggregating);
     let certificates: Vec<(String, &str)> = (topics(&mut published).into_iter())
         .filter(|(_, kind)| *kind == "certificate")
@@ -520,9 +529,7 @@ fn a_final_certificate_goes_to_its_followers_and_a_hand_over_to_every_node() {
 
     let dir = tempfile::tempdir().unwrap();
     let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
-    let not_aggregating = (1..)
-        .find(|epoch| !aggregators_of_cell_0(*epoch).contains(&0))
-        .unwrap();
+    let not_aggregating = epoch_where_validator_0_aggregates(false);
     hand_over_made_final(&mut finality, not_aggregating);
     assert!(
         !(topics(&mut published).iter()).any(|(_, kind)| *kind == "certificate"),
@@ -540,9 +547,7 @@ fn missed_epochs_are_asked_of_followed_cells_and_hand_overs_of_the_others() {
     let (mut finality, mut published, _) = validator_0_of_cell_0(dir.path());
     let heard = borsh::to_vec(&FederationMessage::Certificate(certificate(3))).unwrap();
     assert_eq!(finality.handle(&heard), Verdict::Accept);
-    let asked: Vec<(String, FederationMessage)> = std::iter::from_fn(|| published.try_recv().ok())
-        .map(|(topic, bytes)| (topic, borsh::from_slice(&bytes).unwrap()))
-        .collect();
+    let asked = published_on_topics(&mut published);
     assert_eq!(
         asked,
         vec![(
@@ -582,9 +587,7 @@ fn missed_epochs_are_asked_of_followed_cells_and_hand_overs_of_the_others() {
     unknown_set.checkpoint.validators = newer.hash();
     let heard = borsh::to_vec(&FederationMessage::Certificate(unknown_set)).unwrap();
     assert_eq!(finality.handle(&heard), Verdict::Ignore);
-    let asked: Vec<(String, FederationMessage)> = std::iter::from_fn(|| published.try_recv().ok())
-        .map(|(topic, bytes)| (topic, borsh::from_slice(&bytes).unwrap()))
-        .collect();
+    let asked = published_on_topics(&mut published);
     assert_eq!(
         asked,
         vec![(
@@ -657,10 +660,7 @@ fn our_cells_missed_epochs_and_hand_overs_are_answered_where_they_were_asked() {
         after_epoch: 0,
     };
     assert_eq!(finality.handle(&ask(hand_overs)), Verdict::Accept);
-    let answers: Vec<(String, FederationMessage)> =
-        std::iter::from_fn(|| published.try_recv().ok())
-            .map(|(topic, bytes)| (topic, borsh::from_slice(&bytes).unwrap()))
-            .collect();
+    let answers = published_on_topics(&mut published);
     assert_eq!(
         answers,
         vec![
