@@ -101,7 +101,7 @@ impl Checkpoint {
 
 impl CheckpointError {
     /// Every [`CheckpointError::reason`], so that metrics can show each at zero from the start.
-    pub const REASONS: [&'static str; 15] = [
+    pub const REASONS: [&'static str; 16] = [
         "wrong_federation",
         "unknown_cell",
         "cells_out_of_order",
@@ -114,6 +114,7 @@ impl CheckpointError {
         "other_validator_set",
         "unknown_validator_set",
         "invalid_key",
+        "powerless_set",
         "next_set_missing",
         "next_set_mismatch",
         "bad_signature",
@@ -134,6 +135,7 @@ impl CheckpointError {
             Self::OtherValidatorSet(_) => "other_validator_set",
             Self::UnknownValidatorSet { .. } => "unknown_validator_set",
             Self::InvalidKey { .. } => "invalid_key",
+            Self::PowerlessSet(_) => "powerless_set",
             Self::NextSetMissing(_) => "next_set_missing",
             Self::NextSetMismatch(_) => "next_set_mismatch",
             Self::Signature(_) => "bad_signature",
@@ -294,6 +296,8 @@ pub enum CheckpointError {
     UnknownValidatorSet { cell: CellId, hash: [u8; 32] },
     #[error("a validator set of cell {cell} has a key that fails KeyValidate: {error}")]
     InvalidKey { cell: CellId, error: BlsError },
+    #[error("a validator set of cell {0} has no member, or no power: nothing could certify it")]
+    PowerlessSet(CellId),
     #[error("cell {0}'s checkpoint hands over a new validator set that does not travel with it")]
     NextSetMissing(CellId),
     #[error(

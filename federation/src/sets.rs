@@ -31,8 +31,12 @@ pub struct ValidatedSet {
 }
 
 impl ValidatedSet {
-    /// KeyValidate on every member's key; a set with a key that fails it cannot sign anything.
+    /// KeyValidate on every member's key; a set with a key that fails it cannot sign anything,
+    /// and neither can one with no member or no power.
     pub fn new(cell: CellId, validators: CellValidators) -> Result<Self, CheckpointError> {
+        if validators.total_power() == 0 {
+            return Err(CheckpointError::PowerlessSet(cell));
+        }
         let keys = (validators.0.iter())
             .map(|member| member.bls_key.validated())
             .collect::<Result<Vec<_>, _>>()

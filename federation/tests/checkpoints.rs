@@ -909,6 +909,28 @@ fn a_set_with_a_key_that_fails_key_validate_is_refused_when_learned() {
     assert_eq!(federation.head(1).hash(), before);
 }
 
+/// A set with no member, or no power, could never certify anything: it is refused in a genesis
+/// and as a hand-over, which would otherwise stop the cell's finality for good.
+#[test]
+fn a_set_without_members_or_power_is_refused_when_learned() {
+    let mut federation = federation();
+    let mut powerless = federation.unchanged(1);
+    for member in &mut powerless.0 {
+        member.power = 0;
+    }
+    for set in [CellValidators(Vec::new()), powerless] {
+        let mut genesis = federation.view.clone();
+        genesis.cells.insert(CellId(1), set.clone());
+        let refused = Err(CheckpointError::PowerlessSet(CellId(1)));
+        assert_eq!(KnownSets::new(&genesis).map(|_| ()), refused);
+
+        let handover = federation.certify_handing_over(1, 1, set, &[(0, ALL), (1, ALL)]);
+        let before = federation.head(1).hash();
+        assert_eq!(federation.sets.advance(&handover), refused);
+        assert_eq!(federation.head(1).hash(), before);
+    }
+}
+
 /// Only refusals no honest node could have earned penalize the sender on the mesh: one that
 /// depends on what this node has learned (a set it lacks, a validator that joined since, a
 /// quarantine) does not.
@@ -987,6 +1009,7 @@ fn every_refusal_reason_is_listed_for_the_metrics() {
             cell,
             error: BlsError::IdentityPublicKey,
         },
+        CheckpointError::PowerlessSet(cell),
         CheckpointError::NextSetMissing(cell),
         CheckpointError::NextSetMismatch(cell),
         CheckpointError::Signature(BlsError::BadSignature),
@@ -1006,6 +1029,9 @@ fn every_refusal_reason_is_listed_for_the_metrics() {
         CollectError::OtherValidatorSet(cell),
         CollectError::BadSignature(BlsError::BadSignature),
         CollectError::Quarantined(cell),
+        CollectError::ForeignSignature(cell),
+        CollectError::AlreadyCollected(cell),
+        CollectError::NotFollowed(cell),
     ];
     let listed = CollectError::reasons();
     let certificate_errors = checkpoint_errors.into_iter().map(CollectError::Certificate);
