@@ -37,7 +37,9 @@ def test_follow_to_commit_and_verify_inclusion_proof_and_certificate(cell: Cell,
     assert rec["status"] == "committed" and rec["id"] == tx.id.hex()
     header = rec["verified_header"]
     assert header.height == int(rec["height"])
-    # the block's own certificate, from /v1/blocks/{height} of another node, verifies too
+    # the block's own certificate, from /v1/blocks/{height} of another node (once that node
+    # has committed it too: it may be a step behind the one that answered), verifies too
+    cell.other.wait_for_height(header.height, timeout=60)
     block = cell.other.block(header.height)
     vb = verify_block_json(block, cell.federation, cell.cell, cell.verifier.validator_set_for_height(header.height))
     assert vb.hash == header.hash()
