@@ -100,9 +100,18 @@ pub enum Every {
     All,
 }
 
+/// `follow` names a cell the federation does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("federation.follow names {0}, which is not a cell of the federation")]
+pub struct UnknownFollowedCell(pub CellId);
+
 impl FederationSection {
     /// The cells this node follows, of a federation of `cells`, its own cell `own` included.
-    pub fn followed(&self, own: CellId, cells: &[CellId]) -> BTreeSet<CellId> {
+    pub fn followed(
+        &self,
+        own: CellId,
+        cells: &[CellId],
+    ) -> Result<BTreeSet<CellId>, UnknownFollowedCell> {
         let everyone = || cells.iter().copied().collect::<BTreeSet<_>>();
         let mut followed = match &self.follow {
             Some(Follow::Every(Every::All)) => everyone(),
@@ -110,8 +119,11 @@ impl FederationSection {
             None if cells.len() <= FOLLOW_ALL_UP_TO => everyone(),
             None => BTreeSet::new(),
         };
+        if let Some(unknown) = followed.iter().find(|cell| !cells.contains(cell)) {
+            return Err(UnknownFollowedCell(*unknown));
+        }
         followed.insert(own);
-        followed
+        Ok(followed)
     }
 }
 
@@ -229,14 +241,17 @@ mod tests {
     #[test]
     fn a_node_follows_small_federations_whole_and_in_large_ones_what_it_is_told() {
         let default = section("");
-        assert_eq!(default.followed(CellId(2), &cells(64)).len(), 64);
-        assert_eq!(default.followed(CellId(2), &cells(65)), ids(&[2]));
+        assert_eq!(default.followed(CellId(2), &cells(64)).unwrap().len(), 64);
+        assert_eq!(default.followed(CellId(2), &cells(65)).unwrap(), ids(&[2]));
         let all = section("follow = \"all\"");
-        assert_eq!(all.followed(CellId(2), &cells(1_000)).len(), 1_000);
+        assert_eq!(all.followed(CellId(2), &cells(1_000)).unwrap().len(), 1_000);
         let listed = section("follow = [7, 9]");
-        assert_eq!(listed.followed(CellId(2), &cells(10)), ids(&[2, 7, 9]));
+        assert_eq!(
+            listed.followed(CellId(2), &cells(10)).unwrap(),
+            ids(&[2, 7, 9])
+        );
         let none = section("follow = []");
-        assert_eq!(none.followed(CellId(2), &cells(10)), ids(&[2]));
+        assert_eq!(none.followed(CellId(2), &cells(10)).unwrap(), ids(&[2]));
         assert!(toml::from_str::<FederationSection>("genesis = \"f\"\nfollow = \"some\"").is_err());
     }
 }

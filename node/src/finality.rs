@@ -31,7 +31,7 @@ use charter_federation::committee::aggregators;
 use charter_ledger::crypto::bls::BlsSignature;
 use charter_ledger::state::{ActiveValidators, BridgeRuling, CellInfo, StateKey};
 use charter_ledger::storage::{Storage, StorageError};
-use charter_ledger::{CellId, CheckpointId, Ledger, LedgerError, PassportId};
+use charter_ledger::{CellId, CheckpointId, FederationId, Ledger, LedgerError, PassportId};
 use charter_p2p::Verdict;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -324,13 +324,21 @@ impl<S: Storage> Finality<S> {
     /// Sends our signature on `checkpoint` to our cell's other aggregators of it, each on its
     /// own topic ([`aggregator_topic`]).
     fn send_to_aggregators(&self, checkpoint: &Checkpoint, signature: &FederationMessage) {
-        let federation = self.collector().sets().federation();
+        let federation = self.federation();
         for aggregator in self.own_aggregators(checkpoint) {
             if aggregator != self.passport {
                 let topic = aggregator_topic(&federation, self.cell, &aggregator);
-                publish_on(&self.publisher.to(&topic), signature);
+                self.publish_to(&topic, signature);
             }
         }
+    }
+
+    fn federation(&self) -> FederationId {
+        self.collector().sets().federation()
+    }
+
+    fn publish_to(&self, topic: &str, message: &FederationMessage) {
+        publish_on(&self.publisher.to(topic), message);
     }
 
     /// The validators of our cell that aggregate its signatures on `checkpoint`, by the set
@@ -351,9 +359,7 @@ impl<S: Storage> Finality<S> {
 
     /// Publishes on `cell`'s own topic ([`cell_checkpoints_topic`]).
     fn publish_to_cell(&self, cell: CellId, message: &FederationMessage) {
-        let federation = self.collector().sets().federation();
-        let topic = cell_checkpoints_topic(&federation, cell);
-        publish_on(&self.publisher.to(&topic), message);
+        self.publish_to(&cell_checkpoints_topic(&self.federation(), cell), message);
     }
 
     /// What this node's metrics learn of a certificate final here.
@@ -393,7 +399,7 @@ impl<S: Storage> Finality<S> {
             return;
         }
         let message = FederationMessage::Certificate(certificate.clone());
-        self.publish_to_followers(certificate.checkpoint.cell, &message);
+        self.publish_to_followers(checkpoint.cell, &message);
         if certificate.next_set.is_some() {
             self.publish(&message);
         }
@@ -401,11 +407,7 @@ impl<S: Storage> Finality<S> {
 
     /// Publishes on `cell`'s certificate topic ([`certificates_topic`]).
     fn publish_to_followers(&self, cell: CellId, message: &FederationMessage) {
-        let federation = self.collector().sets().federation();
-        publish_on(
-            &self.publisher.to(&certificates_topic(&federation, cell)),
-            message,
-        );
+        self.publish_to(&certificates_topic(&self.federation(), cell), message);
     }
 
     /// Handles one message from a topic of finality, as a peer sent it; what the mesh should

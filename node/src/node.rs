@@ -6,7 +6,7 @@
 
 use crate::admission::Admission;
 use crate::api::{ApiParts, ApiState};
-use crate::config::{ConfigError, Follow, NodeConfig};
+use crate::config::{ConfigError, NodeConfig, UnknownFollowedCell};
 use crate::evidence::EvidenceReporter;
 use crate::federation_store::{FederationStore, FederationStoreError};
 use crate::finality::{self, Finality};
@@ -27,7 +27,7 @@ use charter_federation::checkpoint_signer::{self, CheckpointSigner, CheckpointSi
 use charter_federation::collector::Collector;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::state::{StateKey, Validator};
-use charter_ledger::{CellId, Genesis, Ledger, LedgerError, PassportId};
+use charter_ledger::{Genesis, Ledger, LedgerError, PassportId};
 use charter_p2p::MeshError;
 use charter_store::{NodeStore, StateStore, StoreError};
 use std::io::Write;
@@ -67,8 +67,8 @@ pub enum NodeError {
     CheckpointSigner(#[from] CheckpointSignerError),
     #[error(transparent)]
     FederationStore(#[from] FederationStoreError),
-    #[error("federation.follow names {0}, which is not a cell of the federation")]
-    UnknownFollowedCell(CellId),
+    #[error(transparent)]
+    UnknownFollowedCell(#[from] UnknownFollowedCell),
     #[error("starting the gossip mesh: {0}")]
     Mesh(#[from] MeshError),
     #[error("binding the API to {address}: {source}")]
@@ -415,16 +415,7 @@ fn start_finality(
         .sets()
         .cells()
         .to_vec();
-    if let Some(unknown) = (section.follow.iter())
-        .flat_map(|follow| match follow {
-            Follow::Cells(listed) => listed.as_slice(),
-            Follow::Every(_) => &[],
-        })
-        .find(|cell| !cells.contains(cell))
-    {
-        return Err(NodeError::UnknownFollowedCell(*unknown));
-    }
-    let follows = section.followed(genesis.cell, &cells);
+    let follows = section.followed(genesis.cell, &cells)?;
     let publisher = gossip.publisher(&topic);
     let mut topics = vec![topic, cell_topic, inbox];
     (topics).extend(
