@@ -4,7 +4,7 @@
 
 use crate::checkpoint::Checkpoint;
 use charter_durable::write_durably;
-use charter_ledger::crypto::bls::{BlsSecretKey, BlsSignature};
+use charter_ledger::crypto::bls::{BlsPublicKey, BlsSecretKey, BlsSignature};
 use charter_ledger::{CellId, CheckpointId};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +19,8 @@ pub enum CheckpointSignerError {
 
 pub struct CheckpointSigner {
     key: BlsSecretKey,
+    /// The key's public half, which its signatures verify against.
+    public_key: BlsPublicKey,
     path: PathBuf,
     /// "cell/epoch" → blake3 of the signed message, in hex.
     signed: BTreeMap<String, String>,
@@ -75,10 +77,15 @@ impl CheckpointSigner {
     /// unreadable one is an error, never a reset.
     pub fn open(key: BlsSecretKey, path: &Path) -> Result<Self, CheckpointSignerError> {
         Ok(Self {
+            public_key: key.public_key(),
             key,
             path: path.to_path_buf(),
             signed: read(path)?,
         })
+    }
+
+    pub fn public_key(&self) -> &BlsPublicKey {
+        &self.public_key
     }
 
     /// The checkpoint this validator signed for `cell` and `epoch`, if any.

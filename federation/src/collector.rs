@@ -14,7 +14,7 @@ use crate::checkpoint::{
 };
 use crate::sets::{verify_pairings, Checked, KnownSets, Pairing, ValidatedSet};
 use borsh::{BorshDeserialize, BorshSerialize};
-use charter_ledger::crypto::bls::{aggregate, BlsError, BlsSignature};
+use charter_ledger::crypto::bls::{aggregate, BlsError, BlsPublicKey, BlsSignature};
 use charter_ledger::{CellId, CheckpointId, PassportId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,6 +56,14 @@ pub enum FederationMessage {
         cell: CellId,
         after_epoch: u64,
     },
+}
+
+impl FederationMessage {
+    /// Whether encoded `bytes` are a validator's signature, by their first byte, the variant's
+    /// tag (`Signature` is 0), without decoding the rest.
+    pub fn is_signature(bytes: &[u8]) -> bool {
+        bytes.first() == Some(&0)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -486,6 +494,31 @@ impl Collector {
         signer: PassportId,
         signature: BlsSignature,
     ) -> Result<Option<CheckpointCertificate>, CollectError> {
+        let signed = (cell, signer, signature);
+        self.collect_signature(checkpoint, next_set, signed, None)
+    }
+
+    /// Collects this validator's own signature, made with the key whose public half is
+    /// `own_key`: it verifies exactly when that is the key its cell's set holds for it, which is
+    /// checked in place of the pairing.
+    pub fn add_own_signature(
+        &mut self,
+        checkpoint: &Checkpoint,
+        next_set: Option<&CellValidators>,
+        (cell, signer, signature): (CellId, PassportId, BlsSignature),
+        own_key: &BlsPublicKey,
+    ) -> Result<Option<CheckpointCertificate>, CollectError> {
+        let signed = (cell, signer, signature);
+        self.collect_signature(checkpoint, next_set, signed, Some(own_key))
+    }
+
+    fn collect_signature(
+        &mut self,
+        checkpoint: &Checkpoint,
+        next_set: Option<&CellValidators>,
+        (cell, signer, signature): (CellId, PassportId, BlsSignature),
+        own_key: Option<&BlsPublicKey>,
+    ) -> Result<Option<CheckpointCertificate>, CollectError> {
         if checkpoint.federation != self.sets.federation() {
             return Err(CollectError::WrongFederation);
         }
@@ -503,7 +536,7 @@ impl Collector {
         {
             return Ok(None);
         }
-        let position = self.check_signature(checkpoint, cell, signer, signature)?;
+        let position = self.check_signature(checkpoint, (cell, signer, signature), own_key)?;
         let id = checkpoint.id();
         (self
             .pending_entry(checkpoint, next_set)
@@ -516,14 +549,14 @@ impl Collector {
 
     /// Checks a validator's signature on a checkpoint that names its cell's head: the signer
     /// is a member of its cell's current set, the cell is the checkpoint's or on its committee,
-    /// and the signature verifies (unless the latest batch passed it). Returns the signer's
-    /// position in its cell's set.
+    /// and the signature verifies (unless the latest batch passed it, or it is our own made
+    /// with `own_key`, the key the set holds for us). Returns the signer's position in its
+    /// cell's set.
     fn check_signature(
         &self,
         checkpoint: &Checkpoint,
-        cell: CellId,
-        signer: PassportId,
-        signature: BlsSignature,
+        (cell, signer, signature): (CellId, PassportId, BlsSignature),
+        own_key: Option<&BlsPublicKey>,
     ) -> Result<usize, CollectError> {
         let origin =
             (self.sets.head(checkpoint.cell)).ok_or(CollectError::UnknownCell(checkpoint.cell))?;
@@ -544,6 +577,12 @@ impl Collector {
         let key = set
             .key(position)
             .expect("a member's position indexes its key");
+        if let Some(own_key) = own_key {
+            return match key.is(own_key) {
+                true => Ok(position),
+                false => Err(CollectError::BadSignature(BlsError::BadSignature)),
+            };
+        }
         let pairing = Pairing::single(key, checkpoint.signing_bytes(), signature);
         self.verify_pairing(pairing).map_err(|error| match error {
             CheckpointError::Signature(error) => CollectError::BadSignature(error),

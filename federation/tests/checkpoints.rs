@@ -1256,3 +1256,78 @@ fn a_full_collector_drops_the_checkpoint_collected_longest_ago() {
     }
     assert_eq!(collector.progress(CellId(1), 1_002).len(), 1);
 }
+
+#[test]
+fn a_validators_signature_is_told_from_other_messages_by_its_first_byte() {
+    use charter_federation::collector::FederationMessage;
+    let federation = federation();
+    let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
+    let key = &federation.keys[&CellId(0)][0];
+    let signature = FederationMessage::Signature {
+        checkpoint: checkpoint.clone(),
+        next_set: None,
+        cell: CellId(0),
+        signer: PassportId([0; 32]),
+        signature: key.sign(&checkpoint.signing_bytes()),
+    };
+    let others = [
+        FederationMessage::Missing {
+            cell: CellId(0),
+            from_epoch: 0,
+            to_epoch: 0,
+        },
+        FederationMessage::Certificates(Vec::new()),
+        FederationMessage::MissingHandOvers {
+            cell: CellId(0),
+            after_epoch: 0,
+        },
+    ];
+    let encoded = |message: &FederationMessage| borsh::to_vec(message).expect("encodes");
+    assert!(FederationMessage::is_signature(&encoded(&signature)));
+    for other in &others {
+        assert!(
+            !FederationMessage::is_signature(&encoded(other)),
+            "{other:?}"
+        );
+    }
+    assert!(!FederationMessage::is_signature(&[]));
+}
+
+#[test]
+fn our_own_signature_is_collected_when_the_set_holds_our_key_and_refused_otherwise() {
+    let federation = federation();
+    let mut collector = Collector::new(&federation.view).unwrap();
+    let checkpoint = federation.checkpoint(0, 1, federation.unchanged(0));
+    let keys = &federation.keys[&CellId(0)];
+    let passport = |index: usize| federation.view.cells[&CellId(0)].0[index].passport;
+    let ours = keys[0].sign(&checkpoint.signing_bytes());
+    let own = |collector: &mut Collector, index: usize, key: &BlsSecretKey| {
+        let signed = (CellId(0), passport(index), ours);
+        collector.add_own_signature(&checkpoint, None, signed, &key.public_key())
+    };
+    assert_eq!(
+        own(&mut collector, 1, &keys[0]),
+        Err(CollectError::BadSignature(BlsError::BadSignature)),
+        "our key is not the one the set holds for validator 1"
+    );
+    assert_eq!(own(&mut collector, 0, &keys[0]), Ok(None));
+    let mut checked = Collector::new(&federation.view).unwrap();
+    assert_eq!(
+        checked.add_signature(&checkpoint, None, CellId(0), passport(0), ours),
+        Ok(None)
+    );
+    for (index, key) in keys.iter().enumerate().take(3).skip(1) {
+        let signature = key.sign(&checkpoint.signing_bytes());
+        for collector in [&mut collector, &mut checked] {
+            let added =
+                collector.add_signature(&checkpoint, None, CellId(0), passport(index), signature);
+            assert_eq!(added, Ok(None));
+        }
+    }
+    assert_eq!(
+        collector.cell_aggregate(&checkpoint, CellId(0)),
+        checked.cell_aggregate(&checkpoint, CellId(0)),
+        "our own signature counts as one checked"
+    );
+    assert!(collector.origin_vouches(&checkpoint));
+}

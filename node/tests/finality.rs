@@ -16,13 +16,15 @@ use charter_ledger::crypto::bls::{aggregate, BlsSecretKey};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{CellId, FederationId, Ledger, PassportId, StateRoot};
 use charter_node::federation_store::FederationStore;
-use charter_node::finality::Finality;
+use charter_node::finality::{Finality, SIGNATURE_GATHERING};
 use charter_node::gossip::{
-    aggregator_topic, cell_checkpoints_topic, certificates_topic, checkpoints_topic,
+    aggregator_topic, cell_checkpoints_topic, certificates_topic, checkpoints_topic, Heard,
 };
 use charter_node::metrics::NodeMetrics;
 use charter_node::publisher::Publisher;
 use charter_p2p::Verdict;
+use libp2p::gossipsub::MessageId;
+use libp2p::PeerId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -418,6 +420,56 @@ fn signatures_heard_together_are_verified_in_one_batch() {
     assert_eq!(batched, "2");
     let collector = finality.collector.lock().unwrap();
     assert_eq!(collector.progress(CellId(0), 1), vec![(CellId(0), 20, 40)]);
+}
+
+/// A signature heard by finality's task, from a peer.
+fn heard(data: Vec<u8>, id: u8) -> Heard {
+    Heard {
+        data,
+        id: MessageId::new(&[id]),
+        source: PeerId::random(),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_signature_that_comes_alone_waits_for_others_and_is_verified_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, _published, metrics) = validator_0_of_cell_0(dir.path());
+    let (verdicts, mut reported) = tokio::sync::mpsc::channel(8);
+    finality.verdicts = verdicts;
+    let (_blocks, committed) = tokio::sync::broadcast::channel(1);
+    let (inbound, queue) = tokio::sync::mpsc::channel(8);
+    let task = tokio::spawn(finality.run(committed, queue));
+    let checkpoint = own_checkpoint(1, &set(0), &set(0));
+
+    inbound
+        .send(heard(signature_of_cell_0(&checkpoint, 1), 1))
+        .await
+        .unwrap();
+    tokio::time::sleep(SIGNATURE_GATHERING / 2).await;
+    inbound
+        .send(heard(signature_of_cell_0(&checkpoint, 2), 2))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let (_, _, verdict) = reported.recv().await.unwrap();
+        assert_eq!(verdict, Verdict::Accept);
+    }
+    let batched = "charter_federation_signatures_batch_verified_total";
+    assert_eq!(counter(&metrics, batched), "2", "both checked in one batch");
+
+    inbound
+        .send(heard(signature_of_cell_0(&checkpoint, 3), 3))
+        .await
+        .unwrap();
+    let (_, _, verdict) = reported.recv().await.unwrap();
+    assert_eq!(
+        verdict,
+        Verdict::Accept,
+        "one alone is checked once the wait is over"
+    );
+    assert_eq!(counter(&metrics, batched), "2");
+    task.abort();
 }
 
 #[test]

@@ -258,6 +258,11 @@ pub fn fast_aggregate_verify(
 pub struct ValidatedKey(G1Affine);
 
 impl ValidatedKey {
+    /// Whether this is `key`: compared by encoding, with no check (this one passed its own).
+    pub fn is(&self, key: &BlsPublicKey) -> bool {
+        self.0.to_compressed() == key.0
+    }
+
     /// CoreVerify of one signature with the signature tag.
     pub fn verify(&self, message: &[u8], signature: &BlsSignature) -> Result<(), BlsError> {
         core_verify(
