@@ -9,25 +9,17 @@
 //! checkpoints its cell signs. Nothing of it grows with `N`: it is bounded by the committee and
 //! the cells followed.
 
-use anyhow::{ensure, Context, Result};
-use charter_consensus::block::BlockHash;
-use charter_federation::checkpoint::{
-    CellAggregate, CellSigners, CellValidators, Checkpoint, CheckpointCertificate,
-    FederationValidator, FederationView,
-};
-use charter_federation::checkpoint_signer::CheckpointSigner;
-use charter_federation::collector::{Collector, FederationMessage};
+use crate::fixtures::{committee_and_k, node, Validators, FEDERATION, VALIDATORS};
+use anyhow::{ensure, Result};
+use charter_federation::checkpoint::{Checkpoint, CheckpointCertificate};
+use charter_federation::collector::FederationMessage;
 use charter_federation::committee::{aggregators, committee, AGGREGATORS};
-use charter_ledger::crypto::bls::{aggregate, BlsSecretKey, BlsSignature};
+use charter_ledger::crypto::bls::aggregate;
 use charter_ledger::storage::MemoryStorage;
-use charter_ledger::{CellId, FederationId, Ledger, PassportId, StateRoot};
-use charter_node::federation_store::FederationStore;
+use charter_ledger::CellId;
 use charter_node::finality::Finality;
-use charter_node::metrics::NodeMetrics;
-use charter_node::publisher::Publisher;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What one validator received, sent and spent on the federation in one epoch.
@@ -49,10 +41,6 @@ pub struct EpochWork {
     pub followed: usize,
 }
 
-const VALIDATORS: usize = 100;
-const QUORUM: usize = 67;
-const COMMITTEE: usize = 32;
-const FEDERATION: FederationId = FederationId([9; 32]);
 /// Messages the mesh hands finality at once, at most.
 const QUEUED: usize = 64;
 const EPOCH: u64 = 1;
@@ -60,47 +48,17 @@ const EPOCH: u64 = 1;
 /// with, say.
 const FOLLOWED: usize = 32;
 
-/// Measures [`EpochWork`] for each federation size; every cell has the same 100 keys (the work
-/// depends on how many are checked, not on whether they repeat), which keeps set-up short.
+/// Measures [`EpochWork`] for each federation size.
 pub fn measure(cell_counts: &[usize], data: &Path) -> Result<Vec<EpochWork>> {
-    let keys: Vec<BlsSecretKey> = (0..VALIDATORS)
-        .map(|index| BlsSecretKey::key_gen(&[index as u8 + 101; 32], b"epoch"))
-        .collect::<Result<_, _>>()?;
-    let set = CellValidators(
-        (keys.iter().enumerate())
-            .map(|(index, key)| FederationValidator {
-                passport: PassportId([index as u8; 32]),
-                bls_key: key.public_key(),
-                power: 1,
-            })
-            .collect(),
-    );
-    let quorum = BlsSecretKey::sum(&keys[..QUORUM]).context("keys that cancel out")?;
+    let validators = Validators::new()?;
     (cell_counts.iter())
-        .map(|cells| {
-            let dir = data.join(format!("epoch-{cells}"));
-            measure_one(*cells, &keys, &set, &quorum, &dir)
-        })
+        .map(|cells| measure_one(*cells, &validators, &data.join(format!("epoch-{cells}"))))
         .collect()
 }
 
-fn measure_one(
-    cells: usize,
-    keys: &[BlsSecretKey],
-    set: &CellValidators,
-    quorum: &BlsSecretKey,
-    dir: &Path,
-) -> Result<EpochWork> {
-    let size = COMMITTEE.min(cells - 1);
-    let k = size - (size.max(1) - 1) / 3 + 1;
-    let view = FederationView {
-        federation: FEDERATION,
-        k,
-        committee: size,
-        cells: (0..cells as u32)
-            .map(|cell| (CellId(cell), set.clone()))
-            .collect(),
-    };
+fn measure_one(cells: usize, validators: &Validators, dir: &Path) -> Result<EpochWork> {
+    let (size, k) = committee_and_k(cells);
+    let view = validators.view(cells);
     let all: Vec<CellId> = view.cells.keys().copied().collect();
     let drawn = |origin: CellId| committee(&FEDERATION.0, &all, origin, EPOCH, size);
     let signed_by_cell_0: Vec<CellId> = (all.iter().copied())
@@ -108,17 +66,15 @@ fn measure_one(
         .collect();
     let (position, aggregated) = busiest_aggregator(&signed_by_cell_0);
     let inputs = Inputs {
-        keys,
-        set,
-        quorum,
+        validators,
         k,
         position,
         drawn,
     };
-    let own = checkpoint(CellId(0), set);
+    let own = validators.checkpoint(CellId(0), EPOCH);
     let follows: BTreeSet<CellId> = all.iter().copied().take(FOLLOWED + 1).collect();
     let (heard, certificates) = inputs.epoch(&all, &follows, &own)?;
-    let (mut node, mut published) = node(&view, keys, position, &follows, dir)?;
+    let (mut node, mut published) = node(&view, validators, (CellId(0), position), &follows, dir)?;
 
     let started = Instant::now();
     node.own_checkpoint_built(&own, None);
@@ -185,10 +141,7 @@ type Encoded = Vec<Vec<u8>>;
 
 /// What the federation's other validators send, from their keys.
 struct Inputs<'a, D> {
-    keys: &'a [BlsSecretKey],
-    set: &'a CellValidators,
-    /// The sum of the first [`QUORUM`] validators' keys: signing with it gives their aggregate.
-    quorum: &'a BlsSecretKey,
+    validators: &'a Validators,
     k: usize,
     /// The node's position in cell 0's set.
     position: usize,
@@ -209,7 +162,7 @@ impl<D: Fn(CellId) -> Vec<CellId>> Inputs<'_, D> {
         let mut heard: Vec<Vec<u8>> = self.cell_0_part(own, CellId(0))?;
         for origin in cells.iter().copied().filter(|cell| *cell != CellId(0)) {
             if (self.drawn)(origin).contains(&CellId(0)) {
-                let theirs = checkpoint(origin, self.set);
+                let theirs = self.validators.checkpoint(origin, EPOCH);
                 let aggregate = encode(&self.aggregate(&theirs, origin)?);
                 heard.extend(std::iter::repeat_n(aggregate, AGGREGATORS));
                 heard.extend(self.cell_0_part(&theirs, origin)?);
@@ -253,83 +206,36 @@ impl<D: Fn(CellId) -> Vec<CellId>> Inputs<'_, D> {
                 checkpoint: checkpoint.clone(),
                 next_set: None,
                 cell: CellId(0),
-                signer: self.set.0[index].passport,
-                signature: self.keys[index].sign(&message),
+                signer: self.validators.set.0[index].passport,
+                signature: self.validators.keys[index].sign(&message),
             })
             .collect()
     }
 
     /// `cell`'s aggregate of its quorum's signatures on `checkpoint`.
     fn aggregate(&self, checkpoint: &Checkpoint, cell: CellId) -> Result<FederationMessage> {
-        Ok(FederationMessage::Aggregate(CellAggregate {
-            checkpoint: checkpoint.clone(),
-            next_set: None,
-            signers: CellSigners::from_indices(cell, self.set, 0..QUORUM),
-            signature: self.quorum.sign(&checkpoint.signing_bytes()),
-        }))
+        let signature = self.validators.quorum_signature(checkpoint);
+        Ok(FederationMessage::Aggregate(
+            self.validators.aggregate(checkpoint, cell, signature),
+        ))
     }
 
     /// The final certificate of `origin`'s checkpoint: its quorum and its committee's first
     /// `k − 1` cells'.
     fn certificate(&self, origin: CellId) -> Result<FederationMessage> {
-        let checkpoint = checkpoint(origin, self.set);
+        let checkpoint = self.validators.checkpoint(origin, EPOCH);
         let mut signing = (self.drawn)(origin);
         signing.truncate(self.k - 1);
         signing.push(origin);
         signing.sort();
-        let cell_signature: BlsSignature = self.quorum.sign(&checkpoint.signing_bytes());
+        let cell_signature = self.validators.quorum_signature(&checkpoint);
         Ok(FederationMessage::Certificate(CheckpointCertificate {
             checkpoint,
             signature: aggregate(&vec![cell_signature; signing.len()])?,
             signers: (signing.into_iter())
-                .map(|cell| CellSigners::from_indices(cell, self.set, 0..QUORUM))
+                .map(|cell| self.validators.quorum_signers(cell))
                 .collect(),
             next_set: None,
         }))
     }
-}
-
-fn checkpoint(cell: CellId, set: &CellValidators) -> Checkpoint {
-    Checkpoint {
-        federation: FEDERATION,
-        cell,
-        epoch: EPOCH,
-        height: 100,
-        block: BlockHash([cell.0 as u8; 32]),
-        state_root: StateRoot([7; 32]),
-        validators: set.hash(),
-        next_validators: set.hash(),
-    }
-}
-
-type Published = tokio::sync::mpsc::Receiver<(String, Vec<u8>)>;
-
-/// The validator at `position` of cell 0, with its files in `dir`.
-fn node(
-    view: &FederationView,
-    keys: &[BlsSecretKey],
-    position: usize,
-    follows: &BTreeSet<CellId>,
-    dir: &Path,
-) -> Result<(Finality<MemoryStorage>, Published)> {
-    std::fs::create_dir_all(dir)?;
-    let (outbound, published) = tokio::sync::mpsc::channel(1 << 16);
-    let store = FederationStore::open(dir)?;
-    let finality = Finality {
-        collector: Arc::new(Mutex::new(Collector::new(view)?)),
-        cell: CellId(0),
-        passport: view.cells[&CellId(0)].0[position].passport,
-        signer: CheckpointSigner::open(keys[position].clone(), &dir.join("signer.json"))?,
-        ledger: Ledger::open(MemoryStorage::new())?,
-        publisher: Publisher::new("checkpoints", outbound),
-        own_hand_overs: Vec::new(),
-        store,
-        follows: follows.clone(),
-        catch_up: Default::default(),
-        co_signed: Default::default(),
-        aggregated: Default::default(),
-        metrics: Arc::new(NodeMetrics::new()),
-        verdicts: tokio::sync::mpsc::channel(1).0,
-    };
-    Ok((finality, published))
 }

@@ -14,6 +14,8 @@ mod catch_up;
 mod cell_load;
 mod certificates;
 mod federation_epoch;
+mod federation_sim;
+mod fixtures;
 mod noop;
 mod noop_hotstuff;
 mod noop_malachite;
@@ -62,6 +64,27 @@ struct Args {
     /// Epochs of the live federation to time from block to final certificate.
     #[arg(long, default_value_t = 5)]
     finality_epochs: u64,
+    /// Cell counts (of 100 validators each) of the federation simulation.
+    #[arg(long, value_delimiter = ',', default_values_t = [10usize, 100, 1000])]
+    simulation_cells: Vec<usize>,
+    /// Epochs each simulation runs.
+    #[arg(long, default_value_t = 3)]
+    simulation_epochs: u64,
+    /// The simulation's seed: the same seed gives the same schedule and digest.
+    #[arg(long, default_value_t = 1)]
+    simulation_seed: u64,
+    /// The probability that one delivery to one subscriber is lost in the simulation.
+    #[arg(long, default_value_t = 0.01)]
+    simulation_loss: f64,
+    /// Validators the simulation runs with the node's own code (one per cell).
+    #[arg(long, default_value_t = 4)]
+    simulation_sampled: usize,
+    /// Cells each of them follows besides its own.
+    #[arg(long, default_value_t = 32)]
+    simulation_follows: usize,
+    /// Run only the federation simulation.
+    #[arg(long, conflicts_with_all = ["certificates_only", "cell_only"])]
+    simulation_only: bool,
     /// Measure only the certificates' signing, aggregation and verification costs: no
     /// processes, nothing else.
     #[arg(long)]
@@ -79,6 +102,12 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let progress = |line: &str| eprintln!("… {line}");
 
+    if args.simulation_only {
+        let dir = data_dir(&args);
+        let simulation = simulate(&args, &dir, progress)?;
+        print_simulation(&args, &simulation);
+        return Ok(());
+    }
     if args.certificates_only {
         progress("checkpoint certificate costs");
         print_certificate_costs(&certificates::measure(&args.certificate_cells)?);
@@ -86,14 +115,15 @@ fn main() -> Result<()> {
     }
     progress("ed25519 verification rates");
     let signatures = signatures::measure(1_000, Duration::from_secs(3));
-    let dir = args.dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("charter-bench-{}", std::process::id()))
-    });
+    let dir = data_dir(&args);
     let engines = (!args.cell_only)
         .then(|| measure_engines(&args, &dir, progress))
         .transpose()?;
     let federation = (!args.cell_only)
         .then(|| measure_federation(&args, &dir, progress))
+        .transpose()?;
+    let simulation = (!args.cell_only)
+        .then(|| simulate(&args, &dir, progress))
         .transpose()?;
     let baseline = (args.baseline_charter.as_ref())
         .map(|charter| measure_cell(&args, charter, &dir.join("baseline-cell"), progress))
@@ -124,6 +154,10 @@ fn main() -> Result<()> {
             finality[finality.len() - 1]
         );
     }
+    if let Some(simulation) = &simulation {
+        println!();
+        print_simulation(&args, simulation);
+    }
     print_ratios(best, cell.validators, &signatures, engines.as_ref());
     if let Some(baseline) = &baseline {
         println!(
@@ -132,6 +166,42 @@ fn main() -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where the bench keeps its files: `--dir`, or a new directory under the system's temp
+/// directory.
+fn data_dir(args: &Args) -> PathBuf {
+    (args.dir.clone()).unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("charter-bench-{}", std::process::id()))
+    })
+}
+
+/// The federation simulation at each size `args` gives, after one cell's aggregation with real
+/// signatures.
+fn simulate(
+    args: &Args,
+    dir: &std::path::Path,
+    progress: impl Fn(&str),
+) -> Result<(federation_sim::InCell, Vec<federation_sim::SimRun>)> {
+    let validators = fixtures::Validators::new()?;
+    progress("one cell's aggregation with real signatures");
+    let in_cell = federation_sim::in_cell_aggregation(&validators)?;
+    let runs = (args.simulation_cells.iter())
+        .map(|cells| {
+            progress(&format!("federation simulation, {cells} cells"));
+            let config = federation_sim::SimConfig {
+                cells: *cells,
+                epochs: args.simulation_epochs,
+                sampled: args.simulation_sampled,
+                follows: args.simulation_follows,
+                loss: args.simulation_loss,
+                seed: args.simulation_seed,
+                dir: dir.join(format!("simulation-{cells}")),
+            };
+            federation_sim::run(&config, &validators)
+        })
+        .collect::<Result<_>>()?;
+    Ok((in_cell, runs))
 }
 
 /// A live cell of `charter` in `dir` under the stages of load `args` gives.
@@ -327,6 +397,123 @@ fn print_epoch_work(work: &[federation_epoch::EpochWork]) {
             (larger.handling.as_secs_f64() - smaller.handling.as_secs_f64()) * 1e3 / added,
         );
     }
+}
+
+/// The simulation's runs, one line each, and each figure's growth with the cell count.
+fn print_simulation(
+    args: &Args,
+    (in_cell, runs): &(federation_sim::InCell, Vec<federation_sim::SimRun>),
+) {
+    println!(
+        "== federation simulation: seed {}, {} epochs, 50–150 ms a hop, {:.1}% of deliveries lost; \
+         {} validators (one per cell, the first the busiest aggregator of cell 0) run the node's \
+         own finality, following {} cells besides their own; the others are modelled",
+        args.simulation_seed,
+        args.simulation_epochs,
+        args.simulation_loss * 100.0,
+        args.simulation_sampled,
+        args.simulation_follows,
+    );
+    println!(
+        "one cell's aggregation with real signatures: 100 signed in {:?}, 67 aggregated in {:?}, \
+         the same bytes as signing with their summed keys (which the simulation does)",
+        in_cell.signed, in_cell.aggregated
+    );
+    println!(
+        "per sampled validator and epoch, the busiest (and the mean): messages, KB received, KB sent, \
+         signatures / aggregates / certificates taken, CPU-s measured, CPU-s the model charged; \
+         block → final certificate at the sampled validators following the cell"
+    );
+    for run in runs {
+        print_simulation_run(run);
+    }
+    for pair in runs.windows(2) {
+        let [smaller, larger] = pair else { continue };
+        let slope = |figure: fn(&federation_sim::SimRun) -> f64| {
+            let growth = figure(larger) / figure(smaller).max(f64::MIN_POSITIVE);
+            growth.ln() / (larger.cells as f64 / smaller.cells as f64).ln()
+        };
+        println!(
+            "  from {} to {} cells, each figure grows as cells^x with x: messages {:.2}, bytes \
+             received {:.2}, CPU-s {:.2}, finality median {:.2}, slowest {:.2}",
+            smaller.cells,
+            larger.cells,
+            slope(|run| busiest(run, |stats| stats.messages as f64)),
+            slope(|run| busiest(run, |stats| stats.bytes_received as f64)),
+            slope(|run| busiest(run, |stats| stats.cpu.as_secs_f64())),
+            slope(|run| median(&run.finality)),
+            slope(|run| run.finality.last().copied().unwrap_or(0) as f64),
+        );
+    }
+}
+
+fn print_simulation_run(run: &federation_sim::SimRun) {
+    let per_epoch = |figure: &dyn Fn(&federation_sim::NodeStats) -> f64| {
+        let epochs = run.epochs as f64;
+        let mean = run
+            .nodes
+            .iter()
+            .map(|(_, _, _, stats)| figure(stats))
+            .sum::<f64>()
+            / run.nodes.len().max(1) as f64;
+        format!(
+            "{:.0} ({:.0})",
+            busiest(run, figure) / epochs,
+            mean / epochs
+        )
+    };
+    let seconds = |figure: &dyn Fn(&federation_sim::NodeStats) -> f64| {
+        let epochs = run.epochs as f64;
+        let mean = run
+            .nodes
+            .iter()
+            .map(|(_, _, _, stats)| figure(stats))
+            .sum::<f64>()
+            / run.nodes.len().max(1) as f64;
+        format!(
+            "{:.3} ({:.3})",
+            busiest(run, figure) / epochs,
+            mean / epochs
+        )
+    };
+    let ms = |micros: f64| micros / 1e3;
+    println!(
+        "{:>6} cells (committee {}, k {}): {} messages, {} KB in, {} KB out, {} / {} / {} taken, \
+         {} CPU-s, {} modelled; finality median {:.0} ms, slowest {:.0} ms over {} (not final: {}); \
+         {} deliveries lost; digest {}; {:.0} s wall",
+        run.cells,
+        run.committee,
+        run.k,
+        per_epoch(&|stats| stats.messages as f64),
+        per_epoch(&|stats| stats.bytes_received as f64 / 1e3),
+        per_epoch(&|stats| stats.bytes_sent as f64 / 1e3),
+        per_epoch(&|stats| stats.signatures_taken as f64),
+        per_epoch(&|stats| stats.aggregates_taken as f64),
+        per_epoch(&|stats| stats.certificates_taken as f64),
+        seconds(&|stats| stats.cpu.as_secs_f64()),
+        seconds(&|stats| stats.modeled as f64 / 1e6),
+        ms(median(&run.finality)),
+        ms(run.finality.last().copied().unwrap_or(0) as f64),
+        run.finality.len(),
+        run.not_final,
+        run.lost,
+        run.digest,
+        run.wall.as_secs_f64(),
+    );
+}
+
+/// The largest of a figure over a run's sampled validators.
+fn busiest(
+    run: &federation_sim::SimRun,
+    figure: impl Fn(&federation_sim::NodeStats) -> f64,
+) -> f64 {
+    (run.nodes.iter())
+        .map(|(_, _, _, stats)| figure(stats))
+        .fold(0.0, f64::max)
+}
+
+fn median(sorted: &[u64]) -> f64 {
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0) as f64
 }
 
 /// The cell's stages, one line each; returns the best committed rate.
