@@ -101,7 +101,7 @@ impl Checkpoint {
 
 impl CheckpointError {
     /// Every [`CheckpointError::reason`], so that metrics can show each at zero from the start.
-    pub const REASONS: [&'static str; 16] = [
+    pub const REASONS: [&'static str; 17] = [
         "wrong_federation",
         "unknown_cell",
         "cells_out_of_order",
@@ -110,6 +110,7 @@ impl CheckpointError {
         "too_few_cells",
         "origin_missing",
         "not_on_committee",
+        "committees_mixed",
         "invalid_rule",
         "other_validator_set",
         "unknown_validator_set",
@@ -131,6 +132,7 @@ impl CheckpointError {
             Self::TooFewCells { .. } => "too_few_cells",
             Self::OriginMissing(_) => "origin_missing",
             Self::NotOnCommittee { .. } => "not_on_committee",
+            Self::CommitteesMixed { .. } => "committees_mixed",
             Self::InvalidRule { .. } => "invalid_rule",
             Self::OtherValidatorSet(_) => "other_validator_set",
             Self::UnknownValidatorSet { .. } => "unknown_validator_set",
@@ -277,6 +279,10 @@ pub enum CheckpointError {
         origin: CellId,
         epoch: u64,
     },
+    #[error(
+        "the cells co-signing cell {origin}'s hand-over of epoch {epoch} are not all on one of its committees"
+    )]
+    CommitteesMixed { origin: CellId, epoch: u64 },
     #[error(
         "k = {k} with committees of {committee} is no finality rule for {cells} cells: it needs 1 ≤ k ≤ {cells} and k − 1 ≤ committee"
     )]

@@ -564,7 +564,7 @@ impl Collector {
             return Err(CollectError::OtherValidatorSet(checkpoint.cell));
         }
         let set = (self.sets.head(cell)).ok_or(CollectError::UnknownCell(cell))?;
-        if !(self.sets).may_sign(checkpoint.cell, checkpoint.epoch, cell) {
+        if !(self.sets).may_sign(checkpoint, cell) {
             return Err(CollectError::Certificate(CheckpointError::NotOnCommittee {
                 cell,
                 origin: checkpoint.cell,
@@ -700,12 +700,17 @@ impl Collector {
             .copied()
             .collect();
         let next_set_known = !checkpoint.hands_over() || pending.next_set.is_some();
-        if quorums.len() < self.sets.k() || !quorums.contains(&checkpoint.cell) || !next_set_known {
+        if !quorums.contains(&checkpoint.cell) || !next_set_known {
             return None;
         }
+        let quorums = self.on_one_committee(checkpoint, &quorums)?;
         // Aggregating is the costly part (each signature decompressed and checked again): only
         // once the certificate is complete.
-        let mut by_cell = pending.aggregates.clone();
+        let mut by_cell: BTreeMap<CellId, (CellSigners, BlsSignature)> =
+            (pending.aggregates.iter())
+                .filter(|(cell, _)| quorums.contains(cell))
+                .map(|(cell, aggregate)| (*cell, aggregate.clone()))
+                .collect();
         for cell in quorums
             .iter()
             .filter(|cell| !pending.aggregates.contains_key(cell))
@@ -721,6 +726,24 @@ impl Collector {
             signature: aggregate(&signatures).ok()?,
             next_set: pending.next_set.clone(),
         })
+    }
+
+    /// Of the cells holding quorums on `checkpoint` (its own among them), the checkpoint's cell
+    /// and those on the first of its committees on which `k − 1` of them are, if one is: a
+    /// certificate's co-signers must all be on one committee.
+    fn on_one_committee(
+        &self,
+        checkpoint: &Checkpoint,
+        quorums: &BTreeSet<CellId>,
+    ) -> Option<BTreeSet<CellId>> {
+        let k = self.sets.k();
+        (self.sets.committees(checkpoint).into_iter())
+            .map(|committee| {
+                (quorums.iter().copied())
+                    .filter(|cell| *cell == checkpoint.cell || committee.contains(cell))
+                    .collect::<BTreeSet<CellId>>()
+            })
+            .find(|signing| signing.len() >= k)
     }
 
     /// Checks a certificate and, if final, records it and moves to the validator set it hands

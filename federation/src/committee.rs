@@ -14,6 +14,13 @@ use charter_ledger::CellId;
 /// Prefix of the bytes whose extendable output draws a committee.
 pub const COMMITTEE_DOMAIN: &[u8] = b"charter/committee/v1";
 
+/// Committees that may each co-sign a checkpoint handing over a new set: those of its epoch
+/// and of the next three. A cell's later checkpoints all wait on its hand-over, so a hand-over
+/// whose one committee withheld its signatures would stop the cell's finality for good; with
+/// four, it stops only if all four do, while a forger gets four draws instead of one
+/// (`docs/checkpoints.md`, Committees).
+pub const HAND_OVER_COMMITTEES: u64 = 4;
+
 /// The committee of `origin`'s checkpoint of `epoch`, in draw order: `size` of the cells of
 /// `cells` other than `origin` (every other cell when there are no more than `size`).
 /// `cells` is the federation's cells in increasing order.

@@ -14,7 +14,7 @@ use crate::checkpoint::{
     CellAggregate, CellSigners, CellValidators, Checkpoint, CheckpointCertificate, CheckpointError,
     FederationView,
 };
-use crate::committee::committee;
+use crate::committee::{committee, HAND_OVER_COMMITTEES};
 use charter_ledger::crypto::bls::{verify_batch, BlsSignature, KeySum, SignedBy, ValidatedKey};
 use charter_ledger::{CellId, FederationId};
 use std::collections::btree_map::Entry;
@@ -175,10 +175,24 @@ impl KnownSets {
         committee(seed, &self.cells, origin, epoch, self.committee)
     }
 
-    /// Whether `cell` may sign `origin`'s checkpoint of `epoch`: it is `origin`, or on its
-    /// committee.
-    pub fn may_sign(&self, origin: CellId, epoch: u64, cell: CellId) -> bool {
-        cell == origin || self.committee(origin, epoch).contains(&cell)
+    /// The committees that may co-sign `checkpoint`, any one of which makes it final: its
+    /// epoch's, and for a checkpoint that hands over a new set the next epochs' too
+    /// ([`HAND_OVER_COMMITTEES`] in all).
+    pub fn committees(&self, checkpoint: &Checkpoint) -> Vec<Vec<CellId>> {
+        let count = match checkpoint.hands_over() {
+            true => HAND_OVER_COMMITTEES,
+            false => 1,
+        };
+        (0..count)
+            .map(|later| self.committee(checkpoint.cell, checkpoint.epoch.saturating_add(later)))
+            .collect()
+    }
+
+    /// Whether `cell` may sign `checkpoint`: it is the checkpoint's cell, or on one of its
+    /// committees.
+    pub fn may_sign(&self, checkpoint: &Checkpoint, cell: CellId) -> bool {
+        cell == checkpoint.cell
+            || (self.committees(checkpoint).iter()).any(|committee| committee.contains(&cell))
     }
 
     /// The federation's cells, in increasing order.
@@ -275,7 +289,7 @@ impl KnownSets {
         if checkpoint.validators != *origin {
             return Err(CheckpointError::OtherValidatorSet(checkpoint.cell));
         }
-        let committee = self.committee(checkpoint.cell, checkpoint.epoch);
+        let committees = self.committees(checkpoint);
         let mut previous: Option<CellId> = None;
         for signers in &certificate.signers {
             if previous.is_some_and(|previous| previous >= signers.cell) {
@@ -288,10 +302,20 @@ impl KnownSets {
             if !self.is_cell(signers.cell) {
                 return Err(CheckpointError::UnknownCell(signers.cell));
             }
-            if signers.cell != checkpoint.cell && !committee.contains(&signers.cell) {
+            let on_committee = (committees.iter()).any(|drawn| drawn.contains(&signers.cell));
+            if signers.cell != checkpoint.cell && !on_committee {
                 return Err(not_on_committee(checkpoint, signers.cell));
             }
             self.quorum_set(signers)?;
+        }
+        let co_signers = (certificate.signers.iter())
+            .map(|signers| signers.cell)
+            .filter(|cell| *cell != checkpoint.cell);
+        if !one_committee(&committees, co_signers) {
+            return Err(CheckpointError::CommitteesMixed {
+                origin: checkpoint.cell,
+                epoch: checkpoint.epoch,
+            });
         }
         if certificate.signers.len() < self.k {
             return Err(CheckpointError::TooFewCells {
@@ -330,7 +354,7 @@ impl KnownSets {
         if signers.cell == checkpoint.cell && signers.validators != *origin {
             return Err(CheckpointError::OtherValidatorSet(signers.cell));
         }
-        if !self.may_sign(checkpoint.cell, checkpoint.epoch, signers.cell) {
+        if !self.may_sign(checkpoint, signers.cell) {
             return Err(not_on_committee(checkpoint, signers.cell));
         }
         if aggregate.next_set.is_some() {
@@ -398,6 +422,11 @@ impl KnownSets {
         }
         Ok(self.heads.insert(cell, hash) != Some(hash))
     }
+}
+
+/// Whether every one of `cells` is on one and the same of `committees`.
+fn one_committee(committees: &[Vec<CellId>], cells: impl Iterator<Item = CellId> + Clone) -> bool {
+    (committees.iter()).any(|committee| cells.clone().all(|cell| committee.contains(&cell)))
 }
 
 fn not_on_committee(checkpoint: &Checkpoint, cell: CellId) -> CheckpointError {

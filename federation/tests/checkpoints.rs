@@ -995,6 +995,10 @@ fn every_refusal_reason_is_listed_for_the_metrics() {
             origin: CellId(0),
             epoch: 1,
         },
+        CheckpointError::CommitteesMixed {
+            origin: CellId(0),
+            epoch: 1,
+        },
         CheckpointError::InvalidRule {
             k: 0,
             committee: 0,
@@ -1330,4 +1334,64 @@ fn our_own_signature_is_collected_when_the_set_holds_our_key_and_refused_otherwi
         "our own signature counts as one checked"
     );
     assert!(collector.origin_vouches(&checkpoint));
+}
+
+#[test]
+fn a_hand_over_is_final_with_any_one_of_its_four_committees_but_not_with_a_mix() {
+    let federation = federation_with_committee(1);
+    let committee = |epoch: u64| federation.sets.committee(CellId(0), epoch);
+    let epoch = (1..64)
+        .find(|epoch| {
+            committee(*epoch) == [CellId(1)]
+                && (1..4).any(|later| committee(epoch + later) == [CellId(2)])
+        })
+        .expect("some epoch's later committees draw the other cell");
+    let (next, _) = cell_set(0, 1);
+    let hand_over = |signers: &[(u32, &[usize])]| {
+        federation.certify_handing_over(0, epoch, next.clone(), signers)
+    };
+    hand_over(&[(0, ALL), (1, ALL)])
+        .verify(&federation.sets)
+        .unwrap();
+    hand_over(&[(0, ALL), (2, ALL)])
+        .verify(&federation.sets)
+        .unwrap();
+    assert_eq!(
+        hand_over(&[(0, ALL), (1, ALL), (2, ALL)]).verify(&federation.sets),
+        Err(CheckpointError::CommitteesMixed {
+            origin: CellId(0),
+            epoch
+        })
+    );
+    let unchanged = federation.checkpoint(0, epoch, federation.unchanged(0));
+    assert_eq!(
+        federation
+            .certify(unchanged, &[(0, ALL), (2, ALL)])
+            .verify(&federation.sets),
+        Err(CheckpointError::NotOnCommittee {
+            cell: CellId(2),
+            origin: CellId(0),
+            epoch
+        }),
+        "a checkpoint that hands nothing over has one committee"
+    );
+
+    let mut collector = Collector::new(&federation.view).unwrap();
+    let checkpoint = federation.checkpoint(0, epoch, next.clone());
+    let message = checkpoint.signing_bytes();
+    let mut certificate = None;
+    for (cell, index) in [(0, 0), (0, 1), (0, 2), (2, 0), (2, 1), (2, 2)] {
+        let signer = federation.head(cell).validators().0[index].passport;
+        let signature = federation.keys[&CellId(cell)][index].sign(&message);
+        let next_set = (cell == 0).then_some(&next);
+        let added = collector.add_signature(&checkpoint, next_set, CellId(cell), signer, signature);
+        certificate = added.unwrap().or(certificate);
+    }
+    let certificate = certificate.expect("final with a later committee's cell");
+    let cells: Vec<CellId> = certificate
+        .signers
+        .iter()
+        .map(|signers| signers.cell)
+        .collect();
+    assert_eq!(cells, [CellId(0), CellId(2)]);
 }

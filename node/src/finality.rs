@@ -616,10 +616,16 @@ impl<S: Storage> Finality<S> {
         }
         let (aggregate, destinations) = {
             let collector = self.collector();
-            let (origin, epoch) = (checkpoint.cell, checkpoint.epoch);
-            let destinations = match origin == self.cell {
-                true => [collector.sets().committee(origin, epoch), vec![origin]].concat(),
-                false => vec![origin],
+            let origin = checkpoint.cell;
+            let destinations: BTreeSet<CellId> = match origin == self.cell {
+                true => (collector
+                    .sets()
+                    .committees(checkpoint)
+                    .into_iter()
+                    .flatten())
+                .chain([origin])
+                .collect(),
+                false => BTreeSet::from([origin]),
             };
             (
                 collector.cell_aggregate(checkpoint, self.cell),
@@ -646,8 +652,7 @@ impl<S: Storage> Finality<S> {
     /// and the checkpoint's own cell vouched for it.
     fn should_co_sign(&self, checkpoint: &Checkpoint) -> bool {
         let collector = self.collector();
-        let on_committee =
-            (collector.sets()).may_sign(checkpoint.cell, checkpoint.epoch, self.cell);
+        let on_committee = (collector.sets()).may_sign(checkpoint, self.cell);
         checkpoint.cell != self.cell && on_committee && collector.origin_vouches(checkpoint)
     }
 

@@ -15,6 +15,7 @@ from blake3 import blake3
 CHECKPOINT_DOMAIN = b"CHARTER_CHECKPOINT_V1"
 VALIDATOR_SET_DOMAIN = b"charter/federation-validators/v1"
 COMMITTEE_DOMAIN = b"charter/committee/v1"
+HAND_OVER_COMMITTEES = 4
 
 
 def committee(seed: bytes, cells: Iterable[int], origin: int, epoch: int, size: int) -> list[int]:
@@ -289,7 +290,10 @@ class FederationVerifier:
                 raise ProofError("next_set is empty or without power")
         elif cert.next_set is not None:
             raise ProofError("a next_set travels with a checkpoint that hands over no new set")
-        drawn = self.committee(cp.cell, cp.epoch)
+        # A hand-over may be co-signed by its epoch's committee or one of the next three's,
+        # each on its own (docs/checkpoints.md, Committees).
+        later = HAND_OVER_COMMITTEES if cp.hands_over else 1
+        committees = [self.committee(cp.cell, cp.epoch + r) for r in range(later)]
         keys: list[bytes] = []
         listed: list[int] = []
         prev = -1
@@ -300,7 +304,7 @@ class FederationVerifier:
             st = self._cells.get(entry.cell)
             if st is None:
                 raise ProofError(f"signer cell {entry.cell} is not a cell of the federation")
-            if entry.cell != cp.cell and entry.cell not in drawn:
+            if entry.cell != cp.cell and not any(entry.cell in drawn for drawn in committees):
                 raise ProofError(f"cell {entry.cell} is not on the committee of cell {cp.cell}'s epoch {cp.epoch}")
             members = st.held.get(entry.validators)
             if members is None:
@@ -319,6 +323,9 @@ class FederationVerifier:
                 raise ProofError(f"cell {entry.cell}: {signed} of {total} power signed, not more than 2/3")
             keys.extend(members[i].bls_key for i in idx)
             listed.append(entry.cell)
+        co_signers = [cell for cell in listed if cell != cp.cell]
+        if not any(all(cell in drawn for cell in co_signers) for drawn in committees):
+            raise ProofError(f"the cells co-signing cell {cp.cell}'s hand-over are not all on one of its committees")
         if len(listed) < self.k:
             raise ProofError(f"{len(listed)} cells signed, fewer than k = {self.k}")
         if cp.cell not in listed:

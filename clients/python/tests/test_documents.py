@@ -144,14 +144,21 @@ def test_checkpoints_worked_example_verifies_with_py_ecc() -> None:
     verifier.verify(cert)
     assert verifier.head_hash(0) == v["next_set_hash"]
 
-    # With a third cell holding cell 1's set and committees of one, the certificate verifies
-    # exactly when the cell its co-signing entry names is the one drawn for cell 0's epoch.
-    drawn = committee(cert.checkpoint.federation, [0, 1, 2], 0, cert.checkpoint.epoch, 1)
+    # With a third cell holding cell 1's set and committees of one, the certificate — a
+    # hand-over — verifies exactly when the cell its co-signing entry names is drawn for cell
+    # 0's epoch or one of the next three; naming both cells mixes two committees.
+    epoch = cert.checkpoint.epoch
+    drawn = {cell for later in range(4)
+             for cell in committee(cert.checkpoint.federation, [0, 1, 2], 0, epoch + later, 1)}
+    three = FederationVerifier(cert.checkpoint.federation, 2, 1, {0: s0, 1: s1, 2: s1})
     for cell in (1, 2):
         relabelled = replace(cert, signers=(cert.signers[0], replace(cert.signers[1], cell=cell)))
-        three = FederationVerifier(cert.checkpoint.federation, 2, 1, {0: s0, 1: s1, 2: s1})
-        if [cell] == drawn:
+        if cell in drawn:
             three.check(relabelled)
         else:
             with pytest.raises(ProofError, match="not on the committee"):
                 three.check(relabelled)
+    both = replace(cert, signers=(cert.signers[0], replace(cert.signers[1], cell=1),
+                                  replace(cert.signers[1], cell=2)))
+    with pytest.raises(ProofError, match="one of its committees" if drawn == {1, 2} else "not on the committee"):
+        three.check(both)
