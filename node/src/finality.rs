@@ -929,10 +929,9 @@ impl<S: Storage> Finality<S> {
 
     /// Handles `first` with whatever else is queued behind it (up to [`INBOUND_BATCH`]), so
     /// that the certificates and signatures among them are verified in one batch, and returns
-    /// each verdict to the mesh. A validator's signature first waits for others
-    /// ([`SIGNATURE_GATHERING`]) unless a full batch is already queued.
+    /// each verdict to the mesh. Validators' signatures queued alone first wait for others
+    /// ([`gather_signatures`]).
     async fn handle_queued(&mut self, first: Heard, inbound: &mut mpsc::Receiver<Heard>) {
-        let gathering = FederationMessage::is_signature(&first.data);
         let mut heard = vec![first];
         while heard.len() < INBOUND_BATCH {
             match inbound.try_recv() {
@@ -940,14 +939,11 @@ impl<S: Storage> Finality<S> {
                 Err(_) => break,
             }
         }
-        if gathering {
-            let deadline = tokio::time::Instant::now() + SIGNATURE_GATHERING;
-            while heard.len() < INBOUND_BATCH {
-                match tokio::time::timeout_at(deadline, inbound.recv()).await {
-                    Ok(Some(next)) => heard.push(next),
-                    Ok(None) | Err(_) => break,
-                }
-            }
+        if heard
+            .iter()
+            .all(|heard| FederationMessage::is_signature(&heard.data))
+        {
+            gather_signatures(&mut heard, inbound).await;
         }
         let messages: Vec<&[u8]> = heard.iter().map(|heard| heard.data.as_slice()).collect();
         let verdicts = self.handle_all(&messages);
@@ -994,6 +990,23 @@ impl<S: Storage> Finality<S> {
                     None => return,
                 },
             }
+        }
+    }
+}
+
+/// Waits up to [`SIGNATURE_GATHERING`] for more validators' signatures to check with those in
+/// `heard`, until the batch is full or anything else arrives: an aggregate or a certificate is
+/// checked before the mesh passes it on, so it does not wait.
+async fn gather_signatures(heard: &mut Vec<Heard>, inbound: &mut mpsc::Receiver<Heard>) {
+    let deadline = tokio::time::Instant::now() + SIGNATURE_GATHERING;
+    while heard.len() < INBOUND_BATCH {
+        let Ok(Some(next)) = tokio::time::timeout_at(deadline, inbound.recv()).await else {
+            return;
+        };
+        let signature = FederationMessage::is_signature(&next.data);
+        heard.push(next);
+        if !signature {
+            return;
         }
     }
 }

@@ -316,7 +316,7 @@ fn signatures_go_to_the_aggregators_alone_and_the_aggregate_to_committee_and_cel
     assert_eq!(finality.handle(&heard(2)), Verdict::Accept);
     assert_eq!(
         topics(&mut published),
-        vec![(cell_topic(1), "aggregate"), (cell_topic(0), "aggregate")]
+        vec![(cell_topic(0), "aggregate"), (cell_topic(1), "aggregate")]
     );
     assert_eq!(finality.handle(&heard(3)), Verdict::Accept);
     assert_eq!(topics(&mut published), vec![], "once per checkpoint");
@@ -469,6 +469,43 @@ async fn a_signature_that_comes_alone_waits_for_others_and_is_verified_with_them
         "one alone is checked once the wait is over"
     );
     assert_eq!(counter(&metrics, batched), "2");
+    task.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn anything_but_a_signature_ends_the_wait_for_signatures() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut finality, _published, _metrics) = validator_0_of_cell_0(dir.path());
+    let (verdicts, mut reported) = tokio::sync::mpsc::channel(8);
+    finality.verdicts = verdicts;
+    let (_blocks, committed) = tokio::sync::broadcast::channel(1);
+    let (inbound, queue) = tokio::sync::mpsc::channel(8);
+    let task = tokio::spawn(finality.run(committed, queue));
+    let checkpoint = own_checkpoint(1, &set(0), &set(0));
+    let started = tokio::time::Instant::now();
+
+    inbound
+        .send(heard(signature_of_cell_0(&checkpoint, 1), 1))
+        .await
+        .unwrap();
+    tokio::time::sleep(SIGNATURE_GATHERING / 4).await;
+    let missing = FederationMessage::Missing {
+        cell: CellId(0),
+        from_epoch: 1,
+        to_epoch: 1,
+    };
+    inbound
+        .send(heard(borsh::to_vec(&missing).unwrap(), 2))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        reported.recv().await.unwrap();
+    }
+    assert_eq!(
+        started.elapsed(),
+        SIGNATURE_GATHERING / 4,
+        "handled as soon as the request came, on the paused clock"
+    );
     task.abort();
 }
 

@@ -268,10 +268,7 @@ impl<'a> Simulation<'a> {
                 epoch,
                 assembler,
             } => self.certificate_ready((origin, epoch, assembler))?,
-            Event::Deliver { node, message } => {
-                self.nodes[node].receive(message);
-                self.wake(node);
-            }
+            Event::Deliver { node, message } => self.receive(node, message),
             Event::Turn { node } => self.turn(node)?,
         }
         Ok(())
@@ -595,27 +592,47 @@ impl<'a> Simulation<'a> {
         VALIDATORS * (1 + self.follows)
     }
 
+    /// A message reaches a sampled node: anything but a signature ends its wait for more.
+    fn receive(&mut self, node: usize, message: Arc<Vec<u8>>) {
+        let now = self.network.now;
+        let sampled = &mut self.nodes[node];
+        let ends_gathering = sampled.gathering() && !FederationMessage::is_signature(&message);
+        sampled.receive(message);
+        match ends_gathering {
+            true => self.turn_at(node, now),
+            false => self.wake(node),
+        }
+    }
+
     /// Makes sure a sampled node takes a turn once it is free.
     fn wake(&mut self, node: usize) {
-        let sampled = &mut self.nodes[node];
-        if !sampled.turn_scheduled {
-            sampled.turn_scheduled = true;
+        let sampled = &self.nodes[node];
+        if sampled.turn_at.is_none() {
             let at = sampled.busy_until.max(self.network.now);
-            self.network.at(at, Event::Turn { node });
+            self.turn_at(node, at);
         }
+    }
+
+    /// Schedules a sampled node's next turn at `at`, in place of any scheduled before.
+    fn turn_at(&mut self, node: usize, at: Micros) {
+        self.nodes[node].turn_at = Some(at);
+        self.network.at(at, Event::Turn { node });
     }
 
     fn turn(&mut self, node: usize) -> Result<()> {
         let now = self.network.now;
+        if self.nodes[node].turn_at != Some(now) {
+            return Ok(());
+        }
         let sampled = &mut self.nodes[node];
+        sampled.turn_at = None;
         let turn = match sampled.step() {
             Step::Gather(wait) => {
-                self.network.at(now + wait, Event::Turn { node });
+                self.turn_at(node, now + wait);
                 return Ok(());
             }
             Step::Handled(turn) => turn,
         };
-        sampled.turn_scheduled = false;
         let done = now + turn.took;
         sampled.busy_until = done;
         let finals: Vec<(CellId, u64)> = (sampled.pending.keys())

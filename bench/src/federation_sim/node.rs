@@ -52,7 +52,8 @@ pub struct SampledNode {
     inbox: VecDeque<Inbound>,
     /// Until when the node is busy with its last turn.
     pub busy_until: Micros,
-    pub turn_scheduled: bool,
+    /// When its next turn is scheduled; a turn event at another time is outdated.
+    pub turn_at: Option<Micros>,
     /// Whether a signature at the front of the inbox has waited for others.
     gathered: bool,
     /// Checkpoints of the cells it follows whose block happened, by when, not final here yet.
@@ -88,7 +89,7 @@ impl SampledNode {
             published,
             inbox: VecDeque::new(),
             busy_until: 0,
-            turn_scheduled: false,
+            turn_at: None,
             gathered: false,
             pending: BTreeMap::new(),
             stats: NodeStats::default(),
@@ -112,14 +113,25 @@ impl SampledNode {
     /// Handles what is queued: a built checkpoint alone, or up to [`INBOUND_BATCH`] messages
     /// in one batch, a validator's signature at their front after gathering others.
     pub fn step(&mut self) -> Step {
-        let signature_first = matches!(self.inbox.front(),
-            Some(Inbound::Message(message)) if FederationMessage::is_signature(message));
-        if signature_first && !self.gathered && self.inbox.len() < INBOUND_BATCH {
+        if self.only_signatures() && !self.gathered && self.inbox.len() < INBOUND_BATCH {
             self.gathered = true;
             return Step::Gather(costs::gathering());
         }
         self.gathered = false;
         Step::Handled(self.turn())
+    }
+
+    /// Whether the node is waiting for more signatures, which anything else ends.
+    pub fn gathering(&self) -> bool {
+        self.gathered
+    }
+
+    /// Whether what is queued is validators' signatures alone, which wait for more.
+    fn only_signatures(&self) -> bool {
+        !self.inbox.is_empty()
+            && (self.inbox.iter()).all(|inbound| {
+                matches!(inbound, Inbound::Message(message) if FederationMessage::is_signature(message))
+            })
     }
 
     fn turn(&mut self) -> Turn {
