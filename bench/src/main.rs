@@ -449,32 +449,12 @@ fn print_simulation(
 
 fn print_simulation_run(run: &federation_sim::SimRun) {
     let per_epoch = |figure: &dyn Fn(&federation_sim::NodeStats) -> f64| {
-        let epochs = run.epochs as f64;
-        let mean = run
-            .nodes
-            .iter()
-            .map(|(_, _, _, stats)| figure(stats))
-            .sum::<f64>()
-            / run.nodes.len().max(1) as f64;
-        format!(
-            "{:.0} ({:.0})",
-            busiest(run, figure) / epochs,
-            mean / epochs
-        )
+        let (busiest, mean) = busiest_and_mean_per_epoch(run, figure);
+        format!("{busiest:.0} ({mean:.0})")
     };
     let seconds = |figure: &dyn Fn(&federation_sim::NodeStats) -> f64| {
-        let epochs = run.epochs as f64;
-        let mean = run
-            .nodes
-            .iter()
-            .map(|(_, _, _, stats)| figure(stats))
-            .sum::<f64>()
-            / run.nodes.len().max(1) as f64;
-        format!(
-            "{:.3} ({:.3})",
-            busiest(run, figure) / epochs,
-            mean / epochs
-        )
+        let (busiest, mean) = busiest_and_mean_per_epoch(run, figure);
+        format!("{busiest:.3} ({mean:.3})")
     };
     let ms = |micros: f64| micros / 1e3;
     println!(
@@ -500,6 +480,17 @@ fn print_simulation_run(run: &federation_sim::SimRun) {
         run.digest,
         run.wall.as_secs_f64(),
     );
+}
+
+/// A figure per epoch at the run's busiest sampled validator, and its mean over them.
+fn busiest_and_mean_per_epoch(
+    run: &federation_sim::SimRun,
+    figure: &dyn Fn(&federation_sim::NodeStats) -> f64,
+) -> (f64, f64) {
+    let epochs = run.epochs as f64;
+    let total: f64 = run.nodes.iter().map(|(_, _, _, stats)| figure(stats)).sum();
+    let mean = total / run.nodes.len().max(1) as f64;
+    (busiest(run, figure) / epochs, mean / epochs)
 }
 
 /// The largest of a figure over a run's sampled validators.

@@ -431,15 +431,34 @@ fn heard(data: Vec<u8>, id: u8) -> Heard {
     }
 }
 
+type Reported = tokio::sync::mpsc::Receiver<(MessageId, PeerId, Verdict)>;
+
+/// Validator 0 of cell 0 running finality's task: where to send what it hears, the verdicts it
+/// reports, its metrics, and the task.
+fn running_validator_0_of_cell_0(
+    dir: &Path,
+) -> (
+    tokio::sync::mpsc::Sender<Heard>,
+    Reported,
+    Arc<NodeMetrics>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (mut finality, _published, metrics) = validator_0_of_cell_0(dir);
+    let (verdicts, reported) = tokio::sync::mpsc::channel(8);
+    finality.verdicts = verdicts;
+    let (blocks, committed) = tokio::sync::broadcast::channel(1);
+    let (inbound, queue) = tokio::sync::mpsc::channel(8);
+    let task = tokio::spawn(async move {
+        let _blocks = blocks;
+        finality.run(committed, queue).await
+    });
+    (inbound, reported, metrics, task)
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_signature_that_comes_alone_waits_for_others_and_is_verified_with_them() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut finality, _published, metrics) = validator_0_of_cell_0(dir.path());
-    let (verdicts, mut reported) = tokio::sync::mpsc::channel(8);
-    finality.verdicts = verdicts;
-    let (_blocks, committed) = tokio::sync::broadcast::channel(1);
-    let (inbound, queue) = tokio::sync::mpsc::channel(8);
-    let task = tokio::spawn(finality.run(committed, queue));
+    let (inbound, mut reported, metrics, task) = running_validator_0_of_cell_0(dir.path());
     let checkpoint = own_checkpoint(1, &set(0), &set(0));
 
     inbound
@@ -475,12 +494,7 @@ async fn a_signature_that_comes_alone_waits_for_others_and_is_verified_with_them
 #[tokio::test(start_paused = true)]
 async fn anything_but_a_signature_ends_the_wait_for_signatures() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut finality, _published, _metrics) = validator_0_of_cell_0(dir.path());
-    let (verdicts, mut reported) = tokio::sync::mpsc::channel(8);
-    finality.verdicts = verdicts;
-    let (_blocks, committed) = tokio::sync::broadcast::channel(1);
-    let (inbound, queue) = tokio::sync::mpsc::channel(8);
-    let task = tokio::spawn(finality.run(committed, queue));
+    let (inbound, mut reported, _metrics, task) = running_validator_0_of_cell_0(dir.path());
     let checkpoint = own_checkpoint(1, &set(0), &set(0));
     let started = tokio::time::Instant::now();
 
