@@ -269,8 +269,8 @@ impl KnownSets {
     }
 
     /// Every check but the pairing, with the checkpoint's own cell signing as the set
-    /// `origin`: the checkpoint names that set, every listed cell is the origin or on its
-    /// committee and its signers hold more than 2/3 of the power of a set the cell has held
+    /// `origin`: the checkpoint names that set, every listed cell is the origin or on one and
+    /// the same of its committees ([`KnownSets::committees`]) and its signers hold more than 2/3 of the power of a set the cell has held
     /// (the one its entry names), at least `k` cells are listed (the origin among them), and
     /// the set it hands over travels with it exactly when it is new. What is left is that the aggregate signature is exactly the listed
     /// signers' signatures on the checkpoint.
@@ -289,6 +289,32 @@ impl KnownSets {
         if checkpoint.validators != *origin {
             return Err(CheckpointError::OtherValidatorSet(checkpoint.cell));
         }
+        self.check_signer_cells(certificate, origin)?;
+        if certificate.signers.len() < self.k {
+            return Err(CheckpointError::TooFewCells {
+                needed: self.k,
+                got: certificate.signers.len(),
+            });
+        }
+        if !(certificate.signers.iter()).any(|signers| signers.cell == checkpoint.cell) {
+            return Err(CheckpointError::OriginMissing(checkpoint.cell));
+        }
+        checkpoint.check_next_set(certificate.next_set.as_ref())?;
+        Ok(Checked {
+            sets: self,
+            certificate,
+        })
+    }
+
+    /// Checks a certificate's signer entries: in increasing cell order, each a cell of the
+    /// federation, the origin's naming `origin`, the others all on one of the checkpoint's
+    /// committees, and each holding a quorum of the set it names.
+    fn check_signer_cells(
+        &self,
+        certificate: &CheckpointCertificate,
+        origin: &[u8; 32],
+    ) -> Result<(), CheckpointError> {
+        let checkpoint = &certificate.checkpoint;
         let committees = self.committees(checkpoint);
         let mut previous: Option<CellId> = None;
         for signers in &certificate.signers {
@@ -311,26 +337,13 @@ impl KnownSets {
         let co_signers = (certificate.signers.iter())
             .map(|signers| signers.cell)
             .filter(|cell| *cell != checkpoint.cell);
-        if !one_committee(&committees, co_signers) {
-            return Err(CheckpointError::CommitteesMixed {
+        match one_committee(&committees, co_signers) {
+            true => Ok(()),
+            false => Err(CheckpointError::CommitteesMixed {
                 origin: checkpoint.cell,
                 epoch: checkpoint.epoch,
-            });
+            }),
         }
-        if certificate.signers.len() < self.k {
-            return Err(CheckpointError::TooFewCells {
-                needed: self.k,
-                got: certificate.signers.len(),
-            });
-        }
-        if !(certificate.signers.iter()).any(|signers| signers.cell == checkpoint.cell) {
-            return Err(CheckpointError::OriginMissing(checkpoint.cell));
-        }
-        checkpoint.check_next_set(certificate.next_set.as_ref())?;
-        Ok(Checked {
-            sets: self,
-            certificate,
-        })
     }
 
     /// Checks one cell's aggregate on a checkpoint of another cell's next epoch, or of its
