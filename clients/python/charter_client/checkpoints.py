@@ -293,7 +293,7 @@ class FederationVerifier:
         # A hand-over may be co-signed by its epoch's committee or one of the next three's,
         # each on its own (docs/checkpoints.md, Committees).
         later = HAND_OVER_COMMITTEES if cp.hands_over else 1
-        committees = [self.committee(cp.cell, cp.epoch + r) for r in range(later)]
+        committees = [self.committee(cp.cell, min(cp.epoch + r, 2**64 - 1)) for r in range(later)]
         keys: list[bytes] = []
         listed: list[int] = []
         prev = -1
