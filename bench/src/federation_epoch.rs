@@ -9,7 +9,9 @@
 //! checkpoints its cell signs. Nothing of it grows with `N`: it is bounded by the committee and
 //! the cells followed.
 
-use crate::fixtures::{committee_and_k, node, Validators, FEDERATION, VALIDATORS};
+use crate::fixtures::{
+    busiest_aggregator, committee_and_k, node, Validators, FEDERATION, VALIDATORS,
+};
 use anyhow::{ensure, Result};
 use charter_federation::checkpoint::{Checkpoint, CheckpointCertificate};
 use charter_federation::collector::FederationMessage;
@@ -61,10 +63,7 @@ fn measure_one(cells: usize, validators: &Validators, dir: &Path) -> Result<Epoc
     let view = validators.view(cells);
     let all: Vec<CellId> = view.cells.keys().copied().collect();
     let drawn = |origin: CellId| committee(&FEDERATION.0, &all, origin, EPOCH, size);
-    let signed_by_cell_0: Vec<CellId> = (all.iter().copied())
-        .filter(|origin| *origin == CellId(0) || drawn(*origin).contains(&CellId(0)))
-        .collect();
-    let (position, aggregated) = busiest_aggregator(&signed_by_cell_0);
+    let (position, aggregated) = busiest_aggregator(&all, EPOCH);
     let inputs = Inputs {
         validators,
         k,
@@ -117,23 +116,6 @@ fn handle(node: &mut Finality<MemoryStorage>, messages: &[Vec<u8>]) {
         let queued: Vec<&[u8]> = queued.iter().map(Vec::as_slice).collect();
         node.handle_all(&queued);
     }
-}
-
-/// The position in cell 0's set that aggregates the most of `checkpoints` (by their cells),
-/// and how many.
-fn busiest_aggregator(checkpoints: &[CellId]) -> (usize, usize) {
-    let duties = |position: usize| {
-        (checkpoints.iter())
-            .filter(|origin| {
-                aggregators(&FEDERATION.0, CellId(0), **origin, EPOCH, VALIDATORS)
-                    .contains(&position)
-            })
-            .count()
-    };
-    let busiest = (0..VALIDATORS)
-        .max_by_key(|position| (duties(*position), std::cmp::Reverse(*position)))
-        .expect("validators");
-    (busiest, duties(busiest))
 }
 
 /// Messages as they travel, encoded.

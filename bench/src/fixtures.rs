@@ -10,6 +10,7 @@ use charter_federation::checkpoint::{
 };
 use charter_federation::checkpoint_signer::CheckpointSigner;
 use charter_federation::collector::Collector;
+use charter_federation::committee::{aggregators, committee};
 use charter_ledger::crypto::bls::{BlsSecretKey, BlsSignature};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{CellId, FederationId, Ledger, PassportId, StateRoot};
@@ -117,6 +118,31 @@ impl Validators {
 pub fn committee_and_k(cells: usize) -> (usize, usize) {
     let size = COMMITTEE.min(cells - 1);
     (size, size - (size.max(1) - 1) / 3 + 1)
+}
+
+/// The position in cell 0's set (of [`VALIDATORS`]) that aggregates the most of the
+/// checkpoints cell 0 signs in `epoch` — its own and those whose committee it is on — and how
+/// many: the validator of cell 0 with the most federation work that epoch.
+pub fn busiest_aggregator(cells: &[CellId], epoch: u64) -> (usize, usize) {
+    let (size, _) = committee_and_k(cells.len());
+    let signed_by_0: Vec<CellId> = (cells.iter().copied())
+        .filter(|origin| {
+            *origin == cells[0]
+                || committee(&FEDERATION.0, cells, *origin, epoch, size).contains(&cells[0])
+        })
+        .collect();
+    let duties = |position: usize| {
+        (signed_by_0.iter())
+            .filter(|origin| {
+                aggregators(&FEDERATION.0, cells[0], **origin, epoch, VALIDATORS)
+                    .contains(&position)
+            })
+            .count()
+    };
+    let busiest = (0..VALIDATORS)
+        .max_by_key(|position| (duties(*position), std::cmp::Reverse(*position)))
+        .expect("validators");
+    (busiest, duties(busiest))
 }
 
 /// The validator at `position` of `cell`, following `follows`, with its files in `dir`.

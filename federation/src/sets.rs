@@ -270,10 +270,11 @@ impl KnownSets {
 
     /// Every check but the pairing, with the checkpoint's own cell signing as the set
     /// `origin`: the checkpoint names that set, every listed cell is the origin or on one and
-    /// the same of its committees ([`KnownSets::committees`]) and its signers hold more than 2/3 of the power of a set the cell has held
-    /// (the one its entry names), at least `k` cells are listed (the origin among them), and
-    /// the set it hands over travels with it exactly when it is new. What is left is that the aggregate signature is exactly the listed
-    /// signers' signatures on the checkpoint.
+    /// the same of its committees ([`KnownSets::committees`]) and its signers hold more than
+    /// 2/3 of the power of a set the cell has held (the one its entry names), at least `k`
+    /// cells are listed (the origin among them), and the set it hands over travels with it
+    /// exactly when it is new. What is left is that the aggregate signature is exactly the
+    /// listed signers' signatures on the checkpoint.
     pub fn check_with_origin<'a>(
         &'a self,
         certificate: &'a CheckpointCertificate,

@@ -87,10 +87,10 @@ struct Signed {
 pub const INBOUND_QUEUE: usize = 4_096;
 /// Most queued messages handled together (their certificates verified in one batch).
 pub const INBOUND_BATCH: usize = 64;
-/// How long a validator's signature that comes alone waits for others before it is checked.
-/// An aggregator's signatures come from its cell's validators within about a hop of each
-/// other, and checked together in one batch each costs a quarter of one checked alone; the
-/// wait adds this much to a checkpoint's finality, once.
+/// How long validators' signatures queued alone wait for more before they are checked. An
+/// aggregator's signatures come from its cell's validators within about a hop of each other,
+/// and checked together in one batch each costs a quarter of one checked alone; the wait adds
+/// at most this much to each of the two aggregations a checkpoint's finality waits on.
 pub const SIGNATURE_GATHERING: Duration = Duration::from_millis(20);
 
 pub struct Finality<S: Storage> {

@@ -17,7 +17,8 @@ mod network;
 mod node;
 
 use crate::fixtures::{
-    committee_and_k, node as finality_node, Validators, FEDERATION, QUORUM, VALIDATORS,
+    busiest_aggregator, committee_and_k, node as finality_node, Validators, FEDERATION, QUORUM,
+    VALIDATORS,
 };
 use anyhow::{ensure, Result};
 use cells::{Assembly, Signing};
@@ -747,23 +748,7 @@ fn place_sampled(
     sampled: usize,
     network: &mut Network<Event>,
 ) -> Vec<(CellId, usize)> {
-    let (size, _) = committee_and_k(cells.len());
-    let signed_by_0: Vec<CellId> = (cells.iter().copied())
-        .filter(|origin| {
-            *origin == cells[0]
-                || committee(&FEDERATION.0, cells, *origin, 1, size).contains(&cells[0])
-        })
-        .collect();
-    let duties = |position: usize| {
-        (signed_by_0.iter())
-            .filter(|origin| {
-                aggregators(&FEDERATION.0, cells[0], **origin, 1, VALIDATORS).contains(&position)
-            })
-            .count()
-    };
-    let busiest = (0..VALIDATORS)
-        .max_by_key(|position| (duties(*position), std::cmp::Reverse(*position)))
-        .expect("validators");
+    let (busiest, _) = busiest_aggregator(cells, 1);
     let mut placed = vec![(cells[0], busiest)];
     let mut others: Vec<CellId> = cells[1..].to_vec();
     while placed.len() < sampled.min(cells.len()) {
