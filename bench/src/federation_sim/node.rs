@@ -37,7 +37,7 @@ pub struct NodeStats {
     pub certificates_taken: u64,
     /// Checkpoints this node signed.
     pub signed: u64,
-    /// CPU time this thread spent in the node's handlers, measured.
+    /// CPU time this thread spent in the node's handlers, measured around them alone.
     pub cpu: Duration,
     /// The time the cost model charged the node: its turns' length in the simulation.
     pub modeled: Micros,
@@ -135,19 +135,18 @@ impl SampledNode {
     }
 
     fn turn(&mut self) -> Turn {
-        let started = thread_cpu();
         let mut took = match self.inbox.front() {
             Some(Inbound::Built(_)) => {
                 let Some(Inbound::Built(checkpoint)) = self.inbox.pop_front() else {
                     unreachable!("the front was a built checkpoint");
                 };
-                self.finality.own_checkpoint_built(&checkpoint, None);
+                let finality = &mut self.finality;
+                self.stats.cpu += on_cpu(|| finality.own_checkpoint_built(&checkpoint, None));
                 0
             }
             Some(Inbound::Message(_)) => self.handle_queued(),
             None => 0,
         };
-        self.stats.cpu += thread_cpu().saturating_sub(started);
         let published: Vec<(String, Vec<u8>)> =
             std::iter::from_fn(|| self.published.try_recv().ok()).collect();
         let signed = signed_checkpoints(&published);
@@ -172,7 +171,9 @@ impl SampledNode {
             self.inbox.pop_front();
         }
         let slices: Vec<&[u8]> = batch.iter().map(|message| message.as_slice()).collect();
-        let verdicts = self.finality.handle_all(&slices);
+        let mut verdicts = Vec::new();
+        let finality = &mut self.finality;
+        self.stats.cpu += on_cpu(|| verdicts = finality.handle_all(&slices));
         let mut taken = Taken::default();
         for (message, verdict) in batch.iter().zip(verdicts) {
             self.count(message, matches!(verdict, Verdict::Accept), &mut taken);
@@ -253,6 +254,14 @@ fn signed_checkpoints(published: &[(String, Vec<u8>)]) -> u64 {
         })
         .collect();
     signed.len() as u64
+}
+
+/// The CPU time this thread spends running `work`: the node's handlers alone, not the
+/// simulation's bookkeeping around them.
+fn on_cpu(work: impl FnOnce()) -> Duration {
+    let started = thread_cpu();
+    work();
+    thread_cpu().saturating_sub(started)
 }
 
 /// The CPU time this thread has used.
