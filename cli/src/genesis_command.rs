@@ -22,6 +22,7 @@ use anyhow::{Context, Result};
 use charter_ledger::crypto::bls::{BlsPublicKey, BlsSignature};
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
 use charter_ledger::genesis::{GenesisPassport, GenesisValidator};
+use charter_ledger::governance::GovernanceRules;
 use charter_ledger::state::{ArbiterPanel, CellParams};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{Amount, CellId, FederationId, Genesis, Ledger};
@@ -47,6 +48,9 @@ struct Spec {
     params: CellParams,
     #[serde(default)]
     arbiter_threshold: u32,
+    /// The chamber rules and guardians; the defaults of `docs/governance.md` when absent.
+    #[serde(default)]
+    governance: GovernanceRules,
     passport: Vec<SpecPassport>,
 }
 
@@ -110,6 +114,7 @@ pub fn run(args: GenesisArgs) -> Result<()> {
             members: Vec::new(),
             threshold: spec.arbiter_threshold,
         },
+        governance: spec.governance,
     };
     let mut sources = Vec::new();
     for (index, entry) in spec.passport.iter().enumerate() {

@@ -8,6 +8,9 @@ use charter_ledger::evidence::{
     ValidatorApproval,
 };
 use charter_ledger::genesis::{Genesis, GenesisPassport, GenesisValidator};
+use charter_ledger::governance::{
+    GovernanceRules, GuardianApproval, Guardians, ProcessId, ProcessKind, VetoTerms,
+};
 use charter_ledger::ids::{
     Amount, CaseId, CellId, CheckpointId, FederationId, Height, Nonce, PassportId,
 };
@@ -32,6 +35,30 @@ pub struct DevCellConfig {
     /// with one more of them down).
     pub minor_validators: usize,
     pub params: CellParams,
+    /// The chamber rules; their guardians are replaced by `guardians` keys derived from the
+    /// seed, `guardian_threshold` of which can veto.
+    pub governance: GovernanceRules,
+    pub guardians: usize,
+    pub guardian_threshold: u32,
+}
+
+/// The default chamber rules with periods short enough to watch a process run on a local
+/// cell: sponsoring 50 blocks, deliberation 5, voting 15, enactment 5 (rules changes twice
+/// as long).
+pub fn dev_governance_rules() -> GovernanceRules {
+    let mut rules = GovernanceRules::default();
+    for (kind, rules) in ProcessKind::ALL.iter().zip(&mut rules.kinds) {
+        let scale = if *kind == ProcessKind::RulesChange {
+            2
+        } else {
+            1
+        };
+        rules.sponsoring_blocks = 50;
+        rules.deliberation_blocks = 5 * scale;
+        rules.voting_blocks = 15 * scale;
+        rules.enactment_blocks = 5 * scale;
+    }
+    rules
 }
 
 impl Default for DevCellConfig {
@@ -46,6 +73,9 @@ impl Default for DevCellConfig {
             validator_bond: 10_000,
             minor_validators: 0,
             params: CellParams::default(),
+            governance: dev_governance_rules(),
+            guardians: 3,
+            guardian_threshold: 2,
         }
     }
 }
@@ -88,9 +118,16 @@ pub struct DevPassport {
 /// then arbiters, then members.
 #[derive(Clone, Debug)]
 pub struct DevCell {
+    /// The seed every key was derived from.
+    pub seed: u64,
     pub genesis: Genesis,
     pub passports: Vec<DevPassport>,
     pub config: DevCellConfig,
+}
+
+/// The key of guardian `index`, shared by every cell made from `seed`.
+pub fn guardian_key(seed: u64, index: usize) -> Ed25519Keypair {
+    Ed25519Keypair::from_seed(derive_seed(seed, "guardian", index as u64))
 }
 
 /// 32 bytes of key material for `(seed, purpose, index)`.
@@ -173,6 +210,16 @@ impl DevCell {
                 .collect(),
             threshold: config.arbiter_threshold,
         };
+        let guardian_keys = (0..config.guardians)
+            .map(|index| guardian_key(seed, index).public_key())
+            .collect();
+        let governance = GovernanceRules {
+            guardians: Guardians {
+                keys: guardian_keys,
+                threshold: config.guardian_threshold,
+            },
+            ..config.governance.clone()
+        };
         let genesis = Genesis {
             federation,
             cell: config.cell,
@@ -180,8 +227,10 @@ impl DevCell {
             passports: genesis_passports,
             validators,
             arbiters,
+            governance,
         };
         Self {
+            seed,
             genesis,
             passports,
             config,
@@ -260,6 +309,32 @@ impl DevCell {
             keep,
         };
         self.approve(&terms.signing_bytes(), validators)
+    }
+
+    /// A veto of `process` for `reason`, signed by the given guardians' keys.
+    pub fn veto(&self, process: ProcessId, reason: &str, guardians: &[usize]) -> Action {
+        let terms = VetoTerms {
+            federation: self.genesis.federation,
+            cell: self.genesis.cell,
+            process,
+            reason: reason.to_owned(),
+        };
+        let message = terms.signing_bytes();
+        let approvals = guardians
+            .iter()
+            .map(|index| {
+                let key = guardian_key(self.seed, *index);
+                GuardianApproval {
+                    key: key.public_key(),
+                    signature: key.sign(&message),
+                }
+            })
+            .collect();
+        Action::Veto {
+            process,
+            reason: reason.to_owned(),
+            approvals,
+        }
     }
 
     /// `passport`'s registration of the validator keys `consensus` and `bls`.

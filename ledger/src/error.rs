@@ -4,6 +4,7 @@
 use crate::controller_keys::ControllerKeysError;
 use crate::crypto::bls::BlsError;
 use crate::crypto::ed25519::Ed25519Error;
+use crate::governance::{Parameter, ProcessId, ProcessStatus};
 use crate::ids::{Amount, CellId, EscrowId, FederationId, Height, Nonce, PassportId};
 use crate::state::{CellMode, EscrowStatus, PassportStatus};
 use crate::transaction::ActionKind;
@@ -105,6 +106,47 @@ pub enum TxError {
     InsufficientValidatorPower { approved: u128, total: u128 },
     #[error("ruling carries {approved} arbiter approvals; the panel threshold is {threshold}")]
     InsufficientArbiterApprovals { approved: usize, threshold: u32 },
+    #[error("unknown governance process {0}")]
+    UnknownProcess(ProcessId),
+    #[error("invalid proposal: {0}")]
+    InvalidProposal(&'static str),
+    #[error("{parameter:?} = {value} is outside its bounds {min}..={max}")]
+    ParameterOutOfBounds {
+        parameter: Parameter,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
+    #[error("invalid governance rules: {0}")]
+    InvalidRules(&'static str),
+    #[error("not eligible to sponsor this process: {0}")]
+    IneligibleSponsor(&'static str),
+    #[error("process {process} is {status:?}; this needs it {required}")]
+    ProcessWrongState {
+        process: ProcessId,
+        status: ProcessStatus,
+        required: &'static str,
+    },
+    #[error("voting on process {process} runs from height {opens} to {closes}")]
+    OutsideVotingWindow {
+        process: ProcessId,
+        opens: Height,
+        closes: Height,
+    },
+    #[error("not a member of any chamber that votes on this process")]
+    NotInChamber,
+    #[error("this passport already cast that vote")]
+    AlreadyVoted,
+    #[error("invalid delegation: {0}")]
+    InvalidDelegation(&'static str),
+    #[error("delegating to {0} would close a cycle of delegations")]
+    DelegationCycle(PassportId),
+    #[error("the chain of delegations from {0} is longer than the rules allow")]
+    DelegationTooDeep(PassportId),
+    #[error("invalid veto: {0}")]
+    InvalidVeto(&'static str),
+    #[error("veto carries {approved} guardian approvals; the threshold is {threshold}")]
+    InsufficientGuardianApprovals { approved: usize, threshold: u32 },
 }
 
 /// Writes [`TxError::code`] and [`TxError::CODES`] from one table, so that the list of codes
@@ -167,4 +209,18 @@ tx_error_codes! {
     InvalidBridgeRuling => "invalid_bridge_ruling",
     InsufficientValidatorPower => "insufficient_validator_power",
     InsufficientArbiterApprovals => "insufficient_arbiter_approvals",
+    UnknownProcess => "unknown_process",
+    InvalidProposal => "invalid_proposal",
+    ParameterOutOfBounds => "parameter_out_of_bounds",
+    InvalidRules => "invalid_rules",
+    IneligibleSponsor => "ineligible_sponsor",
+    ProcessWrongState => "process_wrong_state",
+    OutsideVotingWindow => "outside_voting_window",
+    NotInChamber => "not_in_chamber",
+    AlreadyVoted => "already_voted",
+    InvalidDelegation => "invalid_delegation",
+    DelegationCycle => "delegation_cycle",
+    DelegationTooDeep => "delegation_too_deep",
+    InvalidVeto => "invalid_veto",
+    InsufficientGuardianApprovals => "insufficient_guardian_approvals",
 }

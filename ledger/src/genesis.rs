@@ -5,8 +5,9 @@
 use crate::controller_keys::{self, ControllerKeysError};
 use crate::crypto::bls::{BlsPublicKey, BlsSignature};
 use crate::crypto::ed25519::{Ed25519Error, Ed25519PublicKey};
-use crate::execution::{add_validator, elect_validators, Overlay};
+use crate::execution::{add_validator, adjust_electorate, elect_validators, Overlay};
 use crate::execution::{StateChanges, StateReader};
+use crate::governance::{GovernanceRules, Membership, RulesError};
 use crate::ids::{Amount, CellId, FederationId, PassportId};
 use crate::state::*;
 use crate::storage::StorageError;
@@ -25,6 +26,9 @@ pub struct Genesis {
     pub validators: Vec<GenesisValidator>,
     #[serde(default)]
     pub arbiters: ArbiterPanel,
+    /// The chamber rules and guardians governance processes start under.
+    #[serde(default)]
+    pub governance: GovernanceRules,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +79,8 @@ pub enum GenesisError {
     SupplyOverflow,
     #[error("cell parameters: {0}")]
     InvalidParams(&'static str),
+    #[error("governance rules: {0}")]
+    InvalidGovernance(&'static str),
 }
 
 impl Genesis {
@@ -90,6 +96,7 @@ impl Genesis {
         let supply = self.check_passports()?;
         self.check_validators()?;
         self.check_arbiters()?;
+        self.check_governance()?;
         self.build_state(supply)
     }
 
@@ -211,6 +218,25 @@ impl Genesis {
     }
 }
 
+impl Genesis {
+    /// The rules are well formed and every seat is a genesis passport.
+    fn check_governance(&self) -> Result<(), GenesisError> {
+        self.governance
+            .validate()
+            .map_err(|RulesError::Invalid(reason)| GenesisError::InvalidGovernance(reason))?;
+        for chamber in &self.governance.chambers {
+            if let Membership::Seats(seats) = &chamber.membership {
+                if seats.iter().any(|seat| self.index_of(seat).is_none()) {
+                    return Err(GenesisError::InvalidGovernance(
+                        "a seat is not a genesis passport",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Building the state of a checked genesis.
 impl Genesis {
     fn build_state(&self, supply: Amount) -> Result<StateChanges, GenesisError> {
@@ -220,6 +246,7 @@ impl Genesis {
         self.put_validators(&mut state)?;
         self.put_first_validator_set(&mut state)?;
         state.put(StateKey::ArbiterPanel, &self.arbiters);
+        state.put(StateKey::GovernanceRules, &self.governance);
         state.put(StateKey::Treasury, &Treasury::default());
         state.put(
             StateKey::CellMode,
@@ -250,6 +277,8 @@ impl Genesis {
                 ..Passport::new(id, entry.controller_keys.clone(), self.cell, entry.tier, 0)
             };
             state.put(StateKey::Passport(id), &passport);
+            adjust_electorate(state, entry.tier, 1, i128::from(entry.bonded))
+                .expect("genesis state is in memory and tiers were checked");
             if entry.bonded > 0 {
                 state.put(
                     StateKey::Bond(id),

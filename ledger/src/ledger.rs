@@ -9,6 +9,7 @@ use crate::execution::{
     execute_block, CheckedTransaction, Overlay, Receipt, StateChanges, StateReader,
 };
 use crate::genesis::{Genesis, GenesisError};
+use crate::governance::Electorate;
 use crate::ids::{Amount, Height};
 use crate::state::*;
 use crate::storage::{Commit, Storage, StorageError};
@@ -33,6 +34,11 @@ pub enum LedgerError {
     Tree(String),
     #[error("conservation violated: {0:?}")]
     ConservationViolated(Box<SupplyAudit>),
+    #[error("the electorate in state is {stored:?}; state holds {counted:?}")]
+    ElectorateMismatch {
+        stored: Box<Electorate>,
+        counted: Box<Electorate>,
+    },
 }
 
 fn tree_error(error: anyhow::Error) -> LedgerError {
@@ -211,8 +217,41 @@ impl<S: Storage> Ledger<S> {
             if !audit.is_conserved() {
                 return Err(LedgerError::ConservationViolated(Box::new(audit)));
             }
+            let counted = self.count_electorate()?;
+            let stored: Electorate = self.get(&StateKey::Electorate)?.unwrap_or_default();
+            if stored != counted {
+                return Err(LedgerError::ElectorateMismatch {
+                    stored: Box::new(stored),
+                    counted: Box::new(counted),
+                });
+            }
         }
         Ok(())
+    }
+
+    /// Counts the active passports of each tier and their bonds over all of state: what the
+    /// electorate kept in state must equal. Reads all of state, as [`Ledger::audit_supply`].
+    pub fn count_electorate(&self) -> Result<Electorate, LedgerError> {
+        let state = self.state_at(self.latest()?)?;
+        let overlay = Overlay::new(&state, None);
+        let mut electorate = Electorate::default();
+        for encoded in self.storage.state_keys()? {
+            let key: StateKey = borsh::from_slice(&encoded)
+                .map_err(|error| StorageError::Corrupt(format!("state key preimage: {error}")))?;
+            let StateKey::Passport(id) = key else {
+                continue;
+            };
+            let Some(passport) = overlay.get::<Passport>(&key)? else {
+                continue;
+            };
+            if passport.status == PassportStatus::Active {
+                let tier = usize::from(passport.tier);
+                electorate.passports[tier] += 1;
+                let bond: Option<Bond> = overlay.get(&StateKey::Bond(id))?;
+                electorate.bonded[tier] += bond.map_or(0, |bond| bond.bonded);
+            }
+        }
+        Ok(electorate)
     }
 
     /// Verifies signatures in a batch, executes and commits the next block.

@@ -22,6 +22,7 @@ pub mod error;
 pub mod evidence;
 pub mod execution;
 pub mod genesis;
+pub mod governance;
 pub mod ids;
 pub mod ledger;
 pub mod state;

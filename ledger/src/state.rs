@@ -5,6 +5,7 @@
 
 use crate::crypto::bls::BlsPublicKey;
 use crate::crypto::ed25519::Ed25519PublicKey;
+use crate::governance::{Ballot, Delegation, Electorate, GovernanceRules, Process, ProcessId};
 use crate::ids::{
     Amount, CaseId, CellId, CheckpointId, EscrowId, FederationId, Height, Nonce, PassportId,
 };
@@ -40,6 +41,23 @@ pub enum StateKey {
         remote: CellId,
         epoch: u64,
     },
+    GovernanceRules,
+    /// The weight of every chamber by tiers: [`crate::governance::Electorate`].
+    Electorate,
+    /// The id the next process gets.
+    NextProcess,
+    Process(ProcessId),
+    /// The processes with a deadline at the end of this block, in id order.
+    ProcessesDue(Height),
+    Ballot {
+        process: ProcessId,
+        voter: PassportId,
+    },
+    /// Who has a ballot on a process, sorted.
+    Voters(ProcessId),
+    Delegation(PassportId),
+    /// Who delegates to a passport, sorted.
+    Delegators(PassportId),
 }
 
 impl StateKey {
@@ -356,6 +374,13 @@ impl StateObject for CellModeState {}
 impl StateObject for SpentCase {}
 impl StateObject for ActiveValidators {}
 impl StateObject for BridgeRuling {}
+impl StateObject for GovernanceRules {}
+impl StateObject for Electorate {}
+impl StateObject for ProcessId {}
+impl StateObject for Vec<ProcessId> {}
+impl StateObject for Process {}
+impl StateObject for Ballot {}
+impl StateObject for Delegation {}
 
 impl Escrow {
     /// What the escrow still holds: its amount while open or disputed, nothing once settled.

@@ -12,6 +12,7 @@
 use crate::crypto::bls::{BlsPublicKey, BlsSecretKey, BlsSignature};
 use crate::crypto::ed25519::{Ed25519Error, Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
 use crate::evidence::{ArbiterApproval, DoubleVote, RegistrationTerms, ValidatorApproval};
+use crate::governance::{Choice, GuardianApproval, ProcessId, Proposal};
 use crate::ids::{
     Amount, CaseId, CellId, CheckpointId, EscrowId, FederationId, Height, Nonce, PassportId, TxId,
 };
@@ -123,6 +124,23 @@ pub enum Action {
         keep: CheckpointId,
         approvals: Vec<ValidatorApproval>,
     },
+    /// Open a governance process; the proposer is its first sponsor. Its id is the cell's
+    /// next process id.
+    Propose { proposal: Proposal },
+    /// Join a process's sponsors while it gathers them.
+    Sponsor { process: ProcessId },
+    /// Vote on an open process, or change the sender's vote, while voting is open.
+    Vote { process: ProcessId, choice: Choice },
+    /// Delegate the sender's vote to another passport, replacing any delegation it had.
+    Delegate { to: PassportId },
+    /// Withdraw the sender's delegation.
+    Undelegate,
+    /// Stop a pending process, approved by the guardians' threshold.
+    Veto {
+        process: ProcessId,
+        reason: String,
+        approvals: Vec<GuardianApproval>,
+    },
 }
 
 /// A validator's keys: a consensus key and a BLS key with its proof of possession, both keys
@@ -197,10 +215,16 @@ pub enum ActionKind {
     Sanction,
     SetCellMode,
     LiftBridgeLockdown,
+    Propose,
+    Sponsor,
+    Vote,
+    Delegate,
+    Undelegate,
+    Veto,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 18] = [
+    pub const ALL: [ActionKind; 24] = [
         ActionKind::Transfer,
         ActionKind::IssuePassport,
         ActionKind::RotateKeys,
@@ -219,6 +243,12 @@ impl ActionKind {
         ActionKind::Sanction,
         ActionKind::SetCellMode,
         ActionKind::LiftBridgeLockdown,
+        ActionKind::Propose,
+        ActionKind::Sponsor,
+        ActionKind::Vote,
+        ActionKind::Delegate,
+        ActionKind::Undelegate,
+        ActionKind::Veto,
     ];
 }
 
@@ -243,6 +273,12 @@ impl Action {
             Action::Sanction { .. } => ActionKind::Sanction,
             Action::SetCellMode { .. } => ActionKind::SetCellMode,
             Action::LiftBridgeLockdown { .. } => ActionKind::LiftBridgeLockdown,
+            Action::Propose { .. } => ActionKind::Propose,
+            Action::Sponsor { .. } => ActionKind::Sponsor,
+            Action::Vote { .. } => ActionKind::Vote,
+            Action::Delegate { .. } => ActionKind::Delegate,
+            Action::Undelegate => ActionKind::Undelegate,
+            Action::Veto { .. } => ActionKind::Veto,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::evidence::*;
+use charter_ledger::governance::{Choice, Parameter, ProcessId, Proposal};
 use charter_ledger::state::*;
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::transaction::DecodeError;
@@ -58,6 +59,23 @@ enum Step {
         liability: u64,
         case: u8,
     },
+    /// A governance proposal of kind `which` (a parameter change with `value`, a resolution,
+    /// a slash ruling of passport `value`, a mode change).
+    Propose {
+        which: u8,
+        value: u64,
+    },
+    Vote {
+        process: u64,
+        choice: u8,
+    },
+    Delegate {
+        to: usize,
+    },
+    Undelegate,
+    Veto {
+        process: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -89,6 +107,11 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..VALIDATORS, 0u64..3).prop_map(|(validator, height)| Step::DoubleVote { validator, height }),
         1 => (0..PASSPORTS, 0u8..3, 0u64..5_000, 0u8..6)
             .prop_map(|(subject, kind, liability, case)| Step::Sanction { subject, kind, liability, case }),
+        1 => (0u8..4, 0u64..20).prop_map(|(which, value)| Step::Propose { which, value }),
+        3 => (0u64..4, 0u8..3).prop_map(|(process, choice)| Step::Vote { process, choice }),
+        1 => (0..PASSPORTS).prop_map(|to| Step::Delegate { to }),
+        1 => Just(Step::Undelegate),
+        1 => (0u64..4).prop_map(|process| Step::Veto { process }),
     ]
 }
 
@@ -250,6 +273,33 @@ impl Client {
                     approvals,
                 }
             }
+            Step::Propose { which, value } => Action::Propose {
+                proposal: match which {
+                    0 => Proposal::ParameterChange {
+                        parameter: Parameter::MinFee,
+                        value: *value,
+                    },
+                    1 => Proposal::Resolution {
+                        text: format!("resolution {value}"),
+                    },
+                    2 => Proposal::SlashRuling {
+                        offender: id(*value as usize % PASSPORTS),
+                        amount: 1 + value * 100,
+                        case: CaseId([*value as u8; 32]),
+                    },
+                    _ => Proposal::CellModeChange {
+                        mode: CellMode::Safe,
+                        duration: Some(1 + value),
+                    },
+                },
+            },
+            Step::Vote { process, choice } => Action::Vote {
+                process: ProcessId(*process),
+                choice: [Choice::Yes, Choice::No, Choice::Abstain][usize::from(*choice)],
+            },
+            Step::Delegate { to } => Action::Delegate { to: id(*to) },
+            Step::Undelegate => Action::Undelegate,
+            Step::Veto { process } => self.cell.veto(ProcessId(*process), "property", &[0, 1]),
         };
         TransactionBody {
             federation: self.cell.genesis.federation,
@@ -288,12 +338,25 @@ impl Client {
     }
 }
 
+/// Governance periods of a block or two, so that processes reach their tallies and
+/// executions within a case's few blocks.
 fn config() -> DevCellConfig {
+    let mut governance = charter_devnet::fixtures::dev_governance_rules();
+    for kind in &mut governance.kinds {
+        kind.sponsoring_blocks = 2;
+        kind.deliberation_blocks = 0;
+        kind.voting_blocks = 2;
+        kind.enactment_blocks = 1;
+        for chamber in &mut kind.chambers {
+            chamber.quorum_bps = 1_000;
+        }
+    }
     DevCellConfig {
         validators: VALIDATORS,
         arbiters: 3,
         members: MEMBERS,
         balance: 1_000_000,
+        governance,
         ..DevCellConfig::default()
     }
 }

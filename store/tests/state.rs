@@ -1,8 +1,10 @@
 //! The ledger on a node's store: it agrees with the in-memory storage block by block (roots,
-//! receipts, proofs, the keys it lists), and reopens at its last block.
+//! receipts, proofs, the keys it lists, a governance process run to execution), and reopens
+//! at its last block.
 
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
-use charter_ledger::state::{Passport, StateKey};
+use charter_ledger::governance::{Choice, Parameter, Process, ProcessId, ProcessStatus, Proposal};
+use charter_ledger::state::{CellInfo, Passport, StateKey};
 use charter_ledger::storage::{MemoryStorage, Storage};
 use charter_ledger::{verify_proof, Action, Ledger, LedgerError, PassportId, SignedTransaction};
 use charter_store::NodeStore;
@@ -91,4 +93,74 @@ fn a_ledger_reopens_at_its_last_block() {
         ledger.init_genesis(&cell.genesis),
         Err(LedgerError::AlreadyInitialized)
     );
+}
+
+/// Block `height` of a governance history: a proposal, a delegation, ballots in both
+/// chambers, then empty blocks through the tally and the execution at the end of the run.
+fn governance_block(cell: &DevCell, height: u64) -> Vec<SignedTransaction> {
+    let proposal = Proposal::ParameterChange {
+        parameter: Parameter::MinFee,
+        value: 2,
+    };
+    let vote = |choice| Action::Vote {
+        process: ProcessId(0),
+        choice,
+    };
+    match height {
+        1 => vec![
+            cell.transaction(cell.validator(0), 0, Action::Propose { proposal }),
+            cell.transaction(
+                cell.member(1),
+                0,
+                Action::Delegate {
+                    to: cell.member(0).id,
+                },
+            ),
+        ],
+        7 => (0..3)
+            .flat_map(|index| {
+                [
+                    cell.transaction(
+                        cell.validator(index),
+                        u64::from(index == 0),
+                        vote(Choice::Yes),
+                    ),
+                    cell.transaction(cell.member(index * 2), 0, vote(Choice::Yes)),
+                ]
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn a_governance_history_gives_the_same_roots_on_the_store_and_in_memory() {
+    let cell = cell();
+    let dir = tempfile::tempdir().unwrap();
+    let store = NodeStore::open(dir.path()).unwrap();
+    let mut durable = Ledger::open(store.state()).unwrap();
+    let mut memory = Ledger::open(MemoryStorage::new()).unwrap();
+    durable.init_genesis(&cell.genesis).unwrap();
+    memory.init_genesis(&cell.genesis).unwrap();
+    // Dev rules: voting opens at 1 + 5 + 1 = 7, closes at 21, executes at 26.
+    for height in 1..=26 {
+        let block = governance_block(&cell, height);
+        let on_disk = durable.apply_block(&block).unwrap();
+        assert_eq!(
+            on_disk,
+            memory.apply_block(&block).unwrap(),
+            "block {height}"
+        );
+        assert!(on_disk
+            .receipts
+            .iter()
+            .all(|receipt| receipt.outcome.is_ok()));
+    }
+    let process: Process = durable
+        .get(&StateKey::Process(ProcessId(0)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(process.status, ProcessStatus::Executed);
+    let info: CellInfo = durable.get(&StateKey::Cell).unwrap().unwrap();
+    assert_eq!(info.params.min_fee, 2);
 }

@@ -39,7 +39,9 @@ pub(super) struct Context<'s, 'a> {
     pub(super) state: &'s mut Overlay<'a>,
     pub(super) cell: &'s CellInfo,
     pub(super) height: Height,
-    pub(super) body: &'s TransactionBody,
+    /// The transaction's body; `None` when the rules run for the block itself (a process
+    /// executing at its deadline), which no rule about a sender is asked to do.
+    pub(super) body: Option<&'s TransactionBody>,
 }
 
 pub(super) fn ensure_active(passport: &Passport) -> Result<(), TxError> {
@@ -92,9 +94,14 @@ fn credit(passport: &mut Passport, amount: Amount) -> Result<(), TxError> {
     Ok(())
 }
 
-impl Context<'_, '_> {
-    pub(super) fn sender(&self) -> &PassportId {
-        &self.body.sender
+impl<'s> Context<'s, '_> {
+    pub(super) fn body(&self) -> &'s TransactionBody {
+        self.body
+            .expect("only a transaction's rules ask for its body or sender")
+    }
+
+    pub(super) fn sender(&self) -> &'s PassportId {
+        &self.body().sender
     }
 
     pub(super) fn passport(&self, id: &PassportId) -> Result<Passport, Failure> {

@@ -98,7 +98,7 @@ impl Context<'_, '_> {
 
     /// Seizes up to `amount` of the offender's stake, bonded first and then unbonding in
     /// release order, into the treasury. What could not be seized stays as a liability.
-    fn seize(&mut self, offender: &PassportId, amount: Amount, case: CaseId) -> Outcome {
+    pub(super) fn seize(&mut self, offender: &PassportId, amount: Amount, case: CaseId) -> Outcome {
         let mut bond = self.bond_of(offender)?;
         let mut remaining = amount;
         let from_bond = remaining.min(bond.bonded);
@@ -111,6 +111,8 @@ impl Context<'_, '_> {
         }
         bond.unbonding.retain(|entry| entry.amount > 0);
         self.state.put(StateKey::Bond(*offender), &bond);
+        let passport = self.passport(offender)?;
+        self.electorate_restakes(&passport, 0, from_bond)?;
         self.pay_treasury(amount - remaining)?;
         let record = SanctionRecord {
             case,
@@ -161,7 +163,7 @@ impl Context<'_, '_> {
     /// Fork limits bound how many passports this touches.
     fn impose(&mut self, subject: &PassportId, record: SanctionRecord) -> Outcome {
         let mut passport = self.passport(subject)?;
-        apply_sanction_status(&mut passport, record.kind);
+        self.apply_sanction_status(&mut passport, record.kind)?;
         let mut forks: Vec<PassportId> = Vec::new();
         let mut pending: Vec<PassportId> = passport.forks.iter().rev().copied().collect();
         while let Some(id) = pending.pop() {
@@ -182,7 +184,7 @@ impl Context<'_, '_> {
             }
             let mut related = self.passport(&id)?;
             if is_fork {
-                apply_sanction_status(&mut related, record.kind);
+                self.apply_sanction_status(&mut related, record.kind)?;
             }
             add_sanction(
                 &mut related,
@@ -243,11 +245,17 @@ impl Context<'_, '_> {
         self.spend_case(case)
     }
 
-    fn spend_case(&mut self, case: &CaseId) -> Outcome {
+    pub(super) fn ensure_case_unspent(&self, case: &CaseId) -> Outcome {
         let key = StateKey::SpentCase(case.0);
         if self.state.get::<SpentCase>(&key)?.is_some() {
             return Err(TxError::EvidenceAlreadyUsed.into());
         }
+        Ok(())
+    }
+
+    pub(super) fn spend_case(&mut self, case: &CaseId) -> Outcome {
+        self.ensure_case_unspent(case)?;
+        let key = StateKey::SpentCase(case.0);
         self.state.put(
             key,
             &SpentCase {
@@ -265,12 +273,18 @@ fn add_sanction(passport: &mut Passport, record: SanctionRecord) {
     passport.sanctions.push(record);
 }
 
-fn apply_sanction_status(passport: &mut Passport, kind: SanctionKind) {
-    match kind {
-        SanctionKind::Suspension if passport.status == PassportStatus::Active => {
-            passport.status = PassportStatus::Suspended
+impl Context<'_, '_> {
+    /// A suspension or revocation ends a passport's place in the electorate.
+    fn apply_sanction_status(&mut self, passport: &mut Passport, kind: SanctionKind) -> Outcome {
+        let was_active = passport.status == PassportStatus::Active;
+        match kind {
+            SanctionKind::Suspension if was_active => passport.status = PassportStatus::Suspended,
+            SanctionKind::Revocation => passport.status = PassportStatus::Revoked,
+            _ => {}
         }
-        SanctionKind::Revocation => passport.status = PassportStatus::Revoked,
-        _ => {}
+        if was_active && passport.status != PassportStatus::Active {
+            self.electorate_loses(passport)?;
+        }
+        Ok(())
     }
 }

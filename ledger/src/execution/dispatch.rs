@@ -17,7 +17,7 @@ pub(crate) fn apply(
         state,
         cell,
         height,
-        body: &tx.body,
+        body: Some(&tx.body),
     };
     envelope::admit(&mut ctx, tx)?;
     dispatch(&mut ctx, &tx.body.action)
@@ -75,5 +75,15 @@ fn dispatch(ctx: &mut Context<'_, '_>, action: &Action) -> Outcome {
             keep,
             approvals,
         } => ctx.lift_bridge_lockdown(*remote, *epoch, *keep, approvals),
+        Action::Propose { proposal } => ctx.propose(proposal),
+        Action::Sponsor { process } => ctx.sponsor(*process),
+        Action::Vote { process, choice } => ctx.vote(*process, *choice),
+        Action::Delegate { to } => ctx.delegate(to),
+        Action::Undelegate => ctx.undelegate(),
+        Action::Veto {
+            process,
+            reason,
+            approvals,
+        } => ctx.veto(*process, reason, approvals),
     }
 }

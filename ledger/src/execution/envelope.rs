@@ -11,7 +11,7 @@ use crate::state::{CellInfo, CellModeState, Passport, StateKey};
 use crate::transaction::{SignedTransaction, TransactionBody};
 
 pub(super) fn admit(ctx: &mut Context<'_, '_>, tx: &SignedTransaction) -> Outcome {
-    let body = ctx.body;
+    let body = ctx.body();
     check_addressing(body, ctx.cell)?;
     let mut sender = ctx.passport(&body.sender)?;
     check_sender(&sender, tx)?;
@@ -76,7 +76,7 @@ fn check_fee(body: &TransactionBody, cell: &CellInfo) -> Result<(), TxError> {
 
 fn check_mode(ctx: &Context<'_, '_>) -> Outcome {
     let mode: CellModeState = ctx.state.require(&StateKey::CellMode)?;
-    let action = &ctx.body.action;
+    let action = &ctx.body().action;
     if !mode_permits(mode.mode, action, &ctx.cell.params, ctx.height) {
         return Err(TxError::ModeForbids {
             mode: mode.mode,

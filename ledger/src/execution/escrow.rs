@@ -33,7 +33,7 @@ impl Context<'_, '_> {
         let mut payer = self.passport(self.sender())?;
         debit(&mut payer, amount)?;
         self.put_passport(&payer);
-        let id = EscrowId::derive(self.cell.cell, self.sender(), self.body.nonce);
+        let id = EscrowId::derive(self.cell.cell, self.sender(), self.body().nonce);
         let escrow = Escrow {
             id,
             payer: payer.id,

@@ -8,18 +8,28 @@
 //!
 //! `envelope` holds the checks every transaction passes before its action; `dispatch` hands the
 //! action to the rules of its domain (`passports`, `stake`, `discipline`, `escrow`,
-//! `governance`), each of which states the doctrines it enforces; `context` is what they share.
+//! `emergency`, and governance's `processes` and `delegation`), each of which states the
+//! doctrines it enforces; `context` is what they share. After a block's transactions,
+//! `deadlines` moves on the governance processes due at its height (`tally`, `enactment`),
+//! and the last block of an epoch elects the next validator set.
 
+mod chambers;
 mod context;
+mod deadlines;
+mod delegation;
 mod discipline;
 mod dispatch;
+mod electorate;
+mod emergency;
+mod enactment;
 mod envelope;
 mod escrow;
-mod governance;
 mod mode;
 mod overlay;
 mod passports;
+mod processes;
 mod stake;
+mod tally;
 mod verified;
 
 pub(crate) use crate::crypto::ed25519::{self, Ed25519Error};
@@ -28,6 +38,7 @@ use crate::ids::{Height, TxId};
 use crate::state::{CellInfo, CellMode, CellModeState, StateKey};
 use crate::storage::StorageError;
 use crate::transaction::SignedTransaction;
+pub(crate) use electorate::adjust_electorate;
 pub use mode::mode_permits;
 pub(crate) use overlay::Overlay;
 pub use overlay::{StateChanges, StateReader};
@@ -134,6 +145,7 @@ pub fn execute_block(
     }
     let mut block = Overlay::new(state, None);
     block.merge(projection.changes);
+    deadlines::run_deadlines(&mut block, &projection.cell, height)?;
     end_epoch(&mut block, &projection.cell, height)?;
     outcome.changes = block.into_changes();
     Ok(outcome)

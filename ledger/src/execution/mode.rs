@@ -5,7 +5,7 @@
 //! | NORMAL | nothing |
 //! | ELEVATED | forks; new passports of tier 3 or more |
 //! | SAFE | as ELEVATED, plus validator registration and transfers above `safe_mode_transfer_limit`; escrows above it need an arbiter and a release at least `safe_mode_escrow_delay` blocks away |
-//! | LOCKDOWN | everything but re-attestation (`RotateKeys`), proofs (`Slash`) and the validators' governance (`SetCellMode`, `LiftBridgeLockdown`) |
+//! | LOCKDOWN | everything but re-attestation (`RotateKeys`), proofs (`Slash`), the validators' governance (`SetCellMode`, `LiftBridgeLockdown`) and governance processes (`Propose`, `Sponsor`, `Vote`, `Delegate`, `Undelegate`, `Veto`), which may end the lockdown |
 //! | RECOVERY | new passports, forks, new validators, new bonds and new escrows; unwinding is allowed |
 
 use crate::ids::Height;
@@ -47,6 +47,12 @@ pub fn mode_permits(mode: CellMode, action: &Action, params: &CellParams, height
                 | Action::Slash { .. }
                 | Action::SetCellMode { .. }
                 | Action::LiftBridgeLockdown { .. }
+                | Action::Propose { .. }
+                | Action::Sponsor { .. }
+                | Action::Vote { .. }
+                | Action::Delegate { .. }
+                | Action::Undelegate
+                | Action::Veto { .. }
         ),
         CellMode::Recovery => !matches!(
             action,

@@ -58,11 +58,23 @@ impl<'a> Overlay<'a> {
         self.writes.insert(key, Some(bytes));
     }
 
+    pub fn delete(&mut self, key: StateKey) {
+        self.writes.insert(key, None);
+    }
+
     pub fn merge(&mut self, changes: StateChanges) {
         self.writes.extend(changes);
     }
 
     pub fn into_changes(self) -> StateChanges {
         self.writes
+    }
+}
+
+/// An overlay reads as the state it would leave, so that work which may fail (a process
+/// executing at its deadline) can run on an overlay of its own above a block's.
+impl StateReader for Overlay<'_> {
+    fn read(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read_raw(key)
     }
 }

@@ -44,7 +44,7 @@ impl Context<'_, '_> {
 
     /// The id a passport created by this transaction gets.
     fn created_passport_id(&self) -> Result<PassportId, Failure> {
-        let id = PassportId::derive(self.cell.cell, self.sender(), self.body.nonce);
+        let id = PassportId::derive(self.cell.cell, self.sender(), self.body().nonce);
         if self
             .state
             .get::<Passport>(&StateKey::Passport(id))?
@@ -90,7 +90,7 @@ impl Context<'_, '_> {
         let mut passport = self.new_passport(id, controller_keys, tier);
         passport.sponsor = Some(sponsor.id);
         self.put_passport(&passport);
-        Ok(())
+        self.electorate_admits(&passport)
     }
 
     pub(super) fn rotate_keys(
@@ -154,7 +154,7 @@ impl Context<'_, '_> {
         parent.forks.push(id);
         self.put_passport(&parent);
         self.put_passport(&child);
-        Ok(())
+        self.electorate_admits(&child)
     }
 
     /// A passport leaves with its history: its record and liabilities stay. Its stake must be
@@ -169,6 +169,7 @@ impl Context<'_, '_> {
             return Err(TxError::StakeOutstanding(staked).into());
         }
         let mut passport = self.passport(self.sender())?;
+        self.electorate_loses(&passport)?;
         passport.status = PassportStatus::Exited;
         self.put_passport(&passport);
         Ok(())

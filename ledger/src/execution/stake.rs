@@ -16,6 +16,7 @@ impl Context<'_, '_> {
         let mut passport = self.passport(self.sender())?;
         debit(&mut passport, amount)?;
         self.put_passport(&passport);
+        self.electorate_restakes(&passport, amount, 0)?;
         let mut bond = self.bond_of(self.sender())?;
         bond.bonded = bond
             .bonded
@@ -41,7 +42,8 @@ impl Context<'_, '_> {
             release_height,
         });
         self.state.put(StateKey::Bond(*self.sender()), &bond);
-        Ok(())
+        let passport = self.passport(self.sender())?;
+        self.electorate_restakes(&passport, 0, amount)
     }
 
     pub(super) fn withdraw(&mut self) -> Outcome {
@@ -60,7 +62,7 @@ impl Context<'_, '_> {
             .try_fold(0u64, |sum, entry| sum.checked_add(entry.amount))
             .ok_or(TxError::AmountOverflow)?;
         self.state.put(StateKey::Bond(*self.sender()), &bond);
-        self.credit_passport(&self.body.sender, total)
+        self.credit_passport(self.sender(), total)
     }
 
     /// Both keys must sign the terms binding them to the sender, so that nobody can register

@@ -16,7 +16,33 @@ impl Context<'_, '_> {
         expires_at: Option<Height>,
         approvals: &[ValidatorApproval],
     ) -> Outcome {
+        self.check_mode_change(mode, expires_at)?;
         let current: CellModeState = self.state.require(&StateKey::CellMode)?;
+        let terms = ModeChangeTerms {
+            federation: self.cell.federation,
+            cell: self.cell.cell,
+            sequence: current.sequence,
+            mode,
+            expires_at,
+        };
+        self.require_validator_supermajority(&terms.signing_bytes(), approvals)?;
+        self.change_mode(mode, expires_at)
+    }
+
+    /// Sets the mode, with a new sequence number so that approvals of the old one lapse.
+    pub(super) fn change_mode(&mut self, mode: CellMode, expires_at: Option<Height>) -> Outcome {
+        self.check_mode_change(mode, expires_at)?;
+        let current: CellModeState = self.state.require(&StateKey::CellMode)?;
+        let next = CellModeState {
+            mode,
+            expires_at,
+            sequence: current.sequence + 1,
+        };
+        self.state.put(StateKey::CellMode, &next);
+        Ok(())
+    }
+
+    fn check_mode_change(&self, mode: CellMode, expires_at: Option<Height>) -> Outcome {
         match (mode, expires_at) {
             (CellMode::Normal, None) => {}
             (CellMode::Normal, Some(_)) => {
@@ -32,20 +58,6 @@ impl Context<'_, '_> {
                 .into())
             }
         }
-        let terms = ModeChangeTerms {
-            federation: self.cell.federation,
-            cell: self.cell.cell,
-            sequence: current.sequence,
-            mode,
-            expires_at,
-        };
-        self.require_validator_supermajority(&terms.signing_bytes(), approvals)?;
-        let next = CellModeState {
-            mode,
-            expires_at,
-            sequence: current.sequence + 1,
-        };
-        self.state.put(StateKey::CellMode, &next);
         Ok(())
     }
 
@@ -59,13 +71,7 @@ impl Context<'_, '_> {
         if remote == self.cell.cell {
             return Err(TxError::InvalidBridgeRuling("a cell has no bridge to itself").into());
         }
-        let key = StateKey::BridgeRuling { remote, epoch };
-        if self.state.get::<BridgeRuling>(&key)?.is_some() {
-            return Err(TxError::InvalidBridgeRuling(
-                "that epoch of that cell is already ruled on",
-            )
-            .into());
-        }
+        self.ensure_bridge_unruled(remote, epoch)?;
         let terms = BridgeRulingTerms {
             federation: self.cell.federation,
             cell: self.cell.cell,
@@ -74,16 +80,30 @@ impl Context<'_, '_> {
             keep,
         };
         self.require_validator_supermajority(&terms.signing_bytes(), approvals)?;
-        self.state.put(
-            key,
-            &BridgeRuling {
-                remote,
-                epoch,
-                keep,
-                decided_at: self.height,
-            },
-        );
+        self.record_bridge_ruling(remote, epoch, keep);
         Ok(())
+    }
+
+    pub(super) fn ensure_bridge_unruled(&self, remote: CellId, epoch: u64) -> Outcome {
+        let key = StateKey::BridgeRuling { remote, epoch };
+        if self.state.get::<BridgeRuling>(&key)?.is_some() {
+            return Err(TxError::InvalidBridgeRuling(
+                "that epoch of that cell is already ruled on",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    pub(super) fn record_bridge_ruling(&mut self, remote: CellId, epoch: u64, keep: CheckpointId) {
+        let ruling = BridgeRuling {
+            remote,
+            epoch,
+            keep,
+            decided_at: self.height,
+        };
+        self.state
+            .put(StateKey::BridgeRuling { remote, epoch }, &ruling);
     }
 
     /// Checks that `approvals` are signatures of `message` by distinct current validators
