@@ -1,7 +1,7 @@
 //! `charter keygen` and `charter dev-genesis`: writing key files (mode 0600).
 
 use anyhow::{Context, Result};
-use charter_devnet::fixtures::{DevCell, DevCellConfig, DevPassport};
+use charter_devnet::fixtures::{guardian_key, DevCell, DevCellConfig, DevPassport};
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_node::keys::{KeyFile, ValidatorKeys};
@@ -90,11 +90,25 @@ pub fn dev_genesis(seed: u64, config: &DevCellConfig, out: &Path) -> Result<()> 
             &serde_json::to_string_pretty(&key_file(passport))?,
         )?;
     }
+    for index in 0..config.guardians {
+        let key = guardian_key(seed, index);
+        let file = KeyFile {
+            passport: None,
+            controller_seed: hex::encode(key.seed()),
+            controller_public_key: key.public_key().to_hex(),
+            validator: None,
+        };
+        write_secret(
+            &keys.join(format!("guardian-{index}.json")),
+            &serde_json::to_string_pretty(&file)?,
+        )?;
+    }
     println!(
-        "wrote {} ({} passports, {} validators) and their keys under {}",
+        "wrote {} ({} passports, {} validators, {} guardians) and their keys under {}",
         genesis_path.display(),
         cell.passports.len(),
         config.validators,
+        config.guardians,
         keys.display()
     );
     Ok(())

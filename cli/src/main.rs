@@ -4,6 +4,7 @@
 
 mod federation_command;
 mod genesis_command;
+mod gov_command;
 mod keys_command;
 mod localnet_view;
 mod query;
@@ -109,6 +110,8 @@ enum Command {
     Tx(tx::TxArgs),
     /// Read state, blocks and transactions from a node's API, with verified state proofs.
     Query(query::QueryArgs),
+    /// Governance processes: propose, sponsor, vote, delegate, veto, and read them.
+    Gov(gov_command::GovArgs),
     /// Inspect a stopped validator's guarded signer, or ask it for a signature.
     Signer(signer_command::SignerArgs),
     /// Run a cell's ledger on RocksDB, without a network, under a workload of simulated agents
@@ -169,6 +172,7 @@ fn main() -> Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::Tx(args) => tx::run(args),
         Command::Query(args) => query::run(args),
+        Command::Gov(args) => gov_command::run(args),
         Command::Signer(args) => signer_command::run(args),
     }
 }

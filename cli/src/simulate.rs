@@ -4,6 +4,7 @@
 use anyhow::{ensure, Context, Result};
 use charter_devnet::agents::{voting, Agents, ChainView};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
+use charter_ledger::governance::{Process, ProcessId};
 use charter_ledger::state::{ActiveValidators, Bond, CellModeState, Passport, StateKey, Validator};
 use charter_ledger::storage::Storage;
 use charter_ledger::{Ledger, PassportId};
@@ -100,8 +101,29 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         audit.escrowed,
         audit.treasury
     );
+    println!("governance processes: {}", process_outcomes(&ledger)?);
     println!("chain data: {}", data_dir.display());
     Ok(())
+}
+
+/// How many processes ended (or stand) in each status, e.g. `executed 3, vetoed 1`.
+fn process_outcomes<S: Storage>(ledger: &Ledger<S>) -> Result<String> {
+    let count = ledger
+        .get::<ProcessId>(&StateKey::NextProcess)?
+        .map_or(0, |next| next.0);
+    let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
+    for id in 0..count {
+        let process: Process = ledger
+            .get(&StateKey::Process(ProcessId(id)))?
+            .context("a process below the next id is missing")?;
+        *by_status
+            .entry(format!("{:?}", process.status).to_lowercase())
+            .or_default() += 1;
+    }
+    let parts: Vec<String> = (by_status.iter())
+        .map(|(status, count)| format!("{status} {count}"))
+        .collect();
+    Ok(format!("{count} ({})", parts.join(", ")))
 }
 
 /// The latest committed state, read straight from the ledger (a network client reads the same
@@ -136,6 +158,12 @@ impl<S: Storage> ChainView for LatestState<'_, S> {
     fn voting_validators(&self) -> Vec<PassportId> {
         let active = self.0.get::<ActiveValidators>(&StateKey::ActiveValidators);
         (active.ok().flatten()).map_or_else(Vec::new, |active| voting(&active))
+    }
+
+    fn latest_process(&self) -> Option<Process> {
+        let next: ProcessId = self.0.get(&StateKey::NextProcess).ok().flatten()?;
+        let latest = ProcessId(next.0.checked_sub(1)?);
+        self.0.get(&StateKey::Process(latest)).ok().flatten()
     }
 }
 

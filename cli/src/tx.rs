@@ -137,14 +137,14 @@ fn print_validator_approval(keys: &KeyFile, message: &[u8]) -> Result<()> {
 }
 
 /// What a client needs to know about the cell to sign for it.
-struct CellFacts {
-    federation: FederationId,
-    cell: CellId,
+pub(crate) struct CellFacts {
+    pub(crate) federation: FederationId,
+    pub(crate) cell: CellId,
     min_fee: Amount,
     mode_sequence: u64,
 }
 
-fn cell_facts(api: &ApiClient) -> Result<CellFacts> {
+pub(crate) fn cell_facts(api: &ApiClient) -> Result<CellFacts> {
     let status = api.get("/v1/status")?;
     let field = |value: &Value, what: &str| -> Result<Value> {
         value
@@ -160,7 +160,7 @@ fn cell_facts(api: &ApiClient) -> Result<CellFacts> {
     })
 }
 
-fn json_argument<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn json_argument<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     let text = match text.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
         None => text.to_string(),
@@ -169,11 +169,23 @@ fn json_argument<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Resu
 }
 
 fn sign(api: &ApiClient, signing: &Signing) -> Result<SignedTransaction> {
-    let keys = KeyFile::load(&signing.key)?;
-    let sender = keys.passport()?;
     let action: Action = json_argument(&signing.action, "action")?;
+    sign_action(api, &signing.key, action, signing.fee, signing.nonce)
+}
+
+/// Signs `action` from the passport of the key file at `key`, the fee and nonce defaulting to
+/// the cell's minimum and the sender's next.
+pub(crate) fn sign_action(
+    api: &ApiClient,
+    key: &std::path::Path,
+    action: Action,
+    fee: Option<Amount>,
+    nonce: Option<Nonce>,
+) -> Result<SignedTransaction> {
+    let keys = KeyFile::load(key)?;
+    let sender = keys.passport()?;
     let facts = cell_facts(api)?;
-    let nonce = match signing.nonce {
+    let nonce = match nonce {
         Some(nonce) => nonce,
         None => {
             let read = api.get(&format!("/v1/passports/{}", sender.to_hex()))?;
@@ -187,13 +199,13 @@ fn sign(api: &ApiClient, signing: &Signing) -> Result<SignedTransaction> {
         cell: facts.cell,
         sender,
         nonce,
-        fee: signing.fee.unwrap_or(facts.min_fee),
+        fee: fee.unwrap_or(facts.min_fee),
         action,
     }
     .sign(&keys.controller()?))
 }
 
-fn submit(api: &ApiClient, encoded: &[u8]) -> Result<String> {
+pub(crate) fn submit(api: &ApiClient, encoded: &[u8]) -> Result<String> {
     let (status, answer) = api.json("POST", "/v1/transactions", encoded)?;
     if status != 202 {
         bail!(
@@ -206,7 +218,7 @@ fn submit(api: &ApiClient, encoded: &[u8]) -> Result<String> {
 }
 
 /// Follows a transaction; fails unless it committed.
-fn follow(api: &ApiClient, id: &str, wait: u64) -> Result<()> {
+pub(crate) fn follow(api: &ApiClient, id: &str, wait: u64) -> Result<()> {
     let (status, answer) = api.json("GET", &format!("/v1/transactions/{id}?wait={wait}"), b"")?;
     println!("{}", serde_json::to_string_pretty(&answer)?);
     match (status, answer["status"].as_str()) {

@@ -9,7 +9,7 @@ use charter_ledger::evidence::{
 };
 use charter_ledger::genesis::{Genesis, GenesisPassport, GenesisValidator};
 use charter_ledger::governance::{
-    GovernanceRules, GuardianApproval, Guardians, ProcessId, ProcessKind, VetoTerms,
+    GovernanceRules, GuardianApproval, Guardians, ProcessId, ProcessKind, SponsorRule, VetoTerms,
 };
 use charter_ledger::ids::{
     Amount, CaseId, CellId, CheckpointId, FederationId, Height, Nonce, PassportId,
@@ -44,9 +44,16 @@ pub struct DevCellConfig {
 
 /// The default chamber rules with periods short enough to watch a process run on a local
 /// cell: sponsoring 50 blocks, deliberation 5, voting 15, enactment 5 (rules changes twice
-/// as long).
+/// as long). A resolution also needs sponsors from the members: 1% of them, at least 2.
 pub fn dev_governance_rules() -> GovernanceRules {
     let mut rules = GovernanceRules::default();
+    rules.kinds[ProcessKind::Resolution as usize]
+        .sponsors
+        .push(SponsorRule {
+            chamber: 2,
+            share_bps: 100,
+            minimum: 2,
+        });
     for (kind, rules) in ProcessKind::ALL.iter().zip(&mut rules.kinds) {
         let scale = if *kind == ProcessKind::RulesChange {
             2

@@ -61,7 +61,8 @@ fn vote(h: &mut Harness, voter: &DevPassport, id: u64, choice: Choice) -> Result
     h.submit(voter, action)
 }
 
-/// Proposes from validator 0 and waits for voting to open; returns the process's schedule.
+/// Proposes from validator 0, has members 6 and 7 sponsor it if it needs them (a resolution
+/// does), and waits for voting to open; returns the process's schedule.
 fn open_for_voting(h: &mut Harness, proposal: Proposal) -> Schedule {
     let proposer = h.cell.validator(0).clone();
     let next: ProcessId = h
@@ -70,9 +71,14 @@ fn open_for_voting(h: &mut Harness, proposal: Proposal) -> Schedule {
         .unwrap()
         .unwrap_or(ProcessId(0));
     propose(h, &proposer, proposal).unwrap();
-    let schedule = process(h, next.0)
-        .schedule
-        .expect("a core member sponsors alone");
+    for sponsor in [6, 7] {
+        if process(h, next.0).status == ProcessStatus::Sponsoring {
+            let sponsor = h.cell.member(sponsor).clone();
+            let sponsoring = signed(h, &sponsor, Action::Sponsor { process: next });
+            h.submit_tx(sponsoring).unwrap();
+        }
+    }
+    let schedule = process(h, next.0).schedule.expect("sponsored");
     advance_to(h, schedule.voting_opens - 1);
     schedule
 }

@@ -3,11 +3,13 @@
 //! moving, new passports sponsored, forked and funded — and, in turn, about one transaction in
 //! sixteen, the cell's lifecycle and governance: stake withdrawn, key rotations, exits, a
 //! validator registering, arbiter-panel sanctions and slashes, an emergency mode declared by
-//! the validators, bridge rulings. Every kind of transaction runs in a load long enough. It
+//! the validators, bridge rulings, and governance processes proposed, sponsored, voted on,
+//! delegated and vetoed (`governance`). Every kind of transaction runs in a load long enough. It
 //! follows what the ledger committed (never assumes), so it stays valid after rejections, and a
 //! seed replays it exactly. [`ApiChain`], [`submit`] and [`follow`] act through a validator's
 //! HTTP API.
 
+mod governance;
 pub mod live;
 
 use crate::fixtures::{derive_seed, DevCell, DevPassport};
@@ -15,6 +17,7 @@ use charter_client::ApiClient;
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::evidence::Ruling;
+use charter_ledger::governance::Process;
 use charter_ledger::state::{
     ActiveValidators, Bond, CellMode, CellModeState, Passport, SanctionKind, Validator,
 };
@@ -71,9 +74,10 @@ enum Step {
     BridgeRuling,
     Exit,
     RegisterValidator,
+    Govern,
 }
 
-const STEPS: [Step; 9] = [
+const STEPS: [Step; 10] = [
     Step::Withdraw,
     Step::ForkPassport,
     Step::RotateKeys,
@@ -83,6 +87,7 @@ const STEPS: [Step; 9] = [
     Step::BridgeRuling,
     Step::Exit,
     Step::RegisterValidator,
+    Step::Govern,
 ];
 
 /// The committed state agents look at before acting, as a client reads it from a node.
@@ -94,6 +99,8 @@ pub trait ChainView {
     /// The passports of the cell's current validator set (`ActiveValidators`): those whose
     /// approvals count.
     fn voting_validators(&self) -> Vec<PassportId>;
+    /// The governance process proposed last, if any.
+    fn latest_process(&self) -> Option<Process>;
 }
 
 /// What a transaction was meant to do, so its receipt can update the workload's view.
@@ -138,6 +145,7 @@ pub struct Agents {
     unbonded: VecDeque<usize>,
     /// Whether the first agent is known to be a registered validator.
     registered: bool,
+    civics: governance::Civics,
 }
 
 impl Agents {
@@ -172,6 +180,7 @@ impl Agents {
             step: 0,
             unbonded: VecDeque::new(),
             registered: false,
+            civics: governance::Civics::default(),
         }
     }
 
@@ -252,6 +261,10 @@ impl Agents {
                 self.pending.push(intent);
             }
         }
+        for (tx, intent) in self.ballots(height, chain) {
+            block.push(tx);
+            self.pending.push(intent);
+        }
         while block.len() < size {
             let (tx, intent) = self.next_transaction(height, chain);
             block.push(tx);
@@ -285,6 +298,7 @@ impl Agents {
             Step::RotateKeys => return self.rotate_keys(),
             Step::Exit => return self.exit(chain),
             Step::RegisterValidator => return self.register_validator(chain),
+            Step::Govern => return self.govern(chain),
             // Governance actions carry their authority in their approvals; any agent sends them.
             Step::Sanction => self.sanction(),
             Step::SlashByRuling => self.slash_by_ruling(chain)?,
@@ -832,6 +846,11 @@ impl ChainView for ApiChain<'_> {
         let active = self.value::<ActiveValidators>("/v1/validators");
         active.map_or_else(Vec::new, |active| voting(&active))
     }
+
+    fn latest_process(&self) -> Option<Process> {
+        let list = self.0.get("/v1/governance/processes?limit=1").ok()?;
+        serde_json::from_value(list["processes"].get(0)?.clone()).ok()
+    }
 }
 
 /// The passports of a validator set's members.
@@ -908,6 +927,10 @@ mod tests {
             (0..kept)
                 .map(|index| self.cell.validator(index).id)
                 .collect()
+        }
+
+        fn latest_process(&self) -> Option<Process> {
+            None
         }
     }
 

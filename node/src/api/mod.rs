@@ -1,11 +1,13 @@
 //! The node's HTTP JSON API: status; submitting transactions and following them to their
 //! outcome; blocks with their certificates and a live stream of them; passports, bonds,
-//! escrows and validators, each with a state proof on request; the OpenAPI document; and
-//! Prometheus metrics.
+//! escrows and validators, each with a state proof on request; governance (`governance`); the
+//! OpenAPI document; and Prometheus metrics.
 //!
 //! State reads go through a read-only ledger handle over the same storage consensus commits
 //! to, refreshed to the latest committed height on every request, so each answer is one
 //! consistent height. Block reads share the block store consensus writes.
+
+mod governance;
 
 use crate::admission::{Admission, Source};
 use crate::http_errors::{json_errors, refuse_declared_oversize};
@@ -45,7 +47,7 @@ use tokio::sync::{broadcast, watch};
 const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// The OpenAPI document, kept beside the code it describes.
-const OPENAPI: &str = include_str!("../openapi.json");
+const OPENAPI: &str = include_str!("../../openapi.json");
 
 pub struct ApiState {
     ledger: LatestLedger<StateStore>,
@@ -59,9 +61,9 @@ pub struct ApiState {
     finality: Option<Arc<Mutex<Collector>>>,
 }
 
-type Reply = (StatusCode, Json<Value>);
+pub(crate) type Reply = (StatusCode, Json<Value>);
 
-fn error(status: StatusCode, code: &str, message: impl ToString) -> Reply {
+pub(crate) fn error(status: StatusCode, code: &str, message: impl ToString) -> Reply {
     (
         status,
         Json(json!({ "error": code, "message": message.to_string() })),
@@ -78,13 +80,13 @@ pub(crate) enum ReadError {
     Admission(#[from] tokio::task::JoinError),
 }
 
-fn internal(error: impl Into<ReadError>) -> Reply {
+pub(crate) fn internal(error: impl Into<ReadError>) -> Reply {
     let error = error.into();
     tracing::error!(%error, "API read failed");
     self::error(StatusCode::INTERNAL_SERVER_ERROR, "internal", error)
 }
 
-fn ok(value: Value) -> Reply {
+pub(crate) fn ok(value: Value) -> Reply {
     (StatusCode::OK, Json(value))
 }
 
@@ -173,6 +175,7 @@ fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/checkpoints/{cell}/{epoch}", get(checkpoint))
         .route("/v1/validator-sets/{cell}/{hash}", get(validator_set))
         .route("/v1/openapi.json", get(openapi))
+        .merge(governance::routes())
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -260,7 +263,7 @@ async fn submit_batch(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply 
     ok(json!({ "results": results }))
 }
 
-fn invalid_id(what: &str) -> Reply {
+pub(crate) fn invalid_id(what: &str) -> Reply {
     error(
         StatusCode::BAD_REQUEST,
         &format!("invalid_{what}_id"),
@@ -525,7 +528,7 @@ async fn block_stream(
 }
 
 #[derive(Deserialize)]
-struct ReadOptions {
+pub(crate) struct ReadOptions {
     /// Include the encoded value and a proof of it (or of its absence) against the state root.
     #[serde(default)]
     proof: bool,
@@ -563,7 +566,7 @@ fn read_key<T: StateObject + Serialize>(
     Ok(answer)
 }
 
-fn key_reply<T: StateObject + Serialize>(
+pub(crate) fn key_reply<T: StateObject + Serialize>(
     state: &ApiState,
     key: StateKey,
     options: &ReadOptions,

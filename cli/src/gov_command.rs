@@ -1,0 +1,207 @@
+//! `charter gov`: governance processes from the command line — propose, sponsor, vote,
+//! delegate, approve and submit guardian vetoes, and read processes, ballots and the rules.
+//! Transactions are signed and followed as `charter tx send` does.
+
+use crate::tx::{cell_facts, follow, json_argument, sign_action, submit};
+use anyhow::{Context, Result};
+use charter_client::ApiClient;
+use charter_ledger::governance::{Choice, GuardianApproval, ProcessId, Proposal, VetoTerms};
+use charter_ledger::{Action, PassportId};
+use charter_node::keys::KeyFile;
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct GovArgs {
+    /// The node's API, e.g. http://127.0.0.1:8000.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8000")]
+    api: String,
+    #[command(subcommand)]
+    command: GovCommand,
+}
+
+#[derive(Args)]
+struct Sender {
+    /// The sender's key file (its passport and controller key).
+    #[arg(long)]
+    key: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ChoiceArg {
+    Yes,
+    No,
+    Abstain,
+}
+
+#[derive(Subcommand)]
+enum GovCommand {
+    /// Open a process. The proposal is JSON in the API's shape, e.g.
+    /// {"parameter_change":{"parameter":"min_fee","value":3}} or
+    /// {"resolution":{"text":"..."}}; or @FILE.
+    Propose {
+        #[command(flatten)]
+        sender: Sender,
+        #[arg(long)]
+        proposal: String,
+    },
+    /// Join a process's sponsors.
+    Sponsor {
+        #[command(flatten)]
+        sender: Sender,
+        #[arg(long)]
+        process: u64,
+    },
+    /// Vote on a process (a later vote replaces an earlier one until voting closes).
+    Vote {
+        #[command(flatten)]
+        sender: Sender,
+        #[arg(long)]
+        process: u64,
+        #[arg(long, value_enum)]
+        choice: ChoiceArg,
+    },
+    /// Delegate the sender's vote to another passport (replacing any delegation).
+    Delegate {
+        #[command(flatten)]
+        sender: Sender,
+        /// The delegate's passport id (hex).
+        #[arg(long)]
+        to: String,
+    },
+    /// Withdraw the sender's delegation.
+    Undelegate {
+        #[command(flatten)]
+        sender: Sender,
+    },
+    /// As a guardian, approve a veto; prints the approval to pass to `gov veto`.
+    ApproveVeto {
+        /// The guardian's key file (its controller key is the guardian key).
+        #[arg(long)]
+        guardian_key: PathBuf,
+        #[arg(long)]
+        process: u64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Submit a veto carrying guardians' approvals (each as `gov approve-veto` printed it).
+    Veto {
+        #[command(flatten)]
+        sender: Sender,
+        #[arg(long)]
+        process: u64,
+        #[arg(long)]
+        reason: String,
+        /// One approval as JSON (or @FILE); repeat for each guardian.
+        #[arg(long = "approval", required = true)]
+        approvals: Vec<String>,
+    },
+    /// Print a process: its proposal, rules, schedule, status, tallies and history.
+    Show {
+        process: u64,
+        /// Include its encoding and a state proof.
+        #[arg(long)]
+        proof: bool,
+    },
+    /// List processes, newest first.
+    List {
+        #[arg(long)]
+        before: Option<u64>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Print the chamber rules in force.
+    Rules,
+}
+
+fn send(api: &ApiClient, sender: &Sender, action: Action) -> Result<()> {
+    let transaction = sign_action(api, &sender.key, action, None, None)?;
+    let id = submit(api, &transaction.encode())?;
+    follow(api, &id, 60)
+}
+
+fn print(api: &ApiClient, path: &str) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(&api.get(path)?)?);
+    Ok(())
+}
+
+pub fn run(args: GovArgs) -> Result<()> {
+    let api = ApiClient::new(&args.api)?;
+    match args.command {
+        GovCommand::Propose { sender, proposal } => {
+            let proposal: Proposal = json_argument(&proposal, "proposal")?;
+            send(&api, &sender, Action::Propose { proposal })
+        }
+        GovCommand::Sponsor { sender, process } => {
+            let process = ProcessId(process);
+            send(&api, &sender, Action::Sponsor { process })
+        }
+        GovCommand::Vote {
+            sender,
+            process,
+            choice,
+        } => {
+            let choice = match choice {
+                ChoiceArg::Yes => Choice::Yes,
+                ChoiceArg::No => Choice::No,
+                ChoiceArg::Abstain => Choice::Abstain,
+            };
+            let process = ProcessId(process);
+            send(&api, &sender, Action::Vote { process, choice })
+        }
+        GovCommand::Delegate { sender, to } => {
+            let to = PassportId::from_hex(&to).context("the delegate is not 32 hex bytes")?;
+            send(&api, &sender, Action::Delegate { to })
+        }
+        GovCommand::Undelegate { sender } => send(&api, &sender, Action::Undelegate),
+        GovCommand::ApproveVeto {
+            guardian_key,
+            process,
+            reason,
+        } => {
+            let key = KeyFile::load(&guardian_key)?.controller()?;
+            let facts = cell_facts(&api)?;
+            let terms = VetoTerms {
+                federation: facts.federation,
+                cell: facts.cell,
+                process: ProcessId(process),
+                reason,
+            };
+            let approval = GuardianApproval {
+                key: key.public_key(),
+                signature: key.sign(&terms.signing_bytes()),
+            };
+            println!("{}", serde_json::to_string(&approval)?);
+            Ok(())
+        }
+        GovCommand::Veto {
+            sender,
+            process,
+            reason,
+            approvals,
+        } => {
+            let approvals = (approvals.iter())
+                .map(|text| json_argument::<GuardianApproval>(text, "approval"))
+                .collect::<Result<Vec<_>>>()?;
+            let process = ProcessId(process);
+            let action = Action::Veto {
+                process,
+                reason,
+                approvals,
+            };
+            send(&api, &sender, action)
+        }
+        GovCommand::Show { process, proof } => print(
+            &api,
+            &format!("/v1/governance/processes/{process}?proof={proof}"),
+        ),
+        GovCommand::List { before, limit } => {
+            let before = before.map_or(String::new(), |before| format!("&before={before}"));
+            print(
+                &api,
+                &format!("/v1/governance/processes?limit={limit}{before}"),
+            )
+        }
+        GovCommand::Rules => print(&api, "/v1/governance/rules"),
+    }
+}

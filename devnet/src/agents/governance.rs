@@ -1,0 +1,147 @@
+//! Agents in governance: validators' passports propose (resolutions that need members'
+//! sponsors, and parameter changes), members sponsor, validators and members vote while a
+//! process is open, members delegate and withdraw their votes, and the guardians veto every
+//! third process that passes. Only the latest process is followed; a new one is proposed once
+//! it has ended.
+
+use super::{Agents, ChainView, Intent};
+use charter_ledger::governance::{Choice, Parameter, Process, ProcessId, ProcessStatus, Proposal};
+use charter_ledger::{Action, Height, PassportId, SignedTransaction};
+use rand::Rng;
+use std::collections::BTreeSet;
+
+/// Most ballots agents cast in one block.
+const BALLOTS_PER_BLOCK: usize = 3;
+
+/// What the agents did in governance, so that nobody acts twice.
+#[derive(Default)]
+pub(super) struct Civics {
+    proposed: u64,
+    sponsored: BTreeSet<(ProcessId, PassportId)>,
+    voted: BTreeSet<(ProcessId, PassportId)>,
+    vetoed: BTreeSet<ProcessId>,
+    delegating: BTreeSet<PassportId>,
+}
+
+impl Agents {
+    /// The governance step: propose when nothing is pending, else sponsor, veto or delegate.
+    pub(super) fn govern(&mut self, chain: &dyn ChainView) -> Option<(SignedTransaction, Intent)> {
+        let latest = chain.latest_process();
+        let action = match &latest {
+            Some(process) if process.status == ProcessStatus::Sponsoring => {
+                return self.sponsor(process)
+            }
+            Some(process)
+                if process.status == ProcessStatus::Passed
+                    && process.id.0 % 3 == 2
+                    && self.civics.vetoed.insert(process.id) =>
+            {
+                self.cell
+                    .veto(process.id, "the guardians' test of their veto", &[0, 1])
+            }
+            Some(process) if process.status.is_pending() => return self.delegate_or_withdraw(),
+            _ => return Some(self.propose()),
+        };
+        let courier = self.any_agent();
+        let courier = self.agents[courier].clone();
+        Some((self.sign(&courier, action), Intent::Plain))
+    }
+
+    fn propose(&mut self) -> (SignedTransaction, Intent) {
+        let count = self.civics.proposed;
+        self.civics.proposed += 1;
+        let proposer = self
+            .cell
+            .validator(count as usize % self.cell.config.validators);
+        let proposal = if count.is_multiple_of(2) {
+            Proposal::Resolution {
+                text: format!("the agents' resolution {count}"),
+            }
+        } else {
+            Proposal::ParameterChange {
+                parameter: Parameter::MaxEmergencyBlocks,
+                value: 1_000 - (count / 2) % 2,
+            }
+        };
+        let proposer = proposer.clone();
+        (
+            self.sign(&proposer, Action::Propose { proposal }),
+            Intent::Plain,
+        )
+    }
+
+    fn sponsor(&mut self, process: &Process) -> Option<(SignedTransaction, Intent)> {
+        let agent = self.any_agent();
+        let sponsor = self.agents[agent].clone();
+        if !self.civics.sponsored.insert((process.id, sponsor.id)) {
+            return None;
+        }
+        let action = Action::Sponsor {
+            process: process.id,
+        };
+        Some((self.sign(&sponsor, action), Intent::Plain))
+    }
+
+    /// An agent delegates to one listed before it (so delegations never form a cycle), or one
+    /// that delegates withdraws.
+    fn delegate_or_withdraw(&mut self) -> Option<(SignedTransaction, Intent)> {
+        let agent = self.any_agent();
+        let sender = self.agents[agent].clone();
+        let action = if self.civics.delegating.remove(&sender.id) {
+            Action::Undelegate
+        } else {
+            let to = self
+                .active
+                .iter()
+                .copied()
+                .filter(|other| *other < agent)
+                .min()?;
+            self.civics.delegating.insert(sender.id);
+            Action::Delegate {
+                to: self.agents[to].id,
+            }
+        };
+        Some((self.sign(&sender, action), Intent::Plain))
+    }
+
+    /// Ballots on the latest process while its voting is open at `height`: validators' first,
+    /// then members'; one in six says no.
+    pub(super) fn ballots(
+        &mut self,
+        height: Height,
+        chain: &dyn ChainView,
+    ) -> Vec<(SignedTransaction, Intent)> {
+        let Some(process) = chain.latest_process() else {
+            return Vec::new();
+        };
+        let open = process.status == ProcessStatus::Open
+            && (process.schedule.as_ref())
+                .is_some_and(|s| (s.voting_opens..=s.voting_closes).contains(&height));
+        if !open {
+            return Vec::new();
+        }
+        let validators = (0..self.cell.config.validators).map(|i| self.cell.validator(i).clone());
+        let members = self.active.iter().map(|agent| self.agents[*agent].clone());
+        let voters: Vec<_> = validators
+            .chain(members)
+            .filter(|voter| !self.civics.voted.contains(&(process.id, voter.id)))
+            .take(BALLOTS_PER_BLOCK)
+            .collect();
+        voters
+            .into_iter()
+            .map(|voter| {
+                self.civics.voted.insert((process.id, voter.id));
+                let choice = if self.rng.gen_range(0..6) == 0 {
+                    Choice::No
+                } else {
+                    Choice::Yes
+                };
+                let action = Action::Vote {
+                    process: process.id,
+                    choice,
+                };
+                (self.sign(&voter, action), Intent::Plain)
+            })
+            .collect()
+    }
+}
