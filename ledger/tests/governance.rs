@@ -695,3 +695,58 @@ proptest::proptest! {
         proptest::prop_assert_eq!(tallies, shuffled_tallies);
     }
 }
+
+#[test]
+fn an_emergency_mode_set_by_a_process_holds_for_exactly_its_duration() {
+    let mut h = Harness::new();
+    let safe_for_three = Proposal::CellModeChange {
+        mode: CellMode::Safe,
+        duration: Some(3),
+    };
+    let schedule = open_for_voting(&mut h, safe_for_three);
+    for index in 0..3 {
+        let validator = h.cell.validator(index).clone();
+        vote(&mut h, &validator, 0, Choice::Yes).unwrap();
+    }
+    let mode = |h: &Harness| {
+        h.ledger
+            .get::<CellModeState>(&StateKey::CellMode)
+            .unwrap()
+            .unwrap()
+    };
+    advance_to(&mut h, schedule.executes_at);
+    assert_eq!(mode(&h).expires_at, Some(schedule.executes_at + 4));
+    advance_to(&mut h, schedule.executes_at + 3);
+    assert_eq!(
+        mode(&h).mode,
+        CellMode::Safe,
+        "blocks +1, +2 and +3 are in the mode"
+    );
+    advance_to(&mut h, schedule.executes_at + 4);
+    assert_eq!(mode(&h).mode, CellMode::Normal);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_parameter_proposal_is_admitted_exactly_when_its_value_is_within_bounds(
+        which in 0usize..Parameter::ALL.len(),
+        value in proptest::prop_oneof![0u64..2_000_000, proptest::prelude::any::<u64>()],
+    ) {
+        let parameter = Parameter::ALL[which];
+        let mut h = Harness::new();
+        let proposer = h.cell.validator(0).clone();
+        let proposal = Proposal::ParameterChange { parameter, value };
+        let admitted = propose(&mut h, &proposer, proposal);
+        let (min, max) = parameter.bounds();
+        if (min..=max).contains(&value) {
+            proptest::prop_assert_eq!(admitted, Ok(()));
+        } else {
+            proptest::prop_assert_eq!(
+                admitted,
+                Err(TxError::ParameterOutOfBounds { parameter, value, min, max })
+            );
+        }
+    }
+}

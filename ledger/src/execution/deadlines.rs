@@ -7,16 +7,12 @@ use super::context::{Context, Failure};
 use super::overlay::Overlay;
 use super::processes::add_deadline;
 use super::tally::tally;
-use crate::governance::{GovernanceRules, Process, ProcessEvent, ProcessId, ProcessStatus};
+use crate::governance::{Process, ProcessEvent, ProcessId, ProcessStatus};
 use crate::ids::Height;
 use crate::state::{CellInfo, StateKey};
 use crate::storage::StorageError;
 
-pub(super) fn run_deadlines(
-    block: &mut Overlay<'_>,
-    cell: &CellInfo,
-    height: Height,
-) -> Result<(), StorageError> {
+pub(super) fn run_deadlines(block: &mut Overlay<'_>, height: Height) -> Result<(), StorageError> {
     let key = StateKey::ProcessesDue(height);
     let Some(due) = block.get::<Vec<ProcessId>>(&key)? else {
         return Ok(());
@@ -24,7 +20,7 @@ pub(super) fn run_deadlines(
     block.delete(key);
     for id in due {
         let mut process: Process = block.require(&StateKey::Process(id))?;
-        advance(block, cell, height, &mut process)?;
+        advance(block, height, &mut process)?;
         block.put(StateKey::Process(id), &process);
     }
     Ok(())
@@ -34,7 +30,6 @@ pub(super) fn run_deadlines(
 /// deadline (its sponsoring's end) has passed, is left as it is.
 fn advance(
     block: &mut Overlay<'_>,
-    cell: &CellInfo,
     height: Height,
     process: &mut Process,
 ) -> Result<(), StorageError> {
@@ -45,8 +40,7 @@ fn advance(
             process.history.push(ProcessEvent::Expired { height });
         }
         ProcessStatus::Open if schedule.as_ref().is_some_and(|s| s.voting_closes == height) => {
-            let rules: GovernanceRules = block.require(&StateKey::GovernanceRules)?;
-            process.tallies = tally(block, process, rules.max_delegation_depth)?;
+            process.tallies = tally(block, process)?;
             let passed = process.tallies.iter().all(|chamber| chamber.passed);
             process
                 .history
@@ -58,29 +52,31 @@ fn advance(
             process.status = ProcessStatus::Passed;
             let executes_at = schedule.expect("checked above").executes_at;
             if executes_at == height {
-                execute(block, cell, height, process)?;
+                execute(block, height, process)?;
             } else {
                 add_deadline(block, executes_at, process.id)?;
             }
         }
         ProcessStatus::Passed if schedule.is_some_and(|s| s.executes_at == height) => {
-            execute(block, cell, height, process)?;
+            execute(block, height, process)?;
         }
         _ => {}
     }
     Ok(())
 }
 
+/// Runs the process's proposal on the cell as it stands at this point of the block: with any
+/// parameter an earlier execution here changed.
 fn execute(
     block: &mut Overlay<'_>,
-    cell: &CellInfo,
     height: Height,
     process: &mut Process,
 ) -> Result<(), StorageError> {
+    let cell: CellInfo = block.require(&StateKey::Cell)?;
     let mut attempt = Overlay::new(&*block, None);
     let mut ctx = Context {
         state: &mut attempt,
-        cell,
+        cell: &cell,
         height,
         body: None,
     };

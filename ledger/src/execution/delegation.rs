@@ -1,7 +1,8 @@
 //! Delegation of votes: a passport may let another cast its weight on every process it does
-//! not vote on itself, until it withdraws. Chains are followed to `max_delegation_depth`
-//! steps, and a delegation that would close a cycle, or whose chain onward is already that
-//! long, is refused, so following one is bounded work.
+//! not vote on itself, until it withdraws or leaves the cell. A delegation that would close a
+//! cycle, or whose chain onward is already `max_delegation_depth` steps long, is refused, so
+//! checking one is bounded work. Chains can still grow longer from below (a delegate that
+//! delegates in turn); a tally follows at most `max_delegation_depth` steps of them.
 
 use super::context::{ensure_active, Context, Outcome};
 use super::processes::{insert_sorted, remove_sorted};
@@ -70,8 +71,9 @@ impl Context<'_, '_> {
         Ok(())
     }
 
-    /// Ends `passport`'s delegation, if it has one; says whether it had.
-    fn withdraw_delegation(
+    /// Ends `passport`'s delegation, if it has one (as `Undelegate` does, and as leaving the
+    /// cell does); says whether it had.
+    pub(super) fn withdraw_delegation(
         &mut self,
         passport: &PassportId,
     ) -> Result<bool, super::context::Failure> {

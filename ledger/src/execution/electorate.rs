@@ -1,6 +1,6 @@
 //! The electorate: how many active passports each tier holds and the stake they bond, which
 //! is the weight of every chamber by tiers. Each rule that makes a passport active or not, or
-//! changes an active passport's bond, moves it here; `Ledger::audit_electorate` recounts it
+//! changes an active passport's bond, moves it here; `Ledger::count_electorate` recounts it
 //! from all of state after every block in debug builds.
 
 use super::context::{Context, Outcome};

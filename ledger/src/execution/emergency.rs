@@ -16,7 +16,7 @@ impl Context<'_, '_> {
         expires_at: Option<Height>,
         approvals: &[ValidatorApproval],
     ) -> Outcome {
-        self.check_mode_change(mode, expires_at)?;
+        self.check_mode_change(mode, expires_at, self.height)?;
         let current: CellModeState = self.state.require(&StateKey::CellMode)?;
         let terms = ModeChangeTerms {
             federation: self.cell.federation,
@@ -26,12 +26,19 @@ impl Context<'_, '_> {
             expires_at,
         };
         self.require_validator_supermajority(&terms.signing_bytes(), approvals)?;
-        self.change_mode(mode, expires_at)
+        self.change_mode(mode, expires_at, self.height)
     }
 
-    /// Sets the mode, with a new sequence number so that approvals of the old one lapse.
-    pub(super) fn change_mode(&mut self, mode: CellMode, expires_at: Option<Height>) -> Outcome {
-        self.check_mode_change(mode, expires_at)?;
+    /// Sets the mode, in force from block `from` (this one for a transaction, the next for a
+    /// process executing at the end of this one), with a new sequence number so that
+    /// approvals of the old one lapse.
+    pub(super) fn change_mode(
+        &mut self,
+        mode: CellMode,
+        expires_at: Option<Height>,
+        from: Height,
+    ) -> Outcome {
+        self.check_mode_change(mode, expires_at, from)?;
         let current: CellModeState = self.state.require(&StateKey::CellMode)?;
         let next = CellModeState {
             mode,
@@ -42,15 +49,20 @@ impl Context<'_, '_> {
         Ok(())
     }
 
-    fn check_mode_change(&self, mode: CellMode, expires_at: Option<Height>) -> Outcome {
+    /// An emergency mode lapses at its expiry, at most the cell's longest window after `from`.
+    fn check_mode_change(
+        &self,
+        mode: CellMode,
+        expires_at: Option<Height>,
+        from: Height,
+    ) -> Outcome {
         match (mode, expires_at) {
             (CellMode::Normal, None) => {}
             (CellMode::Normal, Some(_)) => {
                 return Err(TxError::InvalidModeChange("normal mode has no expiry").into())
             }
             (_, Some(expiry))
-                if expiry > self.height
-                    && expiry - self.height <= self.cell.params.max_emergency_blocks => {}
+                if expiry > from && expiry - from <= self.cell.params.max_emergency_blocks => {}
             _ => {
                 return Err(TxError::InvalidModeChange(
                     "an emergency mode needs an expiry within the cell's longest emergency window",

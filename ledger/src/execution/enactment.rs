@@ -52,8 +52,8 @@ impl Context<'_, '_> {
                 self.state.put(StateKey::Cell, &cell);
             }
             Proposal::CellModeChange { mode, duration } => {
-                let expires_at = duration.map(|blocks| self.height + blocks);
-                self.change_mode(*mode, expires_at)?;
+                let from = self.height + 1;
+                self.change_mode(*mode, duration.map(|blocks| from + blocks), from)?;
             }
             Proposal::SlashRuling {
                 offender,

@@ -145,8 +145,9 @@ pub fn execute_block(
     }
     let mut block = Overlay::new(state, None);
     block.merge(projection.changes);
-    deadlines::run_deadlines(&mut block, &projection.cell, height)?;
-    end_epoch(&mut block, &projection.cell, height)?;
+    deadlines::run_deadlines(&mut block, height)?;
+    let cell: CellInfo = block.require(&StateKey::Cell)?;
+    end_epoch(&mut block, &cell, height)?;
     outcome.changes = block.into_changes();
     Ok(outcome)
 }

@@ -170,6 +170,7 @@ impl Context<'_, '_> {
         }
         let mut passport = self.passport(self.sender())?;
         self.electorate_loses(&passport)?;
+        self.withdraw_delegation(&passport.id)?;
         passport.status = PassportStatus::Exited;
         self.put_passport(&passport);
         Ok(())

@@ -45,6 +45,7 @@ impl Context<'_, '_> {
             rules_version: rules.version,
             rules: kind_rules,
             chambers: rules.chambers,
+            max_delegation_depth: rules.max_delegation_depth,
             proposed_at: self.height,
             schedule: None,
             status: ProcessStatus::Sponsoring,

@@ -3,7 +3,8 @@
 //!
 //! Each passport counts once. A voter counts for its own ballot; a passport that did not vote
 //! counts for the ballot of the nearest voter up its chain of delegations, if that voter is
-//! at most `max_delegation_depth` steps away. In each chamber a counted passport adds its
+//! at most the process's `max_delegation_depth` steps away (a chain that grew longer since
+//! counts no further). In each chamber a counted passport adds its
 //! weight there if it is a member (as the chambers stood when the process was proposed, with
 //! status and bonds as they stand now).
 
@@ -17,9 +18,8 @@ use crate::storage::StorageError;
 pub(super) fn tally(
     state: &Overlay<'_>,
     process: &Process,
-    max_depth: u8,
 ) -> Result<Vec<ChamberTally>, StorageError> {
-    let counted = counted_passports(state, process, max_depth)?;
+    let counted = counted_passports(state, process, process.max_delegation_depth)?;
     let mut tallies = Vec::with_capacity(process.rules.chambers.len());
     for vote in &process.rules.chambers {
         let chamber = &process.chambers[usize::from(vote.chamber)];

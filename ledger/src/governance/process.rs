@@ -221,6 +221,21 @@ pub enum ProcessEvent {
     },
 }
 
+impl ProcessEvent {
+    /// The height of the block at whose end (or in which) it happened.
+    pub fn height(&self) -> Height {
+        match self {
+            ProcessEvent::Proposed { height }
+            | ProcessEvent::Scheduled { height }
+            | ProcessEvent::Tallied { height, .. }
+            | ProcessEvent::Executed { height }
+            | ProcessEvent::ExecutionFailed { height, .. }
+            | ProcessEvent::Vetoed { height, .. }
+            | ProcessEvent::Expired { height } => *height,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Process {
     pub id: ProcessId,
@@ -228,11 +243,14 @@ pub struct Process {
     pub proposer: PassportId,
     /// The proposer first, then each sponsor in the order it joined.
     pub sponsors: Vec<PassportId>,
-    /// The version of the chamber rules it runs under; its kind's rules and the chambers of
-    /// that version, which judge its sponsors, voters and tally whatever changes later.
+    /// The version of the chamber rules it runs under; its kind's rules, the chambers and the
+    /// delegation depth of that version, which judge its sponsors, voters and tally whatever
+    /// changes later. (Vetoes are judged by the guardians in force when they land.)
     pub rules_version: u64,
     pub rules: KindRules,
     pub chambers: Vec<Chamber>,
+    /// How many steps of delegation its tally follows.
+    pub max_delegation_depth: u8,
     pub proposed_at: Height,
     pub schedule: Option<Schedule>,
     pub status: ProcessStatus,

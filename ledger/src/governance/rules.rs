@@ -237,6 +237,15 @@ fn validate_guardians(guardians: &Guardians) -> Result<(), RulesError> {
     if guardians.keys.len() > MAX_GUARDIANS || distinct.len() != guardians.keys.len() {
         return Err(invalid("at most 16 distinct guardian keys"));
     }
+    if guardians
+        .keys
+        .iter()
+        .any(|key| key.validate_canonical().is_err())
+    {
+        return Err(invalid(
+            "a guardian key is not a canonical point of large order",
+        ));
+    }
     let count = guardians.keys.len() as u32;
     let threshold_fits = if count == 0 {
         guardians.threshold == 0
