@@ -96,13 +96,9 @@ enum GovCommand {
         #[arg(long = "approval", required = true)]
         approvals: Vec<String>,
     },
-    /// Print a process: its proposal, rules, schedule, status, tallies and history.
-    Show {
-        process: u64,
-        /// Include its encoding and a state proof.
-        #[arg(long)]
-        proof: bool,
-    },
+    /// Print a process: its proposal, rules, schedule, status, tallies and history. (`charter
+    /// query process <id> --proof` reads it with a state proof and verifies it.)
+    Show { process: u64 },
     /// List processes, newest first.
     List {
         #[arg(long)]
@@ -191,10 +187,7 @@ pub fn run(args: GovArgs) -> Result<()> {
             };
             send(&api, &sender, action)
         }
-        GovCommand::Show { process, proof } => print(
-            &api,
-            &format!("/v1/governance/processes/{process}?proof={proof}"),
-        ),
+        GovCommand::Show { process } => print(&api, &format!("/v1/governance/processes/{process}")),
         GovCommand::List { before, limit } => {
             let before = before.map_or(String::new(), |before| format!("&before={before}"));
             print(

@@ -10,6 +10,7 @@ use charter_client::ApiClient;
 use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::InclusionProof;
 use charter_consensus::ValidatorSet;
+use charter_ledger::governance::ProcessId;
 use charter_ledger::state::{ActiveValidators, StateKey};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{
@@ -24,7 +25,8 @@ pub struct QueryArgs {
     #[arg(long, global = true, default_value = "http://127.0.0.1:8000")]
     api: String,
     /// Fetch and verify a proof: a state proof for passport, bond, escrow, validator,
-    /// validators and bridge-ruling; an inclusion proof for tx; ignored by status and block.
+    /// validators, bridge-ruling, process, ballot, delegation and governance-rules; an
+    /// inclusion proof for tx; ignored by status and block.
     #[arg(long, global = true)]
     proof: bool,
     /// With --proof on a state read: another node's API whose block at the read's height must
@@ -87,6 +89,25 @@ enum Query {
         /// The epoch it certified twice.
         epoch: u64,
     },
+    /// A governance process: proposal, rules, schedule, status, tallies and history.
+    Process {
+        /// The process id.
+        id: u64,
+    },
+    /// A passport's ballot on a governance process.
+    Ballot {
+        /// The process id.
+        process: u64,
+        /// The voter's passport id (hex).
+        voter: PassportId,
+    },
+    /// A passport's delegation of its vote.
+    Delegation {
+        /// The delegating passport's id (hex).
+        id: PassportId,
+    },
+    /// The governance rules in force: chambers, kinds, guardians.
+    GovernanceRules,
 }
 
 pub fn run(args: QueryArgs) -> Result<()> {
@@ -115,6 +136,25 @@ pub fn run(args: QueryArgs) -> Result<()> {
                 remote: CellId(*cell),
                 epoch: *epoch,
             }),
+        ),
+        Query::Process { id } => (
+            format!("/v1/governance/processes/{id}"),
+            Some(StateKey::Process(ProcessId(*id))),
+        ),
+        Query::Ballot { process, voter } => (
+            format!("/v1/governance/processes/{process}/ballots/{voter}"),
+            Some(StateKey::Ballot {
+                process: ProcessId(*process),
+                voter: *voter,
+            }),
+        ),
+        Query::Delegation { id } => (
+            format!("/v1/governance/delegations/{id}"),
+            Some(StateKey::Delegation(*id)),
+        ),
+        Query::GovernanceRules => (
+            "/v1/governance/rules".to_string(),
+            Some(StateKey::GovernanceRules),
         ),
     };
     if let (Query::Tx { id }, true) = (&args.what, args.proof) {

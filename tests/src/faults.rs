@@ -35,10 +35,12 @@ use charter_devnet::agents::{Agents, ApiChain};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_federation::checkpoint_signer;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
+use charter_ledger::governance::{Process, ProcessId};
+use charter_ledger::state::StateKey;
 use charter_ledger::transaction::{ActionKind, SlashEvidence};
 use charter_ledger::{Action, CellId, CheckpointId, Ledger, StateRoot, TxId};
 use charter_node::federation_store::FederationStore;
-use charter_store::NodeStore;
+use charter_store::{NodeStore, StateStore};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -157,6 +159,12 @@ pub struct Summary {
     pub acknowledged_by_kind: BTreeMap<ActionKind, u64>,
     /// Transactions committed on the first honest validator's node, by kind.
     pub committed_by_kind: BTreeMap<ActionKind, u64>,
+    /// Governance process events (proposed, tallied, executed, …) up to the honest
+    /// validators' common height, how many of them were executions, and the heights at which
+    /// the honest validators' processes did different things.
+    pub process_events: usize,
+    pub processes_executed: usize,
+    pub process_conflicts: Vec<u64>,
     pub lost: Vec<String>,
     pub committed_twice: Vec<String>,
     pub heights: u64,
@@ -303,6 +311,12 @@ impl Summary {
             broken.push(format!(
                 "supply not conserved on nodes {:?}",
                 self.supply_violations
+            ));
+        }
+        if !self.process_conflicts.is_empty() {
+            broken.push(format!(
+                "governance processes differ between nodes at heights {:?}",
+                self.process_conflicts
             ));
         }
         let honest_slashed: Vec<_> = self
@@ -453,6 +467,13 @@ impl fmt::Display for Summary {
             self.committed_by_kind.len(),
             ActionKind::ALL.len(),
             by_kind(&self.committed_by_kind)
+        )?;
+        writeln!(
+            f,
+            "governance: {} process events on every honest validator at the same heights ({} executions), {} heights in conflict",
+            self.process_events,
+            self.processes_executed,
+            self.process_conflicts.len()
         )?;
         writeln!(
             f,
@@ -1440,6 +1461,26 @@ struct NodeHistory {
     slashed: BTreeSet<(Ed25519PublicKey, u64, u32)>,
     conserved: bool,
     supply: u64,
+    /// What every governance process did, by the height it did it at.
+    process_events: BTreeMap<u64, Vec<String>>,
+}
+
+/// Each governance process's history entries (as the latest state holds them), by height.
+fn read_process_events(ledger: &Ledger<StateStore>) -> BTreeMap<u64, Vec<String>> {
+    let next: Option<ProcessId> = ledger.get(&StateKey::NextProcess).expect("readable");
+    let mut events: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for id in 0..next.map_or(0, |next| next.0) {
+        let process: Process = (ledger.get(&StateKey::Process(ProcessId(id))))
+            .expect("readable")
+            .expect("every process below the next id exists");
+        for event in &process.history {
+            events
+                .entry(event.height())
+                .or_default()
+                .push(format!("#{id} {event:?}"));
+        }
+    }
+    events
 }
 
 fn read_history(data: &Path) -> NodeHistory {
@@ -1458,6 +1499,7 @@ fn read_history(data: &Path) -> NodeHistory {
         slashed: BTreeSet::new(),
         conserved: false,
         supply: 0,
+        process_events: BTreeMap::new(),
     };
     for height in 1..=latest {
         let decided = blocks
@@ -1499,6 +1541,7 @@ fn read_history(data: &Path) -> NodeHistory {
         let audit = ledger.audit_supply().expect("the supply can be audited");
         history.conserved = audit.is_conserved();
         history.supply = audit.total_supply;
+        history.process_events = read_process_events(&ledger);
     }
     history
 }
@@ -1539,6 +1582,21 @@ fn check(cell: &Cell, acknowledged: &[(String, ActionKind)], summary: &mut Summa
         conflicts.extend(differing_heights(&histories[0].roots, &history.roots));
     }
     summary.conflicting_heights = conflicts.into_iter().collect();
+    let common = |history: &NodeHistory| -> BTreeMap<u64, Vec<String>> {
+        (history.process_events.range(..=summary.heights))
+            .map(|(height, events)| (*height, events.clone()))
+            .collect()
+    };
+    let first = common(honest[0]);
+    let mut differing = BTreeSet::new();
+    for history in &honest[1..] {
+        differing.extend(differing_heights(&first, &common(history)));
+    }
+    summary.process_conflicts = differing.into_iter().collect();
+    summary.process_events = first.values().map(Vec::len).sum();
+    summary.processes_executed = (first.values().flatten())
+        .filter(|event| event.contains("Executed"))
+        .count();
     summary.committed_by_kind = honest[0].committed_by_kind.clone();
     for (id, kind) in acknowledged {
         *summary.acknowledged_by_kind.entry(*kind).or_default() += 1;

@@ -6,6 +6,7 @@
 use charter_e2e::openapi::OpenApi;
 use charter_e2e::{charter, http, Cell};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
+use charter_ledger::governance::{Parameter, Proposal};
 use charter_ledger::state::StateKey;
 use charter_ledger::{
     verify_proof, Action, PassportId, SignedTransaction, StateProof, StateRoot, TransactionBody,
@@ -19,22 +20,30 @@ fn json(body: &[u8]) -> Value {
 /// Member 0 of the dev genesis (after 4 validators and 3 arbiters) pays member 1 `amount`, at
 /// `nonce`.
 fn member_pays(cell: &Cell, dir: &std::path::Path, amount: u64, nonce: u64) -> SignedTransaction {
+    let to = cell.genesis().passport_id(8);
+    signed_by(cell, dir, 7, nonce, Action::Transfer { to, amount })
+}
+
+/// `action` from genesis passport `passport`, signed with the key in its key file.
+fn signed_by(
+    cell: &Cell,
+    dir: &std::path::Path,
+    passport: usize,
+    nonce: u64,
+    action: Action,
+) -> SignedTransaction {
     let genesis = cell.genesis();
-    let keys: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("keys/passport-7.json")).unwrap())
-            .unwrap();
+    let path = dir.join(format!("keys/passport-{passport}.json"));
+    let keys: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut seed = [0u8; 32];
     hex::decode_to_slice(keys["controller_seed"].as_str().unwrap(), &mut seed).unwrap();
     TransactionBody {
         federation: genesis.federation,
         cell: genesis.cell,
-        sender: genesis.passport_id(7),
+        sender: genesis.passport_id(passport),
         nonce,
         fee: 0,
-        action: Action::Transfer {
-            to: genesis.passport_id(8),
-            amount,
-        },
+        action,
     }
     .sign(&Ed25519Keypair::from_seed(seed))
 }
@@ -515,4 +524,88 @@ fn every_endpoint_answers_as_the_openapi_document_says() {
     ] {
         openapi.get(&api, route, &path);
     }
+    governance_endpoints_answer_as_documented(&cell, dir.path(), &openapi);
+}
+
+/// A parameter change proposed by validator 0 and a delegation from member 9 to member 8,
+/// followed to their commit, then every governance read.
+fn governance_endpoints_answer_as_documented(
+    cell: &Cell,
+    dir: &std::path::Path,
+    openapi: &OpenApi,
+) {
+    let api = cell.nodes[1].api.clone();
+    let genesis = cell.genesis();
+    let proposal = Proposal::ParameterChange {
+        parameter: Parameter::MaxForks,
+        value: 6,
+    };
+    let (delegator, delegate) = (genesis.passport_id(9), genesis.passport_id(8));
+    for transaction in [
+        signed_by(cell, dir, 0, 0, Action::Propose { proposal }),
+        signed_by(cell, dir, 9, 0, Action::Delegate { to: delegate }),
+    ] {
+        let (status, _) = http(&api, "POST", "/v1/transactions", &transaction.encode());
+        assert_eq!(status, 202);
+        let id = transaction.id().to_hex();
+        let route = "/v1/transactions/{id}";
+        let followed = openapi.get(&api, route, &format!("/v1/transactions/{id}?wait=30"));
+        assert_eq!(followed["status"], "committed", "{followed}");
+    }
+    for (route, path) in [
+        (
+            "/v1/governance/rules",
+            "/v1/governance/rules?proof=true".to_string(),
+        ),
+        (
+            "/v1/governance/electorate",
+            "/v1/governance/electorate".to_string(),
+        ),
+        (
+            "/v1/governance/processes",
+            "/v1/governance/processes?limit=5".to_string(),
+        ),
+        (
+            "/v1/governance/processes/{id}",
+            "/v1/governance/processes/0?proof=true".to_string(),
+        ),
+        (
+            "/v1/governance/processes/{id}",
+            "/v1/governance/processes/7".to_string(),
+        ),
+        (
+            "/v1/governance/processes/{id}",
+            "/v1/governance/processes/zero".to_string(),
+        ),
+        (
+            "/v1/governance/processes/{id}/ballots",
+            "/v1/governance/processes/0/ballots".to_string(),
+        ),
+        (
+            "/v1/governance/processes/{id}/ballots/{passport}",
+            format!("/v1/governance/processes/0/ballots/{delegate}?proof=true"),
+        ),
+        (
+            "/v1/governance/delegations/{passport}",
+            format!("/v1/governance/delegations/{delegator}?proof=true"),
+        ),
+        (
+            "/v1/governance/delegators/{passport}",
+            format!("/v1/governance/delegators/{delegate}"),
+        ),
+    ] {
+        openapi.get(&api, route, &path);
+    }
+    let process = openapi.get(
+        &api,
+        "/v1/governance/processes/{id}",
+        "/v1/governance/processes/0",
+    );
+    assert_eq!(process["value"]["status"], "open", "{process}");
+    let delegators = openapi.get(
+        &api,
+        "/v1/governance/delegators/{passport}",
+        &format!("/v1/governance/delegators/{delegate}"),
+    );
+    assert_eq!(delegators["value"], serde_json::json!([delegator.to_hex()]));
 }

@@ -27,7 +27,7 @@ fn read<T: StateObject>(
     ledger.get(&key).map_err(PageError::read)
 }
 
-fn json(value: &impl Serialize) -> Value {
+pub(super) fn json(value: &impl Serialize) -> Value {
     serde_json::to_value(value).unwrap_or_default()
 }
 

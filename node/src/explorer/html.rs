@@ -6,11 +6,12 @@ use maud::{html, Markup, DOCTYPE};
 use serde_json::Value;
 
 /// The explorer's sections, in the navigation bar.
-const SECTIONS: [(&str, &str); 5] = [
+const SECTIONS: [(&str, &str); 6] = [
     ("/explorer", "Cell"),
     ("/explorer/blocks", "Blocks"),
     ("/explorer/validators", "Validators"),
     ("/explorer/escrows", "Escrows"),
+    ("/explorer/governance", "Governance"),
     ("/explorer/federation", "Federation"),
 ];
 
@@ -91,9 +92,8 @@ fn link_for(field: &str, text: &str) -> Option<Markup> {
     match field {
         _ if !is_id => None,
         "sender" | "to" | "payee" | "payer" | "arbiter" | "subject" | "passport" | "sponsor"
-        | "offender" | "lineage" | "forks" | "validator" | "signer_passport" | "members" => {
-            Some(passport_link(text))
-        }
+        | "offender" | "lineage" | "forks" | "validator" | "signer_passport" | "members"
+        | "proposer" | "sponsors" | "voter" | "seats" => Some(passport_link(text)),
         "escrow" => Some(escrow_link(text)),
         "id" | "transaction" => Some(transaction_link(text)),
         _ => None,

@@ -3,13 +3,14 @@
 //! from the block stream, and its stylesheet, all embedded in the binary (it works offline).
 //!
 //! Pages: the cell at a glance (`/explorer`), blocks, a block, a transaction, a passport with
-//! its lineage, validators with their slashes, escrows, the federation and a checkpoint, and
-//! search. An unknown id gets a "not found" page with status 404.
+//! its lineage, validators with their slashes, escrows, governance processes and one process,
+//! the federation and a checkpoint, and search. An unknown id gets a "not found" page with status 404.
 
 mod accounts;
 mod activity;
 mod chain;
 mod federation;
+mod governance;
 mod html;
 mod index;
 
@@ -102,6 +103,8 @@ pub fn router(api: Arc<ApiState>) -> Router {
         .route("/explorer/escrows", get(escrows))
         .route("/explorer/escrows/{id}", get(escrow))
         .route("/explorer/federation", get(federation))
+        .route("/explorer/governance", get(processes))
+        .route("/explorer/governance/{id}", get(process))
         .route("/explorer/checkpoints/{cell}/{epoch}", get(checkpoint))
         .route("/explorer/search", get(search))
         .route("/explorer/assets/explorer.css", get(stylesheet))
@@ -207,6 +210,32 @@ async fn escrows(State(explorer): Shared) -> Response {
 
 async fn escrow(State(explorer): Shared, Path(id): Path<String>) -> Response {
     render(explorer, move |explorer| accounts::escrow(explorer, &id)).await
+}
+
+#[derive(Deserialize)]
+struct ProcessesQuery {
+    /// The list starts below this process id (the newest when absent).
+    before: Option<String>,
+}
+
+async fn processes(State(explorer): Shared, Query(query): Query<ProcessesQuery>) -> Response {
+    let before = query.before.map(|before| {
+        (before.parse::<u64>())
+            .map_err(|_| PageError::NotFound(format!("A process before {before}")))
+    });
+    match before.transpose() {
+        Ok(before) => {
+            render(explorer, move |explorer| {
+                governance::processes(explorer, before)
+            })
+            .await
+        }
+        Err(not_found) => respond(Err(not_found)),
+    }
+}
+
+async fn process(State(explorer): Shared, Path(id): Path<String>) -> Response {
+    render(explorer, move |explorer| governance::process(explorer, &id)).await
 }
 
 async fn federation(State(explorer): Shared) -> Response {

@@ -1,0 +1,288 @@
+//! Governance on a live cell of four `charter run` processes, driven through `charter gov`:
+//! a parameter change is proposed, deliberated, voted in two chambers (one member's weight
+//! delegated) and executed at its deadline, at the same height on every validator; a
+//! resolution sponsored by members is vetoed by two guardians and never tallied; and late or
+//! forged input is refused with its code.
+
+use charter_e2e::{charter, http, Cell};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The dev cell's passports: 0–3 validators (the core chamber), 4–6 arbiters (the council),
+/// 7 onwards members.
+fn key(dir: &Path, passport: usize) -> String {
+    dir.join(format!("keys/passport-{passport}.json"))
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn gov(api: &str, args: &[&str]) -> Result<String, String> {
+    let mut full = vec!["gov", "--api", api];
+    full.extend_from_slice(args);
+    let out = charter(&full);
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    match out.status.success() {
+        true => Ok(text(&out.stdout)),
+        false => Err(format!("{}{}", text(&out.stdout), text(&out.stderr))),
+    }
+}
+
+/// Runs several `charter gov` commands at once (a block's worth of ballots), each through
+/// its own validator's API; every one must commit.
+fn all_at_once(apis: &[String], commands: &[Vec<String>]) {
+    let children: Vec<_> = (commands.iter().enumerate())
+        .map(|(index, args)| {
+            Command::new(charter_e2e::charter_binary())
+                .args(["gov", "--api", &apis[index % apis.len()]])
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("charter starts")
+        })
+        .collect();
+    for (child, args) in children.into_iter().zip(commands) {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "charter gov {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn read(api: &str, path: &str) -> Value {
+    let (status, body) = http(api, "GET", path, b"");
+    assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn process(api: &str, id: u64) -> Value {
+    read(api, &format!("/v1/governance/processes/{id}"))["value"].clone()
+}
+
+/// Waits (polling the first API, as a client would) until `done` holds for process `id`.
+fn wait_for(apis: &[String], id: u64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let process = process(&apis[0], id);
+        if done(&process) {
+            return process;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process {id} never {what}: {process}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn height(api: &str) -> u64 {
+    read(api, "/v1/status")["height"].as_u64().unwrap()
+}
+
+/// Waits until block `target` is committed on the first validator.
+fn wait_for_height(apis: &[String], target: u64) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while height(&apis[0]) < target {
+        assert!(Instant::now() < deadline, "height {target} never came");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn args(words: &[&str]) -> Vec<String> {
+    words.iter().map(|word| word.to_string()).collect()
+}
+
+#[test]
+fn a_parameter_change_executes_everywhere_at_its_deadline_and_a_vetoed_resolution_never_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = Cell::running(dir.path(), 4);
+    let dir = dir.path();
+    let apis: Vec<String> = cell.nodes.iter().map(|node| node.api.clone()).collect();
+
+    let change = r#"{"parameter_change":{"parameter":"max_emergency_blocks","value":500}}"#;
+    gov(
+        &apis[0],
+        &["propose", "--key", &key(dir, 0), "--proposal", change],
+    )
+    .unwrap();
+    let proposed = process(&apis[0], 0);
+    assert_eq!(
+        proposed["status"], "open",
+        "a core member proposes alone: {proposed}"
+    );
+    let schedule = proposed["schedule"].clone();
+    let opens = schedule["voting_opens"].as_u64().unwrap();
+    let executes_at = schedule["executes_at"].as_u64().unwrap();
+
+    gov(
+        &apis[1],
+        &[
+            "delegate",
+            "--key",
+            &key(dir, 9),
+            "--to",
+            &member_id(&cell, 8),
+        ],
+    )
+    .unwrap();
+    wait_for_height(&apis, opens - 1);
+    let mut ballots = Vec::new();
+    for voter in [0, 1, 2, 7, 8] {
+        ballots.push(args(&[
+            "vote",
+            "--key",
+            &key(dir, voter),
+            "--process",
+            "0",
+            "--choice",
+            "yes",
+        ]));
+    }
+    all_at_once(&apis, &ballots);
+    let outside = gov(
+        &apis[0],
+        &[
+            "vote",
+            "--key",
+            &key(dir, 4),
+            "--process",
+            "0",
+            "--choice",
+            "yes",
+        ],
+    );
+    assert!(
+        outside.unwrap_err().contains("not_in_chamber"),
+        "an arbiter is not in the core or the members"
+    );
+
+    let executed = wait_for(&apis, 0, "executed", |p| p["status"] == "executed");
+    let members = &executed["tallies"][1];
+    assert_eq!(
+        members["yes"], 3,
+        "members 7 and 8, and 9 through its delegate: {executed}"
+    );
+    wait_for_height(&apis, executes_at);
+    let roots: Vec<Value> = (apis.iter())
+        .map(|api| {
+            let before = read(
+                api,
+                &format!("/v1/governance/processes/0?height={}", executes_at - 1),
+            );
+            assert_eq!(before["value"]["status"], "passed", "{api}");
+            let at = read(
+                api,
+                &format!("/v1/governance/processes/0?height={executes_at}"),
+            );
+            assert_eq!(at["value"]["status"], "executed", "{api}");
+            let params = &read(api, "/v1/status")["params"];
+            assert_eq!(params["max_emergency_blocks"], 500, "{api}");
+            at["state_root"].clone()
+        })
+        .collect();
+    assert!(roots.iter().all(|root| *root == roots[0]), "{roots:?}");
+    let late = gov(
+        &apis[3],
+        &[
+            "vote",
+            "--key",
+            &key(dir, 3),
+            "--process",
+            "0",
+            "--choice",
+            "no",
+        ],
+    );
+    assert!(late.unwrap_err().contains("process_wrong_state"));
+
+    let resolution = r#"{"resolution":{"text":"the cell thanks its validators"}}"#;
+    gov(
+        &apis[0],
+        &["propose", "--key", &key(dir, 1), "--proposal", resolution],
+    )
+    .unwrap();
+    assert_eq!(process(&apis[0], 1)["status"], "sponsoring");
+    all_at_once(
+        &apis,
+        &[
+            args(&["sponsor", "--key", &key(dir, 10), "--process", "1"]),
+            args(&["sponsor", "--key", &key(dir, 11), "--process", "1"]),
+        ],
+    );
+    assert_eq!(process(&apis[0], 1)["status"], "open");
+    let reason = "a resolution needs a quorum of the council too";
+    let approve = |guardian: &str| {
+        let guardian = dir.join(format!("keys/{guardian}.json"));
+        let guardian = guardian.to_str().unwrap();
+        let args = [
+            "approve-veto",
+            "--guardian-key",
+            guardian,
+            "--process",
+            "1",
+            "--reason",
+            reason,
+        ];
+        gov(&apis[0], &args).unwrap().trim().to_string()
+    };
+    let forged = approve("passport-12");
+    let refused = gov(
+        &apis[0],
+        &[
+            "veto",
+            "--key",
+            &key(dir, 12),
+            "--process",
+            "1",
+            "--reason",
+            reason,
+            "--approval",
+            &forged,
+            "--approval",
+            &approve("guardian-0"),
+        ],
+    );
+    assert!(refused.unwrap_err().contains("invalid_veto"));
+    let veto = [
+        "veto",
+        "--key",
+        &key(dir, 12),
+        "--process",
+        "1",
+        "--reason",
+        reason,
+    ];
+    let (first, second) = (approve("guardian-0"), approve("guardian-2"));
+    let mut vetoing: Vec<&str> = veto.to_vec();
+    vetoing.extend(["--approval", &first, "--approval", &second]);
+    gov(&apis[1], &vetoing).unwrap();
+    let closes = process(&apis[0], 1)["schedule"]["voting_closes"]
+        .as_u64()
+        .unwrap();
+    wait_for_height(&apis, closes + 1);
+    for api in &apis {
+        let vetoed = process(api, 1);
+        assert_eq!(vetoed["status"], "vetoed", "{api}: {vetoed}");
+        let events: Vec<&str> = (vetoed["history"].as_array().unwrap().iter())
+            .map(|event| event["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            events,
+            ["proposed", "scheduled", "vetoed"],
+            "never tallied on {api}"
+        );
+    }
+    let listed = gov(&apis[2], &["list"]).unwrap();
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["count"], 2);
+    assert_eq!(listed["processes"][0]["id"], 1, "newest first");
+}
+
+fn member_id(cell: &Cell, passport: usize) -> String {
+    cell.genesis().passport_id(passport).to_hex()
+}
