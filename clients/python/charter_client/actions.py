@@ -1,5 +1,6 @@
-"""Every action a transaction can carry (docs/wire-format.md §4, docs/actions.md), with its
-Borsh encoding, strict decoding and the JSON form the API serves (serde's external tagging)."""
+"""Every action a transaction can carry (docs/wire-format.md §4, docs/actions.md,
+docs/governance.md), with its Borsh encoding, strict decoding and the JSON form the API serves
+(serde's external tagging)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any, Callable, ClassVar, Optional, Sequence, Union
 from . import bls
 from .encoding import Reader, Writer, from_hex
 from .errors import EncodingError
+from .governance import GovernanceRules, SnakeEnum
 from .keys import SigningKey
 from .statements import (
-    BridgeRulingTerms, CellMode, ModeChangeTerms, RegistrationTerms, RulingTerms, SanctionKind, Vote,
+    BridgeRulingTerms, CellMode, ModeChangeTerms, RegistrationTerms, RulingTerms, SanctionKind, VetoTerms, Vote,
 )
 
 
@@ -233,6 +235,261 @@ def _evidence_from_json(v: object) -> SlashEvidence:
         return ArbiterRuling(_h32(o["offender"], "offender"), int(o["amount"]), _h32(o["case"], "case"),
                              [ArbiterApproval.from_json(a) for a in o["approvals"]])
     raise EncodingError(f"SlashEvidence: unexpected JSON {v!r}")
+
+
+# --- governance: proposals, ballots, guardian approvals (docs/wire-format.md §4) -----------
+
+
+class Parameter(SnakeEnum):
+    """A cell parameter a `ParameterChange` may set (docs/governance.md §12); no `epoch_length`."""
+
+    MinFee = 0
+    UnbondingDelay = 1
+    MinValidatorBond = 2
+    MinSponsorTier = 3
+    MinSponsorBond = 4
+    DoubleVoteSlashBps = 5
+    SafeModeTransferLimit = 6
+    SafeModeEscrowDelay = 7
+    MaxEmergencyBlocks = 8
+    DisputeTimeout = 9
+    MaxForks = 10
+    MaxLineageDepth = 11
+
+    def bounds(self) -> tuple[int, int]:
+        """The lowest and highest value a process may set, inclusive (`Parameter::bounds`)."""
+        return _PARAMETER_BOUNDS[self]
+
+
+_HALF_U64 = (1 << 64) // 2 - 1
+_PARAMETER_BOUNDS: dict[Parameter, tuple[int, int]] = {
+    Parameter.MinFee: (0, 1_000_000), Parameter.UnbondingDelay: (1, 1_000_000),
+    Parameter.MinValidatorBond: (1, _HALF_U64), Parameter.MinSponsorTier: (1, 4),
+    Parameter.MinSponsorBond: (0, _HALF_U64), Parameter.DoubleVoteSlashBps: (100, 10_000),
+    Parameter.SafeModeTransferLimit: (0, _HALF_U64), Parameter.SafeModeEscrowDelay: (0, 1_000_000),
+    Parameter.MaxEmergencyBlocks: (1, 1_000_000), Parameter.DisputeTimeout: (1, 1_000_000),
+    Parameter.MaxForks: (0, 64), Parameter.MaxLineageDepth: (0, 16),
+}
+
+
+class Choice(SnakeEnum):
+    Yes = 0
+    No = 1
+    Abstain = 2
+
+
+class _Proposal:
+    """A `Proposal` variant; its `INDEX` is also its process kind (the index of its rules in
+    `GovernanceRules.kinds`); JSON is externally tagged in snake_case (`NAME`)."""
+
+    INDEX: ClassVar[int]
+    NAME: ClassVar[str]
+
+    def encode_fields(self, w: Writer) -> None:
+        raise NotImplementedError
+
+    def fields_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX)
+        self.encode_fields(w)
+
+    def encode(self) -> bytes:
+        w = Writer()
+        self.encode_into(w)
+        return w.getvalue()
+
+    def to_json(self) -> Any:
+        return {self.NAME: self.fields_json()}
+
+
+@dataclass(frozen=True)
+class ParameterChange(_Proposal):
+    parameter: Parameter
+    value: int
+    INDEX: ClassVar[int] = 0
+    NAME: ClassVar[str] = "parameter_change"
+
+    def encode_fields(self, w: Writer) -> None:
+        self.parameter.encode_into(w)
+        w.u64(self.value)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"parameter": self.parameter.to_json(), "value": self.value}
+
+
+@dataclass(frozen=True)
+class CellModeChange(_Proposal):
+    """`Normal` with `duration` None, or an emergency mode for `duration` blocks after execution."""
+
+    mode: CellMode
+    duration: Optional[int]
+    INDEX: ClassVar[int] = 1
+    NAME: ClassVar[str] = "cell_mode_change"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u8(int(self.mode)).option(self.duration, lambda w2, v: w2.u64(v))
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"mode": self.mode.to_json(), "duration": self.duration}
+
+
+@dataclass(frozen=True)
+class SlashRuling(_Proposal):
+    offender: bytes
+    amount: int
+    case: bytes
+    INDEX: ClassVar[int] = 2
+    NAME: ClassVar[str] = "slash_ruling"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.offender, 32).u64(self.amount).fixed(self.case, 32)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"offender": self.offender.hex(), "amount": self.amount, "case": self.case.hex()}
+
+
+@dataclass(frozen=True)
+class BridgeRuling(_Proposal):
+    remote: int
+    epoch: int
+    keep: bytes
+    INDEX: ClassVar[int] = 3
+    NAME: ClassVar[str] = "bridge_ruling"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u32(self.remote).u64(self.epoch).fixed(self.keep, 32)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"remote": self.remote, "epoch": self.epoch, "keep": self.keep.hex()}
+
+
+@dataclass(frozen=True)
+class CouncilElection(_Proposal):
+    chamber: int
+    seats: Sequence[bytes]
+    INDEX: ClassVar[int] = 4
+    NAME: ClassVar[str] = "council_election"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u8(self.chamber).vec(self.seats, _put32)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"chamber": self.chamber, "seats": [s.hex() for s in self.seats]}
+
+
+@dataclass(frozen=True)
+class Resolution(_Proposal):
+    text: str
+    INDEX: ClassVar[int] = 5
+    NAME: ClassVar[str] = "resolution"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.string(self.text)
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"text": self.text}
+
+
+@dataclass(frozen=True)
+class RulesChange(_Proposal):
+    """Replaces the chamber rules (the ledger ignores `rules.version` and sets the next one)."""
+
+    rules: GovernanceRules
+    INDEX: ClassVar[int] = 6
+    NAME: ClassVar[str] = "rules_change"
+
+    def encode_fields(self, w: Writer) -> None:
+        self.rules.encode_into(w)  # a Box<GovernanceRules>: the rules' own encoding
+
+    def fields_json(self) -> dict[str, Any]:
+        return {"rules": self.rules.to_json()}
+
+
+Proposal = Union[ParameterChange, CellModeChange, SlashRuling, BridgeRuling, CouncilElection, Resolution, RulesChange]
+
+#: Every proposal class, by tag (= process kind).
+ALL_PROPOSALS: tuple[type[_Proposal], ...] = (
+    ParameterChange, CellModeChange, SlashRuling, BridgeRuling, CouncilElection, Resolution, RulesChange,
+)
+
+
+def decode_proposal(r: Reader) -> Proposal:
+    tag = r.variant(len(ALL_PROPOSALS), "Proposal")
+    if tag == 0:
+        return ParameterChange(Parameter.decode(r), r.u64())
+    if tag == 1:
+        return CellModeChange(CellMode.decode(r), r.option(lambda r2: r2.u64()))
+    if tag == 2:
+        return SlashRuling(r.fixed(32), r.u64(), r.fixed(32))
+    if tag == 3:
+        return BridgeRuling(r.u32(), r.u64(), r.fixed(32))
+    if tag == 4:
+        return CouncilElection(r.u8(), r.vec(_get32))
+    if tag == 5:
+        return Resolution(r.string())
+    return RulesChange(GovernanceRules.decode(r))
+
+
+def _str(v: object, what: str) -> str:
+    if not isinstance(v, str):
+        raise EncodingError(f"{what}: expected a string")
+    return v
+
+
+def proposal_from_json(v: object) -> Proposal:
+    if not isinstance(v, dict) or len(v) != 1:
+        raise EncodingError(f"Proposal: unexpected JSON {v!r}")
+    (name, o), = v.items()
+    if not isinstance(o, dict):
+        raise EncodingError(f"Proposal {name}: expected an object")
+    try:
+        if name == "parameter_change":
+            return ParameterChange(Parameter.from_json(o["parameter"]), int(o["value"]))
+        if name == "cell_mode_change":
+            d = o["duration"]
+            return CellModeChange(CellMode.from_json(o["mode"]), None if d is None else int(d))
+        if name == "slash_ruling":
+            return SlashRuling(_h32(o["offender"], "offender"), int(o["amount"]), _h32(o["case"], "case"))
+        if name == "bridge_ruling":
+            return BridgeRuling(int(o["remote"]), int(o["epoch"]), _h32(o["keep"], "keep"))
+        if name == "council_election":
+            return CouncilElection(int(o["chamber"]), _keys_from_json(o["seats"], "seats"))
+        if name == "resolution":
+            return Resolution(_str(o["text"], "text"))
+        if name == "rules_change":
+            return RulesChange(GovernanceRules.from_json(o["rules"]))
+    except KeyError as e:
+        raise EncodingError(f"Proposal {name}: missing field {e.args[0]!r}") from e
+    raise EncodingError(f"Proposal: unknown variant {name!r}")
+
+
+@dataclass(frozen=True)
+class GuardianApproval:
+    """A guardian's Ed25519 signature over `VetoTerms` (checked with the strict rule)."""
+
+    key: bytes
+    signature: bytes
+
+    @classmethod
+    def sign(cls, guardian: SigningKey, terms: VetoTerms) -> "GuardianApproval":
+        """A guardian signs the terms of one veto of one process in one cell."""
+        return cls(guardian.public_key, guardian.sign(terms.signing_bytes()))
+
+    def encode_into(self, w: Writer) -> None:
+        w.fixed(self.key, 32).fixed(self.signature, 64)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "GuardianApproval":
+        return cls(r.fixed(32), r.fixed(64))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key.hex(), "signature": self.signature.hex()}
+
+    @classmethod
+    def from_json(cls, o: dict[str, Any]) -> "GuardianApproval":
+        return cls(_h32(o["key"], "key"), from_hex(o["signature"], 64, "signature"))
 
 
 # --- the actions -------------------------------------------------------------------------
@@ -539,17 +796,117 @@ class LiftBridgeLockdown(_Action):
                 "approvals": [a.to_json() for a in self.approvals]}
 
 
+@dataclass(frozen=True)
+class Propose(_Action):
+    """Opens a governance process (docs/governance.md §3.1); its id is `NextProcess` at the time."""
+
+    proposal: Proposal
+    INDEX: ClassVar[int] = 18
+    NAME: ClassVar[str] = "Propose"
+
+    def encode_fields(self, w: Writer) -> None:
+        self.proposal.encode_into(w)
+
+    def fields_json(self) -> Any:
+        return {"proposal": self.proposal.to_json()}
+
+
+@dataclass(frozen=True)
+class Sponsor(_Action):
+    process: int
+    INDEX: ClassVar[int] = 19
+    NAME: ClassVar[str] = "Sponsor"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u64(self.process)
+
+    def fields_json(self) -> Any:
+        return {"process": self.process}
+
+
+@dataclass(frozen=True)
+class ProcessVote(_Action):
+    """The `Vote` action (index 20): a ballot on a process. Named so as not to be confused with
+    `charter_client.Vote`, the consensus vote of `CHARTER_VOTE_V1`."""
+
+    process: int
+    choice: Choice
+    INDEX: ClassVar[int] = 20
+    NAME: ClassVar[str] = "Vote"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u64(self.process)
+        self.choice.encode_into(w)
+
+    def fields_json(self) -> Any:
+        return {"process": self.process, "choice": self.choice.to_json()}
+
+
+@dataclass(frozen=True)
+class Delegate(_Action):
+    to: bytes
+    INDEX: ClassVar[int] = 21
+    NAME: ClassVar[str] = "Delegate"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.to, 32)
+
+    def fields_json(self) -> Any:
+        return {"to": self.to.hex()}
+
+
+@dataclass(frozen=True)
+class Undelegate(_Action):
+    INDEX: ClassVar[int] = 22
+    NAME: ClassVar[str] = "Undelegate"
+
+    def encode_fields(self, w: Writer) -> None:
+        pass
+
+    def fields_json(self) -> Any:
+        return None
+
+
+@dataclass(frozen=True)
+class Veto(_Action):
+    """Stops a pending process with the guardians' approvals over `VetoTerms`. Build one signed by
+    guardian keys with `Veto.create`."""
+
+    process: int
+    reason: str
+    approvals: Sequence[GuardianApproval]
+    INDEX: ClassVar[int] = 23
+    NAME: ClassVar[str] = "Veto"
+
+    @classmethod
+    def create(cls, federation: bytes, cell: int, process: int, reason: str,
+               guardians: Sequence[SigningKey]) -> "Veto":
+        """Each guardian signs `VetoTerms { federation, cell, process, reason }`, in the order given."""
+        terms = VetoTerms(federation, cell, process, reason)
+        return cls(process, reason, [GuardianApproval.sign(g, terms) for g in guardians])
+
+    def terms(self, federation: bytes, cell: int) -> VetoTerms:
+        """The terms this veto's approvals must sign in that cell."""
+        return VetoTerms(federation, cell, self.process, self.reason)
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u64(self.process).string(self.reason).vec(self.approvals, lambda w2, a: a.encode_into(w2))
+
+    def fields_json(self) -> Any:
+        return {"process": self.process, "reason": self.reason, "approvals": [a.to_json() for a in self.approvals]}
+
+
 Action = Union[
     Transfer, IssuePassport, RotateKeys, ForkPassport, Exit, Bond, Unbond, Withdraw, RegisterValidator, Slash,
     EscrowCreate, EscrowRelease, EscrowDispute, EscrowResolve, EscrowRefund, Sanction, SetCellMode,
-    LiftBridgeLockdown,
+    LiftBridgeLockdown, Propose, Sponsor, ProcessVote, Delegate, Undelegate, Veto,
 ]
 
 #: Every action class, by wire index.
 ALL_ACTIONS: tuple[type[_Action], ...] = (
     Transfer, IssuePassport, RotateKeys, ForkPassport, Exit, Bond, Unbond, Withdraw, RegisterValidator, Slash,
     EscrowCreate, EscrowRelease, EscrowDispute, EscrowResolve, EscrowRefund, Sanction, SetCellMode,
-    LiftBridgeLockdown,
+    LiftBridgeLockdown, Propose, Sponsor, ProcessVote, Delegate, Undelegate, Veto,
 )
 
 
@@ -576,6 +933,12 @@ def _decoders() -> list[Callable[[Reader], Action]]:
         lambda r: Sanction(r.fixed(32), SanctionKind.decode(r), r.u64(), r.fixed(32), r.vec(ArbiterApproval.decode)),
         lambda r: SetCellMode(CellMode.decode(r), r.option(lambda r2: r2.u64()), r.vec(ValidatorApproval.decode)),
         lambda r: LiftBridgeLockdown(r.u32(), r.u64(), r.fixed(32), r.vec(ValidatorApproval.decode)),
+        lambda r: Propose(decode_proposal(r)),
+        lambda r: Sponsor(r.u64()),
+        lambda r: ProcessVote(r.u64(), Choice.decode(r)),
+        lambda r: Delegate(r.fixed(32)),
+        lambda r: Undelegate(),
+        lambda r: Veto(r.u64(), r.string(), r.vec(GuardianApproval.decode)),
     ]
 
 
@@ -592,6 +955,8 @@ def action_from_json(v: object) -> Action:
         return Exit()
     if v == "Withdraw":
         return Withdraw()
+    if v == "Undelegate":
+        return Undelegate()
     if not isinstance(v, dict) or len(v) != 1:
         raise EncodingError(f"Action: unexpected JSON {v!r}")
     (name, o), = v.items()
@@ -639,6 +1004,17 @@ def action_from_json(v: object) -> Action:
         if name == "LiftBridgeLockdown":
             return LiftBridgeLockdown(int(o["remote"]), int(o["epoch"]), _h32(o["keep"], "keep"),
                                       [ValidatorApproval.from_json(a) for a in o["approvals"]])
+        if name == "Propose":
+            return Propose(proposal_from_json(o["proposal"]))
+        if name == "Sponsor":
+            return Sponsor(int(o["process"]))
+        if name == "Vote":
+            return ProcessVote(int(o["process"]), Choice.from_json(o["choice"]))
+        if name == "Delegate":
+            return Delegate(_h32(o["to"], "to"))
+        if name == "Veto":
+            return Veto(int(o["process"]), _str(o["reason"], "reason"),
+                        [GuardianApproval.from_json(a) for a in o["approvals"]])
     except KeyError as e:
         raise EncodingError(f"Action {name}: missing field {e.args[0]!r}") from e
     raise EncodingError(f"Action: unknown variant {name!r}")
@@ -649,5 +1025,8 @@ __all__ = [
     "DoubleVote", "ArbiterRuling", "SlashEvidence", "Transfer", "IssuePassport", "RotateKeys", "ForkPassport",
     "Exit", "Bond", "Unbond", "Withdraw", "RegisterValidator", "Slash", "EscrowCreate", "EscrowRelease",
     "EscrowDispute", "EscrowResolve", "EscrowRefund", "Sanction", "SetCellMode", "LiftBridgeLockdown", "Action",
-    "ALL_ACTIONS", "decode_action", "action_from_json",
+    "ALL_ACTIONS", "decode_action", "action_from_json", "Parameter", "Choice", "ParameterChange", "CellModeChange",
+    "SlashRuling", "BridgeRuling", "CouncilElection", "Resolution", "RulesChange", "Proposal", "ALL_PROPOSALS",
+    "decode_proposal", "proposal_from_json", "GuardianApproval", "Propose", "Sponsor", "ProcessVote", "Delegate",
+    "Undelegate", "Veto",
 ]

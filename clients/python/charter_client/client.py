@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 import httpx
 
@@ -310,6 +310,91 @@ class CharterClient:
     def bridge_ruling(self, cell: int, epoch: int, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
         out: dict[str, Any] = self._get(f"/v1/bridges/{cell}/rulings/{epoch}", self._read_params(proof, height))
         return out
+
+    # -- governance (docs/governance.md; node/openapi.json, /v1/governance/...) -------------
+
+    def governance_rules(self, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/rules`: the chamber rules and guardians in force (`GovernanceRules`)."""
+        out: dict[str, Any] = self._get("/v1/governance/rules", self._read_params(proof, height))
+        return out
+
+    def electorate(self, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/electorate`: active passports and their bonded stake per tier."""
+        out: dict[str, Any] = self._get("/v1/governance/electorate", self._read_params(proof, height))
+        return out
+
+    def processes(self, before: Optional[int] = None, limit: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/processes`: a page `{height, count, processes, next}`, newest first;
+        pass `next` as `before` for the following page (unverified: read one with `process`)."""
+        params: dict[str, Any] = {}
+        if before is not None:
+            params["before"] = str(before)
+        if limit is not None:
+            params["limit"] = str(limit)
+        out: dict[str, Any] = self._get("/v1/governance/processes", params)
+        return out
+
+    def process(self, process_id: int, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/processes/{id}`: a `Process` (`value` null when there is none)."""
+        out: dict[str, Any] = self._get(f"/v1/governance/processes/{int(process_id)}", self._read_params(proof, height))
+        return out
+
+    def ballots(self, process_id: int, after: Optional[IdLike] = None, limit: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/processes/{id}/ballots`: a page `{height, process, voters, ballots,
+        next}` in voter-id order; pass `next` as `after` for the following page."""
+        params: dict[str, Any] = {}
+        if after is not None:
+            params["after"] = _hex_id(after)
+        if limit is not None:
+            params["limit"] = str(limit)
+        out: dict[str, Any] = self._get(f"/v1/governance/processes/{int(process_id)}/ballots", params)
+        return out
+
+    def ballot(self, process_id: int, voter: IdLike, proof: bool = False,
+               height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/processes/{id}/ballots/{passport}`: one voter's `Ballot`, or null."""
+        out: dict[str, Any] = self._get(f"/v1/governance/processes/{int(process_id)}/ballots/{_hex_id(voter)}",
+                                        self._read_params(proof, height))
+        return out
+
+    def delegation(self, pid: IdLike, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/delegations/{passport}`: its `Delegation`, or null."""
+        out: dict[str, Any] = self._get(f"/v1/governance/delegations/{_hex_id(pid)}", self._read_params(proof, height))
+        return out
+
+    def delegators(self, pid: IdLike, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/delegators/{passport}`: the sorted ids delegating to it, or null."""
+        out: dict[str, Any] = self._get(f"/v1/governance/delegators/{_hex_id(pid)}", self._read_params(proof, height))
+        return out
+
+    def wait_for_process(self, process_id: int, statuses: Iterable[str], timeout: float = 120.0) -> dict[str, Any]:
+        """Follow the block stream, reading the process after each block, until its status is one
+        of `statuses` (`"open"`, `"executed"`, …); return the process. Bounded by `timeout`
+        (`WaitTimeout`). Tallies and executions happen at the end of blocks, so each block is
+        the moment to look."""
+        want = set(statuses)
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while True:
+            last = self.process(process_id)["value"]
+            if last is not None and last["status"] in want:
+                out: dict[str, Any] = last
+                return out
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                for _ in self.stream_blocks(timeout=remaining):
+                    last = self.process(process_id)["value"]
+                    if last is not None and last["status"] in want:
+                        out = last
+                        return out
+                    if time.monotonic() >= deadline:
+                        break
+            except (httpx.TimeoutException, httpx.RemoteProtocolError):
+                pass  # re-read, then resume (or give up at the deadline)
+        status = None if last is None else last["status"]
+        raise WaitTimeout(f"process {process_id} still {status} after {timeout}s, not one of {sorted(want)}")
 
     # -- federation ------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Borsh primitives (docs/wire-format.md §1): a writer and a strict reader.
 
-Integers are little-endian and fixed width, `[u8; N]` is its bytes, `Vec<T>` a `u32` count then
+Integers are little-endian and fixed width (u8 to u128), `bool` one byte 0/1, `String` a `u32`
+byte count then UTF-8, `[u8; N]` is its bytes, `Vec<T>` a `u32` count then
 the elements, `Option<T>` `0x00` or `0x01 ‖ T`, an enum one `u8` index then its fields, a struct
 its fields in order. The reader refuses truncated input, trailing bytes (`finish`), option tags
-other than 0/1 and (through the callers) unknown variant indices, raising `EncodingError`.
+other than 0/1, bool bytes other than 0/1, strings that are not UTF-8 and (through the callers) unknown variant indices, raising `EncodingError`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ _U8 = (1 << 8) - 1
 _U16 = (1 << 16) - 1
 _U32 = (1 << 32) - 1
 _U64 = (1 << 64) - 1
+_U128 = (1 << 128) - 1
 
 
 def _check_int(value: int, limit: int, name: str) -> int:
@@ -50,6 +52,23 @@ class Writer:
     def u64(self, v: int) -> "Writer":
         self._buf += _check_int(v, _U64, "u64").to_bytes(8, "little")
         return self
+
+    def u128(self, v: int) -> "Writer":
+        self._buf += _check_int(v, _U128, "u128").to_bytes(16, "little")
+        return self
+
+    def bool(self, v: bool) -> "Writer":
+        """`bool`: one byte, 0x00 or 0x01."""
+        if not isinstance(v, bool):
+            raise EncodingError(f"bool expected, got {type(v).__name__}")
+        self._buf.append(1 if v else 0)
+        return self
+
+    def string(self, s: str) -> "Writer":
+        """`String`: `u32` byte count, then the UTF-8 bytes."""
+        if not isinstance(s, str):
+            raise EncodingError(f"str expected, got {type(s).__name__}")
+        return self.bytes_vec(s.encode("utf-8"))
 
     def fixed(self, b: bytes, n: int) -> "Writer":
         """`[u8; N]`: exactly `n` bytes, no length."""
@@ -121,6 +140,24 @@ class Reader:
 
     def u64(self) -> int:
         return int.from_bytes(self.take(8), "little")
+
+    def u128(self) -> int:
+        return int.from_bytes(self.take(16), "little")
+
+    def bool(self) -> bool:
+        b = self.u8()
+        if b > 1:
+            raise EncodingError(f"bool byte {b} at offset {self._pos - 1} is neither 0 nor 1")
+        return b == 1
+
+    def string(self) -> str:
+        """`String`: refuses bytes that are not valid UTF-8."""
+        start = self._pos
+        raw = self.bytes_vec()
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise EncodingError(f"string at offset {start} is not valid UTF-8") from e
 
     def fixed(self, n: int) -> bytes:
         return self.take(n)

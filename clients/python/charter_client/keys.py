@@ -160,15 +160,26 @@ class KeyFile:
         os.replace(tmp, p)
 
 
-def load_key_dir(directory: str | os.PathLike[str]) -> dict[int, KeyFile]:
-    """Every `passport-N.json` under `directory` (a localnet's or dev-genesis's `keys/`), by N."""
+def _load_numbered(directory: str | os.PathLike[str], prefix: str) -> dict[int, KeyFile]:
     out: dict[int, KeyFile] = {}
     for entry in Path(directory).iterdir():
         name = entry.name
-        if name.startswith("passport-") and name.endswith(".json"):
+        if name.startswith(prefix) and name.endswith(".json"):
             try:
-                n = int(name[len("passport-") : -len(".json")])
+                n = int(name[len(prefix) : -len(".json")])
             except ValueError:
                 continue
             out[n] = KeyFile.load(entry)
     return out
+
+
+def load_key_dir(directory: str | os.PathLike[str]) -> dict[int, KeyFile]:
+    """Every `passport-N.json` under `directory` (a localnet's or dev-genesis's `keys/`), by N."""
+    return _load_numbered(directory, "passport-")
+
+
+def load_guardian_keys(directory: str | os.PathLike[str]) -> dict[int, SigningKey]:
+    """Every `guardian-N.json` under `directory`, by N: the dev guardians' keys (docs/governance.md
+    §2.7), written by `charter dev-genesis` and `charter localnet` in the key-file format with no
+    passport; `controller_seed` is the guardian's Ed25519 seed."""
+    return {n: kf.controller for n, kf in _load_numbered(directory, "guardian-").items()}

@@ -1,14 +1,18 @@
 """State keys (docs/wire-format.md §6, docs/proofs.md §6.2) and the stored values a node serves
-with `?proof=true` (docs/proofs.md §7): strict Borsh decoders and their JSON forms."""
+with `?proof=true` (docs/proofs.md §7; the governance objects of docs/wire-format.md §7): strict
+Borsh decoders and their JSON forms. `GovernanceRules` itself is in `charter_client.governance`
+(re-exported here)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, ClassVar, Optional, Sequence, Union
 
+from .actions import Choice, Proposal, decode_proposal
 from .encoding import Reader, Writer, decode_all
 from .errors import EncodingError
+from .governance import Chamber, GovernanceRules, KindRules, SnakeEnum
 from .ids import hash32
 from .statements import CellMode, SanctionKind
 
@@ -32,6 +36,15 @@ class StateKeyKind(IntEnum):
     BlsKey = 12
     ActiveValidators = 13
     BridgeRuling = 14
+    GovernanceRules = 15
+    Electorate = 16
+    NextProcess = 17
+    Process = 18
+    ProcessesDue = 19
+    Ballot = 20
+    Voters = 21
+    Delegation = 22
+    Delegators = 23
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,44 @@ class StateKey:
     @classmethod
     def bridge_ruling(cls, remote: int, epoch: int) -> "StateKey":
         return cls(StateKeyKind.BridgeRuling, Writer().u32(remote).u64(epoch).getvalue())
+
+    # governance (docs/wire-format.md §6, docs/proofs.md §6.2: keys 15 to 23)
+
+    @classmethod
+    def governance_rules(cls) -> "StateKey":
+        return cls(StateKeyKind.GovernanceRules)
+
+    @classmethod
+    def electorate(cls) -> "StateKey":
+        return cls(StateKeyKind.Electorate)
+
+    @classmethod
+    def next_process(cls) -> "StateKey":
+        return cls(StateKeyKind.NextProcess)
+
+    @classmethod
+    def process(cls, process: int) -> "StateKey":
+        return cls(StateKeyKind.Process, Writer().u64(process).getvalue())
+
+    @classmethod
+    def processes_due(cls, height: int) -> "StateKey":
+        return cls(StateKeyKind.ProcessesDue, Writer().u64(height).getvalue())
+
+    @classmethod
+    def ballot(cls, process: int, voter: bytes) -> "StateKey":
+        return cls(StateKeyKind.Ballot, Writer().u64(process).fixed(voter, 32).getvalue())
+
+    @classmethod
+    def voters(cls, process: int) -> "StateKey":
+        return cls(StateKeyKind.Voters, Writer().u64(process).getvalue())
+
+    @classmethod
+    def delegation(cls, pid: bytes) -> "StateKey":
+        return cls._id(StateKeyKind.Delegation, pid)
+
+    @classmethod
+    def delegators(cls, pid: bytes) -> "StateKey":
+        return cls._id(StateKeyKind.Delegators, pid)
 
 
 # --- enums of stored values ----------------------------------------------------------------
@@ -301,6 +352,341 @@ class CellModeState:
 
     def to_json(self) -> dict[str, Any]:
         return {"mode": self.mode.name, "expires_at": self.expires_at, "sequence": self.sequence}
+
+
+# --- governance objects (docs/wire-format.md §7) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Electorate:
+    """Per tier 0 to 4: how many `Active` passports, and the sum of their bonds' `bonded`."""
+
+    passports: Sequence[int]
+    bonded: Sequence[int]
+
+    @classmethod
+    def decode(cls, r: Reader) -> "Electorate":
+        return cls([r.u64() for _ in range(5)], [r.u64() for _ in range(5)])
+
+    def encode(self) -> bytes:
+        if len(self.passports) != 5 or len(self.bonded) != 5:
+            raise EncodingError("an electorate has 5 tiers")
+        w = Writer()
+        for v in (*self.passports, *self.bonded):
+            w.u64(v)
+        return w.getvalue()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passports": list(self.passports), "bonded": list(self.bonded)}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    sponsored_at: int
+    voting_opens: int
+    voting_closes: int
+    executes_at: int
+
+    @classmethod
+    def starting(cls, sponsored_at: int, rules: KindRules) -> "Schedule":
+        """`Schedule::starting` (docs/governance.md §4)."""
+        opens = sponsored_at + rules.deliberation_blocks + 1
+        closes = opens + rules.voting_blocks - 1
+        return cls(sponsored_at, opens, closes, closes + rules.enactment_blocks)
+
+    def encode_into(self, w: Writer) -> None:
+        w.u64(self.sponsored_at).u64(self.voting_opens).u64(self.voting_closes).u64(self.executes_at)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "Schedule":
+        return cls(r.u64(), r.u64(), r.u64(), r.u64())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sponsored_at": self.sponsored_at, "voting_opens": self.voting_opens,
+                "voting_closes": self.voting_closes, "executes_at": self.executes_at}
+
+
+class ProcessStatus(SnakeEnum):
+    Sponsoring = 0
+    Open = 1
+    Passed = 2
+    Executed = 3
+    Failed = 4
+    Rejected = 5
+    Vetoed = 6
+    Expired = 7
+
+    @property
+    def final(self) -> bool:
+        """Nothing changes a process in this status again."""
+        return self >= ProcessStatus.Executed
+
+
+@dataclass(frozen=True)
+class ChamberTally:
+    chamber: int
+    eligible: int
+    yes: int
+    no: int
+    abstain: int
+    quorum_bps: int
+    threshold_bps: int
+    passed: bool
+
+    def judge(self) -> bool:
+        """docs/governance.md §2.4 (`ChamberTally::judge`): quorum met and threshold met."""
+        turnout = self.yes + self.no + self.abstain
+        quorum = turnout * 10_000 >= self.quorum_bps * self.eligible
+        threshold = self.yes > 0 and self.yes * 10_000 >= self.threshold_bps * (self.yes + self.no)
+        return quorum and threshold
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.chamber).u128(self.eligible).u128(self.yes).u128(self.no).u128(self.abstain)
+        w.u16(self.quorum_bps).u16(self.threshold_bps).bool(self.passed)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "ChamberTally":
+        return cls(r.u8(), r.u128(), r.u128(), r.u128(), r.u128(), r.u16(), r.u16(), r.bool())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chamber": self.chamber, "eligible": self.eligible, "yes": self.yes, "no": self.no,
+                "abstain": self.abstain, "quorum_bps": self.quorum_bps, "threshold_bps": self.threshold_bps,
+                "passed": self.passed}
+
+
+class _Event:
+    INDEX: ClassVar[int]
+    EVENT: ClassVar[str]
+    height: int
+
+    def encode_extra(self, w: Writer) -> None:
+        pass
+
+    def extra_json(self) -> dict[str, Any]:
+        return {}
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX).u64(self.height)
+        self.encode_extra(w)
+
+    def to_json(self) -> dict[str, Any]:
+        """Internally tagged by `event`, the fields beside the tag."""
+        return {"event": self.EVENT, "height": self.height, **self.extra_json()}
+
+
+@dataclass(frozen=True)
+class ProcessProposed(_Event):
+    height: int
+    INDEX: ClassVar[int] = 0
+    EVENT: ClassVar[str] = "proposed"
+
+
+@dataclass(frozen=True)
+class ProcessScheduled(_Event):
+    height: int
+    INDEX: ClassVar[int] = 1
+    EVENT: ClassVar[str] = "scheduled"
+
+
+@dataclass(frozen=True)
+class ProcessTallied(_Event):
+    height: int
+    passed: bool
+    INDEX: ClassVar[int] = 2
+    EVENT: ClassVar[str] = "tallied"
+
+    def encode_extra(self, w: Writer) -> None:
+        w.bool(self.passed)
+
+    def extra_json(self) -> dict[str, Any]:
+        return {"passed": self.passed}
+
+
+@dataclass(frozen=True)
+class ProcessExecuted(_Event):
+    height: int
+    INDEX: ClassVar[int] = 3
+    EVENT: ClassVar[str] = "executed"
+
+
+@dataclass(frozen=True)
+class ProcessExecutionFailed(_Event):
+    height: int
+    code: str
+    INDEX: ClassVar[int] = 4
+    EVENT: ClassVar[str] = "execution_failed"
+
+    def encode_extra(self, w: Writer) -> None:
+        w.string(self.code)
+
+    def extra_json(self) -> dict[str, Any]:
+        return {"code": self.code}
+
+
+@dataclass(frozen=True)
+class ProcessVetoed(_Event):
+    height: int
+    reason: str
+    guardians: Sequence[bytes]
+    INDEX: ClassVar[int] = 5
+    EVENT: ClassVar[str] = "vetoed"
+
+    def encode_extra(self, w: Writer) -> None:
+        w.string(self.reason).vec(self.guardians, lambda w2, k: w2.fixed(k, 32))
+
+    def extra_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "guardians": [k.hex() for k in self.guardians]}
+
+
+@dataclass(frozen=True)
+class ProcessExpired(_Event):
+    height: int
+    INDEX: ClassVar[int] = 6
+    EVENT: ClassVar[str] = "expired"
+
+
+ProcessEvent = Union[ProcessProposed, ProcessScheduled, ProcessTallied, ProcessExecuted, ProcessExecutionFailed,
+                     ProcessVetoed, ProcessExpired]
+
+
+def decode_process_event(r: Reader) -> ProcessEvent:
+    tag = r.variant(7, "ProcessEvent")
+    h = r.u64()
+    if tag == 0:
+        return ProcessProposed(h)
+    if tag == 1:
+        return ProcessScheduled(h)
+    if tag == 2:
+        return ProcessTallied(h, r.bool())
+    if tag == 3:
+        return ProcessExecuted(h)
+    if tag == 4:
+        return ProcessExecutionFailed(h, r.string())
+    if tag == 5:
+        return ProcessVetoed(h, r.string(), r.vec(_get32))
+    return ProcessExpired(h)
+
+
+@dataclass(frozen=True)
+class Process:
+    """A governance process (`StateKey::Process(id)`), with copies of the rules it runs under."""
+
+    id: int
+    proposal: Proposal
+    proposer: bytes
+    sponsors: Sequence[bytes]
+    rules_version: int
+    rules: KindRules
+    chambers: Sequence[Chamber]
+    max_delegation_depth: int
+    proposed_at: int
+    schedule: Optional[Schedule]
+    status: ProcessStatus
+    tallies: Sequence[ChamberTally]
+    history: Sequence[ProcessEvent]
+
+    @property
+    def kind(self) -> int:
+        """The process kind: its proposal's tag."""
+        return self.proposal.INDEX
+
+    @property
+    def sponsoring_closes(self) -> int:
+        """The last block in which a sponsor still counts (`Process::sponsoring_closes`)."""
+        return self.proposed_at + self.rules.sponsoring_blocks
+
+    def encode(self) -> bytes:
+        w = Writer().u64(self.id)
+        self.proposal.encode_into(w)
+        w.fixed(self.proposer, 32).vec(self.sponsors, lambda w2, p: w2.fixed(p, 32)).u64(self.rules_version)
+        self.rules.encode_into(w)
+        w.vec(self.chambers, lambda w2, c: c.encode_into(w2)).u8(self.max_delegation_depth).u64(self.proposed_at)
+        w.option(self.schedule, lambda w2, s: s.encode_into(w2)).u8(int(self.status))
+        w.vec(self.tallies, lambda w2, t: t.encode_into(w2)).vec(self.history, lambda w2, e: e.encode_into(w2))
+        return w.getvalue()
+
+    @classmethod
+    def decode(cls, r: Reader) -> "Process":
+        return cls(r.u64(), decode_proposal(r), r.fixed(32), r.vec(_get32), r.u64(), KindRules.decode(r),
+                   r.vec(Chamber.decode), r.u8(), r.u64(), r.option(Schedule.decode), ProcessStatus.decode(r),
+                   r.vec(ChamberTally.decode), r.vec(decode_process_event))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "proposal": self.proposal.to_json(), "proposer": self.proposer.hex(),
+                "sponsors": [p.hex() for p in self.sponsors], "rules_version": self.rules_version,
+                "rules": self.rules.to_json(), "chambers": [c.to_json() for c in self.chambers],
+                "max_delegation_depth": self.max_delegation_depth, "proposed_at": self.proposed_at, "schedule": None if self.schedule is None else self.schedule.to_json(),
+                "status": self.status.to_json(), "tallies": [t.to_json() for t in self.tallies],
+                "history": [e.to_json() for e in self.history]}
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """A voter's current choice on a process (`StateKey::Ballot { process, voter }`)."""
+
+    choice: Choice
+    cast_at: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> "Ballot":
+        return cls(Choice.decode(r), r.u64())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"choice": self.choice.to_json(), "cast_at": self.cast_at}
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """A passport's standing delegation of its vote (`StateKey::Delegation(p)`)."""
+
+    to: bytes
+    since: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> "Delegation":
+        return cls(r.fixed(32), r.u64())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"to": self.to.hex(), "since": self.since}
+
+
+@dataclass(frozen=True)
+class PassportIds:
+    """`Vec<PassportId>`, ascending bytewise: the value under `Voters(id)` and `Delegators(p)`;
+    its JSON is the plain array of ids."""
+
+    ids: Sequence[bytes]
+
+    @classmethod
+    def decode(cls, r: Reader) -> "PassportIds":
+        return cls(r.vec(_get32))
+
+    def to_json(self) -> list[str]:
+        return [i.hex() for i in self.ids]
+
+
+@dataclass(frozen=True)
+class ProcessIds:
+    """`Vec<ProcessId>`, ascending: the value under `ProcessesDue(h)`."""
+
+    ids: Sequence[int]
+
+    @classmethod
+    def decode(cls, r: Reader) -> "ProcessIds":
+        return cls(r.vec(lambda r2: r2.u64()))
+
+    def to_json(self) -> list[int]:
+        return list(self.ids)
+
+
+__all__ = [
+    "StateKeyKind", "StateKey", "PassportStatus", "EscrowStatus", "SanctionRecord", "Passport", "UnbondingEntry",
+    "Bond", "Escrow", "Validator", "ActiveValidator", "ActiveValidators", "BridgeRuling", "CellModeState",
+    "GovernanceRules", "Electorate", "Schedule", "ProcessStatus", "ChamberTally", "ProcessProposed",
+    "ProcessScheduled", "ProcessTallied", "ProcessExecuted", "ProcessExecutionFailed", "ProcessVetoed",
+    "ProcessExpired", "ProcessEvent", "decode_process_event", "Process", "Ballot", "Delegation", "PassportIds",
+    "ProcessIds", "decode_value",
+]
 
 
 def decode_value(data: bytes, decoder: Callable[[Reader], Any]) -> Any:

@@ -1,5 +1,5 @@
 """Signed statements other than transactions (docs/wire-format.md §5): votes, arbiter rulings,
-mode changes, bridge rulings and validator registrations, each signed over
+mode changes, bridge rulings, validator registrations and guardian vetoes, each signed over
 `DOMAIN ‖ encode(statement)`."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ RULING_DOMAIN = b"CHARTER_RULING_V1"
 MODE_CHANGE_DOMAIN = b"CHARTER_MODE_V1"
 BRIDGE_RULING_DOMAIN = b"CHARTER_BRIDGE_V1"
 REGISTRATION_DOMAIN = b"CHARTER_VALIDATOR_V1"
+VETO_DOMAIN = b"CHARTER_VETO_V1"
 
 
 class _NamedEnum(IntEnum):
@@ -198,8 +199,36 @@ class RegistrationTerms:
         return REGISTRATION_DOMAIN + self.encode()
 
 
+@dataclass(frozen=True)
+class VetoTerms:
+    """What each guardian approval of a `Veto` signs (docs/wire-format.md §5, docs/governance.md §9):
+    this cell's federation and id, and the action's own `process` and `reason`, so a signature
+    serves one veto of one process in one cell."""
+
+    federation: bytes
+    cell: int
+    process: int
+    reason: str
+
+    def encode(self) -> bytes:
+        return Writer().fixed(self.federation, 32).u32(self.cell).u64(self.process).string(self.reason).getvalue()
+
+    def signing_bytes(self) -> bytes:
+        """`"CHARTER_VETO_V1" ‖ federation[32] ‖ u32le(cell) ‖ u64le(process) ‖ u32le(len) ‖ reason`."""
+        return VETO_DOMAIN + self.encode()
+
+    @classmethod
+    def decode(cls, r: Reader) -> "VetoTerms":
+        return cls(r.fixed(32), r.u32(), r.u64(), r.string())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"federation": self.federation.hex(), "cell": self.cell, "process": self.process,
+                "reason": self.reason}
+
+
 __all__ = [
     "VOTE_DOMAIN", "RULING_DOMAIN", "MODE_CHANGE_DOMAIN", "BRIDGE_RULING_DOMAIN", "REGISTRATION_DOMAIN",
-    "VoteType", "SanctionKind", "CellMode", "Vote", "RulingSlash", "RulingSanction", "RulingRotateKeys",
-    "Ruling", "RulingTerms", "ModeChangeTerms", "BridgeRulingTerms", "RegistrationTerms",
+    "VETO_DOMAIN", "VoteType", "SanctionKind", "CellMode", "Vote", "RulingSlash", "RulingSanction",
+    "RulingRotateKeys", "Ruling", "RulingTerms", "ModeChangeTerms", "BridgeRulingTerms", "RegistrationTerms",
+    "VetoTerms",
 ]

@@ -17,7 +17,11 @@ from .proofs import (
     InclusionProof, SetMember, ValidatorSet, VerifiedBlock, VerifiedRead, verify_block_json, verify_inclusion,
     verify_read,
 )
-from .state import ActiveValidators, Bond, BridgeRuling, Escrow, Passport, StateKey, Validator
+from .governance import GovernanceRules
+from .state import (
+    ActiveValidators, Ballot, Bond, BridgeRuling, Delegation, Electorate, Escrow, PassportIds, Passport, Process,
+    StateKey, Validator,
+)
 
 T = TypeVar("T")
 
@@ -178,3 +182,29 @@ class Verifier:
     def bridge_ruling(self, remote: int, epoch: int, height: Optional[int] = None) -> VerifiedRead:
         return self._read(lambda h: self.client.bridge_ruling(remote, epoch, True, h),
                           StateKey.bridge_ruling(remote, epoch), BridgeRuling.decode, height)
+
+    # governance objects (docs/wire-format.md §7; docs/governance.md §11, *Checking a decision*)
+
+    def governance_rules(self, height: Optional[int] = None) -> VerifiedRead:
+        return self._read(lambda h: self.client.governance_rules(True, h), StateKey.governance_rules(),
+                          GovernanceRules.decode, height)
+
+    def electorate(self, height: Optional[int] = None) -> VerifiedRead:
+        return self._read(lambda h: self.client.electorate(True, h), StateKey.electorate(), Electorate.decode, height)
+
+    def process(self, process_id: int, height: Optional[int] = None) -> VerifiedRead:
+        return self._read(lambda h: self.client.process(process_id, True, h), StateKey.process(process_id),
+                          Process.decode, height)
+
+    def ballot(self, process_id: int, voter: bytes, height: Optional[int] = None) -> VerifiedRead:
+        return self._read(lambda h: self.client.ballot(process_id, voter, True, h), StateKey.ballot(process_id, voter),
+                          Ballot.decode, height)
+
+    def delegation(self, pid: bytes, height: Optional[int] = None) -> VerifiedRead:
+        return self._read(lambda h: self.client.delegation(pid, True, h), StateKey.delegation(pid),
+                          Delegation.decode, height)
+
+    def delegators(self, pid: bytes, height: Optional[int] = None) -> VerifiedRead:
+        """The value is `PassportIds` (its `ids`, sorted), or None when nobody delegates to `pid`."""
+        return self._read(lambda h: self.client.delegators(pid, True, h), StateKey.delegators(pid),
+                          PassportIds.decode, height)

@@ -14,7 +14,8 @@ from typing import Any, Optional
 import httpx
 
 from charter_client import (
-    ApiError, CharterClient, Genesis, KeyFile, SignedTransaction, TransactionBody, Verifier, load_key_dir,
+    ApiError, CharterClient, Genesis, KeyFile, SignedTransaction, SigningKey, TransactionBody, Verifier,
+    load_guardian_keys, load_key_dir,
 )
 from charter_client.actions import Action
 
@@ -135,6 +136,8 @@ class Cell:
     keys: dict[int, KeyFile]
     verifier: Verifier
     params: dict[str, Any] = field(default_factory=dict)
+    #: The dev guardians' keys (`keys/guardian-N.json`, docs/governance.md §2.7), by N.
+    guardians: dict[int, SigningKey] = field(default_factory=dict)
 
     @property
     def federation(self) -> bytes:
@@ -188,4 +191,4 @@ def make_cell(directory: Path, layout: dict[str, Any], cell: int = 0) -> Cell:
     other = CharterClient(apis[1 % len(apis)])
     keys = load_key_dir(base / "keys")
     return Cell(directory, apis, client, other, genesis, keys, Verifier.from_genesis(client, genesis),
-                client.status()["params"])
+                client.status()["params"], load_guardian_keys(base / "keys"))

@@ -1,23 +1,44 @@
-"""Offline: every action round-trips through bytes and JSON, decoders are strict, and the key rules
-of docs/wire-format.md §4 / docs/proofs.md §4.2 hold."""
+"""Offline: every action round-trips through bytes and JSON, decoders are strict, the key rules
+of docs/wire-format.md §4 / docs/proofs.md §4.2 hold, and the governance encodings follow the
+tables, layouts and examples of docs/wire-format.md §4–§7 and docs/governance.md."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from charter_client import (
-    ALL_ACTIONS, ArbiterApproval, ArbiterRuling, Bond, CellMode, ConsentRuling, ConsentSubject, DoubleVote,
-    EncodingError, EscrowCreate, EscrowDispute, EscrowRefund, EscrowRelease, EscrowResolve, Exit, ForkPassport,
-    IssuePassport, KeyFile, LiftBridgeLockdown, RegisterValidator, RotateKeys, Sanction, SanctionKind, SetCellMode,
-    SignedTransaction, SignedVote, SigningKey, Slash, TransactionBody, Transfer, Unbond, ValidatorApproval, Vote,
-    VoteType, Withdraw, action_from_json, verify_strict,
+    ALL_ACTIONS, ALL_PROPOSALS, ArbiterApproval, ArbiterRuling, Bond, BridgeRuling, CellMode, CellModeChange, Chamber,
+    ChamberVote, Choice, ConsentRuling, ConsentSubject, CouncilElection, Delegate, DoubleVote, EncodingError,
+    EscrowCreate, EscrowDispute, EscrowRefund, EscrowRelease, EscrowResolve, Exit, ForkPassport, GovernanceRules,
+    GuardianApproval, Guardians, IssuePassport, KeyFile, KindRules, LiftBridgeLockdown, MembershipSeats,
+    MembershipTiers, Parameter, ParameterChange, ProcessStatus, ProcessVote, Propose, RegisterValidator, Resolution,
+    RotateKeys, RulesChange, Sanction, SanctionKind, Schedule, SetCellMode, SignedTransaction, SignedVote, SigningKey,
+    Slash, SlashRuling, Sponsor, SponsorRule, TransactionBody, Transfer, Unbond, Undelegate, ValidatorApproval, Veto,
+    VetoTerms, Vote, VoteType, Weighting, Withdraw, action_from_json, default_governance_rules, dev_governance_rules,
+    proposal_from_json, verify_strict,
 )
 from charter_client import bls
+from charter_client.encoding import Writer, decode_all
 from charter_client.keys import ValidatorKeys, check_controller_key
-from charter_client.state import StateKey
+from charter_client.state import (
+    Ballot, ChamberTally, Delegation, Electorate, PassportIds, Process, ProcessExecuted, ProcessExecutionFailed,
+    ProcessExpired, ProcessProposed, ProcessScheduled, ProcessTallied, ProcessVetoed, StateKey, decode_process_event,
+)
+
+DOCS = Path(__file__).resolve().parents[3] / "docs"
+
+
+def _rules_example() -> GovernanceRules:
+    """Every rules variant: a seated chamber weighted by stake, guardians, two sponsor rules."""
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    rules = dev_governance_rules([h(0x21), h(0x22)], 2)
+    chambers = list(rules.chambers) + [Chamber("judges", MembershipSeats([h(1), h(2)]), Weighting.Stake)]
+    return GovernanceRules(3, chambers, rules.kinds, rules.guardians, 5)
 
 
 def _examples() -> list[object]:
@@ -37,6 +58,13 @@ def _examples() -> list[object]:
         EscrowRefund(h(3)), Sanction(h(1), SanctionKind.Suspension, 3, h(4), appr),
         SetCellMode(CellMode.Safe, 99, vapp), SetCellMode(CellMode.Normal, None, []),
         LiftBridgeLockdown(2, 3, h(6), vapp),
+        Propose(ParameterChange(Parameter.MaxForks, 6)), Propose(CellModeChange(CellMode.Lockdown, 20)),
+        Propose(CellModeChange(CellMode.Normal, None)), Propose(SlashRuling(h(1), 400, h(2))),
+        Propose(BridgeRuling(2, 7, h(3))), Propose(CouncilElection(1, [h(4), h(5)])),
+        Propose(Resolution("the cell resolves: ünïcödé text")), Propose(RulesChange(_rules_example())),
+        Sponsor(3), ProcessVote(3, Choice.Yes), ProcessVote(2**64 - 1, Choice.Abstain), Delegate(h(6)),
+        Undelegate(), Veto(3, "a reason", [GuardianApproval(k.public_key, bytes([8]) * 64)]),
+        Veto.create(h(4), 2, 9, "", [k, SigningKey(bytes([10]) * 32)]),
     ]
 
 
@@ -57,8 +85,11 @@ def test_every_action_round_trips_through_bytes_and_json(action: object) -> None
     assert tx.verify_signature()
 
 
-def test_all_eighteen_actions_are_covered() -> None:
+def test_all_actions_are_covered() -> None:
+    assert len(ALL_ACTIONS) == 24 and [a.INDEX for a in ALL_ACTIONS] == list(range(24))
     assert {type(a) for a in _examples()} == set(ALL_ACTIONS)
+    proposals = {type(a.proposal) for a in _examples() if isinstance(a, Propose)}
+    assert proposals == set(ALL_PROPOSALS) and [p.INDEX for p in ALL_PROPOSALS] == list(range(7))
 
 
 def test_decoders_are_strict() -> None:
@@ -69,7 +100,7 @@ def test_decoders_are_strict() -> None:
         SignedTransaction.decode(data + b"\x00")
     with pytest.raises(EncodingError, match="truncated"):
         SignedTransaction.decode(data[:-1])
-    bad_variant = data[:84] + b"\x12" + data[85:]
+    bad_variant = data[:84] + b"\x18" + data[85:]  # 24: one past Veto
     with pytest.raises(EncodingError, match="unknown Action variant"):
         SignedTransaction.decode(bad_variant)
     option_at = 84 + 1 + 32 + 8
@@ -117,6 +148,17 @@ def test_state_key_encodings() -> None:
     assert StateKey.active_validators().encode() == b"\x0d"
     assert StateKey.bridge_ruling(2, 7).encode() == b"\x0e" + (2).to_bytes(4, "little") + (7).to_bytes(8, "little")
     assert StateKey.passport(bytes(32)).encode() == b"\x01" + bytes(32)
+    # docs/proofs.md §6.2, keys 15 to 23
+    pid, u64 = bytes([7]) * 32, (5).to_bytes(8, "little")
+    assert StateKey.governance_rules().encode() == b"\x0f"
+    assert StateKey.electorate().encode() == b"\x10"
+    assert StateKey.next_process().encode() == b"\x11"
+    assert StateKey.process(5).encode() == b"\x12" + u64
+    assert StateKey.processes_due(5).encode() == b"\x13" + u64
+    assert StateKey.ballot(5, pid).encode() == b"\x14" + u64 + pid and len(StateKey.ballot(5, pid).encode()) == 41
+    assert StateKey.voters(5).encode() == b"\x15" + u64
+    assert StateKey.delegation(pid).encode() == b"\x16" + pid
+    assert StateKey.delegators(pid).encode() == b"\x17" + pid
 
 
 def test_transaction_signatures_follow_zip215_where_statements_are_strict() -> None:
@@ -140,3 +182,208 @@ def test_transaction_signatures_follow_zip215_where_statements_are_strict() -> N
     assert tx.verify_signature()
     assert not verify_strict(public, message, signature)
     assert not SignedTransaction(body, public, signature[:40] + bytes([signature[40] ^ 1]) + signature[41:]).verify_signature()
+
+
+# --- governance: docs/wire-format.md §4, §5, §7 and docs/governance.md ----------------------
+
+
+def _doc_enum(doc: str, row: str) -> dict[int, str]:
+    """A table row such as "| `Choice` | `0` = `Yes`, `1` = `No` … |" as {tag: variant name}."""
+    text = (DOCS / doc).read_text()
+    line = next(l for l in text.splitlines() if l.startswith(f"| `{row}` |"))
+    return {int(t): n for t, n in re.findall(r"`(\d+)` = `(\w+)", line)}
+
+
+def test_enum_tags_follow_the_wire_format_tables() -> None:
+    assert _doc_enum("wire-format.md", "Parameter") == {p.value: p.name for p in Parameter}
+    assert _doc_enum("wire-format.md", "Choice") == {c.value: c.name for c in Choice}
+    assert _doc_enum("wire-format.md", "ProcessStatus") == {s.value: s.name for s in ProcessStatus}
+    assert _doc_enum("wire-format.md", "Weighting") == {w.value: w.name for w in Weighting}
+    proposals = _doc_enum("wire-format.md", "Proposal")
+    assert {t: re.sub(r"(?<!^)(?=[A-Z])", "_", n).lower() for t, n in proposals.items()} == {
+        p.INDEX: p.NAME for p in ALL_PROPOSALS}
+    events = _doc_enum("wire-format.md", "ProcessEvent")
+    classes = [ProcessProposed, ProcessScheduled, ProcessTallied, ProcessExecuted, ProcessExecutionFailed,
+               ProcessVetoed, ProcessExpired]
+    assert {t: "Process" + n for t, n in events.items()} == {c.INDEX: c.__name__ for c in classes}
+    # and the JSON names of 7.2
+    assert [p.to_json() for p in Parameter][:3] == ["min_fee", "unbonding_delay", "min_validator_bond"]
+    assert [c.to_json() for c in Choice] == ["yes", "no", "abstain"]
+    assert [s.to_json() for s in ProcessStatus] == ["sponsoring", "open", "passed", "executed", "failed",
+                                                    "rejected", "vetoed", "expired"]
+
+
+def test_parameter_bounds_follow_the_governance_table() -> None:
+    text = (DOCS / "governance.md").read_text()
+    rows = re.findall(r"^\| `([a-z_]+)` \| (\d+) \| `u\d+` \| ([\d,]+) \| ([\d,]+)", text, re.M)
+    assert len(rows) == 12
+    for name, tag, low, high in rows:
+        p = Parameter.from_json(name)
+        assert p.value == int(tag)
+        assert p.bounds() == (int(low.replace(",", "")), int(high.replace(",", "")))
+
+
+def test_governance_byte_layouts() -> None:
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    # a Propose of max_forks = 6: action 18, proposal 0, parameter 10, u64 value
+    assert Propose(ParameterChange(Parameter.MaxForks, 6)).encode() == b"\x12\x00\x0a" + (6).to_bytes(8, "little")
+    assert Sponsor(7).encode() == b"\x13" + (7).to_bytes(8, "little")
+    assert ProcessVote(7, Choice.Abstain).encode() == b"\x14" + (7).to_bytes(8, "little") + b"\x02"
+    assert Delegate(h(1)).encode() == b"\x15" + h(1)
+    assert Undelegate().encode() == b"\x16" and Undelegate().to_json() == "Undelegate"
+    assert Propose(Resolution("ab")).encode() == b"\x12\x05\x02\x00\x00\x00ab"
+    assert Propose(CellModeChange(CellMode.Safe, 9)).encode() == b"\x12\x01\x02\x01" + (9).to_bytes(8, "little")
+    veto = Veto(1, "r", [GuardianApproval(h(2), bytes([3]) * 64)])
+    assert veto.encode() == (b"\x17" + (1).to_bytes(8, "little") + b"\x01\x00\x00\x00r" + b"\x01\x00\x00\x00" + h(2)
+                             + bytes([3]) * 64)
+    # fixed sizes of docs/wire-format.md §7.1
+    w = Writer()
+    SponsorRule(1, 100, 2).encode_into(w)
+    assert w.getvalue() == b"\x01\x64\x00\x02\x00\x00\x00"  # 7 bytes
+    w = Writer()
+    ChamberVote(2, 1_000, 6_667).encode_into(w)
+    assert w.getvalue() == b"\x02" + (1_000).to_bytes(2, "little") + (6_667).to_bytes(2, "little")  # 5 bytes
+    w = Writer()
+    Schedule(1, 7, 21, 26).encode_into(w)
+    assert len(w.getvalue()) == 32
+    tally = ChamberTally(2, 2**100, 3, 1, 0, 1_000, 6_667, True)
+    w = Writer()
+    tally.encode_into(w)
+    assert len(w.getvalue()) == 70 and w.getvalue()[-1] == 1
+    assert decode_all(w.getvalue(), ChamberTally.decode) == tally
+    assert tally.to_json()["eligible"] == 2**100  # a u128 is a JSON number
+    assert len(Electorate([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]).encode()) == 80
+    assert decode_all(b"\x02" + (9).to_bytes(8, "little"), Ballot.decode) == Ballot(Choice.Abstain, 9)
+    assert decode_all(h(4) + (5).to_bytes(8, "little"), Delegation.decode).to_json() == {"to": h(4).hex(), "since": 5}
+    ids = decode_all(b"\x02\x00\x00\x00" + h(1) + h(2), PassportIds.decode)
+    assert ids.to_json() == [h(1).hex(), h(2).hex()]
+
+
+def test_veto_terms_signing_bytes_are_the_documented_message() -> None:
+    """docs/wire-format.md §5: the 15 bytes of CHARTER_VETO_V1, the federation, u32le(cell),
+    u64le(process), u32le(len(reason)) and the reason's UTF-8 bytes."""
+    fed, reason = bytes([0x11]) * 32, "stop ✋"
+    terms = VetoTerms(fed, 3, 9, reason)
+    raw = reason.encode()
+    assert terms.signing_bytes() == (b"CHARTER_VETO_V1" + fed + (3).to_bytes(4, "little") + (9).to_bytes(8, "little")
+                                     + len(raw).to_bytes(4, "little") + raw)
+    assert len(b"CHARTER_VETO_V1") == 15
+    guardian = SigningKey(bytes([5]) * 32)
+    veto = Veto.create(fed, 3, 9, reason, [guardian])
+    assert veto.terms(fed, 3) == terms
+    a = veto.approvals[0]
+    assert a.key == guardian.public_key and verify_strict(a.key, terms.signing_bytes(), a.signature)
+    assert not verify_strict(a.key, VetoTerms(fed, 4, 9, reason).signing_bytes(), a.signature)  # another cell
+    assert decode_all(terms.encode(), VetoTerms.decode) == terms
+
+
+def test_governance_decoders_are_strict() -> None:
+    def tx_bytes(action: object) -> bytes:
+        return TransactionBody(bytes(32), 0, bytes(32), 0, 0, action).sign(SigningKey(bytes([1]) * 32)).encode()  # type: ignore[arg-type]
+
+    at = 84  # the action's index
+    data = tx_bytes(Propose(Resolution("ok")))
+    with pytest.raises(EncodingError, match="unknown Proposal variant"):
+        SignedTransaction.decode(data[:at + 1] + b"\x07" + data[at + 2:])
+    with pytest.raises(EncodingError, match="UTF-8"):
+        SignedTransaction.decode(data[:at + 6] + b"\xff\xfe" + data[at + 8:])
+    vote = tx_bytes(ProcessVote(1, Choice.No))
+    with pytest.raises(EncodingError, match="unknown Choice variant"):
+        SignedTransaction.decode(vote[:at + 9] + b"\x03" + vote[at + 10:])
+    change = tx_bytes(Propose(ParameterChange(Parameter.MinFee, 1)))
+    with pytest.raises(EncodingError, match="unknown Parameter variant"):
+        SignedTransaction.decode(change[:at + 2] + b"\x0c" + change[at + 3:])  # no tag for epoch_length
+    with pytest.raises(EncodingError, match="bool byte"):
+        decode_all(b"\x02" + (3).to_bytes(8, "little") + b"\x02", decode_process_event)  # Tallied, passed = 2
+    assert decode_all(b"\x02" + (3).to_bytes(8, "little") + b"\x01", decode_process_event) == ProcessTallied(3, True)
+    # a stored value with trailing bytes, or one byte short, is refused
+    rules = _rules_example().encode()
+    assert decode_all(rules, GovernanceRules.decode).encode() == rules
+    with pytest.raises(EncodingError, match="trailing"):
+        decode_all(rules + b"\x00", GovernanceRules.decode)
+    with pytest.raises(EncodingError, match="truncated"):
+        decode_all(rules[:-1], GovernanceRules.decode)
+
+
+def test_default_rules_are_the_documented_json() -> None:
+    """docs/governance.md §2.6 gives the default rules as genesis JSON."""
+    text = (DOCS / "governance.md").read_text()
+    block = text.split("The same rules as genesis JSON", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    documented = GovernanceRules.from_json(json.loads(block))
+    assert documented == default_governance_rules()
+    assert GovernanceRules.from_json(documented.to_json()) == documented
+    assert decode_all(documented.encode(), GovernanceRules.decode) == documented
+    # genesis defaults (wire-format §7.3): version 1, no guardians; unknown fields refused
+    o = documented.to_json()
+    del o["version"], o["guardians"]
+    assert GovernanceRules.from_json(o) == documented
+    with pytest.raises(EncodingError, match="unknown field"):
+        GovernanceRules.from_json({**documented.to_json(), "quorum": 1})
+    with pytest.raises(EncodingError, match="unknown field"):
+        KindRules.from_json({**documented.kinds[0].to_json(), "extra": 0})
+    with pytest.raises(EncodingError, match="missing field"):
+        Guardians.from_json({"keys": []})
+    # the dev rules (§2.7)
+    dev = dev_governance_rules([bytes([1]) * 32], 1)
+    assert [(k.deliberation_blocks, k.voting_blocks, k.enactment_blocks) for k in dev.kinds] == [(5, 15, 5)] * 6 + [
+        (10, 30, 10)]
+    assert dev.kinds[5].sponsors[1] == SponsorRule(2, 100, 2)
+    assert dev.chambers[1] == Chamber("council", MembershipTiers(3, 3), Weighting.PerPassport)
+
+
+def test_json_forms_of_proposals_and_events() -> None:
+    """The examples of docs/wire-format.md §7.2, with concrete ids for the placeholders."""
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    examples = [
+        ({"parameter_change": {"parameter": "min_fee", "value": 3}}, ParameterChange(Parameter.MinFee, 3)),
+        ({"cell_mode_change": {"mode": "Normal", "duration": None}}, CellModeChange(CellMode.Normal, None)),
+        ({"slash_ruling": {"offender": h(1).hex(), "amount": 400, "case": h(2).hex()}}, SlashRuling(h(1), 400, h(2))),
+        ({"bridge_ruling": {"remote": 2, "epoch": 7, "keep": h(3).hex()}}, BridgeRuling(2, 7, h(3))),
+        ({"council_election": {"chamber": 1, "seats": [h(4).hex()]}}, CouncilElection(1, [h(4)])),
+        ({"resolution": {"text": "…"}}, Resolution("…")),
+    ]
+    for js, proposal in examples:
+        assert proposal_from_json(js) == proposal and proposal.to_json() == js
+    events = [
+        ({"event": "proposed", "height": 1}, ProcessProposed(1)),
+        ({"event": "scheduled", "height": 1}, ProcessScheduled(1)),
+        ({"event": "tallied", "height": 21, "passed": True}, ProcessTallied(21, True)),
+        ({"event": "executed", "height": 26}, ProcessExecuted(26)),
+        ({"event": "execution_failed", "height": 26, "code": "evidence_already_used"},
+         ProcessExecutionFailed(26, "evidence_already_used")),
+        ({"event": "vetoed", "height": 24, "reason": "…", "guardians": [h(5).hex()]}, ProcessVetoed(24, "…", [h(5)])),
+        ({"event": "expired", "height": 51}, ProcessExpired(51)),
+    ]
+    for js, event in events:
+        assert event.to_json() == js
+    assert {"tiers": {"min": 4, "max": 4}} == MembershipTiers(4, 4).to_json()
+
+
+def test_a_process_round_trips_and_its_schedule_and_clauses_follow_the_examples() -> None:
+    rules = dev_governance_rules([], 0)
+    kind = rules.kinds[ParameterChange.INDEX]
+    # governance.md §4: proposed (and sponsored) in block 1 under the dev rules
+    sched = Schedule.starting(1, kind)
+    assert (sched.voting_opens, sched.voting_closes, sched.executes_at) == (7, 21, 26)
+    # §2.4: 2 yes 1 no misses 6,667 bps; a 1-1 tie misses 5,001; no yes never passes
+    assert not ChamberTally(0, 3, 2, 1, 0, 0, 6_667, False).judge()
+    assert ChamberTally(0, 4, 3, 0, 0, 5_000, 6_667, True).judge()
+    assert not ChamberTally(0, 2, 1, 1, 0, 0, 5_001, False).judge()
+    assert not ChamberTally(0, 0, 0, 0, 0, 0, 5_000, False).judge()
+    assert not ChamberTally(0, 30, 2, 0, 0, 1_000, 6_667, False).judge()  # 2 of 30 < 10 % quorum
+    # §2.3's examples of sponsor rules
+    assert SponsorRule(0, 5_000, 1).needed(3) == 2
+    assert SponsorRule(0, 100, 2).needed(8) == 2
+    assert SponsorRule(0, 0, 1).needed(100) == 1
+    assert SponsorRule(0, 10_000, 1).needed(1_000) == 256
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    process = Process(4, ParameterChange(Parameter.MaxForks, 6), h(1), [h(1)], 1, kind, rules.chambers, 4, 1, sched,
+                      ProcessStatus.Executed, [ChamberTally(0, 4, 3, 0, 0, 5_000, 6_667, True),
+                                               ChamberTally(2, 2**70, 2**69, 0, 1, 1_000, 6_667, True)],
+                      [ProcessProposed(1), ProcessScheduled(1), ProcessTallied(21, True), ProcessExecuted(26)])
+    data = process.encode()
+    back = decode_all(data, Process.decode)
+    assert back == process and back.encode() == data and back.kind == 0
+    assert back.to_json()["schedule"] == {"sponsored_at": 1, "voting_opens": 7, "voting_closes": 21, "executes_at": 26}
+    assert back.to_json()["proposal"] == {"parameter_change": {"parameter": "max_forks", "value": 6}}
+    assert back.to_json()["status"] == "executed"
