@@ -132,6 +132,20 @@ pub struct DevCell {
     pub config: DevCellConfig,
 }
 
+/// `config`'s chamber rules with its guardians' keys derived from `seed`.
+fn with_guardians(seed: u64, config: &DevCellConfig) -> GovernanceRules {
+    let keys = (0..config.guardians)
+        .map(|index| guardian_key(seed, index).public_key())
+        .collect();
+    GovernanceRules {
+        guardians: Guardians {
+            keys,
+            threshold: config.guardian_threshold,
+        },
+        ..config.governance.clone()
+    }
+}
+
 /// The key of guardian `index`, shared by every cell made from `seed`.
 pub fn guardian_key(seed: u64, index: usize) -> Ed25519Keypair {
     Ed25519Keypair::from_seed(derive_seed(seed, "guardian", index as u64))
@@ -217,16 +231,7 @@ impl DevCell {
                 .collect(),
             threshold: config.arbiter_threshold,
         };
-        let guardian_keys = (0..config.guardians)
-            .map(|index| guardian_key(seed, index).public_key())
-            .collect();
-        let governance = GovernanceRules {
-            guardians: Guardians {
-                keys: guardian_keys,
-                threshold: config.guardian_threshold,
-            },
-            ..config.governance.clone()
-        };
+        let governance = with_guardians(seed, &config);
         let genesis = Genesis {
             federation,
             cell: config.cell,

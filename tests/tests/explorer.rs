@@ -218,6 +218,11 @@ async fn the_explorer_shows_a_live_federation_in_a_real_browser() {
         assert_eq!(visit.follow(escrow, &path, "escrow").await, "Escrow");
     }
     the_federation_shows_a_final_epoch_for_each_cell(&visit).await;
+    let process = localnet.await_until(Duration::from_secs(60), || {
+        let list = api.get("/v1/governance/processes?limit=1").ok()?;
+        list["processes"][0]["id"].as_u64()
+    });
+    governance_shows_the_agents_process(&visit, process).await;
     unknown_pages_say_so(&visit, &api).await;
     pages_fit_a_phone(&visit, committed.height).await;
     client.close().await.unwrap();
@@ -312,6 +317,41 @@ async fn the_federation_shows_a_final_epoch_for_each_cell(visit: &Visit<'_>) {
     );
 }
 
+/// The agents' governance: the list links the process, whose page shows its proposal and
+/// history.
+async fn governance_shows_the_agents_process(visit: &Visit<'_>, process: u64) {
+    let list = visit.page("/explorer/governance", "governance").await;
+    assert_eq!(list, "Governance");
+    let path = format!("/explorer/governance/{process}");
+    let link = (visit.client)
+        .find(Locator::Css(&format!("main table a[href='{path}']")))
+        .await
+        .expect("the list links the process");
+    let heading = visit.follow(link, &path, "process").await;
+    assert_eq!(heading, format!("Process #{process}"));
+    let sections: Vec<String> = section_headings(visit).await;
+    for wanted in ["Proposal", "Tallies", "Ballots", "History"] {
+        assert!(
+            sections.iter().any(|s| s == wanted),
+            "{wanted} in {sections:?}"
+        );
+    }
+}
+
+/// The headings of the page's sections.
+async fn section_headings(visit: &Visit<'_>) -> Vec<String> {
+    let mut headings = Vec::new();
+    for heading in visit
+        .client
+        .find_all(Locator::Css("main section h2"))
+        .await
+        .unwrap()
+    {
+        headings.push(heading.text().await.unwrap());
+    }
+    headings
+}
+
 /// Unknown and malformed ids, heights, paths and searches: a "not found" page, status 404.
 async fn unknown_pages_say_so(visit: &Visit<'_>, api: &ApiClient) {
     let unknown = "f".repeat(64);
@@ -330,6 +370,9 @@ async fn unknown_pages_say_so(visit: &Visit<'_>, api: &ApiClient) {
         "/explorer/escrows/zz".to_string(),
         "/explorer/checkpoints/x/1".to_string(),
         "/explorer/checkpoints/0/999999".to_string(),
+        "/explorer/governance/x".to_string(),
+        "/explorer/governance/999999".to_string(),
+        "/explorer/governance?before=-1".to_string(),
         "/explorer/no/such/page".to_string(),
         "/explorer/search?q=%00%FF%3Cscript%3E".to_string(),
     ];
