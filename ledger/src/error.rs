@@ -119,6 +119,8 @@ pub enum TxError {
     },
     #[error("invalid governance rules: {0}")]
     InvalidRules(&'static str),
+    #[error("proposed under rules version {proposed_under}; the rules are now version {now}")]
+    RulesOutdated { proposed_under: u64, now: u64 },
     #[error("not eligible to sponsor this process: {0}")]
     IneligibleSponsor(&'static str),
     #[error("process {process} is {status:?}; this needs it {required}")]
@@ -213,6 +215,7 @@ tx_error_codes! {
     InvalidProposal => "invalid_proposal",
     ParameterOutOfBounds => "parameter_out_of_bounds",
     InvalidRules => "invalid_rules",
+    RulesOutdated => "rules_outdated",
     IneligibleSponsor => "ineligible_sponsor",
     ProcessWrongState => "process_wrong_state",
     OutsideVotingWindow => "outside_voting_window",

@@ -750,3 +750,74 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_sponsor_is_taken_only_toward_a_rule_still_unmet() {
+    let mut h = Harness::new();
+    let members: Vec<_> = (0..3).map(|i| h.cell.member(i).clone()).collect();
+    let resolution = Proposal::Resolution {
+        text: "members first".into(),
+    };
+    propose(&mut h, &members[0], resolution).unwrap();
+    let sponsor = |h: &mut Harness, who: &DevPassport| {
+        h.submit(
+            who,
+            Action::Sponsor {
+                process: ProcessId(0),
+            },
+        )
+    };
+    sponsor(&mut h, &members[1]).unwrap();
+    assert!(
+        matches!(
+            sponsor(&mut h, &members[2]),
+            Err(TxError::IneligibleSponsor(_))
+        ),
+        "the members' two sponsors are there: a third would only take a place"
+    );
+    assert_eq!(
+        process(&h, 0).status,
+        ProcessStatus::Sponsoring,
+        "the core's is missing"
+    );
+    let core = h.cell.validator(1).clone();
+    sponsor(&mut h, &core).unwrap();
+    let sponsored = process(&h, 0);
+    assert_eq!(sponsored.status, ProcessStatus::Open);
+    assert_eq!(
+        sponsored.sponsors,
+        vec![members[0].id, members[1].id, core.id]
+    );
+}
+
+#[test]
+fn an_election_proposed_under_older_rules_fails_rather_than_undo_a_newer_one() {
+    let mut config = DevCellConfig::default();
+    config.governance.chambers[1].membership =
+        Membership::Seats(vec![PassportId::genesis(CellId(0), 4)]);
+    let mut h = Harness::with(config);
+    let election = |seat: usize| Proposal::CouncilElection {
+        chamber: 1,
+        seats: vec![PassportId::genesis(CellId(0), seat as u64)],
+    };
+    let proposer = h.cell.validator(0).clone();
+    propose(&mut h, &proposer, election(5)).unwrap();
+    let schedule = open_for_voting(&mut h, election(6));
+    for id in [0, 1] {
+        vote_in_both_chambers(&mut h, id, 3, 3);
+    }
+    advance_to(&mut h, schedule.executes_at);
+    assert_eq!(process(&h, 0).status, ProcessStatus::Executed);
+    let outdated = process(&h, 1);
+    assert_eq!(outdated.status, ProcessStatus::Failed);
+    assert_eq!(
+        outdated.history.last(),
+        Some(&ProcessEvent::ExecutionFailed {
+            height: schedule.executes_at,
+            code: "rules_outdated".into()
+        })
+    );
+    let rules: GovernanceRules = h.ledger.get(&StateKey::GovernanceRules).unwrap().unwrap();
+    let seat = PassportId::genesis(CellId(0), 5);
+    assert_eq!(rules.chambers[1].membership, Membership::Seats(vec![seat]));
+}

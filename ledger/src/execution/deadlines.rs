@@ -80,7 +80,7 @@ fn execute(
         height,
         body: None,
     };
-    match ctx.enact(&process.proposal) {
+    match ctx.enact(process) {
         Ok(()) => {
             let changes = attempt.into_changes();
             block.merge(changes);

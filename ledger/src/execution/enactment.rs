@@ -41,9 +41,23 @@ impl Context<'_, '_> {
         }
     }
 
-    /// Carries out a passed process at its execution height.
-    pub(super) fn enact(&mut self, proposal: &Proposal) -> Outcome {
+    /// Carries out a passed process at its execution height. A process that changes the rules
+    /// (an election or a rules change) executes only on the rules it was proposed under: on
+    /// any others it could undo or misplace a change made since.
+    pub(super) fn enact(&mut self, process: &Process) -> Outcome {
+        let proposal = &process.proposal;
         let mut rules: GovernanceRules = self.state.require(&StateKey::GovernanceRules)?;
+        let changes_rules = matches!(
+            proposal,
+            Proposal::CouncilElection { .. } | Proposal::RulesChange { .. }
+        );
+        if changes_rules && rules.version != process.rules_version {
+            return Err(TxError::RulesOutdated {
+                proposed_under: process.rules_version,
+                now: rules.version,
+            }
+            .into());
+        }
         self.check_proposal(proposal, &rules)?;
         match proposal {
             Proposal::ParameterChange { parameter, value } => {
@@ -53,7 +67,15 @@ impl Context<'_, '_> {
             }
             Proposal::CellModeChange { mode, duration } => {
                 let from = self.height + 1;
-                self.change_mode(*mode, duration.map(|blocks| from + blocks), from)?;
+                let expires_at = duration
+                    .map(|blocks| from.checked_add(blocks))
+                    .map(|expiry| {
+                        expiry.ok_or(TxError::InvalidProposal(
+                            "the duration runs past the last height",
+                        ))
+                    })
+                    .transpose()?;
+                self.change_mode(*mode, expires_at, from)?;
             }
             Proposal::SlashRuling {
                 offender,

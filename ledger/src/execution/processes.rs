@@ -68,16 +68,14 @@ impl Context<'_, '_> {
         if process.sponsors.contains(&sponsor.id) {
             return Err(TxError::IneligibleSponsor("already a sponsor of this process").into());
         }
-        let eligible = (process.rules.sponsors.iter())
+        let still_needed = self.unmet_sponsor_rules(&process)?;
+        let counts = (still_needed.iter())
             .any(|rule| is_member(&process.chambers[usize::from(rule.chamber)], &sponsor));
-        if !eligible {
+        if !counts {
             return Err(TxError::IneligibleSponsor(
-                "the sponsor sits in no chamber that sponsors this kind",
+                "the sponsor sits in no chamber whose sponsors the process still needs",
             )
             .into());
-        }
-        if process.sponsors.len() as u32 >= MAX_SPONSORS {
-            return Err(TxError::IneligibleSponsor("the process has its most sponsors").into());
         }
         process.sponsors.push(sponsor.id);
         self.schedule_if_sponsored(&mut process)?;
@@ -85,8 +83,15 @@ impl Context<'_, '_> {
         Ok(())
     }
 
-    /// Opens the process for deliberation once every sponsor rule is met; says whether it did.
-    fn schedule_if_sponsored(&mut self, process: &mut Process) -> Result<bool, Failure> {
+    /// The sponsor rules the process's sponsors do not meet yet. A rule needs at least its
+    /// minimum, and its share of the chamber's members rounded up, capped at `MAX_SPONSORS`;
+    /// only a sponsor that counts toward one of these may still join, so the sponsors of a
+    /// process are at most `MAX_SPONSORS` for each of its rules.
+    fn unmet_sponsor_rules<'p>(
+        &self,
+        process: &'p Process,
+    ) -> Result<Vec<&'p SponsorRule>, Failure> {
+        let mut unmet = Vec::new();
         for rule in &process.rules.sponsors {
             let chamber = &process.chambers[usize::from(rule.chamber)];
             let members = member_count(self.state, chamber)?;
@@ -102,8 +107,16 @@ impl Context<'_, '_> {
                 }
             }
             if have < needed {
-                return Ok(false);
+                unmet.push(rule);
             }
+        }
+        Ok(unmet)
+    }
+
+    /// Opens the process for deliberation once every sponsor rule is met; says whether it did.
+    fn schedule_if_sponsored(&mut self, process: &mut Process) -> Result<bool, Failure> {
+        if !self.unmet_sponsor_rules(process)?.is_empty() {
+            return Ok(false);
         }
         let schedule = Schedule::starting(self.height, &process.rules);
         add_deadline(self.state, schedule.voting_closes, process.id)?;

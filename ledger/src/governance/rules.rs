@@ -21,6 +21,8 @@ pub const MAX_SPONSORS: u32 = 256;
 /// Longest any period may be, in blocks.
 pub const MAX_PERIOD_BLOCKS: Height = 10_000_000;
 pub const MAX_DELEGATION_DEPTH: u8 = 16;
+/// Highest rules version genesis may start from, leaving every later change room to count.
+pub const MAX_VERSION: u64 = 1 << 32;
 const BASIS_POINTS: u16 = 10_000;
 
 /// Who is a member of a chamber. A member must also be an active passport.
@@ -165,6 +167,9 @@ impl GovernanceRules {
         if self.max_delegation_depth == 0 || self.max_delegation_depth > MAX_DELEGATION_DEPTH {
             return Err(invalid("max_delegation_depth must be 1 to 16"));
         }
+        if self.version == 0 || self.version > MAX_VERSION {
+            return Err(invalid("the version is 1 to 2^32"));
+        }
         Ok(())
     }
 
@@ -172,6 +177,9 @@ impl GovernanceRules {
         let known = |chamber: u8| usize::from(chamber) < self.chambers.len();
         if kind.sponsors.is_empty() || kind.chambers.is_empty() {
             return Err(invalid("a kind needs a sponsor rule and a chamber vote"));
+        }
+        if kind.sponsors.len() > MAX_CHAMBERS {
+            return Err(invalid("a kind has at most 8 sponsor rules"));
         }
         for rule in &kind.sponsors {
             if !known(rule.chamber) || rule.share_bps > BASIS_POINTS || rule.minimum == 0 {
