@@ -3,7 +3,9 @@
 //! - executing a block of 1,000 transfers with signatures pre-verified, verified one at a
 //!   time, and verified in one batch;
 //! - preparing a block (execution plus state root) of 1,000 transfers on a small state and on
-//!   a state of 1,000,000 passports; the difference from execution alone is the root's cost.
+//!   a state of 1,000,000 passports; the difference from execution alone is the root's cost;
+//! - the end of an empty block that tallies a governance process with 1,000 ballots and 1,000
+//!   delegations, beside the same block with nothing due.
 //!
 //! `cargo bench -p charter-ledger` prints the figures; criterion reports elements per second.
 
@@ -137,5 +139,69 @@ fn state_root(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, execution, state_root);
+/// A ledger where process 0 (a parameter change) has ballots from `voters` members, each of
+/// whom `voters` other members delegate to; returns it with the height its voting closes at.
+fn tallied_process(voters: usize) -> (Ledger<MemoryStorage>, u64) {
+    use charter_ledger::governance::{Choice, Parameter, Process, ProcessId, Proposal};
+    let cell = DevCell::new(
+        1,
+        DevCellConfig {
+            members: 2 * voters,
+            ..DevCellConfig::default()
+        },
+    );
+    let mut ledger = ledger_for(&cell.genesis);
+    let proposal = Proposal::ParameterChange {
+        parameter: Parameter::MaxForks,
+        value: 6,
+    };
+    let propose = cell.transaction(cell.validator(0), 0, Action::Propose { proposal });
+    let delegations: Vec<_> = (0..voters)
+        .map(|index| {
+            let to = cell.member(index).id;
+            cell.transaction(cell.member(voters + index), 0, Action::Delegate { to })
+        })
+        .collect();
+    ledger.apply_block(&[propose]).unwrap();
+    ledger.apply_block(&delegations).unwrap();
+    let process: Process = (ledger.get(&StateKey::Process(ProcessId(0))))
+        .unwrap()
+        .unwrap();
+    let schedule = process.schedule.expect("a core member proposes alone");
+    while ledger.height().unwrap() + 1 < schedule.voting_opens {
+        ledger.apply_block(&[]).unwrap();
+    }
+    let vote = Action::Vote {
+        process: ProcessId(0),
+        choice: Choice::Yes,
+    };
+    let ballots: Vec<_> = (0..voters)
+        .map(|index| cell.transaction(cell.member(index), 0, vote.clone()))
+        .collect();
+    let applied = ledger.apply_block(&ballots).unwrap();
+    assert!(applied
+        .receipts
+        .iter()
+        .all(|receipt| receipt.outcome.is_ok()));
+    while ledger.height().unwrap() + 1 < schedule.voting_closes {
+        ledger.apply_block(&[]).unwrap();
+    }
+    (ledger, schedule.voting_closes)
+}
+
+fn tally(c: &mut Criterion) {
+    let (ledger, closes) = tallied_process(1_000);
+    let state = Latest(ledger.storage());
+    let mut group = c.benchmark_group("end of an empty block");
+    group.sample_size(20);
+    group.bench_function("nothing due", |b| {
+        b.iter(|| execute_block(&state, closes + 1, &[]).unwrap())
+    });
+    group.bench_function("tallying 1,000 ballots and 1,000 delegations", |b| {
+        b.iter(|| execute_block(&state, closes, &[]).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, execution, state_root, tally);
 criterion_main!(benches);

@@ -1,8 +1,8 @@
 //! Agents in governance: validators' passports propose (resolutions that need members'
 //! sponsors, and parameter changes), members sponsor, validators and members vote while a
-//! process is open, members delegate and withdraw their votes, and the guardians veto every
-//! third process that passes. Only the latest process is followed; a new one is proposed once
-//! it has ended.
+//! process is open, members delegate and withdraw their votes in turn, and the guardians veto
+//! the second process and every third after it as soon as they see it. Only the latest process
+//! is followed; a new one is proposed once it has ended.
 
 use super::{Agents, ChainView, Intent};
 use charter_ledger::governance::{Choice, Parameter, Process, ProcessId, ProcessStatus, Proposal};
@@ -20,24 +20,42 @@ pub(super) struct Civics {
     sponsored: BTreeSet<(ProcessId, PassportId)>,
     voted: BTreeSet<(ProcessId, PassportId)>,
     vetoed: BTreeSet<ProcessId>,
-    delegating: BTreeSet<PassportId>,
+    /// Agents delegating now, oldest delegation first.
+    delegating: Vec<PassportId>,
+    /// Delegation steps taken: even ones delegate, odd ones withdraw the oldest delegation.
+    delegation_steps: u64,
 }
 
 impl Agents {
-    /// The governance step: propose when nothing is pending, else sponsor, veto or delegate.
-    pub(super) fn govern(&mut self, chain: &dyn ChainView) -> Option<(SignedTransaction, Intent)> {
+    /// A block's governance: one step on the latest process (proposing a new one once it has
+    /// ended), and ballots on it while its voting is open.
+    pub(super) fn govern(
+        &mut self,
+        height: Height,
+        chain: &dyn ChainView,
+    ) -> Vec<(SignedTransaction, Intent)> {
         let latest = chain.latest_process();
-        let action = match &latest {
-            Some(process) if process.status == ProcessStatus::Sponsoring => {
-                return self.sponsor(process)
-            }
+        let step = self.civic_step(latest.as_ref());
+        let mut transactions: Vec<_> = step.into_iter().collect();
+        if let Some(process) = &latest {
+            transactions.extend(self.ballots(height, process));
+        }
+        transactions
+    }
+
+    /// Propose when nothing is pending, else veto, sponsor or delegate.
+    fn civic_step(&mut self, latest: Option<&Process>) -> Option<(SignedTransaction, Intent)> {
+        let action = match latest {
             Some(process)
-                if process.status == ProcessStatus::Passed
-                    && process.id.0 % 3 == 2
+                if process.status.is_pending()
+                    && process.id.0 % 3 == 1
                     && self.civics.vetoed.insert(process.id) =>
             {
                 self.cell
                     .veto(process.id, "the guardians' test of their veto", &[0, 1])
+            }
+            Some(process) if process.status == ProcessStatus::Sponsoring => {
+                return self.sponsor(process)
             }
             Some(process) if process.status.is_pending() => return self.delegate_or_withdraw(),
             _ => return Some(self.propose()),
@@ -82,38 +100,37 @@ impl Agents {
         Some((self.sign(&sponsor, action), Intent::Plain))
     }
 
-    /// An agent delegates to one listed before it (so delegations never form a cycle), or one
-    /// that delegates withdraws.
+    /// In turn: an agent delegates to one listed before it (so delegations never form a
+    /// cycle), then the agent that delegated longest ago withdraws.
     fn delegate_or_withdraw(&mut self) -> Option<(SignedTransaction, Intent)> {
+        self.civics.delegation_steps += 1;
+        let withdraws = self.civics.delegation_steps.is_multiple_of(2);
+        if let (true, Some(&oldest)) = (withdraws, self.civics.delegating.first()) {
+            self.civics.delegating.remove(0);
+            let sender = self.agents.iter().find(|agent| agent.id == oldest)?.clone();
+            return Some((self.sign(&sender, Action::Undelegate), Intent::Plain));
+        }
         let agent = self.any_agent();
         let sender = self.agents[agent].clone();
-        let action = if self.civics.delegating.remove(&sender.id) {
-            Action::Undelegate
-        } else {
-            let to = self
-                .active
-                .iter()
-                .copied()
-                .filter(|other| *other < agent)
-                .min()?;
-            self.civics.delegating.insert(sender.id);
-            Action::Delegate {
-                to: self.agents[to].id,
-            }
+        if self.civics.delegating.contains(&sender.id) {
+            return None;
+        }
+        let to = self
+            .active
+            .iter()
+            .copied()
+            .filter(|other| *other < agent)
+            .min()?;
+        self.civics.delegating.push(sender.id);
+        let action = Action::Delegate {
+            to: self.agents[to].id,
         };
         Some((self.sign(&sender, action), Intent::Plain))
     }
 
     /// Ballots on the latest process while its voting is open at `height`: validators' first,
     /// then members'; one in six says no.
-    pub(super) fn ballots(
-        &mut self,
-        height: Height,
-        chain: &dyn ChainView,
-    ) -> Vec<(SignedTransaction, Intent)> {
-        let Some(process) = chain.latest_process() else {
-            return Vec::new();
-        };
+    fn ballots(&mut self, height: Height, process: &Process) -> Vec<(SignedTransaction, Intent)> {
         let open = process.status == ProcessStatus::Open
             && (process.schedule.as_ref())
                 .is_some_and(|s| (s.voting_opens..=s.voting_closes).contains(&height));

@@ -3,8 +3,9 @@
 //! moving, new passports sponsored, forked and funded — and, in turn, about one transaction in
 //! sixteen, the cell's lifecycle and governance: stake withdrawn, key rotations, exits, a
 //! validator registering, arbiter-panel sanctions and slashes, an emergency mode declared by
-//! the validators, bridge rulings, and governance processes proposed, sponsored, voted on,
-//! delegated and vetoed (`governance`). Every kind of transaction runs in a load long enough. It
+//! the validators, bridge rulings; and in every block a step of a governance process (proposed,
+//! sponsored, delegated, vetoed) and ballots on it (`governance`). Every kind of transaction
+//! runs in a load long enough. It
 //! follows what the ledger committed (never assumes), so it stays valid after rejections, and a
 //! seed replays it exactly. [`ApiChain`], [`submit`] and [`follow`] act through a validator's
 //! HTTP API.
@@ -74,10 +75,9 @@ enum Step {
     BridgeRuling,
     Exit,
     RegisterValidator,
-    Govern,
 }
 
-const STEPS: [Step; 10] = [
+const STEPS: [Step; 9] = [
     Step::Withdraw,
     Step::ForkPassport,
     Step::RotateKeys,
@@ -87,7 +87,6 @@ const STEPS: [Step; 10] = [
     Step::BridgeRuling,
     Step::Exit,
     Step::RegisterValidator,
-    Step::Govern,
 ];
 
 /// The committed state agents look at before acting, as a client reads it from a node.
@@ -261,7 +260,7 @@ impl Agents {
                 self.pending.push(intent);
             }
         }
-        for (tx, intent) in self.ballots(height, chain) {
+        for (tx, intent) in self.govern(height, chain) {
             block.push(tx);
             self.pending.push(intent);
         }
@@ -298,7 +297,6 @@ impl Agents {
             Step::RotateKeys => return self.rotate_keys(),
             Step::Exit => return self.exit(chain),
             Step::RegisterValidator => return self.register_validator(chain),
-            Step::Govern => return self.govern(chain),
             // Governance actions carry their authority in their approvals; any agent sends them.
             Step::Sanction => self.sanction(),
             Step::SlashByRuling => self.slash_by_ruling(chain)?,
