@@ -16,7 +16,8 @@ pub const MAX_CHAMBER_NAME_BYTES: usize = 32;
 /// Most seats a seated chamber has; a council election names at most this many passports.
 pub const MAX_SEATS: usize = 64;
 pub const MAX_GUARDIANS: usize = 16;
-/// Most sponsors one process records; a rule asking for more is satisfied by this many.
+/// Most sponsors one sponsor rule asks for: a rule whose share comes to more is met by this
+/// many, so a process records at most this many sponsors per rule.
 pub const MAX_SPONSORS: u32 = 256;
 /// Longest any period may be, in blocks.
 pub const MAX_PERIOD_BLOCKS: Height = 10_000_000;
