@@ -4,7 +4,7 @@
 use anyhow::{ensure, Context, Result};
 use charter_devnet::agents::{voting, Agents, ChainView};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
-use charter_ledger::governance::{Process, ProcessId};
+use charter_ledger::governance::Process;
 use charter_ledger::state::{ActiveValidators, Bond, CellModeState, Passport, StateKey, Validator};
 use charter_ledger::storage::Storage;
 use charter_ledger::{Ledger, PassportId};
@@ -108,14 +108,10 @@ pub fn run(args: SimulateArgs) -> Result<()> {
 
 /// How many processes ended (or stand) in each status, e.g. `executed 3, vetoed 1`.
 fn process_outcomes<S: Storage>(ledger: &Ledger<S>) -> Result<String> {
-    let count = ledger
-        .get::<ProcessId>(&StateKey::NextProcess)?
-        .map_or(0, |next| next.0);
+    let processes = ledger.processes(None, u64::MAX)?;
+    let count = processes.len();
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    for id in 0..count {
-        let process: Process = ledger
-            .get(&StateKey::Process(ProcessId(id)))?
-            .context("a process below the next id is missing")?;
+    for process in processes {
         *by_status
             .entry(format!("{:?}", process.status).to_lowercase())
             .or_default() += 1;
@@ -161,9 +157,7 @@ impl<S: Storage> ChainView for LatestState<'_, S> {
     }
 
     fn latest_process(&self) -> Option<Process> {
-        let next: ProcessId = self.0.get(&StateKey::NextProcess).ok().flatten()?;
-        let latest = ProcessId(next.0.checked_sub(1)?);
-        self.0.get(&StateKey::Process(latest)).ok().flatten()
+        self.0.processes(None, 1).ok()?.pop()
     }
 }
 

@@ -9,7 +9,7 @@ use crate::execution::{
     execute_block, CheckedTransaction, Overlay, Receipt, StateChanges, StateReader,
 };
 use crate::genesis::{Genesis, GenesisError};
-use crate::governance::Electorate;
+use crate::governance::{Electorate, Process, ProcessId};
 use crate::ids::{Amount, Height};
 use crate::state::*;
 use crate::storage::{Commit, Storage, StorageError};
@@ -321,6 +321,29 @@ impl<S: Storage> Ledger<S> {
             .get_with_proof(key_hash(key), height)
             .map_err(tree_error)?;
         Ok((value, StateProof::new(proof)))
+    }
+
+    /// How many governance processes the cell has had: the id the next one gets.
+    pub fn process_count(&self) -> Result<u64, LedgerError> {
+        Ok(self
+            .get::<ProcessId>(&StateKey::NextProcess)?
+            .map_or(0, |next| next.0))
+    }
+
+    /// At most `limit` processes with ids below `before` (all when `None`), newest first.
+    pub fn processes(&self, before: Option<u64>, limit: u64) -> Result<Vec<Process>, LedgerError> {
+        let count = self.process_count()?;
+        let end = before.unwrap_or(count).min(count);
+        let start = end.saturating_sub(limit);
+        (start..end)
+            .rev()
+            .map(|id| {
+                let process = self.get(&StateKey::Process(ProcessId(id)))?;
+                Ok(process.ok_or_else(|| {
+                    StorageError::Corrupt(format!("process {id} is below the next id but missing"))
+                })?)
+            })
+            .collect()
     }
 
     /// The validator set of the current epoch, as fixed at its first block.

@@ -35,8 +35,6 @@ use charter_devnet::agents::{Agents, ApiChain};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_federation::checkpoint_signer;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
-use charter_ledger::governance::{Process, ProcessId};
-use charter_ledger::state::StateKey;
 use charter_ledger::transaction::{ActionKind, SlashEvidence};
 use charter_ledger::{Action, CellId, CheckpointId, Ledger, StateRoot, TxId};
 use charter_node::federation_store::FederationStore;
@@ -1467,17 +1465,13 @@ struct NodeHistory {
 
 /// Each governance process's history entries (as the latest state holds them), by height.
 fn read_process_events(ledger: &Ledger<StateStore>) -> BTreeMap<u64, Vec<String>> {
-    let next: Option<ProcessId> = ledger.get(&StateKey::NextProcess).expect("readable");
     let mut events: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    for id in 0..next.map_or(0, |next| next.0) {
-        let process: Process = (ledger.get(&StateKey::Process(ProcessId(id))))
-            .expect("readable")
-            .expect("every process below the next id exists");
+    for process in ledger.processes(None, u64::MAX).expect("readable") {
         for event in &process.history {
             events
                 .entry(event.height())
                 .or_default()
-                .push(format!("#{id} {event:?}"));
+                .push(format!("#{} {event:?}", process.id));
         }
     }
     events

@@ -18,15 +18,21 @@ fn key(dir: &Path, passport: usize) -> String {
         .into_owned()
 }
 
-fn gov(api: &str, args: &[&str]) -> Result<String, String> {
+fn gov(api: &str, args: &[impl AsRef<str>]) -> Result<String, String> {
     let mut full = vec!["gov", "--api", api];
-    full.extend_from_slice(args);
+    full.extend(args.iter().map(AsRef::as_ref));
     let out = charter(&full);
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     match out.status.success() {
         true => Ok(text(&out.stdout)),
         false => Err(format!("{}{}", text(&out.stdout), text(&out.stderr))),
     }
+}
+
+/// `charter gov vote` arguments: passport `voter`'s `choice` on process 0.
+fn ballot(dir: &Path, voter: usize, choice: &str) -> Vec<String> {
+    let key = key(dir, voter);
+    args(&["vote", "--key", &key, "--process", "0", "--choice", choice])
 }
 
 /// Runs several `charter gov` commands at once (a block's worth of ballots), each through
@@ -131,31 +137,12 @@ fn a_parameter_change_executes_everywhere_at_its_deadline_and_a_vetoed_resolutio
     )
     .unwrap();
     wait_for_height(&apis, opens - 1);
-    let mut ballots = Vec::new();
-    for voter in [0, 1, 2, 7, 8] {
-        ballots.push(args(&[
-            "vote",
-            "--key",
-            &key(dir, voter),
-            "--process",
-            "0",
-            "--choice",
-            "yes",
-        ]));
-    }
+    let ballots: Vec<_> = [0, 1, 2, 7, 8]
+        .into_iter()
+        .map(|voter| ballot(dir, voter, "yes"))
+        .collect();
     all_at_once(&apis, &ballots);
-    let outside = gov(
-        &apis[0],
-        &[
-            "vote",
-            "--key",
-            &key(dir, 4),
-            "--process",
-            "0",
-            "--choice",
-            "yes",
-        ],
-    );
+    let outside = gov(&apis[0], &ballot(dir, 4, "yes"));
     assert!(
         outside.unwrap_err().contains("not_in_chamber"),
         "an arbiter is not in the core or the members"
@@ -186,18 +173,7 @@ fn a_parameter_change_executes_everywhere_at_its_deadline_and_a_vetoed_resolutio
         })
         .collect();
     assert!(roots.iter().all(|root| *root == roots[0]), "{roots:?}");
-    let late = gov(
-        &apis[3],
-        &[
-            "vote",
-            "--key",
-            &key(dir, 3),
-            "--process",
-            "0",
-            "--choice",
-            "no",
-        ],
-    );
+    let late = gov(&apis[3], &ballot(dir, 3, "no"));
     assert!(late.unwrap_err().contains("process_wrong_state"));
 
     let resolution = r#"{"resolution":{"text":"the cell thanks its validators"}}"#;

@@ -34,20 +34,17 @@ fn bonded(state: &Overlay<'_>, passport: &Passport) -> Result<u64, StorageError>
 
 /// The chamber's whole weight: what a quorum is a share of.
 pub(super) fn total_weight(state: &Overlay<'_>, chamber: &Chamber) -> Result<u128, StorageError> {
+    if chamber.weighting == Weighting::PerPassport {
+        return Ok(u128::from(member_count(state, chamber)?));
+    }
     match &chamber.membership {
         Membership::Tiers { min, max } => {
             let electorate: Electorate = state.get(&StateKey::Electorate)?.unwrap_or_default();
             let tiers = usize::from(*min)..=usize::from(*max);
-            Ok(match chamber.weighting {
-                Weighting::PerPassport => electorate.passports[tiers]
-                    .iter()
-                    .map(|n| u128::from(*n))
-                    .sum(),
-                Weighting::Stake => electorate.bonded[tiers]
-                    .iter()
-                    .map(|n| u128::from(*n))
-                    .sum(),
-            })
+            Ok(electorate.bonded[tiers]
+                .iter()
+                .map(|n| u128::from(*n))
+                .sum())
         }
         Membership::Seats(_) => {
             let mut total = 0;

@@ -128,18 +128,10 @@ fn list_processes(
 ) -> Result<serde_json::Value, LedgerError> {
     let ledger = state.ledger()?;
     let height = ledger.height().ok_or(LedgerError::NotInitialized)?;
-    let count = ledger
-        .get::<ProcessId>(&StateKey::NextProcess)?
-        .map_or(0, |next| next.0);
-    let end = before.unwrap_or(count).min(count);
-    let start = end.saturating_sub(limit as u64);
-    let mut processes = Vec::with_capacity((end - start) as usize);
-    for id in (start..end).rev() {
-        if let Some(process) = ledger.get::<Process>(&StateKey::Process(ProcessId(id)))? {
-            processes.push(process);
-        }
-    }
-    let next = (start > 0).then_some(start);
+    let count = ledger.process_count()?;
+    let processes = ledger.processes(before, limit as u64)?;
+    let oldest = processes.last().map_or(0, |process| process.id.0);
+    let next = (oldest > 0).then_some(oldest);
     Ok(json!({ "height": height, "count": count, "processes": processes, "next": next }))
 }
 

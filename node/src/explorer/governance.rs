@@ -39,16 +39,9 @@ fn schedule_cells(schedule: Option<&Schedule>) -> Markup {
 /// Processes with ids below `before` (all when absent), newest first.
 pub fn processes(explorer: &Explorer, before: Option<u64>) -> PageResult {
     let ledger = explorer.api.ledger().map_err(PageError::read)?;
-    let count = (ledger.get::<ProcessId>(&StateKey::NextProcess))
-        .map_err(PageError::read)?
-        .map_or(0, |next| next.0);
-    let end = before.unwrap_or(count).min(count);
-    let start = end.saturating_sub(PAGE);
-    let mut shown = Vec::new();
-    for id in (start..end).rev() {
-        let key = StateKey::Process(ProcessId(id));
-        shown.extend(ledger.get::<Process>(&key).map_err(PageError::read)?);
-    }
+    let count = ledger.process_count().map_err(PageError::read)?;
+    let shown = ledger.processes(before, PAGE).map_err(PageError::read)?;
+    let older = shown.last().map_or(0, |process| process.id.0);
     Ok(super::html::page(
         "Governance",
         None,
@@ -68,7 +61,7 @@ pub fn processes(explorer: &Explorer, before: Option<u64>) -> PageResult {
                     } } }
                 } }
             }
-            @if start > 0 { p { a href={ "/explorer/governance?before=" (start) } { "Older processes" } } }
+            @if older > 0 { p { a href={ "/explorer/governance?before=" (older) } { "Older processes" } } }
         },
     ))
 }
