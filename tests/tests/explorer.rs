@@ -241,10 +241,25 @@ async fn the_block_list_grows_without_a_reload(visit: &Visit<'_>) {
         "#blocks tbody tr.fresh td:first-child a[href='/explorer/blocks/{}']",
         before + 1
     );
-    (client.wait().at_most(Duration::from_secs(30)))
+    let waited = (client.wait().at_most(Duration::from_secs(30)))
         .for_element(Locator::Css(&next))
-        .await
-        .expect("the next block appears at the top of the list");
+        .await;
+    if waited.is_err() {
+        // Say what the table shows instead, so that a failure tells where the stream stopped.
+        let mut shown = Vec::new();
+        let rows = client.find_all(Locator::Css("#blocks tbody tr")).await;
+        for row in rows.unwrap_or_default().into_iter().take(6) {
+            let class = row.attr("class").await.ok().flatten();
+            shown.push(format!(
+                "{} ({class:?})",
+                row.text().await.unwrap_or_default()
+            ));
+        }
+        panic!(
+            "block {} never appeared at the top of the list: {shown:?}",
+            before + 1
+        );
+    }
     let kept = client
         .execute("return window.notReloaded === true;", vec![])
         .await;
