@@ -9,7 +9,8 @@ use charter_ledger::evidence::{
 };
 use charter_ledger::genesis::{Genesis, GenesisPassport, GenesisValidator};
 use charter_ledger::governance::{
-    GovernanceRules, GuardianApproval, Guardians, ProcessId, ProcessKind, SponsorRule, VetoTerms,
+    reveal_message, BeaconReveal, GovernanceRules, GuardianApproval, Guardians, ProcessId,
+    ProcessKind, SponsorRule, VetoTerms,
 };
 use charter_ledger::ids::{
     Amount, CaseId, CellId, CheckpointId, FederationId, Height, Nonce, PassportId,
@@ -45,6 +46,7 @@ pub struct DevCellConfig {
 /// The default chamber rules with periods short enough to watch a process run on a local
 /// cell: sponsoring 50 blocks, deliberation 5, voting 15, enactment 5 (rules changes twice
 /// as long). A resolution also needs sponsors from the members: 1% of them, at least 2.
+/// Juries are drawn 3 blocks after filing and rule for 10.
 pub fn dev_governance_rules() -> GovernanceRules {
     let mut rules = GovernanceRules::default();
     rules.kinds[ProcessKind::Resolution as usize]
@@ -65,6 +67,8 @@ pub fn dev_governance_rules() -> GovernanceRules {
         rules.voting_blocks = 15 * scale;
         rules.enactment_blocks = 5 * scale;
     }
+    rules.juries.draw_delay = 3;
+    rules.juries.ruling_blocks = 10;
     rules
 }
 
@@ -162,6 +166,19 @@ pub fn derive_seed(seed: u64, purpose: &str, index: u64) -> [u8; 32] {
 }
 
 impl DevCell {
+    /// The beacon reveal of the block at `height` as validator `height mod validators`, a
+    /// genesis validator, would propose it.
+    pub fn reveal(&self, height: Height) -> BeaconReveal {
+        let index = (height % self.config.validators as u64) as usize;
+        let proposer = &self.passports[index];
+        let key = (proposer.bls_key.as_ref()).expect("every validator has a BLS key");
+        let message = reveal_message(self.genesis.federation, self.config.cell, height);
+        BeaconReveal {
+            proposer: proposer.id,
+            signature: key.sign(&message),
+        }
+    }
+
     /// Cells made from one seed share the federation; their keys differ by cell (cell 0's are
     /// those of a lone dev cell, so existing dev chains and documents keep their keys).
     pub fn new(seed: u64, config: DevCellConfig) -> Self {

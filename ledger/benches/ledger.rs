@@ -68,7 +68,7 @@ fn execution(c: &mut Criterion) {
                 .iter()
                 .map(CheckedTransaction::pre_verified)
                 .collect();
-            execute_block(&state, 1, &checked).unwrap()
+            execute_block(&state, 1, None, &checked).unwrap()
         })
     });
     group.bench_function("verified one at a time", |b| {
@@ -77,13 +77,13 @@ fn execution(c: &mut Criterion) {
                 .iter()
                 .map(CheckedTransaction::verify)
                 .collect();
-            execute_block(&state, 1, &checked).unwrap()
+            execute_block(&state, 1, None, &checked).unwrap()
         })
     });
     group.bench_function("verified in one batch", |b| {
         b.iter(|| {
             let checked = CheckedTransaction::verify_all(&transactions);
-            execute_block(&state, 1, &checked).unwrap()
+            execute_block(&state, 1, None, &checked).unwrap()
         })
     });
     group.finish();
@@ -116,7 +116,7 @@ fn state_root(c: &mut Criterion) {
                         .map(CheckedTransaction::pre_verified)
                         .collect::<Vec<_>>()
                 },
-                |checked| execute_block(&state, 1, &checked).unwrap(),
+                |checked| execute_block(&state, 1, None, &checked).unwrap(),
                 BatchSize::SmallInput,
             )
         });
@@ -195,10 +195,10 @@ fn tally(c: &mut Criterion) {
     let mut group = c.benchmark_group("end of an empty block");
     group.sample_size(20);
     group.bench_function("nothing due", |b| {
-        b.iter(|| execute_block(&state, closes + 1, &[]).unwrap())
+        b.iter(|| execute_block(&state, closes + 1, None, &[]).unwrap())
     });
     group.bench_function("tallying 1,000 ballots and 1,000 delegations", |b| {
-        b.iter(|| execute_block(&state, closes, &[]).unwrap())
+        b.iter(|| execute_block(&state, closes, None, &[]).unwrap())
     });
     group.finish();
 }

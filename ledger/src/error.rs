@@ -4,7 +4,7 @@
 use crate::controller_keys::ControllerKeysError;
 use crate::crypto::bls::BlsError;
 use crate::crypto::ed25519::Ed25519Error;
-use crate::governance::{Parameter, ProcessId, ProcessStatus};
+use crate::governance::{CaseStatus, JuryCaseId, Parameter, ProcessId, ProcessStatus};
 use crate::ids::{Amount, CellId, EscrowId, FederationId, Height, Nonce, PassportId};
 use crate::state::{CellMode, EscrowStatus, PassportStatus};
 use crate::transaction::ActionKind;
@@ -53,7 +53,7 @@ pub enum TxError {
     TierNotAllowed { requested: u8, reason: &'static str },
     #[error("passport {0} already exists")]
     PassportExists(PassportId),
-    #[error("passport still has {0} bonded or unbonding stake")]
+    #[error("passport still has {0} bonded, unbonding or locked as a juror's bond")]
     StakeOutstanding(Amount),
     #[error("nothing has finished unbonding")]
     NothingToWithdraw,
@@ -149,6 +149,28 @@ pub enum TxError {
     InvalidVeto(&'static str),
     #[error("veto carries {approved} guardian approvals; the threshold is {threshold}")]
     InsufficientGuardianApprovals { approved: usize, threshold: u32 },
+    #[error("jurors come from tiers {min}..={max}; this passport is tier {tier}")]
+    JurorTierNotAllowed { tier: u8, min: u8, max: u8 },
+    #[error("this passport is already a juror (or its bond has not yet returned)")]
+    AlreadyJuror,
+    #[error("this passport is not in the jury pool")]
+    NotInJuryPool,
+    #[error("the jury pool is full ({0} passports)")]
+    JuryPoolFull(usize),
+    #[error("the jury pool has {eligible} passports eligible for this case; a jury needs {needed}")]
+    JuryPoolTooSmall { eligible: usize, needed: u32 },
+    #[error("unknown jury case {0}")]
+    UnknownJuryCase(JuryCaseId),
+    #[error("jury case {case} is {status:?}; rulings are taken while it is ruling, until height {closes_at}")]
+    CaseNotRuling {
+        case: JuryCaseId,
+        status: CaseStatus,
+        closes_at: Height,
+    },
+    #[error("not a juror drawn for this case")]
+    NotAJuror,
+    #[error("this juror has already ruled on this case")]
+    AlreadyRuled,
 }
 
 /// Writes [`TxError::code`] and [`TxError::CODES`] from one table, so that the list of codes
@@ -226,4 +248,13 @@ tx_error_codes! {
     DelegationTooDeep => "delegation_too_deep",
     InvalidVeto => "invalid_veto",
     InsufficientGuardianApprovals => "insufficient_guardian_approvals",
+    JurorTierNotAllowed => "juror_tier_not_allowed",
+    AlreadyJuror => "already_juror",
+    NotInJuryPool => "not_in_jury_pool",
+    JuryPoolFull => "jury_pool_full",
+    JuryPoolTooSmall => "jury_pool_too_small",
+    UnknownJuryCase => "unknown_jury_case",
+    CaseNotRuling => "case_not_ruling",
+    NotAJuror => "not_a_juror",
+    AlreadyRuled => "already_ruled",
 }

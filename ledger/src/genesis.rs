@@ -7,7 +7,7 @@ use crate::crypto::bls::{BlsPublicKey, BlsSignature};
 use crate::crypto::ed25519::{Ed25519Error, Ed25519PublicKey};
 use crate::execution::{add_validator, adjust_electorate, elect_validators, Overlay};
 use crate::execution::{StateChanges, StateReader};
-use crate::governance::{GovernanceRules, Membership, RulesError};
+use crate::governance::{Beacon, GovernanceRules, Membership, RulesError};
 use crate::ids::{Amount, CellId, FederationId, PassportId};
 use crate::state::*;
 use crate::storage::StorageError;
@@ -247,6 +247,7 @@ impl Genesis {
         self.put_first_validator_set(&mut state)?;
         state.put(StateKey::ArbiterPanel, &self.arbiters);
         state.put(StateKey::GovernanceRules, &self.governance);
+        state.put(StateKey::Beacon, &Beacon::genesis(self.federation, self.cell));
         state.put(StateKey::Treasury, &Treasury::default());
         state.put(
             StateKey::CellMode,

@@ -92,6 +92,11 @@ hash_id!(
     CheckpointId
 );
 hash_id!(
+    /// The cell's beacon after a block: a hash chain of its proposers' reveals (see
+    /// `governance::Beacon`).
+    BeaconMix
+);
+hash_id!(
     /// Names a block: blake3 of its header (the consensus crate defines the header). The
     /// ledger does not compute it; checkpoints and proofs carry it.
     BlockHash

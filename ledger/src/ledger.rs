@@ -9,8 +9,8 @@ use crate::execution::{
     execute_block, CheckedTransaction, Overlay, Receipt, StateChanges, StateReader,
 };
 use crate::genesis::{Genesis, GenesisError};
-use crate::governance::{Electorate, Process, ProcessId};
-use crate::ids::{Amount, Height};
+use crate::governance::{reveal_is_valid, BeaconReveal, Electorate, Juror, Process, ProcessId};
+use crate::ids::{Amount, Height, PassportId};
 use crate::state::*;
 use crate::storage::{Commit, Storage, StorageError};
 use crate::transaction::SignedTransaction;
@@ -34,6 +34,11 @@ pub enum LedgerError {
     Tree(String),
     #[error("conservation violated: {0:?}")]
     ConservationViolated(Box<SupplyAudit>),
+    #[error("invalid beacon reveal from {proposer}: {reason}")]
+    InvalidReveal {
+        proposer: PassportId,
+        reason: &'static str,
+    },
     #[error("the electorate in state is {stored:?}; state holds {counted:?}")]
     ElectorateMismatch {
         stored: Box<Electorate>,
@@ -73,12 +78,20 @@ pub struct SupplyAudit {
     pub unbonding: u128,
     pub escrowed: u128,
     pub treasury: u128,
+    /// What jurors have locked as their bonds.
+    pub jury_bonds: u128,
 }
 
 impl SupplyAudit {
-    /// Conservation: balances + bonds + unbonding + escrows + treasury = total supply.
+    /// Conservation: balances + bonds + unbonding + escrows + treasury + jurors' bonds =
+    /// total supply.
     pub fn is_conserved(&self) -> bool {
-        self.balances + self.bonded + self.unbonding + self.escrowed + self.treasury
+        self.balances
+            + self.bonded
+            + self.unbonding
+            + self.escrowed
+            + self.treasury
+            + self.jury_bonds
             == u128::from(self.total_supply)
     }
 }
@@ -157,14 +170,39 @@ impl<S: Storage> Ledger<S> {
         self.state_at(self.latest()?)
     }
 
-    /// Executes the next block on the latest state and computes its root; writes nothing.
+    /// Executes the next block on the latest state and computes its root; writes nothing. A
+    /// block without a reveal leaves the beacon as it is (a proposed block always has one).
     pub fn prepare_block(
         &self,
         transactions: &[CheckedTransaction<'_>],
     ) -> Result<PreparedBlock, LedgerError> {
+        self.prepare(None, transactions)
+    }
+
+    /// Executes the next block as [`Ledger::prepare_block`] does, after checking its
+    /// proposer's reveal (a validator of the height, signing the height with its BLS key) and
+    /// mixing it into the beacon.
+    pub fn prepare_revealed_block(
+        &self,
+        reveal: &BeaconReveal,
+        transactions: &[CheckedTransaction<'_>],
+    ) -> Result<PreparedBlock, LedgerError> {
+        self.prepare(Some(reveal), transactions)
+    }
+
+    fn prepare(
+        &self,
+        reveal: Option<&BeaconReveal>,
+        transactions: &[CheckedTransaction<'_>],
+    ) -> Result<PreparedBlock, LedgerError> {
         let latest = self.latest()?;
         let height = latest + 1;
-        let outcome = execute_block(&self.state_at(latest)?, height, transactions)?;
+        let state = self.state_at(latest)?;
+        if let Some(reveal) = reveal {
+            check_reveal(&state, height, reveal)?;
+        }
+        let signature = reveal.map(|reveal| &reveal.signature);
+        let outcome = execute_block(&state, height, signature, transactions)?;
         let (state_root, commit) = self.commitment(outcome.changes, height)?;
         Ok(PreparedBlock {
             height,
@@ -259,8 +297,25 @@ impl<S: Storage> Ledger<S> {
         &mut self,
         transactions: &[SignedTransaction],
     ) -> Result<AppliedBlock, LedgerError> {
+        self.apply(None, transactions)
+    }
+
+    /// As [`Ledger::apply_block`], for a block with its proposer's reveal.
+    pub fn apply_revealed_block(
+        &mut self,
+        reveal: &BeaconReveal,
+        transactions: &[SignedTransaction],
+    ) -> Result<AppliedBlock, LedgerError> {
+        self.apply(Some(reveal), transactions)
+    }
+
+    fn apply(
+        &mut self,
+        reveal: Option<&BeaconReveal>,
+        transactions: &[SignedTransaction],
+    ) -> Result<AppliedBlock, LedgerError> {
         let checked = CheckedTransaction::verify_all(transactions);
-        let mut prepared = self.prepare_block(&checked)?;
+        let mut prepared = self.prepare(reveal, &checked)?;
         let applied = AppliedBlock {
             height: prepared.height,
             state_root: prepared.state_root,
@@ -390,9 +445,45 @@ impl<S: Storage> Ledger<S> {
                 StateKey::Treasury => {
                     audit.treasury += u128::from(overlay.require::<Treasury>(&key)?.balance);
                 }
+                StateKey::Juror(_) => {
+                    if let Some(juror) = overlay.get::<Juror>(&key)? {
+                        audit.jury_bonds += u128::from(juror.bond);
+                    }
+                }
                 _ => {}
             }
         }
         Ok(audit)
     }
+}
+
+/// A block's reveal must be the BLS signature, over the block's height, of a validator of
+/// that height: the one that proposed it.
+fn check_reveal(
+    state: &dyn StateReader,
+    height: Height,
+    reveal: &BeaconReveal,
+) -> Result<(), LedgerError> {
+    let view = Overlay::new(state, None);
+    let cell: CellInfo = view.require(&StateKey::Cell)?;
+    let active: ActiveValidators = view.require(&StateKey::ActiveValidators)?;
+    let invalid = |reason| LedgerError::InvalidReveal {
+        proposer: reveal.proposer,
+        reason,
+    };
+    let proposer = (active.members.iter())
+        .find(|member| member.passport == reveal.proposer)
+        .ok_or_else(|| invalid("the proposer is not a validator of this height"))?;
+    if !reveal_is_valid(
+        &proposer.bls_key,
+        cell.federation,
+        cell.cell,
+        height,
+        &reveal.signature,
+    ) {
+        return Err(invalid(
+            "it is not the proposer's BLS signature over this height",
+        ));
+    }
+    Ok(())
 }

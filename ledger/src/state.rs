@@ -5,7 +5,10 @@
 
 use crate::crypto::bls::BlsPublicKey;
 use crate::crypto::ed25519::Ed25519PublicKey;
-use crate::governance::{Ballot, Delegation, Electorate, GovernanceRules, Process, ProcessId};
+use crate::governance::{
+    Ballot, Beacon, Delegation, Electorate, GovernanceRules, JuryCase, JuryCaseId, JuryDeadline,
+    Juror, Process, ProcessId,
+};
 use crate::ids::{
     Amount, CaseId, CellId, CheckpointId, EscrowId, FederationId, Height, Nonce, PassportId,
 };
@@ -58,6 +61,17 @@ pub enum StateKey {
     Delegation(PassportId),
     /// Who delegates to a passport, sorted.
     Delegators(PassportId),
+    /// The cell's randomness: [`crate::governance::Beacon`].
+    Beacon,
+    /// The passports in the jury pool, sorted.
+    JuryPool,
+    /// A passport's standing as a juror: [`crate::governance::Juror`].
+    Juror(PassportId),
+    /// The id the next jury case gets.
+    NextJuryCase,
+    JuryCase(JuryCaseId),
+    /// The jury draws, closings and bond releases due at the end of this block, sorted.
+    JuryDeadlines(Height),
 }
 
 impl StateKey {
@@ -254,6 +268,8 @@ pub enum EscrowStatus {
     Disputed,
     Resolved,
     Refunded,
+    /// Disputed and sent to a jury, whose ruling settles it.
+    BeforeJury,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -381,12 +397,17 @@ impl StateObject for Vec<ProcessId> {}
 impl StateObject for Process {}
 impl StateObject for Ballot {}
 impl StateObject for Delegation {}
+impl StateObject for Beacon {}
+impl StateObject for Juror {}
+impl StateObject for JuryCaseId {}
+impl StateObject for JuryCase {}
+impl StateObject for Vec<JuryDeadline> {}
 
 impl Escrow {
-    /// What the escrow still holds: its amount while open or disputed, nothing once settled.
+    /// What the escrow still holds: its amount until it is settled, nothing after.
     pub fn held(&self) -> Amount {
         match self.status {
-            EscrowStatus::Open | EscrowStatus::Disputed => self.amount,
+            EscrowStatus::Open | EscrowStatus::Disputed | EscrowStatus::BeforeJury => self.amount,
             EscrowStatus::Released | EscrowStatus::Resolved | EscrowStatus::Refunded => 0,
         }
     }

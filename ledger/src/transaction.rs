@@ -12,7 +12,7 @@
 use crate::crypto::bls::{BlsPublicKey, BlsSecretKey, BlsSignature};
 use crate::crypto::ed25519::{Ed25519Error, Ed25519Keypair, Ed25519PublicKey, Ed25519Signature};
 use crate::evidence::{ArbiterApproval, DoubleVote, RegistrationTerms, ValidatorApproval};
-use crate::governance::{Choice, GuardianApproval, ProcessId, Proposal};
+use crate::governance::{Choice, GuardianApproval, JuryCaseId, ProcessId, Proposal, Verdict};
 use crate::ids::{
     Amount, CaseId, CellId, CheckpointId, EscrowId, FederationId, Height, Nonce, PassportId, TxId,
 };
@@ -141,6 +141,17 @@ pub enum Action {
         reason: String,
         approvals: Vec<GuardianApproval>,
     },
+    /// Join the jury pool, locking the rules' juror bond.
+    JoinJuryPool,
+    /// Leave the jury pool; the bond returns after the rules' notice.
+    LeaveJuryPool,
+    /// Send a disputed escrow (the sender is its payer or payee) to a jury.
+    RequestJury { escrow: EscrowId },
+    /// A drawn juror's ruling on a case.
+    RuleOnCase {
+        case: JuryCaseId,
+        verdict: Verdict,
+    },
 }
 
 /// A validator's keys: a consensus key and a BLS key with its proof of possession, both keys
@@ -221,10 +232,14 @@ pub enum ActionKind {
     Delegate,
     Undelegate,
     Veto,
+    JoinJuryPool,
+    LeaveJuryPool,
+    RequestJury,
+    RuleOnCase,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 24] = [
+    pub const ALL: [ActionKind; 28] = [
         ActionKind::Transfer,
         ActionKind::IssuePassport,
         ActionKind::RotateKeys,
@@ -249,6 +264,10 @@ impl ActionKind {
         ActionKind::Delegate,
         ActionKind::Undelegate,
         ActionKind::Veto,
+        ActionKind::JoinJuryPool,
+        ActionKind::LeaveJuryPool,
+        ActionKind::RequestJury,
+        ActionKind::RuleOnCase,
     ];
 }
 
@@ -279,6 +298,10 @@ impl Action {
             Action::Delegate { .. } => ActionKind::Delegate,
             Action::Undelegate => ActionKind::Undelegate,
             Action::Veto { .. } => ActionKind::Veto,
+            Action::JoinJuryPool => ActionKind::JoinJuryPool,
+            Action::LeaveJuryPool => ActionKind::LeaveJuryPool,
+            Action::RequestJury { .. } => ActionKind::RequestJury,
+            Action::RuleOnCase { .. } => ActionKind::RuleOnCase,
         }
     }
 }

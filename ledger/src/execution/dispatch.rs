@@ -85,5 +85,9 @@ fn dispatch(ctx: &mut Context<'_, '_>, action: &Action) -> Outcome {
             reason,
             approvals,
         } => ctx.veto(*process, reason, approvals),
+        Action::JoinJuryPool => ctx.join_jury_pool(),
+        Action::LeaveJuryPool => ctx.leave_jury_pool(),
+        Action::RequestJury { escrow } => ctx.request_jury(escrow),
+        Action::RuleOnCase { case, verdict } => ctx.rule_on_case(*case, *verdict),
     }
 }

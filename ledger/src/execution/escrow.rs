@@ -1,5 +1,5 @@
 //! Escrows: value held for a payee until the payer (or the arbiter) releases it, the arbiter
-//! splits it after a dispute, or it returns to the payer after expiry.
+//! (or a jury, `juries`) settles it after a dispute, or it returns to the payer after expiry.
 
 use super::context::{
     debit, ensure_active, ensure_can_receive, ensure_positive, Context, Failure, Outcome,
@@ -48,7 +48,7 @@ impl Context<'_, '_> {
         Ok(())
     }
 
-    fn open_escrow(
+    pub(super) fn open_escrow(
         &self,
         id: &EscrowId,
         required: EscrowStatus,
@@ -69,7 +69,7 @@ impl Context<'_, '_> {
     }
 
     /// Pays out a held escrow and records how it ended.
-    fn settle(
+    pub(super) fn settle(
         &mut self,
         mut escrow: Escrow,
         status: EscrowStatus,

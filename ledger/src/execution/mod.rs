@@ -8,11 +8,14 @@
 //!
 //! `envelope` holds the checks every transaction passes before its action; `dispatch` hands the
 //! action to the rules of its domain (`passports`, `stake`, `discipline`, `escrow`,
-//! `emergency`, and governance's `processes` and `delegation`), each of which states the
+//! `emergency`, and governance's `processes`, `delegation` and `juries`), each of which states the
 //! doctrines it enforces; `context` is what they share. After a block's transactions,
 //! `deadlines` moves on the governance processes due at its height (`tally`, `enactment`),
-//! and the last block of an epoch elects the next validator set.
+//! `verdicts` draws and closes the jury cases due (`juries` holds their transactions), and
+//! the last block of an epoch elects the next validator set. Before the transactions,
+//! `beacon` mixes the proposer's reveal into the cell's randomness.
 
+mod beacon;
 mod chambers;
 mod context;
 mod deadlines;
@@ -24,14 +27,17 @@ mod emergency;
 mod enactment;
 mod envelope;
 mod escrow;
+mod juries;
 mod mode;
 mod overlay;
 mod passports;
 mod processes;
 mod stake;
 mod tally;
+mod verdicts;
 mod verified;
 
+use crate::crypto::bls::BlsSignature;
 pub(crate) use crate::crypto::ed25519::{self, Ed25519Error};
 use crate::error::TxError;
 use crate::ids::{Height, TxId};
@@ -126,16 +132,21 @@ pub struct BlockOutcome {
     pub receipts: Vec<Receipt>,
 }
 
-/// Executes the block at `height` on top of `state`.
+/// Executes the block at `height` on top of `state`, mixing its proposer's `reveal` (already
+/// verified) into the beacon first when it carries one.
 ///
 /// Errors only when the state itself cannot be read or is corrupt; a bad transaction is a
 /// rejected receipt, never an error.
 pub fn execute_block(
     state: &dyn StateReader,
     height: Height,
+    reveal: Option<&BlsSignature>,
     transactions: &[CheckedTransaction<'_>],
 ) -> Result<BlockOutcome, StorageError> {
     let mut projection = Projection::start(state, height)?;
+    if let Some(reveal) = reveal {
+        projection.mix_beacon(state, reveal)?;
+    }
     let mut outcome = BlockOutcome::default();
     for checked in transactions {
         outcome.receipts.push(Receipt {
@@ -146,6 +157,7 @@ pub fn execute_block(
     let mut block = Overlay::new(state, None);
     block.merge(projection.changes);
     deadlines::run_deadlines(&mut block, height)?;
+    verdicts::run_jury_deadlines(&mut block, height)?;
     let cell: CellInfo = block.require(&StateKey::Cell)?;
     end_epoch(&mut block, &cell, height)?;
     outcome.changes = block.into_changes();

@@ -53,6 +53,7 @@ pub fn mode_permits(mode: CellMode, action: &Action, params: &CellParams, height
                 | Action::Delegate { .. }
                 | Action::Undelegate
                 | Action::Veto { .. }
+                | Action::RuleOnCase { .. }
         ),
         CellMode::Recovery => !matches!(
             action,

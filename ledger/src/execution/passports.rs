@@ -8,6 +8,7 @@ use crate::controller_keys;
 use crate::crypto::ed25519::Ed25519PublicKey;
 use crate::error::TxError;
 use crate::evidence::Ruling;
+use crate::governance::Juror;
 use crate::ids::{Amount, PassportId};
 use crate::state::{Passport, PassportStatus, SanctionRecord, StateKey};
 use crate::transaction::Consent;
@@ -167,6 +168,9 @@ impl Context<'_, '_> {
             .ok_or(TxError::AmountOverflow)?;
         if staked > 0 {
             return Err(TxError::StakeOutstanding(staked).into());
+        }
+        if let Some(juror) = self.state.get::<Juror>(&StateKey::Juror(*self.sender()))? {
+            return Err(TxError::StakeOutstanding(juror.bond).into());
         }
         let mut passport = self.passport(self.sender())?;
         self.electorate_loses(&passport)?;

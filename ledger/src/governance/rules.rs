@@ -3,6 +3,7 @@
 //! set at genesis and changed only by a `RulesChange` process, which runs under its own
 //! (normally the strictest) rules.
 
+use super::jury::{JuryRules, MAX_JURY_SIZE};
 use super::process::ProcessKind;
 use crate::crypto::ed25519::Ed25519PublicKey;
 use crate::ids::{Height, PassportId};
@@ -120,6 +121,9 @@ pub struct GovernanceRules {
     pub guardians: Guardians,
     /// Longest chain of delegations a vote follows (and a new delegation may extend).
     pub max_delegation_depth: u8,
+    /// How juries are drawn for escrow disputes.
+    #[serde(default)]
+    pub juries: JuryRules,
 }
 
 fn first_version() -> u64 {
@@ -171,7 +175,7 @@ impl GovernanceRules {
         if self.version == 0 || self.version > MAX_VERSION {
             return Err(invalid("the version is 1 to 2^32"));
         }
-        Ok(())
+        validate_juries(&self.juries)
     }
 
     fn validate_kind(&self, kind: &KindRules) -> Result<(), RulesError> {
@@ -237,6 +241,27 @@ fn validate_chamber(chamber: &Chamber) -> Result<(), RulesError> {
                 return Err(invalid("a seated chamber has 1 to 64 distinct seats"));
             }
         }
+    }
+    Ok(())
+}
+
+fn validate_juries(juries: &JuryRules) -> Result<(), RulesError> {
+    if juries.size.is_multiple_of(2) || juries.size > MAX_JURY_SIZE {
+        return Err(invalid("a jury has an odd number of jurors, at most 63"));
+    }
+    if juries.min_tier > juries.max_tier || juries.max_tier > MAX_TIER {
+        return Err(invalid("jurors' tiers are min..=max within 0..=4"));
+    }
+    if juries.juror_bond == 0 || juries.absence_penalty > juries.juror_bond {
+        return Err(invalid(
+            "a juror's bond is positive and at least the absence penalty",
+        ));
+    }
+    let periods = [juries.draw_delay, juries.ruling_blocks];
+    if periods.iter().any(|blocks| !(1..=MAX_PERIOD_BLOCKS).contains(blocks)) {
+        return Err(invalid(
+            "a jury's draw delay and ruling period are 1 to 10,000,000 blocks",
+        ));
     }
     Ok(())
 }
@@ -322,6 +347,7 @@ impl Default for GovernanceRules {
             kinds,
             guardians: Guardians::default(),
             max_delegation_depth: 4,
+            juries: JuryRules::default(),
         }
     }
 }
@@ -345,6 +371,19 @@ mod tests {
         assert!(rules.validate().is_err());
         let mut rules = GovernanceRules::default();
         rules.guardians.threshold = 1;
+        assert!(rules.validate().is_err());
+    }
+
+    #[test]
+    fn jury_rules_with_an_even_jury_or_a_penalty_above_the_bond_are_refused() {
+        let mut rules = GovernanceRules::default();
+        rules.juries.size = 4;
+        assert!(rules.validate().is_err());
+        let mut rules = GovernanceRules::default();
+        rules.juries.absence_penalty = rules.juries.juror_bond + 1;
+        assert!(rules.validate().is_err());
+        let mut rules = GovernanceRules::default();
+        rules.juries.draw_delay = 0;
         assert!(rules.validate().is_err());
     }
 }

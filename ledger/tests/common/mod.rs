@@ -52,12 +52,20 @@ impl Harness {
         self.submit_tx(tx)
     }
 
+    /// The reveal of the next block, as its dev proposer gives it.
+    pub fn next_reveal(&self) -> governance::BeaconReveal {
+        self.cell.reveal(self.height() + 1)
+    }
+
     /// Commits a block holding only `tx`. A rejected transaction must leave the state root
     /// exactly as the same block without it would: nothing is half-applied.
     pub fn submit_tx(&mut self, tx: SignedTransaction) -> Result<(), TxError> {
-        let root_without = self.ledger.prepare_block(&[]).unwrap().state_root;
+        let reveal = self.next_reveal();
+        let root_without = (self.ledger.prepare_revealed_block(&reveal, &[]))
+            .unwrap()
+            .state_root;
         let sender = tx.body.sender;
-        let block = self.ledger.apply_block(&[tx]).unwrap();
+        let block = self.ledger.apply_revealed_block(&reveal, &[tx]).unwrap();
         let outcome = block.receipts[0].outcome.clone();
         match &outcome {
             Ok(()) => *self.nonces.entry(sender).or_default() += 1,
@@ -98,10 +106,11 @@ impl Harness {
         }
     }
 
-    /// Commits empty blocks.
+    /// Commits empty blocks, each with its proposer's reveal.
     pub fn advance(&mut self, blocks: u64) {
         for _ in 0..blocks {
-            self.ledger.apply_block(&[]).unwrap();
+            let reveal = self.next_reveal();
+            self.ledger.apply_revealed_block(&reveal, &[]).unwrap();
         }
     }
 

@@ -1,0 +1,174 @@
+//! Jury duty and disputes before juries: a passport joins the pool with a bond and leaves it
+//! on notice; a party sends a disputed escrow to a jury; drawn jurors rule. The draw, the
+//! close of a case and the return of a bond run at the end of their blocks (`verdicts`).
+//!
+//! **Doctrines.** A case draws only from the pool as it stood when the case was filed,
+//! without the escrow's parties and arbiter. A juror's bond stays locked until every case
+//! that could have drawn it has closed, so that an absence can always be charged. One
+//! ruling per juror, final.
+
+use super::context::{debit, ensure_active, Context, Outcome};
+use super::overlay::Overlay;
+use super::processes::{insert_sorted, remove_sorted};
+use crate::error::TxError;
+use crate::governance::{
+    CaseEvent, CaseStatus, GovernanceRules, JurorRuling, Juror, JuryCase, JuryCaseId,
+    JuryDeadline, Verdict, MAX_JURY_POOL,
+};
+use crate::ids::{EscrowId, Height, PassportId};
+use crate::state::{EscrowStatus, StateKey};
+use crate::storage::StorageError;
+
+impl Context<'_, '_> {
+    pub(super) fn join_jury_pool(&mut self) -> Outcome {
+        let rules: GovernanceRules = self.state.require(&StateKey::GovernanceRules)?;
+        let juries = &rules.juries;
+        let mut passport = self.passport(self.sender())?;
+        ensure_active(&passport)?;
+        if !(juries.min_tier..=juries.max_tier).contains(&passport.tier) {
+            return Err(TxError::JurorTierNotAllowed {
+                tier: passport.tier,
+                min: juries.min_tier,
+                max: juries.max_tier,
+            }
+            .into());
+        }
+        let key = StateKey::Juror(passport.id);
+        if self.state.get::<Juror>(&key)?.is_some() {
+            return Err(TxError::AlreadyJuror.into());
+        }
+        debit(&mut passport, juries.juror_bond)?;
+        if !insert_sorted(self.state, StateKey::JuryPool, passport.id, MAX_JURY_POOL)? {
+            return Err(TxError::JuryPoolFull(MAX_JURY_POOL).into());
+        }
+        self.put_passport(&passport);
+        let juror = Juror {
+            bond: juries.juror_bond,
+            joined_at: self.height,
+            released_at: None,
+        };
+        self.state.put(key, &juror);
+        Ok(())
+    }
+
+    pub(super) fn leave_jury_pool(&mut self) -> Outcome {
+        let passport = *self.sender();
+        let key = StateKey::Juror(passport);
+        let mut juror: Juror = (self.state.get::<Juror>(&key)?)
+            .filter(|juror| juror.released_at.is_none())
+            .ok_or(TxError::NotInJuryPool)?;
+        let rules: GovernanceRules = self.state.require(&StateKey::GovernanceRules)?;
+        let release_at = self.height + rules.juries.notice_blocks();
+        leave_pool(self.state, &passport, &mut juror, release_at)?;
+        self.state.put(key, &juror);
+        Ok(())
+    }
+
+    pub(super) fn request_jury(&mut self, escrow_id: &EscrowId) -> Outcome {
+        let mut escrow = self.open_escrow(escrow_id, EscrowStatus::Disputed, "disputed")?;
+        let sender = *self.sender();
+        if sender != escrow.payer && sender != escrow.payee {
+            return Err(TxError::NotAuthorized(
+                "only the payer or the payee can send a dispute to a jury",
+            )
+            .into());
+        }
+        let rules: GovernanceRules = self.state.require(&StateKey::GovernanceRules)?;
+        let juries = rules.juries;
+        let parties = [Some(escrow.payer), Some(escrow.payee), escrow.arbiter];
+        let pool: Vec<PassportId> = (self.state.get::<Vec<PassportId>>(&StateKey::JuryPool)?)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|passport| !parties.contains(&Some(*passport)))
+            .collect();
+        if pool.len() < juries.size as usize {
+            return Err(TxError::JuryPoolTooSmall {
+                eligible: pool.len(),
+                needed: juries.size,
+            }
+            .into());
+        }
+        let id: JuryCaseId = (self.state.get(&StateKey::NextJuryCase)?).unwrap_or(JuryCaseId(0));
+        let draw_at = self.height + juries.draw_delay;
+        let case = JuryCase {
+            id,
+            escrow: escrow.id,
+            rules_version: rules.version,
+            closes_at: draw_at + juries.ruling_blocks,
+            rules: juries,
+            filed_at: self.height,
+            draw_at,
+            pool,
+            seed: None,
+            jurors: Vec::new(),
+            rulings: Vec::new(),
+            status: CaseStatus::AwaitingDraw,
+            outcome: None,
+            history: vec![CaseEvent::Filed {
+                height: self.height,
+                by: sender,
+            }],
+        };
+        add_jury_deadline(self.state, draw_at, JuryDeadline::Draw(id))?;
+        self.state.put(StateKey::JuryCase(id), &case);
+        self.state.put(StateKey::NextJuryCase, &JuryCaseId(id.0 + 1));
+        escrow.status = EscrowStatus::BeforeJury;
+        self.state.put(StateKey::Escrow(escrow.id), &escrow);
+        Ok(())
+    }
+
+    pub(super) fn rule_on_case(&mut self, id: JuryCaseId, verdict: Verdict) -> Outcome {
+        let key = StateKey::JuryCase(id);
+        let mut case: JuryCase = (self.state.get(&key)?).ok_or(TxError::UnknownJuryCase(id))?;
+        if case.status != CaseStatus::Ruling {
+            return Err(TxError::CaseNotRuling {
+                case: id,
+                status: case.status,
+                closes_at: case.closes_at,
+            }
+            .into());
+        }
+        debug_assert!(self.height <= case.closes_at, "a case closes at closes_at");
+        let juror = *self.sender();
+        if !case.jurors.contains(&juror) {
+            return Err(TxError::NotAJuror.into());
+        }
+        if case.rulings.iter().any(|ruling| ruling.juror == juror) {
+            return Err(TxError::AlreadyRuled.into());
+        }
+        case.rulings.push(JurorRuling {
+            juror,
+            verdict,
+            height: self.height,
+        });
+        self.state.put(key, &case);
+        Ok(())
+    }
+}
+
+/// Takes a juror out of the pool; the rest of its bond returns at the end of `release_at`.
+pub(super) fn leave_pool(
+    state: &mut Overlay<'_>,
+    passport: &PassportId,
+    juror: &mut Juror,
+    release_at: Height,
+) -> Result<(), StorageError> {
+    debug_assert!(juror.released_at.is_none(), "a juror leaves the pool once");
+    remove_sorted(state, StateKey::JuryPool, passport)?;
+    juror.released_at = Some(release_at);
+    add_jury_deadline(state, release_at, JuryDeadline::ReleaseJuror(*passport))
+}
+
+pub(super) fn add_jury_deadline(
+    state: &mut Overlay<'_>,
+    height: Height,
+    deadline: JuryDeadline,
+) -> Result<(), StorageError> {
+    let key = StateKey::JuryDeadlines(height);
+    let mut due: Vec<JuryDeadline> = state.get(&key)?.unwrap_or_default();
+    if let Err(position) = due.binary_search(&deadline) {
+        due.insert(position, deadline);
+    }
+    state.put(key, &due);
+    Ok(())
+}

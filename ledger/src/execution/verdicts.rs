@@ -1,0 +1,160 @@
+//! The end of every block, for juries: the cases whose draw height it is draw their jury from
+//! the beacon; the cases whose ruling period ends close, pay the escrow out by the majority
+//! and charge the absent jurors; the bonds whose notice ends return. Nobody submits anything.
+
+use super::context::{Context, Failure};
+use super::juries::{add_jury_deadline, leave_pool};
+use super::overlay::Overlay;
+use crate::governance::{
+    draw_jury, Beacon, CaseEvent, CaseOutcome, CaseStatus, Juror, JuryCase, JuryCaseId,
+    JuryDeadline, Verdict,
+};
+use crate::ids::{Amount, Height, PassportId};
+use crate::state::{CellInfo, Escrow, EscrowStatus, StateKey};
+use crate::storage::StorageError;
+
+pub(super) fn run_jury_deadlines(
+    block: &mut Overlay<'_>,
+    height: Height,
+) -> Result<(), StorageError> {
+    let key = StateKey::JuryDeadlines(height);
+    let Some(due) = block.get::<Vec<JuryDeadline>>(&key)? else {
+        return Ok(());
+    };
+    block.delete(key);
+    for deadline in due {
+        match deadline {
+            JuryDeadline::Draw(case) => draw(block, height, case)?,
+            JuryDeadline::Close(case) => close(block, height, case)?,
+            JuryDeadline::ReleaseJuror(passport) => release(block, height, &passport)?,
+        }
+    }
+    Ok(())
+}
+
+/// Seats the jury the beacon of this height draws from the case's pool.
+fn draw(block: &mut Overlay<'_>, height: Height, id: JuryCaseId) -> Result<(), StorageError> {
+    let mut case: JuryCase = block.require(&StateKey::JuryCase(id))?;
+    assert_eq!(case.status, CaseStatus::AwaitingDraw, "a case draws once");
+    let beacon: Beacon = block.require(&StateKey::Beacon)?;
+    case.jurors = draw_jury(&beacon.mix, id, &case.pool, case.rules.size);
+    case.seed = Some(beacon.mix);
+    case.status = CaseStatus::Ruling;
+    case.history.push(CaseEvent::Drawn { height });
+    add_jury_deadline(block, case.closes_at, JuryDeadline::Close(id))?;
+    block.put(StateKey::JuryCase(id), &case);
+    Ok(())
+}
+
+/// Counts the rulings, pays the escrow out by the majority (ties and silence return it to the
+/// payer) and charges each absent juror, removing it from the pool.
+fn close(block: &mut Overlay<'_>, height: Height, id: JuryCaseId) -> Result<(), StorageError> {
+    let mut case: JuryCase = block.require(&StateKey::JuryCase(id))?;
+    assert_eq!(case.status, CaseStatus::Ruling, "a case closes once, drawn");
+    let count = |verdict| case.rulings.iter().filter(|r| r.verdict == verdict).count() as u32;
+    let (for_payee, for_payer) = (count(Verdict::ToPayee), count(Verdict::ToPayer));
+    let verdict = if for_payee > for_payer {
+        Verdict::ToPayee
+    } else {
+        Verdict::ToPayer
+    };
+    let absent: Vec<PassportId> = (case.jurors.iter())
+        .filter(|juror| !case.rulings.iter().any(|ruling| ruling.juror == **juror))
+        .copied()
+        .collect();
+    let mut penalties: Amount = 0;
+    for juror in &absent {
+        penalties += charge_absence(block, height, juror, &case)?;
+    }
+    settle(block, height, &case, verdict, penalties)?;
+    case.status = CaseStatus::Settled;
+    case.outcome = Some(CaseOutcome {
+        for_payee,
+        for_payer,
+        verdict,
+        absent,
+        penalties,
+    });
+    case.history.push(CaseEvent::Settled { height, verdict });
+    block.put(StateKey::JuryCase(id), &case);
+    Ok(())
+}
+
+/// Takes the case's absence penalty (at most what is left of the bond) and removes the juror
+/// from the pool on the rules' notice. Returns what it took.
+fn charge_absence(
+    block: &mut Overlay<'_>,
+    height: Height,
+    passport: &PassportId,
+    case: &JuryCase,
+) -> Result<Amount, StorageError> {
+    let key = StateKey::Juror(*passport);
+    let Some(mut juror) = block.get::<Juror>(&key)? else {
+        return Ok(0);
+    };
+    let penalty = case.rules.absence_penalty.min(juror.bond);
+    juror.bond -= penalty;
+    if juror.released_at.is_none() {
+        leave_pool(block, passport, &mut juror, height + case.rules.notice_blocks())?;
+    }
+    block.put(key, &juror);
+    Ok(penalty)
+}
+
+/// Pays the escrow to the side the verdict names and the penalties to the treasury.
+fn settle(
+    block: &mut Overlay<'_>,
+    height: Height,
+    case: &JuryCase,
+    verdict: Verdict,
+    penalties: Amount,
+) -> Result<(), StorageError> {
+    let cell: CellInfo = block.require(&StateKey::Cell)?;
+    let escrow: Escrow = block.require(&StateKey::Escrow(case.escrow))?;
+    assert_eq!(escrow.status, EscrowStatus::BeforeJury, "a jury settles its escrow");
+    let amount = escrow.amount;
+    let mut ctx = Context {
+        state: block,
+        cell: &cell,
+        height,
+        body: None,
+    };
+    let paid = match verdict {
+        Verdict::ToPayee => ctx.settle(escrow, EscrowStatus::Resolved, amount, 0),
+        Verdict::ToPayer => ctx.settle(escrow, EscrowStatus::Refunded, 0, amount),
+    };
+    paid.and_then(|()| ctx.pay_treasury(penalties))
+        .map_err(|failure| unpayable("a jury's ruling", failure))
+}
+
+/// Returns what is left of a juror's bond once its notice has run.
+fn release(
+    block: &mut Overlay<'_>,
+    height: Height,
+    passport: &PassportId,
+) -> Result<(), StorageError> {
+    let key = StateKey::Juror(*passport);
+    let juror: Juror = block.require(&key)?;
+    debug_assert_eq!(juror.released_at, Some(height));
+    block.delete(key);
+    let cell: CellInfo = block.require(&StateKey::Cell)?;
+    let mut ctx = Context {
+        state: block,
+        cell: &cell,
+        height,
+        body: None,
+    };
+    ctx.credit_passport(passport, juror.bond)
+        .map_err(|failure| unpayable("a juror's bond", failure))
+}
+
+/// Moving value the ledger already holds cannot break a rule while the supply is conserved
+/// and the parties exist, so a failure here means the state itself is wrong.
+fn unpayable(what: &str, failure: Failure) -> StorageError {
+    match failure {
+        Failure::Storage(error) => error,
+        Failure::Rejected(error) => {
+            StorageError::Corrupt(format!("{what} could not be paid: {error}"))
+        }
+    }
+}

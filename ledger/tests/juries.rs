@@ -1,0 +1,368 @@
+//! Juries on a dev cell: the beacon each block's proposer reveals, the pool, an escrow dispute
+//! sent to a jury drawn by sortition, rulings, the close that pays the escrow out and charges
+//! absent jurors, and each refusal.
+//!
+//! The dev cell: members 0..8 (tier 2), arbiters 0..3, validators 0..4; its jury rules
+//! (`dev_governance_rules`): 3 jurors, drawn 3 blocks after filing, ruling for 10 blocks,
+//! bond 100, absence penalty 10.
+
+mod common;
+
+use charter_devnet::fixtures::DevPassport;
+use charter_ledger::crypto::bls::BlsSignature;
+use charter_ledger::governance::*;
+use charter_ledger::state::*;
+use charter_ledger::*;
+use common::Harness;
+use proptest::prelude::*;
+
+const ESCROWED: u64 = 1_000;
+
+fn rules(h: &Harness) -> JuryRules {
+    (h.ledger.get::<GovernanceRules>(&StateKey::GovernanceRules))
+        .unwrap()
+        .unwrap()
+        .juries
+}
+
+fn case(h: &Harness, id: u64) -> JuryCase {
+    (h.ledger.get(&StateKey::JuryCase(JuryCaseId(id))))
+        .unwrap()
+        .expect("the case exists")
+}
+
+fn pool(h: &Harness) -> Vec<PassportId> {
+    (h.ledger.get(&StateKey::JuryPool)).unwrap().unwrap_or_default()
+}
+
+fn beacon(h: &Harness) -> Beacon {
+    h.ledger.get(&StateKey::Beacon).unwrap().unwrap()
+}
+
+fn member(h: &Harness, index: usize) -> DevPassport {
+    h.cell.member(index).clone()
+}
+
+/// Members `jurors` join the pool; member 0 escrows `ESCROWED` for member 1 with arbiter 0
+/// and disputes it. Returns the escrow's id.
+fn disputed_escrow_and_pool(h: &mut Harness, jurors: std::ops::Range<usize>) -> EscrowId {
+    for index in jurors {
+        h.submit(&member(h, index), Action::JoinJuryPool).unwrap();
+    }
+    let (payer, payee) = (member(h, 0), member(h, 1));
+    let nonce = h.nonce(&payer.id);
+    let height = h.height();
+    let create = Action::EscrowCreate {
+        payee: payee.id,
+        amount: ESCROWED,
+        arbiter: Some(h.cell.arbiter(0).id),
+        release_height: height + 1,
+        expiry_height: height + 1_000,
+    };
+    h.submit(&payer, create).unwrap();
+    let escrow = EscrowId::derive(CellId(0), &payer.id, nonce);
+    h.submit(&payer, Action::EscrowDispute { escrow }).unwrap();
+    escrow
+}
+
+/// Commits empty blocks until block `height` is the last committed.
+fn advance_to(h: &mut Harness, height: u64) {
+    let blocks = height.saturating_sub(h.height());
+    h.advance(blocks);
+}
+
+fn index_of(h: &Harness, passport: &PassportId) -> usize {
+    (0..8)
+        .find(|index| h.cell.member(*index).id == *passport)
+        .expect("jurors are members")
+}
+
+#[test]
+fn each_block_mixes_its_proposers_reveal_into_the_beacon() {
+    let mut h = Harness::new();
+    let genesis = beacon(&h);
+    assert_eq!(
+        genesis,
+        Beacon::genesis(h.cell.genesis.federation, h.cell.genesis.cell)
+    );
+    let reveal = h.next_reveal();
+    h.advance(1);
+    assert_eq!(beacon(&h), genesis.mixed(1, &reveal.signature));
+    assert_eq!(beacon(&h).height, 1);
+    assert_ne!(beacon(&h).mix, genesis.mix);
+}
+
+#[test]
+fn a_reveal_that_is_not_the_proposers_signature_over_the_height_is_refused() {
+    let h = Harness::new();
+    let good = h.next_reveal();
+    let refused = |reveal: &BeaconReveal| {
+        matches!(
+            h.ledger.prepare_revealed_block(reveal, &[]),
+            Err(LedgerError::InvalidReveal { .. })
+        )
+    };
+    assert!(!refused(&good));
+    let other_height = BeaconReveal {
+        signature: h.cell.reveal(2).signature,
+        ..good.clone()
+    };
+    assert!(refused(&other_height), "a reveal for another height");
+    let other_proposer = BeaconReveal {
+        proposer: h.cell.validator(2).id,
+        ..good.clone()
+    };
+    assert!(refused(&other_proposer), "another validator's key");
+    let not_a_validator = BeaconReveal {
+        proposer: h.cell.member(0).id,
+        ..good.clone()
+    };
+    assert!(refused(&not_a_validator));
+    let malformed = BeaconReveal {
+        signature: BlsSignature([0xff; 96]),
+        ..good
+    };
+    assert!(refused(&malformed));
+}
+
+#[test]
+fn a_jury_drawn_from_the_pool_settles_the_dispute_and_absent_jurors_pay() {
+    let mut h = Harness::new();
+    let escrow = disputed_escrow_and_pool(&mut h, 2..8);
+    let payee_before = h.passport(&member(&h, 1).id).balance;
+    let treasury_before = h.treasury();
+    h.submit(&member(&h, 1), Action::RequestJury { escrow })
+        .unwrap();
+    assert_eq!(h.escrow(&escrow).status, EscrowStatus::BeforeJury);
+    let filed = case(&h, 0);
+    assert_eq!(filed.status, CaseStatus::AwaitingDraw);
+    assert_eq!(filed.pool.len(), 6, "the parties are not in it");
+    assert_eq!(filed.draw_at, filed.filed_at + rules(&h).draw_delay);
+
+    advance_to(&mut h, filed.draw_at);
+    let drawn = case(&h, 0);
+    let seed = beacon(&h).mix;
+    assert_eq!(drawn.status, CaseStatus::Ruling);
+    assert_eq!(drawn.seed, Some(seed), "drawn from the beacon of draw_at");
+    assert_eq!(drawn.jurors, draw_jury(&seed, JuryCaseId(0), &filed.pool, 3));
+
+    let jurors: Vec<DevPassport> = (drawn.jurors.iter())
+        .map(|juror| member(&h, index_of(&h, juror)))
+        .collect();
+    for juror in &jurors[..2] {
+        let rule = Action::RuleOnCase {
+            case: JuryCaseId(0),
+            verdict: Verdict::ToPayee,
+        };
+        h.submit(juror, rule).unwrap();
+    }
+    advance_to(&mut h, drawn.closes_at);
+    let closed = case(&h, 0);
+    assert_eq!(closed.status, CaseStatus::Settled);
+    let outcome = closed.outcome.expect("a settled case has its outcome");
+    assert_eq!((outcome.for_payee, outcome.for_payer), (2, 0));
+    assert_eq!(outcome.verdict, Verdict::ToPayee);
+    assert_eq!(outcome.absent, vec![jurors[2].id]);
+    assert_eq!(h.escrow(&escrow).status, EscrowStatus::Resolved);
+    assert_eq!(
+        h.passport(&member(&h, 1).id).balance,
+        payee_before + ESCROWED
+    );
+    let penalty = rules(&h).absence_penalty;
+    assert_eq!(h.treasury(), treasury_before + penalty);
+    let absent: Juror = (h.ledger.get(&StateKey::Juror(jurors[2].id)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(absent.bond, rules(&h).juror_bond - penalty);
+    assert!(!pool(&h).contains(&jurors[2].id), "an absent juror leaves the pool");
+    assert!(pool(&h).contains(&jurors[0].id));
+}
+
+#[test]
+fn a_tie_or_silence_returns_the_escrow_to_its_payer() {
+    let mut h = Harness::new();
+    let escrow = disputed_escrow_and_pool(&mut h, 2..8);
+    let payer_before = h.passport(&member(&h, 0).id).balance;
+    h.submit(&member(&h, 0), Action::RequestJury { escrow })
+        .unwrap();
+    let draw_at = case(&h, 0).draw_at;
+    advance_to(&mut h, draw_at);
+    let drawn = case(&h, 0);
+    let first = member(&h, index_of(&h, &drawn.jurors[0]));
+    let second = member(&h, index_of(&h, &drawn.jurors[1]));
+    let rule = |verdict| Action::RuleOnCase {
+        case: JuryCaseId(0),
+        verdict,
+    };
+    h.submit(&first, rule(Verdict::ToPayee)).unwrap();
+    h.submit(&second, rule(Verdict::ToPayer)).unwrap();
+    advance_to(&mut h, drawn.closes_at);
+    let outcome = case(&h, 0).outcome.unwrap();
+    assert_eq!(outcome.verdict, Verdict::ToPayer);
+    assert_eq!(h.escrow(&escrow).status, EscrowStatus::Refunded);
+    assert_eq!(
+        h.passport(&member(&h, 0).id).balance,
+        payer_before + ESCROWED
+    );
+}
+
+#[test]
+fn jury_refusals_are_typed_and_change_nothing() {
+    let mut h = Harness::new();
+    let escrow = disputed_escrow_and_pool(&mut h, 2..4);
+    let juror = member(&h, 2);
+    assert_eq!(
+        h.submit(&juror, Action::JoinJuryPool),
+        Err(TxError::AlreadyJuror)
+    );
+    assert_eq!(
+        h.submit(&member(&h, 5), Action::LeaveJuryPool),
+        Err(TxError::NotInJuryPool)
+    );
+    assert!(matches!(
+        h.submit(&member(&h, 0), Action::RequestJury { escrow }),
+        Err(TxError::JuryPoolTooSmall {
+            eligible: 2,
+            needed: 3
+        })
+    ));
+    h.submit(&member(&h, 4), Action::JoinJuryPool).unwrap();
+    assert!(matches!(
+        h.submit(&member(&h, 5), Action::RequestJury { escrow }),
+        Err(TxError::NotAuthorized(_))
+    ));
+    assert!(matches!(
+        h.submit(&juror, Action::Exit),
+        Err(TxError::StakeOutstanding(_))
+    ));
+    let rule = Action::RuleOnCase {
+        case: JuryCaseId(0),
+        verdict: Verdict::ToPayer,
+    };
+    assert_eq!(
+        h.submit(&juror, rule.clone()),
+        Err(TxError::UnknownJuryCase(JuryCaseId(0)))
+    );
+    h.submit(&member(&h, 0), Action::RequestJury { escrow })
+        .unwrap();
+    assert!(matches!(
+        h.submit(&member(&h, 0), Action::RequestJury { escrow }),
+        Err(TxError::EscrowWrongState { .. })
+    ));
+    assert!(matches!(
+        h.submit(&juror, rule.clone()),
+        Err(TxError::CaseNotRuling {
+            status: CaseStatus::AwaitingDraw,
+            ..
+        })
+    ));
+    assert!(matches!(
+        h.submit(&h.cell.arbiter(0).clone(), Action::EscrowResolve {
+            escrow,
+            to_payee: ESCROWED,
+            to_payer: 0
+        }),
+        Err(TxError::EscrowWrongState { .. })
+    ));
+    let draw_at = case(&h, 0).draw_at;
+    advance_to(&mut h, draw_at);
+    assert_eq!(
+        h.submit(&member(&h, 6), rule.clone()),
+        Err(TxError::NotAJuror)
+    );
+    h.submit(&juror, rule.clone()).unwrap();
+    assert_eq!(h.submit(&juror, rule.clone()), Err(TxError::AlreadyRuled));
+    let closes_at = case(&h, 0).closes_at;
+    advance_to(&mut h, closes_at);
+    assert!(matches!(
+        h.submit(&juror, rule),
+        Err(TxError::CaseNotRuling {
+            status: CaseStatus::Settled,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_passport_outside_the_jurors_tiers_cannot_join() {
+    let mut config = charter_devnet::fixtures::DevCellConfig::default();
+    config.governance.juries.min_tier = 3;
+    let mut h = Harness::with(config);
+    assert!(matches!(
+        h.submit(&member(&h, 0), Action::JoinJuryPool),
+        Err(TxError::JurorTierNotAllowed { tier: 2, .. })
+    ));
+    h.submit(&h.cell.arbiter(1).clone(), Action::JoinJuryPool)
+        .unwrap();
+}
+
+#[test]
+fn a_juror_who_leaves_is_in_no_later_pool_and_gets_its_bond_back_after_the_notice() {
+    let mut h = Harness::new();
+    let escrow = disputed_escrow_and_pool(&mut h, 2..6);
+    let leaving = member(&h, 2);
+    let balance_in_pool = h.passport(&leaving.id).balance;
+    h.submit(&leaving, Action::LeaveJuryPool).unwrap();
+    let release_at = h.height() + rules(&h).notice_blocks();
+    assert!(!pool(&h).contains(&leaving.id));
+    assert_eq!(
+        h.submit(&leaving, Action::LeaveJuryPool),
+        Err(TxError::NotInJuryPool)
+    );
+    h.submit(&member(&h, 0), Action::RequestJury { escrow })
+        .unwrap();
+    assert!(!case(&h, 0).pool.contains(&leaving.id));
+    advance_to(&mut h, release_at - 1);
+    assert!(h
+        .ledger
+        .get::<Juror>(&StateKey::Juror(leaving.id))
+        .unwrap()
+        .is_some());
+    advance_to(&mut h, release_at);
+    assert!(h
+        .ledger
+        .get::<Juror>(&StateKey::Juror(leaving.id))
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        h.passport(&leaving.id).balance,
+        balance_in_pool + rules(&h).juror_bond
+    );
+    h.submit(&leaving, Action::JoinJuryPool).unwrap();
+}
+
+fn passports(ids: &[u8]) -> Vec<PassportId> {
+    let mut pool: Vec<PassportId> = ids.iter().map(|id| PassportId([*id; 32])).collect();
+    pool.sort();
+    pool.dedup();
+    pool
+}
+
+proptest! {
+    /// The draw is a pure function of the seed, the case and the pool: the same inputs give
+    /// the same jury, of distinct pool members, lowest scores first.
+    #[test]
+    fn the_draw_is_a_pure_function_of_the_seed_the_case_and_the_pool(
+        seed in any::<[u8; 32]>(),
+        case in any::<u64>(),
+        ids in proptest::collection::vec(any::<u8>(), 0..64),
+        size in 1u32..9,
+    ) {
+        let pool = passports(&ids);
+        let seed = BeaconMix(seed);
+        let jury = draw_jury(&seed, JuryCaseId(case), &pool, size);
+        prop_assert_eq!(&jury, &draw_jury(&seed, JuryCaseId(case), &pool, size));
+        prop_assert_eq!(jury.len(), pool.len().min(size as usize));
+        let scores: Vec<[u8; 32]> = (jury.iter())
+            .map(|juror| sortition_score(&seed, JuryCaseId(case), juror))
+            .collect();
+        prop_assert!(scores.windows(2).all(|pair| pair[0] < pair[1]));
+        let unchosen_lowest = (pool.iter())
+            .filter(|passport| !jury.contains(passport))
+            .map(|passport| sortition_score(&seed, JuryCaseId(case), passport))
+            .min();
+        if let (Some(highest), Some(unchosen)) = (scores.last(), unchosen_lowest) {
+            prop_assert!(*highest < unchosen, "every juror scores below every other member");
+        }
+    }
+}
