@@ -12,7 +12,7 @@ use charter_consensus::context::CellContext;
 use charter_consensus::engine::{CellEngine, EngineSettings};
 use charter_consensus::host::CommittedBlock;
 use charter_consensus::ValidatorSet;
-use charter_ledger::crypto::bls::BlsSecretKey;
+use charter_ledger::crypto::bls::{BlsSecretKey, BlsSignature};
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::state::ActiveValidator;
 use charter_ledger::storage::Commit;
@@ -59,6 +59,7 @@ impl Application for NoopApp {
                 height: self.next_height(),
                 parent: BlockHash([0; 32]),
                 proposer,
+                reveal: BlsSignature([0; 96]),
                 transactions_root: Block::transactions_root(candidates),
                 state_root: StateRoot([0; 32]),
             },

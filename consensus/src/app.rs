@@ -9,7 +9,9 @@ use crate::context::CellContext;
 use crate::faults::CrashPoint;
 use crate::host::CommittedBlock;
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
+use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::execution::{CheckedTransaction, VerifiedSignatures};
+use charter_ledger::governance::{reveal_message, BeaconReveal};
 use charter_ledger::{
     Ledger, LedgerError, PassportId, PreparedBlock, SignedTransaction, StateRoot,
 };
@@ -33,6 +35,8 @@ pub enum InvalidBlock {
     UnknownProposer { got: PassportId },
     #[error("the header does not commit to the block's transactions")]
     InconsistentTransactions,
+    #[error("the header's beacon reveal is not its proposer's: {0}")]
+    InvalidReveal(&'static str),
     #[error("executing the block gives state root {computed}, the header claims {claimed}")]
     StateRootMismatch {
         claimed: StateRoot,
@@ -164,6 +168,8 @@ pub struct CellApp {
     /// Transactions whose signatures this node verified (shared with its mempool): a block's
     /// are verified only where they are not among them.
     verified: VerifiedSignatures,
+    /// The validator's BLS key, which signs its share of the beacon in its proposals.
+    reveal_key: BlsSecretKey,
 }
 
 impl CellApp {
@@ -175,9 +181,14 @@ impl CellApp {
         self.crash_during_commit = during;
     }
 
-    /// Opens the app on a node's store, whose ledger holds at least the genesis; refuses a
-    /// store whose ledger and blocks are at different heights.
-    pub fn open(context: CellContext, store: NodeStore) -> Result<Self, AppError> {
+    /// Opens the app on a node's store, whose ledger holds at least the genesis, for the
+    /// validator whose BLS key is `reveal_key`; refuses a store whose ledger and blocks are at
+    /// different heights.
+    pub fn open(
+        context: CellContext,
+        store: NodeStore,
+        reveal_key: BlsSecretKey,
+    ) -> Result<Self, AppError> {
         let app = Self {
             context,
             ledger: Ledger::open(store.state())?,
@@ -186,6 +197,7 @@ impl CellApp {
             crash_before_commit: CrashPoint::default(),
             crash_during_commit: CrashPoint::default(),
             verified: VerifiedSignatures::default(),
+            reveal_key,
         };
         let ledger = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
         let blocks = app.blocks.latest_height()?.map_or(0, |height| height.0);
@@ -234,8 +246,9 @@ impl CellApp {
         proposer: PassportId,
         candidates: &[SignedTransaction],
     ) -> Result<Block, AppError> {
+        let reveal = self.reveal(proposer);
         let checked = self.verified.check_all(candidates);
-        let trial = self.ledger.prepare_block(&checked)?;
+        let trial = self.ledger.prepare_revealed_block(&reveal, &checked)?;
         let (transactions, prepared) = if trial.receipts.iter().all(|r| r.outcome.is_ok()) {
             // Every candidate commits: the trial is the block.
             (candidates.to_vec(), trial)
@@ -247,7 +260,7 @@ impl CellApp {
             let included: Vec<_> = (transactions.iter())
                 .map(CheckedTransaction::pre_verified)
                 .collect();
-            let prepared = self.ledger.prepare_block(&included)?;
+            let prepared = self.ledger.prepare_revealed_block(&reveal, &included)?;
             (transactions, prepared)
         };
         let header = BlockHeader {
@@ -256,6 +269,7 @@ impl CellApp {
             height: BlockHeight(prepared.height),
             parent: self.parent()?,
             proposer,
+            reveal: reveal.signature,
             transactions_root: Block::transactions_root(&transactions),
             state_root: prepared.state_root,
         };
@@ -267,9 +281,22 @@ impl CellApp {
         Ok(block)
     }
 
+    /// This validator's share of the beacon for the next block, which it proposes as `proposer`.
+    fn reveal(&self, proposer: PassportId) -> BeaconReveal {
+        let message = reveal_message(
+            self.context.federation,
+            self.context.cell,
+            self.next_height().0,
+        );
+        BeaconReveal {
+            proposer,
+            signature: self.reveal_key.sign(&message),
+        }
+    }
+
     /// Judges a proposal: it must extend the chain at the next height, name a validator of
-    /// this height as the proposer that built it, commit to its own transactions, and —
-    /// executed here — give the state root its header claims. The header's proposer is the
+    /// this height as the proposer that built it, carry that proposer's beacon reveal, commit
+    /// to its own transactions, and — executed here — give the state root its header claims. The header's proposer is the
     /// validator that first proposed the block: one re-proposed in a later round under a
     /// proof of lock keeps it, so it is not required to be the round's proposer (the proposal
     /// stream's signature is what shows who proposes in a round).
@@ -296,9 +323,13 @@ impl CellApp {
         if !block.is_consistent() {
             return Ok(Err(InvalidBlock::InconsistentTransactions));
         }
-        let prepared = self
-            .ledger
-            .prepare_block(&self.verified.check_all(&block.transactions))?;
+        let checked = self.verified.check_all(&block.transactions);
+        let prepared = match (self.ledger).prepare_revealed_block(&header_reveal(block), &checked) {
+            Err(LedgerError::InvalidReveal { reason, .. }) => {
+                return Ok(Err(InvalidBlock::InvalidReveal(reason)))
+            }
+            prepared => prepared?,
+        };
         if prepared.state_root != header.state_root {
             return Ok(Err(InvalidBlock::StateRootMismatch {
                 claimed: header.state_root,
@@ -354,9 +385,10 @@ impl CellApp {
             {
                 prepared
             }
-            _ => self
-                .ledger
-                .prepare_block(&self.verified.check_all(&block.transactions))?,
+            _ => self.ledger.prepare_revealed_block(
+                &header_reveal(block),
+                &self.verified.check_all(&block.transactions),
+            )?,
         };
         if prepared.state_root != block.header.state_root {
             return Err(AppError::InvalidDecidedBlock(
@@ -367,5 +399,13 @@ impl CellApp {
             ));
         }
         Ok(prepared)
+    }
+}
+
+/// The beacon reveal a block's header carries, from the validator it names as its proposer.
+fn header_reveal(block: &Block) -> BeaconReveal {
+    BeaconReveal {
+        proposer: block.header.proposer,
+        signature: block.header.reveal,
     }
 }

@@ -1,9 +1,10 @@
 //! What a cell decides: a [`Block`] of transactions and a header that commits to its parent,
-//! its transactions and the **post-execution state root**. Its id is the header's hash, so the
+//! its transactions, its proposer's beacon reveal and the **post-execution state root**. Its id is the header's hash, so the
 //! precommits that decide a block certify its state root, and every state proof ties to a
 //! root validators signed. The bytes hashed are documented in `docs/proofs.md`.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use charter_ledger::crypto::bls::BlsSignature;
 use charter_ledger::ids::{CellId, FederationId, PassportId};
 pub use charter_ledger::BlockHash;
 use charter_ledger::{SignedTransaction, StateRoot, TxId};
@@ -41,6 +42,9 @@ pub struct BlockHeader {
     /// The previous block's hash; all zeros for the first block.
     pub parent: BlockHash,
     pub proposer: PassportId,
+    /// The proposer's share of the cell's beacon: its BLS signature over the height
+    /// (`charter_ledger::governance::reveal_message`), which the ledger checks and mixes in.
+    pub reveal: BlsSignature,
     /// blake3 over the ids of the block's transactions, in order.
     pub transactions_root: [u8; 32],
     /// The state root after executing this block's transactions.

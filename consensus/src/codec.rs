@@ -80,6 +80,7 @@ mod tests {
             height: BlockHeight(3),
             parent: BlockHash([4; 32]),
             proposer: PassportId([5; 32]),
+            reveal: charter_ledger::crypto::bls::BlsSignature([7; 96]),
             transactions_root: Block::transactions_root(&[]),
             state_root: StateRoot([6; 32]),
         };

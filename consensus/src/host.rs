@@ -17,7 +17,7 @@ use crate::engine_signer::EngineSigner;
 use crate::guarded_signer::SignerError;
 use crate::proposal_parts::ProposalParts;
 use bytes::Bytes;
-use charter_ledger::{SignedTransaction, StateRoot};
+use charter_ledger::{LedgerError, SignedTransaction, StateRoot};
 use malachitebft_app_channel::app::engine::host::Next;
 use malachitebft_app_channel::app::streaming::StreamContent;
 use malachitebft_app_channel::app::types::core::{
@@ -169,7 +169,9 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             self.app.next_height(),
             "cleared once decided"
         );
-        let block = self.new_proposal(waiting.height, waiting.round, &candidates)?;
+        let Some(block) = self.new_proposal(waiting.height, waiting.round, &candidates)? else {
+            return Ok(());
+        };
         self.send_proposal(
             waiting.height,
             waiting.round,
@@ -457,7 +459,9 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                     });
                     return Ok(());
                 }
-                let block = self.new_proposal(height, round, &candidates)?;
+                let Some(block) = self.new_proposal(height, round, &candidates)? else {
+                    return Ok(());
+                };
                 (self.send_proposal(height, round, Round::Nil, block, reply, network)).await
             }
         }
@@ -500,13 +504,25 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
     }
 
     /// A new block of `candidates` at (height, round), recorded as this round's proposal.
+    /// None when this node's BLS key is not the one its passport registered: it cannot give
+    /// the beacon reveal a block needs, so it proposes nothing and the round moves on.
     fn new_proposal(
         &mut self,
         height: BlockHeight,
         round: Round,
         candidates: &[SignedTransaction],
-    ) -> Result<Block, HostError> {
-        let block = self.app.propose(self.address.0, candidates)?;
+    ) -> Result<Option<Block>, HostError> {
+        let block = match self.app.propose(self.address.0, candidates) {
+            Err(AppError::Ledger(LedgerError::InvalidReveal { reason, .. })) => {
+                tracing::error!(
+                    height = height.0,
+                    reason,
+                    "cannot reveal this validator's share of the beacon (is the key file's BLS key the one its passport registered?); proposing nothing"
+                );
+                return Ok(None);
+            }
+            block => block?,
+        };
         let stored = UndecidedBlock {
             round: round.as_u32().unwrap_or(0),
             pol_round: None,
@@ -514,7 +530,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             block: block.clone(),
         };
         self.app.blocks().store_undecided(height, &stored)?;
-        Ok(block)
+        Ok(Some(block))
     }
 
     /// Judges a complete proposal stream; `None` when it is not a well-formed proposal from the

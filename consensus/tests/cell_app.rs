@@ -9,6 +9,7 @@ use charter_consensus::certificate::BlockCertificate;
 use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::{InclusionError, InclusionProof};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
+use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::{Action, Ledger, SignedTransaction, StateRoot};
 use charter_store::columns::DECIDED;
 use charter_store::NodeStore;
@@ -31,7 +32,12 @@ fn open(cell: &DevCell, dir: &Path) -> CellApp {
     if ledger.height().is_none() {
         ledger.init_genesis(&cell.genesis).unwrap();
     }
-    CellApp::open(context(cell), store).unwrap()
+    CellApp::open(context(cell), store, reveal_key(cell)).unwrap()
+}
+
+/// The tests propose as validator 0.
+fn reveal_key(cell: &DevCell) -> BlsSecretKey {
+    cell.validator(0).bls_key.clone().unwrap()
 }
 
 /// Precommits of validators `signers` for `block`.
@@ -328,6 +334,22 @@ fn invalid_proposals_are_named_for_what_is_wrong() {
         b.validate(&other_cell).unwrap(),
         Err(InvalidBlock::WrongCell)
     );
+    // A reveal is the named proposer's signature over this height, and nothing else: not
+    // the proposer's for another height (a reveal chosen among several), not another
+    // validator's.
+    let mut replayed_reveal = block.clone();
+    replayed_reveal.header.reveal = cell.reveal(cell.config.validators as u64 * 2).signature;
+    assert!(matches!(
+        b.validate(&replayed_reveal).unwrap(),
+        Err(InvalidBlock::InvalidReveal(_))
+    ));
+    let mut someone_elses = block.clone();
+    someone_elses.header.proposer = cell.validator(1).id;
+    assert!(matches!(
+        b.validate(&someone_elses).unwrap(),
+        Err(InvalidBlock::InvalidReveal(_))
+    ));
+    assert_eq!(b.validate(&block).unwrap(), Ok(()));
 }
 
 #[test]
@@ -393,7 +415,7 @@ fn a_store_whose_ledger_and_blocks_disagree_is_refused_as_inconsistent() {
     let store = NodeStore::open(dir.path()).unwrap();
     let decided = store.column(DECIDED).unwrap();
     store.db().delete_cf(decided, 1u64.to_be_bytes()).unwrap();
-    let refused = CellApp::open(context(&cell), store).err();
+    let refused = CellApp::open(context(&cell), store, reveal_key(&cell)).err();
     assert!(
         matches!(
             refused,

@@ -70,7 +70,8 @@ async fn four_validators_decide_the_same_blocks_and_state_roots() {
             .unwrap()
             .init_genesis(&cell.genesis)
             .unwrap();
-        let app = CellApp::open(context.clone(), store).unwrap();
+        let reveal_key = cell.validator(index).bls_key.clone().unwrap();
+        let app = CellApp::open(context.clone(), store, reveal_key).unwrap();
         let transfer = cell.transaction(
             cell.member(index),
             0,

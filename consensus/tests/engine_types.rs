@@ -7,6 +7,7 @@ use charter_consensus::engine_signer::{EngineSigner, WITHHELD};
 use charter_consensus::guarded_signer::{GuardedSigner, SignerError};
 use charter_consensus::ValidatorSet;
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
+use charter_ledger::governance::reveal_message;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
 use charter_ledger::evidence::{DoubleVote, SignedVote};
 use charter_ledger::state::{Bond, StateKey};
@@ -172,6 +173,11 @@ fn proposal(
         height: BlockHeight(height),
         parent: BlockHash([0; 32]),
         proposer: cell.validator(proposer).id,
+        reveal: (cell.validator(proposer).bls_key.as_ref().unwrap()).sign(&reveal_message(
+            cell.genesis.federation,
+            cell.genesis.cell,
+            height,
+        )),
         transactions_root: Block::transactions_root(&[]),
         state_root: StateRoot([root; 32]),
     };

@@ -55,11 +55,12 @@ impl Validator {
         if ledger.height().is_none() {
             ledger.init_genesis(&cell.genesis).unwrap();
         }
-        let app = CellApp::open(context.clone(), store).unwrap();
         let passport = (0..cell.config.validators)
             .map(|index| cell.validator(index))
             .find(|validator| validator.id == address.0)
             .unwrap();
+        let reveal_key = passport.bls_key.clone().unwrap();
+        let app = CellApp::open(context.clone(), store, reveal_key).unwrap();
         let key = passport.consensus_key.clone().unwrap();
         let guarded = GuardedSigner::open(key.clone(), &dir.join("signer.json")).unwrap();
         let signer = Arc::new(EngineSigner::new(context.clone(), address, key, guarded));

@@ -201,7 +201,7 @@ impl Node {
         let identity = Identity::load(&config)?;
         let store = open_store(&config.store_dir(), &identity.genesis)?;
         identity.warn_if_not_registered(&Ledger::open(store.state())?)?;
-        let mut app = CellApp::open(identity.context(), store.clone())?;
+        let mut app = CellApp::open(identity.context(), store.clone(), identity.keys.bls()?)?;
         app.inject_crashes(faults.before_commit, faults.during_commit);
         let resumed_at = app.next_height().0;
         let mempool = SharedMempool::new(MempoolLimits::default(), app.verified_signatures());

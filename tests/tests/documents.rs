@@ -99,13 +99,15 @@ fn block_example() -> BTreeMap<&'static str, String> {
             },
         ),
     ];
-    let applied = ledger.apply_block(&transactions).unwrap();
+    let reveal = cell.reveal(1);
+    let applied = ledger.apply_revealed_block(&reveal, &transactions).unwrap();
     let header = BlockHeader {
         federation: cell.genesis.federation,
         cell: cell.genesis.cell,
         height: BlockHeight(1),
         parent: BlockHash([0; 32]),
-        proposer: cell.validator(0).id,
+        proposer: reveal.proposer,
+        reveal: reveal.signature,
         transactions_root: Block::transactions_root(&transactions),
         state_root: applied.state_root,
     };

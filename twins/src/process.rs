@@ -16,6 +16,7 @@ use charter_consensus::engine_signer::EngineSigner;
 use charter_consensus::guarded_signer::{GuardedSigner, SignerError};
 use charter_consensus::host::{Host, HostError};
 use charter_devnet::fixtures::DevCell;
+use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_store::{NodeStore, StoreError};
 use malachitebft_app_channel::app::engine::host::Next;
@@ -74,6 +75,8 @@ pub struct ProcessSetup {
     pub index: usize,
     pub cell: Arc<DevCell>,
     pub key: Ed25519Keypair,
+    /// The validator's BLS key, for its beacon reveals.
+    pub reveal_key: BlsSecretKey,
     pub address: ValidatorAddress,
     pub dir: PathBuf,
     /// A store holding the cell's genesis state, copied for a process starting from nothing.
@@ -228,7 +231,7 @@ impl Process {
             copy_files(&setup.genesis_store, &store_dir)?;
         }
         let store = NodeStore::open(&store_dir)?;
-        let app = CellApp::open(context.clone(), store)?;
+        let app = CellApp::open(context.clone(), store, setup.reveal_key.clone())?;
         let recipient = (setup.sender + 1) % setup.cell.config.members;
         let amount = 1 + setup.index as u64;
         let pool = TransferPool::new(&setup.cell, setup.sender, recipient, amount, app.ledger());

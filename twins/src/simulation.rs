@@ -172,6 +172,7 @@ impl World {
                         .consensus_key
                         .clone()
                         .expect("a dev validator has a consensus key"),
+                    reveal_key: (validator.bls_key.clone()).expect("a dev validator has a BLS key"),
                     address: ValidatorAddress(validator.id),
                     dir: dir.join(format!("process-{index}")),
                     genesis_store: genesis_store.to_path_buf(),
