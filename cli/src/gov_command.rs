@@ -1,12 +1,15 @@
 //! `charter gov`: governance processes from the command line — propose, sponsor, vote,
-//! delegate, approve and submit guardian vetoes, and read processes, ballots and the rules.
+//! delegate, approve and submit guardian vetoes, and read processes, ballots and the rules —
+//! and juries (`charter gov jury`): join or leave the pool, send a dispute to a jury, rule.
 //! Transactions are signed and followed as `charter tx send` does.
 
 use crate::tx::{cell_facts, follow, json_argument, sign_action, submit};
 use anyhow::{Context, Result};
 use charter_client::ApiClient;
-use charter_ledger::governance::{Choice, GuardianApproval, ProcessId, Proposal, VetoTerms};
-use charter_ledger::{Action, PassportId};
+use charter_ledger::governance::{
+    Choice, GuardianApproval, JuryCaseId, ProcessId, Proposal, Verdict, VetoTerms,
+};
+use charter_ledger::{Action, EscrowId, PassportId};
 use charter_node::keys::KeyFile;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -108,6 +111,60 @@ enum GovCommand {
     },
     /// Print the chamber rules in force.
     Rules,
+    /// Juries: the pool, escrow disputes sent to juries, and jurors' rulings.
+    #[command(subcommand)]
+    Jury(JuryCommand),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VerdictArg {
+    /// The escrow goes to its payee.
+    ToPayee,
+    /// The escrow returns to its payer.
+    ToPayer,
+}
+
+#[derive(Subcommand)]
+enum JuryCommand {
+    /// Join the jury pool, locking the rules' juror bond.
+    Join {
+        #[command(flatten)]
+        sender: Sender,
+    },
+    /// Leave the jury pool; the bond returns after the rules' notice.
+    Leave {
+        #[command(flatten)]
+        sender: Sender,
+    },
+    /// As the payer or payee of a disputed escrow, send it to a jury.
+    Request {
+        #[command(flatten)]
+        sender: Sender,
+        /// The escrow id (hex).
+        #[arg(long)]
+        escrow: String,
+    },
+    /// As a drawn juror, rule on a case.
+    Rule {
+        #[command(flatten)]
+        sender: Sender,
+        #[arg(long)]
+        case: u64,
+        #[arg(long, value_enum)]
+        verdict: VerdictArg,
+    },
+    /// Print a case: its pool, seed, jurors, rulings, outcome and history. (`charter query
+    /// case <id> --proof` reads it with a state proof and verifies it.)
+    Show { case: u64 },
+    /// List cases, newest first.
+    List {
+        #[arg(long)]
+        before: Option<u64>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Print the passports in the jury pool.
+    Pool,
 }
 
 fn send(api: &ApiClient, sender: &Sender, action: Action) -> Result<()> {
@@ -196,5 +253,35 @@ pub fn run(args: GovArgs) -> Result<()> {
             )
         }
         GovCommand::Rules => print(&api, "/v1/governance/rules"),
+        GovCommand::Jury(command) => run_jury(&api, command),
+    }
+}
+
+fn run_jury(api: &ApiClient, command: JuryCommand) -> Result<()> {
+    match command {
+        JuryCommand::Join { sender } => send(api, &sender, Action::JoinJuryPool),
+        JuryCommand::Leave { sender } => send(api, &sender, Action::LeaveJuryPool),
+        JuryCommand::Request { sender, escrow } => {
+            let escrow = EscrowId::from_hex(&escrow).context("the escrow is not 32 hex bytes")?;
+            send(api, &sender, Action::RequestJury { escrow })
+        }
+        JuryCommand::Rule {
+            sender,
+            case,
+            verdict,
+        } => {
+            let verdict = match verdict {
+                VerdictArg::ToPayee => Verdict::ToPayee,
+                VerdictArg::ToPayer => Verdict::ToPayer,
+            };
+            let case = JuryCaseId(case);
+            send(api, &sender, Action::RuleOnCase { case, verdict })
+        }
+        JuryCommand::Show { case } => print(api, &format!("/v1/governance/cases/{case}")),
+        JuryCommand::List { before, limit } => {
+            let before = before.map_or(String::new(), |before| format!("&before={before}"));
+            print(api, &format!("/v1/governance/cases?limit={limit}{before}"))
+        }
+        JuryCommand::Pool => print(api, "/v1/governance/jury-pool"),
     }
 }

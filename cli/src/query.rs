@@ -10,7 +10,7 @@ use charter_client::ApiClient;
 use charter_consensus::context::CellContext;
 use charter_consensus::inclusion::InclusionProof;
 use charter_consensus::ValidatorSet;
-use charter_ledger::governance::ProcessId;
+use charter_ledger::governance::{JuryCaseId, ProcessId};
 use charter_ledger::state::{ActiveValidators, StateKey};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{
@@ -25,7 +25,8 @@ pub struct QueryArgs {
     #[arg(long, global = true, default_value = "http://127.0.0.1:8000")]
     api: String,
     /// Fetch and verify a proof: a state proof for passport, bond, escrow, validator,
-    /// validators, bridge-ruling, process, ballot, delegation and governance-rules; an
+    /// validators, bridge-ruling, process, ballot, delegation, governance-rules, case, juror and
+    /// beacon; an
     /// inclusion proof for tx; ignored by status and block.
     #[arg(long, global = true)]
     proof: bool,
@@ -106,8 +107,20 @@ enum Query {
         /// The delegating passport's id (hex).
         id: PassportId,
     },
-    /// The governance rules in force: chambers, kinds, guardians.
+    /// The governance rules in force: chambers, kinds, guardians, juries.
     GovernanceRules,
+    /// A jury case: its pool, seed, jurors, rulings and outcome.
+    Case {
+        /// The case id.
+        id: u64,
+    },
+    /// A passport's standing as a juror.
+    Juror {
+        /// The juror's passport id (hex).
+        id: PassportId,
+    },
+    /// The cell's beacon: the mix of its proposers' reveals.
+    Beacon,
 }
 
 pub fn run(args: QueryArgs) -> Result<()> {
@@ -156,6 +169,15 @@ pub fn run(args: QueryArgs) -> Result<()> {
             "/v1/governance/rules".to_string(),
             Some(StateKey::GovernanceRules),
         ),
+        Query::Case { id } => (
+            format!("/v1/governance/cases/{id}"),
+            Some(StateKey::JuryCase(JuryCaseId(*id))),
+        ),
+        Query::Juror { id } => (
+            format!("/v1/governance/jurors/{id}"),
+            Some(StateKey::Juror(*id)),
+        ),
+        Query::Beacon => ("/v1/governance/beacon".to_string(), Some(StateKey::Beacon)),
     };
     if let (Query::Tx { id }, true) = (&args.what, args.proof) {
         return prove_inclusion(&api, id, args.genesis.as_deref());

@@ -9,7 +9,9 @@ use crate::execution::{
     execute_block, CheckedTransaction, Overlay, Receipt, StateChanges, StateReader,
 };
 use crate::genesis::{Genesis, GenesisError};
-use crate::governance::{reveal_is_valid, BeaconReveal, Electorate, Juror, Process, ProcessId};
+use crate::governance::{
+    reveal_is_valid, BeaconReveal, Electorate, Juror, JuryCase, JuryCaseId, Process, ProcessId,
+};
 use crate::ids::{Amount, Height, PassportId};
 use crate::state::*;
 use crate::storage::{Commit, Storage, StorageError};
@@ -388,14 +390,43 @@ impl<S: Storage> Ledger<S> {
     /// At most `limit` processes with ids below `before` (all when `None`), newest first.
     pub fn processes(&self, before: Option<u64>, limit: u64) -> Result<Vec<Process>, LedgerError> {
         let count = self.process_count()?;
+        self.newest_first(count, before, limit, |id| StateKey::Process(ProcessId(id)))
+    }
+
+    /// How many jury cases the cell has had: the id the next one gets.
+    pub fn jury_case_count(&self) -> Result<u64, LedgerError> {
+        Ok(self
+            .get::<JuryCaseId>(&StateKey::NextJuryCase)?
+            .map_or(0, |next| next.0))
+    }
+
+    /// At most `limit` jury cases with ids below `before` (all when `None`), newest first.
+    pub fn jury_cases(
+        &self,
+        before: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<JuryCase>, LedgerError> {
+        let count = self.jury_case_count()?;
+        self.newest_first(count, before, limit, |id| StateKey::JuryCase(JuryCaseId(id)))
+    }
+
+    /// Objects numbered from 0 to `count - 1`: at most `limit` below `before`, newest first.
+    fn newest_first<T: StateObject>(
+        &self,
+        count: u64,
+        before: Option<u64>,
+        limit: u64,
+        key: impl Fn(u64) -> StateKey,
+    ) -> Result<Vec<T>, LedgerError> {
         let end = before.unwrap_or(count).min(count);
         let start = end.saturating_sub(limit);
         (start..end)
             .rev()
             .map(|id| {
-                let process = self.get(&StateKey::Process(ProcessId(id)))?;
-                Ok(process.ok_or_else(|| {
-                    StorageError::Corrupt(format!("process {id} is below the next id but missing"))
+                let key = key(id);
+                let object = self.get(&key)?;
+                Ok(object.ok_or_else(|| {
+                    StorageError::Corrupt(format!("{key:?} is below the next id but missing"))
                 })?)
             })
             .collect()

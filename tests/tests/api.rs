@@ -527,8 +527,8 @@ fn every_endpoint_answers_as_the_openapi_document_says() {
     governance_endpoints_answer_as_documented(&cell, dir.path(), &openapi);
 }
 
-/// A parameter change proposed by validator 0 and a delegation from member 9 to member 8,
-/// followed to their commit, then every governance read.
+/// A parameter change proposed by validator 0, a delegation from member 9 to member 8 and
+/// member 9 joining the jury pool, followed to their commit, then every governance read.
 fn governance_endpoints_answer_as_documented(
     cell: &Cell,
     dir: &std::path::Path,
@@ -544,6 +544,7 @@ fn governance_endpoints_answer_as_documented(
     for transaction in [
         signed_by(cell, dir, 0, 0, Action::Propose { proposal }),
         signed_by(cell, dir, 9, 0, Action::Delegate { to: delegate }),
+        signed_by(cell, dir, 9, 1, Action::JoinJuryPool),
     ] {
         let (status, _) = http(&api, "POST", "/v1/transactions", &transaction.encode());
         assert_eq!(status, 202);
@@ -592,6 +593,31 @@ fn governance_endpoints_answer_as_documented(
         (
             "/v1/governance/delegators/{passport}",
             format!("/v1/governance/delegators/{delegate}"),
+        ),
+        (
+            "/v1/governance/beacon",
+            "/v1/governance/beacon?proof=true".to_string(),
+        ),
+        (
+            "/v1/governance/jury-pool",
+            "/v1/governance/jury-pool".to_string(),
+        ),
+        (
+            "/v1/governance/jurors/{passport}",
+            format!("/v1/governance/jurors/{delegator}?proof=true"),
+        ),
+        (
+            "/v1/governance/jurors/{passport}",
+            format!("/v1/governance/jurors/{delegate}"),
+        ),
+        ("/v1/governance/cases", "/v1/governance/cases".to_string()),
+        (
+            "/v1/governance/cases/{id}",
+            "/v1/governance/cases/0?proof=true".to_string(),
+        ),
+        (
+            "/v1/governance/cases/{id}",
+            "/v1/governance/cases/first".to_string(),
         ),
     ] {
         openapi.get(&api, route, &path);

@@ -17,7 +17,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// Most entries one list answer holds.
-const MAX_PAGE: usize = 100;
+pub(super) const MAX_PAGE: usize = 100;
 
 pub(super) fn routes() -> Router<Arc<ApiState>> {
     Router::new()
@@ -55,7 +55,7 @@ fn parse_process(text: &str) -> Result<ProcessId, Reply> {
     })
 }
 
-fn parse_passport(text: &str) -> Result<PassportId, Reply> {
+pub(super) fn parse_passport(text: &str) -> Result<PassportId, Reply> {
     parse_id::<PassportId>(text).ok_or_else(|| invalid_id("passport"))
 }
 
@@ -104,18 +104,24 @@ async fn delegators(
     }
 }
 
+/// A page of objects numbered from 0, newest first.
 #[derive(Deserialize)]
-struct Page {
-    /// Processes with ids below this one (all, when absent).
-    before: Option<u64>,
-    limit: Option<usize>,
+pub(super) struct Page {
+    /// Objects with ids below this one (all, when absent).
+    pub(super) before: Option<u64>,
+    pub(super) limit: Option<usize>,
+}
+
+impl Page {
+    pub(super) fn limit(&self) -> usize {
+        self.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)
+    }
 }
 
 /// Processes newest first, at most `limit` (100 at most) with ids below `before`; `next`
 /// is the `before` of the following page, null on the last.
 async fn processes(State(state): State<Arc<ApiState>>, Query(page): Query<Page>) -> Reply {
-    let limit = page.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    match list_processes(&state, page.before, limit) {
+    match list_processes(&state, page.before, page.limit()) {
         Ok(answer) => ok(answer),
         Err(error) => internal(error),
     }

@@ -1,13 +1,14 @@
 //! The node's HTTP JSON API: status; submitting transactions and following them to their
 //! outcome; blocks with their certificates and a live stream of them; passports, bonds,
-//! escrows and validators, each with a state proof on request; governance (`governance`); the
-//! OpenAPI document; and Prometheus metrics.
+//! escrows and validators, each with a state proof on request; governance (`governance`) and
+//! juries (`juries`); the OpenAPI document; and Prometheus metrics.
 //!
 //! State reads go through a read-only ledger handle over the same storage consensus commits
 //! to, refreshed to the latest committed height on every request, so each answer is one
 //! consistent height. Block reads share the block store consensus writes.
 
 mod governance;
+mod juries;
 
 use crate::admission::{Admission, Source};
 use crate::http_errors::{json_errors, refuse_declared_oversize};
@@ -176,6 +177,7 @@ fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/validator-sets/{cell}/{hash}", get(validator_set))
         .route("/v1/openapi.json", get(openapi))
         .merge(governance::routes())
+        .merge(juries::routes())
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -433,6 +435,7 @@ fn block_json(decided: &DecidedBlock, state: &ApiState) -> Result<Value, BlockSt
             "cell": header.cell,
             "parent": header.parent.to_string(),
             "proposer": header.proposer,
+            "reveal": hex::encode(header.reveal.0),
             "transactions_root": hex::encode(header.transactions_root),
             "state_root": header.state_root,
         },

@@ -6,12 +6,13 @@ use maud::{html, Markup, DOCTYPE};
 use serde_json::Value;
 
 /// The explorer's sections, in the navigation bar.
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("/explorer", "Cell"),
     ("/explorer/blocks", "Blocks"),
     ("/explorer/validators", "Validators"),
     ("/explorer/escrows", "Escrows"),
     ("/explorer/governance", "Governance"),
+    ("/explorer/juries", "Juries"),
     ("/explorer/federation", "Federation"),
 ];
 

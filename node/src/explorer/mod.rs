@@ -4,6 +4,7 @@
 //!
 //! Pages: the cell at a glance (`/explorer`), blocks, a block, a transaction, a passport with
 //! its lineage, validators with their slashes, escrows, governance processes and one process,
+//! jury cases and one case (its draw and rulings),
 //! the federation and a checkpoint, and search. An unknown id gets a "not found" page with status 404.
 
 mod accounts;
@@ -11,6 +12,7 @@ mod activity;
 mod chain;
 mod federation;
 mod governance;
+mod juries;
 mod html;
 mod index;
 
@@ -105,6 +107,8 @@ pub fn router(api: Arc<ApiState>) -> Router {
         .route("/explorer/federation", get(federation))
         .route("/explorer/governance", get(processes))
         .route("/explorer/governance/{id}", get(process))
+        .route("/explorer/juries", get(cases))
+        .route("/explorer/juries/{id}", get(case))
         .route("/explorer/checkpoints/{cell}/{epoch}", get(checkpoint))
         .route("/explorer/search", get(search))
         .route("/explorer/assets/explorer.css", get(stylesheet))
@@ -212,18 +216,24 @@ async fn escrow(State(explorer): Shared, Path(id): Path<String>) -> Response {
     render(explorer, move |explorer| accounts::escrow(explorer, &id)).await
 }
 
+/// A page of a list numbered from 0, newest first.
 #[derive(Deserialize)]
-struct ProcessesQuery {
-    /// The list starts below this process id (the newest when absent).
+struct NumberedQuery {
+    /// The list starts below this id (the newest when absent).
     before: Option<String>,
 }
 
-async fn processes(State(explorer): Shared, Query(query): Query<ProcessesQuery>) -> Response {
-    let before = query.before.map(|before| {
-        (before.parse::<u64>())
-            .map_err(|_| PageError::NotFound(format!("A process before {before}")))
-    });
-    match before.transpose() {
+impl NumberedQuery {
+    fn before(self, what: &str) -> Result<Option<u64>, PageError> {
+        let parse = |before: String| {
+            (before.parse::<u64>()).map_err(|_| PageError::NotFound(format!("{what} before {before}")))
+        };
+        self.before.map(parse).transpose()
+    }
+}
+
+async fn processes(State(explorer): Shared, Query(query): Query<NumberedQuery>) -> Response {
+    match query.before("A process") {
         Ok(before) => {
             render(explorer, move |explorer| {
                 governance::processes(explorer, before)
@@ -232,6 +242,17 @@ async fn processes(State(explorer): Shared, Query(query): Query<ProcessesQuery>)
         }
         Err(not_found) => respond(Err(not_found)),
     }
+}
+
+async fn cases(State(explorer): Shared, Query(query): Query<NumberedQuery>) -> Response {
+    match query.before("A jury case") {
+        Ok(before) => render(explorer, move |explorer| juries::cases(explorer, before)).await,
+        Err(not_found) => respond(Err(not_found)),
+    }
+}
+
+async fn case(State(explorer): Shared, Path(id): Path<String>) -> Response {
+    render(explorer, move |explorer| juries::case(explorer, &id)).await
 }
 
 async fn process(State(explorer): Shared, Path(id): Path<String>) -> Response {
