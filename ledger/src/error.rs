@@ -157,7 +157,9 @@ pub enum TxError {
     NotInJuryPool,
     #[error("the jury pool is full ({0} passports)")]
     JuryPoolFull(usize),
-    #[error("the jury pool has {eligible} passports eligible for this case; a jury needs {needed}")]
+    #[error(
+        "the jury pool has {eligible} passports eligible for this case; a jury needs {needed}"
+    )]
     JuryPoolTooSmall { eligible: usize, needed: u32 },
     #[error("unknown jury case {0}")]
     UnknownJuryCase(JuryCaseId),

@@ -247,7 +247,10 @@ impl Genesis {
         self.put_first_validator_set(&mut state)?;
         state.put(StateKey::ArbiterPanel, &self.arbiters);
         state.put(StateKey::GovernanceRules, &self.governance);
-        state.put(StateKey::Beacon, &Beacon::genesis(self.federation, self.cell));
+        state.put(
+            StateKey::Beacon,
+            &Beacon::genesis(self.federation, self.cell),
+        );
         state.put(StateKey::Treasury, &Treasury::default());
         state.put(
             StateKey::CellMode,

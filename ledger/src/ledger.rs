@@ -407,7 +407,9 @@ impl<S: Storage> Ledger<S> {
         limit: u64,
     ) -> Result<Vec<JuryCase>, LedgerError> {
         let count = self.jury_case_count()?;
-        self.newest_first(count, before, limit, |id| StateKey::JuryCase(JuryCaseId(id)))
+        self.newest_first(count, before, limit, |id| {
+            StateKey::JuryCase(JuryCaseId(id))
+        })
     }
 
     /// Objects numbered from 0 to `count - 1`: at most `limit` below `before`, newest first.

@@ -6,8 +6,8 @@
 use crate::crypto::bls::BlsPublicKey;
 use crate::crypto::ed25519::Ed25519PublicKey;
 use crate::governance::{
-    Ballot, Beacon, Delegation, Electorate, GovernanceRules, JuryCase, JuryCaseId, JuryDeadline,
-    Juror, Process, ProcessId,
+    Ballot, Beacon, Delegation, Electorate, GovernanceRules, Juror, JuryCase, JuryCaseId,
+    JuryDeadline, Process, ProcessId,
 };
 use crate::ids::{
     Amount, CaseId, CellId, CheckpointId, EscrowId, FederationId, Height, Nonce, PassportId,

@@ -148,10 +148,7 @@ pub enum Action {
     /// Send a disputed escrow (the sender is its payer or payee) to a jury.
     RequestJury { escrow: EscrowId },
     /// A drawn juror's ruling on a case.
-    RuleOnCase {
-        case: JuryCaseId,
-        verdict: Verdict,
-    },
+    RuleOnCase { case: JuryCaseId, verdict: Verdict },
 }
 
 /// A validator's keys: a consensus key and a BLS key with its proof of possession, both keys

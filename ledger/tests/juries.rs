@@ -32,7 +32,9 @@ fn case(h: &Harness, id: u64) -> JuryCase {
 }
 
 fn pool(h: &Harness) -> Vec<PassportId> {
-    (h.ledger.get(&StateKey::JuryPool)).unwrap().unwrap_or_default()
+    (h.ledger.get(&StateKey::JuryPool))
+        .unwrap()
+        .unwrap_or_default()
 }
 
 fn beacon(h: &Harness) -> Beacon {
@@ -144,7 +146,10 @@ fn a_jury_drawn_from_the_pool_settles_the_dispute_and_absent_jurors_pay() {
     let seed = beacon(&h).mix;
     assert_eq!(drawn.status, CaseStatus::Ruling);
     assert_eq!(drawn.seed, Some(seed), "drawn from the beacon of draw_at");
-    assert_eq!(drawn.jurors, draw_jury(&seed, JuryCaseId(0), &filed.pool, 3));
+    assert_eq!(
+        drawn.jurors,
+        draw_jury(&seed, JuryCaseId(0), &filed.pool, 3)
+    );
 
     let jurors: Vec<DevPassport> = (drawn.jurors.iter())
         .map(|juror| member(&h, index_of(&h, juror)))
@@ -174,7 +179,10 @@ fn a_jury_drawn_from_the_pool_settles_the_dispute_and_absent_jurors_pay() {
         .unwrap()
         .unwrap();
     assert_eq!(absent.bond, rules(&h).juror_bond - penalty);
-    assert!(!pool(&h).contains(&jurors[2].id), "an absent juror leaves the pool");
+    assert!(
+        !pool(&h).contains(&jurors[2].id),
+        "an absent juror leaves the pool"
+    );
     assert!(pool(&h).contains(&jurors[0].id));
 }
 
@@ -257,11 +265,14 @@ fn jury_refusals_are_typed_and_change_nothing() {
         })
     ));
     assert!(matches!(
-        h.submit(&h.cell.arbiter(0).clone(), Action::EscrowResolve {
-            escrow,
-            to_payee: ESCROWED,
-            to_payer: 0
-        }),
+        h.submit(
+            &h.cell.arbiter(0).clone(),
+            Action::EscrowResolve {
+                escrow,
+                to_payee: ESCROWED,
+                to_payer: 0
+            }
+        ),
         Err(TxError::EscrowWrongState { .. })
     ));
     let draw_at = case(&h, 0).draw_at;

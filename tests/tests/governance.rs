@@ -2,9 +2,14 @@
 //! a parameter change is proposed, deliberated, voted in two chambers (one member's weight
 //! delegated) and executed at its deadline, at the same height on every validator; a
 //! resolution sponsored by members is vetoed by two guardians and never tallied; and late or
-//! forged input is refused with its code.
+//! forged input is refused with its code. And an escrow dispute goes to a jury drawn by
+//! sortition from the beacon, whose majority ruling releases the funds on every validator at
+//! the same height.
 
 use charter_e2e::{charter, http, Cell};
+use charter_ledger::governance::{draw_jury, JuryCaseId};
+use charter_ledger::ids::BeaconMix;
+use charter_ledger::{Action, CellId, EscrowId, PassportId};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -261,4 +266,164 @@ fn a_parameter_change_executes_everywhere_at_its_deadline_and_a_vetoed_resolutio
 
 fn member_id(cell: &Cell, passport: usize) -> String {
     cell.genesis().passport_id(passport).to_hex()
+}
+
+fn tx_send(api: &str, dir: &Path, passport: usize, action: &Action) -> Value {
+    let action = serde_json::to_string(action).unwrap();
+    let key = key(dir, passport);
+    let out = charter(&[
+        "tx", "send", "--api", api, "--key", &key, "--action", &action,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "committed", "{report}");
+    report
+}
+
+fn case(api: &str, at: Option<u64>) -> Value {
+    let height = at.map_or(String::new(), |height| format!("?height={height}"));
+    read(api, &format!("/v1/governance/cases/0{height}"))["value"].clone()
+}
+
+fn ids(value: &Value) -> Vec<PassportId> {
+    (value.as_array().unwrap().iter())
+        .map(|id| PassportId::from_hex(id.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+fn balance(api: &str, passport: &str, height: u64) -> u64 {
+    let read = read(api, &format!("/v1/passports/{passport}?height={height}"));
+    read["value"]["balance"].as_u64().unwrap()
+}
+
+#[test]
+fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_the_funds() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = Cell::running(dir.path(), 4);
+    let dir = dir.path();
+    let apis: Vec<String> = cell.nodes.iter().map(|node| node.api.clone()).collect();
+    let joining: Vec<_> = (10..15)
+        .map(|member| args(&["jury", "join", "--key", &key(dir, member)]))
+        .collect();
+    all_at_once(&apis, &joining);
+
+    let (payer, payee, arbiter) = (7, 8, 4);
+    let now = height(&apis[0]);
+    let create = Action::EscrowCreate {
+        payee: cell.genesis().passport_id(payee),
+        amount: 500,
+        arbiter: Some(cell.genesis().passport_id(arbiter)),
+        release_height: now + 1,
+        expiry_height: now + 1_000,
+    };
+    let created = tx_send(&apis[0], dir, payer, &create);
+    let nonce = created["transaction"]["body"]["nonce"].as_u64().unwrap();
+    let escrow = EscrowId::derive(CellId(0), &cell.genesis().passport_id(payer), nonce);
+    tx_send(&apis[1], dir, payee, &Action::EscrowDispute { escrow });
+    let request = ["jury", "request", "--key", &key(dir, payee), "--escrow"];
+    let mut requesting: Vec<&str> = request.to_vec();
+    let escrow_hex = escrow.to_hex();
+    requesting.push(&escrow_hex);
+    gov(&apis[2], &requesting).unwrap();
+
+    let filed = case(&apis[2], None);
+    assert_eq!(filed["status"], "awaiting_draw", "{filed}");
+    let pool = ids(&filed["pool"]);
+    let members: Vec<PassportId> = (10..15).map(|m| cell.genesis().passport_id(m)).collect();
+    assert_eq!(
+        pool,
+        sorted(members),
+        "the pool as filed, the parties not in it"
+    );
+    let draw_at = filed["draw_at"].as_u64().unwrap();
+    let closes_at = filed["closes_at"].as_u64().unwrap();
+
+    for api in &apis {
+        wait_for_height(std::slice::from_ref(api), draw_at);
+    }
+    let drawn = case(&apis[0], Some(draw_at));
+    assert_eq!(drawn["status"], "ruling", "{drawn}");
+    let beacon = read(&apis[0], &format!("/v1/governance/beacon?height={draw_at}"));
+    assert_eq!(
+        drawn["seed"], beacon["value"]["mix"],
+        "seeded by the beacon of draw_at"
+    );
+    let seed = BeaconMix::from_hex(drawn["seed"].as_str().unwrap()).unwrap();
+    let jurors = ids(&drawn["jurors"]);
+    assert_eq!(jurors, draw_jury(&seed, JuryCaseId(0), &pool, 3));
+    let passport_of = |id: &PassportId| {
+        (10..15)
+            .find(|member| cell.genesis().passport_id(*member) == *id)
+            .unwrap()
+    };
+    let juror: Vec<usize> = jurors.iter().map(passport_of).collect();
+    let rule = |passport: usize, verdict: &str| {
+        let key = key(dir, passport);
+        args(&[
+            "jury",
+            "rule",
+            "--key",
+            &key,
+            "--case",
+            "0",
+            "--verdict",
+            verdict,
+        ])
+    };
+    all_at_once(
+        &apis,
+        &[rule(juror[0], "to-payee"), rule(juror[1], "to-payee")],
+    );
+    let outsider = (10..15).find(|member| !juror.contains(member)).unwrap();
+    let refused = gov(&apis[3], &rule(outsider, "to-payer"));
+    assert!(refused.unwrap_err().contains("not_a_juror"));
+    let again = gov(&apis[3], &rule(juror[0], "to-payer"));
+    assert!(again.unwrap_err().contains("already_ruled"));
+
+    for api in &apis {
+        wait_for_height(std::slice::from_ref(api), closes_at);
+    }
+    let payee_id = cell.genesis().passport_id(payee).to_hex();
+    let roots: Vec<Value> = (apis.iter())
+        .map(|api| {
+            let before = read(
+                api,
+                &format!("/v1/escrows/{escrow}?height={}", closes_at - 1),
+            );
+            assert_eq!(before["value"]["status"], "BeforeJury", "{api}");
+            let after = read(api, &format!("/v1/escrows/{escrow}?height={closes_at}"));
+            assert_eq!(after["value"]["status"], "Resolved", "{api}");
+            let paid = balance(api, &payee_id, closes_at) - balance(api, &payee_id, closes_at - 1);
+            assert_eq!(paid, 500, "the escrow went to the payee on {api}");
+            let closed = case(api, Some(closes_at));
+            let outcome = &closed["outcome"];
+            assert_eq!(outcome["verdict"], "to_payee", "{api}: {closed}");
+            assert_eq!(
+                (outcome["for_payee"].as_u64(), outcome["for_payer"].as_u64()),
+                (Some(2), Some(0))
+            );
+            assert_eq!(
+                ids(&outcome["absent"]),
+                vec![jurors[2]],
+                "the third juror never ruled"
+            );
+            after["state_root"].clone()
+        })
+        .collect();
+    assert!(roots.iter().all(|root| *root == roots[0]), "{roots:?}");
+    let proved = charter(&["query", "--api", &apis[1], "case", "0", "--proof"]);
+    assert!(
+        proved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&proved.stderr)
+    );
+}
+
+fn sorted(mut ids: Vec<PassportId>) -> Vec<PassportId> {
+    ids.sort();
+    ids
 }

@@ -12,8 +12,8 @@ use super::overlay::Overlay;
 use super::processes::{insert_sorted, remove_sorted};
 use crate::error::TxError;
 use crate::governance::{
-    CaseEvent, CaseStatus, GovernanceRules, JurorRuling, Juror, JuryCase, JuryCaseId,
-    JuryDeadline, Verdict, MAX_JURY_POOL,
+    CaseEvent, CaseStatus, GovernanceRules, Juror, JurorRuling, JuryCase, JuryCaseId, JuryDeadline,
+    Verdict, MAX_JURY_POOL,
 };
 use crate::ids::{EscrowId, Height, PassportId};
 use crate::state::{EscrowStatus, StateKey};
@@ -111,7 +111,8 @@ impl Context<'_, '_> {
         };
         add_jury_deadline(self.state, draw_at, JuryDeadline::Draw(id))?;
         self.state.put(StateKey::JuryCase(id), &case);
-        self.state.put(StateKey::NextJuryCase, &JuryCaseId(id.0 + 1));
+        self.state
+            .put(StateKey::NextJuryCase, &JuryCaseId(id.0 + 1));
         escrow.status = EscrowStatus::BeforeJury;
         self.state.put(StateKey::Escrow(escrow.id), &escrow);
         Ok(())

@@ -95,7 +95,12 @@ fn charge_absence(
     let penalty = case.rules.absence_penalty.min(juror.bond);
     juror.bond -= penalty;
     if juror.released_at.is_none() {
-        leave_pool(block, passport, &mut juror, height + case.rules.notice_blocks())?;
+        leave_pool(
+            block,
+            passport,
+            &mut juror,
+            height + case.rules.notice_blocks(),
+        )?;
     }
     block.put(key, &juror);
     Ok(penalty)
@@ -111,7 +116,11 @@ fn settle(
 ) -> Result<(), StorageError> {
     let cell: CellInfo = block.require(&StateKey::Cell)?;
     let escrow: Escrow = block.require(&StateKey::Escrow(case.escrow))?;
-    assert_eq!(escrow.status, EscrowStatus::BeforeJury, "a jury settles its escrow");
+    assert_eq!(
+        escrow.status,
+        EscrowStatus::BeforeJury,
+        "a jury settles its escrow"
+    );
     let amount = escrow.amount;
     let mut ctx = Context {
         state: block,

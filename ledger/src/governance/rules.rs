@@ -258,7 +258,10 @@ fn validate_juries(juries: &JuryRules) -> Result<(), RulesError> {
         ));
     }
     let periods = [juries.draw_delay, juries.ruling_blocks];
-    if periods.iter().any(|blocks| !(1..=MAX_PERIOD_BLOCKS).contains(blocks)) {
+    if periods
+        .iter()
+        .any(|blocks| !(1..=MAX_PERIOD_BLOCKS).contains(blocks))
+    {
         return Err(invalid(
             "a jury's draw delay and ruling period are 1 to 10,000,000 blocks",
         ));

@@ -12,9 +12,9 @@ mod activity;
 mod chain;
 mod federation;
 mod governance;
-mod juries;
 mod html;
 mod index;
+mod juries;
 
 use crate::api::ApiState;
 use crate::metrics::lock;
@@ -226,7 +226,8 @@ struct NumberedQuery {
 impl NumberedQuery {
     fn before(self, what: &str) -> Result<Option<u64>, PageError> {
         let parse = |before: String| {
-            (before.parse::<u64>()).map_err(|_| PageError::NotFound(format!("{what} before {before}")))
+            (before.parse::<u64>())
+                .map_err(|_| PageError::NotFound(format!("{what} before {before}")))
         };
         self.before.map(parse).transpose()
     }
