@@ -4,7 +4,7 @@
 use anyhow::{ensure, Context, Result};
 use charter_devnet::agents::{voting, Agents, ChainView};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
-use charter_ledger::governance::Process;
+use charter_ledger::governance::{JuryCase, Process};
 use charter_ledger::state::{ActiveValidators, Bond, CellModeState, Passport, StateKey, Validator};
 use charter_ledger::storage::Storage;
 use charter_ledger::{Ledger, PassportId};
@@ -61,6 +61,7 @@ pub fn run(args: SimulateArgs) -> Result<()> {
             data_dir.display()
         ),
     }
+    let proposers = cell.clone();
     let mut workload = Agents::new(cell, args.seed, &LatestState(&ledger));
 
     let mut window = Progress::default();
@@ -69,7 +70,8 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         let height = ledger.height().context("ledger has no genesis")? + 1;
         let transactions = workload.next_block(height, args.block_size, &LatestState(&ledger));
         let started = Instant::now();
-        let block = ledger.apply_block(&transactions)?;
+        let reveal = proposers.reveal_as(proposer(&proposers, &ledger, height)?, height);
+        let block = ledger.apply_revealed_block(&reveal, &transactions)?;
         let elapsed = started.elapsed();
         let committed: Vec<bool> = block
             .receipts
@@ -93,33 +95,52 @@ pub fn run(args: SimulateArgs) -> Result<()> {
     ensure!(audit.is_conserved(), "conservation violated: {audit:?}");
     println!("total: {}", total.summary());
     println!(
-        "supply {} conserved: balances {} + bonded {} + unbonding {} + escrowed {} + treasury {}",
+        "supply {} conserved: balances {} + bonded {} + unbonding {} + escrowed {} + treasury {} + jurors' bonds {}",
         audit.total_supply,
         audit.balances,
         audit.bonded,
         audit.unbonding,
         audit.escrowed,
-        audit.treasury
+        audit.treasury,
+        audit.jury_bonds
     );
-    println!("governance processes: {}", process_outcomes(&ledger)?);
+    let processes = ledger.processes(None, u64::MAX)?;
+    let statuses = processes
+        .iter()
+        .map(|process| format!("{:?}", process.status));
+    println!("governance processes: {}", count_by_status(statuses));
+    let cases = ledger.jury_cases(None, u64::MAX)?;
+    let statuses = cases.iter().map(|case| format!("{:?}", case.status));
+    println!("jury cases: {}", count_by_status(statuses));
     println!("chain data: {}", data_dir.display());
     Ok(())
 }
 
-/// How many processes ended (or stand) in each status, e.g. `executed 3, vetoed 1`.
-fn process_outcomes<S: Storage>(ledger: &Ledger<S>) -> Result<String> {
-    let processes = ledger.processes(None, u64::MAX)?;
-    let count = processes.len();
+/// How many of something ended (or stand) in each status, e.g. `3 (executed 2, vetoed 1)`.
+fn count_by_status(statuses: impl Iterator<Item = String>) -> String {
     let mut by_status: BTreeMap<String, u64> = BTreeMap::new();
-    for process in processes {
-        *by_status
-            .entry(format!("{:?}", process.status).to_lowercase())
-            .or_default() += 1;
+    for status in statuses {
+        *by_status.entry(status.to_lowercase()).or_default() += 1;
     }
+    let count: u64 = by_status.values().sum();
     let parts: Vec<String> = (by_status.iter())
         .map(|(status, count)| format!("{status} {count}"))
         .collect();
-    Ok(format!("{count} ({})", parts.join(", ")))
+    format!("{count} ({})", parts.join(", "))
+}
+
+/// The genesis validator that proposes the block at `height`: the validators still in the
+/// active set take turns (the workload's own validator has no key here).
+fn proposer<S: Storage>(cell: &DevCell, ledger: &Ledger<S>, height: u64) -> Result<usize> {
+    let active = voting(&ledger.active_validators()?);
+    let keyed: Vec<usize> = (0..cell.config.validators)
+        .filter(|index| active.contains(&cell.validator(*index).id))
+        .collect();
+    ensure!(
+        !keyed.is_empty(),
+        "no genesis validator is left in the active set"
+    );
+    Ok(keyed[(height % keyed.len() as u64) as usize])
 }
 
 /// The latest committed state, read straight from the ledger (a network client reads the same
@@ -158,6 +179,14 @@ impl<S: Storage> ChainView for LatestState<'_, S> {
 
     fn latest_process(&self) -> Option<Process> {
         self.0.processes(None, 1).ok()?.pop()
+    }
+
+    fn jury_pool(&self) -> Vec<PassportId> {
+        (self.0.get(&StateKey::JuryPool).ok().flatten()).unwrap_or_default()
+    }
+
+    fn latest_jury_case(&self) -> Option<JuryCase> {
+        self.0.jury_cases(None, 1).ok()?.pop()
     }
 }
 

@@ -169,8 +169,12 @@ impl DevCell {
     /// The beacon reveal of the block at `height` as validator `height mod validators`, a
     /// genesis validator, would propose it.
     pub fn reveal(&self, height: Height) -> BeaconReveal {
-        let index = (height % self.config.validators as u64) as usize;
-        let proposer = &self.passports[index];
+        self.reveal_as((height % self.config.validators as u64) as usize, height)
+    }
+
+    /// The beacon reveal of the block at `height` as genesis validator `index` proposes it.
+    pub fn reveal_as(&self, index: usize, height: Height) -> BeaconReveal {
+        let proposer = self.validator(index);
         let key = (proposer.bls_key.as_ref()).expect("every validator has a BLS key");
         let message = reveal_message(self.genesis.federation, self.config.cell, height);
         BeaconReveal {

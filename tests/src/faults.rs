@@ -35,6 +35,7 @@ use charter_devnet::agents::{Agents, ApiChain};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_federation::checkpoint_signer;
 use charter_ledger::crypto::ed25519::Ed25519PublicKey;
+use charter_ledger::governance::CaseEvent;
 use charter_ledger::transaction::{ActionKind, SlashEvidence};
 use charter_ledger::{Action, CellId, CheckpointId, Ledger, StateRoot, TxId};
 use charter_node::federation_store::FederationStore;
@@ -157,11 +158,13 @@ pub struct Summary {
     pub acknowledged_by_kind: BTreeMap<ActionKind, u64>,
     /// Transactions committed on the first honest validator's node, by kind.
     pub committed_by_kind: BTreeMap<ActionKind, u64>,
-    /// Governance process events (proposed, tallied, executed, …) up to the honest
-    /// validators' common height, how many of them were executions, and the heights at which
-    /// the honest validators' processes did different things.
+    /// Governance events (processes proposed, tallied, executed, …; jury cases filed, drawn
+    /// with their jurors, settled) up to the honest validators' common height, how many of
+    /// them were executions and jury verdicts, and the heights at which the honest validators'
+    /// governance did different things.
     pub process_events: usize,
     pub processes_executed: usize,
+    pub cases_settled: usize,
     pub process_conflicts: Vec<u64>,
     pub lost: Vec<String>,
     pub committed_twice: Vec<String>,
@@ -468,9 +471,10 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "governance: {} process events on every honest validator at the same heights ({} executions), {} heights in conflict",
+            "governance: {} process and jury events on every honest validator at the same heights ({} executions, {} jury verdicts), {} heights in conflict",
             self.process_events,
             self.processes_executed,
+            self.cases_settled,
             self.process_conflicts.len()
         )?;
         writeln!(
@@ -1459,12 +1463,13 @@ struct NodeHistory {
     slashed: BTreeSet<(Ed25519PublicKey, u64, u32)>,
     conserved: bool,
     supply: u64,
-    /// What every governance process did, by the height it did it at.
+    /// What every governance process and jury case did, by the height it did it at.
     process_events: BTreeMap<u64, Vec<String>>,
 }
 
-/// Each governance process's history entries (as the latest state holds them), by height.
-fn read_process_events(ledger: &Ledger<StateStore>) -> BTreeMap<u64, Vec<String>> {
+/// Each governance process's and jury case's history entries (as the latest state holds
+/// them), by height; a draw names the jurors it seated.
+fn read_governance_events(ledger: &Ledger<StateStore>) -> BTreeMap<u64, Vec<String>> {
     let mut events: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for process in ledger.processes(None, u64::MAX).expect("readable") {
         for event in &process.history {
@@ -1472,6 +1477,15 @@ fn read_process_events(ledger: &Ledger<StateStore>) -> BTreeMap<u64, Vec<String>
                 .entry(event.height())
                 .or_default()
                 .push(format!("#{} {event:?}", process.id));
+        }
+    }
+    for case in ledger.jury_cases(None, u64::MAX).expect("readable") {
+        for event in &case.history {
+            let line = match event {
+                CaseEvent::Drawn { .. } => format!("case #{} {event:?} {:?}", case.id, case.jurors),
+                _ => format!("case #{} {event:?}", case.id),
+            };
+            events.entry(event.height()).or_default().push(line);
         }
     }
     events
@@ -1535,7 +1549,7 @@ fn read_history(data: &Path) -> NodeHistory {
         let audit = ledger.audit_supply().expect("the supply can be audited");
         history.conserved = audit.is_conserved();
         history.supply = audit.total_supply;
-        history.process_events = read_process_events(&ledger);
+        history.process_events = read_governance_events(&ledger);
     }
     history
 }
@@ -1590,6 +1604,9 @@ fn check(cell: &Cell, acknowledged: &[(String, ActionKind)], summary: &mut Summa
     summary.process_events = first.values().map(Vec::len).sum();
     summary.processes_executed = (first.values().flatten())
         .filter(|event| event.contains("Executed"))
+        .count();
+    summary.cases_settled = (first.values().flatten())
+        .filter(|event| event.contains("Settled"))
         .count();
     summary.committed_by_kind = honest[0].committed_by_kind.clone();
     for (id, kind) in acknowledged {

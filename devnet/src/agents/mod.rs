@@ -4,13 +4,15 @@
 //! sixteen, the cell's lifecycle and governance: stake withdrawn, key rotations, exits, a
 //! validator registering, arbiter-panel sanctions and slashes, an emergency mode declared by
 //! the validators, bridge rulings; and in every block a step of a governance process (proposed,
-//! sponsored, delegated, vetoed) and ballots on it (`governance`). Every kind of transaction
+//! sponsored, delegated, vetoed) and ballots on it (`governance`), and jury duty: the pool kept
+//! stocked, disputes sent to juries, rulings (`juries`). Every kind of transaction
 //! runs in a load long enough. It
 //! follows what the ledger committed (never assumes), so it stays valid after rejections, and a
 //! seed replays it exactly. [`ApiChain`], [`submit`] and [`follow`] act through a validator's
 //! HTTP API.
 
 mod governance;
+mod juries;
 pub mod live;
 
 use crate::fixtures::{derive_seed, DevCell, DevPassport};
@@ -18,7 +20,7 @@ use charter_client::ApiClient;
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::crypto::ed25519::Ed25519Keypair;
 use charter_ledger::evidence::Ruling;
-use charter_ledger::governance::Process;
+use charter_ledger::governance::{JuryCase, Process};
 use charter_ledger::state::{
     ActiveValidators, Bond, CellMode, CellModeState, Passport, SanctionKind, Validator,
 };
@@ -100,6 +102,10 @@ pub trait ChainView {
     fn voting_validators(&self) -> Vec<PassportId>;
     /// The governance process proposed last, if any.
     fn latest_process(&self) -> Option<Process>;
+    /// The passports in the jury pool.
+    fn jury_pool(&self) -> Vec<PassportId>;
+    /// The jury case filed last, if any.
+    fn latest_jury_case(&self) -> Option<JuryCase>;
 }
 
 /// What a transaction was meant to do, so its receipt can update the workload's view.
@@ -145,6 +151,7 @@ pub struct Agents {
     /// Whether the first agent is known to be a registered validator.
     registered: bool,
     civics: governance::Civics,
+    duty: juries::JuryDuty,
 }
 
 impl Agents {
@@ -180,6 +187,7 @@ impl Agents {
             unbonded: VecDeque::new(),
             registered: false,
             civics: governance::Civics::default(),
+            duty: juries::JuryDuty::default(),
         }
     }
 
@@ -260,7 +268,8 @@ impl Agents {
                 self.pending.push(intent);
             }
         }
-        for (tx, intent) in self.govern(height, chain) {
+        let civic = self.govern(height, chain).into_iter();
+        for (tx, intent) in civic.chain(self.serve_on_juries(chain)) {
             block.push(tx);
             self.pending.push(intent);
         }
@@ -494,8 +503,8 @@ impl Agents {
         (case, self.cell.approve_ruling(case, ruling, &quorum))
     }
 
-    /// Settles an idle escrow: refunds a lapsed one, resolves a disputed one as its arbiter,
-    /// and releases or disputes an open one.
+    /// Settles an idle escrow: refunds a lapsed one, resolves a disputed one as its arbiter or
+    /// sends it to a jury, and releases or disputes an open one.
     fn settle_escrow(&mut self, index: usize) -> (SignedTransaction, Intent) {
         self.escrows[index].busy = true;
         let escrow = self.escrows[index].clone();
@@ -504,6 +513,13 @@ impl Agents {
                 let payer = self.agents[escrow.payer].clone();
                 (
                     self.sign(&payer, Action::EscrowRefund { escrow: escrow.id }),
+                    Intent::Settle(escrow.id),
+                )
+            }
+            EscrowPhase::Disputed if self.sends_to_jury() => {
+                let payee = self.agents[escrow.payee].clone();
+                (
+                    self.sign(&payee, Action::RequestJury { escrow: escrow.id }),
                     Intent::Settle(escrow.id),
                 )
             }
@@ -849,6 +865,15 @@ impl ChainView for ApiChain<'_> {
         let list = self.0.get("/v1/governance/processes?limit=1").ok()?;
         serde_json::from_value(list["processes"].get(0)?.clone()).ok()
     }
+
+    fn jury_pool(&self) -> Vec<PassportId> {
+        self.value("/v1/governance/jury-pool").unwrap_or_default()
+    }
+
+    fn latest_jury_case(&self) -> Option<JuryCase> {
+        let list = self.0.get("/v1/governance/cases?limit=1").ok()?;
+        serde_json::from_value(list["cases"].get(0)?.clone()).ok()
+    }
 }
 
 /// The passports of a validator set's members.
@@ -928,6 +953,14 @@ mod tests {
         }
 
         fn latest_process(&self) -> Option<Process> {
+            None
+        }
+
+        fn jury_pool(&self) -> Vec<PassportId> {
+            Vec::new()
+        }
+
+        fn latest_jury_case(&self) -> Option<JuryCase> {
             None
         }
     }

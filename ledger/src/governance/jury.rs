@@ -216,6 +216,16 @@ pub enum CaseEvent {
     Settled { height: Height, verdict: Verdict },
 }
 
+impl CaseEvent {
+    pub fn height(&self) -> Height {
+        match self {
+            CaseEvent::Filed { height, .. }
+            | CaseEvent::Drawn { height }
+            | CaseEvent::Settled { height, .. } => *height,
+        }
+    }
+}
+
 /// An escrow dispute before a jury: everything a reader needs to check the draw (the pool, the
 /// seed) and the ruling (the jurors' rulings, the rules it ran under).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
