@@ -44,7 +44,7 @@ pub type Ctx = CellContext;
 /// What one process sends another.
 #[derive(Clone, Debug)]
 pub enum Message {
-    Consensus(SignedConsensusMsg<Ctx>),
+    Consensus(Box<SignedConsensusMsg<Ctx>>),
     Liveness(LivenessMsg<Ctx>),
     /// A proposal stream, whole, as one connection delivers it.
     Proposal(Vec<StreamMessage<ProposalPart>>),
@@ -317,9 +317,11 @@ impl Process {
             return;
         };
         let input = match message {
-            Message::Consensus(SignedConsensusMsg::Vote(vote))
-            | Message::Liveness(LivenessMsg::Vote(vote)) => Input::Vote(vote),
-            Message::Consensus(SignedConsensusMsg::Proposal(proposal)) => Input::Proposal(proposal),
+            Message::Consensus(consensus) => match *consensus {
+                SignedConsensusMsg::Vote(vote) => Input::Vote(vote),
+                SignedConsensusMsg::Proposal(proposal) => Input::Proposal(proposal),
+            },
+            Message::Liveness(LivenessMsg::Vote(vote)) => Input::Vote(vote),
             Message::Liveness(LivenessMsg::PolkaCertificate(certificate)) => {
                 Input::PolkaCertificate(certificate)
             }
@@ -451,8 +453,12 @@ impl StepContext<'_> {
 /// Sends a message to every other process, noting the votes among them.
 fn publish(message: Message, out: &mut Outbox) {
     match &message {
-        Message::Consensus(SignedConsensusMsg::Vote(vote))
-        | Message::Liveness(LivenessMsg::Vote(vote)) => out.votes.push(vote.clone()),
+        Message::Consensus(consensus) => {
+            if let SignedConsensusMsg::Vote(vote) = consensus.as_ref() {
+                out.votes.push(vote.clone());
+            }
+        }
+        Message::Liveness(LivenessMsg::Vote(vote)) => out.votes.push(vote.clone()),
         _ => {}
     }
     out.broadcast.push(message);
@@ -592,7 +598,7 @@ impl Effects {
             }
             Effect::PublishConsensusMsg(message, r) => {
                 self.flush(context.wal);
-                publish(Message::Consensus(message), context.out);
+                publish(Message::Consensus(Box::new(message)), context.out);
                 r.resume_with(())
             }
             Effect::PublishLivenessMsg(message, r) => {
