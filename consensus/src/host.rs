@@ -572,6 +572,14 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             );
             return Ok(None);
         }
+        // A new block names the round's proposer as the one that built it (and so whose beacon
+        // reveal it carries); only a block re-proposed under a proof of lock keeps an earlier
+        // round's proposer. Otherwise a proposer could take the reveal another validator gave
+        // in a failed round and choose between it and its own.
+        if pol_round.is_none() && block.header.proposer != proposer.0 {
+            tracing::warn!(%proposer, named = %block.header.proposer, height = height.0, round, "a new block that names another validator as its proposer");
+            return Ok(None);
+        }
         let pol_round = pol_round.map_or(Round::Nil, Round::new);
         let proposal = ConsensusProposal {
             height,

@@ -1,11 +1,13 @@
 //! The host between validators, on real stores: a block locked in one round and re-proposed by
 //! the next round's proposer is judged valid (it keeps the validator that built it as its
 //! proposer), and a proposer restarted after re-proposing streams the same re-proposal again,
-//! under the same proof of lock. The Twins simulation (`charter-twins`) found both: without
+//! under the same proof of lock; and a new block that names another validator as its builder
+//! (and so carries its beacon reveal) is not a proposal. The Twins simulation (`charter-twins`) found both: without
 //! them a cell whose validators locked on a block could never decide it again.
 
+use bytes::Bytes;
 use charter_consensus::app::{CellApp, TransactionPool};
-use charter_consensus::block::{BlockHash, BlockHeight};
+use charter_consensus::block::{Block, BlockHash, BlockHeight};
 use charter_consensus::context::*;
 use charter_consensus::engine_signer::EngineSigner;
 use charter_consensus::guarded_signer::GuardedSigner;
@@ -15,8 +17,9 @@ use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::storage::MemoryStorage;
 use charter_ledger::{Ledger, SignedTransaction};
 use charter_store::{NodeStore, StateStore};
+use malachitebft_app_channel::app::streaming::StreamContent;
 use malachitebft_app_channel::app::types::core::{Context, Round, Validity};
-use malachitebft_app_channel::app::types::streaming::StreamMessage;
+use malachitebft_app_channel::app::types::streaming::{StreamId, StreamMessage};
 use malachitebft_app_channel::app::types::{PeerId, ProposedValue};
 use malachitebft_app_channel::{AppMsg, NetworkMsg};
 use std::path::Path;
@@ -115,6 +118,16 @@ impl Validator {
     }
 
     async fn judge(&mut self, from: &Validator, stream: Stream) -> ProposedValue<CellContext> {
+        (self.judge_if_well_formed(from, stream).await)
+            .expect("a complete stream from the round's proposer is judged")
+    }
+
+    /// What the host makes of a stream: `None` when it ignores it as not a proposal.
+    async fn judge_if_well_formed(
+        &mut self,
+        from: &Validator,
+        stream: Stream,
+    ) -> Option<ProposedValue<CellContext>> {
         let peer = PeerId::from_bytes(&[0, 4, 0, 0, 0, from.address.0 .0[0]]).unwrap();
         let mut judged = None;
         for part in stream {
@@ -127,7 +140,7 @@ impl Validator {
                 .await;
             judged = judged.or(reply.flatten());
         }
-        judged.expect("a complete stream from the round's proposer is judged")
+        judged
     }
 }
 
@@ -207,4 +220,72 @@ async fn a_block_locked_in_one_round_and_re_proposed_in_the_next_is_judged_valid
     assert_eq!(data(&again), data(&reproposal));
     let judged = judge.judge(&restarted, again).await;
     assert_eq!(judged.validity, Validity::Valid);
+}
+
+/// The stream `signer` (validator `index` of `cell`) would send to propose `block` at height 1,
+/// `round`, as a new block (no proof of lock).
+fn new_proposal_stream(cell: &DevCell, index: usize, round: u32, block: Block) -> Stream {
+    let validator = cell.validator(index);
+    let context = CellContext {
+        federation: cell.genesis.federation,
+        cell: cell.genesis.cell,
+    };
+    let proposer = ValidatorAddress(validator.id);
+    let proposal = ConsensusProposal {
+        height: BlockHeight(1),
+        round,
+        block: block.clone(),
+        pol_round: Round::Nil,
+        proposer,
+    };
+    let key = validator.consensus_key.as_ref().unwrap();
+    let signature = key.sign(&proposal.statement(&context).signing_bytes());
+    let parts = [
+        ProposalPart::Init {
+            height: BlockHeight(1),
+            round,
+            pol_round: None,
+            proposer,
+        },
+        ProposalPart::Block(Box::new(block)),
+        ProposalPart::Fin { signature },
+    ];
+    let id = StreamId::new(Bytes::from(
+        borsh::to_vec(&(BlockHeight(1), round)).unwrap(),
+    ));
+    (parts.into_iter().map(StreamContent::Data))
+        .chain([StreamContent::Fin])
+        .enumerate()
+        .map(|(sequence, content)| StreamMessage::new(id.clone(), sequence as u64, content))
+        .collect()
+}
+
+/// A round's proposer that takes the block another validator proposed in a failed round (with
+/// that validator's beacon reveal) and proposes it as its own new block is ignored: otherwise
+/// it could choose between that reveal and its own.
+#[tokio::test]
+async fn a_new_block_naming_another_validator_as_its_proposer_is_not_a_proposal() {
+    let cell = DevCell::new(41, DevCellConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let [first, second, third] = roles(&cell);
+    let mut builder = Validator::open(&cell, first, &dir.path().join("first"));
+    let mut taker = Validator::open(&cell, second, &dir.path().join("second"));
+    let mut judge = Validator::open(&cell, third, &dir.path().join("third"));
+    let proposal = builder.propose(0).await;
+    let Some(ProposalPart::Block(block)) = data(&proposal).get(1).cloned() else {
+        panic!("a proposal stream carries its block second");
+    };
+    assert_eq!(block.header.proposer, first.0);
+    let index = |address: ValidatorAddress| {
+        (0..cell.config.validators)
+            .find(|index| cell.validator(*index).id == address.0)
+            .unwrap()
+    };
+    let taken = new_proposal_stream(&cell, index(second), 1, (*block).clone());
+    assert!(judge.judge_if_well_formed(&taker, taken).await.is_none());
+
+    // Its own new block, with its own name and reveal, is a proposal.
+    let own = taker.propose(1).await;
+    let judged = judge.judge_if_well_formed(&taker, own).await;
+    assert_eq!(judged.map(|judged| judged.validity), Some(Validity::Valid));
 }

@@ -72,6 +72,9 @@ pub enum StateKey {
     JuryCase(JuryCaseId),
     /// The jury draws, closings and bond releases due at the end of this block, sorted.
     JuryDeadlines(Height),
+    /// The last height at which any case filed so far closes: a juror who leaves gets its bond
+    /// back only after it, so every case whose pool held it can still charge its absence.
+    LastJuryClose,
 }
 
 impl StateKey {
@@ -398,6 +401,7 @@ impl StateObject for Process {}
 impl StateObject for Ballot {}
 impl StateObject for Delegation {}
 impl StateObject for Beacon {}
+impl StateObject for Height {}
 impl StateObject for Juror {}
 impl StateObject for JuryCaseId {}
 impl StateObject for JuryCase {}

@@ -821,3 +821,63 @@ fn an_election_proposed_under_older_rules_fails_rather_than_undo_a_newer_one() {
     let seat = PassportId::genesis(CellId(0), 5);
     assert_eq!(rules.chambers[1].membership, Membership::Seats(vec![seat]));
 }
+
+/// A rules change that shortens the jury periods cannot release a leaving juror's bond before
+/// a case filed under the longer ones, whose pool holds it, has closed: its absence there can
+/// still be charged.
+#[test]
+fn a_jurors_bond_stays_locked_until_every_open_case_closes_even_after_the_rules_shorten() {
+    let mut h = Harness::new();
+    for member in 2..6 {
+        let juror = h.cell.member(member).clone();
+        h.submit(&juror, Action::JoinJuryPool).unwrap();
+    }
+    let (payer, payee) = (h.cell.member(0).clone(), h.cell.member(1).clone());
+    let nonce = h.nonce(&payer.id);
+    let height = h.height();
+    let create = Action::EscrowCreate {
+        payee: payee.id,
+        amount: 100,
+        arbiter: Some(h.cell.arbiter(0).id),
+        release_height: height + 1,
+        expiry_height: height + 1_000,
+    };
+    h.submit(&payer, create).unwrap();
+    let escrow = EscrowId::derive(CellId(0), &payer.id, nonce);
+    h.submit(&payer, Action::EscrowDispute { escrow }).unwrap();
+
+    let current: GovernanceRules = h.ledger.get(&StateKey::GovernanceRules).unwrap().unwrap();
+    let mut shorter = current.clone();
+    shorter.juries.draw_delay = 1;
+    shorter.juries.ruling_blocks = 1;
+    let change = Proposal::RulesChange {
+        rules: Box::new(shorter),
+    };
+    let schedule = open_for_voting(&mut h, change);
+    for index in 0..3 {
+        let voters = [
+            h.cell.validator(index),
+            h.cell.arbiter(index),
+            h.cell.member(index),
+        ];
+        for voter in voters.map(Clone::clone) {
+            vote(&mut h, &voter, 0, Choice::Yes).unwrap();
+        }
+    }
+    advance_to(&mut h, schedule.executes_at - 2);
+    h.submit(&payer, Action::RequestJury { escrow }).unwrap();
+    let case: JuryCase = (h.ledger.get(&StateKey::JuryCase(JuryCaseId(0))))
+        .unwrap()
+        .unwrap();
+    advance_to(&mut h, schedule.executes_at);
+    assert_eq!(process(&h, 0).status, ProcessStatus::Executed);
+    let leaving = h.cell.member(2).clone();
+    assert!(case.pool.contains(&leaving.id));
+    h.submit(&leaving, Action::LeaveJuryPool).unwrap();
+    let juror: Juror = h.ledger.get(&StateKey::Juror(leaving.id)).unwrap().unwrap();
+    assert!(
+        h.height() + 3 < case.closes_at,
+        "the new notice alone would release it first"
+    );
+    assert_eq!(juror.released_at, Some(case.closes_at + 1));
+}

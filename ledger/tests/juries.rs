@@ -377,3 +377,51 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_suspended_juror_is_left_out_of_the_pool_a_case_draws_from() {
+    let mut h = Harness::new();
+    let escrow = disputed_escrow_and_pool(&mut h, 2..6);
+    let subject = member(&h, 2).id;
+    let ruling_case = CaseId([9; 32]);
+    let ruling = charter_ledger::evidence::Ruling::Sanction {
+        subject,
+        kind: SanctionKind::Suspension,
+        liability: 0,
+    };
+    let approvals = h.cell.approve_ruling(ruling_case, ruling, &[0, 1]);
+    let suspend = Action::Sanction {
+        subject,
+        kind: SanctionKind::Suspension,
+        liability: 0,
+        case: ruling_case,
+        approvals,
+    };
+    h.submit(&member(&h, 7), suspend).unwrap();
+    assert!(pool(&h).contains(&subject), "still pooled, with its bond");
+    h.submit(&member(&h, 0), Action::RequestJury { escrow })
+        .unwrap();
+    let filed = case(&h, 0);
+    assert!(!filed.pool.contains(&subject), "it could not rule");
+    assert_eq!(filed.pool.len(), 3);
+}
+
+#[test]
+fn recovery_mode_refuses_new_jurors_and_lockdown_still_takes_rulings() {
+    let mut h = Harness::new();
+    h.set_mode(CellMode::Recovery, Some(h.height() + 50));
+    assert!(matches!(
+        h.submit(&member(&h, 2), Action::JoinJuryPool),
+        Err(TxError::ModeForbids { .. })
+    ));
+    h.set_mode(CellMode::Lockdown, Some(h.height() + 50));
+    let rule = Action::RuleOnCase {
+        case: JuryCaseId(0),
+        verdict: Verdict::ToPayee,
+    };
+    assert_eq!(
+        h.submit(&member(&h, 2), rule),
+        Err(TxError::UnknownJuryCase(JuryCaseId(0))),
+        "judged on its merits, not refused by the mode"
+    );
+}

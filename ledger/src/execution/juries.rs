@@ -2,10 +2,10 @@
 //! on notice; a party sends a disputed escrow to a jury; drawn jurors rule. The draw, the
 //! close of a case and the return of a bond run at the end of their blocks (`verdicts`).
 //!
-//! **Doctrines.** A case draws only from the pool as it stood when the case was filed,
-//! without the escrow's parties and arbiter. A juror's bond stays locked until every case
-//! that could have drawn it has closed, so that an absence can always be charged. One
-//! ruling per juror, final.
+//! **Doctrines.** A case draws only from the pool as it stood when the case was filed: its
+//! active members, without the escrow's parties and arbiter. A juror's bond stays locked
+//! until every case that could have drawn it has closed, so that an absence can always be
+//! charged. One ruling per juror, final.
 
 use super::context::{debit, ensure_active, Context, Outcome};
 use super::overlay::Overlay;
@@ -16,7 +16,7 @@ use crate::governance::{
     Verdict, MAX_JURY_POOL,
 };
 use crate::ids::{EscrowId, Height, PassportId};
-use crate::state::{EscrowStatus, StateKey};
+use crate::state::{EscrowStatus, PassportStatus, StateKey};
 use crate::storage::StorageError;
 
 impl Context<'_, '_> {
@@ -57,8 +57,7 @@ impl Context<'_, '_> {
         let mut juror: Juror = (self.state.get::<Juror>(&key)?)
             .filter(|juror| juror.released_at.is_none())
             .ok_or(TxError::NotInJuryPool)?;
-        let rules: GovernanceRules = self.state.require(&StateKey::GovernanceRules)?;
-        let release_at = self.height + rules.juries.notice_blocks();
+        let release_at = release_height(self.state, self.height)?;
         leave_pool(self.state, &passport, &mut juror, release_at)?;
         self.state.put(key, &juror);
         Ok(())
@@ -76,11 +75,16 @@ impl Context<'_, '_> {
         let rules: GovernanceRules = self.state.require(&StateKey::GovernanceRules)?;
         let juries = rules.juries;
         let parties = [Some(escrow.payer), Some(escrow.payee), escrow.arbiter];
-        let pool: Vec<PassportId> = (self.state.get::<Vec<PassportId>>(&StateKey::JuryPool)?)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|passport| !parties.contains(&Some(*passport)))
-            .collect();
+        let mut pool = Vec::new();
+        for passport in
+            (self.state.get::<Vec<PassportId>>(&StateKey::JuryPool)?).unwrap_or_default()
+        {
+            // A suspended or revoked juror could not rule: drawing it would only tilt the case.
+            let active = self.passport(&passport)?.status == PassportStatus::Active;
+            if active && !parties.contains(&Some(passport)) {
+                pool.push(passport);
+            }
+        }
         if pool.len() < juries.size as usize {
             return Err(TxError::JuryPoolTooSmall {
                 eligible: pool.len(),
@@ -110,6 +114,9 @@ impl Context<'_, '_> {
             }],
         };
         add_jury_deadline(self.state, draw_at, JuryDeadline::Draw(id))?;
+        let last_close: Height = self.state.get(&StateKey::LastJuryClose)?.unwrap_or(0);
+        let last_close = last_close.max(case.closes_at);
+        self.state.put(StateKey::LastJuryClose, &last_close);
         self.state.put(StateKey::JuryCase(id), &case);
         self.state
             .put(StateKey::NextJuryCase, &JuryCaseId(id.0 + 1));
@@ -145,6 +152,15 @@ impl Context<'_, '_> {
         self.state.put(key, &case);
         Ok(())
     }
+}
+
+/// When a juror leaving the pool at `height` gets its bond back: after the rules' notice, and
+/// after the last case filed so far has closed (a rules change may have shortened the notice
+/// below what an open case whose pool holds the juror still needs).
+pub(super) fn release_height(state: &Overlay<'_>, height: Height) -> Result<Height, StorageError> {
+    let rules: GovernanceRules = state.require(&StateKey::GovernanceRules)?;
+    let last_close: Height = state.get(&StateKey::LastJuryClose)?.unwrap_or(0);
+    Ok((height + rules.juries.notice_blocks()).max(last_close + 1))
 }
 
 /// Takes a juror out of the pool; the rest of its bond returns at the end of `release_at`.

@@ -62,6 +62,7 @@ pub fn mode_permits(mode: CellMode, action: &Action, params: &CellParams, height
                 | Action::RegisterValidator(_)
                 | Action::Bond { .. }
                 | Action::EscrowCreate { .. }
+                | Action::JoinJuryPool
         ),
     }
 }

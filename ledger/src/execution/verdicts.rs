@@ -3,7 +3,7 @@
 //! and charge the absent jurors; the bonds whose notice ends return. Nobody submits anything.
 
 use super::context::{Context, Failure};
-use super::juries::{add_jury_deadline, leave_pool};
+use super::juries::{add_jury_deadline, leave_pool, release_height};
 use super::overlay::Overlay;
 use crate::governance::{
     draw_jury, Beacon, CaseEvent, CaseOutcome, CaseStatus, Juror, JuryCase, JuryCaseId,
@@ -95,12 +95,8 @@ fn charge_absence(
     let penalty = case.rules.absence_penalty.min(juror.bond);
     juror.bond -= penalty;
     if juror.released_at.is_none() {
-        leave_pool(
-            block,
-            passport,
-            &mut juror,
-            height + case.rules.notice_blocks(),
-        )?;
+        let release_at = release_height(block, height)?;
+        leave_pool(block, passport, &mut juror, release_at)?;
     }
     block.put(key, &juror);
     Ok(penalty)

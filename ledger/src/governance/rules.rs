@@ -122,7 +122,6 @@ pub struct GovernanceRules {
     /// Longest chain of delegations a vote follows (and a new delegation may extend).
     pub max_delegation_depth: u8,
     /// How juries are drawn for escrow disputes.
-    #[serde(default)]
     pub juries: JuryRules,
 }
 
