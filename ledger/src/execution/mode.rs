@@ -5,8 +5,8 @@
 //! | NORMAL | nothing |
 //! | ELEVATED | forks; new passports of tier 3 or more |
 //! | SAFE | as ELEVATED, plus validator registration and transfers above `safe_mode_transfer_limit`; escrows above it need an arbiter and a release at least `safe_mode_escrow_delay` blocks away |
-//! | LOCKDOWN | everything but re-attestation (`RotateKeys`), proofs (`Slash`), the validators' governance (`SetCellMode`, `LiftBridgeLockdown`) and governance processes (`Propose`, `Sponsor`, `Vote`, `Delegate`, `Undelegate`, `Veto`), which may end the lockdown |
-//! | RECOVERY | new passports, forks, new validators, new bonds and new escrows; unwinding is allowed |
+//! | LOCKDOWN | everything but re-attestation (`RotateKeys`), proofs (`Slash`), the validators' governance (`SetCellMode`, `LiftBridgeLockdown`) and governance processes (`Propose`, `Sponsor`, `Vote`, `Delegate`, `Undelegate`, `Veto`), which may end the lockdown, and jurors' rulings (`RuleOnCase`), so that a case before a jury is not lost to it |
+//! | RECOVERY | new passports, forks, new validators, new bonds, new escrows and new jurors; unwinding is allowed |
 
 use crate::ids::Height;
 use crate::state::{CellMode, CellParams};
