@@ -69,8 +69,9 @@ fn transaction_example() -> BTreeMap<&'static str, String> {
 }
 
 /// The dev cell of seed 1 (`charter dev-genesis --seed 1`), its genesis applied, then block 1:
-/// member 0 pays member 1 1,500, and member 2 pays member 0 250, proposed by validator 1 (`DevCell::reveal`: height mod 4) with its beacon reveal, and
-/// certified in round 0 by validators 0, 1 and 2.
+/// member 0 pays member 1 1,500, and member 2 pays member 0 250, proposed with its beacon
+/// reveal by validator 1 (`DevCell::reveal` takes validator height mod 4), and certified in
+/// round 0 by validators 0, 1 and 2.
 fn block_example() -> BTreeMap<&'static str, String> {
     let cell = DevCell::new(1, DevCellConfig::default());
     let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
