@@ -10,7 +10,7 @@ from .actions import (
     EscrowRelease, EscrowResolve, Exit, ForkPassport, GuardianApproval, IssuePassport, LiftBridgeLockdown, Parameter,
     ParameterChange, ProcessVote, Proposal, Propose, RegisterValidator, Resolution, RotateKeys, RulesChange, Sanction,
     SetCellMode, SignedVote, Slash, SlashRuling, Sponsor, Transfer, Unbond, Undelegate, ValidatorApproval, Veto,
-    Withdraw, action_from_json, proposal_from_json,
+    Withdraw, action_from_json, proposal_from_json, JoinJuryPool, LeaveJuryPool, RequestJury, RuleOnCase,
 )
 from .checkpoints import (
     Checkpoint, CheckpointCertificate, FederationValidator, FederationVerifier, certificate_from_api,
@@ -19,17 +19,21 @@ from .checkpoints import (
 from .client import BatchResult, CharterClient
 from .errors import ApiError, CharterError, EncodingError, ProofError, TransactionFailed, WaitTimeout
 from .governance import (
-    Chamber, ChamberVote, GovernanceRules, Guardians, KindRules, MembershipSeats, MembershipTiers, SponsorRule,
-    Weighting, default_governance_rules, dev_governance_rules,
+    Chamber, ChamberVote, GovernanceRules, Guardians, JuryRules, KindRules, MembershipSeats, MembershipTiers,
+    SponsorRule, Verdict, Weighting, default_governance_rules, dev_governance_rules,
 )
 from .ids import escrow_id, genesis_passport_id, passport_id
+from .juries import (
+    beacon_mix, draw_jury, genesis_beacon, reveal_message, sortition_score, verify_reveal,
+)
 from .keys import KeyFile, SigningKey, load_guardian_keys, load_key_dir, verify_strict
 from .proofs import (
     BlockCertificate, BlockHeader, InclusionProof, StateProof, ValidatorSet, verify_block_json, verify_certificate,
-    verify_inclusion, verify_read, verify_state_proof,
+    verify_header_reveal, verify_inclusion, verify_read, verify_state_proof,
 )
 from .state import (
-    Ballot, ChamberTally, Delegation, Electorate, PassportIds, Process, ProcessStatus, Schedule, StateKey,
+    Ballot, Beacon, CaseOutcome, CaseStatus, ChamberTally, Delegation, Electorate, Juror, JuryCase, PassportIds,
+    Process, ProcessStatus, Schedule, StateKey,
 )
 from .statements import (
     BridgeRulingTerms, CellMode, ModeChangeTerms, RegistrationTerms, RulingRotateKeys, RulingSanction, RulingSlash,
@@ -58,4 +62,8 @@ __all__ = [
     "GovernanceRules", "Guardians", "KindRules", "MembershipSeats", "MembershipTiers", "SponsorRule", "Weighting",
     "default_governance_rules", "dev_governance_rules", "load_guardian_keys", "Ballot", "ChamberTally",
     "Delegation", "Electorate", "PassportIds", "Process", "ProcessStatus", "Schedule", "VetoTerms",
+    # juries
+    "JoinJuryPool", "LeaveJuryPool", "RequestJury", "RuleOnCase", "JuryRules", "Verdict", "Beacon", "CaseOutcome",
+    "CaseStatus", "Juror", "JuryCase", "beacon_mix", "draw_jury", "genesis_beacon", "reveal_message",
+    "sortition_score", "verify_reveal", "verify_header_reveal",
 ]

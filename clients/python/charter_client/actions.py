@@ -10,7 +10,7 @@ from typing import Any, Callable, ClassVar, Optional, Sequence, Union
 from . import bls
 from .encoding import Reader, Writer, from_hex
 from .errors import EncodingError
-from .governance import GovernanceRules, SnakeEnum
+from .governance import GovernanceRules, SnakeEnum, Verdict
 from .keys import SigningKey
 from .statements import (
     BridgeRulingTerms, CellMode, ModeChangeTerms, RegistrationTerms, RulingTerms, SanctionKind, VetoTerms, Vote,
@@ -896,17 +896,84 @@ class Veto(_Action):
         return {"process": self.process, "reason": self.reason, "approvals": [a.to_json() for a in self.approvals]}
 
 
+# --- juries (escrow disputes before a jury drawn by sortition) ------------------------------
+
+
+@dataclass(frozen=True)
+class JoinJuryPool(_Action):
+    """Join the jury pool, locking the rules' `juror_bond` from the sender's balance."""
+
+    INDEX: ClassVar[int] = 24
+    NAME: ClassVar[str] = "JoinJuryPool"
+
+    def encode_fields(self, w: Writer) -> None:
+        pass
+
+    def fields_json(self) -> Any:
+        return None
+
+
+@dataclass(frozen=True)
+class LeaveJuryPool(_Action):
+    """Leave the jury pool at once; the bond returns at the end of block `h + notice`
+    (`JuryRules.notice_blocks`)."""
+
+    INDEX: ClassVar[int] = 25
+    NAME: ClassVar[str] = "LeaveJuryPool"
+
+    def encode_fields(self, w: Writer) -> None:
+        pass
+
+    def fields_json(self) -> Any:
+        return None
+
+
+@dataclass(frozen=True)
+class RequestJury(_Action):
+    """Send a disputed escrow (the sender is its payer or payee) to a jury: files a case whose id
+    is `NextJuryCase` at the time."""
+
+    escrow: bytes
+    INDEX: ClassVar[int] = 26
+    NAME: ClassVar[str] = "RequestJury"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.escrow, 32)
+
+    def fields_json(self) -> Any:
+        return {"escrow": self.escrow.hex()}
+
+
+@dataclass(frozen=True)
+class RuleOnCase(_Action):
+    """A drawn juror's ruling on a case, while it is ruling (blocks `draw_at + 1 ..= closes_at`)."""
+
+    case: int
+    verdict: Verdict
+    INDEX: ClassVar[int] = 27
+    NAME: ClassVar[str] = "RuleOnCase"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.u64(self.case)
+        self.verdict.encode_into(w)
+
+    def fields_json(self) -> Any:
+        return {"case": self.case, "verdict": self.verdict.to_json()}
+
+
 Action = Union[
     Transfer, IssuePassport, RotateKeys, ForkPassport, Exit, Bond, Unbond, Withdraw, RegisterValidator, Slash,
     EscrowCreate, EscrowRelease, EscrowDispute, EscrowResolve, EscrowRefund, Sanction, SetCellMode,
-    LiftBridgeLockdown, Propose, Sponsor, ProcessVote, Delegate, Undelegate, Veto,
+    LiftBridgeLockdown, Propose, Sponsor, ProcessVote, Delegate, Undelegate, Veto, JoinJuryPool, LeaveJuryPool,
+    RequestJury, RuleOnCase,
 ]
 
 #: Every action class, by wire index.
 ALL_ACTIONS: tuple[type[_Action], ...] = (
     Transfer, IssuePassport, RotateKeys, ForkPassport, Exit, Bond, Unbond, Withdraw, RegisterValidator, Slash,
     EscrowCreate, EscrowRelease, EscrowDispute, EscrowResolve, EscrowRefund, Sanction, SetCellMode,
-    LiftBridgeLockdown, Propose, Sponsor, ProcessVote, Delegate, Undelegate, Veto,
+    LiftBridgeLockdown, Propose, Sponsor, ProcessVote, Delegate, Undelegate, Veto, JoinJuryPool, LeaveJuryPool,
+    RequestJury, RuleOnCase,
 )
 
 
@@ -939,6 +1006,10 @@ def _decoders() -> list[Callable[[Reader], Action]]:
         lambda r: Delegate(r.fixed(32)),
         lambda r: Undelegate(),
         lambda r: Veto(r.u64(), r.string(), r.vec(GuardianApproval.decode)),
+        lambda r: JoinJuryPool(),
+        lambda r: LeaveJuryPool(),
+        lambda r: RequestJury(r.fixed(32)),
+        lambda r: RuleOnCase(r.u64(), Verdict.decode(r)),
     ]
 
 
@@ -957,6 +1028,10 @@ def action_from_json(v: object) -> Action:
         return Withdraw()
     if v == "Undelegate":
         return Undelegate()
+    if v == "JoinJuryPool":
+        return JoinJuryPool()
+    if v == "LeaveJuryPool":
+        return LeaveJuryPool()
     if not isinstance(v, dict) or len(v) != 1:
         raise EncodingError(f"Action: unexpected JSON {v!r}")
     (name, o), = v.items()
@@ -1015,6 +1090,10 @@ def action_from_json(v: object) -> Action:
         if name == "Veto":
             return Veto(int(o["process"]), _str(o["reason"], "reason"),
                         [GuardianApproval.from_json(a) for a in o["approvals"]])
+        if name == "RequestJury":
+            return RequestJury(_h32(o["escrow"], "escrow"))
+        if name == "RuleOnCase":
+            return RuleOnCase(int(o["case"]), Verdict.from_json(o["verdict"]))
     except KeyError as e:
         raise EncodingError(f"Action {name}: missing field {e.args[0]!r}") from e
     raise EncodingError(f"Action: unknown variant {name!r}")
@@ -1028,5 +1107,5 @@ __all__ = [
     "ALL_ACTIONS", "decode_action", "action_from_json", "Parameter", "Choice", "ParameterChange", "CellModeChange",
     "SlashRuling", "BridgeRuling", "CouncilElection", "Resolution", "RulesChange", "Proposal", "ALL_PROPOSALS",
     "decode_proposal", "proposal_from_json", "GuardianApproval", "Propose", "Sponsor", "ProcessVote", "Delegate",
-    "Undelegate", "Veto",
+    "Undelegate", "Veto", "JoinJuryPool", "LeaveJuryPool", "RequestJury", "RuleOnCase", "Verdict",
 ]

@@ -367,6 +367,39 @@ class CharterClient:
         out: dict[str, Any] = self._get(f"/v1/governance/delegators/{_hex_id(pid)}", self._read_params(proof, height))
         return out
 
+    # -- juries (the beacon, the jury pool, jurors and cases; /v1/governance/...) -----------
+
+    def beacon(self, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/beacon`: the cell's `Beacon` `{height, mix}` after that block."""
+        out: dict[str, Any] = self._get("/v1/governance/beacon", self._read_params(proof, height))
+        return out
+
+    def jury_pool(self, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/jury-pool`: the sorted ids in the jury pool (null before anyone joined)."""
+        out: dict[str, Any] = self._get("/v1/governance/jury-pool", self._read_params(proof, height))
+        return out
+
+    def juror(self, pid: IdLike, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/jurors/{passport}`: its `Juror` standing, or null."""
+        out: dict[str, Any] = self._get(f"/v1/governance/jurors/{_hex_id(pid)}", self._read_params(proof, height))
+        return out
+
+    def cases(self, before: Optional[int] = None, limit: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/cases`: a page `{height, count, cases, next}` of jury cases, newest
+        first; pass `next` as `before` for the following page (unverified: read one with `case`)."""
+        params: dict[str, Any] = {}
+        if before is not None:
+            params["before"] = str(before)
+        if limit is not None:
+            params["limit"] = str(limit)
+        out: dict[str, Any] = self._get("/v1/governance/cases", params)
+        return out
+
+    def case(self, case_id: int, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/cases/{id}`: a `JuryCase` (`value` null when there is none)."""
+        out: dict[str, Any] = self._get(f"/v1/governance/cases/{int(case_id)}", self._read_params(proof, height))
+        return out
+
     def wait_for_process(self, process_id: int, statuses: Iterable[str], timeout: float = 120.0) -> dict[str, Any]:
         """Follow the block stream, reading the process after each block, until its status is one
         of `statuses` (`"open"`, `"executed"`, …); return the process. Bounded by `timeout`

@@ -26,6 +26,8 @@ MAX_PERIOD_BLOCKS = 10_000_000
 MAX_DELEGATION_DEPTH = 16
 MAX_DELEGATORS = 4_096
 MAX_TEXT_BYTES = 1_024
+#: Most jurors a case draws (`JuryRules.size`, odd).
+MAX_JURY_SIZE = 63
 #: Process kinds, one `KindRules` each (`GovernanceRules.kinds`), in `Proposal` tag order.
 PROCESS_KINDS = ("parameter_change", "cell_mode_change", "slash_ruling", "bridge_ruling", "council_election",
                  "resolution", "rules_change")
@@ -60,6 +62,14 @@ class SnakeEnum(IntEnum):
 class Weighting(SnakeEnum):
     PerPassport = 0
     Stake = 1
+
+
+class Verdict(SnakeEnum):
+    """How a juror rules on an escrow dispute, and how a case closes: the escrow goes to its
+    payee, or returns to its payer (JSON `to_payee`, `to_payer`)."""
+
+    ToPayee = 0
+    ToPayer = 1
 
 
 def _obj(v: object, what: str, required: Sequence[str], optional: Sequence[str] = ()) -> Mapping[str, Any]:
@@ -281,14 +291,68 @@ class Guardians:
 
 
 @dataclass(frozen=True)
+class JuryRules:
+    """How juries are drawn for escrow disputes and what jurors stake (`GovernanceRules.juries`):
+    `size` jurors (odd, at most 63) drawn from pool members of tiers `min_tier..=max_tier`, each
+    having locked `juror_bond`; a drawn juror who does not rule loses `absence_penalty` to the
+    treasury. A case draws `draw_delay` blocks after it is filed, and its jurors rule for
+    `ruling_blocks` blocks after the draw."""
+
+    size: int = 3
+    min_tier: int = 0
+    max_tier: int = 4
+    juror_bond: int = 100
+    absence_penalty: int = 10
+    draw_delay: int = 5
+    ruling_blocks: int = 20
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("size", "min_tier", "max_tier", "juror_bond", "absence_penalty",
+                                         "draw_delay", "ruling_blocks")
+
+    @property
+    def notice_blocks(self) -> int:
+        """Blocks from leaving the pool until the bond returns: `draw_delay + ruling_blocks + 1`."""
+        return self.draw_delay + self.ruling_blocks + 1
+
+    def validate(self) -> None:
+        """The shape genesis and a rules change must pass; raises `EncodingError`."""
+        if self.size % 2 == 0 or self.size > MAX_JURY_SIZE:
+            raise EncodingError("a jury has an odd number of jurors, at most 63")
+        if self.min_tier > self.max_tier or self.max_tier > 4:
+            raise EncodingError("jurors' tiers are min..=max within 0..=4")
+        if self.juror_bond == 0 or self.absence_penalty > self.juror_bond:
+            raise EncodingError("a juror's bond is positive and at least the absence penalty")
+        if not (1 <= self.draw_delay <= MAX_PERIOD_BLOCKS and 1 <= self.ruling_blocks <= MAX_PERIOD_BLOCKS):
+            raise EncodingError("a jury's draw delay and ruling period are 1 to 10,000,000 blocks")
+
+    def encode_into(self, w: Writer) -> None:
+        w.u32(self.size).u8(self.min_tier).u8(self.max_tier).u64(self.juror_bond).u64(self.absence_penalty)
+        w.u64(self.draw_delay).u64(self.ruling_blocks)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "JuryRules":
+        return cls(r.u32(), r.u8(), r.u8(), r.u64(), r.u64(), r.u64(), r.u64())
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    @classmethod
+    def from_json(cls, v: object) -> "JuryRules":
+        o = _obj(v, "JuryRules", cls.FIELDS)
+        return cls(*(_int(o[name], name) for name in cls.FIELDS))
+
+
+@dataclass(frozen=True)
 class GovernanceRules:
-    """The chamber rules (`StateKey::GovernanceRules`; a `RulesChange` proposal's payload)."""
+    """The chamber rules (`StateKey::GovernanceRules`; a `RulesChange` proposal's payload), and
+    the jury rules (`juries`, the last field)."""
 
     version: int
     chambers: Sequence[Chamber]
     kinds: Sequence[KindRules]
     guardians: Guardians = field(default_factory=Guardians)
     max_delegation_depth: int = 4
+    juries: JuryRules = field(default_factory=JuryRules)
 
     def encode_into(self, w: Writer) -> None:
         w.u64(self.version)
@@ -296,6 +360,7 @@ class GovernanceRules:
         w.vec(self.kinds, lambda w2, k: k.encode_into(w2))
         self.guardians.encode_into(w)
         w.u8(self.max_delegation_depth)
+        self.juries.encode_into(w)
 
     def encode(self) -> bytes:
         w = Writer()
@@ -304,23 +369,27 @@ class GovernanceRules:
 
     @classmethod
     def decode(cls, r: Reader) -> "GovernanceRules":
-        return cls(r.u64(), r.vec(Chamber.decode), r.vec(KindRules.decode), Guardians.decode(r), r.u8())
+        return cls(r.u64(), r.vec(Chamber.decode), r.vec(KindRules.decode), Guardians.decode(r), r.u8(),
+                   JuryRules.decode(r))
 
     def to_json(self) -> dict[str, Any]:
         return {"version": self.version, "chambers": [c.to_json() for c in self.chambers],
                 "kinds": [k.to_json() for k in self.kinds], "guardians": self.guardians.to_json(),
-                "max_delegation_depth": self.max_delegation_depth}
+                "max_delegation_depth": self.max_delegation_depth, "juries": self.juries.to_json()}
 
     @classmethod
     def from_json(cls, v: object) -> "GovernanceRules":
         """The JSON of the API, or of a genesis's `governance` field (docs/wire-format.md §7.3:
-        `version` defaults to 1 and `guardians` to none; unknown fields are refused)."""
-        o = _obj(v, "GovernanceRules", ("chambers", "kinds", "max_delegation_depth"), ("version", "guardians"))
+        `version` defaults to 1, `guardians` to none and `juries` to the default jury rules;
+        unknown fields are refused)."""
+        o = _obj(v, "GovernanceRules", ("chambers", "kinds", "max_delegation_depth"),
+                 ("version", "guardians", "juries"))
         guardians = Guardians.from_json(o["guardians"]) if "guardians" in o else Guardians()
+        juries = JuryRules.from_json(o["juries"]) if "juries" in o else JuryRules()
         return cls(_int(o.get("version", 1), "version"),
                    [Chamber.from_json(c) for c in _list(o["chambers"], "chambers")],
                    [KindRules.from_json(k) for k in _list(o["kinds"], "kinds")], guardians,
-                   _int(o["max_delegation_depth"], "max_delegation_depth"))
+                   _int(o["max_delegation_depth"], "max_delegation_depth"), juries)
 
     def kind(self, tag: int) -> KindRules:
         """The rules of process kind `tag` (a `Proposal` tag)."""
@@ -358,7 +427,8 @@ def default_governance_rules() -> GovernanceRules:
 def dev_governance_rules(guardian_keys: Sequence[bytes], threshold: int) -> GovernanceRules:
     """docs/governance.md §2.7: the default rules with short periods (sponsoring 50; deliberation,
     voting, enactment 5, 15, 5, or 10, 30, 10 for a rules change), a second sponsor rule for
-    resolutions (members: 100 bps, at least 2), and guardians."""
+    resolutions (members: 100 bps, at least 2), guardians, and juries drawn 3 blocks after filing
+    that rule for 10 (the rest of the jury rules are the defaults)."""
     d = default_governance_rules()
     kinds: list[KindRules] = []
     for tag, k in enumerate(d.kinds):
@@ -366,13 +436,14 @@ def dev_governance_rules(guardian_keys: Sequence[bytes], threshold: int) -> Gove
         sponsors = list(k.sponsors) + ([SponsorRule(2, 100, 2)] if tag == 5 else [])
         kinds.append(KindRules(sponsors, *periods, k.chambers))
     return GovernanceRules(1, list(d.chambers), kinds, Guardians(list(guardian_keys), threshold),
-                           d.max_delegation_depth)
+                           d.max_delegation_depth, JuryRules(draw_delay=3, ruling_blocks=10))
 
 
 __all__ = [
     "MAX_CHAMBERS", "MAX_CHAMBER_NAME_BYTES", "MAX_SEATS", "MAX_GUARDIANS", "MAX_SPONSORS", "MAX_PERIOD_BLOCKS",
-    "MAX_DELEGATION_DEPTH", "MAX_DELEGATORS", "MAX_TEXT_BYTES", "PROCESS_KINDS", "SnakeEnum", "Weighting",
+    "MAX_DELEGATION_DEPTH", "MAX_DELEGATORS", "MAX_TEXT_BYTES", "MAX_JURY_SIZE", "PROCESS_KINDS", "SnakeEnum",
+    "Weighting", "Verdict",
     "MembershipTiers", "MembershipSeats", "Membership", "decode_membership", "membership_from_json", "Chamber",
-    "SponsorRule", "ChamberVote", "KindRules", "Guardians", "GovernanceRules", "default_governance_rules",
+    "SponsorRule", "ChamberVote", "KindRules", "Guardians", "JuryRules", "GovernanceRules", "default_governance_rules",
     "dev_governance_rules",
 ]

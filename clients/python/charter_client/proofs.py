@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, TypeVar
 from .encoding import Reader, Writer, decode_all, from_hex
 from .errors import EncodingError, ProofError
 from .ids import hash32
+from .juries import verify_reveal
 from .keys import verify_strict
 from .state import ActiveValidators, StateKey
 from .statements import Vote, VoteType
@@ -28,19 +29,30 @@ T = TypeVar("T")
 # --- block header and hash (§2) ------------------------------------------------------------
 
 
+#: The header's encoded size: federation 32, cell 4, height 8, parent 32, proposer 32, reveal 96,
+#: transactions root 32, state root 32.
+HEADER_BYTES = 268
+
+
 @dataclass(frozen=True)
 class BlockHeader:
+    """`federation ‖ u32 cell ‖ u64 height ‖ parent ‖ proposer ‖ reveal[96] ‖ transactions_root ‖
+    state_root`. `reveal` is the proposer's BLS signature over the height
+    (`charter_client.juries.reveal_message`), the share of the cell's beacon it mixes in."""
+
     federation: bytes
     cell: int
     height: int
     parent: bytes
     proposer: bytes
+    reveal: bytes
     transactions_root: bytes
     state_root: bytes
 
     def encode(self) -> bytes:
         return (Writer().fixed(self.federation, 32).u32(self.cell).u64(self.height).fixed(self.parent, 32)
-                .fixed(self.proposer, 32).fixed(self.transactions_root, 32).fixed(self.state_root, 32).getvalue())
+                .fixed(self.proposer, 32).fixed(self.reveal, 96).fixed(self.transactions_root, 32)
+                .fixed(self.state_root, 32).getvalue())
 
     def hash(self) -> bytes:
         """`BlockHash = blake3("charter/block/v1" ‖ borsh(header))`."""
@@ -48,7 +60,7 @@ class BlockHeader:
 
     @classmethod
     def decode(cls, r: Reader) -> "BlockHeader":
-        return cls(r.fixed(32), r.u32(), r.u64(), r.fixed(32), r.fixed(32), r.fixed(32), r.fixed(32))
+        return cls(r.fixed(32), r.u32(), r.u64(), r.fixed(32), r.fixed(32), r.fixed(96), r.fixed(32), r.fixed(32))
 
     @classmethod
     def from_block_json(cls, block: Mapping[str, Any]) -> "BlockHeader":
@@ -56,6 +68,7 @@ class BlockHeader:
         h = block["header"]
         return cls(from_hex(h["federation"], 32, "federation"), int(h["cell"]), int(block["height"]),
                    from_hex(h["parent"], 32, "parent"), from_hex(h["proposer"], 32, "proposer"),
+                   from_hex(h["reveal"], 96, "reveal"),
                    from_hex(h["transactions_root"], 32, "transactions_root"),
                    from_hex(h["state_root"], 32, "state_root"))
 
@@ -197,6 +210,20 @@ def verify_block_json(block: Mapping[str, Any], federation: bytes, cell: int, va
     cert = BlockCertificate.from_block_json(block, h)
     power = verify_certificate(cert, h, header.height, federation, cell, validators)
     return VerifiedBlock(header, h, tuple(ids), cert, power)
+
+
+def verify_header_reveal(header: BlockHeader, validators: ValidatorSet) -> None:
+    """The header's `reveal` is its proposer's BLS signature over
+    `"CHARTER_BEACON_V1" ‖ federation ‖ u32le(cell) ‖ u64le(height)`, by the BLS key of the
+    proposer in `validators`, the set of the header's height (the `ActiveValidators` stored
+    before the block). One pairing check (about half a second with py_ecc). Raises `ProofError`."""
+    member = validators.by_passport().get(header.proposer)
+    if member is None:
+        raise ProofError(f"proposer {header.proposer.hex()} is not a member of the set for epoch {validators.epoch}")
+    if member.bls_key is None:
+        raise ProofError(f"the set for epoch {validators.epoch} carries no BLS key for {header.proposer.hex()}")
+    if not verify_reveal(member.bls_key, header.federation, header.cell, header.height, header.reveal):
+        raise ProofError(f"the reveal of block {header.height} is not its proposer's signature over the height")
 
 
 # --- inclusion proofs (§5) ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, Callable, ClassVar, Optional, Sequence, Union
 from .actions import Choice, Proposal, decode_proposal
 from .encoding import Reader, Writer, decode_all
 from .errors import EncodingError
-from .governance import Chamber, GovernanceRules, KindRules, SnakeEnum
+from .governance import Chamber, GovernanceRules, JuryRules, KindRules, SnakeEnum, Verdict
 from .ids import hash32
 from .statements import CellMode, SanctionKind
 
@@ -45,6 +45,12 @@ class StateKeyKind(IntEnum):
     Voters = 21
     Delegation = 22
     Delegators = 23
+    Beacon = 24
+    JuryPool = 25
+    Juror = 26
+    NextJuryCase = 27
+    JuryCase = 28
+    JuryDeadlines = 29
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,32 @@ class StateKey:
     def delegators(cls, pid: bytes) -> "StateKey":
         return cls._id(StateKeyKind.Delegators, pid)
 
+    # juries (keys 24 to 29)
+
+    @classmethod
+    def beacon(cls) -> "StateKey":
+        return cls(StateKeyKind.Beacon)
+
+    @classmethod
+    def jury_pool(cls) -> "StateKey":
+        return cls(StateKeyKind.JuryPool)
+
+    @classmethod
+    def juror(cls, pid: bytes) -> "StateKey":
+        return cls._id(StateKeyKind.Juror, pid)
+
+    @classmethod
+    def next_jury_case(cls) -> "StateKey":
+        return cls(StateKeyKind.NextJuryCase)
+
+    @classmethod
+    def jury_case(cls, case: int) -> "StateKey":
+        return cls(StateKeyKind.JuryCase, Writer().u64(case).getvalue())
+
+    @classmethod
+    def jury_deadlines(cls, height: int) -> "StateKey":
+        return cls(StateKeyKind.JuryDeadlines, Writer().u64(height).getvalue())
+
 
 # --- enums of stored values ----------------------------------------------------------------
 
@@ -166,6 +198,8 @@ class EscrowStatus(IntEnum):
     Disputed = 2
     Resolved = 3
     Refunded = 4
+    #: Disputed and sent to a jury, whose ruling settles it (it still holds its amount).
+    BeforeJury = 5
 
 
 def _enum(r: Reader, cls: type[IntEnum]) -> Any:
@@ -679,13 +713,285 @@ class ProcessIds:
         return list(self.ids)
 
 
+# --- juries (the beacon, the pool, jurors and cases) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Beacon:
+    """The cell's randomness after block `height` (`StateKey::Beacon`): `mix` chains every
+    block's reveal, `mix(h) = blake3(mix(h − 1) ‖ reveal(h))` (`charter_client.juries`)."""
+
+    height: int
+    mix: bytes
+
+    def encode(self) -> bytes:
+        return Writer().u64(self.height).fixed(self.mix, 32).getvalue()
+
+    @classmethod
+    def decode(cls, r: Reader) -> "Beacon":
+        return cls(r.u64(), r.fixed(32))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"height": self.height, "mix": self.mix.hex()}
+
+
+@dataclass(frozen=True)
+class Juror:
+    """A passport's standing as a juror (`StateKey::Juror(p)`): its bond, when it joined, and
+    (once it left the pool, or was removed for absence) the height at whose end the rest of the
+    bond returns."""
+
+    bond: int
+    joined_at: int
+    released_at: Optional[int]
+
+    def encode(self) -> bytes:
+        return Writer().u64(self.bond).u64(self.joined_at).option(self.released_at, lambda w, v: w.u64(v)).getvalue()
+
+    @classmethod
+    def decode(cls, r: Reader) -> "Juror":
+        return cls(r.u64(), r.u64(), r.option(lambda r2: r2.u64()))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bond": self.bond, "joined_at": self.joined_at, "released_at": self.released_at}
+
+
+class CaseStatus(SnakeEnum):
+    AwaitingDraw = 0
+    Ruling = 1
+    Settled = 2
+
+
+@dataclass(frozen=True)
+class JurorRuling:
+    juror: bytes
+    verdict: Verdict
+    height: int
+
+    def encode_into(self, w: Writer) -> None:
+        w.fixed(self.juror, 32)
+        self.verdict.encode_into(w)
+        w.u64(self.height)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "JurorRuling":
+        return cls(r.fixed(32), Verdict.decode(r), r.u64())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"juror": self.juror.hex(), "verdict": self.verdict.to_json(), "height": self.height}
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    """How a case closed: the count, the verdict (`ToPayee` only with more rulings for the payee
+    than for the payer), the drawn jurors who did not rule and what they lost in total."""
+
+    for_payee: int
+    for_payer: int
+    verdict: Verdict
+    absent: Sequence[bytes]
+    penalties: int
+
+    def encode_into(self, w: Writer) -> None:
+        w.u32(self.for_payee).u32(self.for_payer)
+        self.verdict.encode_into(w)
+        w.vec(self.absent, lambda w2, p: w2.fixed(p, 32)).u64(self.penalties)
+
+    @classmethod
+    def decode(cls, r: Reader) -> "CaseOutcome":
+        return cls(r.u32(), r.u32(), Verdict.decode(r), r.vec(_get32), r.u64())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"for_payee": self.for_payee, "for_payer": self.for_payer, "verdict": self.verdict.to_json(),
+                "absent": [p.hex() for p in self.absent], "penalties": self.penalties}
+
+
+@dataclass(frozen=True)
+class CaseFiled(_Event):
+    height: int
+    by: bytes
+    INDEX: ClassVar[int] = 0
+    EVENT: ClassVar[str] = "filed"
+
+    def encode_extra(self, w: Writer) -> None:
+        w.fixed(self.by, 32)
+
+    def extra_json(self) -> dict[str, Any]:
+        return {"by": self.by.hex()}
+
+
+@dataclass(frozen=True)
+class CaseDrawn(_Event):
+    height: int
+    INDEX: ClassVar[int] = 1
+    EVENT: ClassVar[str] = "drawn"
+
+
+@dataclass(frozen=True)
+class CaseSettled(_Event):
+    height: int
+    verdict: Verdict
+    INDEX: ClassVar[int] = 2
+    EVENT: ClassVar[str] = "settled"
+
+    def encode_extra(self, w: Writer) -> None:
+        self.verdict.encode_into(w)
+
+    def extra_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict.to_json()}
+
+
+CaseEvent = Union[CaseFiled, CaseDrawn, CaseSettled]
+
+
+def decode_case_event(r: Reader) -> CaseEvent:
+    tag = r.variant(3, "CaseEvent")
+    h = r.u64()
+    if tag == 0:
+        return CaseFiled(h, r.fixed(32))
+    if tag == 1:
+        return CaseDrawn(h)
+    return CaseSettled(h, Verdict.decode(r))
+
+
+@dataclass(frozen=True)
+class JuryCase:
+    """An escrow dispute before a jury (`StateKey::JuryCase(id)`), with what a reader needs to
+    check its draw (`pool`, `seed`: `charter_client.juries.draw_jury`) and its ruling."""
+
+    id: int
+    escrow: bytes
+    rules_version: int
+    rules: JuryRules
+    filed_at: int
+    draw_at: int
+    closes_at: int
+    pool: Sequence[bytes]
+    seed: Optional[bytes]
+    jurors: Sequence[bytes]
+    rulings: Sequence[JurorRuling]
+    status: CaseStatus
+    outcome: Optional[CaseOutcome]
+    history: Sequence[CaseEvent]
+
+    def encode(self) -> bytes:
+        w = Writer().u64(self.id).fixed(self.escrow, 32).u64(self.rules_version)
+        self.rules.encode_into(w)
+        w.u64(self.filed_at).u64(self.draw_at).u64(self.closes_at).vec(self.pool, lambda w2, p: w2.fixed(p, 32))
+        w.option(self.seed, lambda w2, s: w2.fixed(s, 32)).vec(self.jurors, lambda w2, p: w2.fixed(p, 32))
+        w.vec(self.rulings, lambda w2, x: x.encode_into(w2))
+        self.status.encode_into(w)
+        w.option(self.outcome, lambda w2, o: o.encode_into(w2)).vec(self.history, lambda w2, e: e.encode_into(w2))
+        return w.getvalue()
+
+    @classmethod
+    def decode(cls, r: Reader) -> "JuryCase":
+        return cls(r.u64(), r.fixed(32), r.u64(), JuryRules.decode(r), r.u64(), r.u64(), r.u64(), r.vec(_get32),
+                   r.option(_get32), r.vec(_get32), r.vec(JurorRuling.decode), CaseStatus.decode(r),
+                   r.option(CaseOutcome.decode), r.vec(decode_case_event))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "escrow": self.escrow.hex(), "rules_version": self.rules_version,
+                "rules": self.rules.to_json(), "filed_at": self.filed_at, "draw_at": self.draw_at,
+                "closes_at": self.closes_at, "pool": [p.hex() for p in self.pool], "seed": _opt_hex(self.seed),
+                "jurors": [p.hex() for p in self.jurors], "rulings": [x.to_json() for x in self.rulings],
+                "status": self.status.to_json(),
+                "outcome": None if self.outcome is None else self.outcome.to_json(),
+                "history": [e.to_json() for e in self.history]}
+
+
+@dataclass(frozen=True)
+class NextJuryCase:
+    """The value under `NextJuryCase`: the id the next case gets (the count of cases so far)."""
+
+    id: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> "NextJuryCase":
+        return cls(r.u64())
+
+    def to_json(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True)
+class JuryDraw:
+    """`JuryDeadline::Draw(case)`: the case draws its jury at the end of the block."""
+
+    case: int
+    INDEX: ClassVar[int] = 0
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX).u64(self.case)
+
+    def to_json(self) -> Any:
+        return {"draw": self.case}
+
+
+@dataclass(frozen=True)
+class JuryClose:
+    """`JuryDeadline::Close(case)`: the case closes and pays out at the end of the block."""
+
+    case: int
+    INDEX: ClassVar[int] = 1
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX).u64(self.case)
+
+    def to_json(self) -> Any:
+        return {"close": self.case}
+
+
+@dataclass(frozen=True)
+class JuryReleaseJuror:
+    """`JuryDeadline::ReleaseJuror(p)`: the rest of the juror's bond returns at the end of the block."""
+
+    passport: bytes
+    INDEX: ClassVar[int] = 2
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX).fixed(self.passport, 32)
+
+    def to_json(self) -> Any:
+        return {"release_juror": self.passport.hex()}
+
+
+JuryDeadline = Union[JuryDraw, JuryClose, JuryReleaseJuror]
+
+
+def decode_jury_deadline(r: Reader) -> JuryDeadline:
+    tag = r.variant(3, "JuryDeadline")
+    if tag == 0:
+        return JuryDraw(r.u64())
+    if tag == 1:
+        return JuryClose(r.u64())
+    return JuryReleaseJuror(r.fixed(32))
+
+
+@dataclass(frozen=True)
+class JuryDeadlines:
+    """`Vec<JuryDeadline>`, sorted: the value under `JuryDeadlines(h)`."""
+
+    deadlines: Sequence[JuryDeadline]
+
+    @classmethod
+    def decode(cls, r: Reader) -> "JuryDeadlines":
+        return cls(r.vec(decode_jury_deadline))
+
+    def to_json(self) -> list[Any]:
+        return [d.to_json() for d in self.deadlines]
+
+
 __all__ = [
     "StateKeyKind", "StateKey", "PassportStatus", "EscrowStatus", "SanctionRecord", "Passport", "UnbondingEntry",
     "Bond", "Escrow", "Validator", "ActiveValidator", "ActiveValidators", "BridgeRuling", "CellModeState",
     "GovernanceRules", "Electorate", "Schedule", "ProcessStatus", "ChamberTally", "ProcessProposed",
     "ProcessScheduled", "ProcessTallied", "ProcessExecuted", "ProcessExecutionFailed", "ProcessVetoed",
     "ProcessExpired", "ProcessEvent", "decode_process_event", "Process", "Ballot", "Delegation", "PassportIds",
-    "ProcessIds", "decode_value",
+    "ProcessIds", "decode_value", "JuryRules", "Verdict", "Beacon", "Juror", "CaseStatus", "JurorRuling",
+    "CaseOutcome", "CaseFiled", "CaseDrawn", "CaseSettled", "CaseEvent", "decode_case_event", "JuryCase",
+    "NextJuryCase", "JuryDraw", "JuryClose", "JuryReleaseJuror", "JuryDeadline", "decode_jury_deadline",
+    "JuryDeadlines",
 ]
 
 

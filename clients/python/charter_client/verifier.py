@@ -14,13 +14,13 @@ from .encoding import Reader, from_hex
 from .errors import EncodingError, ProofError
 from .ids import genesis_passport_id
 from .proofs import (
-    InclusionProof, SetMember, ValidatorSet, VerifiedBlock, VerifiedRead, verify_block_json, verify_inclusion,
-    verify_read,
+    InclusionProof, SetMember, ValidatorSet, VerifiedBlock, VerifiedRead, verify_block_json, verify_header_reveal,
+    verify_inclusion, verify_read,
 )
 from .governance import GovernanceRules
 from .state import (
-    ActiveValidators, Ballot, Bond, BridgeRuling, Delegation, Electorate, Escrow, PassportIds, Passport, Process,
-    StateKey, Validator,
+    ActiveValidators, Ballot, Beacon, Bond, BridgeRuling, Delegation, Electorate, Escrow, Juror, JuryCase, PassportIds,
+    Passport, Process, StateKey, Validator,
 )
 
 T = TypeVar("T")
@@ -127,6 +127,13 @@ class Verifier:
             raise ProofError(f"asked for block {height}, got {block['height']}")
         return self.verify_block(block)
 
+    def verify_reveal(self, height: int) -> VerifiedBlock:
+        """Verify block `height` (certificate and all) and its header's reveal against its
+        proposer's BLS key in the set of that height; returns the verified block."""
+        vb = self.verified_block(height)
+        verify_header_reveal(vb.header, self.validator_set_for_height(height))
+        return vb
+
     def trusted_root(self, height: int) -> bytes:
         """The state root after block `height`, from a block whose certificate verified."""
         return self.verified_block(height).header.state_root
@@ -208,3 +215,20 @@ class Verifier:
         """The value is `PassportIds` (its `ids`, sorted), or None when nobody delegates to `pid`."""
         return self._read(lambda h: self.client.delegators(pid, True, h), StateKey.delegators(pid),
                           PassportIds.decode, height)
+
+    # juries: the beacon, the pool, jurors and cases
+
+    def beacon(self, height: Optional[int] = None) -> VerifiedRead:
+        """The cell's `Beacon` after block `height` (its mix chains every reveal up to it)."""
+        return self._read(lambda h: self.client.beacon(True, h), StateKey.beacon(), Beacon.decode, height)
+
+    def jury_pool(self, height: Optional[int] = None) -> VerifiedRead:
+        """The value is `PassportIds` (the pool, sorted), or None when nobody ever joined."""
+        return self._read(lambda h: self.client.jury_pool(True, h), StateKey.jury_pool(), PassportIds.decode, height)
+
+    def juror(self, pid: bytes, height: Optional[int] = None) -> VerifiedRead:
+        return self._read(lambda h: self.client.juror(pid, True, h), StateKey.juror(pid), Juror.decode, height)
+
+    def case(self, case_id: int, height: Optional[int] = None) -> VerifiedRead:
+        return self._read(lambda h: self.client.case(case_id, True, h), StateKey.jury_case(case_id), JuryCase.decode,
+                          height)

@@ -363,15 +363,16 @@ def test_lift_bridge_lockdown_records_the_ruling(cell: Cell) -> None:
 
 
 def test_every_action_kind_was_exercised() -> None:
-    """The actions above, and the governance actions of test_governance.py, cover every index of
-    docs/wire-format.md §4 (classes are named as the actions, but for `ProcessVote`, the `Vote`
-    action, named so as not to clash with the consensus `Vote`)."""
+    """The actions above, the governance actions of test_governance.py and the jury actions of
+    test_juries.py cover every action index (docs/wire-format.md §4, and 24 to 27 for juries);
+    classes are named as the actions, but for `ProcessVote`, the `Vote` action, named so as not to
+    clash with the consensus `Vote`."""
     from pathlib import Path
 
     from charter_client import ALL_ACTIONS
-    assert len(ALL_ACTIONS) == 24 and [a.INDEX for a in ALL_ACTIONS] == list(range(24))
+    assert len(ALL_ACTIONS) == 28 and [a.INDEX for a in ALL_ACTIONS] == list(range(28))
     here = Path(__file__).parent
-    source = (here / "test_actions.py").read_text() + (here / "test_governance.py").read_text()
+    source = "".join((here / name).read_text() for name in ("test_actions.py", "test_governance.py", "test_juries.py"))
     for action in ALL_ACTIONS:
         assert f"{action.__name__}(" in source, f"no test builds {action.__name__} ({action.NAME})"
 

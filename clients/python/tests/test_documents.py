@@ -17,7 +17,8 @@ from charter_client import (
 from charter_client import bls
 from charter_client.checkpoints import committee
 from charter_client.encoding import decode_all
-from charter_client.proofs import precommit_message, transactions_root
+from charter_client.juries import proposer_bls_key, verify_reveal
+from charter_client.proofs import HEADER_BYTES, precommit_message, transactions_root
 from charter_client.state import ActiveValidators, Passport
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
@@ -72,16 +73,20 @@ def test_proofs_worked_example_verifies() -> None:
 
     proof = InclusionProof.decode(v["inclusion_proof"])
     header = proof.header
-    assert header.encode() == v["header"] and len(v["header"]) == 172
+    assert header.encode() == v["header"] and len(v["header"]) == HEADER_BYTES
     assert header.hash() == v["block_hash"]
     assert header.transactions_root == v["transactions_root"] and header.state_root == v["state_root"]
-    assert header.height == 1 and header.parent == bytes(32) and header.proposer == genesis_passport_id(0, 0)
+    # block 1 is proposed by validator 1 (genesis passport 1), with its beacon reveal for height 1
+    assert header.height == 1 and header.parent == bytes(32) and header.proposer == genesis_passport_id(0, 1)
     assert proof.encode() == v["inclusion_proof"]
     msg = precommit_message(header.federation, header.cell, 1, 0, v["block_hash"])
     assert msg == v["vote_signing_bytes"] and len(msg) == 97
 
     active = decode_all(v["active_validators"], ActiveValidators.decode)
     vset = ValidatorSet.from_active(active)
+    key = proposer_bls_key(active, header.proposer)
+    assert verify_reveal(key, header.federation, header.cell, 1, header.reveal)
+    assert not verify_reveal(key, header.federation, header.cell, 2, header.reveal)
     assert verify_inclusion(t0.id, proof, header.federation, header.cell, vset) == 0
     assert verify_inclusion(t1.id, proof, header.federation, header.cell, vset) == 1
 

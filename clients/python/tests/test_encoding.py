@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import blake3
 import pytest
 
 from charter_client import (
@@ -20,14 +23,20 @@ from charter_client import (
     RotateKeys, RulesChange, Sanction, SanctionKind, Schedule, SetCellMode, SignedTransaction, SignedVote, SigningKey,
     Slash, SlashRuling, Sponsor, SponsorRule, TransactionBody, Transfer, Unbond, Undelegate, ValidatorApproval, Veto,
     VetoTerms, Vote, VoteType, Weighting, Withdraw, action_from_json, default_governance_rules, dev_governance_rules,
-    proposal_from_json, verify_strict,
+    proposal_from_json, verify_strict, JoinJuryPool, JuryRules, LeaveJuryPool, RequestJury, RuleOnCase, Verdict,
 )
-from charter_client import bls
+from charter_client import BlockHeader, ProofError, bls
 from charter_client.encoding import Writer, decode_all
+from charter_client.juries import (
+    beacon_mix, check_draw, draw_jury, genesis_beacon, mixed, reveal_message, sortition_score, verify_reveal,
+)
 from charter_client.keys import ValidatorKeys, check_controller_key
+from charter_client.proofs import HEADER_BYTES
 from charter_client.state import (
-    Ballot, ChamberTally, Delegation, Electorate, PassportIds, Process, ProcessExecuted, ProcessExecutionFailed,
-    ProcessExpired, ProcessProposed, ProcessScheduled, ProcessTallied, ProcessVetoed, StateKey, decode_process_event,
+    Ballot, Beacon, CaseDrawn, CaseFiled, CaseOutcome, CaseSettled, CaseStatus, ChamberTally, Delegation, Electorate,
+    Escrow, EscrowStatus, Juror, JurorRuling, JuryCase, JuryClose, JuryDeadlines, JuryDraw, JuryReleaseJuror,
+    NextJuryCase, PassportIds, Process, ProcessExecuted, ProcessExecutionFailed, ProcessExpired, ProcessProposed,
+    ProcessScheduled, ProcessTallied, ProcessVetoed, StateKey, decode_case_event, decode_process_event,
 )
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
@@ -38,7 +47,7 @@ def _rules_example() -> GovernanceRules:
     h = lambda b: bytes([b]) * 32  # noqa: E731
     rules = dev_governance_rules([h(0x21), h(0x22)], 2)
     chambers = list(rules.chambers) + [Chamber("judges", MembershipSeats([h(1), h(2)]), Weighting.Stake)]
-    return GovernanceRules(3, chambers, rules.kinds, rules.guardians, 5)
+    return GovernanceRules(3, chambers, rules.kinds, rules.guardians, 5, JuryRules(5, 1, 3, 250, 25, 2, 7))
 
 
 def _examples() -> list[object]:
@@ -65,6 +74,8 @@ def _examples() -> list[object]:
         Sponsor(3), ProcessVote(3, Choice.Yes), ProcessVote(2**64 - 1, Choice.Abstain), Delegate(h(6)),
         Undelegate(), Veto(3, "a reason", [GuardianApproval(k.public_key, bytes([8]) * 64)]),
         Veto.create(h(4), 2, 9, "", [k, SigningKey(bytes([10]) * 32)]),
+        JoinJuryPool(), LeaveJuryPool(), RequestJury(h(7)), RuleOnCase(0, Verdict.ToPayee),
+        RuleOnCase(2**64 - 1, Verdict.ToPayer),
     ]
 
 
@@ -86,7 +97,7 @@ def test_every_action_round_trips_through_bytes_and_json(action: object) -> None
 
 
 def test_all_actions_are_covered() -> None:
-    assert len(ALL_ACTIONS) == 24 and [a.INDEX for a in ALL_ACTIONS] == list(range(24))
+    assert len(ALL_ACTIONS) == 28 and [a.INDEX for a in ALL_ACTIONS] == list(range(28))
     assert {type(a) for a in _examples()} == set(ALL_ACTIONS)
     proposals = {type(a.proposal) for a in _examples() if isinstance(a, Propose)}
     assert proposals == set(ALL_PROPOSALS) and [p.INDEX for p in ALL_PROPOSALS] == list(range(7))
@@ -100,7 +111,7 @@ def test_decoders_are_strict() -> None:
         SignedTransaction.decode(data + b"\x00")
     with pytest.raises(EncodingError, match="truncated"):
         SignedTransaction.decode(data[:-1])
-    bad_variant = data[:84] + b"\x18" + data[85:]  # 24: one past Veto
+    bad_variant = data[:84] + b"\x1c" + data[85:]  # 28: one past RuleOnCase
     with pytest.raises(EncodingError, match="unknown Action variant"):
         SignedTransaction.decode(bad_variant)
     option_at = 84 + 1 + 32 + 8
@@ -159,6 +170,13 @@ def test_state_key_encodings() -> None:
     assert StateKey.voters(5).encode() == b"\x15" + u64
     assert StateKey.delegation(pid).encode() == b"\x16" + pid
     assert StateKey.delegators(pid).encode() == b"\x17" + pid
+    # juries, keys 24 to 29
+    assert StateKey.beacon().encode() == b"\x18"
+    assert StateKey.jury_pool().encode() == b"\x19"
+    assert StateKey.juror(pid).encode() == b"\x1a" + pid
+    assert StateKey.next_jury_case().encode() == b"\x1b"
+    assert StateKey.jury_case(5).encode() == b"\x1c" + u64
+    assert StateKey.jury_deadlines(5).encode() == b"\x1d" + u64
 
 
 def test_transaction_signatures_follow_zip215_where_statements_are_strict() -> None:
@@ -211,6 +229,22 @@ def test_enum_tags_follow_the_wire_format_tables() -> None:
     assert [c.to_json() for c in Choice] == ["yes", "no", "abstain"]
     assert [s.to_json() for s in ProcessStatus] == ["sponsoring", "open", "passed", "executed", "failed",
                                                     "rejected", "vetoed", "expired"]
+
+
+def test_jury_tags_follow_the_wire_format_tables() -> None:
+    """docs/wire-format.md §4 (actions 24 to 27, `Verdict`) and §7.1 (`CaseStatus`, `CaseEvent`,
+    `JuryDeadline`)."""
+    text = (DOCS / "wire-format.md").read_text()
+    actions = {int(t): n for t, n in re.findall(r"^\| (\d+) \| `(\w+)` \|", text, re.M)}
+    assert actions == {a.INDEX: a.NAME for a in ALL_ACTIONS}
+    assert _doc_enum("wire-format.md", "Verdict") == {v.value: v.name for v in Verdict}
+    assert _doc_enum("wire-format.md", "CaseStatus") == {s.value: s.name for s in CaseStatus}
+    events = _doc_enum("wire-format.md", "CaseEvent")
+    assert {t: "Case" + n for t, n in events.items()} == {c.INDEX: c.__name__ for c in (CaseFiled, CaseDrawn,
+                                                                                          CaseSettled)}
+    deadlines = _doc_enum("wire-format.md", "JuryDeadline")
+    assert {t: "Jury" + n for t, n in deadlines.items()} == {c.INDEX: c.__name__ for c in (JuryDraw, JuryClose,
+                                                                                             JuryReleaseJuror)}
 
 
 def test_parameter_bounds_follow_the_governance_table() -> None:
@@ -387,3 +421,215 @@ def test_a_process_round_trips_and_its_schedule_and_clauses_follow_the_examples(
     assert back.to_json()["schedule"] == {"sponsored_at": 1, "voting_opens": 7, "voting_closes": 21, "executes_at": 26}
     assert back.to_json()["proposal"] == {"parameter_change": {"parameter": "max_forks", "value": 6}}
     assert back.to_json()["status"] == "executed"
+
+
+# --- juries and the beacon -----------------------------------------------------------------
+
+
+def _jury_case_example() -> JuryCase:
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    rules = JuryRules(draw_delay=3, ruling_blocks=10)
+    pool = [h(1), h(2), h(3), h(4), h(5)]
+    seed = h(9)
+    jurors = draw_jury(seed, 7, pool, rules.size)
+    rulings = [JurorRuling(jurors[0], Verdict.ToPayee, 13), JurorRuling(jurors[1], Verdict.ToPayer, 14)]
+    outcome = CaseOutcome(1, 1, Verdict.ToPayer, [jurors[2]], 10)
+    history = [CaseFiled(10, h(0x20)), CaseDrawn(13), CaseSettled(23, Verdict.ToPayer)]
+    return JuryCase(7, h(0x30), 2, rules, 10, 13, 23, pool, seed, jurors, rulings, CaseStatus.Settled, outcome,
+                    history)
+
+
+def test_jury_action_byte_layouts_and_json() -> None:
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    u64 = lambda v: v.to_bytes(8, "little")  # noqa: E731
+    assert JoinJuryPool().encode() == b"\x18" and JoinJuryPool().to_json() == "JoinJuryPool"
+    assert LeaveJuryPool().encode() == b"\x19" and LeaveJuryPool().to_json() == "LeaveJuryPool"
+    assert RequestJury(h(3)).encode() == b"\x1a" + h(3)
+    assert RequestJury(h(3)).to_json() == {"RequestJury": {"escrow": h(3).hex()}}
+    assert RuleOnCase(5, Verdict.ToPayee).encode() == b"\x1b" + u64(5) + b"\x00"
+    assert RuleOnCase(5, Verdict.ToPayer).encode() == b"\x1b" + u64(5) + b"\x01"
+    assert RuleOnCase(0, Verdict.ToPayee).to_json() == {"RuleOnCase": {"case": 0, "verdict": "to_payee"}}
+    assert action_from_json({"RuleOnCase": {"case": 4, "verdict": "to_payer"}}) == RuleOnCase(4, Verdict.ToPayer)
+    assert action_from_json("JoinJuryPool") == JoinJuryPool() and action_from_json("LeaveJuryPool") == LeaveJuryPool()
+    with pytest.raises(EncodingError, match="unknown variant"):
+        action_from_json({"RuleOnCase": {"case": 4, "verdict": "split"}})
+    # a verdict other than 0 or 1 is refused
+    tx = TransactionBody(bytes(32), 0, bytes(32), 0, 0, RuleOnCase(1, Verdict.ToPayer)).sign(SigningKey(bytes([1]) * 32))
+    data = tx.encode()
+    assert data[84 + 9] == 1
+    with pytest.raises(EncodingError, match="unknown Verdict variant"):
+        SignedTransaction.decode(data[:84 + 9] + b"\x02" + data[84 + 10:])
+
+
+def test_jury_rules_are_appended_to_the_governance_rules() -> None:
+    rules = JuryRules()
+    assert (rules.size, rules.min_tier, rules.max_tier, rules.juror_bond, rules.absence_penalty, rules.draw_delay,
+            rules.ruling_blocks) == (3, 0, 4, 100, 10, 5, 20)
+    assert rules.notice_blocks == 26
+    w = Writer()
+    JuryRules(5, 1, 3, 250, 25, 2, 7).encode_into(w)
+    assert w.getvalue() == ((5).to_bytes(4, "little") + b"\x01\x03" + (250).to_bytes(8, "little")
+                            + (25).to_bytes(8, "little") + (2).to_bytes(8, "little") + (7).to_bytes(8, "little"))
+    # the rules' encoding ends with the jury rules, after max_delegation_depth
+    example = _rules_example()
+    data = example.encode()
+    assert data[-39:] == b"\x05" + w.getvalue()
+    assert decode_all(data, GovernanceRules.decode) == example
+    assert GovernanceRules.from_json(example.to_json()) == example
+    assert example.to_json()["juries"] == {"size": 5, "min_tier": 1, "max_tier": 3, "juror_bond": 250,
+                                           "absence_penalty": 25, "draw_delay": 2, "ruling_blocks": 7}
+    # absent from a genesis file: the defaults; unknown fields refused
+    o = example.to_json()
+    del o["juries"]
+    assert GovernanceRules.from_json(o).juries == JuryRules()
+    with pytest.raises(EncodingError, match="unknown field"):
+        JuryRules.from_json({**rules.to_json(), "quorum": 1})
+    with pytest.raises(EncodingError, match="missing field"):
+        JuryRules.from_json({"size": 3})
+    # the dev rules draw 3 blocks after filing and rule for 10
+    assert dev_governance_rules([], 0).juries == JuryRules(draw_delay=3, ruling_blocks=10)
+    assert default_governance_rules().juries == JuryRules()
+    # validation
+    rules.validate()
+    for bad in (JuryRules(size=4), JuryRules(size=65), JuryRules(min_tier=3, max_tier=2), JuryRules(max_tier=5),
+                JuryRules(juror_bond=0, absence_penalty=0), JuryRules(absence_penalty=101), JuryRules(draw_delay=0),
+                JuryRules(ruling_blocks=10_000_001)):
+        with pytest.raises(EncodingError):
+            bad.validate()
+
+
+def test_jury_state_values_round_trip_and_serve_their_json() -> None:
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    case = _jury_case_example()
+    data = case.encode()
+    back = decode_all(data, JuryCase.decode)
+    assert back == case and back.encode() == data
+    js = back.to_json()
+    assert js["status"] == "settled" and js["seed"] == h(9).hex() and js["rules"]["draw_delay"] == 3
+    assert js["history"] == [{"event": "filed", "height": 10, "by": h(0x20).hex()}, {"event": "drawn", "height": 13},
+                             {"event": "settled", "height": 23, "verdict": "to_payer"}]
+    assert js["outcome"] == {"for_payee": 1, "for_payer": 1, "verdict": "to_payer", "absent": [case.jurors[2].hex()],
+                             "penalties": 10}
+    assert js["rulings"][0] == {"juror": case.jurors[0].hex(), "verdict": "to_payee", "height": 13}
+    # a case awaiting its draw: no seed, no jurors, no outcome
+    filed = JuryCase(0, h(1), 1, JuryRules(), 4, 9, 29, [h(2), h(3), h(4)], None, [], [], CaseStatus.AwaitingDraw,
+                     None, [CaseFiled(4, h(5))])
+    enc = filed.encode()
+    assert decode_all(enc, JuryCase.decode) == filed
+    assert filed.to_json()["seed"] is None and filed.to_json()["outcome"] is None
+    assert filed.to_json()["status"] == "awaiting_draw"
+    assert [s.to_json() for s in CaseStatus] == ["awaiting_draw", "ruling", "settled"]
+    assert [v.to_json() for v in Verdict] == ["to_payee", "to_payer"]
+    with pytest.raises(EncodingError, match="unknown CaseStatus variant"):
+        # the status, then outcome None (1 byte), then one Filed event (4 + 1 + 8 + 32 bytes)
+        at = len(enc) - (1 + 1 + 45)
+        assert enc[at] == 0
+        decode_all(enc[:at] + b"\x03" + enc[at + 1:], JuryCase.decode)
+    with pytest.raises(EncodingError, match="unknown CaseEvent variant"):
+        decode_all(b"\x03" + (1).to_bytes(8, "little"), decode_case_event)
+    # beacon, juror, pool, next case, deadlines
+    beacon = Beacon(12, h(6))
+    assert beacon.encode() == (12).to_bytes(8, "little") + h(6) and decode_all(beacon.encode(), Beacon.decode) == beacon
+    assert beacon.to_json() == {"height": 12, "mix": h(6).hex()}
+    juror = Juror(90, 4, 31)
+    assert juror.encode() == (90).to_bytes(8, "little") + (4).to_bytes(8, "little") + b"\x01" + (31).to_bytes(8, "little")
+    assert decode_all(juror.encode(), Juror.decode) == juror
+    assert Juror(100, 4, None).to_json() == {"bond": 100, "joined_at": 4, "released_at": None}
+    assert decode_all((6).to_bytes(8, "little"), NextJuryCase.decode).to_json() == 6
+    deadlines = b"\x03\x00\x00\x00" + b"\x00" + (1).to_bytes(8, "little") + b"\x01" + (0).to_bytes(8, "little") + b"\x02" + h(7)
+    due = decode_all(deadlines, JuryDeadlines.decode)
+    assert list(due.deadlines) == [JuryDraw(1), JuryClose(0), JuryReleaseJuror(h(7))]
+    assert due.to_json() == [{"draw": 1}, {"close": 0}, {"release_juror": h(7).hex()}]
+    # an escrow before a jury
+    escrow = (h(1) + h(2) + h(3) + (500).to_bytes(8, "little") + b"\x01" + h(4) + (9).to_bytes(8, "little")
+              + (9).to_bytes(8, "little") + b"\x05")
+    e = decode_all(escrow, Escrow.decode)
+    assert e.status == EscrowStatus.BeforeJury and e.to_json()["status"] == "BeforeJury"
+    with pytest.raises(EncodingError, match="unknown EscrowStatus variant"):
+        decode_all(escrow[:-1] + b"\x06", Escrow.decode)
+
+
+def test_the_beacon_and_the_reveal_message() -> None:
+    fed, cell = bytes([0x11]) * 32, 3
+    msg = reveal_message(fed, cell, 9)
+    assert msg == b"CHARTER_BEACON_V1" + fed + (3).to_bytes(4, "little") + (9).to_bytes(8, "little")
+    assert len(msg) == 61
+    genesis = genesis_beacon(fed, cell)
+    assert genesis == Beacon(0, blake3.blake3(b"charter/beacon/v1" + fed + (3).to_bytes(4, "little")).digest())
+    # a proposer's reveal: its BLS signature over the message, unique, checked with its key
+    sk = 0x1234_5678_9ABC
+    pk = bls.public_key(sk)
+    reveal = bls.sign(sk, msg)
+    assert len(reveal) == 96 and reveal == bls.sign(sk, msg)
+    assert verify_reveal(pk, fed, cell, 9, reveal)
+    assert not verify_reveal(pk, fed, cell, 10, reveal)  # another height
+    assert not verify_reveal(pk, fed, cell + 1, 9, reveal)  # another cell
+    assert not verify_reveal(bls.public_key(sk + 1), fed, cell, 9, reveal)  # another key
+    assert not verify_reveal(pk, fed, cell, 9, reveal[:95])
+    # the mix chains the reveals
+    first = mixed(genesis, 1, reveal)
+    assert first == Beacon(1, blake3.blake3(genesis.mix + reveal).digest())
+    assert beacon_mix(first.mix, reveal) == blake3.blake3(first.mix + reveal).digest()
+    with pytest.raises(EncodingError):
+        mixed(first, 1, reveal)  # the beacon mixes forward
+    with pytest.raises(EncodingError):
+        beacon_mix(first.mix, reveal[:95])
+
+
+def test_a_block_header_carries_the_reveal_after_the_proposer() -> None:
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    reveal = bytes(range(96))
+    header = BlockHeader(h(1), 2, 3, h(4), h(5), reveal, h(6), h(7))
+    data = header.encode()
+    assert len(data) == HEADER_BYTES == 268
+    assert data == h(1) + (2).to_bytes(4, "little") + (3).to_bytes(8, "little") + h(4) + h(5) + reveal + h(6) + h(7)
+    assert data[108:204] == reveal
+    assert decode_all(data, BlockHeader.decode) == header
+    assert header.hash() == blake3.blake3(b"charter/block/v1" + data).digest()
+    block: dict[str, Any] = {"height": 3, "header": {"federation": h(1).hex(), "cell": 2, "parent": h(4).hex(), "proposer": h(5).hex(),
+                                     "reveal": reveal.hex(), "transactions_root": h(6).hex(),
+                                     "state_root": h(7).hex()}}
+    assert BlockHeader.from_block_json(block) == header
+    block["header"]["reveal"] = reveal[:95].hex()
+    with pytest.raises(EncodingError):
+        BlockHeader.from_block_json(block)
+
+
+def _draw_by_hand(seed: bytes, case: int, pool: list[bytes], size: int) -> list[bytes]:
+    scored = []
+    for p in pool:
+        score = blake3.blake3(b"charter/jury/v1" + seed + case.to_bytes(8, "little") + p).digest()
+        scored.append((score, p))
+    scored.sort()
+    return [p for _, p in scored[:size]]
+
+
+def test_the_draw_is_the_lowest_sortition_scores() -> None:
+    pool = sorted(bytes([i]) * 32 for i in range(1, 12))
+    seed = blake3.blake3(b"a seed").digest()
+    jury = draw_jury(seed, 4, pool, 3)
+    assert jury == _draw_by_hand(seed, 4, pool, 3)
+    assert len(jury) == 3 and len(set(jury)) == 3 and set(jury) <= set(pool)
+    scores = [sortition_score(seed, 4, p) for p in jury]
+    assert scores == sorted(scores)  # lowest score first
+    assert max(scores) < min(sortition_score(seed, 4, p) for p in pool if p not in jury)
+    assert sortition_score(seed, 4, pool[0]) == blake3.blake3(
+        b"charter/jury/v1" + seed + (4).to_bytes(8, "little") + pool[0]).digest()
+    # a pure function of the seed, the case and the pool (not of the pool's order)
+    assert draw_jury(seed, 4, list(reversed(pool)), 3) == jury
+    assert draw_jury(seed, 4, pool, 5)[:3] == jury
+    assert draw_jury(seed, 4, pool[:2], 3) == _draw_by_hand(seed, 4, pool[:2], 3)  # a small pool sits whole
+    others = {tuple(draw_jury(s, c, pool, 3)) for s, c in ((seed, 5), (bytes(32), 4), (bytes([1]) * 32, 4))}
+    assert len(others | {tuple(jury)}) > 1
+    # the case's record: the draw checks from the case alone
+    case = _jury_case_example()
+    check_draw(case)
+    with pytest.raises(ProofError):
+        check_draw(replace(case, jurors=list(reversed(case.jurors))))
+
+
+def test_a_score_tie_goes_to_the_lower_passport(monkeypatch: pytest.MonkeyPatch) -> None:
+    from charter_client import juries
+    monkeypatch.setattr(juries, "sortition_score", lambda seed, case, passport: bytes(32))
+    pool = [bytes([i]) * 32 for i in (9, 3, 7, 1)]
+    assert juries.draw_jury(bytes(32), 0, pool, 3) == [bytes([1]) * 32, bytes([3]) * 32, bytes([7]) * 32]
