@@ -5,7 +5,9 @@
 //! - preparing a block (execution plus state root) of 1,000 transfers on a small state and on
 //!   a state of 1,000,000 passports; the difference from execution alone is the root's cost;
 //! - the end of an empty block that tallies a governance process with 1,000 ballots and 1,000
-//!   delegations, beside the same block with nothing due.
+//!   delegations, beside the same block with nothing due;
+//! - preparing an empty block with its proposer's beacon reveal (checked against the
+//!   proposer's BLS key and mixed in) beside the same block without one: the reveal's cost.
 //!
 //! `cargo bench -p charter-ledger` prints the figures; criterion reports elements per second.
 
@@ -203,5 +205,20 @@ fn tally(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, execution, state_root, tally);
+fn beacon(c: &mut Criterion) {
+    let cell = DevCell::new(1, DevCellConfig::default());
+    let ledger = ledger_for(&cell.genesis);
+    let reveal = cell.reveal(1);
+    let mut group = c.benchmark_group("preparing an empty block");
+    group.sample_size(20);
+    group.bench_function("without a reveal", |b| {
+        b.iter(|| ledger.prepare_block(&[]).unwrap())
+    });
+    group.bench_function("with its proposer's reveal", |b| {
+        b.iter(|| ledger.prepare_revealed_block(&reveal, &[]).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, execution, state_root, tally, beacon);
 criterion_main!(benches);

@@ -379,7 +379,7 @@ proptest! {
 }
 
 #[test]
-fn a_suspended_juror_is_left_out_of_the_pool_a_case_draws_from() {
+fn a_suspended_juror_leaves_the_pool_and_gets_its_bond_back_after_the_notice() {
     let mut h = Harness::new();
     let escrow = disputed_escrow_and_pool(&mut h, 2..6);
     let subject = member(&h, 2).id;
@@ -398,12 +398,23 @@ fn a_suspended_juror_is_left_out_of_the_pool_a_case_draws_from() {
         approvals,
     };
     h.submit(&member(&h, 7), suspend).unwrap();
-    assert!(pool(&h).contains(&subject), "still pooled, with its bond");
+    assert!(
+        !pool(&h).contains(&subject),
+        "it could neither rule nor leave"
+    );
+    let juror: Juror = h.ledger.get(&StateKey::Juror(subject)).unwrap().unwrap();
+    let release_at = juror
+        .released_at
+        .expect("its bond returns on the usual notice");
+    assert_eq!(release_at, h.height() + rules(&h).notice_blocks());
     h.submit(&member(&h, 0), Action::RequestJury { escrow })
         .unwrap();
     let filed = case(&h, 0);
-    assert!(!filed.pool.contains(&subject), "it could not rule");
+    assert!(!filed.pool.contains(&subject));
     assert_eq!(filed.pool.len(), 3);
+    let balance = h.passport(&subject).balance;
+    advance_to(&mut h, release_at);
+    assert_eq!(h.passport(&subject).balance, balance + rules(&h).juror_bond);
 }
 
 #[test]

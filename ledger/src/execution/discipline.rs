@@ -274,7 +274,8 @@ fn add_sanction(passport: &mut Passport, record: SanctionRecord) {
 }
 
 impl Context<'_, '_> {
-    /// A suspension or revocation ends a passport's place in the electorate.
+    /// A suspension or revocation ends a passport's place in the electorate, and in the jury
+    /// pool: it could not rule, and could not leave by itself.
     fn apply_sanction_status(&mut self, passport: &mut Passport, kind: SanctionKind) -> Outcome {
         let was_active = passport.status == PassportStatus::Active;
         match kind {
@@ -284,6 +285,7 @@ impl Context<'_, '_> {
         }
         if was_active && passport.status != PassportStatus::Active {
             self.electorate_loses(passport)?;
+            self.dismiss_juror(&passport.id)?;
         }
         Ok(())
     }

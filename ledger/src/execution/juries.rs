@@ -2,10 +2,11 @@
 //! on notice; a party sends a disputed escrow to a jury; drawn jurors rule. The draw, the
 //! close of a case and the return of a bond run at the end of their blocks (`verdicts`).
 //!
-//! **Doctrines.** A case draws only from the pool as it stood when the case was filed: its
-//! active members, without the escrow's parties and arbiter. A juror's bond stays locked
-//! until every case that could have drawn it has closed, so that an absence can always be
-//! charged. One ruling per juror, final.
+//! **Doctrines.** The pool holds active passports only: a sanction that suspends or revokes a
+//! juror dismisses it (`discipline`), and a juror cannot exit. A case draws only from the pool
+//! as it stood when the case was filed, without the escrow's parties and arbiter. A juror's
+//! bond stays locked until every case that could have drawn it has closed, so that an absence
+//! can always be charged. One ruling per juror, final.
 
 use super::context::{debit, ensure_active, Context, Outcome};
 use super::overlay::Overlay;
@@ -16,7 +17,7 @@ use crate::governance::{
     Verdict, MAX_JURY_POOL,
 };
 use crate::ids::{EscrowId, Height, PassportId};
-use crate::state::{EscrowStatus, PassportStatus, StateKey};
+use crate::state::{EscrowStatus, StateKey};
 use crate::storage::StorageError;
 
 impl Context<'_, '_> {
@@ -63,6 +64,20 @@ impl Context<'_, '_> {
         Ok(())
     }
 
+    /// Takes a passport that can no longer act out of the jury pool, on the usual notice.
+    pub(super) fn dismiss_juror(&mut self, passport: &PassportId) -> Outcome {
+        let key = StateKey::Juror(*passport);
+        let Some(mut juror) = self.state.get::<Juror>(&key)? else {
+            return Ok(());
+        };
+        if juror.released_at.is_none() {
+            let release_at = release_height(self.state, self.height)?;
+            leave_pool(self.state, passport, &mut juror, release_at)?;
+            self.state.put(key, &juror);
+        }
+        Ok(())
+    }
+
     pub(super) fn request_jury(&mut self, escrow_id: &EscrowId) -> Outcome {
         let mut escrow = self.open_escrow(escrow_id, EscrowStatus::Disputed, "disputed")?;
         let sender = *self.sender();
@@ -75,16 +90,11 @@ impl Context<'_, '_> {
         let rules: GovernanceRules = self.state.require(&StateKey::GovernanceRules)?;
         let juries = rules.juries;
         let parties = [Some(escrow.payer), Some(escrow.payee), escrow.arbiter];
-        let mut pool = Vec::new();
-        for passport in
-            (self.state.get::<Vec<PassportId>>(&StateKey::JuryPool)?).unwrap_or_default()
-        {
-            // A suspended or revoked juror could not rule: drawing it would only tilt the case.
-            let active = self.passport(&passport)?.status == PassportStatus::Active;
-            if active && !parties.contains(&Some(passport)) {
-                pool.push(passport);
-            }
-        }
+        let pool: Vec<PassportId> = (self.state.get::<Vec<PassportId>>(&StateKey::JuryPool)?)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|passport| !parties.contains(&Some(*passport)))
+            .collect();
         if pool.len() < juries.size as usize {
             return Err(TxError::JuryPoolTooSmall {
                 eligible: pool.len(),
