@@ -246,7 +246,7 @@ impl CellApp {
         proposer: PassportId,
         candidates: &[SignedTransaction],
     ) -> Result<Block, AppError> {
-        let reveal = self.reveal(proposer);
+        let reveal = self.ledger.verify_reveal(&self.reveal(proposer))?;
         let checked = self.verified.check_all(candidates);
         let trial = self.ledger.prepare_revealed_block(&reveal, &checked)?;
         let (transactions, prepared) = if trial.receipts.iter().all(|r| r.outcome.is_ok()) {
@@ -269,7 +269,7 @@ impl CellApp {
             height: BlockHeight(prepared.height),
             parent: self.parent()?,
             proposer,
-            reveal: reveal.signature,
+            reveal: *reveal.signature(),
             transactions_root: Block::transactions_root(&transactions),
             state_root: prepared.state_root,
         };
@@ -323,13 +323,14 @@ impl CellApp {
         if !block.is_consistent() {
             return Ok(Err(InvalidBlock::InconsistentTransactions));
         }
-        let checked = self.verified.check_all(&block.transactions);
-        let prepared = match (self.ledger).prepare_revealed_block(&header_reveal(block), &checked) {
+        let reveal = match self.ledger.verify_reveal(&header_reveal(block)) {
             Err(LedgerError::InvalidReveal { reason, .. }) => {
                 return Ok(Err(InvalidBlock::InvalidReveal(reason)))
             }
-            prepared => prepared?,
+            reveal => reveal?,
         };
+        let checked = self.verified.check_all(&block.transactions);
+        let prepared = self.ledger.prepare_revealed_block(&reveal, &checked)?;
         if prepared.state_root != header.state_root {
             return Ok(Err(InvalidBlock::StateRootMismatch {
                 claimed: header.state_root,
@@ -386,7 +387,7 @@ impl CellApp {
                 prepared
             }
             _ => self.ledger.prepare_revealed_block(
-                &header_reveal(block),
+                &self.ledger.verify_reveal(&header_reveal(block))?,
                 &self.verified.check_all(&block.transactions),
             )?,
         };

@@ -6,8 +6,8 @@
 //!   a state of 1,000,000 passports; the difference from execution alone is the root's cost;
 //! - the end of an empty block that tallies a governance process with 1,000 ballots and 1,000
 //!   delegations, beside the same block with nothing due;
-//! - preparing an empty block with its proposer's beacon reveal (checked against the
-//!   proposer's BLS key and mixed in) beside the same block without one: the reveal's cost.
+//! - preparing an empty block with its proposer's beacon reveal mixed in, beside the same block
+//!   without one, and verifying the reveal against the proposer's BLS key: the reveal's cost.
 //!
 //! `cargo bench -p charter-ledger` prints the figures; criterion reports elements per second.
 
@@ -211,11 +211,15 @@ fn beacon(c: &mut Criterion) {
     let reveal = cell.reveal(1);
     let mut group = c.benchmark_group("preparing an empty block");
     group.sample_size(20);
+    let verified = ledger.verify_reveal(&reveal).unwrap();
     group.bench_function("without a reveal", |b| {
         b.iter(|| ledger.prepare_block(&[]).unwrap())
     });
-    group.bench_function("with its proposer's reveal", |b| {
-        b.iter(|| ledger.prepare_revealed_block(&reveal, &[]).unwrap())
+    group.bench_function("with its proposer's verified reveal", |b| {
+        b.iter(|| ledger.prepare_revealed_block(&verified, &[]).unwrap())
+    });
+    group.bench_function("verifying the reveal", |b| {
+        b.iter(|| ledger.verify_reveal(&reveal).unwrap())
     });
     group.finish();
 }

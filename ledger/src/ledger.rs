@@ -5,6 +5,7 @@
 //! of the state tree are block heights; genesis is version 0.
 
 use crate::commitment::{key_hash, StateProof, StateRoot, Tree, TreeView};
+use crate::crypto::bls::BlsSignature;
 use crate::execution::{
     execute_block, CheckedTransaction, Overlay, Receipt, StateChanges, StateReader,
 };
@@ -36,6 +37,8 @@ pub enum LedgerError {
     Tree(String),
     #[error("conservation violated: {0:?}")]
     ConservationViolated(Box<SupplyAudit>),
+    #[error("a reveal verified for block {verified_for} cannot prepare block {next}")]
+    StaleReveal { verified_for: Height, next: Height },
     #[error("invalid beacon reveal from {proposer}: {reason}")]
     InvalidReveal {
         proposer: PassportId,
@@ -52,6 +55,21 @@ fn tree_error(error: anyhow::Error) -> LedgerError {
     match error.downcast::<StorageError>() {
         Ok(storage) => LedgerError::Storage(storage),
         Err(other) => LedgerError::Tree(format!("{other:#}")),
+    }
+}
+
+/// A proposer's beacon reveal that [`Ledger::verify_reveal`] checked for one height: a block
+/// is prepared only with one, so that preparing a block several times (a proposer trimming its
+/// candidates, a validator committing the block it validated) verifies the signature once.
+#[derive(Clone, Debug)]
+pub struct VerifiedReveal {
+    signature: BlsSignature,
+    height: Height,
+}
+
+impl VerifiedReveal {
+    pub fn signature(&self) -> &BlsSignature {
+        &self.signature
     }
 }
 
@@ -181,12 +199,23 @@ impl<S: Storage> Ledger<S> {
         self.prepare(None, transactions)
     }
 
-    /// Executes the next block as [`Ledger::prepare_block`] does, after checking its
-    /// proposer's reveal (a validator of the height, signing the height with its BLS key) and
-    /// mixing it into the beacon.
+    /// Checks a proposer's reveal for the next block: it must be the BLS signature, over the
+    /// block's height, of a validator of that height.
+    pub fn verify_reveal(&self, reveal: &BeaconReveal) -> Result<VerifiedReveal, LedgerError> {
+        let latest = self.latest()?;
+        let height = latest + 1;
+        check_reveal(&self.state_at(latest)?, height, reveal)?;
+        Ok(VerifiedReveal {
+            signature: reveal.signature,
+            height,
+        })
+    }
+
+    /// Executes the next block as [`Ledger::prepare_block`] does, mixing its proposer's
+    /// verified reveal into the beacon.
     pub fn prepare_revealed_block(
         &self,
-        reveal: &BeaconReveal,
+        reveal: &VerifiedReveal,
         transactions: &[CheckedTransaction<'_>],
     ) -> Result<PreparedBlock, LedgerError> {
         self.prepare(Some(reveal), transactions)
@@ -194,14 +223,17 @@ impl<S: Storage> Ledger<S> {
 
     fn prepare(
         &self,
-        reveal: Option<&BeaconReveal>,
+        reveal: Option<&VerifiedReveal>,
         transactions: &[CheckedTransaction<'_>],
     ) -> Result<PreparedBlock, LedgerError> {
         let latest = self.latest()?;
         let height = latest + 1;
         let state = self.state_at(latest)?;
-        if let Some(reveal) = reveal {
-            check_reveal(&state, height, reveal)?;
+        if let Some(reveal) = reveal.filter(|reveal| reveal.height != height) {
+            return Err(LedgerError::StaleReveal {
+                verified_for: reveal.height,
+                next: height,
+            });
         }
         let signature = reveal.map(|reveal| &reveal.signature);
         let outcome = execute_block(&state, height, signature, transactions)?;
@@ -302,18 +334,19 @@ impl<S: Storage> Ledger<S> {
         self.apply(None, transactions)
     }
 
-    /// As [`Ledger::apply_block`], for a block with its proposer's reveal.
+    /// As [`Ledger::apply_block`], for a block with its proposer's reveal, which it verifies.
     pub fn apply_revealed_block(
         &mut self,
         reveal: &BeaconReveal,
         transactions: &[SignedTransaction],
     ) -> Result<AppliedBlock, LedgerError> {
-        self.apply(Some(reveal), transactions)
+        let verified = self.verify_reveal(reveal)?;
+        self.apply(Some(&verified), transactions)
     }
 
     fn apply(
         &mut self,
-        reveal: Option<&BeaconReveal>,
+        reveal: Option<&VerifiedReveal>,
         transactions: &[SignedTransaction],
     ) -> Result<AppliedBlock, LedgerError> {
         let checked = CheckedTransaction::verify_all(transactions);

@@ -33,5 +33,5 @@ pub use commitment::{verify_proof, ProofError, StateProof, StateRoot};
 pub use error::TxError;
 pub use genesis::Genesis;
 pub use ids::*;
-pub use ledger::{AppliedBlock, Ledger, LedgerError, PreparedBlock, SupplyAudit};
+pub use ledger::{AppliedBlock, Ledger, LedgerError, PreparedBlock, SupplyAudit, VerifiedReveal};
 pub use transaction::{Action, SignedTransaction, TransactionBody};

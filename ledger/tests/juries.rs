@@ -100,7 +100,7 @@ fn a_reveal_that_is_not_the_proposers_signature_over_the_height_is_refused() {
     let good = h.next_reveal();
     let refused = |reveal: &BeaconReveal| {
         matches!(
-            h.ledger.prepare_revealed_block(reveal, &[]),
+            h.ledger.verify_reveal(reveal),
             Err(LedgerError::InvalidReveal { .. })
         )
     };

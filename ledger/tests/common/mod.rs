@@ -61,7 +61,8 @@ impl Harness {
     /// exactly as the same block without it would: nothing is half-applied.
     pub fn submit_tx(&mut self, tx: SignedTransaction) -> Result<(), TxError> {
         let reveal = self.next_reveal();
-        let root_without = (self.ledger.prepare_revealed_block(&reveal, &[]))
+        let verified = self.ledger.verify_reveal(&reveal).unwrap();
+        let root_without = (self.ledger.prepare_revealed_block(&verified, &[]))
             .unwrap()
             .state_root;
         let sender = tx.body.sender;
