@@ -51,6 +51,7 @@ class StateKeyKind(IntEnum):
     NextJuryCase = 27
     JuryCase = 28
     JuryDeadlines = 29
+    LastJuryClose = 30
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,10 @@ class StateKey:
     @classmethod
     def jury_deadlines(cls, height: int) -> "StateKey":
         return cls(StateKeyKind.JuryDeadlines, Writer().u64(height).getvalue())
+
+    @classmethod
+    def last_jury_close(cls) -> "StateKey":
+        return cls(StateKeyKind.LastJuryClose)
 
 
 # --- enums of stored values ----------------------------------------------------------------
@@ -912,6 +917,21 @@ class NextJuryCase:
 
     def to_json(self) -> int:
         return self.id
+
+
+@dataclass(frozen=True)
+class LastJuryClose:
+    """The value under `LastJuryClose`: the last height at which any case filed so far closes;
+    a leaving juror's bond returns only after it."""
+
+    height: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> "LastJuryClose":
+        return cls(r.u64())
+
+    def to_json(self) -> int:
+        return self.height
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from charter_client.proofs import HEADER_BYTES
 from charter_client.state import (
     Ballot, Beacon, CaseDrawn, CaseFiled, CaseOutcome, CaseSettled, CaseStatus, ChamberTally, Delegation, Electorate,
     Escrow, EscrowStatus, Juror, JurorRuling, JuryCase, JuryClose, JuryDeadlines, JuryDraw, JuryReleaseJuror,
-    NextJuryCase, PassportIds, Process, ProcessExecuted, ProcessExecutionFailed, ProcessExpired, ProcessProposed,
+    LastJuryClose, NextJuryCase, PassportIds, Process, ProcessExecuted, ProcessExecutionFailed, ProcessExpired, ProcessProposed,
     ProcessScheduled, ProcessTallied, ProcessVetoed, StateKey, decode_case_event, decode_process_event,
 )
 
@@ -536,6 +536,8 @@ def test_jury_state_values_round_trip_and_serve_their_json() -> None:
     assert decode_all(juror.encode(), Juror.decode) == juror
     assert Juror(100, 4, None).to_json() == {"bond": 100, "joined_at": 4, "released_at": None}
     assert decode_all((6).to_bytes(8, "little"), NextJuryCase.decode).to_json() == 6
+    assert decode_all((41).to_bytes(8, "little"), LastJuryClose.decode).to_json() == 41
+    assert StateKey.last_jury_close().encode() == b"\x1e"
     deadlines = b"\x03\x00\x00\x00" + b"\x00" + (1).to_bytes(8, "little") + b"\x01" + (0).to_bytes(8, "little") + b"\x02" + h(7)
     due = decode_all(deadlines, JuryDeadlines.decode)
     assert list(due.deadlines) == [JuryDraw(1), JuryClose(0), JuryReleaseJuror(h(7))]
