@@ -1,12 +1,17 @@
 //! The ledger on a node's store: it agrees with the in-memory storage block by block (roots,
-//! receipts, proofs, the keys it lists, a governance process run to execution), and reopens
-//! at its last block.
+//! receipts, proofs, the keys it lists, a governance process run to execution, a jury drawn
+//! from the beacon and its ruling), and reopens at its last block.
 
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
-use charter_ledger::governance::{Choice, Parameter, Process, ProcessId, ProcessStatus, Proposal};
+use charter_ledger::governance::{
+    CaseStatus, Choice, JuryCase, JuryCaseId, Parameter, Process, ProcessId, ProcessStatus,
+    Proposal, Verdict,
+};
 use charter_ledger::state::{CellInfo, Passport, StateKey};
 use charter_ledger::storage::{MemoryStorage, Storage};
-use charter_ledger::{verify_proof, Action, Ledger, LedgerError, PassportId, SignedTransaction};
+use charter_ledger::{
+    verify_proof, Action, CellId, EscrowId, Ledger, LedgerError, PassportId, SignedTransaction,
+};
 use charter_store::NodeStore;
 
 fn cell() -> DevCell {
@@ -163,4 +168,82 @@ fn a_governance_history_gives_the_same_roots_on_the_store_and_in_memory() {
     assert_eq!(process.status, ProcessStatus::Executed);
     let info: CellInfo = durable.get(&StateKey::Cell).unwrap().unwrap();
     assert_eq!(info.params.min_fee, 2);
+}
+
+/// Block `height` of a jury history: members 2 to 6 join the pool, member 0 escrows for
+/// member 1 and disputes it, member 1 sends it to a jury drawn at block 7 (dev rules: 3 blocks
+/// after filing), and at block 8 the jurors `drawn` rule for the payee.
+fn jury_block(cell: &DevCell, height: u64, drawn: &[PassportId]) -> Vec<SignedTransaction> {
+    let escrow = EscrowId::derive(CellId(0), &cell.member(0).id, 0);
+    let single = |member: usize, nonce: u64, action: Action| {
+        vec![cell.transaction(cell.member(member), nonce, action)]
+    };
+    match height {
+        1 => (2..7)
+            .map(|member| cell.transaction(cell.member(member), 0, Action::JoinJuryPool))
+            .collect(),
+        2 => single(
+            0,
+            0,
+            Action::EscrowCreate {
+                payee: cell.member(1).id,
+                amount: 400,
+                arbiter: Some(cell.arbiter(0).id),
+                release_height: 3,
+                expiry_height: 1_000,
+            },
+        ),
+        3 => single(0, 1, Action::EscrowDispute { escrow }),
+        4 => single(1, 0, Action::RequestJury { escrow }),
+        8 => (drawn.iter())
+            .map(|juror| {
+                let member = (2..7).find(|m| cell.member(*m).id == *juror).unwrap();
+                let rule = Action::RuleOnCase {
+                    case: JuryCaseId(0),
+                    verdict: Verdict::ToPayee,
+                };
+                cell.transaction(cell.member(member), 1, rule)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn jury_case<S: Storage>(ledger: &Ledger<S>) -> Option<JuryCase> {
+    ledger.get(&StateKey::JuryCase(JuryCaseId(0))).unwrap()
+}
+
+#[test]
+fn a_jury_history_gives_the_same_jury_and_roots_on_the_store_and_in_memory() {
+    let cell = cell();
+    let dir = tempfile::tempdir().unwrap();
+    let store = NodeStore::open(dir.path()).unwrap();
+    let mut durable = Ledger::open(store.state()).unwrap();
+    let mut memory = Ledger::open(MemoryStorage::new()).unwrap();
+    durable.init_genesis(&cell.genesis).unwrap();
+    memory.init_genesis(&cell.genesis).unwrap();
+    let mut drawn = Vec::new();
+    // Filed at 4: drawn at 7, ruled on at 8, closed at 7 + 10 = 17.
+    for height in 1..=17 {
+        let block = jury_block(&cell, height, &drawn);
+        let reveal = cell.reveal(height);
+        let on_disk = durable.apply_revealed_block(&reveal, &block).unwrap();
+        let in_memory = memory.apply_revealed_block(&reveal, &block).unwrap();
+        assert_eq!(on_disk, in_memory, "block {height}");
+        assert!(
+            on_disk.receipts.iter().all(|r| r.outcome.is_ok()),
+            "block {height}"
+        );
+        if height == 7 {
+            drawn = jury_case(&durable).unwrap().jurors;
+            assert_eq!(
+                Some(&drawn),
+                jury_case(&memory).map(|case| case.jurors).as_ref()
+            );
+        }
+    }
+    let settled = jury_case(&durable).unwrap();
+    assert_eq!(Some(&settled), jury_case(&memory).as_ref());
+    assert_eq!(settled.status, CaseStatus::Settled);
+    assert_eq!(settled.outcome.unwrap().verdict, Verdict::ToPayee);
 }
