@@ -833,18 +833,7 @@ fn a_jurors_bond_stays_locked_until_every_open_case_closes_even_after_the_rules_
         h.submit(&juror, Action::JoinJuryPool).unwrap();
     }
     let (payer, payee) = (h.cell.member(0).clone(), h.cell.member(1).clone());
-    let nonce = h.nonce(&payer.id);
-    let height = h.height();
-    let create = Action::EscrowCreate {
-        payee: payee.id,
-        amount: 100,
-        arbiter: Some(h.cell.arbiter(0).id),
-        release_height: height + 1,
-        expiry_height: height + 1_000,
-    };
-    h.submit(&payer, create).unwrap();
-    let escrow = EscrowId::derive(CellId(0), &payer.id, nonce);
-    h.submit(&payer, Action::EscrowDispute { escrow }).unwrap();
+    let escrow = h.disputed_escrow(&payer, &payee, 100);
 
     let current: GovernanceRules = h.ledger.get(&StateKey::GovernanceRules).unwrap().unwrap();
     let mut shorter = current.clone();

@@ -52,19 +52,7 @@ fn disputed_escrow_and_pool(h: &mut Harness, jurors: std::ops::Range<usize>) -> 
         h.submit(&member(h, index), Action::JoinJuryPool).unwrap();
     }
     let (payer, payee) = (member(h, 0), member(h, 1));
-    let nonce = h.nonce(&payer.id);
-    let height = h.height();
-    let create = Action::EscrowCreate {
-        payee: payee.id,
-        amount: ESCROWED,
-        arbiter: Some(h.cell.arbiter(0).id),
-        release_height: height + 1,
-        expiry_height: height + 1_000,
-    };
-    h.submit(&payer, create).unwrap();
-    let escrow = EscrowId::derive(CellId(0), &payer.id, nonce);
-    h.submit(&payer, Action::EscrowDispute { escrow }).unwrap();
-    escrow
+    h.disputed_escrow(&payer, &payee, ESCROWED)
 }
 
 /// Commits empty blocks until block `height` is the last committed.

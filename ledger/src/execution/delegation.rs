@@ -5,7 +5,7 @@
 //! delegates in turn); a tally follows at most `max_delegation_depth` steps of them.
 
 use super::context::{ensure_active, Context, Outcome};
-use super::processes::{insert_sorted, remove_sorted};
+use super::sorted_lists::{insert_sorted, remove_sorted};
 use crate::error::TxError;
 use crate::governance::{Delegation, GovernanceRules};
 use crate::ids::PassportId;

@@ -10,7 +10,7 @@
 
 use super::context::{debit, ensure_active, Context, Outcome};
 use super::overlay::Overlay;
-use super::processes::{insert_sorted, remove_sorted};
+use super::sorted_lists::{insert_sorted, remove_sorted};
 use crate::error::TxError;
 use crate::governance::{
     CaseEvent, CaseStatus, GovernanceRules, Juror, JurorRuling, JuryCase, JuryCaseId, JuryDeadline,
@@ -192,10 +192,5 @@ pub(super) fn add_jury_deadline(
     deadline: JuryDeadline,
 ) -> Result<(), StorageError> {
     let key = StateKey::JuryDeadlines(height);
-    let mut due: Vec<JuryDeadline> = state.get(&key)?.unwrap_or_default();
-    if let Err(position) = due.binary_search(&deadline) {
-        due.insert(position, deadline);
-    }
-    state.put(key, &due);
-    Ok(())
+    insert_sorted(state, key, deadline, usize::MAX).map(|_| ())
 }

@@ -32,6 +32,7 @@ mod mode;
 mod overlay;
 mod passports;
 mod processes;
+mod sorted_lists;
 mod stake;
 mod tally;
 mod verdicts;

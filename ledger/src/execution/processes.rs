@@ -11,6 +11,7 @@
 use super::chambers::{is_member, member_count};
 use super::context::{Context, Failure, Outcome};
 use super::overlay::Overlay;
+use super::sorted_lists::insert_sorted;
 use crate::error::TxError;
 use crate::governance::*;
 use crate::ids::{Height, PassportId};
@@ -278,48 +279,5 @@ pub(super) fn add_deadline(
     height: Height,
     id: ProcessId,
 ) -> Result<(), StorageError> {
-    let key = StateKey::ProcessesDue(height);
-    let mut due: Vec<ProcessId> = state.get(&key)?.unwrap_or_default();
-    if let Err(position) = due.binary_search(&id) {
-        due.insert(position, id);
-    }
-    state.put(key, &due);
-    Ok(())
-}
-
-/// Inserts `passport` into the sorted list under `key`; refuses past `limit` entries.
-pub(super) fn insert_sorted(
-    state: &mut Overlay<'_>,
-    key: StateKey,
-    passport: PassportId,
-    limit: usize,
-) -> Result<bool, StorageError> {
-    let mut list: Vec<PassportId> = state.get(&key)?.unwrap_or_default();
-    let Err(position) = list.binary_search(&passport) else {
-        return Ok(true);
-    };
-    if list.len() >= limit {
-        return Ok(false);
-    }
-    list.insert(position, passport);
-    state.put(key, &list);
-    Ok(true)
-}
-
-/// Removes `passport` from the sorted list under `key`, deleting the list when it empties.
-pub(super) fn remove_sorted(
-    state: &mut Overlay<'_>,
-    key: StateKey,
-    passport: &PassportId,
-) -> Result<(), StorageError> {
-    let mut list: Vec<PassportId> = state.get(&key)?.unwrap_or_default();
-    if let Ok(position) = list.binary_search(passport) {
-        list.remove(position);
-        if list.is_empty() {
-            state.delete(key);
-        } else {
-            state.put(key, &list);
-        }
-    }
-    Ok(())
+    insert_sorted(state, StateKey::ProcessesDue(height), id, usize::MAX).map(|_| ())
 }

@@ -107,6 +107,30 @@ impl Harness {
         }
     }
 
+    /// `payer` escrows `amount` for `payee`, with arbiter 0 and a distant expiry, and disputes
+    /// it; the escrow's id.
+    pub fn disputed_escrow(
+        &mut self,
+        payer: &DevPassport,
+        payee: &DevPassport,
+        amount: Amount,
+    ) -> EscrowId {
+        let nonce = self.nonce(&payer.id);
+        let height = self.height();
+        let create = Action::EscrowCreate {
+            payee: payee.id,
+            amount,
+            arbiter: Some(self.cell.arbiter(0).id),
+            release_height: height + 1,
+            expiry_height: height + 1_000,
+        };
+        self.submit(payer, create).unwrap();
+        let escrow = EscrowId::derive(self.cell.genesis.cell, &payer.id, nonce);
+        self.submit(payer, Action::EscrowDispute { escrow })
+            .unwrap();
+        escrow
+    }
+
     /// Commits empty blocks, each with its proposer's reveal.
     pub fn advance(&mut self, blocks: u64) {
         for _ in 0..blocks {

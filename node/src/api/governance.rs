@@ -11,8 +11,9 @@ use charter_ledger::governance::{
     Ballot, Delegation, Electorate, GovernanceRules, Process, ProcessId,
 };
 use charter_ledger::state::StateKey;
-use charter_ledger::{LedgerError, PassportId};
-use serde::Deserialize;
+use charter_ledger::{Ledger, LedgerError, PassportId};
+use charter_store::StateStore;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -121,24 +122,36 @@ impl Page {
 /// Processes newest first, at most `limit` (100 at most) with ids below `before`; `next`
 /// is the `before` of the following page, null on the last.
 async fn processes(State(state): State<Arc<ApiState>>, Query(page): Query<Page>) -> Reply {
-    match list_processes(&state, page.before, page.limit()) {
+    numbered_page(
+        &state,
+        "processes",
+        &page,
+        |ledger, before, limit| Ok((ledger.process_count()?, ledger.processes(before, limit)?)),
+        |process: &Process| process.id.0,
+    )
+}
+
+/// A page of objects numbered from 0, newest first, all read at one committed height:
+/// `{ height, count, <name>: [...], next }`, where `read` gives how many there have been and
+/// the page, and `next` is the `before` of the following page (null on the last).
+pub(super) fn numbered_page<T: Serialize>(
+    state: &ApiState,
+    name: &str,
+    page: &Page,
+    read: impl FnOnce(&Ledger<StateStore>, Option<u64>, u64) -> Result<(u64, Vec<T>), LedgerError>,
+    id: impl Fn(&T) -> u64,
+) -> Reply {
+    let answer = state.ledger().and_then(|ledger| {
+        let height = ledger.height().ok_or(LedgerError::NotInitialized)?;
+        let (count, items) = read(&ledger, page.before, page.limit() as u64)?;
+        let oldest = items.last().map_or(0, &id);
+        let next = (oldest > 0).then_some(oldest);
+        Ok(json!({ "height": height, "count": count, name: items, "next": next }))
+    });
+    match answer {
         Ok(answer) => ok(answer),
         Err(error) => internal(error),
     }
-}
-
-fn list_processes(
-    state: &ApiState,
-    before: Option<u64>,
-    limit: usize,
-) -> Result<serde_json::Value, LedgerError> {
-    let ledger = state.ledger()?;
-    let height = ledger.height().ok_or(LedgerError::NotInitialized)?;
-    let count = ledger.process_count()?;
-    let processes = ledger.processes(before, limit as u64)?;
-    let oldest = processes.last().map_or(0, |process| process.id.0);
-    let next = (oldest > 0).then_some(oldest);
-    Ok(json!({ "height": height, "count": count, "processes": processes, "next": next }))
 }
 
 #[derive(Deserialize)]

@@ -1,16 +1,15 @@
 //! Jury reads: the cell's beacon, the jury pool, a juror's standing, and jury cases (one by
 //! one with a proof on request, or listed newest first at one committed height).
 
-use super::governance::{parse_passport, Page};
-use super::{error, internal, key_reply, ok, ApiState, ReadOptions, Reply};
+use super::governance::{numbered_page, parse_passport, Page};
+use super::{error, key_reply, ApiState, ReadOptions, Reply};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use charter_ledger::governance::{Beacon, Juror, JuryCase, JuryCaseId};
 use charter_ledger::state::StateKey;
-use charter_ledger::{LedgerError, PassportId};
-use serde_json::json;
+use charter_ledger::PassportId;
 use std::sync::Arc;
 
 pub(super) fn routes() -> Router<Arc<ApiState>> {
@@ -59,22 +58,11 @@ async fn case(
 /// Cases newest first, at most `limit` (100 at most) with ids below `before`; `next` is the
 /// `before` of the following page, null on the last.
 async fn cases(State(state): State<Arc<ApiState>>, Query(page): Query<Page>) -> Reply {
-    match list_cases(&state, page.before, page.limit()) {
-        Ok(answer) => ok(answer),
-        Err(error) => internal(error),
-    }
-}
-
-fn list_cases(
-    state: &ApiState,
-    before: Option<u64>,
-    limit: usize,
-) -> Result<serde_json::Value, LedgerError> {
-    let ledger = state.ledger()?;
-    let height = ledger.height().ok_or(LedgerError::NotInitialized)?;
-    let count = ledger.jury_case_count()?;
-    let cases = ledger.jury_cases(before, limit as u64)?;
-    let oldest = cases.last().map_or(0, |case| case.id.0);
-    let next = (oldest > 0).then_some(oldest);
-    Ok(json!({ "height": height, "count": count, "cases": cases, "next": next }))
+    numbered_page(
+        &state,
+        "cases",
+        &page,
+        |ledger, before, limit| Ok((ledger.jury_case_count()?, ledger.jury_cases(before, limit)?)),
+        |case: &JuryCase| case.id.0,
+    )
 }
