@@ -125,60 +125,7 @@ enum Query {
 
 pub fn run(args: QueryArgs) -> Result<()> {
     let api = ApiClient::new(&args.api)?;
-    let (path, key) = match &args.what {
-        Query::Status => ("/v1/status".to_string(), None),
-        Query::Block { height: None } => ("/v1/blocks/latest".to_string(), None),
-        Query::Block {
-            height: Some(height),
-        } => (format!("/v1/blocks/{height}"), None),
-        Query::Tx { id } => (format!("/v1/transactions/{id}"), None),
-        Query::Passport { id } => (format!("/v1/passports/{id}"), Some(StateKey::Passport(*id))),
-        Query::Bond { id } => (format!("/v1/bonds/{id}"), Some(StateKey::Bond(*id))),
-        Query::Escrow { id } => (format!("/v1/escrows/{id}"), Some(StateKey::Escrow(*id))),
-        Query::Validators => (
-            "/v1/validators".to_string(),
-            Some(StateKey::ActiveValidators),
-        ),
-        Query::Validator { id } => (
-            format!("/v1/validators/{id}"),
-            Some(StateKey::Validator(*id)),
-        ),
-        Query::BridgeRuling { cell, epoch } => (
-            format!("/v1/bridges/{cell}/rulings/{epoch}"),
-            Some(StateKey::BridgeRuling {
-                remote: CellId(*cell),
-                epoch: *epoch,
-            }),
-        ),
-        Query::Process { id } => (
-            format!("/v1/governance/processes/{id}"),
-            Some(StateKey::Process(ProcessId(*id))),
-        ),
-        Query::Ballot { process, voter } => (
-            format!("/v1/governance/processes/{process}/ballots/{voter}"),
-            Some(StateKey::Ballot {
-                process: ProcessId(*process),
-                voter: *voter,
-            }),
-        ),
-        Query::Delegation { id } => (
-            format!("/v1/governance/delegations/{id}"),
-            Some(StateKey::Delegation(*id)),
-        ),
-        Query::GovernanceRules => (
-            "/v1/governance/rules".to_string(),
-            Some(StateKey::GovernanceRules),
-        ),
-        Query::Case { id } => (
-            format!("/v1/governance/cases/{id}"),
-            Some(StateKey::JuryCase(JuryCaseId(*id))),
-        ),
-        Query::Juror { id } => (
-            format!("/v1/governance/jurors/{id}"),
-            Some(StateKey::Juror(*id)),
-        ),
-        Query::Beacon => ("/v1/governance/beacon".to_string(), Some(StateKey::Beacon)),
-    };
+    let (path, key) = route(&args.what);
     if let (Query::Tx { id }, true) = (&args.what, args.proof) {
         return prove_inclusion(&api, id, args.genesis.as_deref());
     }
@@ -309,5 +256,64 @@ fn certified_block(api: &ApiClient, height: u64) -> Result<Value> {
             }
             (status, answer) => bail!("the other node answered {status}: {answer}"),
         }
+    }
+}
+
+/// The API path that answers `what`, and the state key its value is proven under (none for
+/// reads that are not one state value).
+fn route(what: &Query) -> (String, Option<StateKey>) {
+    match what {
+        Query::Status => ("/v1/status".to_string(), None),
+        Query::Block { height: None } => ("/v1/blocks/latest".to_string(), None),
+        Query::Block {
+            height: Some(height),
+        } => (format!("/v1/blocks/{height}"), None),
+        Query::Tx { id } => (format!("/v1/transactions/{id}"), None),
+        Query::Passport { id } => (format!("/v1/passports/{id}"), Some(StateKey::Passport(*id))),
+        Query::Bond { id } => (format!("/v1/bonds/{id}"), Some(StateKey::Bond(*id))),
+        Query::Escrow { id } => (format!("/v1/escrows/{id}"), Some(StateKey::Escrow(*id))),
+        Query::Validators => (
+            "/v1/validators".to_string(),
+            Some(StateKey::ActiveValidators),
+        ),
+        Query::Validator { id } => (
+            format!("/v1/validators/{id}"),
+            Some(StateKey::Validator(*id)),
+        ),
+        Query::BridgeRuling { cell, epoch } => (
+            format!("/v1/bridges/{cell}/rulings/{epoch}"),
+            Some(StateKey::BridgeRuling {
+                remote: CellId(*cell),
+                epoch: *epoch,
+            }),
+        ),
+        Query::Process { id } => (
+            format!("/v1/governance/processes/{id}"),
+            Some(StateKey::Process(ProcessId(*id))),
+        ),
+        Query::Ballot { process, voter } => (
+            format!("/v1/governance/processes/{process}/ballots/{voter}"),
+            Some(StateKey::Ballot {
+                process: ProcessId(*process),
+                voter: *voter,
+            }),
+        ),
+        Query::Delegation { id } => (
+            format!("/v1/governance/delegations/{id}"),
+            Some(StateKey::Delegation(*id)),
+        ),
+        Query::GovernanceRules => (
+            "/v1/governance/rules".to_string(),
+            Some(StateKey::GovernanceRules),
+        ),
+        Query::Case { id } => (
+            format!("/v1/governance/cases/{id}"),
+            Some(StateKey::JuryCase(JuryCaseId(*id))),
+        ),
+        Query::Juror { id } => (
+            format!("/v1/governance/jurors/{id}"),
+            Some(StateKey::Juror(*id)),
+        ),
+        Query::Beacon => ("/v1/governance/beacon".to_string(), Some(StateKey::Beacon)),
     }
 }
