@@ -60,9 +60,14 @@
     return link ? Number(link.textContent) : null;
   }
 
+  function rowHeight(row) {
+    return Number(row.cells[0].textContent);
+  }
+
   // Blocks committed between the page's rendering and the stream's first event never come
   // through the stream: the table is read again from the server, and rows above `after` are
-  // marked fresh.
+  // marked fresh. Rows the stream added while the read was under way are kept above the rows
+  // read (they may be newer than the server's page); a read that fails is tried again.
   function refill(after) {
     fetch(location.pathname + location.search)
       .then(function (response) { return response.ok ? response.text() : Promise.reject(); })
@@ -71,13 +76,17 @@
         const read = new DOMParser().parseFromString(html, "text/html");
         const fetched = read.querySelector("#blocks tbody");
         if (!body || !fetched) return;
-        for (const row of Array.from(fetched.rows)) {
-          if (Number(row.cells[0].textContent) > after) row.className = "fresh";
+        const rows = Array.from(fetched.rows);
+        const top = rows.length ? rowHeight(rows[0]) : after;
+        for (const row of rows) {
+          if (rowHeight(row) > after) row.className = "fresh";
         }
-        body.replaceChildren.apply(body, Array.from(fetched.rows));
+        const newer = Array.from(body.rows).filter(function (row) { return rowHeight(row) > top; });
+        const limit = body.dataset.rows ? Number(body.dataset.rows) : ROWS;
+        body.replaceChildren.apply(body, newer.concat(rows).slice(0, limit));
         shown = Math.max(shown, topHeight() || 0);
       })
-      .catch(function () {});
+      .catch(function () { setTimeout(function () { refill(after); }, 1000); });
   }
 
   let shown = topHeight();
