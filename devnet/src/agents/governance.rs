@@ -1,17 +1,20 @@
 //! Agents in governance: validators' passports propose (resolutions that need members'
 //! sponsors, and parameter changes), members sponsor, validators and members vote while a
 //! process is open, members delegate and withdraw their votes in turn, and the guardians veto
-//! the second process and every third after it as soon as they see it. Only the latest process
+//! the first process and every third after it as soon as they see it (again, while it is
+//! pending, if a fault lost the veto). Only the latest process
 //! is followed; a new one is proposed once it has ended.
 
 use super::{Agents, ChainView, Intent};
 use charter_ledger::governance::{Choice, Parameter, Process, ProcessId, ProcessStatus, Proposal};
 use charter_ledger::{Action, Height, PassportId, SignedTransaction};
 use rand::Rng;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Most ballots agents cast in one block.
 const BALLOTS_PER_BLOCK: usize = 3;
+/// Blocks after which a veto not yet seen on the chain is sent again.
+const VETO_RETRY_BLOCKS: Height = 5;
 
 /// What the agents did in governance, so that nobody acts twice.
 #[derive(Default)]
@@ -19,11 +22,25 @@ pub(super) struct Civics {
     proposed: u64,
     sponsored: BTreeSet<(ProcessId, PassportId)>,
     voted: BTreeSet<(ProcessId, PassportId)>,
-    vetoed: BTreeSet<ProcessId>,
+    /// The height each veto was last sent at: one lost to a fault is sent again after
+    /// [`VETO_RETRY_BLOCKS`], while the process is still pending.
+    vetoed: BTreeMap<ProcessId, Height>,
     /// Agents delegating now, oldest delegation first.
     delegating: Vec<PassportId>,
     /// Delegation steps taken: even ones delegate, odd ones withdraw the oldest delegation.
     delegation_steps: u64,
+}
+
+impl Civics {
+    /// Whether to send a veto of `process` at `height`: the first time, and again when the
+    /// last one sent has had [`VETO_RETRY_BLOCKS`] to commit.
+    fn veto_due(&mut self, process: ProcessId, height: Height) -> bool {
+        let due = (self.vetoed.get(&process)).is_none_or(|sent| height >= sent + VETO_RETRY_BLOCKS);
+        if due {
+            self.vetoed.insert(process, height);
+        }
+        due
+    }
 }
 
 impl Agents {
@@ -35,7 +52,7 @@ impl Agents {
         chain: &dyn ChainView,
     ) -> Vec<(SignedTransaction, Intent)> {
         let latest = chain.latest_process();
-        let step = self.civic_step(latest.as_ref());
+        let step = self.civic_step(height, latest.as_ref());
         let mut transactions: Vec<_> = step.into_iter().collect();
         if let Some(process) = &latest {
             transactions.extend(self.ballots(height, process));
@@ -44,12 +61,16 @@ impl Agents {
     }
 
     /// Propose when nothing is pending, else veto, sponsor or delegate.
-    fn civic_step(&mut self, latest: Option<&Process>) -> Option<(SignedTransaction, Intent)> {
+    fn civic_step(
+        &mut self,
+        height: Height,
+        latest: Option<&Process>,
+    ) -> Option<(SignedTransaction, Intent)> {
         let action = match latest {
             Some(process)
                 if process.status.is_pending()
-                    && process.id.0 % 3 == 1
-                    && self.civics.vetoed.insert(process.id) =>
+                    && process.id.0.is_multiple_of(3)
+                    && self.civics.veto_due(process.id, height) =>
             {
                 self.cell
                     .veto(process.id, "the guardians' test of their veto", &[0, 1])
