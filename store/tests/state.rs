@@ -12,7 +12,7 @@ use charter_ledger::storage::{MemoryStorage, Storage};
 use charter_ledger::{
     verify_proof, Action, CellId, EscrowId, Ledger, LedgerError, PassportId, SignedTransaction,
 };
-use charter_store::NodeStore;
+use charter_store::{NodeStore, StateStore};
 
 fn cell() -> DevCell {
     DevCell::new(14, DevCellConfig::default())
@@ -100,6 +100,19 @@ fn a_ledger_reopens_at_its_last_block() {
     );
 }
 
+/// Ledgers on a node store in `dir` and in memory, both at `cell`'s genesis.
+fn from_genesis(
+    cell: &DevCell,
+    dir: &std::path::Path,
+) -> (Ledger<StateStore>, Ledger<MemoryStorage>) {
+    let store = NodeStore::open(dir).unwrap();
+    let mut durable = Ledger::open(store.state()).unwrap();
+    let mut memory = Ledger::open(MemoryStorage::new()).unwrap();
+    durable.init_genesis(&cell.genesis).unwrap();
+    memory.init_genesis(&cell.genesis).unwrap();
+    (durable, memory)
+}
+
 /// Block `height` of a governance history: a proposal, a delegation, ballots in both
 /// chambers, then empty blocks through the tally and the execution at the end of the run.
 fn governance_block(cell: &DevCell, height: u64) -> Vec<SignedTransaction> {
@@ -142,11 +155,7 @@ fn governance_block(cell: &DevCell, height: u64) -> Vec<SignedTransaction> {
 fn a_governance_history_gives_the_same_roots_on_the_store_and_in_memory() {
     let cell = cell();
     let dir = tempfile::tempdir().unwrap();
-    let store = NodeStore::open(dir.path()).unwrap();
-    let mut durable = Ledger::open(store.state()).unwrap();
-    let mut memory = Ledger::open(MemoryStorage::new()).unwrap();
-    durable.init_genesis(&cell.genesis).unwrap();
-    memory.init_genesis(&cell.genesis).unwrap();
+    let (mut durable, mut memory) = from_genesis(&cell, dir.path());
     // Dev rules: voting opens at 1 + 5 + 1 = 7, closes at 21, executes at 26.
     for height in 1..=26 {
         let block = governance_block(&cell, height);
@@ -217,11 +226,7 @@ fn jury_case<S: Storage>(ledger: &Ledger<S>) -> Option<JuryCase> {
 fn a_jury_history_gives_the_same_jury_and_roots_on_the_store_and_in_memory() {
     let cell = cell();
     let dir = tempfile::tempdir().unwrap();
-    let store = NodeStore::open(dir.path()).unwrap();
-    let mut durable = Ledger::open(store.state()).unwrap();
-    let mut memory = Ledger::open(MemoryStorage::new()).unwrap();
-    durable.init_genesis(&cell.genesis).unwrap();
-    memory.init_genesis(&cell.genesis).unwrap();
+    let (mut durable, mut memory) = from_genesis(&cell, dir.path());
     let mut drawn = Vec::new();
     // Filed at 4: drawn at 7, ruled on at 8, closed at 7 + 10 = 17.
     for height in 1..=17 {

@@ -139,29 +139,10 @@ pub struct Juror {
     pub released_at: Option<Height>,
 }
 
-/// Numbers jury cases in the order they were filed in a cell, from 0.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
-)]
-#[serde(transparent)]
-pub struct JuryCaseId(pub u64);
-
-impl std::fmt::Display for JuryCaseId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+numbered_id!(
+    /// Numbers jury cases in the order they were filed in a cell, from 0.
+    JuryCaseId
+);
 
 /// How a juror rules on an escrow dispute.
 #[derive(

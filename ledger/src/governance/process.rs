@@ -13,29 +13,10 @@ pub const VETO_DOMAIN: &[u8] = b"CHARTER_VETO_V1";
 /// Longest resolution text and veto reason, in bytes of UTF-8.
 pub const MAX_TEXT_BYTES: usize = 1_024;
 
-/// Numbers processes in the order they were proposed in a cell, from 0.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
-)]
-#[serde(transparent)]
-pub struct ProcessId(pub u64);
-
-impl std::fmt::Display for ProcessId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+numbered_id!(
+    /// Numbers processes in the order they were proposed in a cell, from 0.
+    ProcessId
+);
 
 /// What a process would do if it passes.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
