@@ -1,6 +1,7 @@
 //! `charter gov`: governance processes from the command line — propose, sponsor, vote,
 //! delegate, approve and submit guardian vetoes, and read processes, ballots and the rules —
-//! and juries (`charter gov jury`): join or leave the pool, send a dispute to a jury, rule.
+//! and juries (`charter gov jury`): join or leave the pool, send a dispute or a slash case to
+//! a jury, rule.
 //! Transactions are signed and followed as `charter tx send` does.
 
 use crate::tx::{cell_facts, follow, json_argument, sign_action, submit};
@@ -9,7 +10,7 @@ use charter_client::ApiClient;
 use charter_ledger::governance::{
     Choice, GuardianApproval, JuryCaseId, ProcessId, Proposal, Verdict, VetoTerms,
 };
-use charter_ledger::{Action, EscrowId, PassportId};
+use charter_ledger::{Action, CaseId, EscrowId, PassportId};
 use charter_node::keys::KeyFile;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -118,10 +119,10 @@ enum GovCommand {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum VerdictArg {
-    /// The escrow goes to its payee.
-    ToPayee,
-    /// The escrow returns to its payer.
-    ToPayer,
+    /// The claim holds: the escrow goes to its payee; the offender is slashed.
+    ForClaim,
+    /// The claim fails: the escrow returns to its payer; the offender keeps its stake.
+    AgainstClaim,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +144,20 @@ enum JuryCommand {
         /// The escrow id (hex).
         #[arg(long)]
         escrow: String,
+    },
+    /// As a member of the arbiter panel, send a slash of up to `amount` of the offender's
+    /// stake to a jury, under a fresh case number.
+    Slash {
+        #[command(flatten)]
+        sender: Sender,
+        /// The offender's passport id (hex).
+        #[arg(long)]
+        offender: String,
+        #[arg(long)]
+        amount: u64,
+        /// The arbiters' case number (32 bytes, hex), not used by any ruling before.
+        #[arg(long)]
+        case: String,
     },
     /// As a drawn juror, rule on a case.
     Rule {
@@ -265,14 +280,28 @@ fn run_jury(api: &ApiClient, command: JuryCommand) -> Result<()> {
             let escrow = EscrowId::from_hex(&escrow).context("the escrow is not 32 hex bytes")?;
             send(api, &sender, Action::RequestJury { escrow })
         }
+        JuryCommand::Slash {
+            sender,
+            offender,
+            amount,
+            case,
+        } => {
+            let action = Action::RequestSlashJury {
+                offender: PassportId::from_hex(&offender)
+                    .context("the offender is not 32 hex bytes")?,
+                amount,
+                case: CaseId::from_hex(&case).context("the case is not 32 hex bytes")?,
+            };
+            send(api, &sender, action)
+        }
         JuryCommand::Rule {
             sender,
             case,
             verdict,
         } => {
             let verdict = match verdict {
-                VerdictArg::ToPayee => Verdict::ToPayee,
-                VerdictArg::ToPayer => Verdict::ToPayer,
+                VerdictArg::ForClaim => Verdict::ForClaim,
+                VerdictArg::AgainstClaim => Verdict::AgainstClaim,
             };
             let case = JuryCaseId(case);
             send(api, &sender, Action::RuleOnCase { case, verdict })

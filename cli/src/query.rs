@@ -121,6 +121,12 @@ enum Query {
     },
     /// The cell's beacon: the mix of its proposers' reveals.
     Beacon,
+    /// The slash cases open before juries against a passport (it can neither withdraw nor
+    /// exit while there are any).
+    SlashCases {
+        /// The passport id (hex).
+        id: PassportId,
+    },
 }
 
 pub fn run(args: QueryArgs) -> Result<()> {
@@ -315,5 +321,9 @@ fn route(what: &Query) -> (String, Option<StateKey>) {
             Some(StateKey::Juror(*id)),
         ),
         Query::Beacon => ("/v1/governance/beacon".to_string(), Some(StateKey::Beacon)),
+        Query::SlashCases { id } => (
+            format!("/v1/governance/slash-cases/{id}"),
+            Some(StateKey::SlashCasesAgainst(*id)),
+        ),
     }
 }

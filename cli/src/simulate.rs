@@ -4,7 +4,7 @@
 use anyhow::{ensure, Context, Result};
 use charter_devnet::agents::{voting, Agents, ChainView};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
-use charter_ledger::governance::{JuryCase, Process};
+use charter_ledger::governance::{CaseSubject, JuryCase, Process};
 use charter_ledger::state::{ActiveValidators, Bond, CellModeState, Passport, StateKey, Validator};
 use charter_ledger::storage::Storage;
 use charter_ledger::{Ledger, PassportId};
@@ -110,7 +110,17 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         .map(|process| format!("{:?}", process.status));
     println!("governance processes: {}", count_by_status(statuses));
     let cases = ledger.jury_cases(None, u64::MAX)?;
-    let statuses = cases.iter().map(|case| format!("{:?}", case.status));
+    let statuses = cases.iter().map(|case| {
+        let subject = match case.subject {
+            CaseSubject::Escrow(_) => "escrow",
+            CaseSubject::Slash { .. } => "slash",
+        };
+        let verdict = case
+            .outcome
+            .as_ref()
+            .map_or(String::new(), |outcome| format!(" {:?}", outcome.verdict));
+        format!("{subject} {:?}{verdict}", case.status)
+    });
     println!("jury cases: {}", count_by_status(statuses));
     println!("chain data: {}", data_dir.display());
     Ok(())

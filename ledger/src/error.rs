@@ -173,6 +173,8 @@ pub enum TxError {
     NotAJuror,
     #[error("this juror has already ruled on this case")]
     AlreadyRuled,
+    #[error("jury case {0} is deciding a slash of this passport's stake; it cannot leave until the case closes")]
+    StakeBeforeJury(JuryCaseId),
 }
 
 /// Writes [`TxError::code`] and [`TxError::CODES`] from one table, so that the list of codes
@@ -259,4 +261,5 @@ tx_error_codes! {
     CaseNotRuling => "case_not_ruling",
     NotAJuror => "not_a_juror",
     AlreadyRuled => "already_ruled",
+    StakeBeforeJury => "stake_before_jury",
 }

@@ -75,6 +75,9 @@ pub enum StateKey {
     /// The last height at which any case filed so far closes: a juror who leaves gets its bond
     /// back only after it, so every case whose pool held it can still charge its absence.
     LastJuryClose,
+    /// The slash cases open before juries against a passport, sorted: while there are any,
+    /// it can neither withdraw stake nor exit.
+    SlashCasesAgainst(PassportId),
 }
 
 impl StateKey {
@@ -404,6 +407,7 @@ impl StateObject for Beacon {}
 impl StateObject for Height {}
 impl StateObject for Juror {}
 impl StateObject for JuryCaseId {}
+impl StateObject for Vec<JuryCaseId> {}
 impl StateObject for JuryCase {}
 impl StateObject for Vec<JuryDeadline> {}
 

@@ -149,6 +149,14 @@ pub enum Action {
     RequestJury { escrow: EscrowId },
     /// A drawn juror's ruling on a case.
     RuleOnCase { case: JuryCaseId, verdict: Verdict },
+    /// Send a slash of up to `amount` of the offender's stake to a jury under a fresh case
+    /// number (the sender is a member of the arbiter panel), instead of gathering the
+    /// panel's approvals.
+    RequestSlashJury {
+        offender: PassportId,
+        amount: Amount,
+        case: CaseId,
+    },
 }
 
 /// A validator's keys: a consensus key and a BLS key with its proof of possession, both keys
@@ -233,10 +241,11 @@ pub enum ActionKind {
     LeaveJuryPool,
     RequestJury,
     RuleOnCase,
+    RequestSlashJury,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 28] = [
+    pub const ALL: [ActionKind; 29] = [
         ActionKind::Transfer,
         ActionKind::IssuePassport,
         ActionKind::RotateKeys,
@@ -265,6 +274,7 @@ impl ActionKind {
         ActionKind::LeaveJuryPool,
         ActionKind::RequestJury,
         ActionKind::RuleOnCase,
+        ActionKind::RequestSlashJury,
     ];
 }
 
@@ -299,6 +309,7 @@ impl Action {
             Action::LeaveJuryPool => ActionKind::LeaveJuryPool,
             Action::RequestJury { .. } => ActionKind::RequestJury,
             Action::RuleOnCase { .. } => ActionKind::RuleOnCase,
+            Action::RequestSlashJury { .. } => ActionKind::RequestSlashJury,
         }
     }
 }

@@ -145,7 +145,7 @@ fn a_jury_drawn_from_the_pool_settles_the_dispute_and_absent_jurors_pay() {
     for juror in &jurors[..2] {
         let rule = Action::RuleOnCase {
             case: JuryCaseId(0),
-            verdict: Verdict::ToPayee,
+            verdict: Verdict::ForClaim,
         };
         h.submit(juror, rule).unwrap();
     }
@@ -153,8 +153,8 @@ fn a_jury_drawn_from_the_pool_settles_the_dispute_and_absent_jurors_pay() {
     let closed = case(&h, 0);
     assert_eq!(closed.status, CaseStatus::Settled);
     let outcome = closed.outcome.expect("a settled case has its outcome");
-    assert_eq!((outcome.for_payee, outcome.for_payer), (2, 0));
-    assert_eq!(outcome.verdict, Verdict::ToPayee);
+    assert_eq!((outcome.for_claim, outcome.against_claim), (2, 0));
+    assert_eq!(outcome.verdict, Verdict::ForClaim);
     assert_eq!(outcome.absent, vec![jurors[2].id]);
     assert_eq!(h.escrow(&escrow).status, EscrowStatus::Resolved);
     assert_eq!(
@@ -190,11 +190,11 @@ fn a_tie_or_silence_returns_the_escrow_to_its_payer() {
         case: JuryCaseId(0),
         verdict,
     };
-    h.submit(&first, rule(Verdict::ToPayee)).unwrap();
-    h.submit(&second, rule(Verdict::ToPayer)).unwrap();
+    h.submit(&first, rule(Verdict::ForClaim)).unwrap();
+    h.submit(&second, rule(Verdict::AgainstClaim)).unwrap();
     advance_to(&mut h, drawn.closes_at);
     let outcome = case(&h, 0).outcome.unwrap();
-    assert_eq!(outcome.verdict, Verdict::ToPayer);
+    assert_eq!(outcome.verdict, Verdict::AgainstClaim);
     assert_eq!(h.escrow(&escrow).status, EscrowStatus::Refunded);
     assert_eq!(
         h.passport(&member(&h, 0).id).balance,
@@ -233,7 +233,7 @@ fn jury_refusals_are_typed_and_change_nothing() {
     ));
     let rule = Action::RuleOnCase {
         case: JuryCaseId(0),
-        verdict: Verdict::ToPayer,
+        verdict: Verdict::AgainstClaim,
     };
     assert_eq!(
         h.submit(&juror, rule.clone()),
@@ -416,11 +416,204 @@ fn recovery_mode_refuses_new_jurors_and_lockdown_still_takes_rulings() {
     h.set_mode(CellMode::Lockdown, Some(h.height() + 50));
     let rule = Action::RuleOnCase {
         case: JuryCaseId(0),
-        verdict: Verdict::ToPayee,
+        verdict: Verdict::ForClaim,
     };
     assert_eq!(
         h.submit(&member(&h, 2), rule),
         Err(TxError::UnknownJuryCase(JuryCaseId(0))),
         "judged on its merits, not refused by the mode"
     );
+}
+
+/// Members 2..8 join the pool; arbiter 0 sends a slash of `amount` of validator 3's stake to a
+/// jury under case number `[7; 32]`. Returns the offender.
+fn slash_case_before_jury(h: &mut Harness, amount: Amount) -> DevPassport {
+    for index in 2..8 {
+        h.submit(&member(h, index), Action::JoinJuryPool).unwrap();
+    }
+    let offender = h.cell.validator(3).clone();
+    let file = Action::RequestSlashJury {
+        offender: offender.id,
+        amount,
+        case: CaseId([7; 32]),
+    };
+    h.submit(&h.cell.arbiter(0).clone(), file).unwrap();
+    offender
+}
+
+/// The drawn jurors of case 0 at its draw; the first `for_claim` of them rule for the claim.
+fn rule_for_claim(h: &mut Harness, for_claim: usize) -> JuryCase {
+    let draw_at = case(h, 0).draw_at;
+    advance_to(h, draw_at);
+    let drawn = case(h, 0);
+    for juror in &drawn.jurors[..for_claim] {
+        let juror = member(h, index_of(h, juror));
+        let rule = Action::RuleOnCase {
+            case: JuryCaseId(0),
+            verdict: Verdict::ForClaim,
+        };
+        h.submit(&juror, rule).unwrap();
+    }
+    drawn
+}
+
+#[test]
+fn a_slash_case_upheld_by_the_jury_slashes_bonded_then_unbonding_stake_into_the_treasury() {
+    let mut h = Harness::new();
+    let offender = h.cell.validator(3).clone();
+    h.submit(&offender, Action::Unbond { amount: 1_000 })
+        .unwrap();
+    h.advance(10);
+    let offender = slash_case_before_jury(&mut h, 9_500);
+    let filed = case(&h, 0);
+    assert_eq!(
+        filed.subject,
+        CaseSubject::Slash {
+            offender: offender.id,
+            amount: 9_500,
+            case: CaseId([7; 32])
+        }
+    );
+    assert_eq!(filed.pool.len(), 6, "the filer is not in the pool");
+    assert!(h
+        .ledger
+        .get::<SpentCase>(&StateKey::SpentCase([7; 32]))
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        h.submit(&offender, Action::Withdraw),
+        Err(TxError::StakeBeforeJury(JuryCaseId(0))),
+        "its matured unbonding stays while the jury decides"
+    );
+    let treasury_before = h.treasury();
+    let drawn = rule_for_claim(&mut h, 2);
+    advance_to(&mut h, drawn.closes_at);
+
+    let outcome = case(&h, 0).outcome.expect("settled");
+    assert_eq!(outcome.verdict, Verdict::ForClaim);
+    assert_eq!(outcome.slashed, 9_500);
+    let penalty = rules(&h).absence_penalty;
+    assert_eq!(h.treasury(), treasury_before + 9_500 + penalty);
+    let bond = h.bond(&offender.id);
+    assert_eq!(bond.bonded, 0, "bonded stake goes first");
+    assert_eq!(
+        bond.unbonding_total(),
+        500,
+        "then unbonding, in release order"
+    );
+    let sanction = h.passport(&offender.id).sanctions.pop().unwrap();
+    assert_eq!(
+        (sanction.kind, sanction.case, sanction.liability),
+        (SanctionKind::Slashed, CaseId([7; 32]), 0)
+    );
+    assert!(h
+        .ledger
+        .get::<Vec<JuryCaseId>>(&StateKey::SlashCasesAgainst(offender.id))
+        .unwrap()
+        .is_none());
+    let balance = h.passport(&offender.id).balance;
+    h.submit(&offender, Action::Withdraw).unwrap();
+    assert!(h.passport(&offender.id).balance > balance);
+}
+
+#[test]
+fn a_slash_case_the_jury_does_not_uphold_takes_nothing_and_frees_the_stake() {
+    let mut h = Harness::new();
+    let offender = slash_case_before_jury(&mut h, 400);
+    let bond_before = h.bond(&offender.id);
+    let drawn = rule_for_claim(&mut h, 1);
+    advance_to(&mut h, drawn.closes_at);
+    let outcome = case(&h, 0).outcome.expect("settled");
+    assert_eq!(
+        (outcome.for_claim, outcome.verdict, outcome.slashed),
+        (1, Verdict::AgainstClaim, 0),
+        "one ruling for the claim of three drawn: a claim needs a majority of the jury"
+    );
+    assert_eq!(h.bond(&offender.id), bond_before);
+    assert!(h.passport(&offender.id).sanctions.is_empty());
+    assert_eq!(
+        h.submit(&offender, Action::Withdraw),
+        Err(TxError::NothingToWithdraw),
+        "judged on its merits again"
+    );
+}
+
+#[test]
+fn a_slash_upheld_beyond_the_offenders_stake_takes_all_of_it_and_records_the_rest_owed() {
+    let mut h = Harness::new();
+    let offender = slash_case_before_jury(&mut h, 25_000);
+    let drawn = rule_for_claim(&mut h, 3);
+    advance_to(&mut h, drawn.closes_at);
+    assert_eq!(case(&h, 0).outcome.unwrap().slashed, 10_000);
+    assert_eq!(h.bond(&offender.id).bonded, 0);
+    let passport = h.passport(&offender.id);
+    assert_eq!(passport.sanctions.last().unwrap().liability, 15_000);
+}
+
+#[test]
+fn a_slash_case_is_refused_with_a_typed_code_and_its_number_cannot_be_used_twice() {
+    let mut h = Harness::new();
+    let arbiter = h.cell.arbiter(0).clone();
+    let offender = h.cell.validator(3).id;
+    let file = |amount, case| Action::RequestSlashJury {
+        offender,
+        amount,
+        case: CaseId(case),
+    };
+    assert!(matches!(
+        h.submit(&member(&h, 2), file(400, [7; 32])),
+        Err(TxError::NotAuthorized(_))
+    ));
+    assert_eq!(
+        h.submit(&arbiter, file(0, [7; 32])),
+        Err(TxError::ZeroAmount)
+    );
+    let unknown = Action::RequestSlashJury {
+        offender: PassportId([0xee; 32]),
+        amount: 400,
+        case: CaseId([7; 32]),
+    };
+    assert!(matches!(
+        h.submit(&arbiter, unknown),
+        Err(TxError::UnknownPassport(_))
+    ));
+    assert!(matches!(
+        h.submit(&arbiter, file(400, [7; 32])),
+        Err(TxError::JuryPoolTooSmall { eligible: 0, .. })
+    ));
+    let offender_passport = slash_case_before_jury(&mut h, 400);
+    assert_eq!(
+        h.submit(&arbiter, file(400, [7; 32])),
+        Err(TxError::EvidenceAlreadyUsed)
+    );
+    let approvals = h.cell.approve_ruling(
+        CaseId([7; 32]),
+        charter_ledger::evidence::Ruling::Slash {
+            offender,
+            amount: 400,
+        },
+        &[0, 1],
+    );
+    let by_panel = Action::Slash {
+        evidence: transaction::SlashEvidence::ArbiterRuling {
+            offender,
+            amount: 400,
+            case: CaseId([7; 32]),
+            approvals,
+        },
+    };
+    assert_eq!(
+        h.submit(&arbiter, by_panel),
+        Err(TxError::EvidenceAlreadyUsed),
+        "the panel cannot punish the case the jury holds"
+    );
+    assert_eq!(
+        h.submit(&offender_passport, Action::Exit),
+        Err(TxError::StakeBeforeJury(JuryCaseId(0)))
+    );
+    h.set_mode(CellMode::Lockdown, Some(h.height() + 50));
+    assert!(matches!(
+        h.submit(&arbiter, file(400, [8; 32])),
+        Err(TxError::ModeForbids { .. })
+    ));
 }

@@ -209,7 +209,7 @@ fn jury_block(cell: &DevCell, height: u64, drawn: &[PassportId]) -> Vec<SignedTr
                 let member = (2..7).find(|m| cell.member(*m).id == *juror).unwrap();
                 let rule = Action::RuleOnCase {
                     case: JuryCaseId(0),
-                    verdict: Verdict::ToPayee,
+                    verdict: Verdict::ForClaim,
                 };
                 cell.transaction(cell.member(member), 1, rule)
             })
@@ -250,5 +250,5 @@ fn a_jury_history_gives_the_same_jury_and_roots_on_the_store_and_in_memory() {
     let settled = jury_case(&durable).unwrap();
     assert_eq!(Some(&settled), jury_case(&memory).as_ref());
     assert_eq!(settled.status, CaseStatus::Settled);
-    assert_eq!(settled.outcome.unwrap().verdict, Verdict::ToPayee);
+    assert_eq!(settled.outcome.unwrap().verdict, Verdict::ForClaim);
 }

@@ -381,12 +381,12 @@ fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_t
     };
     all_at_once(
         &apis,
-        &[rule(juror[0], "to-payee"), rule(juror[1], "to-payee")],
+        &[rule(juror[0], "for-claim"), rule(juror[1], "for-claim")],
     );
     let outsider = (10..15).find(|member| !juror.contains(member)).unwrap();
-    let refused = gov(&apis[3], &rule(outsider, "to-payer"));
+    let refused = gov(&apis[3], &rule(outsider, "against-claim"));
     assert!(refused.unwrap_err().contains("not_a_juror"));
-    let again = gov(&apis[3], &rule(juror[0], "to-payer"));
+    let again = gov(&apis[3], &rule(juror[0], "against-claim"));
     assert!(again.unwrap_err().contains("already_ruled"));
 
     wait_for_height(&apis, closes_at);
@@ -404,9 +404,12 @@ fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_t
             assert_eq!(paid, 500, "the escrow went to the payee on {api}");
             let closed = case(api, Some(closes_at));
             let outcome = &closed["outcome"];
-            assert_eq!(outcome["verdict"], "to_payee", "{api}: {closed}");
+            assert_eq!(outcome["verdict"], "for_claim", "{api}: {closed}");
             assert_eq!(
-                (outcome["for_payee"].as_u64(), outcome["for_payer"].as_u64()),
+                (
+                    outcome["for_claim"].as_u64(),
+                    outcome["against_claim"].as_u64()
+                ),
                 (Some(2), Some(0))
             );
             assert_eq!(

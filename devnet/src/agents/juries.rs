@@ -1,12 +1,13 @@
 //! Agents on juries: genesis members keep the jury pool stocked (one joins per block while it
 //! holds fewer than [`POOL_TARGET`]); after each settled case one pool member that did not sit
 //! on it leaves; the payee of every other disputed escrow sends it to a jury rather than to its
-//! arbiter (`settle_escrow`); and the jurors drawn for the latest case rule on it, except that
+//! arbiter (`settle_escrow`); every other slash the arbiters pursue goes to a jury rather than
+//! to the panel's approvals; and the jurors drawn for the latest case rule on it, except that
 //! the last drawn juror of every third case stays away, so that absences are charged too.
 
-use super::{Agents, ChainView, Intent};
+use super::{Agents, ChainView, Intent, MAX_RULING_SLASH};
 use charter_ledger::governance::{CaseStatus, JuryCase, JuryCaseId, Verdict};
-use charter_ledger::{Action, PassportId, SignedTransaction};
+use charter_ledger::{Action, CaseId, PassportId, SignedTransaction};
 use rand::Rng;
 use std::collections::BTreeSet;
 
@@ -23,6 +24,7 @@ pub(super) struct JuryDuty {
     /// Cases after whose settlement a pool member left.
     left_after: BTreeSet<JuryCaseId>,
     disputes: u64,
+    slashes: u64,
 }
 
 impl Agents {
@@ -47,6 +49,33 @@ impl Agents {
     pub(super) fn sends_to_jury(&mut self) -> bool {
         self.duty.disputes += 1;
         self.duty.disputes.is_multiple_of(2)
+    }
+
+    /// Whether this slash goes to a jury (every other one) rather than the panel's approvals.
+    pub(super) fn sends_slash_to_jury(&mut self) -> bool {
+        self.duty.slashes += 1;
+        self.duty.slashes.is_multiple_of(2)
+    }
+
+    /// The first arbiter sends a slash of up to [`MAX_RULING_SLASH`] of a bonded agent's stake
+    /// to a jury under a fresh case number.
+    pub(super) fn slash_before_jury(
+        &mut self,
+        chain: &dyn ChainView,
+    ) -> Option<(SignedTransaction, Intent)> {
+        let index = self.any_agent();
+        let offender = self.agents[index].id;
+        let bonded = chain.bond(&offender).bonded;
+        if bonded == 0 {
+            return None;
+        }
+        let action = Action::RequestSlashJury {
+            offender,
+            amount: self.rng.gen_range(1..=bonded.min(MAX_RULING_SLASH)),
+            case: CaseId(self.rng.gen()),
+        };
+        let arbiter = self.cell.arbiter(0).clone();
+        Some((self.sign(&arbiter, action), Intent::Plain))
     }
 
     fn join_or_leave(
@@ -74,7 +103,7 @@ impl Agents {
         Some((self.sign(&leaver, Action::LeaveJuryPool), Intent::Plain))
     }
 
-    /// The rulings of the case's drawn agents that have not ruled; three in four for the payee.
+    /// The rulings of the case's drawn agents that have not ruled; three in four for the claim.
     fn rule(&mut self, case: &JuryCase) -> Vec<(SignedTransaction, Intent)> {
         let present = match case.id.0 % 3 {
             2 => case.jurors.len().saturating_sub(1),
@@ -89,9 +118,9 @@ impl Agents {
                 continue;
             }
             let verdict = if self.rng.gen_bool(0.75) {
-                Verdict::ToPayee
+                Verdict::ForClaim
             } else {
-                Verdict::ToPayer
+                Verdict::AgainstClaim
             };
             let action = Action::RuleOnCase {
                 case: case.id,

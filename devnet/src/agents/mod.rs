@@ -2,11 +2,11 @@
 //! payments, escrows released, disputed and settled by arbiters or refunded on expiry, stake
 //! moving, new passports sponsored, forked and funded — and, in turn, about one transaction in
 //! sixteen, the cell's lifecycle and governance: stake withdrawn, key rotations, exits, a
-//! validator registering, arbiter-panel sanctions and slashes, an emergency mode declared by
-//! the validators, bridge rulings; and in every block a step of a governance process (proposed,
-//! sponsored, delegated, vetoed) and ballots on it (`governance`), and jury duty: the pool kept
-//! stocked, disputes sent to juries, rulings (`juries`). Every kind of transaction
-//! runs in a load long enough. It
+//! validator registering, arbiter-panel sanctions and slashes (every other slash sent to a
+//! jury), an emergency mode declared by the validators, bridge rulings; and in every block a
+//! step of a governance process (proposed, sponsored, delegated, vetoed) and ballots on it
+//! (`governance`), and jury duty: the pool kept stocked, disputes and slash cases sent to
+//! juries, rulings (`juries`). Every kind of transaction runs in a load long enough. It
 //! follows what the ledger committed (never assumes), so it stays valid after rejections, and a
 //! seed replays it exactly. [`ApiChain`], [`submit`] and [`follow`] act through a validator's
 //! HTTP API.
@@ -308,6 +308,9 @@ impl Agents {
             Step::RegisterValidator => return self.register_validator(chain),
             // Governance actions carry their authority in their approvals; any agent sends them.
             Step::Sanction => self.sanction(),
+            Step::SlashByRuling if self.sends_slash_to_jury() => {
+                return self.slash_before_jury(chain)
+            }
             Step::SlashByRuling => self.slash_by_ruling(chain)?,
             Step::DeclareEmergency => self.declare_emergency(height, chain)?,
             Step::BridgeRuling => self.bridge_ruling(chain),

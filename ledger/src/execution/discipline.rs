@@ -73,7 +73,7 @@ impl Context<'_, '_> {
         let stake = u128::from(bond.bonded) + u128::from(bond.unbonding_total());
         let amount =
             (stake * u128::from(self.cell.params.double_vote_slash_bps) / 10_000) as Amount;
-        self.seize(&offender, amount, case)
+        self.seize(&offender, amount, case).map(drop)
     }
 
     fn slash_by_ruling(
@@ -93,12 +93,18 @@ impl Context<'_, '_> {
             },
             approvals,
         )?;
-        self.seize(offender, amount, *case)
+        self.seize(offender, amount, *case).map(drop)
     }
 
     /// Seizes up to `amount` of the offender's stake, bonded first and then unbonding in
     /// release order, into the treasury. What could not be seized stays as a liability.
-    pub(super) fn seize(&mut self, offender: &PassportId, amount: Amount, case: CaseId) -> Outcome {
+    /// Returns what it seized.
+    pub(super) fn seize(
+        &mut self,
+        offender: &PassportId,
+        amount: Amount,
+        case: CaseId,
+    ) -> Result<Amount, Failure> {
         let mut bond = self.bond_of(offender)?;
         let mut remaining = amount;
         let from_bond = remaining.min(bond.bonded);
@@ -121,7 +127,8 @@ impl Context<'_, '_> {
             imposed_at: self.height,
             inherited_from: None,
         };
-        self.impose(offender, record)
+        self.impose(offender, record)?;
+        Ok(amount - remaining)
     }
 
     pub(super) fn sanction(

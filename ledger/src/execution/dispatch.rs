@@ -89,5 +89,10 @@ fn dispatch(ctx: &mut Context<'_, '_>, action: &Action) -> Outcome {
         Action::LeaveJuryPool => ctx.leave_jury_pool(),
         Action::RequestJury { escrow } => ctx.request_jury(escrow),
         Action::RuleOnCase { case, verdict } => ctx.rule_on_case(*case, *verdict),
+        Action::RequestSlashJury {
+            offender,
+            amount,
+            case,
+        } => ctx.request_slash_jury(offender, *amount, case),
     }
 }

@@ -1,23 +1,24 @@
-//! Jury duty and disputes before juries: a passport joins the pool with a bond and leaves it
-//! on notice; a party sends a disputed escrow to a jury; drawn jurors rule. The draw, the
-//! close of a case and the return of a bond run at the end of their blocks (`verdicts`).
+//! Jury duty and cases before juries: a passport joins the pool with a bond and leaves it on
+//! notice; a party sends a disputed escrow to a jury, or an arbiter a slash case; drawn jurors
+//! rule. The draw, the close of a case and the return of a bond run at the end of their blocks
+//! (`verdicts`).
 //!
 //! **Doctrines.** The pool holds active passports only: a sanction that suspends or revokes a
 //! juror dismisses it (`discipline`), and a juror cannot exit. A case draws only from the pool
-//! as it stood when the case was filed, without the escrow's parties and arbiter. A juror's
-//! bond stays locked until every case that could have drawn it has closed, so that an absence
-//! can always be charged. One ruling per juror, final.
+//! as it stood when the case was filed, without its parties. A juror's bond stays locked until
+//! every case that could have drawn it has closed, so that an absence can always be charged.
+//! One ruling per juror, final. The stake a slash case is about stays until the case closes.
 
-use super::context::{debit, ensure_active, Context, Outcome};
+use super::context::{debit, ensure_active, ensure_positive, Context, Failure, Outcome};
 use super::overlay::Overlay;
 use super::sorted_lists::{insert_sorted, remove_sorted};
 use crate::error::TxError;
 use crate::governance::{
-    CaseEvent, CaseStatus, GovernanceRules, Juror, JurorRuling, JuryCase, JuryCaseId, JuryDeadline,
-    Verdict, MAX_JURY_POOL,
+    CaseEvent, CaseStatus, CaseSubject, GovernanceRules, Juror, JurorRuling, JuryCase, JuryCaseId,
+    JuryDeadline, Verdict, MAX_JURY_POOL,
 };
-use crate::ids::{EscrowId, Height, PassportId};
-use crate::state::{EscrowStatus, StateKey};
+use crate::ids::{Amount, CaseId, EscrowId, Height, PassportId};
+use crate::state::{ArbiterPanel, EscrowStatus, StateKey};
 use crate::storage::StorageError;
 
 impl Context<'_, '_> {
@@ -87,13 +88,60 @@ impl Context<'_, '_> {
             )
             .into());
         }
+        let parties: Vec<PassportId> = [Some(escrow.payer), Some(escrow.payee), escrow.arbiter]
+            .into_iter()
+            .flatten()
+            .collect();
+        self.file_case(CaseSubject::Escrow(escrow.id), &parties)?;
+        escrow.status = EscrowStatus::BeforeJury;
+        self.state.put(StateKey::Escrow(escrow.id), &escrow);
+        Ok(())
+    }
+
+    /// Files a slash case under a fresh arbiters' case number, which it spends at once so that
+    /// neither a panel ruling nor a `SlashRuling` process can punish the same case again.
+    pub(super) fn request_slash_jury(
+        &mut self,
+        offender: &PassportId,
+        amount: Amount,
+        case: &CaseId,
+    ) -> Outcome {
+        ensure_positive(amount)?;
+        let filer = *self.sender();
+        let panel: ArbiterPanel = self.state.require(&StateKey::ArbiterPanel)?;
+        if !panel.members.contains(&filer) {
+            return Err(TxError::NotAuthorized(
+                "only a member of the arbiter panel can send a slash case to a jury",
+            )
+            .into());
+        }
+        ensure_active(&self.passport(&filer)?)?;
+        self.passport(offender)?;
+        self.spend_case(case)?;
+        let subject = CaseSubject::Slash {
+            offender: *offender,
+            amount,
+            case: *case,
+        };
+        let id = self.file_case(subject, &[*offender, filer])?;
+        let key = StateKey::SlashCasesAgainst(*offender);
+        insert_sorted(self.state, key, id, usize::MAX)?;
+        Ok(())
+    }
+
+    /// Opens a case on `subject` drawing from the pool without `parties`, at the rules in
+    /// state; its draw is due `draw_delay` blocks from now.
+    fn file_case(
+        &mut self,
+        subject: CaseSubject,
+        parties: &[PassportId],
+    ) -> Result<JuryCaseId, Failure> {
         let rules: GovernanceRules = self.state.require(&StateKey::GovernanceRules)?;
         let juries = rules.juries;
-        let parties = [Some(escrow.payer), Some(escrow.payee), escrow.arbiter];
         let pool: Vec<PassportId> = (self.state.get::<Vec<PassportId>>(&StateKey::JuryPool)?)
             .unwrap_or_default()
             .into_iter()
-            .filter(|passport| !parties.contains(&Some(*passport)))
+            .filter(|passport| !parties.contains(passport))
             .collect();
         if pool.len() < juries.size as usize {
             return Err(TxError::JuryPoolTooSmall {
@@ -106,7 +154,7 @@ impl Context<'_, '_> {
         let draw_at = self.height + juries.draw_delay;
         let case = JuryCase {
             id,
-            escrow: escrow.id,
+            subject,
             rules_version: rules.version,
             closes_at: draw_at + juries.ruling_blocks,
             rules: juries,
@@ -120,7 +168,7 @@ impl Context<'_, '_> {
             outcome: None,
             history: vec![CaseEvent::Filed {
                 height: self.height,
-                by: sender,
+                by: *self.sender(),
             }],
         };
         add_jury_deadline(self.state, draw_at, JuryDeadline::Draw(id))?;
@@ -130,9 +178,16 @@ impl Context<'_, '_> {
         self.state.put(StateKey::JuryCase(id), &case);
         self.state
             .put(StateKey::NextJuryCase, &JuryCaseId(id.0 + 1));
-        escrow.status = EscrowStatus::BeforeJury;
-        self.state.put(StateKey::Escrow(escrow.id), &escrow);
-        Ok(())
+        Ok(id)
+    }
+
+    /// Refuses to let stake leave a passport while a jury decides whether to slash it.
+    pub(super) fn ensure_no_slash_case(&self, passport: &PassportId) -> Outcome {
+        let key = StateKey::SlashCasesAgainst(*passport);
+        match self.state.get::<Vec<JuryCaseId>>(&key)?.as_deref() {
+            Some([first, ..]) => Err(TxError::StakeBeforeJury(*first).into()),
+            _ => Ok(()),
+        }
     }
 
     pub(super) fn rule_on_case(&mut self, id: JuryCaseId, verdict: Verdict) -> Outcome {

@@ -161,6 +161,7 @@ impl Context<'_, '_> {
     /// A passport leaves with its history: its record and liabilities stay. Its stake must be
     /// withdrawn first, since an exited passport can send nothing and would strand it.
     pub(super) fn exit(&mut self) -> Outcome {
+        self.ensure_no_slash_case(self.sender())?;
         let bond = self.bond_of(self.sender())?;
         let staked = bond
             .bonded

@@ -47,6 +47,7 @@ impl Context<'_, '_> {
     }
 
     pub(super) fn withdraw(&mut self) -> Outcome {
+        self.ensure_no_slash_case(self.sender())?;
         let mut bond = self.bond_of(self.sender())?;
         let height = self.height;
         let (matured, pending): (Vec<_>, Vec<_>) = bond

@@ -1,15 +1,17 @@
 //! The end of every block, for juries: the cases whose draw height it is draw their jury from
-//! the beacon; the cases whose ruling period ends close, pay the escrow out by the majority
-//! and charge the absent jurors; the bonds whose notice ends return. Nobody submits anything.
+//! the beacon; the cases whose ruling period ends close, pay the escrow out or slash the
+//! offender by the majority, and charge the absent jurors; the bonds whose notice ends return.
+//! Nobody submits anything.
 
-use super::context::{Context, Failure};
+use super::context::{Context, Failure, Outcome};
 use super::juries::{add_jury_deadline, leave_pool, release_height};
 use super::overlay::Overlay;
+use super::sorted_lists::remove_sorted;
 use crate::governance::{
-    draw_jury, Beacon, CaseEvent, CaseOutcome, CaseStatus, Juror, JuryCase, JuryCaseId,
-    JuryDeadline, Verdict,
+    draw_jury, Beacon, CaseEvent, CaseOutcome, CaseStatus, CaseSubject, Juror, JuryCase,
+    JuryCaseId, JuryDeadline, Verdict,
 };
-use crate::ids::{Amount, Height, PassportId};
+use crate::ids::{Amount, EscrowId, Height, PassportId};
 use crate::state::{CellInfo, Escrow, EscrowStatus, StateKey};
 use crate::storage::StorageError;
 
@@ -46,17 +48,18 @@ fn draw(block: &mut Overlay<'_>, height: Height, id: JuryCaseId) -> Result<(), S
     Ok(())
 }
 
-/// Counts the rulings, pays the escrow out by the majority (ties and silence return it to the
-/// payer) and charges each absent juror, removing it from the pool.
+/// Counts the rulings, carries out the verdict and charges each absent juror, removing it from
+/// the pool. A claim holds only when more than half the jurors drawn rule for it: ties,
+/// silence and absences leave the escrow with its payer and the offender with its stake.
 fn close(block: &mut Overlay<'_>, height: Height, id: JuryCaseId) -> Result<(), StorageError> {
     let mut case: JuryCase = block.require(&StateKey::JuryCase(id))?;
     assert_eq!(case.status, CaseStatus::Ruling, "a case closes once, drawn");
     let count = |verdict| case.rulings.iter().filter(|r| r.verdict == verdict).count() as u32;
-    let (for_payee, for_payer) = (count(Verdict::ToPayee), count(Verdict::ToPayer));
-    let verdict = if for_payee > for_payer {
-        Verdict::ToPayee
+    let (for_claim, against_claim) = (count(Verdict::ForClaim), count(Verdict::AgainstClaim));
+    let verdict = if 2 * for_claim as usize > case.jurors.len() {
+        Verdict::ForClaim
     } else {
-        Verdict::ToPayer
+        Verdict::AgainstClaim
     };
     let absent: Vec<PassportId> = (case.jurors.iter())
         .filter(|juror| !case.rulings.iter().any(|ruling| ruling.juror == **juror))
@@ -66,14 +69,15 @@ fn close(block: &mut Overlay<'_>, height: Height, id: JuryCaseId) -> Result<(), 
     for juror in &absent {
         penalties += charge_absence(block, height, juror, &case)?;
     }
-    settle(block, height, &case, verdict, penalties)?;
+    let slashed = carry_out(block, height, &case, verdict, penalties)?;
     case.status = CaseStatus::Settled;
     case.outcome = Some(CaseOutcome {
-        for_payee,
-        for_payer,
+        for_claim,
+        against_claim,
         verdict,
         absent,
         penalties,
+        slashed,
     });
     case.history.push(CaseEvent::Settled { height, verdict });
     block.put(StateKey::JuryCase(id), &case);
@@ -102,34 +106,54 @@ fn charge_absence(
     Ok(penalty)
 }
 
-/// Pays the escrow to the side the verdict names and the penalties to the treasury.
-fn settle(
+/// Does what the verdict says to the case's subject — pays the escrow to the side it names, or
+/// slashes the offender if the claim holds and releases its stake either way — and pays the
+/// penalties to the treasury. Returns what it slashed.
+fn carry_out(
     block: &mut Overlay<'_>,
     height: Height,
     case: &JuryCase,
     verdict: Verdict,
     penalties: Amount,
-) -> Result<(), StorageError> {
+) -> Result<Amount, StorageError> {
     let cell: CellInfo = block.require(&StateKey::Cell)?;
-    let escrow: Escrow = block.require(&StateKey::Escrow(case.escrow))?;
-    assert_eq!(
-        escrow.status,
-        EscrowStatus::BeforeJury,
-        "a jury settles its escrow"
-    );
-    let amount = escrow.amount;
     let mut ctx = Context {
         state: block,
         cell: &cell,
         height,
         body: None,
     };
-    let paid = match verdict {
-        Verdict::ToPayee => ctx.settle(escrow, EscrowStatus::Resolved, amount, 0),
-        Verdict::ToPayer => ctx.settle(escrow, EscrowStatus::Refunded, 0, amount),
+    let slashed = match case.subject {
+        CaseSubject::Escrow(escrow) => settle_escrow(&mut ctx, &escrow, verdict).map(|()| 0),
+        CaseSubject::Slash {
+            offender,
+            amount,
+            case: number,
+        } => {
+            remove_sorted(ctx.state, StateKey::SlashCasesAgainst(offender), &case.id)?;
+            match verdict {
+                Verdict::ForClaim => ctx.seize(&offender, amount, number),
+                Verdict::AgainstClaim => Ok(0),
+            }
+        }
     };
-    paid.and_then(|()| ctx.pay_treasury(penalties))
+    slashed
+        .and_then(|slashed| ctx.pay_treasury(penalties).map(|()| slashed))
         .map_err(|failure| unpayable("a jury's ruling", failure))
+}
+
+fn settle_escrow(ctx: &mut Context<'_, '_>, id: &EscrowId, verdict: Verdict) -> Outcome {
+    let escrow: Escrow = ctx.state.require(&StateKey::Escrow(*id))?;
+    assert_eq!(
+        escrow.status,
+        EscrowStatus::BeforeJury,
+        "a jury settles its escrow"
+    );
+    let amount = escrow.amount;
+    match verdict {
+        Verdict::ForClaim => ctx.settle(escrow, EscrowStatus::Resolved, amount, 0),
+        Verdict::AgainstClaim => ctx.settle(escrow, EscrowStatus::Refunded, 0, amount),
+    }
 }
 
 /// Returns what is left of a juror's bond once its notice has run.

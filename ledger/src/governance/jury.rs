@@ -1,5 +1,5 @@
-//! Juries: passports that bond to serve, escrow disputes sent to a jury drawn from them by
-//! sortition, and the cell's beacon that seeds each draw.
+//! Juries: passports that bond to serve, escrow disputes and slash cases sent to a jury drawn
+//! from them by sortition, and the cell's beacon that seeds each draw.
 //!
 //! The beacon is a hash chain of unique BLS signatures: each block's proposer reveals its
 //! signature over the height, which it cannot choose (BLS signatures are unique), only
@@ -8,7 +8,7 @@
 //! are fixed, and no single participant chooses the seed.
 
 use crate::crypto::bls::{BlsPublicKey, BlsSignature};
-use crate::ids::{Amount, BeaconMix, CellId, EscrowId, FederationId, Height, PassportId};
+use crate::ids::{Amount, BeaconMix, CaseId, CellId, EscrowId, FederationId, Height, PassportId};
 use crate::state::MAX_TIER;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -144,16 +144,35 @@ numbered_id!(
     JuryCaseId
 );
 
-/// How a juror rules on an escrow dispute.
+/// What a case is about. Each has a claim the jury rules on: an escrow's is its payee's (the
+/// escrow should be paid to it); a slash case's is the arbiter's who filed it (the offender
+/// should lose `amount` of its stake).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSubject {
+    /// A disputed escrow, filed by its payer or payee.
+    Escrow(EscrowId),
+    /// A slash of up to `amount` of the offender's stake under the arbiters' case number
+    /// `case`, filed by a member of the arbiter panel.
+    Slash {
+        offender: PassportId,
+        amount: Amount,
+        case: CaseId,
+    },
+}
+
+/// How a juror rules on a case's claim.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// The escrow goes to its payee.
-    ToPayee,
-    /// The escrow returns to its payer.
-    ToPayer,
+    /// The claim holds: the escrow goes to its payee; the offender is slashed.
+    ForClaim,
+    /// The claim fails: the escrow returns to its payer; the offender keeps its stake.
+    AgainstClaim,
 }
 
 #[derive(
@@ -165,7 +184,7 @@ pub enum CaseStatus {
     AwaitingDraw,
     /// Drawn; jurors rule until `closes_at`.
     Ruling,
-    /// Closed; the escrow paid out by the majority.
+    /// Closed; the escrow paid out, or the slash applied or not, by the majority.
     Settled,
 }
 
@@ -179,14 +198,17 @@ pub struct JurorRuling {
 /// How a case closed: the count, the verdict it gave and the jurors who did not rule.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct CaseOutcome {
-    pub for_payee: u32,
-    pub for_payer: u32,
-    /// `ToPayee` only with more rulings for the payee than for the payer; otherwise the
-    /// escrow returns to its payer (a tie, or no rulings, changes nothing for the money).
+    pub for_claim: u32,
+    pub against_claim: u32,
+    /// `ForClaim` only when more than half the jurors drawn ruled for the claim; otherwise an
+    /// escrow returns to its payer and an offender keeps its stake.
     pub verdict: Verdict,
     pub absent: Vec<PassportId>,
     /// What the absent jurors lost, in total, to the treasury.
     pub penalties: Amount,
+    /// What a slash case upheld took from the offender's stake into the treasury: at most its
+    /// `amount`, and at most the stake it had (0 for an escrow, or a slash not upheld).
+    pub slashed: Amount,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
@@ -207,12 +229,12 @@ impl CaseEvent {
     }
 }
 
-/// An escrow dispute before a jury: everything a reader needs to check the draw (the pool, the
-/// seed) and the ruling (the jurors' rulings, the rules it ran under).
+/// A case before a jury: everything a reader needs to check the draw (the pool, the seed) and
+/// the ruling (the jurors' rulings, the rules it ran under).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct JuryCase {
     pub id: JuryCaseId,
-    pub escrow: EscrowId,
+    pub subject: CaseSubject,
     /// The version of the governance rules it was filed under, and their jury rules.
     pub rules_version: u64,
     pub rules: JuryRules,
@@ -220,8 +242,9 @@ pub struct JuryCase {
     pub draw_at: Height,
     /// The last height at which a juror may rule; the case closes at the end of it.
     pub closes_at: Height,
-    /// The pool when the case was filed, sorted, without the escrow's payer, payee and
-    /// arbiter: the passports it draws from.
+    /// The pool when the case was filed, sorted, without the case's parties (an escrow's
+    /// payer, payee and arbiter; a slash case's offender and filer): the passports it draws
+    /// from.
     pub pool: Vec<PassportId>,
     /// The beacon at `draw_at`, once drawn.
     pub seed: Option<BeaconMix>,

@@ -1,5 +1,6 @@
-//! Jury reads: the cell's beacon, the jury pool, a juror's standing, and jury cases (one by
-//! one with a proof on request, or listed newest first at one committed height).
+//! Jury reads: the cell's beacon, the jury pool, a juror's standing, jury cases (one by one
+//! with a proof on request, or listed newest first at one committed height), and the slash
+//! cases open against a passport.
 
 use super::governance::{numbered_page, parse_passport, Page};
 use super::{error, key_reply, ApiState, ReadOptions, Reply};
@@ -19,6 +20,7 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/v1/governance/jurors/{passport}", get(juror))
         .route("/v1/governance/cases", get(cases))
         .route("/v1/governance/cases/{id}", get(case))
+        .route("/v1/governance/slash-cases/{passport}", get(slash_cases))
 }
 
 async fn beacon(State(state): State<Arc<ApiState>>, Query(options): Query<ReadOptions>) -> Reply {
@@ -36,6 +38,18 @@ async fn juror(
 ) -> Reply {
     match parse_passport(&passport) {
         Ok(id) => key_reply::<Juror>(&state, StateKey::Juror(id), &options),
+        Err(reply) => reply,
+    }
+}
+
+/// The slash cases open before juries against a passport, while it cannot withdraw or exit.
+async fn slash_cases(
+    State(state): State<Arc<ApiState>>,
+    Path(passport): Path<String>,
+    Query(options): Query<ReadOptions>,
+) -> Reply {
+    match parse_passport(&passport) {
+        Ok(id) => key_reply::<Vec<JuryCaseId>>(&state, StateKey::SlashCasesAgainst(id), &options),
         Err(reply) => reply,
     }
 }

@@ -1,10 +1,11 @@
-//! The jury pages: cases newest first, and one case with its escrow, the pool and seed it was
-//! drawn from (so a reader can check the draw), its jurors' rulings and its outcome.
+//! The jury pages: cases newest first, and one case with its subject (an escrow, or a slash of
+//! an offender's stake), the pool and seed it was drawn from (so a reader can check the draw),
+//! its jurors' rulings and its outcome.
 
 use super::accounts::json;
 use super::html::{block_link, escrow_link, passport_link, value};
 use super::{Explorer, PageError, PageResult};
-use charter_ledger::governance::{CaseStatus, JuryCase, JuryCaseId, Verdict};
+use charter_ledger::governance::{CaseStatus, CaseSubject, JuryCase, JuryCaseId, Verdict};
 use charter_ledger::state::StateKey;
 use maud::{html, Markup};
 
@@ -16,10 +17,35 @@ fn status(status: CaseStatus) -> Markup {
     html! { span class={ "badge " (name) } { (name) } }
 }
 
-fn verdict(verdict: Verdict) -> &'static str {
+/// A ruling, as what it asks for.
+fn ruling(verdict: Verdict) -> &'static str {
     match verdict {
-        Verdict::ToPayee => "to the payee",
-        Verdict::ToPayer => "to the payer",
+        Verdict::ForClaim => "for the claim",
+        Verdict::AgainstClaim => "against the claim",
+    }
+}
+
+/// A case's verdict, as what it did to the subject.
+fn verdict(subject: &CaseSubject, verdict: Verdict) -> &'static str {
+    match (subject, verdict) {
+        (CaseSubject::Escrow(_), Verdict::ForClaim) => "to the payee",
+        (CaseSubject::Escrow(_), Verdict::AgainstClaim) => "to the payer",
+        (CaseSubject::Slash { .. }, Verdict::ForClaim) => "slashed",
+        (CaseSubject::Slash { .. }, Verdict::AgainstClaim) => "acquitted",
+    }
+}
+
+fn subject(subject: &CaseSubject) -> Markup {
+    match subject {
+        CaseSubject::Escrow(escrow) => html! { "escrow " (escrow_link(&escrow.to_string())) },
+        CaseSubject::Slash {
+            offender,
+            amount,
+            case,
+        } => html! {
+            "slash of up to " (amount) " from " (passport_link(&offender.to_string()))
+            " (case " code { (case.to_string()) } ")"
+        },
     }
 }
 
@@ -37,19 +63,19 @@ pub fn cases(explorer: &Explorer, before: Option<u64>) -> PageResult {
         "Juries",
         None,
         html! {
-            p { (count) " escrow disputes sent to juries in this cell." }
+            p { (count) " escrow disputes and slash cases sent to juries in this cell." }
             @if shown.is_empty() { p.none { "No jury case yet." } }
             @else {
                 div.scroll { table {
-                    thead { tr { th { "Case" } th { "Escrow" } th { "Status" } th { "Filed at" } th { "Drawn at" } th { "Closes at" } th { "Verdict" } } }
+                    thead { tr { th { "Case" } th { "Subject" } th { "Status" } th { "Filed at" } th { "Drawn at" } th { "Closes at" } th { "Verdict" } } }
                     tbody { @for case in &shown { tr {
                         td { (case_link(case.id)) }
-                        td { (escrow_link(&case.escrow.to_string())) }
+                        td { (subject(&case.subject)) }
                         td { (status(case.status)) }
                         td { (block_link(case.filed_at)) }
                         td { (block_link(case.draw_at)) }
                         td { (block_link(case.closes_at)) }
-                        td { (case.outcome.as_ref().map_or("—", |outcome| verdict(outcome.verdict))) }
+                        td { (case.outcome.as_ref().map_or("—", |outcome| verdict(&case.subject, outcome.verdict))) }
                     } } }
                 } }
             }
@@ -70,7 +96,7 @@ pub fn case(explorer: &Explorer, id: &str) -> PageResult {
         None,
         html! {
             dl.fields {
-                dt { "Escrow" } dd { (escrow_link(&case.escrow.to_string())) }
+                dt { "Subject" } dd { (subject(&case.subject)) }
                 dt { "Status" } dd { (status(case.status)) }
                 dt { "Rules version" } dd { (case.rules_version) }
                 dt { "Filed at" } dd { (block_link(case.filed_at)) }
@@ -78,7 +104,8 @@ pub fn case(explorer: &Explorer, id: &str) -> PageResult {
                 dt { "Closes at" } dd { (block_link(case.closes_at)) }
                 dt { "Seed" } dd { code { (case.seed.map_or("not drawn yet".to_string(), |seed| seed.to_string())) } }
                 @if let Some(outcome) = &case.outcome {
-                    dt { "Verdict" } dd { (verdict(outcome.verdict)) " (" (outcome.for_payee) " for the payee, " (outcome.for_payer) " for the payer)" }
+                    dt { "Verdict" } dd { (verdict(&case.subject, outcome.verdict)) " (" (outcome.for_claim) " for the claim, " (outcome.against_claim) " against)" }
+                    @if let CaseSubject::Slash { .. } = case.subject { dt { "Slashed" } dd { (outcome.slashed) } }
                     dt { "Absence penalties" } dd { (outcome.penalties) }
                 }
             }
@@ -88,11 +115,11 @@ pub fn case(explorer: &Explorer, id: &str) -> PageResult {
                 @else { table {
                     thead { tr { th { "Juror" } th { "Ruling" } th { "At" } } }
                     tbody { @for juror in &case.jurors {
-                        @let ruling = case.rulings.iter().find(|ruling| ruling.juror == *juror);
+                        @let given = case.rulings.iter().find(|ruling| ruling.juror == *juror);
                         tr {
                             td { (passport_link(&juror.to_string())) }
-                            @match ruling {
-                                Some(ruling) => { td { (verdict(ruling.verdict)) } td { (block_link(ruling.height)) } }
+                            @match given {
+                                Some(found) => { td { (ruling(found.verdict)) } td { (block_link(found.height)) } }
                                 None => { td.none { "none" } td.none { "—" } }
                             }
                         }
