@@ -25,9 +25,8 @@ pub struct QueryArgs {
     #[arg(long, global = true, default_value = "http://127.0.0.1:8000")]
     api: String,
     /// Fetch and verify a proof: a state proof for passport, bond, escrow, validator,
-    /// validators, bridge-ruling, process, ballot, delegation, governance-rules, case, juror and
-    /// beacon; an
-    /// inclusion proof for tx; ignored by status and block.
+    /// validators, bridge-ruling, process, ballot, delegation, governance-rules, case, juror,
+    /// beacon and slash-cases; an inclusion proof for tx; ignored by status and block.
     #[arg(long, global = true)]
     proof: bool,
     /// With --proof on a state read: another node's API whose block at the read's height must

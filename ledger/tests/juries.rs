@@ -568,6 +568,15 @@ fn a_slash_case_is_refused_with_a_typed_code_and_its_number_cannot_be_used_twice
         h.submit(&arbiter, file(0, [7; 32])),
         Err(TxError::ZeroAmount)
     );
+    let against_itself = Action::RequestSlashJury {
+        offender: arbiter.id,
+        amount: 400,
+        case: CaseId([7; 32]),
+    };
+    assert!(matches!(
+        h.submit(&arbiter, against_itself),
+        Err(TxError::NotAuthorized(_))
+    ));
     let unknown = Action::RequestSlashJury {
         offender: PassportId([0xee; 32]),
         amount: 400,

@@ -1,18 +1,20 @@
 //! The ledger on a node's store: it agrees with the in-memory storage block by block (roots,
-//! receipts, proofs, the keys it lists, a governance process run to execution, a jury drawn
-//! from the beacon and its ruling), and reopens at its last block.
+//! receipts, proofs, the keys it lists, a governance process run to execution, juries drawn
+//! from the beacon and their rulings on an escrow and a slash), and reopens at its last block.
 
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::governance::{
     CaseStatus, Choice, JuryCase, JuryCaseId, Parameter, Process, ProcessId, ProcessStatus,
     Proposal, Verdict,
 };
-use charter_ledger::state::{CellInfo, Passport, StateKey};
+use charter_ledger::state::{Bond, CellInfo, Passport, StateKey};
 use charter_ledger::storage::{MemoryStorage, Storage};
 use charter_ledger::{
-    verify_proof, Action, CellId, EscrowId, Ledger, LedgerError, PassportId, SignedTransaction,
+    verify_proof, Action, CaseId, CellId, EscrowId, Ledger, LedgerError, PassportId,
+    SignedTransaction,
 };
 use charter_store::{NodeStore, StateStore};
+use std::collections::BTreeMap;
 
 fn cell() -> DevCell {
     DevCell::new(14, DevCellConfig::default())
@@ -180,9 +182,10 @@ fn a_governance_history_gives_the_same_roots_on_the_store_and_in_memory() {
 }
 
 /// Block `height` of a jury history: members 2 to 6 join the pool, member 0 escrows for
-/// member 1 and disputes it, member 1 sends it to a jury drawn at block 7 (dev rules: 3 blocks
-/// after filing), and at block 8 the jurors `drawn` rule for the payee.
-fn jury_block(cell: &DevCell, height: u64, drawn: &[PassportId]) -> Vec<SignedTransaction> {
+/// member 1 and disputes it; at block 4 member 1 sends it to a jury (case 0) and arbiter 0
+/// sends a slash of validator 3 to another (case 1), both drawn at block 7 (dev rules: 3 blocks
+/// after filing); at block 8 the jurors each case `drawn` rule for the claim.
+fn jury_block(cell: &DevCell, height: u64, drawn: &[Vec<PassportId>]) -> Vec<SignedTransaction> {
     let escrow = EscrowId::derive(CellId(0), &cell.member(0).id, 0);
     let single = |member: usize, nonce: u64, action: Action| {
         vec![cell.transaction(cell.member(member), nonce, action)]
@@ -203,23 +206,43 @@ fn jury_block(cell: &DevCell, height: u64, drawn: &[PassportId]) -> Vec<SignedTr
             },
         ),
         3 => single(0, 1, Action::EscrowDispute { escrow }),
-        4 => single(1, 0, Action::RequestJury { escrow }),
-        8 => (drawn.iter())
-            .map(|juror| {
-                let member = (2..7).find(|m| cell.member(*m).id == *juror).unwrap();
-                let rule = Action::RuleOnCase {
-                    case: JuryCaseId(0),
-                    verdict: Verdict::ForClaim,
-                };
-                cell.transaction(cell.member(member), 1, rule)
-            })
-            .collect(),
+        4 => {
+            let slash = Action::RequestSlashJury {
+                offender: cell.validator(3).id,
+                amount: 300,
+                case: CaseId([3; 32]),
+            };
+            let mut block = single(1, 0, Action::RequestJury { escrow });
+            block.push(cell.transaction(cell.arbiter(0), 0, slash));
+            block
+        }
+        8 => rulings_for_the_claim(cell, drawn),
         _ => Vec::new(),
     }
 }
 
-fn jury_case<S: Storage>(ledger: &Ledger<S>) -> Option<JuryCase> {
-    ledger.get(&StateKey::JuryCase(JuryCaseId(0))).unwrap()
+/// Every drawn juror's ruling for the claim, case by case; a juror's nonce counts the rulings
+/// it sent before.
+fn rulings_for_the_claim(cell: &DevCell, drawn: &[Vec<PassportId>]) -> Vec<SignedTransaction> {
+    let mut nonces: BTreeMap<PassportId, u64> = BTreeMap::new();
+    let mut rulings = Vec::new();
+    for (case, jurors) in drawn.iter().enumerate() {
+        for juror in jurors {
+            let member = (2..7).find(|m| cell.member(*m).id == *juror).unwrap();
+            let nonce = nonces.entry(*juror).or_insert(1);
+            let rule = Action::RuleOnCase {
+                case: JuryCaseId(case as u64),
+                verdict: Verdict::ForClaim,
+            };
+            rulings.push(cell.transaction(cell.member(member), *nonce, rule));
+            *nonce += 1;
+        }
+    }
+    rulings
+}
+
+fn jury_case<S: Storage>(ledger: &Ledger<S>, id: u64) -> Option<JuryCase> {
+    ledger.get(&StateKey::JuryCase(JuryCaseId(id))).unwrap()
 }
 
 #[test]
@@ -240,15 +263,24 @@ fn a_jury_history_gives_the_same_jury_and_roots_on_the_store_and_in_memory() {
             "block {height}"
         );
         if height == 7 {
-            drawn = jury_case(&durable).unwrap().jurors;
-            assert_eq!(
-                Some(&drawn),
-                jury_case(&memory).map(|case| case.jurors).as_ref()
-            );
+            drawn = (0..2)
+                .map(|id| jury_case(&durable, id).unwrap().jurors)
+                .collect();
+            let in_memory: Vec<_> = (0..2)
+                .map(|id| jury_case(&memory, id).unwrap().jurors)
+                .collect();
+            assert_eq!(drawn, in_memory);
         }
     }
-    let settled = jury_case(&durable).unwrap();
-    assert_eq!(Some(&settled), jury_case(&memory).as_ref());
-    assert_eq!(settled.status, CaseStatus::Settled);
-    assert_eq!(settled.outcome.unwrap().verdict, Verdict::ForClaim);
+    for id in 0..2 {
+        let settled = jury_case(&durable, id).unwrap();
+        assert_eq!(Some(&settled), jury_case(&memory, id).as_ref());
+        assert_eq!(settled.status, CaseStatus::Settled);
+        assert_eq!(settled.outcome.unwrap().verdict, Verdict::ForClaim);
+    }
+    let slashed: Bond = durable
+        .get(&StateKey::Bond(cell.validator(3).id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(slashed.bonded, 10_000 - 300);
 }

@@ -4,7 +4,8 @@
 //! resolution sponsored by members is vetoed by two guardians and never tallied; and late or
 //! forged input is refused with its code. And an escrow dispute goes to a jury drawn by
 //! sortition from the beacon, whose majority ruling releases the funds on every validator at
-//! the same height.
+//! the same height; and an arbiter's slash case goes to a jury whose majority slashes the
+//! offender's bond on every validator at the same height.
 
 use charter_e2e::{charter, http, Cell};
 use charter_ledger::governance::{draw_jury, JuryCaseId};
@@ -274,25 +275,60 @@ fn member_id(cell: &Cell, passport: usize) -> String {
     cell.genesis().passport_id(passport).to_hex()
 }
 
-fn tx_send(api: &str, dir: &Path, passport: usize, action: &Action) -> Value {
+/// `charter tx send`: the committed transaction's report, or what the command said when it
+/// was refused.
+fn try_tx_send(api: &str, dir: &Path, passport: usize, action: &Action) -> Result<Value, String> {
     let action = serde_json::to_string(action).unwrap();
     let key = key(dir, passport);
     let out = charter(&[
         "tx", "send", "--api", api, "--key", &key, "--action", &action,
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["status"], "committed", "{report}");
-    report
+    Ok(report)
 }
 
-fn case(api: &str, at: Option<u64>) -> Value {
+fn tx_send(api: &str, dir: &Path, passport: usize, action: &Action) -> Value {
+    try_tx_send(api, dir, passport, action).unwrap()
+}
+
+fn case(api: &str, id: u64, at: Option<u64>) -> Value {
     let height = at.map_or(String::new(), |height| format!("?height={height}"));
-    read(api, &format!("/v1/governance/cases/0{height}"))["value"].clone()
+    read(api, &format!("/v1/governance/cases/{id}{height}"))["value"].clone()
+}
+
+/// `charter gov jury rule` arguments: passport `juror`'s `verdict` on case `id`.
+fn rule(dir: &Path, id: u64, juror: usize, verdict: &str) -> Vec<String> {
+    let key = key(dir, juror);
+    let id = id.to_string();
+    args(&[
+        "jury",
+        "rule",
+        "--key",
+        &key,
+        "--case",
+        &id,
+        "--verdict",
+        verdict,
+    ])
+}
+
+/// Members 10–14 join the jury pool, each through its own validator.
+fn stock_the_jury_pool(apis: &[String], dir: &Path) {
+    let joining: Vec<_> = (10..15)
+        .map(|member| args(&["jury", "join", "--key", &key(dir, member)]))
+        .collect();
+    all_at_once(apis, &joining);
+}
+
+/// The pool member (10–14) holding passport `id`.
+fn member_of(cell: &Cell, id: &PassportId) -> usize {
+    (10..15)
+        .find(|member| cell.genesis().passport_id(*member) == *id)
+        .expect("jurors come from the pool")
 }
 
 fn ids(value: &Value) -> Vec<PassportId> {
@@ -312,10 +348,7 @@ fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_t
     let cell = Cell::running(dir.path(), 4);
     let dir = dir.path();
     let apis: Vec<String> = cell.nodes.iter().map(|node| node.api.clone()).collect();
-    let joining: Vec<_> = (10..15)
-        .map(|member| args(&["jury", "join", "--key", &key(dir, member)]))
-        .collect();
-    all_at_once(&apis, &joining);
+    stock_the_jury_pool(&apis, dir);
 
     let (payer, payee, arbiter) = (7, 8, 4);
     let now = height(&apis[0]);
@@ -337,7 +370,7 @@ fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_t
     requesting.push(&escrow_hex);
     gov(&apis[0], &requesting).unwrap();
 
-    let filed = case(&apis[0], None);
+    let filed = case(&apis[0], 0, None);
     assert_eq!(filed["status"], "awaiting_draw", "{filed}");
     let pool = ids(&filed["pool"]);
     let members: Vec<PassportId> = (10..15).map(|m| cell.genesis().passport_id(m)).collect();
@@ -350,7 +383,7 @@ fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_t
     let closes_at = filed["closes_at"].as_u64().unwrap();
 
     wait_for_height(&apis, draw_at);
-    let drawn = case(&apis[0], Some(draw_at));
+    let drawn = case(&apis[0], 0, Some(draw_at));
     assert_eq!(drawn["status"], "ruling", "{drawn}");
     let beacon = read(&apis[0], &format!("/v1/governance/beacon?height={draw_at}"));
     assert_eq!(
@@ -360,33 +393,18 @@ fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_t
     let seed = BeaconMix::from_hex(drawn["seed"].as_str().unwrap()).unwrap();
     let jurors = ids(&drawn["jurors"]);
     assert_eq!(jurors, draw_jury(&seed, JuryCaseId(0), &pool, 3));
-    let passport_of = |id: &PassportId| {
-        (10..15)
-            .find(|member| cell.genesis().passport_id(*member) == *id)
-            .unwrap()
-    };
-    let juror: Vec<usize> = jurors.iter().map(passport_of).collect();
-    let rule = |passport: usize, verdict: &str| {
-        let key = key(dir, passport);
-        args(&[
-            "jury",
-            "rule",
-            "--key",
-            &key,
-            "--case",
-            "0",
-            "--verdict",
-            verdict,
-        ])
-    };
+    let juror: Vec<usize> = jurors.iter().map(|id| member_of(&cell, id)).collect();
     all_at_once(
         &apis,
-        &[rule(juror[0], "for-claim"), rule(juror[1], "for-claim")],
+        &[
+            rule(dir, 0, juror[0], "for-claim"),
+            rule(dir, 0, juror[1], "for-claim"),
+        ],
     );
     let outsider = (10..15).find(|member| !juror.contains(member)).unwrap();
-    let refused = gov(&apis[3], &rule(outsider, "against-claim"));
+    let refused = gov(&apis[3], &rule(dir, 0, outsider, "against-claim"));
     assert!(refused.unwrap_err().contains("not_a_juror"));
-    let again = gov(&apis[3], &rule(juror[0], "against-claim"));
+    let again = gov(&apis[3], &rule(dir, 0, juror[0], "against-claim"));
     assert!(again.unwrap_err().contains("already_ruled"));
 
     wait_for_height(&apis, closes_at);
@@ -402,7 +420,7 @@ fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_t
             assert_eq!(after["value"]["status"], "Resolved", "{api}");
             let paid = balance(api, &payee_id, closes_at) - balance(api, &payee_id, closes_at - 1);
             assert_eq!(paid, 500, "the escrow went to the payee on {api}");
-            let closed = case(api, Some(closes_at));
+            let closed = case(api, 0, Some(closes_at));
             let outcome = &closed["outcome"];
             assert_eq!(outcome["verdict"], "for_claim", "{api}: {closed}");
             assert_eq!(
@@ -422,6 +440,89 @@ fn an_escrow_dispute_goes_to_a_jury_drawn_by_sortition_and_its_ruling_releases_t
         .collect();
     assert!(roots.iter().all(|root| *root == roots[0]), "{roots:?}");
     let proved = charter(&["query", "--api", &apis[1], "case", "0", "--proof"]);
+    assert!(
+        proved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&proved.stderr)
+    );
+}
+
+#[test]
+fn a_slash_case_goes_to_a_jury_whose_majority_slashes_the_offender_on_every_validator() {
+    let dir = tempfile::tempdir().unwrap();
+    let cell = Cell::running(dir.path(), 4);
+    let dir = dir.path();
+    let apis: Vec<String> = cell.nodes.iter().map(|node| node.api.clone()).collect();
+    stock_the_jury_pool(&apis, dir);
+
+    let (offender, filer) = (3, 5);
+    let offender_id = member_id(&cell, offender);
+    let key = key(dir, filer);
+    let number = "c5".repeat(32);
+    let slash = [
+        "jury",
+        "slash",
+        "--key",
+        &key,
+        "--offender",
+        &offender_id,
+        "--amount",
+        "300",
+        "--case",
+        &number,
+    ];
+    gov(&apis[0], &slash).unwrap();
+    let filed = case(&apis[0], 0, None);
+    assert_eq!(filed["subject"]["slash"]["offender"], offender_id.as_str());
+    assert_eq!(filed["subject"]["slash"]["case"], number.as_str());
+    let open = format!("/v1/governance/slash-cases/{offender_id}");
+    assert_eq!(read(&apis[0], &open)["value"], serde_json::json!([0]));
+    let withdrawal = try_tx_send(&apis[0], dir, offender, &Action::Withdraw);
+    assert!(
+        withdrawal.unwrap_err().contains("stake_before_jury"),
+        "the offender's stake stays while the jury decides"
+    );
+    let again = gov(&apis[0], &slash).unwrap_err();
+    assert!(again.contains("evidence_already_used"), "{again}");
+
+    let draw_at = filed["draw_at"].as_u64().unwrap();
+    let closes_at = filed["closes_at"].as_u64().unwrap();
+    wait_for_height(&apis, draw_at);
+    let drawn = case(&apis[0], 0, Some(draw_at));
+    let jurors: Vec<usize> = (ids(&drawn["jurors"]).iter())
+        .map(|id| member_of(&cell, id))
+        .collect();
+    let rulings: Vec<_> = (jurors.iter())
+        .map(|juror| rule(dir, 0, *juror, "for-claim"))
+        .collect();
+    all_at_once(&apis, &rulings);
+
+    wait_for_height(&apis, closes_at);
+    let bonded = |api: &str, height: u64| {
+        let bond = read(api, &format!("/v1/bonds/{offender_id}?height={height}"));
+        bond["value"]["bonded"].as_u64().unwrap()
+    };
+    let roots: Vec<Value> = (apis.iter())
+        .map(|api| {
+            let slashed = bonded(api, closes_at - 1) - bonded(api, closes_at);
+            assert_eq!(slashed, 300, "slashed at the close on {api}");
+            let closed = case(api, 0, Some(closes_at));
+            assert_eq!(closed["outcome"]["verdict"], "for_claim", "{api}: {closed}");
+            assert_eq!(closed["outcome"]["slashed"], 300, "{api}: {closed}");
+            let freed = read(api, &format!("{open}?height={closes_at}"));
+            assert_eq!(freed["value"], Value::Null, "{api}");
+            freed["state_root"].clone()
+        })
+        .collect();
+    assert!(roots.iter().all(|root| *root == roots[0]), "{roots:?}");
+    let proved = charter(&[
+        "query",
+        "--api",
+        &apis[2],
+        "slash-cases",
+        &offender_id,
+        "--proof",
+    ]);
     assert!(
         proved.status.success(),
         "{}",

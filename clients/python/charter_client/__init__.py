@@ -10,7 +10,8 @@ from .actions import (
     EscrowRelease, EscrowResolve, Exit, ForkPassport, GuardianApproval, IssuePassport, LiftBridgeLockdown, Parameter,
     ParameterChange, ProcessVote, Proposal, Propose, RegisterValidator, Resolution, RotateKeys, RulesChange, Sanction,
     SetCellMode, SignedVote, Slash, SlashRuling, Sponsor, Transfer, Unbond, Undelegate, ValidatorApproval, Veto,
-    Withdraw, action_from_json, proposal_from_json, JoinJuryPool, LeaveJuryPool, RequestJury, RuleOnCase,
+    Withdraw, action_from_json, proposal_from_json, JoinJuryPool, LeaveJuryPool, RequestJury, RequestSlashJury,
+    RuleOnCase,
 )
 from .checkpoints import (
     Checkpoint, CheckpointCertificate, FederationValidator, FederationVerifier, certificate_from_api,
@@ -24,7 +25,8 @@ from .governance import (
 )
 from .ids import escrow_id, genesis_passport_id, passport_id
 from .juries import (
-    beacon_mix, draw_jury, genesis_beacon, reveal_message, sortition_score, verify_reveal,
+    beacon_mix, check_draw, check_outcome, draw_jury, genesis_beacon, reveal_message, sortition_score, verdict_of,
+    verify_reveal,
 )
 from .keys import KeyFile, SigningKey, load_guardian_keys, load_key_dir, verify_strict
 from .proofs import (
@@ -32,8 +34,8 @@ from .proofs import (
     verify_header_reveal, verify_inclusion, verify_read, verify_state_proof,
 )
 from .state import (
-    Ballot, Beacon, CaseOutcome, CaseStatus, ChamberTally, Delegation, Electorate, Juror, JuryCase, PassportIds,
-    Process, ProcessStatus, Schedule, StateKey,
+    Ballot, Beacon, CaseEscrow, CaseOutcome, CaseSlash, CaseStatus, CaseSubject, ChamberTally, Delegation, Electorate,
+    Juror, JuryCase, JuryCaseIds, PassportIds, Process, ProcessStatus, Schedule, StateKey,
 )
 from .statements import (
     BridgeRulingTerms, CellMode, ModeChangeTerms, RegistrationTerms, RulingRotateKeys, RulingSanction, RulingSlash,
@@ -63,7 +65,8 @@ __all__ = [
     "default_governance_rules", "dev_governance_rules", "load_guardian_keys", "Ballot", "ChamberTally",
     "Delegation", "Electorate", "PassportIds", "Process", "ProcessStatus", "Schedule", "VetoTerms",
     # juries
-    "JoinJuryPool", "LeaveJuryPool", "RequestJury", "RuleOnCase", "JuryRules", "Verdict", "Beacon", "CaseOutcome",
-    "CaseStatus", "Juror", "JuryCase", "beacon_mix", "draw_jury", "genesis_beacon", "reveal_message",
-    "sortition_score", "verify_reveal", "verify_header_reveal",
+    "JoinJuryPool", "LeaveJuryPool", "RequestJury", "RuleOnCase", "RequestSlashJury", "JuryRules", "Verdict",
+    "Beacon", "CaseOutcome", "CaseStatus", "CaseSubject", "CaseEscrow", "CaseSlash", "Juror", "JuryCase",
+    "JuryCaseIds", "beacon_mix", "draw_jury", "genesis_beacon", "reveal_message", "sortition_score", "verify_reveal",
+    "verify_header_reveal", "check_draw", "check_outcome", "verdict_of",
 ]

@@ -896,7 +896,7 @@ class Veto(_Action):
         return {"process": self.process, "reason": self.reason, "approvals": [a.to_json() for a in self.approvals]}
 
 
-# --- juries (escrow disputes before a jury drawn by sortition) ------------------------------
+# --- juries (escrow disputes and slash cases before a jury drawn by sortition) --------------
 
 
 @dataclass(frozen=True)
@@ -961,11 +961,32 @@ class RuleOnCase(_Action):
         return {"case": self.case, "verdict": self.verdict.to_json()}
 
 
+@dataclass(frozen=True)
+class RequestSlashJury(_Action):
+    """Send a slash of up to `amount` of `offender`'s stake to a jury under the arbiters' case
+    number `case`, which it spends (the sender is a member of the arbiter panel), instead of
+    gathering the panel's approvals. Files a case whose id is `NextJuryCase` at the time; until
+    it closes the offender can neither `Withdraw` nor `Exit` (`stake_before_jury`), and at its
+    close the stake is slashed only when more than half the jurors drawn ruled for the claim."""
+
+    offender: bytes
+    amount: int
+    case: bytes
+    INDEX: ClassVar[int] = 28
+    NAME: ClassVar[str] = "RequestSlashJury"
+
+    def encode_fields(self, w: Writer) -> None:
+        w.fixed(self.offender, 32).u64(self.amount).fixed(self.case, 32)
+
+    def fields_json(self) -> Any:
+        return {"offender": self.offender.hex(), "amount": self.amount, "case": self.case.hex()}
+
+
 Action = Union[
     Transfer, IssuePassport, RotateKeys, ForkPassport, Exit, Bond, Unbond, Withdraw, RegisterValidator, Slash,
     EscrowCreate, EscrowRelease, EscrowDispute, EscrowResolve, EscrowRefund, Sanction, SetCellMode,
     LiftBridgeLockdown, Propose, Sponsor, ProcessVote, Delegate, Undelegate, Veto, JoinJuryPool, LeaveJuryPool,
-    RequestJury, RuleOnCase,
+    RequestJury, RuleOnCase, RequestSlashJury,
 ]
 
 #: Every action class, by wire index.
@@ -973,7 +994,7 @@ ALL_ACTIONS: tuple[type[_Action], ...] = (
     Transfer, IssuePassport, RotateKeys, ForkPassport, Exit, Bond, Unbond, Withdraw, RegisterValidator, Slash,
     EscrowCreate, EscrowRelease, EscrowDispute, EscrowResolve, EscrowRefund, Sanction, SetCellMode,
     LiftBridgeLockdown, Propose, Sponsor, ProcessVote, Delegate, Undelegate, Veto, JoinJuryPool, LeaveJuryPool,
-    RequestJury, RuleOnCase,
+    RequestJury, RuleOnCase, RequestSlashJury,
 )
 
 
@@ -1010,6 +1031,7 @@ def _decoders() -> list[Callable[[Reader], Action]]:
         lambda r: LeaveJuryPool(),
         lambda r: RequestJury(r.fixed(32)),
         lambda r: RuleOnCase(r.u64(), Verdict.decode(r)),
+        lambda r: RequestSlashJury(r.fixed(32), r.u64(), r.fixed(32)),
     ]
 
 
@@ -1094,6 +1116,8 @@ def action_from_json(v: object) -> Action:
             return RequestJury(_h32(o["escrow"], "escrow"))
         if name == "RuleOnCase":
             return RuleOnCase(int(o["case"]), Verdict.from_json(o["verdict"]))
+        if name == "RequestSlashJury":
+            return RequestSlashJury(_h32(o["offender"], "offender"), int(o["amount"]), _h32(o["case"], "case"))
     except KeyError as e:
         raise EncodingError(f"Action {name}: missing field {e.args[0]!r}") from e
     raise EncodingError(f"Action: unknown variant {name!r}")
@@ -1107,5 +1131,6 @@ __all__ = [
     "ALL_ACTIONS", "decode_action", "action_from_json", "Parameter", "Choice", "ParameterChange", "CellModeChange",
     "SlashRuling", "BridgeRuling", "CouncilElection", "Resolution", "RulesChange", "Proposal", "ALL_PROPOSALS",
     "decode_proposal", "proposal_from_json", "GuardianApproval", "Propose", "Sponsor", "ProcessVote", "Delegate",
-    "Undelegate", "Veto", "JoinJuryPool", "LeaveJuryPool", "RequestJury", "RuleOnCase", "Verdict",
+    "Undelegate", "Veto", "JoinJuryPool", "LeaveJuryPool", "RequestJury", "RuleOnCase", "RequestSlashJury",
+    "Verdict",
 ]

@@ -367,7 +367,7 @@ class CharterClient:
         out: dict[str, Any] = self._get(f"/v1/governance/delegators/{_hex_id(pid)}", self._read_params(proof, height))
         return out
 
-    # -- juries (the beacon, the jury pool, jurors and cases; /v1/governance/...) -----------
+    # -- juries (the beacon, the pool, jurors, cases, slash cases; /v1/governance/...) -------
 
     def beacon(self, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
         """`GET /v1/governance/beacon`: the cell's `Beacon` `{height, mix}` after that block."""
@@ -382,6 +382,14 @@ class CharterClient:
     def juror(self, pid: IdLike, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
         """`GET /v1/governance/jurors/{passport}`: its `Juror` standing, or null."""
         out: dict[str, Any] = self._get(f"/v1/governance/jurors/{_hex_id(pid)}", self._read_params(proof, height))
+        return out
+
+    def slash_cases(self, pid: IdLike, proof: bool = False, height: Optional[int] = None) -> dict[str, Any]:
+        """`GET /v1/governance/slash-cases/{passport}`: the sorted ids of the slash cases open
+        before juries against it (while there are any it can neither withdraw stake nor exit),
+        or null when there are none."""
+        out: dict[str, Any] = self._get(f"/v1/governance/slash-cases/{_hex_id(pid)}",
+                                        self._read_params(proof, height))
         return out
 
     def cases(self, before: Optional[int] = None, limit: Optional[int] = None) -> dict[str, Any]:

@@ -65,11 +65,13 @@ class Weighting(SnakeEnum):
 
 
 class Verdict(SnakeEnum):
-    """How a juror rules on an escrow dispute, and how a case closes: the escrow goes to its
-    payee, or returns to its payer (JSON `to_payee`, `to_payer`)."""
+    """How a juror rules on a case's claim, and how a case closes (JSON `for_claim`,
+    `against_claim`). The claim of an escrow dispute is its payee's (`ForClaim`: the escrow goes
+    to the payee; `AgainstClaim`: it returns to the payer); that of a slash case is the filing
+    arbiter's (`ForClaim`: the offender is slashed; `AgainstClaim`: it keeps its stake)."""
 
-    ToPayee = 0
-    ToPayer = 1
+    ForClaim = 0
+    AgainstClaim = 1
 
 
 def _obj(v: object, what: str, required: Sequence[str], optional: Sequence[str] = ()) -> Mapping[str, Any]:
@@ -292,11 +294,11 @@ class Guardians:
 
 @dataclass(frozen=True)
 class JuryRules:
-    """How juries are drawn for escrow disputes and what jurors stake (`GovernanceRules.juries`):
-    `size` jurors (odd, at most 63) drawn from pool members of tiers `min_tier..=max_tier`, each
-    having locked `juror_bond`; a drawn juror who does not rule loses `absence_penalty` to the
-    treasury. A case draws `draw_delay` blocks after it is filed, and its jurors rule for
-    `ruling_blocks` blocks after the draw."""
+    """How juries are drawn for cases (escrow disputes, slash cases) and what jurors stake
+    (`GovernanceRules.juries`): `size` jurors (odd, at most 63) drawn from pool members of tiers
+    `min_tier..=max_tier`, each having locked `juror_bond`; a drawn juror who does not rule loses
+    `absence_penalty` to the treasury. A case draws `draw_delay` blocks after it is filed, and
+    its jurors rule for `ruling_blocks` blocks after the draw."""
 
     size: int = 3
     min_tier: int = 0

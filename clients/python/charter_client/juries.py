@@ -13,6 +13,9 @@ from its pool with its seed.
 - A case's seed is the beacon's mix at its `draw_at` (which mixes `reveal(draw_at)`); each pool
   member scores `blake3("charter/jury/v1" ‖ seed ‖ u64le(case) ‖ passport)`, and the jury is the
   `size` lowest scores (compared as 32-byte strings, ties to the lower passport id), lowest first.
+- A case closes at the end of `closes_at`: its claim (an escrow's payee's, a slash case's filing
+  arbiter's) holds, `ForClaim`, only when more than half the jurors drawn ruled for it,
+  `2 × for_claim > len(jurors)`; ties, silence and absences give `AgainstClaim`.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from typing import Mapping, Sequence
 
 from . import bls
 from .errors import EncodingError, ProofError
+from .governance import Verdict
 from .ids import hash32
-from .state import ActiveValidators, Beacon, JuryCase
+from .state import ActiveValidators, Beacon, CaseEscrow, CaseSettled, CaseStatus, JuryCase
 
 #: What a block's proposer signs to reveal its share of the beacon.
 BEACON_DOMAIN = b"CHARTER_BEACON_V1"
@@ -112,8 +116,49 @@ def check_draw(case: JuryCase) -> None:
         raise ProofError(f"case {case.id}'s jurors are not the draw from its pool with its seed")
 
 
+def verdict_of(for_claim: int, drawn: int) -> Verdict:
+    """The verdict a case closes with: `ForClaim` only when more than half the `drawn` jurors
+    ruled for the claim (`2 × for_claim > drawn`), else `AgainstClaim`."""
+    return Verdict.ForClaim if 2 * for_claim > drawn else Verdict.AgainstClaim
+
+
+def check_outcome(case: JuryCase) -> None:
+    """A settled case's outcome is what its own record gives: the counts of its rulings (each by a
+    drawn juror, at most one each), the verdict by `verdict_of`, the drawn jurors who did not rule
+    (in draw order), penalties of at most the rules' `absence_penalty` each, nothing slashed for an
+    escrow or a claim that failed and at most the slash's `amount` otherwise, and a `settled` event
+    with the same verdict last in its history. A case not settled has no outcome. Raises
+    `ProofError`."""
+    if case.outcome is None:
+        if case.status == CaseStatus.Settled:
+            raise ProofError(f"case {case.id} is settled without an outcome")
+        return
+    o = case.outcome
+    if case.status != CaseStatus.Settled:
+        raise ProofError(f"case {case.id} has an outcome but is {case.status.to_json()}")
+    ruled = [r.juror for r in case.rulings]
+    if len(set(ruled)) != len(ruled) or not set(ruled) <= set(case.jurors):
+        raise ProofError(f"case {case.id}'s rulings are not one each by its drawn jurors")
+    for_claim = sum(1 for r in case.rulings if r.verdict == Verdict.ForClaim)
+    against_claim = len(case.rulings) - for_claim
+    if (o.for_claim, o.against_claim) != (for_claim, against_claim):
+        raise ProofError(f"case {case.id}'s counts are not its rulings'")
+    if o.verdict != verdict_of(for_claim, len(case.jurors)):
+        raise ProofError(f"case {case.id}'s verdict is not the rule's for {for_claim} of {len(case.jurors)}")
+    if list(o.absent) != [j for j in case.jurors if j not in ruled]:
+        raise ProofError(f"case {case.id}'s absent jurors are not the drawn jurors who did not rule")
+    if o.penalties > len(o.absent) * case.rules.absence_penalty:
+        raise ProofError(f"case {case.id}'s penalties exceed the absence penalty of its absent jurors")
+    cap = 0 if isinstance(case.subject, CaseEscrow) or o.verdict == Verdict.AgainstClaim else case.subject.amount
+    if o.slashed > cap:
+        raise ProofError(f"case {case.id} slashed {o.slashed}, more than {cap}")
+    last = case.history[-1] if case.history else None
+    if not isinstance(last, CaseSettled) or last.verdict != o.verdict:
+        raise ProofError(f"case {case.id}'s history does not end settled with its verdict")
+
+
 __all__ = [
     "BEACON_DOMAIN", "BEACON_GENESIS_DOMAIN", "SORTITION_DOMAIN", "MAX_JURY_POOL", "REVEAL_BYTES", "reveal_message",
     "verify_reveal", "proposer_bls_key", "genesis_beacon", "beacon_mix", "mixed", "sortition_score", "draw_jury",
-    "scores", "check_draw",
+    "scores", "check_draw", "verdict_of", "check_outcome",
 ]

@@ -52,6 +52,7 @@ class StateKeyKind(IntEnum):
     JuryCase = 28
     JuryDeadlines = 29
     LastJuryClose = 30
+    SlashCasesAgainst = 31
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class StateKey:
     def delegators(cls, pid: bytes) -> "StateKey":
         return cls._id(StateKeyKind.Delegators, pid)
 
-    # juries (keys 24 to 29)
+    # juries (keys 24 to 31)
 
     @classmethod
     def beacon(cls) -> "StateKey":
@@ -185,6 +186,11 @@ class StateKey:
     @classmethod
     def last_jury_close(cls) -> "StateKey":
         return cls(StateKeyKind.LastJuryClose)
+
+    @classmethod
+    def slash_cases_against(cls, pid: bytes) -> "StateKey":
+        """The slash cases open before juries against a passport (`JuryCaseIds`)."""
+        return cls._id(StateKeyKind.SlashCasesAgainst, pid)
 
 
 # --- enums of stored values ----------------------------------------------------------------
@@ -788,27 +794,31 @@ class JurorRuling:
 
 @dataclass(frozen=True)
 class CaseOutcome:
-    """How a case closed: the count, the verdict (`ToPayee` only with more rulings for the payee
-    than for the payer), the drawn jurors who did not rule and what they lost in total."""
+    """How a case closed: the count, the verdict (`ForClaim` only when more than half the jurors
+    drawn ruled for the claim: `2 × for_claim > len(jurors)`; ties, silence and absences give
+    `AgainstClaim`), the drawn jurors who did not rule, what they lost in total, and what an
+    upheld slash case took from the offender's stake (at most its `amount` and the stake it had;
+    0 for an escrow, or a slash not upheld)."""
 
-    for_payee: int
-    for_payer: int
+    for_claim: int
+    against_claim: int
     verdict: Verdict
     absent: Sequence[bytes]
     penalties: int
+    slashed: int
 
     def encode_into(self, w: Writer) -> None:
-        w.u32(self.for_payee).u32(self.for_payer)
+        w.u32(self.for_claim).u32(self.against_claim)
         self.verdict.encode_into(w)
-        w.vec(self.absent, lambda w2, p: w2.fixed(p, 32)).u64(self.penalties)
+        w.vec(self.absent, lambda w2, p: w2.fixed(p, 32)).u64(self.penalties).u64(self.slashed)
 
     @classmethod
     def decode(cls, r: Reader) -> "CaseOutcome":
-        return cls(r.u32(), r.u32(), Verdict.decode(r), r.vec(_get32), r.u64())
+        return cls(r.u32(), r.u32(), Verdict.decode(r), r.vec(_get32), r.u64(), r.u64())
 
     def to_json(self) -> dict[str, Any]:
-        return {"for_payee": self.for_payee, "for_payer": self.for_payer, "verdict": self.verdict.to_json(),
-                "absent": [p.hex() for p in self.absent], "penalties": self.penalties}
+        return {"for_claim": self.for_claim, "against_claim": self.against_claim, "verdict": self.verdict.to_json(),
+                "absent": [p.hex() for p in self.absent], "penalties": self.penalties, "slashed": self.slashed}
 
 
 @dataclass(frozen=True)
@@ -860,12 +870,58 @@ def decode_case_event(r: Reader) -> CaseEvent:
 
 
 @dataclass(frozen=True)
+class CaseEscrow:
+    """`CaseSubject::Escrow(id)`: a disputed escrow, filed by its payer or payee; its claim is the
+    payee's (the escrow should be paid to it). A case's pool leaves out the payer, the payee and
+    the arbiter."""
+
+    escrow: bytes
+    INDEX: ClassVar[int] = 0
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX).fixed(self.escrow, 32)
+
+    def to_json(self) -> Any:
+        return {"escrow": self.escrow.hex()}
+
+
+@dataclass(frozen=True)
+class CaseSlash:
+    """`CaseSubject::Slash { offender, amount, case }`: a slash of up to `amount` of the offender's
+    stake under the arbiters' case number `case`, filed by a member of the arbiter panel
+    (`RequestSlashJury`); its claim is the filer's (the offender should lose `amount`). A case's
+    pool leaves out the offender and the filer."""
+
+    offender: bytes
+    amount: int
+    case: bytes
+    INDEX: ClassVar[int] = 1
+
+    def encode_into(self, w: Writer) -> None:
+        w.u8(self.INDEX).fixed(self.offender, 32).u64(self.amount).fixed(self.case, 32)
+
+    def to_json(self) -> Any:
+        return {"slash": {"offender": self.offender.hex(), "amount": self.amount, "case": self.case.hex()}}
+
+
+CaseSubject = Union[CaseEscrow, CaseSlash]
+
+
+def decode_case_subject(r: Reader) -> CaseSubject:
+    tag = r.variant(2, "CaseSubject")
+    if tag == 0:
+        return CaseEscrow(r.fixed(32))
+    return CaseSlash(r.fixed(32), r.u64(), r.fixed(32))
+
+
+@dataclass(frozen=True)
 class JuryCase:
-    """An escrow dispute before a jury (`StateKey::JuryCase(id)`), with what a reader needs to
-    check its draw (`pool`, `seed`: `charter_client.juries.draw_jury`) and its ruling."""
+    """A case before a jury (`StateKey::JuryCase(id)`): an escrow dispute or a slash case (its
+    `subject`), with what a reader needs to check its draw (`pool`, `seed`:
+    `charter_client.juries.draw_jury`) and its ruling (`charter_client.juries.check_outcome`)."""
 
     id: int
-    escrow: bytes
+    subject: CaseSubject
     rules_version: int
     rules: JuryRules
     filed_at: int
@@ -880,7 +936,9 @@ class JuryCase:
     history: Sequence[CaseEvent]
 
     def encode(self) -> bytes:
-        w = Writer().u64(self.id).fixed(self.escrow, 32).u64(self.rules_version)
+        w = Writer().u64(self.id)
+        self.subject.encode_into(w)
+        w.u64(self.rules_version)
         self.rules.encode_into(w)
         w.u64(self.filed_at).u64(self.draw_at).u64(self.closes_at).vec(self.pool, lambda w2, p: w2.fixed(p, 32))
         w.option(self.seed, lambda w2, s: w2.fixed(s, 32)).vec(self.jurors, lambda w2, p: w2.fixed(p, 32))
@@ -891,12 +949,12 @@ class JuryCase:
 
     @classmethod
     def decode(cls, r: Reader) -> "JuryCase":
-        return cls(r.u64(), r.fixed(32), r.u64(), JuryRules.decode(r), r.u64(), r.u64(), r.u64(), r.vec(_get32),
-                   r.option(_get32), r.vec(_get32), r.vec(JurorRuling.decode), CaseStatus.decode(r),
+        return cls(r.u64(), decode_case_subject(r), r.u64(), JuryRules.decode(r), r.u64(), r.u64(), r.u64(),
+                   r.vec(_get32), r.option(_get32), r.vec(_get32), r.vec(JurorRuling.decode), CaseStatus.decode(r),
                    r.option(CaseOutcome.decode), r.vec(decode_case_event))
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "escrow": self.escrow.hex(), "rules_version": self.rules_version,
+        return {"id": self.id, "subject": self.subject.to_json(), "rules_version": self.rules_version,
                 "rules": self.rules.to_json(), "filed_at": self.filed_at, "draw_at": self.draw_at,
                 "closes_at": self.closes_at, "pool": [p.hex() for p in self.pool], "seed": _opt_hex(self.seed),
                 "jurors": [p.hex() for p in self.jurors], "rulings": [x.to_json() for x in self.rulings],
@@ -917,6 +975,24 @@ class NextJuryCase:
 
     def to_json(self) -> int:
         return self.id
+
+
+@dataclass(frozen=True)
+class JuryCaseIds:
+    """`Vec<JuryCaseId>`, ascending: the value under `SlashCasesAgainst(p)`, the slash cases open
+    against `p` (absent when there are none); its JSON is the plain array of ids."""
+
+    ids: Sequence[int]
+
+    @classmethod
+    def decode(cls, r: Reader) -> "JuryCaseIds":
+        return cls(r.vec(lambda r2: r2.u64()))
+
+    def encode(self) -> bytes:
+        return Writer().vec(self.ids, lambda w, i: w.u64(i)).getvalue()
+
+    def to_json(self) -> list[int]:
+        return list(self.ids)
 
 
 @dataclass(frozen=True)
@@ -950,7 +1026,8 @@ class JuryDraw:
 
 @dataclass(frozen=True)
 class JuryClose:
-    """`JuryDeadline::Close(case)`: the case closes and pays out at the end of the block."""
+    """`JuryDeadline::Close(case)`: the case closes at the end of the block (it pays the escrow
+    out, or slashes the offender or not, by the verdict)."""
 
     case: int
     INDEX: ClassVar[int] = 1
@@ -1011,7 +1088,7 @@ __all__ = [
     "ProcessIds", "decode_value", "JuryRules", "Verdict", "Beacon", "Juror", "CaseStatus", "JurorRuling",
     "CaseOutcome", "CaseFiled", "CaseDrawn", "CaseSettled", "CaseEvent", "decode_case_event", "JuryCase",
     "NextJuryCase", "JuryDraw", "JuryClose", "JuryReleaseJuror", "JuryDeadline", "decode_jury_deadline",
-    "JuryDeadlines",
+    "JuryDeadlines", "CaseEscrow", "CaseSlash", "CaseSubject", "decode_case_subject", "JuryCaseIds", "LastJuryClose",
 ]
 
 

@@ -19,8 +19,8 @@ from .proofs import (
 )
 from .governance import GovernanceRules
 from .state import (
-    ActiveValidators, Ballot, Beacon, Bond, BridgeRuling, Delegation, Electorate, Escrow, Juror, JuryCase, PassportIds,
-    Passport, Process, StateKey, Validator,
+    ActiveValidators, Ballot, Beacon, Bond, BridgeRuling, Delegation, Electorate, Escrow, Juror, JuryCase, JuryCaseIds,
+    PassportIds, Passport, Process, StateKey, Validator,
 )
 
 T = TypeVar("T")
@@ -216,7 +216,7 @@ class Verifier:
         return self._read(lambda h: self.client.delegators(pid, True, h), StateKey.delegators(pid),
                           PassportIds.decode, height)
 
-    # juries: the beacon, the pool, jurors and cases
+    # juries: the beacon, the pool, jurors, cases and slash cases
 
     def beacon(self, height: Optional[int] = None) -> VerifiedRead:
         """The cell's `Beacon` after block `height` (its mix chains every reveal up to it)."""
@@ -232,3 +232,9 @@ class Verifier:
     def case(self, case_id: int, height: Optional[int] = None) -> VerifiedRead:
         return self._read(lambda h: self.client.case(case_id, True, h), StateKey.jury_case(case_id), JuryCase.decode,
                           height)
+
+    def slash_cases(self, pid: bytes, height: Optional[int] = None) -> VerifiedRead:
+        """The value is `JuryCaseIds` (the slash cases open against `pid`, sorted), or None when
+        there are none."""
+        return self._read(lambda h: self.client.slash_cases(pid, True, h), StateKey.slash_cases_against(pid),
+                          JuryCaseIds.decode, height)

@@ -23,20 +23,23 @@ from charter_client import (
     RotateKeys, RulesChange, Sanction, SanctionKind, Schedule, SetCellMode, SignedTransaction, SignedVote, SigningKey,
     Slash, SlashRuling, Sponsor, SponsorRule, TransactionBody, Transfer, Unbond, Undelegate, ValidatorApproval, Veto,
     VetoTerms, Vote, VoteType, Weighting, Withdraw, action_from_json, default_governance_rules, dev_governance_rules,
-    proposal_from_json, verify_strict, JoinJuryPool, JuryRules, LeaveJuryPool, RequestJury, RuleOnCase, Verdict,
+    proposal_from_json, verify_strict, JoinJuryPool, JuryRules, LeaveJuryPool, RequestJury, RequestSlashJury,
+    RuleOnCase, Verdict,
 )
 from charter_client import BlockHeader, ProofError, bls
 from charter_client.encoding import Writer, decode_all
 from charter_client.juries import (
-    beacon_mix, check_draw, draw_jury, genesis_beacon, mixed, reveal_message, sortition_score, verify_reveal,
+    beacon_mix, check_draw, check_outcome, draw_jury, genesis_beacon, mixed, reveal_message, sortition_score,
+    verdict_of, verify_reveal,
 )
 from charter_client.keys import ValidatorKeys, check_controller_key
 from charter_client.proofs import HEADER_BYTES
 from charter_client.state import (
-    Ballot, Beacon, CaseDrawn, CaseFiled, CaseOutcome, CaseSettled, CaseStatus, ChamberTally, Delegation, Electorate,
-    Escrow, EscrowStatus, Juror, JurorRuling, JuryCase, JuryClose, JuryDeadlines, JuryDraw, JuryReleaseJuror,
-    LastJuryClose, NextJuryCase, PassportIds, Process, ProcessExecuted, ProcessExecutionFailed, ProcessExpired, ProcessProposed,
-    ProcessScheduled, ProcessTallied, ProcessVetoed, StateKey, decode_case_event, decode_process_event,
+    Ballot, Beacon, CaseDrawn, CaseEscrow, CaseFiled, CaseOutcome, CaseSettled, CaseSlash, CaseStatus, ChamberTally,
+    Delegation, Electorate, Escrow, EscrowStatus, Juror, JurorRuling, JuryCase, JuryCaseIds, JuryClose, JuryDeadlines,
+    JuryDraw, JuryReleaseJuror, LastJuryClose, NextJuryCase, PassportIds, Process, ProcessExecuted, ProcessExecutionFailed, ProcessExpired, ProcessProposed,
+    ProcessScheduled, ProcessTallied, ProcessVetoed, StateKey, decode_case_event, decode_case_subject,
+    decode_process_event,
 )
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
@@ -74,8 +77,9 @@ def _examples() -> list[object]:
         Sponsor(3), ProcessVote(3, Choice.Yes), ProcessVote(2**64 - 1, Choice.Abstain), Delegate(h(6)),
         Undelegate(), Veto(3, "a reason", [GuardianApproval(k.public_key, bytes([8]) * 64)]),
         Veto.create(h(4), 2, 9, "", [k, SigningKey(bytes([10]) * 32)]),
-        JoinJuryPool(), LeaveJuryPool(), RequestJury(h(7)), RuleOnCase(0, Verdict.ToPayee),
-        RuleOnCase(2**64 - 1, Verdict.ToPayer),
+        JoinJuryPool(), LeaveJuryPool(), RequestJury(h(7)), RuleOnCase(0, Verdict.ForClaim),
+        RuleOnCase(2**64 - 1, Verdict.AgainstClaim), RequestSlashJury(h(8), 400, h(9)),
+        RequestSlashJury(h(8), 2**64 - 1, h(9)),
     ]
 
 
@@ -97,7 +101,7 @@ def test_every_action_round_trips_through_bytes_and_json(action: object) -> None
 
 
 def test_all_actions_are_covered() -> None:
-    assert len(ALL_ACTIONS) == 28 and [a.INDEX for a in ALL_ACTIONS] == list(range(28))
+    assert len(ALL_ACTIONS) == 29 and [a.INDEX for a in ALL_ACTIONS] == list(range(29))
     assert {type(a) for a in _examples()} == set(ALL_ACTIONS)
     proposals = {type(a.proposal) for a in _examples() if isinstance(a, Propose)}
     assert proposals == set(ALL_PROPOSALS) and [p.INDEX for p in ALL_PROPOSALS] == list(range(7))
@@ -111,7 +115,7 @@ def test_decoders_are_strict() -> None:
         SignedTransaction.decode(data + b"\x00")
     with pytest.raises(EncodingError, match="truncated"):
         SignedTransaction.decode(data[:-1])
-    bad_variant = data[:84] + b"\x1c" + data[85:]  # 28: one past RuleOnCase
+    bad_variant = data[:84] + b"\x1d" + data[85:]  # 29: one past RequestSlashJury
     with pytest.raises(EncodingError, match="unknown Action variant"):
         SignedTransaction.decode(bad_variant)
     option_at = 84 + 1 + 32 + 8
@@ -170,13 +174,19 @@ def test_state_key_encodings() -> None:
     assert StateKey.voters(5).encode() == b"\x15" + u64
     assert StateKey.delegation(pid).encode() == b"\x16" + pid
     assert StateKey.delegators(pid).encode() == b"\x17" + pid
-    # juries, keys 24 to 29
+    # juries, keys 24 to 31
     assert StateKey.beacon().encode() == b"\x18"
     assert StateKey.jury_pool().encode() == b"\x19"
     assert StateKey.juror(pid).encode() == b"\x1a" + pid
     assert StateKey.next_jury_case().encode() == b"\x1b"
     assert StateKey.jury_case(5).encode() == b"\x1c" + u64
     assert StateKey.jury_deadlines(5).encode() == b"\x1d" + u64
+    assert StateKey.last_jury_close().encode() == b"\x1e"
+    assert StateKey.slash_cases_against(pid).encode() == b"\x1f" + pid
+    assert len(StateKey.slash_cases_against(pid).encode()) == 33
+    assert StateKey.slash_cases_against(pid).key_hash() == blake3.blake3(b"\x1f" + pid).digest()
+    with pytest.raises(EncodingError):
+        StateKey.slash_cases_against(pid[:31])
 
 
 def test_transaction_signatures_follow_zip215_where_statements_are_strict() -> None:
@@ -232,7 +242,7 @@ def test_enum_tags_follow_the_wire_format_tables() -> None:
 
 
 def test_jury_tags_follow_the_wire_format_tables() -> None:
-    """docs/wire-format.md §4 (actions 24 to 27, `Verdict`) and §7.1 (`CaseStatus`, `CaseEvent`,
+    """docs/wire-format.md §4 (actions 24 to 28, `Verdict`) and §7.1 (`CaseStatus`, `CaseEvent`,
     `JuryDeadline`)."""
     text = (DOCS / "wire-format.md").read_text()
     actions = {int(t): n for t, n in re.findall(r"^\| (\d+) \| `(\w+)` \|", text, re.M)}
@@ -432,10 +442,10 @@ def _jury_case_example() -> JuryCase:
     pool = [h(1), h(2), h(3), h(4), h(5)]
     seed = h(9)
     jurors = draw_jury(seed, 7, pool, rules.size)
-    rulings = [JurorRuling(jurors[0], Verdict.ToPayee, 13), JurorRuling(jurors[1], Verdict.ToPayer, 14)]
-    outcome = CaseOutcome(1, 1, Verdict.ToPayer, [jurors[2]], 10)
-    history = [CaseFiled(10, h(0x20)), CaseDrawn(13), CaseSettled(23, Verdict.ToPayer)]
-    return JuryCase(7, h(0x30), 2, rules, 10, 13, 23, pool, seed, jurors, rulings, CaseStatus.Settled, outcome,
+    rulings = [JurorRuling(jurors[0], Verdict.ForClaim, 13), JurorRuling(jurors[1], Verdict.AgainstClaim, 14)]
+    outcome = CaseOutcome(1, 1, Verdict.AgainstClaim, [jurors[2]], 10, 0)
+    history = [CaseFiled(10, h(0x20)), CaseDrawn(13), CaseSettled(23, Verdict.AgainstClaim)]
+    return JuryCase(7, CaseEscrow(h(0x30)), 2, rules, 10, 13, 23, pool, seed, jurors, rulings, CaseStatus.Settled, outcome,
                     history)
 
 
@@ -446,15 +456,18 @@ def test_jury_action_byte_layouts_and_json() -> None:
     assert LeaveJuryPool().encode() == b"\x19" and LeaveJuryPool().to_json() == "LeaveJuryPool"
     assert RequestJury(h(3)).encode() == b"\x1a" + h(3)
     assert RequestJury(h(3)).to_json() == {"RequestJury": {"escrow": h(3).hex()}}
-    assert RuleOnCase(5, Verdict.ToPayee).encode() == b"\x1b" + u64(5) + b"\x00"
-    assert RuleOnCase(5, Verdict.ToPayer).encode() == b"\x1b" + u64(5) + b"\x01"
-    assert RuleOnCase(0, Verdict.ToPayee).to_json() == {"RuleOnCase": {"case": 0, "verdict": "to_payee"}}
-    assert action_from_json({"RuleOnCase": {"case": 4, "verdict": "to_payer"}}) == RuleOnCase(4, Verdict.ToPayer)
+    assert RuleOnCase(5, Verdict.ForClaim).encode() == b"\x1b" + u64(5) + b"\x00"
+    assert RuleOnCase(5, Verdict.AgainstClaim).encode() == b"\x1b" + u64(5) + b"\x01"
+    assert RuleOnCase(0, Verdict.ForClaim).to_json() == {"RuleOnCase": {"case": 0, "verdict": "for_claim"}}
+    assert action_from_json({"RuleOnCase": {"case": 4, "verdict": "against_claim"}}) == RuleOnCase(
+        4, Verdict.AgainstClaim)
     assert action_from_json("JoinJuryPool") == JoinJuryPool() and action_from_json("LeaveJuryPool") == LeaveJuryPool()
-    with pytest.raises(EncodingError, match="unknown variant"):
-        action_from_json({"RuleOnCase": {"case": 4, "verdict": "split"}})
+    for retired in ("split", "to_payee", "to_payer"):
+        with pytest.raises(EncodingError, match="unknown variant"):
+            action_from_json({"RuleOnCase": {"case": 4, "verdict": retired}})
     # a verdict other than 0 or 1 is refused
-    tx = TransactionBody(bytes(32), 0, bytes(32), 0, 0, RuleOnCase(1, Verdict.ToPayer)).sign(SigningKey(bytes([1]) * 32))
+    tx = TransactionBody(bytes(32), 0, bytes(32), 0, 0, RuleOnCase(1, Verdict.AgainstClaim)).sign(
+        SigningKey(bytes([1]) * 32))
     data = tx.encode()
     assert data[84 + 9] == 1
     with pytest.raises(EncodingError, match="unknown Verdict variant"):
@@ -506,20 +519,23 @@ def test_jury_state_values_round_trip_and_serve_their_json() -> None:
     assert back == case and back.encode() == data
     js = back.to_json()
     assert js["status"] == "settled" and js["seed"] == h(9).hex() and js["rules"]["draw_delay"] == 3
+    assert js["subject"] == {"escrow": h(0x30).hex()} and "escrow" not in js
     assert js["history"] == [{"event": "filed", "height": 10, "by": h(0x20).hex()}, {"event": "drawn", "height": 13},
-                             {"event": "settled", "height": 23, "verdict": "to_payer"}]
-    assert js["outcome"] == {"for_payee": 1, "for_payer": 1, "verdict": "to_payer", "absent": [case.jurors[2].hex()],
-                             "penalties": 10}
-    assert js["rulings"][0] == {"juror": case.jurors[0].hex(), "verdict": "to_payee", "height": 13}
+                             {"event": "settled", "height": 23, "verdict": "against_claim"}]
+    assert js["outcome"] == {"for_claim": 1, "against_claim": 1, "verdict": "against_claim",
+                             "absent": [case.jurors[2].hex()], "penalties": 10, "slashed": 0}
+    assert js["rulings"][0] == {"juror": case.jurors[0].hex(), "verdict": "for_claim", "height": 13}
+    # the subject sits where the escrow id was: after the id, a tag then the escrow id
+    assert data[:8 + 1 + 32] == (7).to_bytes(8, "little") + b"\x00" + h(0x30)
     # a case awaiting its draw: no seed, no jurors, no outcome
-    filed = JuryCase(0, h(1), 1, JuryRules(), 4, 9, 29, [h(2), h(3), h(4)], None, [], [], CaseStatus.AwaitingDraw,
+    filed = JuryCase(0, CaseEscrow(h(1)), 1, JuryRules(), 4, 9, 29, [h(2), h(3), h(4)], None, [], [], CaseStatus.AwaitingDraw,
                      None, [CaseFiled(4, h(5))])
     enc = filed.encode()
     assert decode_all(enc, JuryCase.decode) == filed
     assert filed.to_json()["seed"] is None and filed.to_json()["outcome"] is None
     assert filed.to_json()["status"] == "awaiting_draw"
     assert [s.to_json() for s in CaseStatus] == ["awaiting_draw", "ruling", "settled"]
-    assert [v.to_json() for v in Verdict] == ["to_payee", "to_payer"]
+    assert [v.to_json() for v in Verdict] == ["for_claim", "against_claim"]
     with pytest.raises(EncodingError, match="unknown CaseStatus variant"):
         # the status, then outcome None (1 byte), then one Filed event (4 + 1 + 8 + 32 bytes)
         at = len(enc) - (1 + 1 + 45)
@@ -549,6 +565,162 @@ def test_jury_state_values_round_trip_and_serve_their_json() -> None:
     assert e.status == EscrowStatus.BeforeJury and e.to_json()["status"] == "BeforeJury"
     with pytest.raises(EncodingError, match="unknown EscrowStatus variant"):
         decode_all(escrow[:-1] + b"\x06", Escrow.decode)
+
+
+def test_request_slash_jury_bytes_and_json() -> None:
+    """Action 28: `offender: PassportId`, `amount: u64`, `case: CaseId`, 73 bytes after the tag."""
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    action = RequestSlashJury(h(0xA1), 400, h(0xC5))
+    data = action.encode()
+    assert data == b"\x1c" + h(0xA1) + bytes.fromhex("9001000000000000") + h(0xC5)
+    assert len(data) == 1 + 32 + 8 + 32
+    js = {"RequestSlashJury": {"offender": h(0xA1).hex(), "amount": 400, "case": h(0xC5).hex()}}
+    assert action.to_json() == js and action_from_json(js) == action
+    with pytest.raises(EncodingError, match="missing field 'case'"):
+        action_from_json({"RequestSlashJury": {"offender": h(0xA1).hex(), "amount": 400}})
+    with pytest.raises(EncodingError):
+        action_from_json({"RequestSlashJury": {"offender": h(0xA1).hex()[:-2], "amount": 400, "case": h(0xC5).hex()}})
+    # in a transaction: the action at offset 84, decoded back strictly
+    tx = TransactionBody(bytes(32), 0, bytes(32), 0, 0, action).sign(SigningKey(bytes([1]) * 32))
+    enc = tx.encode()
+    assert enc[84:84 + 73] == data
+    assert SignedTransaction.decode(enc) == tx
+    with pytest.raises(EncodingError, match="truncated"):
+        SignedTransaction.decode(enc[:84 + 72])
+
+
+def _slash_case_bytes_by_hand() -> tuple[bytes, JuryCase]:
+    """A settled slash case: the bytes laid out field by field from the ledger's `JuryCase`, and
+    the value they are."""
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    u32 = lambda v: v.to_bytes(4, "little")  # noqa: E731
+    u64 = lambda v: v.to_bytes(8, "little")  # noqa: E731
+    offender, filer, number = h(0xA1), h(0xA4), h(0xC5)
+    pool = [h(1), h(2), h(3), h(4)]
+    seed = h(9)
+    jurors = draw_jury(seed, 3, pool, 3)
+    data = (
+        u64(3)  # id
+        + b"\x01" + offender + u64(400) + number  # subject: Slash { offender, amount, case }
+        + u64(1)  # rules_version
+        + u32(3) + b"\x00\x04" + u64(100) + u64(10) + u64(3) + u64(10)  # JuryRules (the dev rules)
+        + u64(20) + u64(23) + u64(33)  # filed_at, draw_at, closes_at
+        + u32(4) + b"".join(pool)  # pool
+        + b"\x01" + seed  # seed: Some
+        + u32(3) + b"".join(jurors)  # jurors
+        + u32(3)  # rulings: for, for, against
+        + jurors[0] + b"\x00" + u64(24) + jurors[1] + b"\x00" + u64(25) + jurors[2] + b"\x01" + u64(25)
+        + b"\x02"  # status: Settled
+        + b"\x01" + u32(2) + u32(1) + b"\x00" + u32(0) + u64(0) + u64(400)  # outcome: Some(CaseOutcome)
+        + u32(3)  # history: Filed, Drawn, Settled(ForClaim)
+        + b"\x00" + u64(20) + filer + b"\x01" + u64(23) + b"\x02" + u64(33) + b"\x00"
+    )
+    case = JuryCase(3, CaseSlash(offender, 400, number), 1, JuryRules(draw_delay=3, ruling_blocks=10), 20, 23, 33,
+                    pool, seed, jurors,
+                    [JurorRuling(jurors[0], Verdict.ForClaim, 24), JurorRuling(jurors[1], Verdict.ForClaim, 25),
+                     JurorRuling(jurors[2], Verdict.AgainstClaim, 25)],
+                    CaseStatus.Settled, CaseOutcome(2, 1, Verdict.ForClaim, [], 0, 400),
+                    [CaseFiled(20, filer), CaseDrawn(23), CaseSettled(33, Verdict.ForClaim)])
+    return data, case
+
+
+def test_a_slash_case_decodes_from_bytes_laid_out_by_hand() -> None:
+    h = lambda b: bytes([b]) * 32  # noqa: E731
+    data, expected = _slash_case_bytes_by_hand()
+    case = decode_all(data, JuryCase.decode)
+    assert case == expected and case.encode() == data
+    assert case.subject == CaseSlash(h(0xA1), 400, h(0xC5))
+    js = case.to_json()
+    assert js["subject"] == {"slash": {"offender": h(0xA1).hex(), "amount": 400, "case": h(0xC5).hex()}}
+    assert js["outcome"] == {"for_claim": 2, "against_claim": 1, "verdict": "for_claim", "absent": [], "penalties": 0,
+                             "slashed": 400}
+    assert js["history"][-1] == {"event": "settled", "height": 33, "verdict": "for_claim"}
+    assert list(js) == ["id", "subject", "rules_version", "rules", "filed_at", "draw_at", "closes_at", "pool", "seed",
+                        "jurors", "rulings", "status", "outcome", "history"]
+    check_draw(case)
+    check_outcome(case)
+    # the subject alone: tag 0 an escrow id, tag 1 a slash (73 bytes), anything else refused
+    assert decode_all(b"\x00" + h(5), decode_case_subject) == CaseEscrow(h(5))
+    assert CaseEscrow(h(5)).to_json() == {"escrow": h(5).hex()}
+    slash = b"\x01" + h(6) + (2**64 - 1).to_bytes(8, "little") + h(7)
+    assert decode_all(slash, decode_case_subject) == CaseSlash(h(6), 2**64 - 1, h(7)) and len(slash) == 73
+    w = Writer()
+    CaseSlash(h(6), 2**64 - 1, h(7)).encode_into(w)
+    assert w.getvalue() == slash
+    with pytest.raises(EncodingError, match="unknown CaseSubject variant"):
+        decode_all(b"\x02" + h(5), decode_case_subject)
+    with pytest.raises(EncodingError, match="unknown CaseSubject variant"):
+        decode_all(data[:8] + b"\x02" + data[9:], JuryCase.decode)
+    with pytest.raises(EncodingError, match="trailing"):
+        decode_all(b"\x00" + h(5) + b"\x00", decode_case_subject)
+    # an outcome without `slashed` (the layout before slash cases) is one u64 short
+    old = (2).to_bytes(4, "little") + (1).to_bytes(4, "little") + b"\x00" + bytes(4) + (0).to_bytes(8, "little")
+    with pytest.raises(EncodingError, match="truncated"):
+        decode_all(old, CaseOutcome.decode)
+    assert decode_all(old + (7).to_bytes(8, "little"), CaseOutcome.decode) == CaseOutcome(
+        2, 1, Verdict.ForClaim, [], 0, 7)
+    with pytest.raises(EncodingError, match="unknown Verdict variant"):
+        decode_all(old[:8] + b"\x02" + old[9:] + bytes(8), CaseOutcome.decode)
+
+
+def test_the_slash_cases_against_a_passport() -> None:
+    """`SlashCasesAgainst(p)`, key 31: `Vec<JuryCaseId>`, a u32 count then u64 ids, sorted."""
+    value = b"\x02\x00\x00\x00" + (3).to_bytes(8, "little") + (9).to_bytes(8, "little")
+    ids = decode_all(value, JuryCaseIds.decode)
+    assert ids == JuryCaseIds([3, 9]) and ids.to_json() == [3, 9] and ids.encode() == value
+    assert decode_all(b"\x00\x00\x00\x00", JuryCaseIds.decode).to_json() == []
+    with pytest.raises(EncodingError, match="truncated"):
+        decode_all(value[:-1], JuryCaseIds.decode)
+    with pytest.raises(EncodingError, match="trailing"):
+        decode_all(value + b"\x00", JuryCaseIds.decode)
+
+
+def test_the_verdict_needs_more_than_half_the_jurors_drawn() -> None:
+    assert verdict_of(2, 3) == Verdict.ForClaim and verdict_of(3, 3) == Verdict.ForClaim
+    assert verdict_of(1, 3) == Verdict.AgainstClaim and verdict_of(0, 3) == Verdict.AgainstClaim
+    assert verdict_of(3, 5) == Verdict.ForClaim and verdict_of(2, 5) == Verdict.AgainstClaim
+    assert verdict_of(0, 0) == Verdict.AgainstClaim
+    _, slash = _slash_case_bytes_by_hand()
+    j = list(slash.jurors)
+    outcome = slash.outcome
+    assert outcome is not None
+
+    def closed(rulings: list[JurorRuling], o: CaseOutcome) -> JuryCase:
+        history = [*slash.history[:-1], CaseSettled(33, o.verdict)]
+        return replace(slash, rulings=rulings, outcome=o, history=history)
+
+    # one for the claim, two absent: a majority of those who ruled, not of the jury — the claim fails
+    lone = [JurorRuling(j[0], Verdict.ForClaim, 24)]
+    check_outcome(closed(lone, CaseOutcome(1, 0, Verdict.AgainstClaim, j[1:], 20, 0)))
+    with pytest.raises(ProofError, match="verdict"):
+        check_outcome(closed(lone, CaseOutcome(1, 0, Verdict.ForClaim, j[1:], 20, 400)))
+    # two for, one absent: the claim holds
+    two = [JurorRuling(j[0], Verdict.ForClaim, 24), JurorRuling(j[2], Verdict.ForClaim, 24)]
+    check_outcome(closed(two, CaseOutcome(2, 0, Verdict.ForClaim, [j[1]], 10, 400)))
+    # the record must add up
+    with pytest.raises(ProofError, match="counts"):
+        check_outcome(replace(slash, outcome=replace(outcome, for_claim=3, against_claim=0)))
+    with pytest.raises(ProofError, match="absent"):
+        check_outcome(replace(slash, outcome=replace(outcome, absent=[j[0]])))
+    with pytest.raises(ProofError, match="penalties"):
+        check_outcome(replace(slash, outcome=replace(outcome, penalties=1)))
+    with pytest.raises(ProofError, match="slashed"):
+        check_outcome(replace(slash, outcome=replace(outcome, slashed=401)))
+    with pytest.raises(ProofError, match="slashed"):
+        check_outcome(closed(lone, CaseOutcome(1, 0, Verdict.AgainstClaim, j[1:], 20, 1)))
+    with pytest.raises(ProofError, match="history"):
+        check_outcome(replace(slash, history=slash.history[:-1]))
+    with pytest.raises(ProofError, match="one each"):
+        check_outcome(replace(slash, rulings=[*slash.rulings[:2], JurorRuling(j[0], Verdict.AgainstClaim, 25)]))
+    # an escrow case slashes nothing; a case not settled has no outcome
+    escrow = _jury_case_example()
+    check_outcome(escrow)
+    assert escrow.outcome is not None
+    with pytest.raises(ProofError, match="slashed"):
+        check_outcome(replace(escrow, outcome=replace(escrow.outcome, slashed=1)))
+    check_outcome(replace(slash, status=CaseStatus.Ruling, outcome=None, history=slash.history[:2]))
+    with pytest.raises(ProofError):
+        check_outcome(replace(slash, status=CaseStatus.Ruling))
 
 
 def test_the_beacon_and_the_reveal_message() -> None:

@@ -115,7 +115,12 @@ impl Context<'_, '_> {
             )
             .into());
         }
-        ensure_active(&self.passport(&filer)?)?;
+        if *offender == filer {
+            return Err(TxError::NotAuthorized(
+                "an arbiter cannot send a slash of its own stake to a jury",
+            )
+            .into());
+        }
         self.passport(offender)?;
         self.spend_case(case)?;
         let subject = CaseSubject::Slash {
