@@ -175,6 +175,8 @@ pub enum TxError {
     AlreadyRuled,
     #[error("jury case {0} is deciding a slash of this passport's stake; it cannot leave until the case closes")]
     StakeBeforeJury(JuryCaseId),
+    #[error("this case number is held by pending SlashRuling process {0}")]
+    CaseHeldByProcess(ProcessId),
 }
 
 /// Writes [`TxError::code`] and [`TxError::CODES`] from one table, so that the list of codes
@@ -262,4 +264,5 @@ tx_error_codes! {
     NotAJuror => "not_a_juror",
     AlreadyRuled => "already_ruled",
     StakeBeforeJury => "stake_before_jury",
+    CaseHeldByProcess => "case_held_by_process",
 }

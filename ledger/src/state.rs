@@ -78,6 +78,9 @@ pub enum StateKey {
     /// The slash cases open before juries against a passport, sorted: while there are any,
     /// it can neither withdraw stake nor exit.
     SlashCasesAgainst(PassportId),
+    /// The `SlashRuling` process proposed last under an arbiters' case number: while it is
+    /// pending, no other process and no slash case before a jury can take the number.
+    SlashRulingCase(CaseId),
 }
 
 impl StateKey {

@@ -458,9 +458,31 @@ fn a_slash_ruling_executes_once_and_a_spent_case_makes_its_execution_fail_cleanl
         case,
     };
     let schedule = open_for_voting(&mut h, ruling.clone());
+    // While the process is pending its number is held: one arbiter cannot spend it on a jury
+    // filing, nor another proposal take it.
+    let arbiter = h.cell.arbiter(0).clone();
+    let to_a_jury = Action::RequestSlashJury {
+        offender,
+        amount: 1,
+        case,
+    };
+    assert_eq!(
+        h.submit(&arbiter, to_a_jury.clone()),
+        Err(TxError::CaseHeldByProcess(ProcessId(0)))
+    );
+    let proposer = h.cell.validator(1).clone();
+    assert_eq!(
+        propose(&mut h, &proposer, ruling.clone()),
+        Err(TxError::CaseHeldByProcess(ProcessId(0)))
+    );
     vote_in_both_chambers(&mut h, 0, 3, 3);
     advance_to(&mut h, schedule.executes_at);
     assert_eq!(process(&h, 0).status, ProcessStatus::Executed);
+    assert_eq!(
+        h.submit(&arbiter, to_a_jury),
+        Err(TxError::EvidenceAlreadyUsed),
+        "executed, the process spent it"
+    );
     let bond: Bond = h.ledger.get(&StateKey::Bond(offender)).unwrap().unwrap();
     assert_eq!(bond.bonded, 10_000 - 400);
 
@@ -487,7 +509,6 @@ fn a_slash_ruling_executes_once_and_a_spent_case_makes_its_execution_fail_cleanl
         },
         &[0, 1],
     );
-    let arbiter = h.cell.arbiter(0).clone();
     let sanction = Action::Sanction {
         subject: offender,
         kind: SanctionKind::Warning,

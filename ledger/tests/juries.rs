@@ -425,13 +425,23 @@ fn recovery_mode_refuses_new_jurors_and_lockdown_still_takes_rulings() {
     );
 }
 
-/// Members 2..8 join the pool; arbiter 0 sends a slash of `amount` of validator 3's stake to a
-/// jury under case number `[7; 32]`. Returns the offender.
+/// Members 2..8, validator 3, a fork of it and arbiter 0 join the pool; arbiter 0 sends a slash
+/// of `amount` of validator 3's stake to a jury under case number `[7; 32]`. Returns the
+/// offender.
 fn slash_case_before_jury(h: &mut Harness, amount: Amount) -> DevPassport {
-    for index in 2..8 {
-        h.submit(&member(h, index), Action::JoinJuryPool).unwrap();
-    }
     let offender = h.cell.validator(3).clone();
+    let fork = h.fork(&offender, 77);
+    let funding = Action::Transfer {
+        to: fork.id,
+        amount: 1_000,
+    };
+    h.submit(&offender, funding).unwrap();
+    let arbiter = h.cell.arbiter(0).clone();
+    let members: Vec<DevPassport> = (2..8).map(|index| member(h, index)).collect();
+    for juror in members.iter().chain([&offender, &fork, &arbiter]) {
+        h.submit(juror, Action::JoinJuryPool).unwrap();
+    }
+    assert_eq!(pool(h).len(), 9);
     let file = Action::RequestSlashJury {
         offender: offender.id,
         amount,
@@ -474,7 +484,11 @@ fn a_slash_case_upheld_by_the_jury_slashes_bonded_then_unbonding_stake_into_the_
             case: CaseId([7; 32])
         }
     );
-    assert_eq!(filed.pool.len(), 6, "the filer is not in the pool");
+    assert_eq!(
+        filed.pool.len(),
+        6,
+        "neither the offender, nor its fork, nor the filer sits"
+    );
     assert!(h
         .ledger
         .get::<SpentCase>(&StateKey::SpentCase([7; 32]))

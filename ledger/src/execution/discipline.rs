@@ -9,6 +9,7 @@
 use super::context::{ensure_active, ensure_positive, Context, Failure, Outcome};
 use crate::error::TxError;
 use crate::evidence::{ArbiterApproval, DoubleVote, Ruling, RulingTerms};
+use crate::governance::ProcessId;
 use crate::ids::{Amount, CaseId, PassportId};
 use crate::state::*;
 use crate::transaction::SlashEvidence;
@@ -171,12 +172,7 @@ impl Context<'_, '_> {
     fn impose(&mut self, subject: &PassportId, record: SanctionRecord) -> Outcome {
         let mut passport = self.passport(subject)?;
         self.apply_sanction_status(&mut passport, record.kind)?;
-        let mut forks: Vec<PassportId> = Vec::new();
-        let mut pending: Vec<PassportId> = passport.forks.iter().rev().copied().collect();
-        while let Some(id) = pending.pop() {
-            forks.push(id);
-            pending.extend(self.passport(&id)?.forks.iter().rev());
-        }
+        let forks = self.forks_of(&passport)?;
         let sponsor = passport.sponsor;
         add_sanction(&mut passport, record.clone());
         self.put_passport(&passport);
@@ -203,6 +199,18 @@ impl Context<'_, '_> {
             self.put_passport(&related);
         }
         Ok(())
+    }
+
+    /// Every passport forked from `passport`, transitively, depth first in fork order: those a
+    /// sanction on it reaches.
+    pub(super) fn forks_of(&self, passport: &Passport) -> Result<Vec<PassportId>, Failure> {
+        let mut forks: Vec<PassportId> = Vec::new();
+        let mut pending: Vec<PassportId> = passport.forks.iter().rev().copied().collect();
+        while let Some(id) = pending.pop() {
+            forks.push(id);
+            pending.extend(self.passport(&id)?.forks.iter().rev());
+        }
+        Ok(forks)
     }
 
     /// Checks that at least the panel threshold of distinct, active panel members signed these
@@ -256,6 +264,18 @@ impl Context<'_, '_> {
         let key = StateKey::SpentCase(case.0);
         if self.state.get::<SpentCase>(&key)?.is_some() {
             return Err(TxError::EvidenceAlreadyUsed.into());
+        }
+        Ok(())
+    }
+
+    /// Refuses a case number that a pending `SlashRuling` process was proposed under, so that
+    /// nothing one arbiter sends can spend it before the chambers' decision executes.
+    pub(super) fn ensure_case_not_held(&self, case: &CaseId) -> Outcome {
+        let key = StateKey::SlashRulingCase(*case);
+        if let Some(process) = self.state.get::<ProcessId>(&key)? {
+            if self.process(process)?.status.is_pending() {
+                return Err(TxError::CaseHeldByProcess(process).into());
+            }
         }
         Ok(())
     }

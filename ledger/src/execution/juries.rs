@@ -99,7 +99,9 @@ impl Context<'_, '_> {
     }
 
     /// Files a slash case under a fresh arbiters' case number, which it spends at once so that
-    /// neither a panel ruling nor a `SlashRuling` process can punish the same case again.
+    /// neither a panel ruling nor a `SlashRuling` process can punish the same case again. The
+    /// jury is drawn without the offender, the filer and those the slash would also reach (the
+    /// offender's sponsor and forks).
     pub(super) fn request_slash_jury(
         &mut self,
         offender: &PassportId,
@@ -121,14 +123,18 @@ impl Context<'_, '_> {
             )
             .into());
         }
-        self.passport(offender)?;
+        let accused = self.passport(offender)?;
+        self.ensure_case_not_held(case)?;
         self.spend_case(case)?;
         let subject = CaseSubject::Slash {
             offender: *offender,
             amount,
             case: *case,
         };
-        let id = self.file_case(subject, &[*offender, filer])?;
+        let mut parties = vec![*offender, filer];
+        parties.extend(accused.sponsor);
+        parties.extend(self.forks_of(&accused)?);
+        let id = self.file_case(subject, &parties)?;
         let key = StateKey::SlashCasesAgainst(*offender);
         insert_sorted(self.state, key, id, usize::MAX)?;
         Ok(())

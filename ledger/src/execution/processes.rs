@@ -58,6 +58,10 @@ impl Context<'_, '_> {
         if !self.schedule_if_sponsored(&mut process)? {
             add_deadline(self.state, process.sponsoring_closes(), id)?;
         }
+        if let Proposal::SlashRuling { case, .. } = proposal {
+            self.ensure_case_not_held(case)?;
+            self.state.put(StateKey::SlashRulingCase(*case), &id);
+        }
         self.put_process(&process);
         Ok(())
     }
