@@ -1,9 +1,10 @@
 //! Agents on juries: genesis members keep the jury pool stocked (one joins per block while it
-//! holds fewer than [`POOL_TARGET`]); after each settled case one pool member that did not sit
-//! on it leaves; the payee of every other disputed escrow sends it to a jury rather than to its
-//! arbiter (`settle_escrow`); every other slash the arbiters pursue goes to a jury rather than
-//! to the panel's approvals; and the jurors drawn for the latest case rule on it, except that
-//! the last drawn juror of every third case stays away, so that absences are charged too.
+//! holds fewer than [`POOL_TARGET`]); once each case is drawn one pool member that does not
+//! sit on it leaves (its bond returns after the notice); the payee of every other disputed
+//! escrow sends it to a jury rather than to its arbiter (`settle_escrow`); every other slash
+//! the arbiters pursue goes to a jury rather than to the panel's approvals; and the jurors
+//! drawn for the latest case rule on it, except that the last drawn juror of every third case
+//! stays away, so that absences are charged too.
 
 use super::{Agents, ChainView, Intent, MAX_RULING_SLASH};
 use charter_ledger::governance::{CaseStatus, JuryCase, JuryCaseId, Verdict};
@@ -21,7 +22,7 @@ pub(super) struct JuryDuty {
     /// Genesis agents take turns to join: the next one to ask.
     next_joiner: usize,
     ruled: BTreeSet<(JuryCaseId, PassportId)>,
-    /// Cases after whose settlement a pool member left.
+    /// Cases after whose draw a pool member left.
     left_after: BTreeSet<JuryCaseId>,
     disputes: u64,
     slashes: u64,
@@ -93,12 +94,12 @@ impl Agents {
             let joiner = self.agents[joiner].clone();
             return Some((self.sign(&joiner, Action::JoinJuryPool), Intent::Plain));
         }
-        let settled = latest.filter(|case| case.status == CaseStatus::Settled)?;
-        if !self.duty.left_after.insert(settled.id) {
+        let drawn = latest.filter(|case| case.status != CaseStatus::AwaitingDraw)?;
+        if !self.duty.left_after.insert(drawn.id) {
             return None;
         }
         let leaver = (self.agents.iter())
-            .find(|agent| pool.contains(&agent.id) && !settled.jurors.contains(&agent.id))?
+            .find(|agent| pool.contains(&agent.id) && !drawn.jurors.contains(&agent.id))?
             .clone();
         Some((self.sign(&leaver, Action::LeaveJuryPool), Intent::Plain))
     }
