@@ -79,7 +79,8 @@ pub enum StateKey {
     /// it can neither withdraw stake nor exit.
     SlashCasesAgainst(PassportId),
     /// The `SlashRuling` process proposed last under an arbiters' case number: while it is
-    /// pending, no other process and no slash case before a jury can take the number.
+    /// pending, neither another `SlashRuling` proposal nor a slash case before a jury can take
+    /// the number.
     SlashRulingCase(CaseId),
 }
 

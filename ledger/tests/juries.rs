@@ -640,3 +640,40 @@ fn a_slash_case_is_refused_with_a_typed_code_and_its_number_cannot_be_used_twice
         Err(TxError::ModeForbids { .. })
     ));
 }
+
+#[test]
+fn a_slash_case_is_drawn_without_the_offenders_sponsor_and_its_forks_of_forks() {
+    let mut h = Harness::new();
+    let sponsor = member(&h, 2);
+    let offender = h.issue(&sponsor, 80, 1);
+    let fund = |h: &mut Harness, from: &DevPassport, to: &DevPassport| {
+        let transfer = Action::Transfer {
+            to: to.id,
+            amount: 1_000,
+        };
+        h.submit(from, transfer).unwrap();
+    };
+    fund(&mut h, &sponsor, &offender);
+    let fork = h.fork(&offender, 81);
+    fund(&mut h, &sponsor, &fork);
+    let fork_of_fork = h.fork(&fork, 82);
+    fund(&mut h, &sponsor, &fork_of_fork);
+    let members: Vec<DevPassport> = (2..8).map(|index| member(&h, index)).collect();
+    for juror in members.iter().chain([&offender, &fork, &fork_of_fork]) {
+        h.submit(juror, Action::JoinJuryPool).unwrap();
+    }
+    let file = Action::RequestSlashJury {
+        offender: offender.id,
+        amount: 1,
+        case: CaseId([7; 32]),
+    };
+    h.submit(&h.cell.arbiter(0).clone(), file).unwrap();
+    let sitting: Vec<PassportId> = members[1..].iter().map(|member| member.id).collect();
+    let mut expected = sitting.clone();
+    expected.sort();
+    assert_eq!(
+        case(&h, 0).pool,
+        expected,
+        "the slash would reach the sponsor and every fork, so none of them sits"
+    );
+}

@@ -25,8 +25,8 @@ from .governance import (
 )
 from .ids import escrow_id, genesis_passport_id, passport_id
 from .juries import (
-    beacon_mix, check_draw, check_outcome, draw_jury, genesis_beacon, reveal_message, sortition_score, verdict_of,
-    verify_reveal,
+    beacon_mix, case_pool, check_draw, check_outcome, draw_jury, genesis_beacon, reveal_message, slash_case_parties,
+    sortition_score, verdict_of, verify_reveal,
 )
 from .keys import KeyFile, SigningKey, load_guardian_keys, load_key_dir, verify_strict
 from .proofs import (
@@ -35,7 +35,7 @@ from .proofs import (
 )
 from .state import (
     Ballot, Beacon, CaseEscrow, CaseOutcome, CaseSlash, CaseStatus, CaseSubject, ChamberTally, Delegation, Electorate,
-    Juror, JuryCase, JuryCaseIds, PassportIds, Process, ProcessStatus, Schedule, StateKey,
+    Juror, JuryCase, JuryCaseIds, PassportIds, Process, ProcessStatus, Schedule, SlashRulingProcess, StateKey,
 )
 from .statements import (
     BridgeRulingTerms, CellMode, ModeChangeTerms, RegistrationTerms, RulingRotateKeys, RulingSanction, RulingSlash,
@@ -68,5 +68,6 @@ __all__ = [
     "JoinJuryPool", "LeaveJuryPool", "RequestJury", "RuleOnCase", "RequestSlashJury", "JuryRules", "Verdict",
     "Beacon", "CaseOutcome", "CaseStatus", "CaseSubject", "CaseEscrow", "CaseSlash", "Juror", "JuryCase",
     "JuryCaseIds", "beacon_mix", "draw_jury", "genesis_beacon", "reveal_message", "sortition_score", "verify_reveal",
-    "verify_header_reveal", "check_draw", "check_outcome", "verdict_of",
+    "verify_header_reveal", "check_draw", "check_outcome", "verdict_of", "slash_case_parties", "case_pool",
+    "SlashRulingProcess",
 ]

@@ -337,6 +337,11 @@ class CellModeChange(_Proposal):
 
 @dataclass(frozen=True)
 class SlashRuling(_Proposal):
+    """Seize up to `amount` of `offender`'s stake under the arbiters' case number `case`, by the
+    chambers' vote. Its `Propose` records the process under `StateKey.slash_ruling_case(case)`;
+    while that process is pending, neither another `SlashRuling` nor a `RequestSlashJury` can take
+    the number (`case_held_by_process`)."""
+
     offender: bytes
     amount: int
     case: bytes
@@ -965,9 +970,12 @@ class RuleOnCase(_Action):
 class RequestSlashJury(_Action):
     """Send a slash of up to `amount` of `offender`'s stake to a jury under the arbiters' case
     number `case`, which it spends (the sender is a member of the arbiter panel), instead of
-    gathering the panel's approvals. Files a case whose id is `NextJuryCase` at the time; until
-    it closes the offender can neither `Withdraw` nor `Exit` (`stake_before_jury`), and at its
-    close the stake is slashed only when more than half the jurors drawn ruled for the claim."""
+    gathering the panel's approvals; refused against the sender itself (`not_authorized`) and
+    under a number a pending `SlashRuling` process holds (`case_held_by_process`). Files a case
+    whose id is `NextJuryCase` at the time, its pool without the offender, the filer, the
+    offender's sponsor and its forks; until it closes the offender can neither `Withdraw` nor
+    `Exit` (`stake_before_jury`), and at its close the stake is slashed only when more than half
+    the jurors drawn ruled for the claim."""
 
     offender: bytes
     amount: int

@@ -13,6 +13,9 @@ from its pool with its seed.
 - A case's seed is the beacon's mix at its `draw_at` (which mixes `reveal(draw_at)`); each pool
   member scores `blake3("charter/jury/v1" ‖ seed ‖ u64le(case) ‖ passport)`, and the jury is the
   `size` lowest scores (compared as 32-byte strings, ties to the lower passport id), lowest first.
+- A case's pool is the `JuryPool` at filing without the case's parties: an escrow's payer, payee
+  and arbiter; for a slash case the offender, the filer, the offender's sponsor and every
+  passport forked from the offender, transitively (`slash_case_parties`), those the slash reaches.
 - A case closes at the end of `closes_at`: its claim (an escrow's payee's, a slash case's filing
   arbiter's) holds, `ForClaim`, only when more than half the jurors drawn ruled for it,
   `2 × for_claim > len(jurors)`; ties, silence and absences give `AgainstClaim`.
@@ -20,13 +23,13 @@ from its pool with its seed.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from . import bls
 from .errors import EncodingError, ProofError
 from .governance import Verdict
 from .ids import hash32
-from .state import ActiveValidators, Beacon, CaseEscrow, CaseSettled, CaseStatus, JuryCase
+from .state import ActiveValidators, Beacon, CaseEscrow, CaseSettled, CaseStatus, JuryCase, Passport
 
 #: What a block's proposer signs to reveal its share of the beacon.
 BEACON_DOMAIN = b"CHARTER_BEACON_V1"
@@ -116,6 +119,37 @@ def check_draw(case: JuryCase) -> None:
         raise ProofError(f"case {case.id}'s jurors are not the draw from its pool with its seed")
 
 
+def forks_of(passport: Passport, lookup: Callable[[bytes], Passport]) -> list[bytes]:
+    """Every passport forked from `passport`, transitively, depth first in fork order (`forks_of`,
+    `ledger/src/execution/discipline.rs`): those a sanction on it reaches besides its sponsor.
+    `lookup` reads a passport by id (for instance through a `Verifier` at the filing height)."""
+    forks: list[bytes] = []
+    pending = list(reversed(passport.forks))
+    while pending:
+        pid = pending.pop()
+        forks.append(pid)
+        pending.extend(reversed(lookup(pid).forks))
+    return forks
+
+
+def slash_case_parties(offender: Passport, filer: bytes, lookup: Callable[[bytes], Passport]) -> list[bytes]:
+    """The passports a slash case's pool leaves out (`request_slash_jury`): the offender, the
+    filer, the offender's sponsor (if any) and every passport forked from the offender
+    (`forks_of`) — those the slash's `Slashed` record reaches. Read them as they stood at the
+    filing (`lookup` at its height)."""
+    parties = [offender.id, _b32(filer, "filer")]
+    if offender.sponsor is not None:
+        parties.append(offender.sponsor)
+    return parties + forks_of(offender, lookup)
+
+
+def case_pool(jury_pool: Sequence[bytes], parties: Sequence[bytes]) -> list[bytes]:
+    """A case's `pool`: the `JuryPool` as the filing found it (sorted, `Active` passports only)
+    without `parties`, sorted bytewise."""
+    left_out = set(parties)
+    return sorted(p for p in jury_pool if p not in left_out)
+
+
 def verdict_of(for_claim: int, drawn: int) -> Verdict:
     """The verdict a case closes with: `ForClaim` only when more than half the `drawn` jurors
     ruled for the claim (`2 × for_claim > drawn`), else `AgainstClaim`."""
@@ -160,5 +194,5 @@ def check_outcome(case: JuryCase) -> None:
 __all__ = [
     "BEACON_DOMAIN", "BEACON_GENESIS_DOMAIN", "SORTITION_DOMAIN", "MAX_JURY_POOL", "REVEAL_BYTES", "reveal_message",
     "verify_reveal", "proposer_bls_key", "genesis_beacon", "beacon_mix", "mixed", "sortition_score", "draw_jury",
-    "scores", "check_draw", "verdict_of", "check_outcome",
+    "scores", "check_draw", "verdict_of", "check_outcome", "forks_of", "slash_case_parties", "case_pool",
 ]

@@ -53,6 +53,7 @@ class StateKeyKind(IntEnum):
     JuryDeadlines = 29
     LastJuryClose = 30
     SlashCasesAgainst = 31
+    SlashRulingCase = 32
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class StateKey:
     def delegators(cls, pid: bytes) -> "StateKey":
         return cls._id(StateKeyKind.Delegators, pid)
 
-    # juries (keys 24 to 31)
+    # juries and slash cases (keys 24 to 32)
 
     @classmethod
     def beacon(cls) -> "StateKey":
@@ -191,6 +192,14 @@ class StateKey:
     def slash_cases_against(cls, pid: bytes) -> "StateKey":
         """The slash cases open before juries against a passport (`JuryCaseIds`)."""
         return cls._id(StateKeyKind.SlashCasesAgainst, pid)
+
+    @classmethod
+    def slash_ruling_case(cls, case: bytes) -> "StateKey":
+        """The `SlashRuling` process proposed last under an arbiters' case number
+        (`SlashRulingProcess`): while that process is pending (`Sponsoring`, `Open` or `Passed`),
+        a `RequestSlashJury` or another `Propose` of a `SlashRuling` under the number is refused
+        with `case_held_by_process`. Key `0x20 ‖ case`, 33 bytes; no API route serves it."""
+        return cls._id(StateKeyKind.SlashRulingCase, case)
 
 
 # --- enums of stored values ----------------------------------------------------------------
@@ -465,6 +474,12 @@ class ProcessStatus(SnakeEnum):
     def final(self) -> bool:
         """Nothing changes a process in this status again."""
         return self >= ProcessStatus.Executed
+
+    @property
+    def pending(self) -> bool:
+        """`Sponsoring`, `Open` or `Passed` (`ProcessStatus::is_pending`): a veto can still stop
+        it, and a `SlashRuling` in this status holds its case number (`case_held_by_process`)."""
+        return not self.final
 
 
 @dataclass(frozen=True)
@@ -890,7 +905,8 @@ class CaseSlash:
     """`CaseSubject::Slash { offender, amount, case }`: a slash of up to `amount` of the offender's
     stake under the arbiters' case number `case`, filed by a member of the arbiter panel
     (`RequestSlashJury`); its claim is the filer's (the offender should lose `amount`). A case's
-    pool leaves out the offender and the filer."""
+    pool leaves out the offender, the filer, the offender's sponsor and every passport forked from
+    the offender, transitively: those the slash reaches (`charter_client.juries.slash_case_parties`)."""
 
     offender: bytes
     amount: int
@@ -996,6 +1012,25 @@ class JuryCaseIds:
 
 
 @dataclass(frozen=True)
+class SlashRulingProcess:
+    """The value under `SlashRulingCase(case)`: the id of the `SlashRuling` process proposed last
+    under that arbiters' case number (a `ProcessId`, u64 little-endian). Written by the `Propose`,
+    never deleted; the number is held only while that process is pending."""
+
+    process: int
+
+    @classmethod
+    def decode(cls, r: Reader) -> "SlashRulingProcess":
+        return cls(r.u64())
+
+    def encode(self) -> bytes:
+        return Writer().u64(self.process).getvalue()
+
+    def to_json(self) -> int:
+        return self.process
+
+
+@dataclass(frozen=True)
 class LastJuryClose:
     """The value under `LastJuryClose`: the last height at which any case filed so far closes;
     a leaving juror's bond returns only after it."""
@@ -1089,6 +1124,7 @@ __all__ = [
     "CaseOutcome", "CaseFiled", "CaseDrawn", "CaseSettled", "CaseEvent", "decode_case_event", "JuryCase",
     "NextJuryCase", "JuryDraw", "JuryClose", "JuryReleaseJuror", "JuryDeadline", "decode_jury_deadline",
     "JuryDeadlines", "CaseEscrow", "CaseSlash", "CaseSubject", "decode_case_subject", "JuryCaseIds", "LastJuryClose",
+    "SlashRulingProcess",
 ]
 
 

@@ -29,8 +29,8 @@ from charter_client import (
 from charter_client import BlockHeader, ProofError, bls
 from charter_client.encoding import Writer, decode_all
 from charter_client.juries import (
-    beacon_mix, check_draw, check_outcome, draw_jury, genesis_beacon, mixed, reveal_message, sortition_score,
-    verdict_of, verify_reveal,
+    beacon_mix, case_pool, check_draw, check_outcome, draw_jury, forks_of, genesis_beacon, mixed, reveal_message,
+    slash_case_parties, sortition_score, verdict_of, verify_reveal,
 )
 from charter_client.keys import ValidatorKeys, check_controller_key
 from charter_client.proofs import HEADER_BYTES
@@ -38,8 +38,8 @@ from charter_client.state import (
     Ballot, Beacon, CaseDrawn, CaseEscrow, CaseFiled, CaseOutcome, CaseSettled, CaseSlash, CaseStatus, ChamberTally,
     Delegation, Electorate, Escrow, EscrowStatus, Juror, JurorRuling, JuryCase, JuryCaseIds, JuryClose, JuryDeadlines,
     JuryDraw, JuryReleaseJuror, LastJuryClose, NextJuryCase, PassportIds, Process, ProcessExecuted, ProcessExecutionFailed, ProcessExpired, ProcessProposed,
-    ProcessScheduled, ProcessTallied, ProcessVetoed, StateKey, decode_case_event, decode_case_subject,
-    decode_process_event,
+    ProcessScheduled, ProcessTallied, ProcessVetoed, Passport, PassportStatus, SlashRulingProcess, StateKey,
+    StateKeyKind, decode_case_event, decode_case_subject, decode_process_event,
 )
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
@@ -187,6 +187,74 @@ def test_state_key_encodings() -> None:
     assert StateKey.slash_cases_against(pid).key_hash() == blake3.blake3(b"\x1f" + pid).digest()
     with pytest.raises(EncodingError):
         StateKey.slash_cases_against(pid[:31])
+    # slash cases, key 32: the SlashRuling process that holds an arbiters' case number
+    case = bytes(range(32))
+    assert StateKey.slash_ruling_case(case).encode() == b"\x20" + case
+    assert len(StateKey.slash_ruling_case(case).encode()) == 33
+    assert StateKey.slash_ruling_case(case).key_hash() == blake3.blake3(b"\x20" + case).digest()
+    assert StateKey.slash_ruling_case(case).kind == StateKeyKind.SlashRulingCase == 32
+    with pytest.raises(EncodingError):
+        StateKey.slash_ruling_case(case + b"\x00")
+
+
+def test_state_key_tags_follow_the_documents() -> None:
+    """docs/wire-format.md §6 lists every `StateKey` variant by index, and docs/proofs.md §6.2
+    tabulates them with their key bytes: both are `StateKeyKind`, and every table row's first
+    byte is its index."""
+    kinds = {k.value: k.name for k in StateKeyKind}
+    wire = (DOCS / "wire-format.md").read_text()
+    section = wire[wire.index("## 6. State keys and proofs"):wire.index("## 7. Governance objects")]
+    listed = {int(t): n for t, n in re.findall(r"`(\d+)`\s+`(\w+)", section)}
+    assert listed == kinds
+    table = re.findall(r"^\| (\d+) \| `(\w+)[^|]*` \| `([0-9a-f]{2})[^|]*` \| (\d+) \|$",
+                       (DOCS / "proofs.md").read_text(), re.M)
+    assert {int(t): n for t, n, _, _ in table} == kinds
+    assert all(int(first, 16) == int(t) for t, _, first, _ in table)
+    sizes = {n: int(size) for _, n, _, size in table}
+    assert sizes["SlashRulingCase"] == len(StateKey.slash_ruling_case(bytes(32)).encode()) == 33
+    assert sizes["SlashCasesAgainst"] == len(StateKey.slash_cases_against(bytes(32)).encode())
+
+
+def test_the_slash_ruling_holding_a_case_number() -> None:
+    """`SlashRulingCase(case)`, key 32: a `ProcessId`, u64 little-endian; its JSON a plain number."""
+    value = (7).to_bytes(8, "little")
+    held = decode_all(value, SlashRulingProcess.decode)
+    assert held == SlashRulingProcess(7) and held.to_json() == 7 and held.encode() == value
+    with pytest.raises(EncodingError, match="truncated"):
+        decode_all(value[:-1], SlashRulingProcess.decode)
+    with pytest.raises(EncodingError, match="trailing"):
+        decode_all(value + b"\x00", SlashRulingProcess.decode)
+    # the number is held while the process is pending: Sponsoring, Open or Passed
+    assert [s for s in ProcessStatus if s.pending] == [ProcessStatus.Sponsoring, ProcessStatus.Open,
+                                                       ProcessStatus.Passed]
+    assert all(s.pending != s.final for s in ProcessStatus)
+
+
+def test_a_slash_case_pool_leaves_out_those_the_slash_reaches() -> None:
+    """`request_slash_jury`: the pool is the jury pool without the offender, the filer, the
+    offender's sponsor and every passport forked from the offender, transitively (depth first in
+    fork order, as `forks_of` in ledger/src/execution/discipline.rs)."""
+
+    def h(b: int) -> bytes:
+        return bytes([b]) * 32
+
+    def passport(pid: bytes, sponsor: bytes | None, forks: list[bytes]) -> Passport:
+        return Passport(pid, [h(0xEE)], 0, 2, sponsor, [], forks, 0, PassportStatus.Active, [], 0, 0, 0, 0)
+
+    sponsor, offender, filer = h(0x01), h(0x02), h(0x03)
+    fork_a, fork_b, grandchild = h(0x04), h(0x05), h(0x06)
+    book = {p.id: p for p in (passport(offender, sponsor, [fork_a, fork_b]), passport(fork_a, None, [grandchild]),
+                              passport(fork_b, None, []), passport(grandchild, None, []))}
+    assert forks_of(book[offender], book.__getitem__) == [fork_a, grandchild, fork_b]
+    parties = slash_case_parties(book[offender], filer, book.__getitem__)
+    assert parties == [offender, filer, sponsor, fork_a, grandchild, fork_b]
+    members = [h(b) for b in range(0x01, 0x0C)]
+    assert case_pool(members, parties) == [h(b) for b in range(0x07, 0x0C)]
+    # a genesis passport has no sponsor and, unforked, reaches only itself
+    alone = passport(h(0x30), None, [])
+    assert slash_case_parties(alone, filer, book.__getitem__) == [h(0x30), filer]
+    with pytest.raises(EncodingError):
+        slash_case_parties(alone, filer[:31], book.__getitem__)
 
 
 def test_transaction_signatures_follow_zip215_where_statements_are_strict() -> None:

@@ -33,12 +33,12 @@ from charter_client import (
 from charter_client.actions import Action
 from charter_client.governance import GovernanceRules
 from charter_client.juries import (
-    beacon_mix, check_draw, check_outcome, draw_jury, genesis_beacon, proposer_bls_key, reveal_message,
-    sortition_score, verify_reveal,
+    beacon_mix, case_pool, check_draw, check_outcome, draw_jury, genesis_beacon, proposer_bls_key, reveal_message,
+    slash_case_parties, sortition_score, verify_reveal,
 )
 from charter_client.proofs import verify_header_reveal
 from charter_client.state import (
-    ActiveValidators, CaseDrawn, CaseFiled, CaseSettled, EscrowStatus, JurorRuling, SanctionRecord,
+    ActiveValidators, CaseDrawn, CaseFiled, CaseSettled, EscrowStatus, JurorRuling, Passport, SanctionRecord,
 )
 from charter_client.statements import SanctionKind
 
@@ -384,14 +384,23 @@ def test_a_slash_case_before_a_jury_slashes_the_offender_once_a_majority_of_the_
     cell.refused(cell.keys[OFFENDER], Exit(), "stake_before_jury")
     cell.refused(cell.keys[5], RequestSlashJury(offender, SLASH, number), "evidence_already_used")
 
-    # filed: the subject, the pool at that height without the offender and the filer, no seed
+    # filed: the subject, the pool at that height without the offender, the filer, the offender's
+    # sponsor and forks (those the slash reaches), no seed
     pool_then = cell.verifier.jury_pool(filed_at).value
     assert pool_then is not None
+
+    def passport_then(pid: bytes) -> Passport:
+        p = cell.verifier.passport(pid, filed_at).value
+        assert isinstance(p, Passport)
+        return p
+
+    parties = slash_case_parties(passport_then(offender), filer, passport_then)
     c = verified_case(cell, case_id, filed_at)
     assert c.subject == CaseSlash(offender, SLASH, number)
     assert c.to_json()["subject"] == {"slash": {"offender": offender.hex(), "amount": SLASH, "case": number.hex()}}
     assert (c.filed_at, c.draw_at, c.closes_at, c.rules) == (filed_at, draw_at, closes_at, DEV_JURIES)
-    assert list(c.pool) == sorted(set(pool_then.ids) - {offender, filer})
+    assert list(c.pool) == case_pool(pool_then.ids, parties) == sorted(set(pool_then.ids) - set(parties))
+    assert not set(c.pool) & set(parties)
     assert len(c.pool) >= DEV_JURIES.size
     assert (c.seed, list(c.jurors), c.status, c.outcome) == (None, [], CaseStatus.AwaitingDraw, None)
     assert list(c.history) == [CaseFiled(filed_at, filer)]

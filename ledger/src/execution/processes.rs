@@ -33,6 +33,9 @@ impl Context<'_, '_> {
             )
             .into());
         }
+        if let Proposal::SlashRuling { case, .. } = proposal {
+            self.ensure_case_not_held(case)?;
+        }
         let id: ProcessId = self
             .state
             .get(&StateKey::NextProcess)?
@@ -59,7 +62,6 @@ impl Context<'_, '_> {
             add_deadline(self.state, process.sponsoring_closes(), id)?;
         }
         if let Proposal::SlashRuling { case, .. } = proposal {
-            self.ensure_case_not_held(case)?;
             self.state.put(StateKey::SlashRulingCase(*case), &id);
         }
         self.put_process(&process);
