@@ -2,7 +2,7 @@
 //! with no network — the ledger's real execution, commitment and storage path.
 
 use anyhow::{ensure, Context, Result};
-use charter_devnet::agents::{voting, Agents, ChainView};
+use charter_devnet::agents::{voting, Agents, ChainView, RECENT_JURY_CASES};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::governance::{CaseSubject, JuryCase, Process};
 use charter_ledger::state::{ActiveValidators, Bond, CellModeState, Passport, StateKey, Validator};
@@ -195,8 +195,8 @@ impl<S: Storage> ChainView for LatestState<'_, S> {
         (self.0.get(&StateKey::JuryPool).ok().flatten()).unwrap_or_default()
     }
 
-    fn latest_jury_case(&self) -> Option<JuryCase> {
-        self.0.jury_cases(None, 1).ok()?.pop()
+    fn recent_jury_cases(&self) -> Vec<JuryCase> {
+        (self.0.jury_cases(None, RECENT_JURY_CASES).ok()).unwrap_or_default()
     }
 }
 

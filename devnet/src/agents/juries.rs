@@ -3,7 +3,7 @@
 //! sit on it leaves (its bond returns after the notice); the payee of every other disputed
 //! escrow sends it to a jury rather than to its arbiter (`settle_escrow`); every other slash
 //! the arbiters pursue goes to a jury rather than to the panel's approvals; and the jurors
-//! drawn for the latest case rule on it, except that the last drawn juror of every third case
+//! drawn for each recent case rule on it, except that the last drawn juror of every third case
 //! stays away, so that absences are charged too.
 
 use super::{Agents, ChainView, Intent, MAX_RULING_SLASH};
@@ -29,19 +29,22 @@ pub(super) struct JuryDuty {
 }
 
 impl Agents {
-    /// A block's jury duty: a join or a leave, and the rulings due on the latest case.
+    /// A block's jury duty: a join or a leave, and the rulings due on the recent cases.
     pub(super) fn serve_on_juries(
         &mut self,
         chain: &dyn ChainView,
     ) -> Vec<(SignedTransaction, Intent)> {
         let pool = chain.jury_pool();
-        let latest = chain.latest_jury_case();
+        let recent = chain.recent_jury_cases();
         let mut transactions: Vec<_> = self
-            .join_or_leave(&pool, latest.as_ref())
+            .join_or_leave(&pool, recent.first())
             .into_iter()
             .collect();
-        if let Some(case) = latest.filter(|case| case.status == CaseStatus::Ruling) {
-            transactions.extend(self.rule(&case));
+        for case in recent
+            .iter()
+            .filter(|case| case.status == CaseStatus::Ruling)
+        {
+            transactions.extend(self.rule(case));
         }
         transactions
     }

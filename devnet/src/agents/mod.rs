@@ -41,6 +41,8 @@ const LAPSING_ESCROW_LIFETIME: Height = 10;
 const TRANSACTIONS_PER_STEP: usize = 16;
 /// Blocks the emergency mode the validators declare lasts before it lapses.
 const EMERGENCY_BLOCKS: Height = 5;
+/// How many of the latest jury cases agents look at to rule.
+pub const RECENT_JURY_CASES: u64 = 32;
 /// The largest amount an arbiter ruling slashes from an agent's bond.
 const MAX_RULING_SLASH: u64 = 20;
 
@@ -104,8 +106,9 @@ pub trait ChainView {
     fn latest_process(&self) -> Option<Process>;
     /// The passports in the jury pool.
     fn jury_pool(&self) -> Vec<PassportId>;
-    /// The jury case filed last, if any.
-    fn latest_jury_case(&self) -> Option<JuryCase>;
+    /// The last [`RECENT_JURY_CASES`] jury cases filed, newest first: every case a juror may
+    /// still rule on, while the agents file no more than that within a ruling period.
+    fn recent_jury_cases(&self) -> Vec<JuryCase>;
 }
 
 /// What a transaction was meant to do, so its receipt can update the workload's view.
@@ -873,9 +876,11 @@ impl ChainView for ApiChain<'_> {
         self.value("/v1/governance/jury-pool").unwrap_or_default()
     }
 
-    fn latest_jury_case(&self) -> Option<JuryCase> {
-        let list = self.0.get("/v1/governance/cases?limit=1").ok()?;
-        serde_json::from_value(list["cases"].get(0)?.clone()).ok()
+    fn recent_jury_cases(&self) -> Vec<JuryCase> {
+        let path = format!("/v1/governance/cases?limit={RECENT_JURY_CASES}");
+        (self.0.get(&path).ok())
+            .and_then(|list| serde_json::from_value(list["cases"].clone()).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -963,8 +968,8 @@ mod tests {
             Vec::new()
         }
 
-        fn latest_jury_case(&self) -> Option<JuryCase> {
-            None
+        fn recent_jury_cases(&self) -> Vec<JuryCase> {
+            Vec::new()
         }
     }
 
