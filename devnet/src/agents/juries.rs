@@ -6,7 +6,7 @@
 //! drawn for each recent case rule on it, except that the last drawn juror of every third case
 //! stays away, so that absences are charged too.
 
-use super::{Agents, ChainView, Intent, MAX_RULING_SLASH};
+use super::{Agents, ChainView, Intent};
 use charter_ledger::governance::{CaseStatus, JuryCase, JuryCaseId, Verdict};
 use charter_ledger::{Action, CaseId, PassportId, SignedTransaction};
 use rand::Rng;
@@ -61,21 +61,16 @@ impl Agents {
         self.duty.slashes.is_multiple_of(2)
     }
 
-    /// The first arbiter sends a slash of up to [`MAX_RULING_SLASH`] of a bonded agent's stake
-    /// to a jury under a fresh case number.
+    /// The first arbiter sends a slash of a bonded agent's stake to a jury under a fresh case
+    /// number.
     pub(super) fn slash_before_jury(
         &mut self,
         chain: &dyn ChainView,
     ) -> Option<(SignedTransaction, Intent)> {
-        let index = self.any_agent();
-        let offender = self.agents[index].id;
-        let bonded = chain.bond(&offender).bonded;
-        if bonded == 0 {
-            return None;
-        }
+        let (offender, amount) = self.slash_target(chain)?;
         let action = Action::RequestSlashJury {
             offender,
-            amount: self.rng.gen_range(1..=bonded.min(MAX_RULING_SLASH)),
+            amount,
             case: CaseId(self.rng.gen()),
         };
         let arbiter = self.cell.arbiter(0).clone();

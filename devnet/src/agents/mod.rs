@@ -408,14 +408,22 @@ impl Agents {
         }
     }
 
-    fn slash_by_ruling(&mut self, chain: &dyn ChainView) -> Option<Action> {
+    /// A bonded agent to slash, and an amount up to [`MAX_RULING_SLASH`] of its bond.
+    fn slash_target(&mut self, chain: &dyn ChainView) -> Option<(PassportId, u64)> {
         let index = self.any_agent();
         let offender = self.agents[index].id;
         let bonded = chain.bond(&offender).bonded;
         if bonded == 0 {
             return None;
         }
-        let amount = self.rng.gen_range(1..=bonded.min(MAX_RULING_SLASH));
+        Some((
+            offender,
+            self.rng.gen_range(1..=bonded.min(MAX_RULING_SLASH)),
+        ))
+    }
+
+    fn slash_by_ruling(&mut self, chain: &dyn ChainView) -> Option<Action> {
+        let (offender, amount) = self.slash_target(chain)?;
         let (case, approvals) = self.panel_ruling(Ruling::Slash { offender, amount });
         Some(Action::Slash {
             evidence: SlashEvidence::ArbiterRuling {
