@@ -46,6 +46,8 @@ pub struct StageResult {
     pub retried: u64,
     pub refused: BTreeMap<String, u64>,
     pub committed_per_second: f64,
+    /// Blocks committed per second during the stage, empty ones included.
+    pub blocks_per_second: f64,
     pub p50: Option<Duration>,
     pub p99: Option<Duration>,
     /// Per validator: percent of one core, and resident memory in MiB at the stage's end.
@@ -200,8 +202,20 @@ fn sample_cpu(pids: &[u32]) -> Result<Vec<u64>> {
     pids.iter().map(|pid| cpu_ticks(*pid)).collect()
 }
 
-/// When each transaction was seen committed, from validator 0's block stream.
-type CommitTimes = Arc<Mutex<HashMap<String, Instant>>>;
+/// When each transaction, and each block, was seen committed, from validator 0's block stream.
+type CommitTimes = Arc<Mutex<Commits>>;
+
+#[derive(Clone, Default)]
+struct Commits {
+    transactions: HashMap<String, Instant>,
+    blocks: Vec<Instant>,
+}
+
+fn lock(committed: &CommitTimes) -> std::sync::MutexGuard<'_, Commits> {
+    committed
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> Result<()> {
     let client = ApiClient::new(api)?;
@@ -215,6 +229,7 @@ fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> R
             let Ok(event) = serde_json::from_str::<Value>(&data) else {
                 continue;
             };
+            lock(&committed).blocks.push(seen);
             if event["transactions"].as_u64() == Some(0) {
                 continue;
             }
@@ -224,13 +239,11 @@ fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> R
             let Ok(block) = client.get(&format!("/v1/blocks/{height}")) else {
                 continue;
             };
-            let mut committed = committed
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut committed = lock(&committed);
             for transaction in block["transactions"].as_array().into_iter().flatten() {
                 if transaction["status"] == "committed" {
                     if let Some(id) = transaction["id"].as_str() {
-                        committed.insert(id.to_string(), seen);
+                        committed.transactions.insert(id.to_string(), seen);
                     }
                 }
             }
@@ -421,16 +434,12 @@ fn measure_idle(localnet: &Localnet, window: Duration, ticks: f64) -> Result<f64
 }
 
 /// Waits (up to a few blocks) for what was submitted to commit, then times each commit.
-fn settle(submitted: &[(String, Instant)], committed: &CommitTimes) -> HashMap<String, Instant> {
+fn settle(submitted: &[(String, Instant)], committed: &CommitTimes) -> Commits {
     let drain_until = Instant::now() + Duration::from_secs(10);
-    let snapshot = || {
-        (committed.lock())
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    };
+    let snapshot = || lock(committed).clone();
     while Instant::now() < drain_until {
         let now = snapshot();
-        if submitted.iter().all(|(id, _)| now.contains_key(id)) {
+        if (submitted.iter()).all(|(id, _)| now.transactions.contains_key(id)) {
             return now;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -494,11 +503,23 @@ fn run_stage(
         .collect();
     let committed_now = settle(&submitted, committed);
     let mut latencies: Vec<Duration> = (submitted.iter())
-        .filter_map(|(id, at)| Some(committed_now.get(id)?.saturating_duration_since(*at)))
+        .filter_map(|(id, at)| {
+            Some(
+                committed_now
+                    .transactions
+                    .get(id)?
+                    .saturating_duration_since(*at),
+            )
+        })
         .collect();
     latencies.sort();
     let committed_in_stage = (submitted.iter())
-        .filter(|(id, _)| committed_now.get(id).is_some_and(|seen| *seen <= stage_end))
+        .filter(|(id, _)| {
+            (committed_now.transactions.get(id)).is_some_and(|seen| *seen <= stage_end)
+        })
+        .count();
+    let blocks_in_stage = (committed_now.blocks.iter())
+        .filter(|seen| (stage_started..=stage_end).contains(*seen))
         .count();
     let mut refused = BTreeMap::new();
     for (code, count) in results.iter().flat_map(|sent| &sent.refused) {
@@ -511,6 +532,7 @@ fn run_stage(
         retried: results.iter().map(|sent| sent.retried).sum(),
         refused,
         committed_per_second: committed_in_stage as f64 / elapsed.as_secs_f64(),
+        blocks_per_second: blocks_in_stage as f64 / elapsed.as_secs_f64(),
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
         cpu_percent,

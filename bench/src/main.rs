@@ -264,11 +264,17 @@ fn measure_federation(
 fn print_signatures(signatures: &signatures::SignatureRates) {
     println!("== ed25519 verification on this machine");
     println!(
-        "one at a time  {:>10.0} /s\nbatched        {:>10.0} /s   ({:.2}x one at a time)",
+        "one at a time       {:>10.0} /s\nbatched             {:>10.0} /s   ({:.2}x one at a time)",
         signatures.single_per_second,
         signatures.batched_per_second,
         signatures.batched_per_second / signatures.single_per_second
     );
+    for (size, rate) in &signatures.by_batch_size {
+        println!(
+            "in batches of {size:<5} {rate:>10.0} /s   ({:.2}x one at a time)",
+            rate / signatures.single_per_second
+        );
+    }
     println!();
 }
 
@@ -519,11 +525,12 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
         cell.idle_cpu_percent
     );
     println!(
-        "{:>8} {:>9} {:>8} {:>10} {:>9} {:>9} {:>24} {:>24} {:>14}  refused",
+        "{:>8} {:>9} {:>8} {:>10} {:>9} {:>9} {:>9} {:>24} {:>24} {:>14}  refused",
         "offered",
         "submitted",
         "retried",
         "committed",
+        "blocks/s",
         "p50",
         "p99",
         "CPU % per validator",
@@ -545,11 +552,12 @@ fn print_cell_load(cell: &cell_load::CellLoadResult) -> f64 {
                 .join("/")
         };
         println!(
-            "{:>8} {:>9} {:>8} {:>10.0} {:>9} {:>9} {:>24} {:>24} {:>14.0}  {:?}",
+            "{:>8} {:>9} {:>8} {:>10.0} {:>9.1} {:>9} {:>9} {:>24} {:>24} {:>14.0}  {:?}",
             stage.offered_per_second,
             stage.submitted,
             stage.retried,
             stage.committed_per_second,
+            stage.blocks_per_second,
             millis(stage.p50),
             millis(stage.p99),
             list(&stage.cpu_percent),

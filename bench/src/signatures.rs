@@ -9,11 +9,18 @@ use std::time::{Duration, Instant};
 
 pub struct SignatureRates {
     pub single_per_second: f64,
+    /// In batches of `count`, the rate the bound is computed from.
     pub batched_per_second: f64,
+    /// In smaller batches: (batch size, verifications per second). A node verifies what
+    /// arrives in one batch, so these are the rates a lightly loaded node sees.
+    pub by_batch_size: Vec<(usize, f64)>,
 }
 
-/// Verifies the same `count` signed 150-byte messages both ways, repeating for at least
-/// `duration` each.
+/// Batch sizes measured besides the full batch.
+const SMALLER_BATCHES: [usize; 3] = [16, 64, 256];
+
+/// Verifies the same `count` signed 150-byte messages one by one and in one batch, and in
+/// batches of each of [`SMALLER_BATCHES`], repeating for at least `duration` each.
 pub fn measure(count: usize, duration: Duration) -> SignatureRates {
     let signed: Vec<(Ed25519PublicKey, Vec<u8>, Ed25519Signature)> = (0..count)
         .map(|index| {
@@ -34,12 +41,20 @@ pub fn measure(count: usize, duration: Duration) -> SignatureRates {
         .iter()
         .map(|(key, message, signature)| (*key, message.as_slice(), *signature))
         .collect();
-    let batched = rate(duration, count, || {
-        verify_transactions(&items).expect("valid signatures");
-    });
+    let batched_rate = |size: usize| {
+        rate(duration, count, || {
+            for batch in items.chunks(size) {
+                verify_transactions(batch).expect("valid signatures");
+            }
+        })
+    };
     SignatureRates {
         single_per_second: single,
-        batched_per_second: batched,
+        batched_per_second: batched_rate(count),
+        by_batch_size: (SMALLER_BATCHES.iter())
+            .filter(|size| **size < count)
+            .map(|size| (*size, batched_rate(*size)))
+            .collect(),
     }
 }
 
