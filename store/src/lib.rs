@@ -19,7 +19,7 @@ mod state;
 pub use state::StateStore;
 
 use latest::LatestValues;
-use rocksdb::{ColumnFamily, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{BlockBasedOptions, ColumnFamily, Options, WriteBatch, WriteOptions, DB};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -27,6 +27,11 @@ use std::sync::Arc;
 /// RocksDB's default 64 MiB before flushing, and a node that writes in several of them under
 /// load would hold hundreds of MiB of memtables.
 const MEMTABLE_BUDGET: usize = 64 * 1024 * 1024;
+/// The share of a memtable's size given to its bloom filter, in the column families read by
+/// whole key (a filter of about 1.3 MiB per 64 MiB memtable).
+const MEMTABLE_BLOOM_RATIO: f64 = 0.02;
+/// Bloom filter bits per key in those column families' table files: about 1% false positives.
+const TABLE_BLOOM_BITS_PER_KEY: f64 = 10.0;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -50,6 +55,22 @@ pub struct NodeStore {
     latest: Arc<LatestValues>,
 }
 
+/// Every commit looks up each of its transactions' ids in [`columns::TRANSACTIONS`], almost
+/// always for an id that is not there. Without filters each such miss searches the whole
+/// memtable and every table file; with them it is answered by a filter almost every time.
+fn column_options(name: &str) -> Options {
+    let mut options = Options::default();
+    if name == columns::TRANSACTIONS {
+        options.set_memtable_prefix_bloom_ratio(MEMTABLE_BLOOM_RATIO);
+        options.set_memtable_whole_key_filtering(true);
+        let mut table = BlockBasedOptions::default();
+        table.set_bloom_filter(TABLE_BLOOM_BITS_PER_KEY, false);
+        table.set_whole_key_filtering(true);
+        options.set_block_based_table_factory(&table);
+    }
+    options
+}
+
 impl NodeStore {
     /// Opens (or creates) the database at `path` with every column family.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -57,7 +78,8 @@ impl NodeStore {
         options.create_if_missing(true);
         options.create_missing_column_families(true);
         options.set_db_write_buffer_size(MEMTABLE_BUDGET);
-        let db = DB::open_cf(&options, path, columns::ALL)?;
+        let families = columns::ALL.map(|name| (name, column_options(name)));
+        let db = DB::open_cf_with_opts(&options, path, families)?;
         Ok(Self {
             db: Arc::new(db),
             latest: Arc::default(),
