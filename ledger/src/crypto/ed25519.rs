@@ -10,14 +10,24 @@
 //!   verdict, and every node still reaches the same verdict on every transaction. The
 //!   cofactorless rule cannot promise that: a signer who puts a small-order component in its own
 //!   `R` makes a signature that a cofactorless batch accepts or refuses depending on its other
-//!   members.
+//!   members. The batch equation is ed25519-zebra's, written here over `curve25519-dalek` so
+//!   that signers' keys can stay decompressed between batches ([`KeyPoints`]): decompressing a
+//!   point costs about as much as a signature's share of a batch.
 //! - **Every other signed statement** (votes, approvals, proofs of key ownership) follows
 //!   `verify_strict` (RFC 8032 with canonical `s`, no small-order keys or `R` points, and the
 //!   cofactorless equation compared on `R`'s bytes), checked one at a time.
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use curve25519_dalek::Scalar;
 use ed25519_dalek::Signer;
+use rand::Rng;
+use sha2::{Digest, Sha512};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 /// A 32-byte compressed Edwards point as sent on the wire. Not necessarily a valid key:
 /// [`Ed25519PublicKey::verifying_key`] says whether it is.
@@ -94,18 +104,102 @@ impl Ed25519PublicKey {
 pub fn verify_transactions(
     items: &[(Ed25519PublicKey, &[u8], Ed25519Signature)],
 ) -> Result<(), Vec<Result<(), Ed25519Error>>> {
-    let mut batch = ed25519_zebra::batch::Verifier::new();
-    for (key, message, signature) in items {
-        let signature = ed25519_zebra::Signature::from_bytes(&signature.0);
-        batch.queue((key.0.into(), signature, message));
+    KeyPoints::default().verify_transactions(items)
+}
+
+/// Keys most kept decompressed; past this the keys are forgotten and decompressed again as
+/// they come (about 3 MiB).
+const KEPT_POINTS: usize = 16_384;
+
+/// Transaction signers' keys as curve points, so that a sender's key is decompressed once
+/// rather than with each of its signatures. A key's point is a pure function of its bytes, so
+/// keeping it changes no verdict. Shared by its clones.
+#[derive(Clone, Debug, Default)]
+pub struct KeyPoints(Arc<Mutex<HashMap<Ed25519PublicKey, EdwardsPoint>>>);
+
+impl KeyPoints {
+    /// As [`verify_transactions`], with the keys kept here.
+    pub fn verify_transactions(
+        &self,
+        items: &[(Ed25519PublicKey, &[u8], Ed25519Signature)],
+    ) -> Result<(), Vec<Result<(), Ed25519Error>>> {
+        match self.points(items) {
+            Some(points) if batch_equation_holds(items, &points) => Ok(()),
+            _ => Err(items
+                .iter()
+                .map(|(key, message, signature)| key.verify_transaction(message, signature))
+                .collect()),
+        }
     }
-    match batch.verify(rand::thread_rng()) {
-        Ok(()) => Ok(()),
-        Err(_) => Err(items
-            .iter()
-            .map(|(key, message, signature)| key.verify_transaction(message, signature))
-            .collect()),
+
+    /// Each item's key as a point; `None` when one is not a point.
+    fn points(
+        &self,
+        items: &[(Ed25519PublicKey, &[u8], Ed25519Signature)],
+    ) -> Option<Vec<EdwardsPoint>> {
+        let mut known = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut points = Vec::with_capacity(items.len());
+        for (key, _, _) in items {
+            let point = match known.get(key) {
+                Some(point) => *point,
+                None => {
+                    let point = CompressedEdwardsY(key.0).decompress()?;
+                    if known.len() >= KEPT_POINTS {
+                        known.clear();
+                    }
+                    known.insert(*key, point);
+                    point
+                }
+            };
+            points.push(point);
+        }
+        Some(points)
     }
+}
+
+/// ZIP-215's batch equation `[8](Σ zᵢRᵢ + Σ (zᵢkᵢ)Aᵢ − (Σ zᵢsᵢ)B) = 0` with random 128-bit
+/// `zᵢ`: it holds for a batch exactly when each signature's own equation holds, but for a
+/// 2^-128 chance. `R` and `A` may be any encodings of points, `s` must be canonical.
+fn batch_equation_holds(
+    items: &[(Ed25519PublicKey, &[u8], Ed25519Signature)],
+    keys: &[EdwardsPoint],
+) -> bool {
+    debug_assert_eq!(items.len(), keys.len());
+    let mut rng = rand::thread_rng();
+    let mut scalars = Vec::with_capacity(2 * items.len() + 1);
+    let mut points = Vec::with_capacity(2 * items.len() + 1);
+    let mut base_coefficient = Scalar::ZERO;
+    for ((key, message, signature), key_point) in items.iter().zip(keys) {
+        let (r_bytes, s_bytes) = signature.0.split_at(32);
+        let r_bytes: [u8; 32] = r_bytes.try_into().expect("32 bytes of 64");
+        let Some(r) = CompressedEdwardsY(r_bytes).decompress() else {
+            return false;
+        };
+        let s_bytes: [u8; 32] = s_bytes.try_into().expect("32 bytes of 64");
+        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)) else {
+            return false;
+        };
+        let k = Scalar::from_hash(
+            Sha512::new()
+                .chain_update(r_bytes)
+                .chain_update(key.0)
+                .chain_update(message),
+        );
+        let z = Scalar::from(rng.gen::<u128>());
+        base_coefficient -= z * s;
+        scalars.push(z);
+        points.push(r);
+        scalars.push(z * k);
+        points.push(*key_point);
+    }
+    scalars.push(base_coefficient);
+    points.push(ED25519_BASEPOINT_POINT);
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points)
+        .mul_by_cofactor()
+        .is_identity()
 }
 
 /// A signing key held by a client, validator or arbiter. Never serialized into state.
@@ -265,15 +359,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_transaction_signature_has_its_own_verdict_in_every_batch() {
-        use rand::seq::SliceRandom;
-        use rand::{Rng, SeedableRng};
-        let mut signed: Vec<(Ed25519PublicKey, Vec<u8>, Ed25519Signature)> = Vec::new();
+    /// Signatures valid and not: with torsion in `R`, tampered, by a key signing several
+    /// messages, by a key that is not a point, and with a non-canonical `s`.
+    fn mixed_signatures() -> Vec<(Ed25519PublicKey, Vec<u8>, Ed25519Signature)> {
+        let mut signed = Vec::new();
         for index in 0..24u8 {
             let message = vec![index; 40];
             let (key, mut signature) = match index % 4 {
                 0 => with_torsion_in_r(index, &message),
+                1 => {
+                    let keypair = Ed25519Keypair::from_seed([1; 32]);
+                    (keypair.public_key(), keypair.sign(&message))
+                }
                 _ => {
                     let keypair = Ed25519Keypair::from_seed([index; 32]);
                     (keypair.public_key(), keypair.sign(&message))
@@ -284,12 +381,32 @@ mod tests {
             }
             signed.push((key, message, signature));
         }
+        let off_curve = (0..=u8::MAX)
+            .map(|low| encoding(low, [0; 32], 0))
+            .find(|key| CompressedEdwardsY(key.0).decompress().is_none())
+            .expect("some small y is not on the curve");
+        let keypair = Ed25519Keypair::from_seed([99; 32]);
+        signed.push((off_curve, b"off".to_vec(), keypair.sign(b"off")));
+        let mut non_canonical_s = keypair.sign(b"large s");
+        non_canonical_s.0[63] |= 0xf0;
+        signed.push((keypair.public_key(), b"large s".to_vec(), non_canonical_s));
+        signed
+    }
+
+    #[test]
+    fn a_transaction_signature_has_its_own_verdict_in_every_batch() {
+        use rand::seq::SliceRandom;
+        use rand::{Rng, SeedableRng};
+        let signed = mixed_signatures();
         let alone: Vec<Result<(), Ed25519Error>> = (signed.iter())
             .map(|(key, message, signature)| key.verify_transaction(message, signature))
             .collect();
         assert!(alone.iter().any(Result::is_err) && alone.iter().any(Result::is_ok));
+        assert_eq!(alone[alone.len() - 2], Err(Ed25519Error::MalformedKey));
+        assert_eq!(alone[alone.len() - 1], Err(Ed25519Error::BadSignature));
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(215);
-        for _ in 0..200 {
+        let kept = KeyPoints::default();
+        for round in 0..400 {
             let mut members: Vec<usize> = (0..signed.len()).collect();
             members.shuffle(&mut rng);
             members.truncate(rng.gen_range(1..=signed.len()));
@@ -302,12 +419,32 @@ mod tests {
                     )
                 })
                 .collect();
-            let verdicts = match verify_transactions(&items) {
+            let outcome = if round % 2 == 0 {
+                verify_transactions(&items)
+            } else {
+                kept.verify_transactions(&items)
+            };
+            let verdicts = match outcome {
                 Ok(()) => vec![Ok(()); items.len()],
                 Err(each) => each,
             };
             let expected: Vec<_> = members.iter().map(|index| alone[*index].clone()).collect();
             assert_eq!(verdicts, expected, "batch of {members:?}");
         }
+    }
+
+    #[test]
+    fn a_batch_of_valid_signatures_passes_whole_with_keys_kept_or_not() {
+        let signed: Vec<_> = (mixed_signatures().into_iter())
+            .filter(|(key, message, signature)| key.verify_transaction(message, signature).is_ok())
+            .collect();
+        assert!(signed.len() > 10);
+        let items: Vec<(Ed25519PublicKey, &[u8], Ed25519Signature)> = (signed.iter())
+            .map(|(key, message, signature)| (*key, message.as_slice(), *signature))
+            .collect();
+        let kept = KeyPoints::default();
+        assert_eq!(verify_transactions(&items), Ok(()));
+        assert_eq!(kept.verify_transactions(&items), Ok(()));
+        assert_eq!(kept.verify_transactions(&items), Ok(()));
     }
 }

@@ -39,7 +39,7 @@ mod verdicts;
 mod verified;
 
 use crate::crypto::bls::BlsSignature;
-pub(crate) use crate::crypto::ed25519::{self, Ed25519Error};
+pub(crate) use crate::crypto::ed25519::{Ed25519Error, KeyPoints};
 use crate::error::TxError;
 use crate::ids::{Height, TxId};
 use crate::state::{CellInfo, CellMode, CellModeState, StateKey};
@@ -66,13 +66,15 @@ impl<'a> CheckedTransaction<'a> {
     /// the batch fails, to name which ones are bad).
     pub fn verify_all(transactions: &'a [SignedTransaction]) -> Vec<CheckedTransaction<'a>> {
         let all: Vec<&SignedTransaction> = transactions.iter().collect();
-        (transactions.iter().zip(batch_verdicts(&all)))
-            .map(|(transaction, signature)| CheckedTransaction {
-                id: transaction.id(),
-                transaction,
-                signature,
-            })
-            .collect()
+        (transactions
+            .iter()
+            .zip(batch_verdicts(&KeyPoints::default(), &all)))
+        .map(|(transaction, signature)| CheckedTransaction {
+            id: transaction.id(),
+            transaction,
+            signature,
+        })
+        .collect()
     }
 
     /// Verifies one signature on its own.
@@ -107,14 +109,17 @@ impl<'a> CheckedTransaction<'a> {
 
 /// The verdict on each transaction's signature: all verified in one batch, and one by one only
 /// when the batch fails, to name the bad ones.
-fn batch_verdicts(transactions: &[&SignedTransaction]) -> Vec<Result<(), Ed25519Error>> {
+fn batch_verdicts(
+    keys: &KeyPoints,
+    transactions: &[&SignedTransaction],
+) -> Vec<Result<(), Ed25519Error>> {
     let messages: Vec<Vec<u8>> = (transactions.iter())
         .map(|transaction| transaction.body.signing_bytes())
         .collect();
     let items: Vec<_> = (transactions.iter().zip(&messages))
         .map(|(tx, message)| (tx.signer, message.as_slice(), tx.signature))
         .collect();
-    match ed25519::verify_transactions(&items) {
+    match keys.verify_transactions(&items) {
         Ok(()) => vec![Ok(()); transactions.len()],
         Err(each) => each,
     }

@@ -5,6 +5,7 @@
 //! oldest ids are forgotten first, and a forgotten one is simply verified again.
 
 use super::{batch_verdicts, CheckedTransaction};
+use crate::crypto::ed25519::KeyPoints;
 use crate::ids::TxId;
 use crate::transaction::SignedTransaction;
 use std::collections::{HashSet, VecDeque};
@@ -13,9 +14,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// Ids remembered: more than a full mempool and the blocks in flight.
 const REMEMBERED: usize = 100_000;
 
-/// Shared by the mempool and the consensus application of one node.
+/// Shared by the mempool and the consensus application of one node, with the signers' keys
+/// they verified with, kept decompressed.
 #[derive(Clone, Debug, Default)]
-pub struct VerifiedSignatures(Arc<Mutex<Remembered>>);
+pub struct VerifiedSignatures {
+    remembered: Arc<Mutex<Remembered>>,
+    keys: KeyPoints,
+}
 
 #[derive(Debug, Default)]
 struct Remembered {
@@ -25,7 +30,7 @@ struct Remembered {
 
 impl VerifiedSignatures {
     fn lock(&self) -> MutexGuard<'_, Remembered> {
-        self.0
+        self.remembered
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -78,7 +83,7 @@ impl VerifiedSignatures {
         };
         let unverified: Vec<&SignedTransaction> =
             unknown.iter().map(|index| &transactions[*index]).collect();
-        let mut verdicts = batch_verdicts(&unverified);
+        let mut verdicts = batch_verdicts(&self.keys, &unverified);
         debug_assert_eq!(verdicts.len(), unknown.len());
         self.remember(
             (unknown.iter().zip(&verdicts))
