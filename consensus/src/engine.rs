@@ -36,7 +36,7 @@ const SYNC_PARALLEL_REQUESTS: usize = 24;
 
 /// Consensus timeouts. The defaults suit validators on one machine or a LAN: a round whose
 /// proposer is down moves on within about three seconds, each further round waits a little
-/// longer, and an idle cell makes about one block a second.
+/// longer, and an idle cell makes about one block every one and a half seconds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Timeouts {
@@ -46,8 +46,10 @@ pub struct Timeouts {
     /// Added to each timeout per round already failed at this height.
     pub delta_ms: u64,
     /// How long a proposer with nothing to propose waits for transactions before proposing an
-    /// empty block (at most half the propose timeout). An idle cell then makes about one block
-    /// per this interval instead of as many as the network allows.
+    /// empty block (at most three quarters of the propose timeout, leaving the rest for the
+    /// empty block to reach the others). An idle cell then makes about one block per this
+    /// interval instead of as many as the network allows, and each block costs every
+    /// validator its votes, a beacon share and a synced write.
     pub idle_proposal_ms: u64,
 }
 
@@ -58,7 +60,7 @@ impl Default for Timeouts {
             prevote_ms: 500,
             precommit_ms: 500,
             delta_ms: 250,
-            idle_proposal_ms: 1000,
+            idle_proposal_ms: 1_500,
         }
     }
 }

@@ -450,7 +450,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 let candidates = self.pool.candidates();
                 let catching_up = (self.synced).is_some_and(|synced| synced.increment() >= height);
                 if candidates.is_empty() && !self.idle_proposal.is_zero() && !catching_up {
-                    let until = Instant::now() + self.idle_proposal.min(timeout / 2);
+                    let until = Instant::now() + self.idle_proposal.min(timeout * 3 / 4);
                     self.waiting = Some(WaitingProposal {
                         height,
                         round,

@@ -30,7 +30,7 @@
 //! prevote_ms = 500
 //! precommit_ms = 500
 //! delta_ms = 250                         # added per failed round at a height
-//! idle_proposal_ms = 1000                # a proposer with no transactions waits this long first
+//! idle_proposal_ms = 1500                # a proposer with no transactions waits this long first
 //! ```
 
 use charter_consensus::engine::Timeouts;
