@@ -211,6 +211,28 @@ struct Commits {
     blocks: Vec<Instant>,
 }
 
+impl Commits {
+    /// Of the transactions `submitted` (each with when it was), each one's time to commit,
+    /// sorted; how many committed within `stage`; and how many blocks did.
+    fn in_stage(
+        &self,
+        submitted: &[(String, Instant)],
+        stage: std::ops::RangeInclusive<Instant>,
+    ) -> (Vec<Duration>, usize, usize) {
+        let mut latencies: Vec<Duration> = (submitted.iter())
+            .filter_map(|(id, at)| Some(self.transactions.get(id)?.saturating_duration_since(*at)))
+            .collect();
+        latencies.sort();
+        let committed = (submitted.iter())
+            .filter(|(id, _)| (self.transactions.get(id)).is_some_and(|seen| seen <= stage.end()))
+            .count();
+        let blocks = (self.blocks.iter())
+            .filter(|seen| stage.contains(*seen))
+            .count();
+        (latencies, committed, blocks)
+    }
+}
+
 fn lock(committed: &CommitTimes) -> std::sync::MutexGuard<'_, Commits> {
     committed
         .lock()
@@ -502,25 +524,8 @@ fn run_stage(
         .flat_map(|sent| sent.submitted.iter().cloned())
         .collect();
     let committed_now = settle(&submitted, committed);
-    let mut latencies: Vec<Duration> = (submitted.iter())
-        .filter_map(|(id, at)| {
-            Some(
-                committed_now
-                    .transactions
-                    .get(id)?
-                    .saturating_duration_since(*at),
-            )
-        })
-        .collect();
-    latencies.sort();
-    let committed_in_stage = (submitted.iter())
-        .filter(|(id, _)| {
-            (committed_now.transactions.get(id)).is_some_and(|seen| *seen <= stage_end)
-        })
-        .count();
-    let blocks_in_stage = (committed_now.blocks.iter())
-        .filter(|seen| (stage_started..=stage_end).contains(*seen))
-        .count();
+    let (latencies, committed_in_stage, blocks_in_stage) =
+        committed_now.in_stage(&submitted, stage_started..=stage_end);
     let mut refused = BTreeMap::new();
     for (code, count) in results.iter().flat_map(|sent| &sent.refused) {
         *refused.entry(code.clone()).or_default() += count;
