@@ -14,7 +14,7 @@ use crate::host::{CommittedBlock, ConsensusPosition, Host};
 use charter_ledger::crypto::ed25519::{Ed25519Keypair, Ed25519PublicKey};
 use charter_ledger::PassportId;
 use malachitebft_app_channel::app::config::{
-    ConsensusConfig, P2pConfig, PubSubProtocol, TimeoutConfig, ValuePayload, ValueSyncConfig,
+    ConsensusConfig, P2pConfig, TimeoutConfig, ValuePayload, ValueSyncConfig,
 };
 use malachitebft_app_channel::app::engine::network::NetworkMsg;
 use malachitebft_app_channel::app::events::RxEvent;
@@ -144,14 +144,9 @@ impl EngineConfig {
                 + timeouts.prevote_ms
                 + timeouts.precommit_ms),
         };
-        // Every validator of a cell dials every other, so a message sent to each connected
-        // peer reaches them all. Broadcast sends it so, once; gossipsub would also sign each
-        // message (a hash over a whole block, for a proposal) for every peer to verify, and
-        // forward it again between peers. Votes and proposals carry their own signatures.
         let p2p = P2pConfig {
             listen_addr: settings.listen.clone(),
             persistent_peers: settings.peers.clone(),
-            protocol: PubSubProtocol::Broadcast,
             ..P2pConfig::default()
         };
         // Parts-only: the engine learns of a proposal only through the host, which judges it

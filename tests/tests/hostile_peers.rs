@@ -7,79 +7,9 @@
 
 use charter_e2e::{http, Cell};
 use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent};
-use futures::StreamExt;
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{identify, noise, tcp, yamux};
-use libp2p_scatter as scatter;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
-
-#[derive(NetworkBehaviour)]
-struct ConsensusImpostor {
-    broadcast: scatter::Behaviour,
-    identify: identify::Behaviour,
-}
-
-/// Dials a validator's consensus network, and once it listens on the consensus and proposal
-/// channels sends each a message that is no consensus message and one of 5 MiB; returns, when
-/// the validator has cut the connection, whether it got to send them.
-async fn hostile_consensus_peer(validator: &str) -> bool {
-    let mut swarm = libp2p::SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|key| ConsensusImpostor {
-            broadcast: scatter::Behaviour::new(
-                scatter::Config::default().max_buf_size(8 * 1024 * 1024),
-            ),
-            identify: identify::Behaviour::new(identify::Config::new(
-                "/malachitebft-core-consensus/v1beta1".into(),
-                key.public(),
-            )),
-        })
-        .unwrap()
-        .build();
-    let channels =
-        ["/consensus", "/proposal_parts"].map(|name| scatter::Topic::new(name.as_bytes()));
-    for channel in &channels {
-        swarm.behaviour_mut().broadcast.subscribe(*channel);
-    }
-    swarm
-        .dial(validator.parse::<libp2p::Multiaddr>().unwrap())
-        .unwrap();
-    let mut listening: BTreeSet<Vec<u8>> = BTreeSet::new();
-    let mut sent = false;
-    loop {
-        match swarm.next().await.expect("the swarm runs until dropped") {
-            SwarmEvent::Behaviour(ConsensusImpostorEvent::Broadcast(
-                scatter::Event::Subscribed(_, topic),
-            )) if channels.contains(&topic) => {
-                listening.insert(topic.as_ref().to_vec());
-                if listening.len() == channels.len() {
-                    for channel in &channels {
-                        for message in [
-                            b"\x07not a charter message".to_vec(),
-                            vec![0x01; 5 * 1024 * 1024],
-                        ] {
-                            swarm
-                                .behaviour_mut()
-                                .broadcast
-                                .broadcast(channel, message.into());
-                        }
-                    }
-                    sent = true;
-                }
-            }
-            SwarmEvent::ConnectionClosed { .. } => return sent,
-            _ => {}
-        }
-    }
-}
 
 fn status(api: &str) -> Value {
     let (code, body) = http(api, "GET", "/v1/status", b"");
@@ -200,24 +130,42 @@ fn garbage_malformed_and_oversized_peer_messages_are_dropped_and_the_cell_keeps_
         stream.write_all(&[0xff; 4096]).unwrap();
     }
 
-    // A peer that speaks the mesh's protocols — Noise, Yamux, gossipsub — with a key of its
-    // own, and publishes malformed and oversized messages on the transaction topic.
+    // A peer that speaks the protocols — Noise, Yamux, gossipsub — with a key of its own, and
+    // publishes malformed and oversized messages on the consensus topics and the transaction
+    // topic.
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    let consensus_peer = format!("{}/p2p/{}", cell.nodes[0].consensus, cell.nodes[0].peer_id);
     let hostile = runtime.block_on(async {
         let mut hostile = Mesh::start(
             Keypair::generate_ed25519(),
             MeshConfig {
-                bootstrap: vec![cell.nodes[1].gossip.parse().unwrap()],
-                topics: vec![transactions_topic.clone()],
+                bootstrap: vec![
+                    consensus_peer.parse().unwrap(),
+                    cell.nodes[1].gossip.parse().unwrap(),
+                ],
+                topics: vec![
+                    "/consensus".into(),
+                    "/proposal_parts".into(),
+                    transactions_topic.clone(),
+                ],
                 max_message_bytes: 8 * 1024 * 1024,
+                // Announce the engine's own protocol, so the consensus network takes it for one
+                // of its peers.
+                identify_protocol: "/malachitebft-core-consensus/v1beta1".into(),
                 ..MeshConfig::default()
             },
         )
         .unwrap();
-        while !matches!(
-            hostile.next_event().await,
-            Some(MeshEvent::PeerSubscribed { ref topic, .. }) if *topic == transactions_topic
-        ) {}
+        let mut waiting: BTreeSet<String> = ["/consensus", "/proposal_parts"]
+            .into_iter()
+            .map(String::from)
+            .chain([transactions_topic.clone()])
+            .collect();
+        while !waiting.is_empty() {
+            if let Some(MeshEvent::PeerSubscribed { topic, .. }) = hostile.next_event().await {
+                waiting.remove(&topic);
+            }
+        }
         // The transaction topic takes anyone's messages (transactions are signed), so the
         // malformed one must go out: a well-formed batch (a u32 little-endian count, then each
         // transaction's u32 little-endian length and bytes) of one that is not a transaction.
@@ -231,23 +179,28 @@ fn garbage_malformed_and_oversized_peer_messages_are_dropped_and_the_cell_keeps_
             .publish(&transactions_topic, batch.concat())
             .await
             .unwrap();
-        for message in [
-            b"\x07not a charter message".to_vec(),
-            vec![0x01; 5 * 1024 * 1024],
-        ] {
-            if let Err(error) = hostile.publish(&transactions_topic, message).await {
-                eprintln!("publishing on {transactions_topic}: {error}");
+        for topic in [transactions_topic.as_str(), "/consensus", "/proposal_parts"] {
+            for message in [
+                b"\x07not a charter message".to_vec(),
+                vec![0x01; 5 * 1024 * 1024],
+            ] {
+                if let Err(error) = hostile.publish(topic, message).await {
+                    eprintln!("publishing on {topic}: {error}");
+                }
+            }
+        }
+        // The consensus network keeps connections only to the peers it is configured with: it
+        // cuts this one off.
+        let validator_0 = cell.nodes[0].peer_id.clone();
+        loop {
+            match hostile.next_event().await {
+                Some(MeshEvent::PeerDisconnected(peer)) if peer.to_string() == validator_0 => break,
+                Some(_) => {}
+                None => panic!("the hostile mesh stopped"),
             }
         }
         hostile
     });
-
-    // A peer that speaks the consensus network's protocols — Noise, Yamux, its broadcast —
-    // announcing the engine's identify protocol, and sends malformed and oversized messages on
-    // the consensus and proposal channels. The engine keeps connections only to the peers it
-    // is configured with: it cuts this one off.
-    let consensus_peer = format!("{}/p2p/{}", cell.nodes[0].consensus, cell.nodes[0].peer_id);
-    assert!(runtime.block_on(hostile_consensus_peer(&consensus_peer)));
 
     // The malformed transaction and the message that is no batch reached validator 1, were
     // refused as such, and cost the peer that sent them a penalty in the mesh's scoring.
