@@ -23,12 +23,14 @@ use rocksdb::{BlockBasedOptions, ColumnFamily, Options, WriteBatch, WriteOptions
 use std::path::Path;
 use std::sync::Arc;
 
-/// All column families' memtables together flush beyond this. Each would otherwise fill to
-/// RocksDB's default 64 MiB before flushing, and a node that writes in several of them under
-/// load would hold hundreds of MiB of memtables.
-const MEMTABLE_BUDGET: usize = 64 * 1024 * 1024;
+/// All column families' memtables together flush beyond this. A node at its highest load
+/// fills this within seconds, and what it holds counts fully in the node's memory.
+const MEMTABLE_BUDGET: usize = 32 * 1024 * 1024;
+/// One column family's memtable flushes beyond this, so that no one of them holds the whole
+/// budget before it flushes (RocksDB's default is 64 MiB each).
+const MEMTABLE_BYTES: usize = 16 * 1024 * 1024;
 /// The share of a memtable's size given to its bloom filter, in the column families read by
-/// whole key (a filter of about 1.3 MiB per 64 MiB memtable).
+/// whole key (a filter of about 0.3 MiB per 16 MiB memtable).
 const MEMTABLE_BLOOM_RATIO: f64 = 0.02;
 /// Bloom filter bits per key in those column families' table files: about 1% false positives.
 const TABLE_BLOOM_BITS_PER_KEY: f64 = 10.0;
@@ -55,11 +57,13 @@ pub struct NodeStore {
     latest: Arc<LatestValues>,
 }
 
-/// Every commit looks up each of its transactions' ids in [`columns::TRANSACTIONS`], almost
-/// always for an id that is not there. Without filters each such miss searches the whole
-/// memtable and every table file; with them it is answered by a filter almost every time.
+/// Every column family's memtable is bounded by [`MEMTABLE_BYTES`]. Every commit also looks up
+/// each of its transactions' ids in [`columns::TRANSACTIONS`], almost always for an id that is
+/// not there: without filters each such miss searches the whole memtable and every table file;
+/// with them it is answered by a filter almost every time.
 fn column_options(name: &str) -> Options {
     let mut options = Options::default();
+    options.set_write_buffer_size(MEMTABLE_BYTES);
     if name == columns::TRANSACTIONS {
         options.set_memtable_prefix_bloom_ratio(MEMTABLE_BLOOM_RATIO);
         options.set_memtable_whole_key_filtering(true);
