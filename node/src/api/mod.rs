@@ -7,8 +7,11 @@
 //! to, refreshed to the latest committed height on every request, so each answer is one
 //! consistent height. Block reads share the block store consensus writes.
 
+mod block_view;
 mod governance;
 mod juries;
+
+pub(crate) use block_view::BlockView;
 
 use crate::admission::{Admission, Source};
 use crate::http_errors::{json_errors, refuse_declared_oversize};
@@ -24,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{middleware, Json, Router};
 use charter_consensus::block::BlockHeight;
-use charter_consensus::block_store::{BlockStore, BlockStoreError, DecidedBlock};
+use charter_consensus::block_store::{BlockStore, BlockStoreError};
 use charter_consensus::host::{CommittedBlock, ConsensusPosition};
 use charter_consensus::inclusion::InclusionProof;
 use charter_federation::collector::Collector;
@@ -408,52 +411,10 @@ async fn transaction(
     }
 }
 
-fn block_json(decided: &DecidedBlock, state: &ApiState) -> Result<Value, BlockStoreError> {
-    let header = &decided.block.header;
-    let outcomes = state.blocks.outcomes(header.height)?.unwrap_or_default();
-    let transactions: Vec<Value> = decided
-        .block
-        .transactions
-        .iter()
-        .zip(outcomes.iter())
-        .map(|(transaction, outcome)| {
-            json!({
-                "id": outcome.id,
-                "status": if outcome.rejection.is_none() { "committed" } else { "rejected" },
-                "reason": outcome.rejection.as_ref().map(|rejection| {
-                    json!({ "code": rejection.code, "message": rejection.message })
-                }),
-                "transaction": transaction,
-            })
-        })
-        .collect();
-    Ok(json!({
-        "height": header.height.0,
-        "hash": decided.block.hash().to_string(),
-        "header": {
-            "federation": header.federation,
-            "cell": header.cell,
-            "parent": header.parent.to_string(),
-            "proposer": header.proposer,
-            "reveal": hex::encode(header.reveal.0),
-            "transactions_root": hex::encode(header.transactions_root),
-            "state_root": header.state_root,
-        },
-        "certificate": {
-            "round": decided.certificate.round,
-            "signatures": decided.certificate.signatures.iter().map(|commit| json!({
-                "validator": commit.validator,
-                "signature": commit.signature,
-            })).collect::<Vec<_>>(),
-        },
-        "transactions": transactions,
-    }))
-}
-
 pub(crate) fn read_block(
     state: &ApiState,
     height: Option<u64>,
-) -> Result<Option<Value>, ReadError> {
+) -> Result<Option<BlockView>, ReadError> {
     // A block is served once the ledger applied it, so its state and its transactions' outcomes
     // can be read too: the latest block is the latest applied.
     let applied = state.ledger()?.height().unwrap_or(0);
@@ -461,38 +422,39 @@ pub(crate) fn read_block(
     if height.0 > applied {
         return Ok(None);
     }
-    state
-        .blocks
-        .decided(height)?
-        .map(|decided| block_json(&decided, state))
-        .transpose()
-        .map_err(ReadError::from)
+    let Some(decided) = state.blocks.decided(height)? else {
+        return Ok(None);
+    };
+    let outcomes = state.blocks.outcomes(height)?.unwrap_or_default();
+    Ok(Some(BlockView::new(decided, outcomes)))
 }
 
-fn block_reply(state: &ApiState, height: Option<u64>) -> Reply {
+fn block_reply(state: &ApiState, height: Option<u64>) -> Response {
     match read_block(state, height) {
-        Ok(Some(block)) => ok(block),
+        Ok(Some(block)) => Json(block).into_response(),
         Ok(None) => error(
             StatusCode::NOT_FOUND,
             "unknown_block",
             "no decided block at that height here",
-        ),
-        Err(error) => internal(error),
+        )
+        .into_response(),
+        Err(error) => internal(error).into_response(),
     }
 }
 
-async fn block(State(state): State<Arc<ApiState>>, Path(height): Path<String>) -> Reply {
+async fn block(State(state): State<Arc<ApiState>>, Path(height): Path<String>) -> Response {
     match height.parse::<u64>() {
         Ok(height) => block_reply(&state, Some(height)),
         Err(_) => error(
             StatusCode::BAD_REQUEST,
             "invalid_height",
             "a height is a decimal number",
-        ),
+        )
+        .into_response(),
     }
 }
 
-async fn latest_block(State(state): State<Arc<ApiState>>) -> Reply {
+async fn latest_block(State(state): State<Arc<ApiState>>) -> Response {
     block_reply(&state, None)
 }
 

@@ -112,7 +112,7 @@ fn latest_blocks(explorer: &Explorer, top: u64, count: u64) -> Result<Vec<Value>
     let mut blocks = Vec::new();
     for height in heights {
         if let Some(block) = read_block(&explorer.api, Some(height)).map_err(PageError::read)? {
-            blocks.push(block);
+            blocks.push(block.to_value());
         }
     }
     Ok(blocks)
@@ -165,7 +165,7 @@ pub fn block(explorer: &Explorer, height: &str) -> PageResult {
     let not_found = || PageError::NotFound(format!("Block {height}"));
     let number: u64 = height.parse().map_err(|_| not_found())?;
     let block = read_block(&explorer.api, Some(number)).map_err(PageError::read)?;
-    let block = block.ok_or_else(not_found)?;
+    let block = block.ok_or_else(not_found)?.to_value();
     let header = &block["header"];
     let transactions = block["transactions"]
         .as_array()
