@@ -341,8 +341,13 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 value_bytes,
                 reply,
             } => {
-                self.synced = Some(height);
-                let _ = reply.send(self.synced_value(height, round, &value_bytes)?);
+                let judged = if height < self.app.next_height() {
+                    self.committed_value(height, round, &value_bytes)?
+                } else {
+                    self.synced = Some(height);
+                    self.synced_value(height, round, &value_bytes)?
+                };
+                let _ = reply.send(judged);
             }
         }
         Ok(())
@@ -405,6 +410,35 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 Ok(None)
             }
         }
+    }
+
+    /// A block sync delivered for a height this node already committed: sync fetches several
+    /// heights at once, and one can arrive after consensus decided its height. It is valid if it
+    /// is the committed block, and is neither executed nor stored again; calling it invalid
+    /// would make sync count an honest peer's answer against it and ask another peer.
+    fn committed_value(
+        &self,
+        height: BlockHeight,
+        round: Round,
+        value_bytes: &[u8],
+    ) -> Result<Option<ProposedValue<CellContext>>, HostError> {
+        let Ok(block) = borsh::from_slice::<Block>(value_bytes) else {
+            tracing::warn!(height = height.0, "undecodable block from sync");
+            return Ok(None);
+        };
+        let committed = self.app.blocks().decided(height)?;
+        let validity = match committed {
+            Some(committed) if committed.block.hash() == block.hash() => Validity::Valid,
+            _ => Validity::Invalid,
+        };
+        Ok(Some(ProposedValue {
+            height,
+            round,
+            valid_round: Round::Nil,
+            proposer: ValidatorAddress(block.header.proposer),
+            value: block,
+            validity,
+        }))
     }
 
     fn stored_proposals(

@@ -3,11 +3,15 @@
 //! proposer), and a proposer restarted after re-proposing streams the same re-proposal again,
 //! under the same proof of lock; and a new block that names another validator as its builder
 //! (and so carries its beacon reveal) is not a proposal. The Twins simulation (`charter-twins`) found both: without
-//! them a cell whose validators locked on a block could never decide it again.
+//! them a cell whose validators locked on a block could never decide it again. And a block
+//! that sync delivers after its height was committed here is judged against the committed
+//! block, not as the next height's: seen in a localnet restart, where the late answer was called
+//! invalid and sync held it against the honest peer that sent it.
 
 use bytes::Bytes;
 use charter_consensus::app::{CellApp, TransactionPool};
 use charter_consensus::block::{Block, BlockHash, BlockHeight};
+use charter_consensus::certificate::BlockCertificate;
 use charter_consensus::context::*;
 use charter_consensus::engine_signer::EngineSigner;
 use charter_consensus::guarded_signer::GuardedSigner;
@@ -288,4 +292,74 @@ async fn a_new_block_naming_another_validator_as_its_proposer_is_not_a_proposal(
     let own = taker.propose(1).await;
     let judged = judge.judge_if_well_formed(&taker, own).await;
     assert_eq!(judged.map(|judged| judged.validity), Some(Validity::Valid));
+}
+
+/// The commit certificate validators `signers` of `cell` give `block` at height 1, round 0.
+fn commit_certificate(
+    cell: &DevCell,
+    signers: &[usize],
+    block: &Block,
+) -> malachitebft_app_channel::app::types::core::CommitCertificate<CellContext> {
+    let context = CellContext {
+        federation: cell.genesis.federation,
+        cell: cell.genesis.cell,
+    };
+    let statement =
+        BlockCertificate::precommit_statement(&context, BlockHeight(1), 0, block.hash())
+            .signing_bytes();
+    let commit_signatures = (signers.iter())
+        .map(|index| {
+            let validator = cell.validator(*index);
+            let key = validator.consensus_key.as_ref().unwrap();
+            malachitebft_app_channel::app::types::core::CommitSignature {
+                address: ValidatorAddress(validator.id),
+                signature: key.sign(&statement),
+            }
+        })
+        .collect();
+    malachitebft_app_channel::app::types::core::CommitCertificate {
+        height: BlockHeight(1),
+        round: Round::new(0),
+        value_id: block.hash(),
+        commit_signatures,
+    }
+}
+
+#[tokio::test]
+async fn a_block_synced_after_its_height_was_committed_here_is_valid_and_another_is_not() {
+    let cell = DevCell::new(43, DevCellConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let [first, second, _] = roles(&cell);
+    let mut proposer = Validator::open(&cell, first, &dir.path().join("first"));
+    let mut follower = Validator::open(&cell, second, &dir.path().join("second"));
+    let proposal = proposer.propose(0).await;
+    let block = follower.judge(&proposer, proposal).await.value;
+    let certificate = commit_certificate(&cell, &[0, 1, 2], &block);
+    let next = follower
+        .ask(|reply| AppMsg::Decided {
+            certificate,
+            extensions: Default::default(),
+            reply,
+        })
+        .await;
+    assert!(next.is_some(), "the follower commits height 1");
+
+    // Sync's answer for height 1 arrives late, with the committed block or another one.
+    let mut other = block.clone();
+    other.header.state_root = charter_ledger::StateRoot([1; 32]);
+    for (synced, expected) in [(&block, Validity::Valid), (&other, Validity::Invalid)] {
+        let judged = follower
+            .ask(|reply| AppMsg::ProcessSyncedValue {
+                height: BlockHeight(1),
+                round: Round::new(0),
+                proposer: first,
+                value_bytes: Bytes::from(borsh::to_vec(synced).unwrap()),
+                reply,
+            })
+            .await
+            .flatten()
+            .expect("a block that decodes is judged");
+        assert_eq!(judged.validity, expected);
+        assert_eq!(judged.value.hash(), synced.hash());
+    }
 }
