@@ -342,7 +342,16 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 reply,
             } => {
                 let judged = if height < self.app.next_height() {
-                    self.committed_value(height, round, &value_bytes)?
+                    let judged = self.committed_value(height, round, &value_bytes)?;
+                    // The answer that completes a decision by sync comes after it, and still
+                    // shows this node catching up.
+                    if judged
+                        .as_ref()
+                        .is_some_and(|value| value.validity == Validity::Valid)
+                    {
+                        self.synced = Some(height);
+                    }
+                    judged
                 } else {
                     self.synced = Some(height);
                     self.synced_value(height, round, &value_bytes)?
@@ -412,8 +421,8 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         }
     }
 
-    /// A block sync delivered for a height this node already committed: sync fetches several
-    /// heights at once, and one can arrive after consensus decided its height. It is valid if it
+    /// A block sync delivered for a height this node already committed: the answer whose
+    /// certificate completed the decision, or a late one for that height. It is valid if it
     /// is the committed block, and is neither executed nor stored again; calling it invalid
     /// would make sync count an honest peer's answer against it and ask another peer.
     fn committed_value(
@@ -435,7 +444,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             height,
             round,
             valid_round: Round::Nil,
-            proposer: ValidatorAddress(block.header.proposer),
+            proposer: self.synced_proposer(height, round)?,
             value: block,
             validity,
         }))
