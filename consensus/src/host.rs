@@ -341,22 +341,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 value_bytes,
                 reply,
             } => {
-                let judged = if height < self.app.next_height() {
-                    let judged = self.committed_value(height, round, &value_bytes)?;
-                    // The answer that completes a decision by sync comes after it, and still
-                    // shows this node catching up.
-                    if judged
-                        .as_ref()
-                        .is_some_and(|value| value.validity == Validity::Valid)
-                    {
-                        self.synced = Some(height);
-                    }
-                    judged
-                } else {
-                    self.synced = Some(height);
-                    self.synced_value(height, round, &value_bytes)?
-                };
-                let _ = reply.send(judged);
+                let _ = reply.send(self.judge_synced(height, round, &value_bytes)?);
             }
         }
         Ok(())
@@ -394,6 +379,27 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
     ) -> Result<Option<ConsensusValidatorSet>, HostError> {
         let known = height >= self.app.next_height().decrement().unwrap_or_default();
         known.then(|| self.validator_set()).transpose()
+    }
+
+    /// Judges a block sync delivered: against the block committed at its height when this
+    /// node already committed it, else as the next block.
+    fn judge_synced(
+        &mut self,
+        height: BlockHeight,
+        round: Round,
+        value_bytes: &[u8],
+    ) -> Result<Option<ProposedValue<CellContext>>, HostError> {
+        if height >= self.app.next_height() {
+            self.synced = Some(height);
+            return self.synced_value(height, round, value_bytes);
+        }
+        let judged = self.committed_value(height, round, value_bytes)?;
+        // The answer that completes a decision by sync comes after it, and still shows this
+        // node catching up.
+        if (judged.as_ref()).is_some_and(|value| value.validity == Validity::Valid) {
+            self.synced = Some(height);
+        }
+        Ok(judged)
     }
 
     /// Judges a block a peer sent by sync; `None` when its bytes are not a block.
