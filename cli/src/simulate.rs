@@ -2,7 +2,7 @@
 //! with no network — the ledger's real execution, commitment and storage path.
 
 use anyhow::{ensure, Context, Result};
-use charter_devnet::agents::{voting, Agents, ChainView, RECENT_JURY_CASES};
+use charter_devnet::agents::{voting, Agents, ChainUnread, ChainView, RECENT_JURY_CASES};
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::governance::{CaseSubject, JuryCase, Process};
 use charter_ledger::state::{ActiveValidators, Bond, CellModeState, Passport, StateKey, Validator};
@@ -187,8 +187,9 @@ impl<S: Storage> ChainView for LatestState<'_, S> {
         (active.ok().flatten()).map_or_else(Vec::new, |active| voting(&active))
     }
 
-    fn latest_process(&self) -> Option<Process> {
-        self.0.processes(None, 1).ok()?.pop()
+    fn latest_process(&self) -> Result<Option<Process>, ChainUnread> {
+        let mut latest = self.0.processes(None, 1).map_err(|_| ChainUnread)?;
+        Ok(latest.pop())
     }
 
     fn jury_pool(&self) -> Vec<PassportId> {

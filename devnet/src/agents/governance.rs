@@ -2,8 +2,10 @@
 //! sponsors, and parameter changes), members sponsor, validators and members vote while a
 //! process is open, members delegate and withdraw their votes in turn, and the guardians veto
 //! the first process and every third after it as soon as they see it (again, while it is
-//! pending, if a fault lost the veto). Only the latest process
-//! is followed; a new one is proposed once it has ended.
+//! pending, if a fault lost the veto). Only the latest process is followed; a new one is
+//! proposed once it has ended, and none while the chain cannot be read. A process's kind
+//! follows from the id it will get, not from how many proposals were sent (a fault loses
+//! some), so the first process after the vetoed one is always a resolution to sponsor.
 
 use super::{Agents, ChainView, Intent};
 use charter_ledger::governance::{Choice, Parameter, Process, ProcessId, ProcessStatus, Proposal};
@@ -51,7 +53,9 @@ impl Agents {
         height: Height,
         chain: &dyn ChainView,
     ) -> Vec<(SignedTransaction, Intent)> {
-        let latest = chain.latest_process();
+        let Ok(latest) = chain.latest_process() else {
+            return Vec::new();
+        };
         let step = self.civic_step(height, latest.as_ref());
         let mut transactions: Vec<_> = step.into_iter().collect();
         if let Some(process) = &latest {
@@ -79,27 +83,30 @@ impl Agents {
                 return self.sponsor(process)
             }
             Some(process) if process.status.is_pending() => return self.delegate_or_withdraw(),
-            _ => return Some(self.propose()),
+            _ => return Some(self.propose(latest)),
         };
         let courier = self.any_agent();
         let courier = self.agents[courier].clone();
         Some((self.sign(&courier, action), Intent::Plain))
     }
 
-    fn propose(&mut self) -> (SignedTransaction, Intent) {
+    /// A resolution (which needs members' sponsors) when the process will get an odd id, a
+    /// parameter change when it will get an even one.
+    fn propose(&mut self, latest: Option<&Process>) -> (SignedTransaction, Intent) {
         let count = self.civics.proposed;
         self.civics.proposed += 1;
         let proposer = self
             .cell
             .validator(count as usize % self.cell.config.validators);
-        let proposal = if count.is_multiple_of(2) {
+        let next_id = latest.map_or(0, |process| process.id.0 + 1);
+        let proposal = if !next_id.is_multiple_of(2) {
             Proposal::Resolution {
                 text: format!("the agents' resolution {count}"),
             }
         } else {
             Proposal::ParameterChange {
                 parameter: Parameter::MaxEmergencyBlocks,
-                value: 1_000 - (count / 2) % 2,
+                value: 1_000 - (next_id / 2) % 2,
             }
         };
         let proposer = proposer.clone();

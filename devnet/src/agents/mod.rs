@@ -102,14 +102,20 @@ pub trait ChainView {
     /// The passports of the cell's current validator set (`ActiveValidators`): those whose
     /// approvals count.
     fn voting_validators(&self) -> Vec<PassportId>;
-    /// The governance process proposed last, if any.
-    fn latest_process(&self) -> Option<Process>;
+    /// The governance process proposed last: `Ok(None)` when none ever was, `Err` when the
+    /// chain could not be read, which agents must not take for "none" and propose again.
+    fn latest_process(&self) -> Result<Option<Process>, ChainUnread>;
     /// The passports in the jury pool.
     fn jury_pool(&self) -> Vec<PassportId>;
     /// The last [`RECENT_JURY_CASES`] jury cases filed, newest first: every case a juror may
     /// still rule on, while the agents file no more than that within a ruling period.
     fn recent_jury_cases(&self) -> Vec<JuryCase>;
 }
+
+/// A read of the chain that got no answer (the validator asked is down or restarting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the chain could not be read")]
+pub struct ChainUnread;
 
 /// What a transaction was meant to do, so its receipt can update the workload's view.
 enum Intent {
@@ -875,9 +881,12 @@ impl ChainView for ApiChain<'_> {
         active.map_or_else(Vec::new, |active| voting(&active))
     }
 
-    fn latest_process(&self) -> Option<Process> {
-        let list = self.0.get("/v1/governance/processes?limit=1").ok()?;
-        serde_json::from_value(list["processes"].get(0)?.clone()).ok()
+    fn latest_process(&self) -> Result<Option<Process>, ChainUnread> {
+        let list = (self.0.get("/v1/governance/processes?limit=1")).map_err(|_| ChainUnread)?;
+        match list["processes"].get(0) {
+            None => Ok(None),
+            Some(process) => serde_json::from_value(process.clone()).map_err(|_| ChainUnread),
+        }
     }
 
     fn jury_pool(&self) -> Vec<PassportId> {
@@ -933,11 +942,13 @@ fn code_of(answer: &Value) -> String {
 mod tests {
     use super::*;
     use crate::fixtures::DevCellConfig;
+    use charter_ledger::governance::{Parameter, ProcessId, ProcessKind, ProcessStatus, Proposal};
 
     /// A chain in its genesis state whose validator set has lost the last genesis validator
-    /// (slashed below the minimum bond, say).
+    /// (slashed below the minimum bond, say), and whose latest process reads as `latest`.
     struct LostOneValidator {
         cell: DevCell,
+        latest: Result<Option<Process>, ChainUnread>,
     }
 
     impl ChainView for LostOneValidator {
@@ -968,8 +979,8 @@ mod tests {
                 .collect()
         }
 
-        fn latest_process(&self) -> Option<Process> {
-            None
+        fn latest_process(&self) -> Result<Option<Process>, ChainUnread> {
+            self.latest.clone()
         }
 
         fn jury_pool(&self) -> Vec<PassportId> {
@@ -992,6 +1003,7 @@ mod tests {
         };
         let chain = LostOneValidator {
             cell: DevCell::new(7, config.clone()),
+            latest: Ok(None),
         };
         let mut agents = Agents::new(DevCell::new(7, config), 7, &chain);
         let voting = chain.voting_validators();
@@ -1019,5 +1031,69 @@ mod tests {
             approved.contains_key(&ActionKind::SetCellMode),
             "{approved:?}"
         );
+    }
+
+    /// A process that ended, vetoed, under the id `id`.
+    fn vetoed_process(cell: &DevCell, id: u64) -> Process {
+        let proposal = Proposal::ParameterChange {
+            parameter: Parameter::MaxEmergencyBlocks,
+            value: 1_000,
+        };
+        let rules = cell.genesis.governance.kinds[proposal.kind() as usize].clone();
+        Process {
+            id: ProcessId(id),
+            proposal,
+            proposer: cell.validator(0).id,
+            sponsors: vec![cell.validator(0).id],
+            rules_version: 0,
+            rules,
+            chambers: Vec::new(),
+            max_delegation_depth: 0,
+            proposed_at: 1,
+            schedule: None,
+            status: ProcessStatus::Vetoed,
+            tallies: Vec::new(),
+            history: Vec::new(),
+        }
+    }
+
+    /// The proposal in the governance transactions agents send at `height`, if any.
+    fn proposed(agents: &mut Agents, chain: &LostOneValidator, height: Height) -> Vec<ProcessKind> {
+        (agents.govern(height, chain).into_iter())
+            .filter_map(|(tx, _)| match tx.body.action {
+                Action::Propose { proposal } => Some(proposal.kind()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A chain that cannot be read is not a chain without processes: agents propose nothing
+    /// then. And the kind of each proposal follows from the id it will get, so that however
+    /// many proposals a fault lost, the one after the vetoed first process is a resolution
+    /// (the kind that needs members' sponsors).
+    #[test]
+    fn agents_propose_by_the_next_process_id_and_nothing_while_the_chain_is_unread() {
+        let config = DevCellConfig::default();
+        let cell = DevCell::new(7, config.clone());
+        let mut chain = LostOneValidator {
+            cell: cell.clone(),
+            latest: Err(ChainUnread),
+        };
+        let mut agents = Agents::new(DevCell::new(7, config), 7, &chain);
+        for height in 1..=3 {
+            assert_eq!(agents.govern(height, &chain).len(), 0, "height {height}");
+        }
+        chain.latest = Ok(None);
+        let first = proposed(&mut agents, &chain, 4);
+        assert_eq!(first, vec![ProcessKind::ParameterChange]);
+        for (ended, next) in [
+            (0, ProcessKind::Resolution),
+            (1, ProcessKind::ParameterChange),
+            (4, ProcessKind::Resolution),
+        ] {
+            chain.latest = Ok(Some(vetoed_process(&cell, ended)));
+            let proposals = proposed(&mut agents, &chain, 5 + ended);
+            assert_eq!(proposals, vec![next], "after process {ended}");
+        }
     }
 }
