@@ -154,9 +154,9 @@ impl Gossip {
             loop {
                 tokio::select! {
                     event = mesh.next_event() => match event {
-                        Some(MeshEvent::Message { topic, data, author, id, source }) => {
+                        Some(MeshEvent::Message { topic, data, id, source }) => {
                             let verdict = if topic == transactions {
-                                Some(admit_heard(&admission, &metrics, &data, &author, &source))
+                                Some(admit_heard(&admission, &metrics, &data, &source))
                             } else {
                                 let finality = checkpoints.as_ref().filter(|(names, _)| names.contains(&topic));
                                 let heard = Heard { data, id: id.clone(), source };
@@ -242,20 +242,19 @@ fn admit_heard<S: Storage>(
     admission: &Admission<S>,
     metrics: &NodeMetrics,
     message: &[u8],
-    author: &impl std::fmt::Display,
     source: &PeerId,
 ) -> Verdict {
     let transactions = match decode_batch(message) {
         Ok(transactions) => transactions,
         Err(refused) => {
-            tracing::debug!(peer = %author, %source, %refused, "gossiped batch not decoded");
+            tracing::debug!(%source, %refused, "gossiped batch not decoded");
             metrics.record_refused(refused.code());
             return Verdict::Reject;
         }
     };
     let verdicts = admission.admit_batch(&transactions, Source::Gossip);
     for refused in verdicts.iter().filter_map(|verdict| verdict.as_ref().err()) {
-        tracing::debug!(peer = %author, %source, %refused, "gossiped transaction not admitted");
+        tracing::debug!(%source, %refused, "gossiped transaction not admitted");
     }
     batch_verdict(&verdicts)
 }

@@ -16,5 +16,6 @@ pub use libp2p::gossipsub::MessageId;
 pub use libp2p::identity::Keypair;
 pub use libp2p::{Multiaddr, PeerId};
 pub use mesh::{
-    Mesh, MeshConfig, MeshError, MeshEvent, Verdict, GOSSIP_SCORE, GRAYLIST_SCORE, PUBLISH_SCORE,
+    Mesh, MeshConfig, MeshError, MeshEvent, MessageSigning, Verdict, GOSSIP_SCORE, GRAYLIST_SCORE,
+    PUBLISH_SCORE,
 };

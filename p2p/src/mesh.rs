@@ -36,6 +36,22 @@ pub struct MeshConfig {
     pub redial_max: Duration,
     /// The protocol version this node announces through identify.
     pub identify_protocol: String,
+    /// How this node's messages are authenticated at the gossip layer.
+    pub signing: MessageSigning,
+}
+
+/// Whether published messages carry a libp2p signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageSigning {
+    /// Unsigned, under a random author and sequence number (gossipsub's `RandomAuthor`), and
+    /// received messages need no signature: every message on Charter's topics authenticates
+    /// itself (transactions by their senders'
+    /// signatures, checkpoint signatures, aggregates and certificates by BLS signatures, and
+    /// requests need none), so a libp2p signature would only cost its checks, on every copy.
+    Unsigned,
+    /// Signed with the node's key, as gossipsub's strict mode requires (Malachite's consensus
+    /// network uses it).
+    Signed,
 }
 
 impl Default for MeshConfig {
@@ -48,6 +64,7 @@ impl Default for MeshConfig {
             redial_initial: Duration::from_millis(200),
             redial_max: Duration::from_secs(10),
             identify_protocol: "/charter/1.0.0".into(),
+            signing: MessageSigning::Unsigned,
         }
     }
 }
@@ -62,12 +79,11 @@ pub enum MeshEvent {
         peer: PeerId,
         topic: String,
     },
-    /// A validly signed message within the size limit, from its author, relayed by `source`.
-    /// It is passed on only once the application reports it valid with [`Mesh::report`], and
-    /// `source` is penalized if the application rejects it.
+    /// A message within the size limit, relayed by `source` (who wrote it is not known: see
+    /// [`MessageSigning`]). It is passed on only once the application reports it valid with
+    /// [`Mesh::report`], and `source` is penalized if the application rejects it.
     Message {
         topic: String,
-        author: PeerId,
         data: Vec<u8>,
         id: MessageId,
         source: PeerId,
@@ -136,9 +152,16 @@ pub struct Mesh {
 impl Mesh {
     pub fn start(keypair: identity::Keypair, config: MeshConfig) -> Result<Self, MeshError> {
         let config_error = |error: String| MeshError::Config(error);
+        let authenticity = match config.signing {
+            MessageSigning::Unsigned => gossipsub::MessageAuthenticity::RandomAuthor,
+            MessageSigning::Signed => gossipsub::MessageAuthenticity::Signed(keypair.clone()),
+        };
+        // Permissive: an author and sequence number are read when present (they are part of a
+        // message's id), a signature is checked when present, and none of them is required.
         let gossip_config = gossipsub::ConfigBuilder::default()
             .max_transmit_size(config.max_message_bytes)
-            .validation_mode(gossipsub::ValidationMode::Strict)
+            .validation_mode(gossipsub::ValidationMode::Permissive)
+            .message_id_fn(message_id)
             .validate_messages()
             .heartbeat_interval(Duration::from_secs(1))
             .build()
@@ -154,10 +177,7 @@ impl Mesh {
             )
             .map_err(|error| config_error(error.to_string()))?
             .with_behaviour(|key| {
-                let mut gossipsub = gossipsub::Behaviour::new(
-                    gossipsub::MessageAuthenticity::Signed(key.clone()),
-                    gossip_config,
-                )?;
+                let mut gossipsub = gossipsub::Behaviour::new(authenticity, gossip_config)?;
                 gossipsub.with_peer_score(peer_score_params(&topics), peer_score_thresholds())?;
                 let identify = identify::Behaviour::new(identify::Config::new(
                     identify_protocol.clone(),
@@ -442,22 +462,42 @@ impl Driver {
                 message_id,
                 propagation_source,
             })) => {
-                // Strict validation guarantees a verified author.
-                if let Some(author) = message.source {
-                    let topic = message.topic.into_string();
-                    self.emit(MeshEvent::Message {
-                        topic,
-                        author,
-                        data: message.data,
-                        id: message_id,
-                        source: propagation_source,
-                    })
-                    .await;
-                }
+                self.emit(MeshEvent::Message {
+                    topic: message.topic.into_string(),
+                    data: message.data,
+                    id: message_id,
+                    source: propagation_source,
+                })
+                .await;
             }
             _ => {}
         }
     }
+}
+
+/// A message's id, by which peers tell copies of it apart from other messages: the BLAKE3 hash
+/// of its topic, author (a peer id's bytes), sequence number (8 bytes, big-endian, as sent) and
+/// data, each preceded by its length as a u32 little-endian (0 when absent). It binds the content, so that a
+/// peer cannot have a forged message taken for one it copies the author and sequence number of
+/// (nothing checks those), and a republished message is new by its fresh sequence number.
+fn message_id(message: &gossipsub::Message) -> MessageId {
+    let author = message
+        .source
+        .map(|peer| peer.to_bytes())
+        .unwrap_or_default();
+    let sequence = (message.sequence_number.map(u64::to_be_bytes))
+        .map_or_else(Vec::new, |bytes| bytes.to_vec());
+    let mut hasher = blake3::Hasher::new();
+    for part in [
+        message.topic.as_str().as_bytes(),
+        &author,
+        &sequence,
+        &message.data,
+    ] {
+        hasher.update(&(part.len() as u32).to_le_bytes());
+        hasher.update(part);
+    }
+    MessageId::new(hasher.finalize().as_bytes())
 }
 
 /// Only rejected messages count against a peer (gossipsub's P4), heavily and slowly forgotten:
@@ -495,4 +535,38 @@ fn peer_score_thresholds() -> PeerScoreThresholds {
 
 fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(24 * 3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(author: PeerId, sequence_number: u64, data: &[u8]) -> gossipsub::Message {
+        gossipsub::Message {
+            source: Some(author),
+            data: data.to_vec(),
+            sequence_number: Some(sequence_number),
+            topic: gossipsub::IdentTopic::new("charter/test").hash(),
+        }
+    }
+
+    /// Nothing checks an unsigned message's author and sequence number, so a message copying
+    /// them must not share the id of the one it copies; a republished message, with a fresh
+    /// sequence number, gets a new id; and every peer computes the same id for one message.
+    #[test]
+    fn a_message_id_binds_the_content_as_well_as_the_author_and_sequence_number() {
+        let author = PeerId::random();
+        let original = message(author, 7, b"a batch of transactions");
+        assert_eq!(message_id(&original), message_id(&original.clone()));
+        let forged = message(author, 7, b"a batch of something else");
+        assert_ne!(message_id(&original), message_id(&forged));
+        let republished = message(author, 8, b"a batch of transactions");
+        assert_ne!(message_id(&original), message_id(&republished));
+        let anonymous = gossipsub::Message {
+            source: None,
+            sequence_number: None,
+            ..original.clone()
+        };
+        assert_ne!(message_id(&original), message_id(&anonymous));
+    }
 }

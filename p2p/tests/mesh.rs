@@ -45,7 +45,7 @@ async fn wait_subscribed(mesh: &mut Mesh, peer: PeerId) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn gossip_reaches_a_bootstrapped_peer_signed_by_its_author() {
+async fn gossip_reaches_a_bootstrapped_peer_from_the_peer_that_sent_it() {
     let (mut a, a_address) = start(Keypair::generate_ed25519(), config(vec![])).await;
     assert!(matches!(
         a.publish(TOPIC, b"early".to_vec()).await,
@@ -56,17 +56,17 @@ async fn gossip_reaches_a_bootstrapped_peer_signed_by_its_author() {
     a.publish(TOPIC, b"a signed transaction".to_vec())
         .await
         .unwrap();
-    let (author, data) = wait_for(&mut b, |event| match event {
+    let (source, data) = wait_for(&mut b, |event| match event {
         MeshEvent::Message {
             topic,
-            author,
+            source,
             data,
             ..
-        } if topic == TOPIC => Some((author, data)),
+        } if topic == TOPIC => Some((source, data)),
         _ => None,
     })
     .await;
-    assert_eq!(author, a.peer_id());
+    assert_eq!(source, a.peer_id());
     assert_eq!(data, b"a signed transaction");
 }
 
@@ -95,13 +95,13 @@ async fn oversized_messages_are_refused_on_publish_and_never_delivered() {
     ));
     hostile.publish(TOPIC, too_big).await.unwrap();
     honest.publish(TOPIC, b"small".to_vec()).await.unwrap();
-    let (author, data) = wait_for(&mut receiver, |event| match event {
-        MeshEvent::Message { author, data, .. } => Some((author, data)),
+    let (source, data) = wait_for(&mut receiver, |event| match event {
+        MeshEvent::Message { source, data, .. } => Some((source, data)),
         _ => None,
     })
     .await;
     assert_eq!(
-        (author, data.as_slice()),
+        (source, data.as_slice()),
         (honest.peer_id(), b"small".as_slice())
     );
     receiver

@@ -6,7 +6,7 @@
 //! promises must hold regardless.
 
 use charter_devnet::localnet::LocalValidator;
-use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent};
+use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent, MessageSigning};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -116,6 +116,8 @@ async fn attack(
             // Announce the engine's own protocol, so the consensus network takes it for one of
             // its peers (until it notices this one is not configured).
             identify_protocol: "/malachitebft-core-consensus/v1beta1".into(),
+            // Signed, as the engine's gossipsub requires of every message it takes.
+            signing: MessageSigning::Signed,
             redial_initial: Duration::from_millis(500),
             redial_max: Duration::from_secs(2),
             ..MeshConfig::default()

@@ -6,7 +6,7 @@
 //! committing throughout.
 
 use charter_e2e::{http, Cell};
-use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent};
+use charter_p2p::{Keypair, Mesh, MeshConfig, MeshEvent, MessageSigning};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -152,6 +152,8 @@ fn garbage_malformed_and_oversized_peer_messages_are_dropped_and_the_cell_keeps_
                 // Announce the engine's own protocol, so the consensus network takes it for one
                 // of its peers.
                 identify_protocol: "/malachitebft-core-consensus/v1beta1".into(),
+                // Signed, as the engine's gossipsub requires of every message it takes.
+                signing: MessageSigning::Signed,
                 ..MeshConfig::default()
             },
         )
