@@ -36,8 +36,9 @@ struct Args {
     /// Where the cell lives; a new directory under the system temp directory when absent.
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Offered transfers per second, one stage each.
-    #[arg(long, value_delimiter = ',', default_values_t = [500u64, 1000, 2000, 4000, 8000])]
+    /// Offered transfers per second, one stage each. A stage counts what commits within it, so
+    /// only a rate above what the cell commits shows its limit: the highest default is above.
+    #[arg(long, value_delimiter = ',', default_values_t = [500u64, 1000, 2000, 4000, 8000, 9000])]
     rates: Vec<u64>,
     #[arg(long, default_value_t = 15)]
     stage_seconds: u64,

@@ -569,4 +569,24 @@ mod tests {
         };
         assert_ne!(message_id(&original), message_id(&anonymous));
     }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    /// The example in `docs/wire-format.md` §8.
+    #[test]
+    fn the_documented_message_id_example_holds() {
+        let key = identity::Keypair::ed25519_from_bytes([1u8; 32]).expect("a 32-byte seed");
+        let author = key.public().to_peer_id();
+        let example = message(author, 7, b"a batch of transactions");
+        assert_eq!(
+            hex(&author.to_bytes()),
+            "0024080112208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
+        );
+        assert_eq!(
+            hex(&message_id(&example).0),
+            "2a533f80d0cf8256fee307f069db08ee497383c938154d74b9af2e34e8c9e126"
+        );
+    }
 }
