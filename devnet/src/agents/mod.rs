@@ -31,7 +31,7 @@ use charter_ledger::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 /// Blocks an escrow stays open before its payer may take a refund.
 const ESCROW_LIFETIME: Height = 40;
@@ -93,6 +93,9 @@ const STEPS: [Step; 9] = [
     Step::RegisterValidator,
 ];
 
+/// Blocks after which a withdrawal not seen committed is sent again.
+const WITHDRAW_RETRY_BLOCKS: Height = 5;
+
 /// The committed state agents look at before acting, as a client reads it from a node.
 pub trait ChainView {
     fn passport(&self, id: &PassportId) -> Option<Passport>;
@@ -125,6 +128,8 @@ enum Intent {
     Settle(EscrowId),
     /// Stake the agent unbonded, to withdraw once it matures.
     Unbond(usize),
+    /// The agent withdraws its matured unbonding.
+    Withdraw(usize),
     /// The agent's key rotation: it waits for the outcome before acting again.
     Rotate(usize),
     /// A passport the sender sponsored or forked, which the sender funds once it exists.
@@ -155,8 +160,10 @@ pub struct Agents {
     unfunded: Vec<(usize, PassportId)>,
     /// The next lifecycle or governance step, as an index into [`STEPS`].
     step: usize,
-    /// Agents whose unbonding committed and who have not withdrawn it yet, oldest first.
-    unbonded: VecDeque<usize>,
+    /// Agents whose unbonding committed and whose withdrawal was not seen committed, with the
+    /// height each last sent one at: a withdrawal lost to a fault is sent again after
+    /// [`WITHDRAW_RETRY_BLOCKS`].
+    unbonded: BTreeMap<usize, Option<Height>>,
     /// Whether the first agent is known to be a registered validator.
     registered: bool,
     civics: governance::Civics,
@@ -193,7 +200,7 @@ impl Agents {
             rotating: BTreeMap::new(),
             unfunded: Vec::new(),
             step: 0,
-            unbonded: VecDeque::new(),
+            unbonded: BTreeMap::new(),
             registered: false,
             civics: governance::Civics::default(),
             duty: juries::JuryDuty::default(),
@@ -329,25 +336,36 @@ impl Agents {
         Some((self.sign(&courier, action), Intent::Plain))
     }
 
+    /// A withdrawal by the first agent (by index) whose unbonding has matured and that is not
+    /// waiting on one it sent. One that sent a withdrawal and has nothing left unbonding is done.
     fn withdraw(
         &mut self,
         height: Height,
         chain: &dyn ChainView,
     ) -> Option<(SignedTransaction, Intent)> {
-        let index = *self.unbonded.front()?;
-        let agent = self.agents[index].clone();
-        let bond = chain.bond(&agent.id);
-        let matured = bond
-            .unbonding
-            .iter()
-            .any(|entry| entry.release_height <= height);
-        if matured || bond.unbonding.is_empty() || !self.active.contains(&index) {
-            self.unbonded.pop_front();
+        let active = &self.active;
+        self.unbonded.retain(|index, _| active.contains(index));
+        let due: Vec<(usize, Option<Height>)> = (self.unbonded.iter())
+            .filter(|(_, sent)| sent.is_none_or(|sent| height >= sent + WITHDRAW_RETRY_BLOCKS))
+            .map(|(index, sent)| (*index, *sent))
+            .collect();
+        for (index, sent) in due {
+            let agent = self.agents[index].clone();
+            let bond = chain.bond(&agent.id);
+            if sent.is_some() && bond.unbonding.is_empty() {
+                self.unbonded.remove(&index);
+                continue;
+            }
+            if bond
+                .unbonding
+                .iter()
+                .any(|entry| entry.release_height <= height)
+            {
+                self.unbonded.insert(index, Some(height));
+                return Some((self.sign(&agent, Action::Withdraw), Intent::Withdraw(index)));
+            }
         }
-        if !matured {
-            return None;
-        }
-        Some((self.sign(&agent, Action::Withdraw), Intent::Plain))
+        None
     }
 
     fn fork_passport(&mut self, chain: &dyn ChainView) -> Option<(SignedTransaction, Intent)> {
@@ -654,7 +672,10 @@ impl Agents {
                     .iter()
                     .any(|entry| entry.release_height <= height) =>
             {
-                (self.sign(&sender, Action::Withdraw), Intent::Plain)
+                (
+                    self.sign(&sender, Action::Withdraw),
+                    Intent::Withdraw(sender_index),
+                )
             }
             (51..=53, _)
                 if chain.passport(&sender.id).is_some_and(|passport| {
@@ -697,8 +718,13 @@ impl Agents {
         for (intent, &committed) in intents.into_iter().zip(committed) {
             match intent {
                 Intent::Plain => {}
-                Intent::Unbond(agent) if committed => self.unbonded.push_back(agent),
-                Intent::Unbond(_) => {}
+                Intent::Unbond(agent) if committed => {
+                    self.unbonded.entry(agent).or_insert(None);
+                }
+                Intent::Withdraw(agent) if committed => {
+                    self.unbonded.remove(&agent);
+                }
+                Intent::Unbond(_) | Intent::Withdraw(_) => {}
                 Intent::Rotate(agent) => {
                     if committed {
                         if let Some(key) = self.rotating.remove(&self.agents[agent].id) {
@@ -943,12 +969,15 @@ mod tests {
     use super::*;
     use crate::fixtures::DevCellConfig;
     use charter_ledger::governance::{Parameter, ProcessId, ProcessKind, ProcessStatus, Proposal};
+    use charter_ledger::state::UnbondingEntry;
 
     /// A chain in its genesis state whose validator set has lost the last genesis validator
-    /// (slashed below the minimum bond, say), and whose latest process reads as `latest`.
+    /// (slashed below the minimum bond, say), whose latest process reads as `latest`, and where
+    /// every passport has `unbonding` waiting.
     struct LostOneValidator {
         cell: DevCell,
         latest: Result<Option<Process>, ChainUnread>,
+        unbonding: Vec<UnbondingEntry>,
     }
 
     impl ChainView for LostOneValidator {
@@ -957,7 +986,10 @@ mod tests {
         }
 
         fn bond(&self, _: &PassportId) -> Bond {
-            Bond::default()
+            Bond {
+                bonded: 0,
+                unbonding: self.unbonding.clone(),
+            }
         }
 
         fn mode(&self) -> Option<CellModeState> {
@@ -1004,6 +1036,7 @@ mod tests {
         let chain = LostOneValidator {
             cell: DevCell::new(7, config.clone()),
             latest: Ok(None),
+            unbonding: Vec::new(),
         };
         let mut agents = Agents::new(DevCell::new(7, config), 7, &chain);
         let voting = chain.voting_validators();
@@ -1078,6 +1111,7 @@ mod tests {
         let mut chain = LostOneValidator {
             cell: cell.clone(),
             latest: Err(ChainUnread),
+            unbonding: Vec::new(),
         };
         let mut agents = Agents::new(DevCell::new(7, config), 7, &chain);
         for height in 1..=3 {
@@ -1095,5 +1129,38 @@ mod tests {
             let proposals = proposed(&mut agents, &chain, 5 + ended);
             assert_eq!(proposals, vec![next], "after process {ended}");
         }
+    }
+
+    /// A withdrawal lost to a fault is sent again after [`WITHDRAW_RETRY_BLOCKS`], not before,
+    /// and none once one is seen committed.
+    #[test]
+    fn a_withdrawal_not_seen_committed_is_sent_again_and_a_committed_one_is_not() {
+        let config = DevCellConfig::default();
+        let mut chain = LostOneValidator {
+            cell: DevCell::new(7, config.clone()),
+            latest: Ok(None),
+            unbonding: Vec::new(),
+        };
+        let mut agents = Agents::new(DevCell::new(7, config), 7, &chain);
+        let agent = agents.active[0];
+        agents.pending = vec![Intent::Unbond(agent)];
+        agents.observe(&[], &[true], &chain);
+        assert!(agents.withdraw(20, &chain).is_none(), "nothing has matured");
+        chain.unbonding = vec![UnbondingEntry {
+            amount: 5,
+            release_height: 20,
+        }];
+        let sent = |agents: &mut Agents, height| agents.withdraw(height, &chain).is_some();
+        assert!(sent(&mut agents, 20));
+        for height in 21..20 + WITHDRAW_RETRY_BLOCKS {
+            assert!(!sent(&mut agents, height), "sent again at {height}");
+        }
+        assert!(
+            sent(&mut agents, 20 + WITHDRAW_RETRY_BLOCKS),
+            "the lost one again"
+        );
+        agents.pending = vec![Intent::Withdraw(agent)];
+        agents.observe(&[], &[true], &chain);
+        assert!(!sent(&mut agents, 40), "withdrawn already");
     }
 }
