@@ -162,12 +162,9 @@ impl<S: Storage> ChainView for LatestState<'_, S> {
         self.0.get(&StateKey::Passport(*id)).ok().flatten()
     }
 
-    fn bond(&self, id: &PassportId) -> Bond {
-        self.0
-            .get(&StateKey::Bond(*id))
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+    fn bond(&self, id: &PassportId) -> Result<Bond, ChainUnread> {
+        let bond = self.0.get(&StateKey::Bond(*id)).map_err(|_| ChainUnread)?;
+        Ok(bond.unwrap_or_default())
     }
 
     fn mode(&self) -> Option<CellModeState> {

@@ -158,9 +158,13 @@ impl Mesh {
         };
         // Permissive: an author and sequence number are read when present (they are part of a
         // message's id), a signature is checked when present, and none of them is required.
+        // Self-origin allowed: under a random author, a peer that passes one of this node's
+        // messages back to it cannot know it is the author's, so the copy is dropped as a
+        // duplicate, not counted against that peer as a forgery of this node's own message.
         let gossip_config = gossipsub::ConfigBuilder::default()
             .max_transmit_size(config.max_message_bytes)
             .validation_mode(gossipsub::ValidationMode::Permissive)
+            .allow_self_origin(true)
             .message_id_fn(message_id)
             .validate_messages()
             .heartbeat_interval(Duration::from_secs(1))
@@ -244,7 +248,7 @@ impl Mesh {
         self.peer_id
     }
 
-    /// Publishes `data` on `topic`, signed by this node's key.
+    /// Publishes `data` on `topic`, signed by this node's key only under [`MessageSigning::Signed`].
     pub async fn publish(&self, topic: &str, data: Vec<u8>) -> Result<(), MeshError> {
         if data.len() > self.max_message_bytes {
             return Err(MeshError::Oversized {

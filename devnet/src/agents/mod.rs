@@ -99,7 +99,9 @@ const WITHDRAW_RETRY_BLOCKS: Height = 5;
 /// The committed state agents look at before acting, as a client reads it from a node.
 pub trait ChainView {
     fn passport(&self, id: &PassportId) -> Option<Passport>;
-    fn bond(&self, id: &PassportId) -> Bond;
+    /// The passport's stake (none bonded when it has no bond); `Err` when the chain could not
+    /// be read.
+    fn bond(&self, id: &PassportId) -> Result<Bond, ChainUnread>;
     fn mode(&self) -> Option<CellModeState>;
     fn is_validator(&self, id: &PassportId) -> bool;
     /// The passports of the cell's current validator set (`ActiveValidators`): those whose
@@ -337,22 +339,24 @@ impl Agents {
     }
 
     /// A withdrawal by the first agent (by index) whose unbonding has matured and that is not
-    /// waiting on one it sent. One that sent a withdrawal and has nothing left unbonding is done.
+    /// waiting on one it sent. One the chain shows with nothing left unbonding is done.
     fn withdraw(
         &mut self,
         height: Height,
         chain: &dyn ChainView,
     ) -> Option<(SignedTransaction, Intent)> {
-        let active = &self.active;
-        self.unbonded.retain(|index, _| active.contains(index));
-        let due: Vec<(usize, Option<Height>)> = (self.unbonded.iter())
+        // An agent out of `active` for now (rotating its key) waits its turn.
+        let due: Vec<usize> = (self.unbonded.iter())
+            .filter(|(index, _)| self.active.contains(index))
             .filter(|(_, sent)| sent.is_none_or(|sent| height >= sent + WITHDRAW_RETRY_BLOCKS))
-            .map(|(index, sent)| (*index, *sent))
+            .map(|(index, _)| *index)
             .collect();
-        for (index, sent) in due {
+        for index in due {
             let agent = self.agents[index].clone();
-            let bond = chain.bond(&agent.id);
-            if sent.is_some() && bond.unbonding.is_empty() {
+            let Ok(bond) = chain.bond(&agent.id) else {
+                continue;
+            };
+            if bond.unbonding.is_empty() {
                 self.unbonded.remove(&index);
                 continue;
             }
@@ -404,7 +408,7 @@ impl Agents {
     fn exit(&mut self, chain: &dyn ChainView) -> Option<(SignedTransaction, Intent)> {
         let index = self.created_agent()?;
         let agent = self.agents[index].clone();
-        let bond = chain.bond(&agent.id);
+        let bond = chain.bond(&agent.id).ok()?;
         let waiting = self.unfunded.iter().any(|(_, id)| *id == agent.id);
         if bond.bonded > 0 || !bond.unbonding.is_empty() || waiting {
             return None;
@@ -436,7 +440,7 @@ impl Agents {
     fn slash_target(&mut self, chain: &dyn ChainView) -> Option<(PassportId, u64)> {
         let index = self.any_agent();
         let offender = self.agents[index].id;
-        let bonded = chain.bond(&offender).bonded;
+        let bonded = chain.bond(&offender).unwrap_or_default().bonded;
         if bonded == 0 {
             return None;
         }
@@ -503,7 +507,7 @@ impl Agents {
         if self.registered {
             return None;
         }
-        let bonded = chain.bond(&candidate.id).bonded;
+        let bonded = chain.bond(&candidate.id).unwrap_or_default().bonded;
         let minimum = self.cell.config.params.min_validator_bond;
         let action = if bonded < minimum {
             Action::Bond {
@@ -634,7 +638,7 @@ impl Agents {
         chain: &dyn ChainView,
     ) -> (SignedTransaction, Intent) {
         // Stake above the sponsor minimum moves; the minimum stays so agents can sponsor.
-        let bond = chain.bond(&sender.id);
+        let bond = chain.bond(&sender.id).unwrap_or_default();
         let spare = bond
             .bonded
             .saturating_sub(self.cell.config.params.min_sponsor_bond);
@@ -668,6 +672,7 @@ impl Agents {
             (48..=50, _)
                 if chain
                     .bond(&sender.id)
+                    .unwrap_or_default()
                     .unbonding
                     .iter()
                     .any(|entry| entry.release_height <= height) =>
@@ -719,10 +724,13 @@ impl Agents {
             match intent {
                 Intent::Plain => {}
                 Intent::Unbond(agent) if committed => {
-                    self.unbonded.entry(agent).or_insert(None);
+                    self.unbonded.insert(agent, None);
                 }
+                // It withdrew what had matured; what is still unbonding is withdrawn later.
                 Intent::Withdraw(agent) if committed => {
-                    self.unbonded.remove(&agent);
+                    if let Some(sent) = self.unbonded.get_mut(&agent) {
+                        *sent = None;
+                    }
                 }
                 Intent::Unbond(_) | Intent::Withdraw(_) => {}
                 Intent::Rotate(agent) => {
@@ -867,19 +875,22 @@ impl Agents {
 pub struct ApiChain<'a>(pub &'a ApiClient);
 
 impl ApiChain<'_> {
-    fn value<T: serde::de::DeserializeOwned>(&self, path: &str) -> Option<T> {
+    /// The state value at `path`: `Ok(None)` when there is none.
+    fn read<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Option<T>, ChainUnread> {
         match self.0.get(path) {
-            Ok(read) => serde_json::from_value::<Option<T>>(read["value"].clone())
-                .ok()
-                .flatten(),
+            Ok(read) => serde_json::from_value(read["value"].clone()).map_err(|_| ChainUnread),
             Err(error) => {
                 // A validator that goes down mid-round (or as the localnet stops) fails every
                 // read left in the round, and the agents say once which validators answer: a
                 // line per read would only flood the terminal.
                 tracing::debug!(%error, path, "reading the chain failed");
-                None
+                Err(ChainUnread)
             }
         }
+    }
+
+    fn value<T: serde::de::DeserializeOwned>(&self, path: &str) -> Option<T> {
+        self.read(path).ok().flatten()
     }
 }
 
@@ -888,8 +899,9 @@ impl ChainView for ApiChain<'_> {
         self.value(&format!("/v1/passports/{id}"))
     }
 
-    fn bond(&self, id: &PassportId) -> Bond {
-        self.value(&format!("/v1/bonds/{id}")).unwrap_or_default()
+    fn bond(&self, id: &PassportId) -> Result<Bond, ChainUnread> {
+        let bond = self.read(&format!("/v1/bonds/{id}"))?;
+        Ok(bond.unwrap_or_default())
     }
 
     fn mode(&self) -> Option<CellModeState> {
@@ -985,11 +997,11 @@ mod tests {
             None
         }
 
-        fn bond(&self, _: &PassportId) -> Bond {
-            Bond {
+        fn bond(&self, _: &PassportId) -> Result<Bond, ChainUnread> {
+            Ok(Bond {
                 bonded: 0,
                 unbonding: self.unbonding.clone(),
-            }
+            })
         }
 
         fn mode(&self) -> Option<CellModeState> {
@@ -1132,7 +1144,7 @@ mod tests {
     }
 
     /// A withdrawal lost to a fault is sent again after [`WITHDRAW_RETRY_BLOCKS`], not before,
-    /// and none once one is seen committed.
+    /// and none once one is seen committed and the chain shows nothing left unbonding.
     #[test]
     fn a_withdrawal_not_seen_committed_is_sent_again_and_a_committed_one_is_not() {
         let config = DevCellConfig::default();
@@ -1145,12 +1157,12 @@ mod tests {
         let agent = agents.active[0];
         agents.pending = vec![Intent::Unbond(agent)];
         agents.observe(&[], &[true], &chain);
-        assert!(agents.withdraw(20, &chain).is_none(), "nothing has matured");
         chain.unbonding = vec![UnbondingEntry {
             amount: 5,
             release_height: 20,
         }];
         let sent = |agents: &mut Agents, height| agents.withdraw(height, &chain).is_some();
+        assert!(!sent(&mut agents, 19), "nothing has matured");
         assert!(sent(&mut agents, 20));
         for height in 21..20 + WITHDRAW_RETRY_BLOCKS {
             assert!(!sent(&mut agents, height), "sent again at {height}");
@@ -1161,6 +1173,12 @@ mod tests {
         );
         agents.pending = vec![Intent::Withdraw(agent)];
         agents.observe(&[], &[true], &chain);
+        chain.unbonding.clear();
+        let sent = |agents: &mut Agents, height| agents.withdraw(height, &chain).is_some();
         assert!(!sent(&mut agents, 40), "withdrawn already");
+        assert!(
+            agents.unbonded.is_empty(),
+            "done with once the chain shows it"
+        );
     }
 }
