@@ -37,6 +37,9 @@ pub struct CellLoadConfig {
     /// measurement), and the transfers per second the others commit while it catches up.
     pub catch_up_blocks: u64,
     pub catch_up_rate: u64,
+    /// Write each stage's transactions and blocks, with their times, to `trace-RATE.tsv` in
+    /// `dir`.
+    pub trace: bool,
 }
 
 pub struct StageResult {
@@ -207,8 +210,18 @@ type CommitTimes = Arc<Mutex<Commits>>;
 
 #[derive(Clone, Default)]
 struct Commits {
-    transactions: HashMap<String, Instant>,
-    blocks: Vec<Instant>,
+    /// When each transaction was seen committed, and at which height.
+    transactions: HashMap<String, (Instant, u64)>,
+    blocks: Vec<BlockSeen>,
+}
+
+/// A block as validator 0's stream announced it.
+#[derive(Clone)]
+struct BlockSeen {
+    height: u64,
+    round: u64,
+    transactions: u64,
+    seen: Instant,
 }
 
 impl Commits {
@@ -216,18 +229,23 @@ impl Commits {
     /// sorted; how many committed within `stage`; and how many blocks did.
     fn in_stage(
         &self,
-        submitted: &[(String, Instant)],
+        submitted: &[Submission],
         stage: std::ops::RangeInclusive<Instant>,
     ) -> (Vec<Duration>, usize, usize) {
         let mut latencies: Vec<Duration> = (submitted.iter())
-            .filter_map(|(id, at)| Some(self.transactions.get(id)?.saturating_duration_since(*at)))
+            .filter_map(|submission| {
+                let (seen, _) = self.transactions.get(&submission.id)?;
+                Some(seen.saturating_duration_since(submission.sent))
+            })
             .collect();
         latencies.sort();
         let committed = (submitted.iter())
-            .filter(|(id, _)| (self.transactions.get(id)).is_some_and(|seen| seen <= stage.end()))
+            .filter(|submission| {
+                (self.transactions.get(&submission.id)).is_some_and(|(seen, _)| seen <= stage.end())
+            })
             .count();
         let blocks = (self.blocks.iter())
-            .filter(|seen| stage.contains(*seen))
+            .filter(|block| stage.contains(&block.seen))
             .count();
         (latencies, committed, blocks)
     }
@@ -251,13 +269,19 @@ fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> R
             let Ok(event) = serde_json::from_str::<Value>(&data) else {
                 continue;
             };
-            lock(&committed).blocks.push(seen);
-            if event["transactions"].as_u64() == Some(0) {
-                continue;
-            }
             let Some(height) = event["height"].as_u64() else {
                 continue;
             };
+            let transactions = event["transactions"].as_u64().unwrap_or(0);
+            lock(&committed).blocks.push(BlockSeen {
+                height,
+                round: event["round"].as_u64().unwrap_or(0),
+                transactions,
+                seen,
+            });
+            if transactions == 0 {
+                continue;
+            }
             let Ok(block) = client.get(&format!("/v1/blocks/{height}")) else {
                 continue;
             };
@@ -265,7 +289,9 @@ fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> R
             for transaction in block["transactions"].as_array().into_iter().flatten() {
                 if transaction["status"] == "committed" {
                     if let Some(id) = transaction["id"].as_str() {
-                        committed.transactions.insert(id.to_string(), seen);
+                        committed
+                            .transactions
+                            .insert(id.to_string(), (seen, height));
                     }
                 }
             }
@@ -366,12 +392,20 @@ impl Sender {
 /// What one sender thread did in a stage.
 #[derive(Default)]
 pub(crate) struct Sent {
-    submitted: Vec<(String, Instant)>,
+    submitted: Vec<Submission>,
     /// Refusals that were final, and those of the transactions still waiting to be offered
     /// again when the stage ended, by code.
     refused: BTreeMap<String, u64>,
     /// Offers refused for the moment and made again.
     retried: u64,
+}
+
+/// A transaction the API admitted: when its batch request was sent and when it was answered.
+#[derive(Clone)]
+pub(crate) struct Submission {
+    id: String,
+    sent: Instant,
+    answered: Instant,
 }
 
 /// Refusals that mean "not now": the pool or the sender's queue is full, or an earlier
@@ -412,11 +446,14 @@ pub(crate) fn offer(api: &ApiClient, signed: &Signed, rate: f64, duration: Durat
             *sent.refused.entry("unreachable".into()).or_default() += batch.len() as u64;
             continue;
         };
+        let answered = Instant::now();
         for (index, result) in batch.into_iter().zip(results) {
             match result {
-                Ok(_) => sent
-                    .submitted
-                    .push((signed.ids[index].clone(), submitted_at)),
+                Ok(_) => sent.submitted.push(Submission {
+                    id: signed.ids[index].clone(),
+                    sent: submitted_at,
+                    answered,
+                }),
                 Err(code) if RETRIED_CODES.contains(&code.as_str()) => {
                     sent.retried += 1;
                     waiting.push((index, code));
@@ -456,12 +493,12 @@ fn measure_idle(localnet: &Localnet, window: Duration, ticks: f64) -> Result<f64
 }
 
 /// Waits (up to a few blocks) for what was submitted to commit, then times each commit.
-fn settle(submitted: &[(String, Instant)], committed: &CommitTimes) -> Commits {
+fn settle(submitted: &[Submission], committed: &CommitTimes) -> Commits {
     let drain_until = Instant::now() + Duration::from_secs(10);
     let snapshot = || lock(committed).clone();
     while Instant::now() < drain_until {
         let now = snapshot();
-        if (submitted.iter()).all(|(id, _)| now.transactions.contains_key(id)) {
+        if (submitted.iter()).all(|submission| now.transactions.contains_key(&submission.id)) {
             return now;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -487,6 +524,44 @@ pub(crate) fn sign_stage(
         .map(|sender| sender.sign(genesis, &payees, count))
         .collect();
     (per_sender, signed)
+}
+
+/// One line per block seen since `start` (`block`, height, round, transactions, ms since
+/// `start` seen), then one per transaction admitted (`tx`, the validator it was sent to, ms
+/// since `start` sent, answered and seen committed, the height).
+fn write_trace(path: &Path, results: &[Sent], commits: &Commits, start: Instant) -> Result<()> {
+    use std::io::Write;
+    let ms = |at: Instant| at.saturating_duration_since(start).as_secs_f64() * 1e3;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for block in commits.blocks.iter().filter(|block| block.seen >= start) {
+        let BlockSeen {
+            height,
+            round,
+            transactions,
+            seen,
+        } = block;
+        writeln!(
+            out,
+            "block\t{height}\t{round}\t{transactions}\t{:.1}",
+            ms(*seen)
+        )?;
+    }
+    for (validator, sent) in results.iter().enumerate() {
+        for submission in &sent.submitted {
+            let (sent_ms, answered_ms) = (ms(submission.sent), ms(submission.answered));
+            let Some((seen, height)) = commits.transactions.get(&submission.id) else {
+                writeln!(out, "tx\t{validator}\t{sent_ms:.1}\t{answered_ms:.1}\t\t")?;
+                continue;
+            };
+            let seen_ms = ms(*seen);
+            writeln!(
+                out,
+                "tx\t{validator}\t{sent_ms:.1}\t{answered_ms:.1}\t{seen_ms:.1}\t{height}"
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn run_stage(
@@ -520,10 +595,15 @@ fn run_stage(
         .map(|pid| rss_mib(*pid))
         .collect::<Result<_>>()?;
 
-    let submitted: Vec<(String, Instant)> = (results.iter())
+    let submitted: Vec<Submission> = (results.iter())
         .flat_map(|sent| sent.submitted.iter().cloned())
         .collect();
     let committed_now = settle(&submitted, committed);
+    if config.trace {
+        let path = config.dir.join(format!("trace-{rate}.tsv"));
+        write_trace(&path, &results, &committed_now, stage_started)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let (latencies, committed_in_stage, blocks_in_stage) =
         committed_now.in_stage(&submitted, stage_started..=stage_end);
     let mut refused = BTreeMap::new();

@@ -54,6 +54,10 @@ struct Args {
     /// Member passports sending transfers.
     #[arg(long, default_value_t = 256)]
     members: usize,
+    /// Write each stage's transactions (sent, answered, committed) and blocks (height, round,
+    /// seen) to `trace-RATE.tsv` in the cell's directory, for finding what holds the slowest.
+    #[arg(long)]
+    trace: bool,
     /// Transactions per block in the engines' no-op runs.
     #[arg(long, default_value_t = 500)]
     noop_block_size: usize,
@@ -227,6 +231,7 @@ fn measure_cell(
             idle: Duration::from_secs(args.idle_seconds),
             catch_up_blocks: args.catch_up_blocks,
             catch_up_rate: args.catch_up_rate,
+            trace: args.trace,
         },
         progress,
     )
