@@ -496,7 +496,9 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             }
             OwnProposal::Refused => Ok(()),
             OwnProposal::New => {
+                let started = std::time::Instant::now();
                 let candidates = self.pool.candidates();
+                let reap_ms = started.elapsed().as_millis();
                 let catching_up = (self.synced).is_some_and(|synced| synced.increment() >= height);
                 if candidates.is_empty() && !self.idle_proposal.is_zero() && !catching_up {
                     let until = Instant::now() + self.idle_proposal.min(timeout * 3 / 4);
@@ -511,6 +513,14 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 let Some(block) = self.new_proposal(height, round, &candidates)? else {
                     return Ok(());
                 };
+                tracing::info!(
+                    height = height.0,
+                    round = round.as_i64(),
+                    transactions = block.transactions.len(),
+                    reap_ms,
+                    built_ms = started.elapsed().as_millis(),
+                    "built proposal"
+                );
                 (self.send_proposal(height, round, Round::Nil, block, reply, network)).await
             }
         }
@@ -675,6 +685,7 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         proposer: ValidatorAddress,
         block: Block,
     ) -> Result<ProposedValue<CellContext>, HostError> {
+        let started = std::time::Instant::now();
         let validity = match self.app.validate(&block)? {
             Ok(()) => {
                 let stored = UndecidedBlock {
@@ -684,6 +695,13 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                     block: block.clone(),
                 };
                 self.app.blocks().store_undecided(height, &stored)?;
+                tracing::info!(
+                    height = height.0,
+                    round = round.as_i64(),
+                    transactions = block.transactions.len(),
+                    judged_ms = started.elapsed().as_millis(),
+                    "valid proposal"
+                );
                 Validity::Valid
             }
             Err(reason) => {
@@ -712,9 +730,11 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         };
         let transactions = stored.block.transactions.len();
         let state_root = stored.block.header.state_root;
+        let started = std::time::Instant::now();
         let outcomes = self
             .app
             .commit(stored.block, BlockCertificate::from(certificate))?;
+        let commit_ms = started.elapsed().as_millis();
         let committed = CommittedBlock {
             height,
             hash: certificate.value_id,
@@ -722,9 +742,11 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             state_root,
             outcomes: outcomes.into(),
         };
+        let started = std::time::Instant::now();
         self.pool.block_committed(&committed, self.app.state());
+        let pool_ms = started.elapsed().as_millis();
         let _ = self.committed.send(committed);
-        tracing::info!(height = height.0, block = %certificate.value_id, transactions, "committed");
+        tracing::info!(height = height.0, block = %certificate.value_id, transactions, commit_ms, pool_ms, "committed");
         Ok(Next::Start(self.app.next_height(), self.validator_set()?))
     }
 
