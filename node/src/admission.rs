@@ -4,7 +4,6 @@
 //! source and verdict. What a client or the evidence reporter submitted here is passed on to
 //! the cell's gossip mesh; what a peer gossiped the mesh passes on itself.
 
-use crate::admission_workers::{AdmissionWorkers, WorkersError};
 use crate::latest_ledger::LatestLedger;
 use crate::mempool::{AdmissionError, SharedMempool};
 use crate::metrics::NodeMetrics;
@@ -44,7 +43,6 @@ pub struct Admission<S: Storage> {
     metrics: Arc<NodeMetrics>,
     /// The cell's transaction topic.
     gossip: TransactionGossip,
-    workers: AdmissionWorkers,
 }
 
 impl<S: Storage> Admission<S> {
@@ -53,16 +51,15 @@ impl<S: Storage> Admission<S> {
         ledger: Ledger<S>,
         metrics: Arc<NodeMetrics>,
         gossip: TransactionGossip,
-    ) -> Result<Self, WorkersError> {
+    ) -> Self {
         let verified = mempool.lock().verified().clone();
-        Ok(Self {
+        Self {
             mempool,
             verified,
             ledger: LatestLedger::new(ledger),
             metrics,
             gossip,
-            workers: AdmissionWorkers::for_this_machine()?,
-        })
+        }
     }
 
     /// The pool, for reading what it holds.
@@ -135,23 +132,6 @@ impl<S: Storage> Admission<S> {
             Err(AdmissionError::Duplicate(_)) if source == Source::Gossip => {}
             Err(refused) => self.metrics.record_refused(refused.code()),
         }
-    }
-
-    /// [`Admission::admit_batch`] on the admission threads, which yield the cores to consensus
-    /// (`admission_workers.rs`).
-    pub async fn admit_batch_yielding<B>(
-        self: &Arc<Self>,
-        encoded: Vec<B>,
-        source: Source,
-    ) -> Result<Vec<Result<TxId, AdmissionError>>, WorkersError>
-    where
-        B: AsRef<[u8]> + Send + 'static,
-        S: Send + Sync + 'static,
-    {
-        let admission = Arc::clone(self);
-        (self.workers)
-            .run(move || admission.admit_batch(&encoded, source))
-            .await
     }
 
     /// Admits a transaction this node signs itself with `sign(nonce)`, at the sender's next

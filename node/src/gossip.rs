@@ -156,7 +156,7 @@ impl Gossip {
                     event = mesh.next_event() => match event {
                         Some(MeshEvent::Message { topic, data, id, source }) => {
                             let verdict = if topic == transactions {
-                                Some(admit_heard(&admission, &metrics, &data, &source).await)
+                                Some(admit_heard(&admission, &metrics, &data, &source))
                             } else {
                                 let finality = checkpoints.as_ref().filter(|(names, _)| names.contains(&topic));
                                 let heard = Heard { data, id: id.clone(), source };
@@ -238,8 +238,8 @@ async fn report(
 
 /// Admits a batch of transactions heard on the cell's topic, and says what the mesh makes of
 /// the message.
-async fn admit_heard<S: Storage + Send + Sync + 'static>(
-    admission: &Arc<Admission<S>>,
+fn admit_heard<S: Storage>(
+    admission: &Admission<S>,
     metrics: &NodeMetrics,
     message: &[u8],
     source: &PeerId,
@@ -252,16 +252,7 @@ async fn admit_heard<S: Storage + Send + Sync + 'static>(
             return Verdict::Reject;
         }
     };
-    let verdicts = match admission
-        .admit_batch_yielding(transactions, Source::Gossip)
-        .await
-    {
-        Ok(verdicts) => verdicts,
-        Err(failed) => {
-            tracing::error!(%failed, "gossiped batch not admitted");
-            return Verdict::Ignore;
-        }
-    };
+    let verdicts = admission.admit_batch(&transactions, Source::Gossip);
     for refused in verdicts.iter().filter_map(|verdict| verdict.as_ref().err()) {
         tracing::debug!(%source, %refused, "gossiped transaction not admitted");
     }

@@ -9,7 +9,6 @@
 //! simulated agents and local networks are `charter-devnet`.
 
 pub mod admission;
-pub mod admission_workers;
 pub mod api;
 pub mod catch_up;
 pub mod config;

@@ -5,7 +5,6 @@
 //! start afresh (see `restart.rs`: the binary execs itself then).
 
 use crate::admission::Admission;
-use crate::admission_workers::WorkersError;
 use crate::api::{ApiParts, ApiState};
 use crate::config::{ConfigError, NodeConfig, UnknownFollowedCell};
 use crate::evidence::EvidenceReporter;
@@ -70,8 +69,6 @@ pub enum NodeError {
     FederationStore(#[from] FederationStoreError),
     #[error(transparent)]
     UnknownFollowedCell(#[from] UnknownFollowedCell),
-    #[error(transparent)]
-    AdmissionWorkers(#[from] WorkersError),
     #[error("starting the gossip mesh: {0}")]
     Mesh(#[from] MeshError),
     #[error("binding the API to {address}: {source}")]
@@ -228,7 +225,7 @@ impl Node {
             Ledger::open(store.state())?,
             Arc::clone(&metrics),
             TransactionGossip::start(gossip.publisher(&topic)),
-        )?);
+        ));
         let federation = start_finality(&config, &identity, &store, &gossip, &running, &metrics)?;
         if let Some(votes) = running.take_heard_votes() {
             let reporter = EvidenceReporter {

@@ -80,8 +80,8 @@ pub(crate) enum ReadError {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Blocks(#[from] BlockStoreError),
-    #[error(transparent)]
-    Admission(#[from] crate::admission_workers::WorkersError),
+    #[error("the admission task failed: {0}")]
+    Admission(#[from] tokio::task::JoinError),
 }
 
 pub(crate) fn internal(error: impl Into<ReadError>) -> Reply {
@@ -222,14 +222,9 @@ async fn status(State(state): State<Arc<ApiState>>) -> Reply {
 /// Admits a transaction given as its raw encoded bytes. 202 with its id once in the mempool; a
 /// typed error (the rule it broke, or why the pool refused it) otherwise.
 async fn submit(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply {
-    let admitted = (state.admission)
-        .admit_batch_yielding(vec![body], Source::Client)
-        .await;
-    let verdict = admitted.map(|verdicts| {
-        let [verdict] = <[_; 1]>::try_from(verdicts).expect("one verdict per transaction");
-        verdict
-    });
-    match verdict {
+    let admitted =
+        tokio::task::spawn_blocking(move || state.admission.admit(&body, Source::Client)).await;
+    match admitted {
         Ok(Ok(id)) => (StatusCode::ACCEPTED, Json(json!({ "id": id }))),
         Ok(Err(refused)) => error(refusal_status(&refused), refused.code(), &refused),
         Err(failed) => internal(failed),
@@ -254,9 +249,12 @@ async fn submit_batch(State(state): State<Arc<ApiState>>, body: Bytes) -> Reply 
         Ok(transactions) => transactions,
         Err(refused) => return error(StatusCode::BAD_REQUEST, refused.code(), refused),
     };
-    let admitted = (state.admission)
-        .admit_batch_yielding(transactions, Source::Client)
-        .await;
+    // Verifying and executing a batch is work for the blocking pool, not the runtime that
+    // also drives consensus.
+    let admitted = tokio::task::spawn_blocking(move || {
+        state.admission.admit_batch(&transactions, Source::Client)
+    })
+    .await;
     let verdicts = match admitted {
         Ok(verdicts) => verdicts,
         Err(failed) => return internal(failed),
