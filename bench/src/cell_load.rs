@@ -257,9 +257,14 @@ fn lock(committed: &CommitTimes) -> std::sync::MutexGuard<'_, Commits> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Follows validator 0's block stream: one thread stamps each block as its announcement
+/// arrives, another fetches the blocks' transactions, so that fetching a large block does not
+/// delay the stamps of the blocks announced meanwhile.
 fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> Result<()> {
     let client = ApiClient::new(api)?;
     let stream = ApiClient::new(api)?.block_stream()?;
+    let (to_fetch, fetching) = std::sync::mpsc::channel::<BlockSeen>();
+    let stamps = Arc::clone(&committed);
     std::thread::spawn(move || {
         for data in stream.map_while(Result::ok) {
             if stop.load(Ordering::SeqCst) {
@@ -272,16 +277,20 @@ fn follow_commits(api: &str, committed: CommitTimes, stop: Arc<AtomicBool>) -> R
             let Some(height) = event["height"].as_u64() else {
                 continue;
             };
-            let transactions = event["transactions"].as_u64().unwrap_or(0);
-            lock(&committed).blocks.push(BlockSeen {
+            let block = BlockSeen {
                 height,
                 round: event["round"].as_u64().unwrap_or(0),
-                transactions,
+                transactions: event["transactions"].as_u64().unwrap_or(0),
                 seen,
-            });
-            if transactions == 0 {
-                continue;
+            };
+            lock(&stamps).blocks.push(block.clone());
+            if block.transactions > 0 && to_fetch.send(block).is_err() {
+                return;
             }
+        }
+    });
+    std::thread::spawn(move || {
+        for BlockSeen { height, seen, .. } in fetching {
             let Ok(block) = client.get(&format!("/v1/blocks/{height}")) else {
                 continue;
             };
