@@ -1,8 +1,8 @@
 //! Passes the transactions this node admitted from its clients on to the cell's mesh, many to a
 //! message: at most one message leaves every [`MESSAGE_INTERVAL`], with whatever was admitted
 //! since the previous one. A loaded node sends fewer, larger messages (each costs every peer
-//! its handling by the mesh and an admission job), and one that was idle for the interval
-//! sends a transaction at once.
+//! the mesh's handling and its admission a batch of signatures to verify), and one that was
+//! idle for the interval sends a transaction at once.
 
 use crate::publisher::Publisher;
 use crate::submission_batch::{encode_batch, MAX_BATCH_TRANSACTIONS};
