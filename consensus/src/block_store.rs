@@ -16,6 +16,7 @@ use charter_ledger::{PassportId, TxId};
 use charter_store::columns::{DECIDED, OUTCOMES, TRANSACTIONS, UNDECIDED};
 use charter_store::{NodeStore, StoreError};
 use rocksdb::{ColumnFamily, Direction, IteratorMode, WriteBatch};
+use std::collections::HashSet;
 
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct DecidedBlock {
@@ -192,10 +193,11 @@ impl BlockStore {
             height.0.to_be_bytes(),
             encode(&outcomes),
         );
+        let mut indexed = HashSet::with_capacity(outcomes.len());
         for (index, outcome) in outcomes.iter().enumerate() {
-            // A transaction carried again later (a replay, which the ledger rejects) keeps the
-            // location where it first appeared.
-            if self.location(&outcome.id)?.is_none() {
+            // A transaction carried again (a replay, which the ledger rejects) keeps the
+            // location where it first appeared, in an earlier block or earlier in this one.
+            if indexed.insert(outcome.id) && self.location(&outcome.id)?.is_none() {
                 let location = TransactionLocation {
                     height,
                     index: index as u32,

@@ -242,6 +242,29 @@ fn every_transaction_of_a_decided_block_is_indexed_with_its_outcome() {
     ));
 }
 
+#[test]
+fn a_transaction_carried_twice_in_a_block_is_indexed_where_it_first_appears() {
+    let cell = dev_cell();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (mut a, mut b) = (open(&cell, a_dir.path()), open(&cell, b_dir.path()));
+    let proposer = cell.validator(0).id;
+    let transfer = transfers(&cell, 0)[0].clone();
+    let mut block = a
+        .propose(proposer, std::slice::from_ref(&transfer))
+        .unwrap();
+    block.transactions = vec![transfer.clone(), transfer.clone()];
+    block.header.transactions_root = Block::transactions_root(&block.transactions);
+    assert_eq!(b.validate(&block).unwrap(), Ok(()));
+    let outcomes = b
+        .commit(block.clone(), certify(&cell, &block, &[0, 1, 2]))
+        .unwrap();
+    assert_eq!(outcomes[0].rejection, None);
+    let replay = outcomes[1].rejection.as_ref().expect("the replay fails");
+    assert_eq!(replay.code, "stale_nonce");
+    let location = b.blocks().location(&transfer.id()).unwrap().unwrap();
+    assert_eq!((location.height, location.index), (BlockHeight(1), 0));
+}
+
 /// A Byzantine proposer puts a forged transaction between two good ones. One validator had
 /// verified a good one on admission and tried the forgery there too, another had seen none of
 /// them: both accept the block, reject the forgery in it, agree on the root, and neither
