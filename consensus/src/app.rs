@@ -11,7 +11,7 @@ use crate::host::CommittedBlock;
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::execution::{CheckedTransaction, VerifiedSignatures};
-use charter_ledger::governance::{reveal_message, BeaconReveal};
+use charter_ledger::governance::BeaconReveal;
 use charter_ledger::{
     Ledger, LedgerError, PassportId, PreparedBlock, SignedTransaction, StateRoot,
 };
@@ -246,7 +246,7 @@ impl CellApp {
         proposer: PassportId,
         candidates: &[SignedTransaction],
     ) -> Result<Block, AppError> {
-        let reveal = self.ledger.verify_reveal(&self.reveal(proposer))?;
+        let reveal = self.ledger.sign_reveal(proposer, &self.reveal_key)?;
         let checked = self.verified.check_all(candidates);
         let trial = self.ledger.prepare_revealed_block(&reveal, &checked)?;
         let (transactions, prepared) = if trial.receipts.iter().all(|r| r.outcome.is_ok()) {
@@ -281,19 +281,6 @@ impl CellApp {
         Ok(block)
     }
 
-    /// This validator's share of the beacon for the next block, which it proposes as `proposer`.
-    fn reveal(&self, proposer: PassportId) -> BeaconReveal {
-        let message = reveal_message(
-            self.context.federation,
-            self.context.cell,
-            self.next_height().0,
-        );
-        BeaconReveal {
-            proposer,
-            signature: self.reveal_key.sign(&message),
-        }
-    }
-
     /// Judges a proposal: it must extend the chain at the next height, name a validator of
     /// this height as the proposer that built it, carry that proposer's beacon reveal, commit
     /// to its own transactions, and — executed here — give the state root its header claims. The header's proposer is the
@@ -323,14 +310,13 @@ impl CellApp {
         if !block.is_consistent() {
             return Ok(Err(InvalidBlock::InconsistentTransactions));
         }
-        let reveal = match self.ledger.verify_reveal(&header_reveal(block)) {
+        let checked = self.verified.check_all(&block.transactions);
+        let prepared = match (self.ledger).prepare_proposed_block(&header_reveal(block), &checked) {
             Err(LedgerError::InvalidReveal { reason, .. }) => {
                 return Ok(Err(InvalidBlock::InvalidReveal(reason)))
             }
-            reveal => reveal?,
+            prepared => prepared?,
         };
-        let checked = self.verified.check_all(&block.transactions);
-        let prepared = self.ledger.prepare_revealed_block(&reveal, &checked)?;
         if prepared.state_root != header.state_root {
             return Ok(Err(InvalidBlock::StateRootMismatch {
                 claimed: header.state_root,
@@ -386,8 +372,8 @@ impl CellApp {
             {
                 prepared
             }
-            _ => self.ledger.prepare_revealed_block(
-                &self.ledger.verify_reveal(&header_reveal(block))?,
+            _ => self.ledger.prepare_proposed_block(
+                &header_reveal(block),
                 &self.verified.check_all(&block.transactions),
             )?,
         };

@@ -7,7 +7,9 @@
 //! - the end of an empty block that tallies a governance process with 1,000 ballots and 1,000
 //!   delegations, beside the same block with nothing due;
 //! - preparing an empty block with its proposer's beacon reveal mixed in, beside the same block
-//!   without one, and verifying the reveal against the proposer's BLS key: the reveal's cost.
+//!   without one, and verifying the reveal against the proposer's BLS key: the reveal's cost;
+//! - a proposal's reveal: the proposer signing its own, with and without the pairing check,
+//!   and a validator judging 1,000 transfers with the reveal checked before or beside them.
 //!
 //! `cargo bench -p charter-ledger` prints the figures; criterion reports elements per second.
 
@@ -224,5 +226,44 @@ fn beacon(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, execution, state_root, tally, beacon);
+/// A block's reveal on the two sides of a proposal, each beside the way it was done before:
+/// the proposer signing its own reveal, which no longer pairs to check it, and a validator
+/// judging a block of 1,000 transfers, which now checks the reveal beside the execution.
+fn proposal_reveal(c: &mut Criterion) {
+    let (cell, transactions) = transfers(BLOCK);
+    let ledger = ledger_for(&cell.genesis);
+    let checked: Vec<_> = (transactions.iter())
+        .map(CheckedTransaction::pre_verified)
+        .collect();
+    let reveal = cell.reveal(1);
+    let proposer = cell.validator(1);
+    let key = proposer.bls_key.as_ref().unwrap();
+    let mut group = c.benchmark_group("a proposal's reveal");
+    group.sample_size(20);
+    group.bench_function("proposer: signed, then verified", |b| {
+        b.iter(|| ledger.verify_reveal(&cell.reveal_as(1, 1)).unwrap())
+    });
+    group.bench_function("proposer: signed with its registered key", |b| {
+        b.iter(|| ledger.sign_reveal(proposer.id, key).unwrap())
+    });
+    group.bench_function("judge: verified, then 1,000 transfers prepared", |b| {
+        b.iter(|| {
+            let verified = ledger.verify_reveal(&reveal).unwrap();
+            ledger.prepare_revealed_block(&verified, &checked).unwrap()
+        })
+    });
+    group.bench_function("judge: verified beside 1,000 transfers prepared", |b| {
+        b.iter(|| ledger.prepare_proposed_block(&reveal, &checked).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    execution,
+    state_root,
+    tally,
+    beacon,
+    proposal_reveal
+);
 criterion_main!(benches);

@@ -5,13 +5,14 @@
 //! of the state tree are block heights; genesis is version 0.
 
 use crate::commitment::{key_hash, StateProof, StateRoot, Tree, TreeView};
-use crate::crypto::bls::BlsSignature;
+use crate::crypto::bls::{BlsPublicKey, BlsSecretKey, BlsSignature};
 use crate::execution::{
     execute_block, CheckedTransaction, Overlay, Receipt, StateChanges, StateReader,
 };
 use crate::genesis::{Genesis, GenesisError};
 use crate::governance::{
-    reveal_is_valid, BeaconReveal, Electorate, Juror, JuryCase, JuryCaseId, Process, ProcessId,
+    reveal_is_valid, reveal_message, BeaconReveal, Electorate, Juror, JuryCase, JuryCaseId,
+    Process, ProcessId,
 };
 use crate::ids::{Amount, Height, PassportId};
 use crate::state::*;
@@ -209,6 +210,64 @@ impl<S: Storage> Ledger<S> {
             signature: reveal.signature,
             height,
         })
+    }
+
+    /// This validator's own reveal for the next block, which it proposes as `proposer`,
+    /// signed with `key`. It needs no pairing check: `proposer` must be a validator of that
+    /// height whose registered BLS key is `key`'s, and a signature made with a secret key
+    /// verifies under its public key.
+    pub fn sign_reveal(
+        &self,
+        proposer: PassportId,
+        key: &BlsSecretKey,
+    ) -> Result<VerifiedReveal, LedgerError> {
+        let latest = self.latest()?;
+        let height = latest + 1;
+        let state = self.state_at(latest)?;
+        let view = Overlay::new(&state, None);
+        let cell: CellInfo = view.require(&StateKey::Cell)?;
+        let registered = validator_bls_key(&view, proposer)?;
+        if registered != key.public_key() {
+            return Err(LedgerError::InvalidReveal {
+                proposer,
+                reason: "this validator's BLS key is not the one its passport registered",
+            });
+        }
+        let signature = key.sign(&reveal_message(cell.federation, cell.cell, height));
+        debug_assert!(
+            reveal_is_valid(&registered, cell.federation, cell.cell, height, &signature),
+            "a signature made with a secret key verifies under its public key"
+        );
+        Ok(VerifiedReveal { signature, height })
+    }
+
+    /// Verifies a proposer's reveal as [`Ledger::verify_reveal`] does and executes the next
+    /// block with it as [`Ledger::prepare_revealed_block`] does, the pairing check on a thread
+    /// of its own beside the execution: a validator judging a proposal waits for the longer
+    /// of the two rather than for both. Nothing prepared is returned unless the reveal
+    /// verified.
+    pub fn prepare_proposed_block(
+        &self,
+        reveal: &BeaconReveal,
+        transactions: &[CheckedTransaction<'_>],
+    ) -> Result<PreparedBlock, LedgerError>
+    where
+        S: Sync,
+    {
+        let height = self.latest()? + 1;
+        let unchecked = VerifiedReveal {
+            signature: reveal.signature,
+            height,
+        };
+        let (verified, prepared) = std::thread::scope(|scope| {
+            let verifying = scope.spawn(|| self.verify_reveal(reveal));
+            let prepared = self.prepare(Some(&unchecked), transactions);
+            let verified =
+                (verifying.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (verified, prepared)
+        });
+        verified?;
+        prepared
     }
 
     /// Executes the next block as [`Ledger::prepare_block`] does, mixing its proposer's
@@ -532,24 +591,27 @@ fn check_reveal(
 ) -> Result<(), LedgerError> {
     let view = Overlay::new(state, None);
     let cell: CellInfo = view.require(&StateKey::Cell)?;
-    let active: ActiveValidators = view.require(&StateKey::ActiveValidators)?;
-    let invalid = |reason| LedgerError::InvalidReveal {
-        proposer: reveal.proposer,
-        reason,
-    };
-    let proposer = (active.members.iter())
-        .find(|member| member.passport == reveal.proposer)
-        .ok_or_else(|| invalid("the proposer is not a validator of this height"))?;
-    if !reveal_is_valid(
-        &proposer.bls_key,
-        cell.federation,
-        cell.cell,
-        height,
-        &reveal.signature,
-    ) {
-        return Err(invalid(
-            "it is not the proposer's BLS signature over this height",
-        ));
+    let key = validator_bls_key(&view, reveal.proposer)?;
+    if !reveal_is_valid(&key, cell.federation, cell.cell, height, &reveal.signature) {
+        return Err(LedgerError::InvalidReveal {
+            proposer: reveal.proposer,
+            reason: "it is not the proposer's BLS signature over this height",
+        });
     }
     Ok(())
+}
+
+/// The BLS key `proposer` registered, if it is a validator of the height `view` precedes.
+fn validator_bls_key(
+    view: &Overlay<'_>,
+    proposer: PassportId,
+) -> Result<BlsPublicKey, LedgerError> {
+    let active: ActiveValidators = view.require(&StateKey::ActiveValidators)?;
+    (active.members.iter())
+        .find(|member| member.passport == proposer)
+        .map(|member| member.bls_key)
+        .ok_or(LedgerError::InvalidReveal {
+            proposer,
+            reason: "the proposer is not a validator of this height",
+        })
 }

@@ -87,10 +87,18 @@ fn a_reveal_that_is_not_the_proposers_signature_over_the_height_is_refused() {
     let h = Harness::new();
     let good = h.next_reveal();
     let refused = |reveal: &BeaconReveal| {
-        matches!(
-            h.ledger.verify_reveal(reveal),
-            Err(LedgerError::InvalidReveal { .. })
-        )
+        let verified = h.ledger.verify_reveal(reveal);
+        let prepared = h.ledger.prepare_proposed_block(reveal, &[]);
+        let invalid = |result: Result<(), LedgerError>| {
+            matches!(result, Err(LedgerError::InvalidReveal { .. }))
+        };
+        let refused = invalid(verified.map(|_| ()));
+        assert_eq!(
+            invalid(prepared.map(|_| ())),
+            refused,
+            "preparing a proposed block refuses exactly the reveals verification refuses"
+        );
+        refused
     };
     assert!(!refused(&good));
     let other_height = BeaconReveal {
@@ -113,6 +121,40 @@ fn a_reveal_that_is_not_the_proposers_signature_over_the_height_is_refused() {
         ..good
     };
     assert!(refused(&malformed));
+}
+
+#[test]
+fn a_validator_signs_its_own_reveal_only_with_the_key_its_passport_registered() {
+    let h = Harness::new();
+    let next = h.height() + 1;
+    let index = (next % 4) as usize;
+    let proposer = h.cell.validator(index);
+    let key = proposer.bls_key.as_ref().unwrap();
+    let signed = h.ledger.sign_reveal(proposer.id, key).unwrap();
+    assert_eq!(*signed.signature(), h.cell.reveal_as(index, next).signature);
+    let refused = |passport, key| {
+        matches!(
+            h.ledger.sign_reveal(passport, key),
+            Err(LedgerError::InvalidReveal { .. })
+        )
+    };
+    let other_key = h.cell.validator((index + 1) % 4).bls_key.as_ref().unwrap();
+    assert!(
+        refused(proposer.id, other_key),
+        "a key its passport did not register"
+    );
+    assert!(refused(h.cell.member(0).id, key), "not a validator");
+}
+
+#[test]
+fn a_proposed_block_prepares_as_its_verified_reveal_would() {
+    let h = Harness::new();
+    let reveal = h.next_reveal();
+    let verified = h.ledger.verify_reveal(&reveal).unwrap();
+    let expected = h.ledger.prepare_revealed_block(&verified, &[]).unwrap();
+    let prepared = h.ledger.prepare_proposed_block(&reveal, &[]).unwrap();
+    assert_eq!(prepared.state_root, expected.state_root);
+    assert_eq!(prepared.height, expected.height);
 }
 
 #[test]
