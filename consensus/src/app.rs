@@ -11,7 +11,7 @@ use crate::host::CommittedBlock;
 use crate::validator_set::{ValidatorSet, ValidatorSetError};
 use charter_ledger::crypto::bls::BlsSecretKey;
 use charter_ledger::execution::{CheckedTransaction, VerifiedSignatures};
-use charter_ledger::governance::BeaconReveal;
+use charter_ledger::governance::{BeaconReveal, SignedReveal};
 use charter_ledger::{
     Ledger, LedgerError, PassportId, PreparedBlock, SignedTransaction, StateRoot,
 };
@@ -85,6 +85,10 @@ pub trait Application: Send + 'static {
     fn validator_set(&self) -> Result<ValidatorSet, AppError>;
     /// Decided blocks and undecided proposals.
     fn blocks(&self) -> &BlockStore;
+    /// Told as soon as it is known that this validator proposes the first round of `height`:
+    /// what of building that block needs no state can start early, off the path of the blocks
+    /// before it.
+    fn will_propose(&mut self, _height: BlockHeight) {}
     /// Builds the next block from the pool's candidates.
     fn propose(
         &mut self,
@@ -153,6 +157,17 @@ impl Application for CellApp {
     ) -> Result<Vec<TransactionOutcome>, AppError> {
         CellApp::commit(self, block, certificate)
     }
+
+    fn will_propose(&mut self, height: BlockHeight) {
+        CellApp::sign_reveal_ahead(self, height)
+    }
+}
+
+/// This validator's beacon reveal for a block it is to propose, being signed on a thread of its
+/// own.
+struct RevealAhead {
+    height: BlockHeight,
+    signing: std::thread::JoinHandle<SignedReveal>,
 }
 
 pub struct CellApp {
@@ -170,6 +185,8 @@ pub struct CellApp {
     verified: VerifiedSignatures,
     /// The validator's BLS key, which signs its share of the beacon in its proposals.
     reveal_key: BlsSecretKey,
+    /// Reveals signed ahead for blocks this validator is to propose.
+    reveals_ahead: Vec<RevealAhead>,
 }
 
 impl CellApp {
@@ -198,6 +215,7 @@ impl CellApp {
             crash_during_commit: CrashPoint::default(),
             verified: VerifiedSignatures::default(),
             reveal_key,
+            reveals_ahead: Vec::new(),
         };
         let ledger = app.ledger.height().ok_or(LedgerError::NotInitialized)?;
         let blocks = app.blocks.latest_height()?.map_or(0, |height| height.0);
@@ -246,7 +264,8 @@ impl CellApp {
         proposer: PassportId,
         candidates: &[SignedTransaction],
     ) -> Result<Block, AppError> {
-        let reveal = self.ledger.sign_reveal(proposer, &self.reveal_key)?;
+        let signed = self.signed_reveal();
+        let reveal = self.ledger.own_reveal(proposer, &signed)?;
         let checked = self.verified.check_all(candidates);
         let trial = self.ledger.prepare_revealed_block(&reveal, &checked)?;
         let (transactions, prepared) = if trial.receipts.iter().all(|r| r.outcome.is_ok()) {
@@ -279,6 +298,44 @@ impl CellApp {
         };
         self.validated = Some((block.hash(), prepared));
         Ok(block)
+    }
+
+    /// Starts signing this validator's reveal for the block at `height` on a thread of its own.
+    pub fn sign_reveal_ahead(&mut self, height: BlockHeight) {
+        let (key, federation, cell) = (
+            self.reveal_key.clone(),
+            self.context.federation,
+            self.context.cell,
+        );
+        let signing = std::thread::Builder::new()
+            .name("reveal-ahead".into())
+            .spawn(move || SignedReveal::sign(&key, federation, cell, height.0));
+        let next = self.next_height();
+        self.reveals_ahead
+            .retain(|ahead| ahead.height >= next && ahead.height != height);
+        match signing {
+            Ok(signing) => self.reveals_ahead.push(RevealAhead { height, signing }),
+            Err(error) => {
+                tracing::warn!(%error, "cannot sign a reveal ahead; it will be signed when proposing")
+            }
+        }
+    }
+
+    /// This validator's reveal for the next block: the one signed ahead for it, or one signed
+    /// now.
+    fn signed_reveal(&mut self) -> SignedReveal {
+        let next = self.next_height();
+        let ahead = (self.reveals_ahead.iter()).position(|ahead| ahead.height == next);
+        match ahead.map(|index| self.reveals_ahead.swap_remove(index).signing.join()) {
+            Some(Ok(signed)) => signed,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => SignedReveal::sign(
+                &self.reveal_key,
+                self.context.federation,
+                self.context.cell,
+                next.0,
+            ),
+        }
     }
 
     /// Judges a proposal: it must extend the chain at the next height, name a validator of

@@ -747,7 +747,18 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         let pool_ms = started.elapsed().as_millis();
         let _ = self.committed.send(committed);
         tracing::info!(height = height.0, block = %certificate.value_id, transactions, commit_ms, pool_ms, "committed");
-        Ok(Next::Start(self.app.next_height(), self.validator_set()?))
+        let (next, set) = (self.app.next_height(), self.validator_set()?);
+        self.tell_if_proposing(&set, BlockHeight(next.0 + 1));
+        Ok(Next::Start(next, set))
+    }
+
+    /// Tells the application when this validator proposes the first round of `height`, as the
+    /// set deciding the next block has it (the set a new epoch brings may name another).
+    fn tell_if_proposing(&mut self, set: &ConsensusValidatorSet, height: BlockHeight) {
+        let proposer = self.context.select_proposer(set, height, Round::new(0));
+        if proposer.address == self.address {
+            self.app.will_propose(height);
+        }
     }
 
     fn decided_value(

@@ -8,13 +8,15 @@
 //!   delegations, beside the same block with nothing due;
 //! - preparing an empty block with its proposer's beacon reveal mixed in, beside the same block
 //!   without one, and verifying the reveal against the proposer's BLS key: the reveal's cost;
-//! - a proposal's reveal: the proposer signing its own, with and without the pairing check,
-//!   and a validator judging 1,000 transfers with the reveal checked before or beside them.
+//! - a proposal's reveal: the proposer signing its own with the pairing check, without it, and
+//!   ahead of the block, and a validator judging 1,000 transfers with the reveal checked before
+//!   or beside them.
 //!
 //! `cargo bench -p charter-ledger` prints the figures; criterion reports elements per second.
 
 use charter_devnet::fixtures::{DevCell, DevCellConfig};
 use charter_ledger::execution::{execute_block, CheckedTransaction, StateReader};
+use charter_ledger::governance::SignedReveal;
 use charter_ledger::state::StateKey;
 use charter_ledger::storage::{MemoryStorage, Storage, StorageError};
 use charter_ledger::*;
@@ -227,7 +229,8 @@ fn beacon(c: &mut Criterion) {
 }
 
 /// A block's reveal on the two sides of a proposal, each beside the way it was done before:
-/// the proposer signing its own reveal, which no longer pairs to check it, and a validator
+/// the proposer signing its own reveal, which no longer pairs to check it and may sign it ahead of
+/// its block, and a validator
 /// judging a block of 1,000 transfers, which now checks the reveal beside the execution.
 fn proposal_reveal(c: &mut Criterion) {
     let (cell, transactions) = transfers(BLOCK);
@@ -243,8 +246,16 @@ fn proposal_reveal(c: &mut Criterion) {
     group.bench_function("proposer: signed, then verified", |b| {
         b.iter(|| ledger.verify_reveal(&cell.reveal_as(1, 1)).unwrap())
     });
+    let (federation, cell_id) = (cell.genesis.federation, cell.genesis.cell);
     group.bench_function("proposer: signed with its registered key", |b| {
-        b.iter(|| ledger.sign_reveal(proposer.id, key).unwrap())
+        b.iter(|| {
+            let signed = SignedReveal::sign(key, federation, cell_id, 1);
+            ledger.own_reveal(proposer.id, &signed).unwrap()
+        })
+    });
+    let signed = SignedReveal::sign(key, federation, cell_id, 1);
+    group.bench_function("proposer: signed ahead with its registered key", |b| {
+        b.iter(|| ledger.own_reveal(proposer.id, &signed).unwrap())
     });
     group.bench_function("judge: verified, then 1,000 transfers prepared", |b| {
         b.iter(|| {

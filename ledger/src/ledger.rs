@@ -5,14 +5,14 @@
 //! of the state tree are block heights; genesis is version 0.
 
 use crate::commitment::{key_hash, StateProof, StateRoot, Tree, TreeView};
-use crate::crypto::bls::{BlsPublicKey, BlsSecretKey, BlsSignature};
+use crate::crypto::bls::{BlsPublicKey, BlsSignature};
 use crate::execution::{
     execute_block, CheckedTransaction, Overlay, Receipt, StateChanges, StateReader,
 };
 use crate::genesis::{Genesis, GenesisError};
 use crate::governance::{
-    reveal_is_valid, reveal_message, BeaconReveal, Electorate, Juror, JuryCase, JuryCaseId,
-    Process, ProcessId,
+    reveal_is_valid, BeaconReveal, Electorate, Juror, JuryCase, JuryCaseId, Process, ProcessId,
+    SignedReveal,
 };
 use crate::ids::{Amount, Height, PassportId};
 use crate::state::*;
@@ -212,14 +212,13 @@ impl<S: Storage> Ledger<S> {
         })
     }
 
-    /// This validator's own reveal for the next block, which it proposes as `proposer`,
-    /// signed with `key`. It needs no pairing check: `proposer` must be a validator of that
-    /// height whose registered BLS key is `key`'s, and a signature made with a secret key
-    /// verifies under its public key.
-    pub fn sign_reveal(
+    /// This validator's own reveal for the next block, which it proposes as `proposer`. It
+    /// needs no pairing check: `signed` is the signature of the key `proposer` registered,
+    /// over this block of this cell, as only signing makes a [`SignedReveal`].
+    pub fn own_reveal(
         &self,
         proposer: PassportId,
-        key: &BlsSecretKey,
+        signed: &SignedReveal,
     ) -> Result<VerifiedReveal, LedgerError> {
         let latest = self.latest()?;
         let height = latest + 1;
@@ -227,13 +226,11 @@ impl<S: Storage> Ledger<S> {
         let view = Overlay::new(&state, None);
         let cell: CellInfo = view.require(&StateKey::Cell)?;
         let registered = validator_bls_key(&view, proposer)?;
-        if registered != key.public_key() {
-            return Err(LedgerError::InvalidReveal {
+        let signature = (signed.signature_for(&registered, cell.federation, cell.cell, height))
+            .ok_or(LedgerError::InvalidReveal {
                 proposer,
-                reason: "this validator's BLS key is not the one its passport registered",
-            });
-        }
-        let signature = key.sign(&reveal_message(cell.federation, cell.cell, height));
+                reason: "it is not signed with the key this validator's passport registered, for this block of this cell",
+            })?;
         debug_assert!(
             reveal_is_valid(&registered, cell.federation, cell.cell, height, &signature),
             "a signature made with a secret key verifies under its public key"

@@ -124,26 +124,50 @@ fn a_reveal_that_is_not_the_proposers_signature_over_the_height_is_refused() {
 }
 
 #[test]
-fn a_validator_signs_its_own_reveal_only_with_the_key_its_passport_registered() {
+fn a_validator_reveals_for_its_own_block_only_what_its_registered_key_signed_for_that_block() {
     let h = Harness::new();
     let next = h.height() + 1;
     let index = (next % 4) as usize;
     let proposer = h.cell.validator(index);
     let key = proposer.bls_key.as_ref().unwrap();
-    let signed = h.ledger.sign_reveal(proposer.id, key).unwrap();
-    assert_eq!(*signed.signature(), h.cell.reveal_as(index, next).signature);
-    let refused = |passport, key| {
+    let genesis = &h.cell.genesis;
+    let signed = |key, federation, cell, height| SignedReveal::sign(key, federation, cell, height);
+    let own = signed(key, genesis.federation, genesis.cell, next);
+    let revealed = h.ledger.own_reveal(proposer.id, &own).unwrap();
+    assert_eq!(
+        *revealed.signature(),
+        h.cell.reveal_as(index, next).signature
+    );
+    let refused = |passport, reveal: &SignedReveal| {
         matches!(
-            h.ledger.sign_reveal(passport, key),
+            h.ledger.own_reveal(passport, reveal),
             Err(LedgerError::InvalidReveal { .. })
         )
     };
     let other_key = h.cell.validator((index + 1) % 4).bls_key.as_ref().unwrap();
-    assert!(
-        refused(proposer.id, other_key),
-        "a key its passport did not register"
-    );
-    assert!(refused(h.cell.member(0).id, key), "not a validator");
+    let other_federation = FederationId([7; 32]);
+    let refusals = [
+        (
+            signed(other_key, genesis.federation, genesis.cell, next),
+            "a key its passport did not register",
+        ),
+        (
+            signed(key, genesis.federation, genesis.cell, next + 1),
+            "another height",
+        ),
+        (
+            signed(key, genesis.federation, CellId(genesis.cell.0 + 1), next),
+            "another cell",
+        ),
+        (
+            signed(key, other_federation, genesis.cell, next),
+            "another federation",
+        ),
+    ];
+    for (reveal, what) in &refusals {
+        assert!(refused(proposer.id, reveal), "{what}");
+    }
+    assert!(refused(h.cell.member(0).id, &own), "not a validator");
 }
 
 #[test]

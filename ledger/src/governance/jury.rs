@@ -7,7 +7,7 @@
 //! height from the beacon of that height, so nobody knows the jury when the case and its pool
 //! are fixed, and no single participant chooses the seed.
 
-use crate::crypto::bls::{BlsPublicKey, BlsSignature};
+use crate::crypto::bls::{BlsPublicKey, BlsSecretKey, BlsSignature};
 use crate::ids::{Amount, BeaconMix, CaseId, CellId, EscrowId, FederationId, Height, PassportId};
 use crate::state::MAX_TIER;
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -70,6 +70,52 @@ impl JuryRules {
 pub struct BeaconReveal {
     pub proposer: PassportId,
     pub signature: BlsSignature,
+}
+
+/// A validator's reveal for the block at one height of one cell, signed with its key. Only
+/// [`SignedReveal::sign`] makes one, so whoever holds it knows the signature is that key's over
+/// that height's [`reveal_message`] without a pairing to check it; it can be made ahead, off the
+/// path of the block it is for.
+#[derive(Clone, Debug)]
+pub struct SignedReveal {
+    federation: FederationId,
+    cell: CellId,
+    height: Height,
+    key: BlsPublicKey,
+    signature: BlsSignature,
+}
+
+impl SignedReveal {
+    pub fn sign(
+        key: &BlsSecretKey,
+        federation: FederationId,
+        cell: CellId,
+        height: Height,
+    ) -> Self {
+        Self {
+            federation,
+            cell,
+            height,
+            key: key.public_key(),
+            signature: key.sign(&reveal_message(federation, cell, height)),
+        }
+    }
+
+    pub fn height(&self) -> Height {
+        self.height
+    }
+
+    /// The reveal, if it is `key`'s for this block of this cell.
+    pub(crate) fn signature_for(
+        &self,
+        key: &BlsPublicKey,
+        federation: FederationId,
+        cell: CellId,
+        height: Height,
+    ) -> Option<BlsSignature> {
+        let mine = (self.key, self.federation, self.cell, self.height);
+        (mine == (*key, federation, cell, height)).then_some(self.signature)
+    }
 }
 
 /// The bytes a proposer signs for the block at `height`: the domain, then the federation id
