@@ -328,8 +328,11 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
                 certificate, reply, ..
             } => {
                 self.waiting = None;
-                let next = self.decide(&certificate)?;
+                let (next, committed) = self.decide(&certificate)?;
                 let _ = reply.send(next);
+                if let Some(committed) = committed {
+                    self.announce(committed);
+                }
             }
             AppMsg::GetDecidedValue { height, reply } => {
                 let _ = reply.send(self.decided_value(height)?);
@@ -719,14 +722,16 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         })
     }
 
+    /// Commits the decided block; the engine's next step, and the block to announce once the
+    /// engine has it.
     fn decide(
         &mut self,
         certificate: &CommitCertificate<CellContext>,
-    ) -> Result<Next<CellContext>, HostError> {
+    ) -> Result<(Next<CellContext>, Option<JustCommitted>), HostError> {
         let height = certificate.height;
         let Some(stored) = self.app.blocks().undecided(height, &certificate.value_id)? else {
             tracing::error!(height = height.0, block = %certificate.value_id, "decided a block this node does not have");
-            return Ok(Next::Restart(height, self.validator_set()?));
+            return Ok((Next::Restart(height, self.validator_set()?), None));
         };
         let transactions = stored.block.transactions.len();
         let state_root = stored.block.header.state_root;
@@ -735,21 +740,37 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             .app
             .commit(stored.block, BlockCertificate::from(certificate))?;
         let commit_ms = started.elapsed().as_millis();
-        let committed = CommittedBlock {
+        let block = CommittedBlock {
             height,
             hash: certificate.value_id,
             round: certificate.round.as_u32().unwrap_or(0),
             state_root,
             outcomes: outcomes.into(),
         };
-        let started = std::time::Instant::now();
-        self.pool.block_committed(&committed, self.app.state());
-        let pool_ms = started.elapsed().as_millis();
-        let _ = self.committed.send(committed);
-        tracing::info!(height = height.0, block = %certificate.value_id, transactions, commit_ms, pool_ms, "committed");
         let (next, set) = (self.app.next_height(), self.validator_set()?);
         self.tell_if_proposing(&set, BlockHeight(next.0 + 1));
-        Ok(Next::Start(next, set))
+        let committed = JustCommitted {
+            block,
+            transactions,
+            commit_ms,
+        };
+        Ok((Next::Start(next, set), Some(committed)))
+    }
+
+    /// Brings the pool up to a block just committed and tells the rest of the node of it. The
+    /// engine starts the next height meanwhile: the host handles the engine's requests in
+    /// order, so it reaps the pool for a proposal only once this is done.
+    fn announce(&mut self, committed: JustCommitted) {
+        let JustCommitted {
+            block,
+            transactions,
+            commit_ms,
+        } = committed;
+        let started = std::time::Instant::now();
+        self.pool.block_committed(&block, self.app.state());
+        let pool_ms = started.elapsed().as_millis();
+        tracing::info!(height = block.height.0, block = %block.hash, transactions, commit_ms, pool_ms, "committed");
+        let _ = self.committed.send(block);
     }
 
     /// Tells the application when this validator proposes the first round of `height`, as the
@@ -789,6 +810,13 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             certificate,
         }))
     }
+}
+
+/// A block [`Host::decide`] committed, with what its log line tells.
+struct JustCommitted {
+    block: CommittedBlock,
+    transactions: usize,
+    commit_ms: u128,
 }
 
 /// What [`Host::own_proposal`] found.
