@@ -260,8 +260,10 @@ fn a_proposal_carries_the_reveal_signed_ahead_for_its_height_and_no_other() {
     let block = a.propose(proposer, &[]).unwrap();
     assert_eq!(block.header.reveal, expected);
     assert_eq!(b.validate(&block).unwrap(), Ok(()));
-    b.commit(block.clone(), certify(&cell, &block, &[0, 1, 2])).unwrap();
-    a.commit(block.clone(), certify(&cell, &block, &[0, 1, 2])).unwrap();
+    b.commit(block.clone(), certify(&cell, &block, &[0, 1, 2]))
+        .unwrap();
+    a.commit(block.clone(), certify(&cell, &block, &[0, 1, 2]))
+        .unwrap();
     let next = a.propose(proposer, &[]).unwrap();
     assert_eq!(next.header.reveal, cell.reveal_as(0, 2).signature);
     assert_eq!(b.validate(&next).unwrap(), Ok(()));
