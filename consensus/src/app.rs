@@ -302,6 +302,11 @@ impl CellApp {
 
     /// Starts signing this validator's reveal for the block at `height` on a thread of its own.
     pub fn sign_reveal_ahead(&mut self, height: BlockHeight) {
+        let next = self.next_height();
+        (self.reveals_ahead).retain(|ahead| ahead.height >= next && ahead.height != height);
+        if height < next {
+            return;
+        }
         let (key, federation, cell) = (
             self.reveal_key.clone(),
             self.context.federation,
@@ -310,9 +315,6 @@ impl CellApp {
         let signing = std::thread::Builder::new()
             .name("reveal-ahead".into())
             .spawn(move || SignedReveal::sign(&key, federation, cell, height.0));
-        let next = self.next_height();
-        self.reveals_ahead
-            .retain(|ahead| ahead.height >= next && ahead.height != height);
         match signing {
             Ok(signing) => self.reveals_ahead.push(RevealAhead { height, signing }),
             Err(error) => {
@@ -321,12 +323,21 @@ impl CellApp {
         }
     }
 
+    /// The heights of the blocks whose reveals are signed ahead and not yet taken, in the
+    /// order they were asked for.
+    pub fn reveals_signed_ahead(&self) -> Vec<BlockHeight> {
+        self.reveals_ahead
+            .iter()
+            .map(|ahead| ahead.height)
+            .collect()
+    }
+
     /// This validator's reveal for the next block: the one signed ahead for it, or one signed
     /// now.
     fn signed_reveal(&mut self) -> SignedReveal {
         let next = self.next_height();
         let ahead = (self.reveals_ahead.iter()).position(|ahead| ahead.height == next);
-        match ahead.map(|index| self.reveals_ahead.swap_remove(index).signing.join()) {
+        match ahead.map(|index| self.reveals_ahead.remove(index).signing.join()) {
             Some(Ok(signed)) => signed,
             Some(Err(panic)) => std::panic::resume_unwind(panic),
             None => SignedReveal::sign(

@@ -115,6 +115,11 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
         }
     }
 
+    /// The application, for reading.
+    pub fn app(&self) -> &A {
+        &self.app
+    }
+
     /// Announces every block this host commits.
     pub fn committed_sender(&self) -> broadcast::Sender<CommittedBlock> {
         self.committed.clone()
@@ -747,13 +752,23 @@ impl<A: Application, P: TransactionPool<A>> Host<A, P> {
             state_root,
             outcomes: outcomes.into(),
         };
-        let (next, set) = (self.app.next_height(), self.validator_set()?);
-        self.tell_if_proposing(&set, BlockHeight(next.0 + 1));
         let committed = JustCommitted {
             block,
             transactions,
             commit_ms,
         };
+        let set = match self.validator_set() {
+            Ok(set) => set,
+            Err(error) => {
+                self.announce(committed);
+                return Err(error);
+            }
+        };
+        let next = self.app.next_height();
+        // A node taking blocks by sync is behind: what it would sign ahead would go unused.
+        if self.synced != Some(height) {
+            self.tell_if_proposing(&set, BlockHeight(next.0 + 1));
+        }
         Ok((Next::Start(next, set), Some(committed)))
     }
 

@@ -243,27 +243,32 @@ fn every_transaction_of_a_decided_block_is_indexed_with_its_outcome() {
 }
 
 #[test]
-fn a_proposal_carries_the_reveal_signed_ahead_for_its_height_and_no_other() {
+fn a_proposal_takes_the_reveal_signed_ahead_for_its_height_and_leaves_the_others() {
     let cell = dev_cell();
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (mut a, mut b) = (open(&cell, a_dir.path()), open(&cell, b_dir.path()));
     let proposer = cell.validator(0).id;
-    let expected = cell.reveal_as(0, 1).signature;
     // Signed ahead for a later block only: the proposal signs its own height's reveal.
     a.sign_reveal_ahead(BlockHeight(3));
     let block = a.propose(proposer, &[]).unwrap();
-    assert_eq!(block.header.reveal, expected);
+    assert_eq!(block.header.reveal, cell.reveal_as(0, 1).signature);
     assert_eq!(b.validate(&block).unwrap(), Ok(()));
-    // Signed ahead for its own height (and again for a later one): the same reveal.
+    assert_eq!(a.reveals_signed_ahead(), vec![BlockHeight(3)]);
+    // Signed ahead for its own height too: the proposal takes that one, and leaves the later.
     a.sign_reveal_ahead(BlockHeight(1));
-    a.sign_reveal_ahead(BlockHeight(2));
     let block = a.propose(proposer, &[]).unwrap();
-    assert_eq!(block.header.reveal, expected);
+    assert_eq!(a.reveals_signed_ahead(), vec![BlockHeight(3)]);
+    assert_eq!(block.header.reveal, cell.reveal_as(0, 1).signature);
     assert_eq!(b.validate(&block).unwrap(), Ok(()));
-    b.commit(block.clone(), certify(&cell, &block, &[0, 1, 2]))
-        .unwrap();
-    a.commit(block.clone(), certify(&cell, &block, &[0, 1, 2]))
-        .unwrap();
+    for app in [&mut a, &mut b] {
+        app.commit(block.clone(), certify(&cell, &block, &[0, 1, 2]))
+            .unwrap();
+    }
+    // Asked again for a height whose reveal is pending, and once the chain passed one: the
+    // pending one is replaced, not doubled, and the passed one is dropped.
+    a.sign_reveal_ahead(BlockHeight(3));
+    a.sign_reveal_ahead(BlockHeight(1));
+    assert_eq!(a.reveals_signed_ahead(), vec![BlockHeight(3)]);
     let next = a.propose(proposer, &[]).unwrap();
     assert_eq!(next.header.reveal, cell.reveal_as(0, 2).signature);
     assert_eq!(b.validate(&next).unwrap(), Ok(()));

@@ -6,7 +6,9 @@
 //! them a cell whose validators locked on a block could never decide it again. And a block
 //! that sync delivers after its height was committed here is judged against the committed
 //! block, not as the next height's: seen in a localnet restart, where the late answer was called
-//! invalid and sync held it against the honest peer that sent it.
+//! invalid and sync held it against the honest peer that sent it. And on committing a block,
+//! the validator that proposes the first round of the height after next, and only it, starts
+//! signing its reveal for that block.
 
 use bytes::Bytes;
 use charter_consensus::app::{CellApp, TransactionPool};
@@ -362,4 +364,46 @@ async fn a_block_synced_after_its_height_was_committed_here_is_valid_and_another
         assert_eq!(judged.validity, expected);
         assert_eq!(judged.value.hash(), synced.hash());
     }
+}
+
+#[tokio::test]
+async fn on_committing_a_block_the_proposer_of_the_height_after_next_signs_its_reveal_ahead() {
+    let cell = DevCell::new(44, DevCellConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let [first, ..] = roles(&cell);
+    let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
+    ledger.init_genesis(&cell.genesis).unwrap();
+    let set = ConsensusValidatorSet::from(&ValidatorSet::from_ledger(&ledger).unwrap());
+    let context = CellContext {
+        federation: cell.genesis.federation,
+        cell: cell.genesis.cell,
+    };
+    let third_proposer = context
+        .select_proposer(&set, BlockHeight(3), Round::new(0))
+        .address;
+    let mut proposer = Validator::open(&cell, first, &dir.path().join("proposer"));
+    let proposal = proposer.propose(0).await;
+    for index in 0..cell.config.validators {
+        let address = ValidatorAddress(cell.validator(index).id);
+        if address == first {
+            continue;
+        }
+        let mut validator = Validator::open(&cell, address, &dir.path().join(index.to_string()));
+        let judged = validator.judge(&proposer, proposal.clone()).await.value;
+        let certificate = commit_certificate(&cell, &[0, 1, 2], &judged);
+        let next = validator
+            .ask(|reply| AppMsg::Decided {
+                certificate,
+                extensions: Default::default(),
+                reply,
+            })
+            .await;
+        assert!(next.is_some(), "validator {index} commits height 1");
+        let expected = match address == third_proposer {
+            true => vec![BlockHeight(3)],
+            false => vec![],
+        };
+        assert_eq!(validator.host.app().reveals_signed_ahead(), expected);
+    }
+    assert_ne!(first, third_proposer, "proposers take turns");
 }

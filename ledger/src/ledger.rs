@@ -59,9 +59,12 @@ fn tree_error(error: anyhow::Error) -> LedgerError {
     }
 }
 
-/// A proposer's beacon reveal that [`Ledger::verify_reveal`] checked for one height: a block
-/// is prepared only with one, so that preparing a block several times (a proposer trimming its
-/// candidates, a validator committing the block it validated) verifies the signature once.
+/// A proposer's beacon reveal known good for one height: checked by [`Ledger::verify_reveal`],
+/// or this validator's own, signed with its registered key ([`Ledger::own_reveal`]). A block is
+/// prepared only with one, so that preparing a block several times (a proposer trimming its
+/// candidates, a validator committing the block it validated) checks the signature at most
+/// once. [`Ledger::prepare_proposed_block`] prepares with a reveal still being checked, and
+/// returns nothing unless the check passes.
 #[derive(Clone, Debug)]
 pub struct VerifiedReveal {
     signature: BlsSignature,
@@ -257,10 +260,16 @@ impl<S: Storage> Ledger<S> {
             height,
         };
         let (verified, prepared) = std::thread::scope(|scope| {
-            let verifying = scope.spawn(|| self.verify_reveal(reveal));
+            let verifying = (std::thread::Builder::new().name("reveal-check".into()))
+                .spawn_scoped(scope, || self.verify_reveal(reveal));
             let prepared = self.prepare(Some(&unchecked), transactions);
-            let verified =
-                (verifying.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let verified = match verifying {
+                Ok(verifying) => {
+                    (verifying.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                }
+                // Without a thread to spare, the check runs here after the execution.
+                Err(_) => self.verify_reveal(reveal),
+            };
             (verified, prepared)
         });
         verified?;
