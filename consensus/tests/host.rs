@@ -128,6 +128,20 @@ impl Validator {
             .expect("a complete stream from the round's proposer is judged")
     }
 
+    /// Tells the host that validators 0 to 2 decided `block` at height 1; whether it answered
+    /// the engine with its next step.
+    async fn decide(&mut self, cell: &DevCell, block: &Block) -> bool {
+        let certificate = commit_certificate(cell, &[0, 1, 2], block);
+        let next = self
+            .ask(|reply| AppMsg::Decided {
+                certificate,
+                extensions: Default::default(),
+                reply,
+            })
+            .await;
+        next.is_some()
+    }
+
     /// What the host makes of a stream: `None` when it ignores it as not a proposal.
     async fn judge_if_well_formed(
         &mut self,
@@ -336,15 +350,10 @@ async fn a_block_synced_after_its_height_was_committed_here_is_valid_and_another
     let mut follower = Validator::open(&cell, second, &dir.path().join("second"));
     let proposal = proposer.propose(0).await;
     let block = follower.judge(&proposer, proposal).await.value;
-    let certificate = commit_certificate(&cell, &[0, 1, 2], &block);
-    let next = follower
-        .ask(|reply| AppMsg::Decided {
-            certificate,
-            extensions: Default::default(),
-            reply,
-        })
-        .await;
-    assert!(next.is_some(), "the follower commits height 1");
+    assert!(
+        follower.decide(&cell, &block).await,
+        "the follower commits height 1"
+    );
 
     // Sync's answer for height 1 arrives late, with the committed block or another one.
     let mut other = block.clone();
@@ -390,15 +399,8 @@ async fn on_committing_a_block_the_proposer_of_the_height_after_next_signs_its_r
         }
         let mut validator = Validator::open(&cell, address, &dir.path().join(index.to_string()));
         let judged = validator.judge(&proposer, proposal.clone()).await.value;
-        let certificate = commit_certificate(&cell, &[0, 1, 2], &judged);
-        let next = validator
-            .ask(|reply| AppMsg::Decided {
-                certificate,
-                extensions: Default::default(),
-                reply,
-            })
-            .await;
-        assert!(next.is_some(), "validator {index} commits height 1");
+        let committed = validator.decide(&cell, &judged).await;
+        assert!(committed, "validator {index} commits height 1");
         let expected = match address == third_proposer {
             true => vec![BlockHeight(3)],
             false => vec![],
