@@ -171,8 +171,8 @@ fn data(stream: &Stream) -> Vec<ProposalPart> {
         .collect()
 }
 
-/// The proposers of rounds 0, 1 and 2 at height 1.
-fn roles(cell: &DevCell) -> [ValidatorAddress; 3] {
+/// The proposer the genesis set selects for `round` of `height`.
+fn proposer_of(cell: &DevCell, height: BlockHeight, round: u32) -> ValidatorAddress {
     let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
     ledger.init_genesis(&cell.genesis).unwrap();
     let set = ConsensusValidatorSet::from(&ValidatorSet::from_ledger(&ledger).unwrap());
@@ -180,13 +180,15 @@ fn roles(cell: &DevCell) -> [ValidatorAddress; 3] {
         federation: cell.genesis.federation,
         cell: cell.genesis.cell,
     };
-    let proposer = |round| {
-        context
-            .select_proposer(&set, BlockHeight(1), Round::new(round))
-            .address
-    };
+    context
+        .select_proposer(&set, height, Round::new(round))
+        .address
+}
+
+/// The proposers of rounds 0, 1 and 2 at height 1.
+fn roles(cell: &DevCell) -> [ValidatorAddress; 3] {
     // Proposers take turns, so with four validators these are three different ones.
-    [proposer(0), proposer(1), proposer(2)]
+    [0, 1, 2].map(|round| proposer_of(cell, BlockHeight(1), round))
 }
 
 #[tokio::test]
@@ -380,16 +382,7 @@ async fn on_committing_a_block_the_proposer_of_the_height_after_next_signs_its_r
     let cell = DevCell::new(44, DevCellConfig::default());
     let dir = tempfile::tempdir().unwrap();
     let [first, ..] = roles(&cell);
-    let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
-    ledger.init_genesis(&cell.genesis).unwrap();
-    let set = ConsensusValidatorSet::from(&ValidatorSet::from_ledger(&ledger).unwrap());
-    let context = CellContext {
-        federation: cell.genesis.federation,
-        cell: cell.genesis.cell,
-    };
-    let third_proposer = context
-        .select_proposer(&set, BlockHeight(3), Round::new(0))
-        .address;
+    let third_proposer = proposer_of(&cell, BlockHeight(3), 0);
     let mut proposer = Validator::open(&cell, first, &dir.path().join("proposer"));
     let proposal = proposer.propose(0).await;
     for index in 0..cell.config.validators {
