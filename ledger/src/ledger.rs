@@ -225,10 +225,7 @@ impl<S: Storage> Ledger<S> {
     ) -> Result<VerifiedReveal, LedgerError> {
         let latest = self.latest()?;
         let height = latest + 1;
-        let state = self.state_at(latest)?;
-        let view = Overlay::new(&state, None);
-        let cell: CellInfo = view.require(&StateKey::Cell)?;
-        let registered = validator_bls_key(&view, proposer)?;
+        let (cell, registered) = revealer(&self.state_at(latest)?, proposer)?;
         let signature = (signed.signature_for(&registered, cell.federation, cell.cell, height))
             .ok_or(LedgerError::InvalidReveal {
                 proposer,
@@ -595,9 +592,7 @@ fn check_reveal(
     height: Height,
     reveal: &BeaconReveal,
 ) -> Result<(), LedgerError> {
-    let view = Overlay::new(state, None);
-    let cell: CellInfo = view.require(&StateKey::Cell)?;
-    let key = validator_bls_key(&view, reveal.proposer)?;
+    let (cell, key) = revealer(state, reveal.proposer)?;
     if !reveal_is_valid(&key, cell.federation, cell.cell, height, &reveal.signature) {
         return Err(LedgerError::InvalidReveal {
             proposer: reveal.proposer,
@@ -607,15 +602,18 @@ fn check_reveal(
     Ok(())
 }
 
-/// The BLS key `proposer` registered, if it is a validator of the height `view` precedes.
-fn validator_bls_key(
-    view: &Overlay<'_>,
+/// The cell and the BLS key `proposer` registered, if it is a validator of the height after
+/// `state`: what a reveal for that height is checked against.
+fn revealer(
+    state: &dyn StateReader,
     proposer: PassportId,
-) -> Result<BlsPublicKey, LedgerError> {
+) -> Result<(CellInfo, BlsPublicKey), LedgerError> {
+    let view = Overlay::new(state, None);
+    let cell: CellInfo = view.require(&StateKey::Cell)?;
     let active: ActiveValidators = view.require(&StateKey::ActiveValidators)?;
     (active.members.iter())
         .find(|member| member.passport == proposer)
-        .map(|member| member.bls_key)
+        .map(|member| (cell, member.bls_key))
         .ok_or(LedgerError::InvalidReveal {
             proposer,
             reason: "the proposer is not a validator of this height",

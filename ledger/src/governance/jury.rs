@@ -101,10 +101,6 @@ impl SignedReveal {
         }
     }
 
-    pub fn height(&self) -> Height {
-        self.height
-    }
-
     /// The reveal, if it is `key`'s for this block of this cell.
     pub(crate) fn signature_for(
         &self,
